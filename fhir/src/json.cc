@@ -1,0 +1,155 @@
+#include "mst/fhir/json.h"
+
+#include <rapidjson/error/en.h>
+
+#include <string>
+
+namespace mst::fhir {
+
+namespace {
+
+// Finds the first place where arrays/objects nest deeper than `max_depth`.
+// A byte scan, so hostile nesting is refused before any tree is built.
+std::optional<std::size_t> too_deep_at(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) return i;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* json_type_name(const rapidjson::Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType:
+      return "boolean";
+    case rapidjson::kObjectType:
+      return "object";
+    case rapidjson::kArrayType:
+      return "array";
+    case rapidjson::kStringType:
+      return "string";
+    case rapidjson::kNumberType:
+      return "number";
+  }
+  return "unknown";
+}
+
+JsonDocument JsonDocument::parse(std::string_view text, const ParseLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    throw ParseError("JSON input is " + std::to_string(text.size()) + " bytes, over the limit of " +
+                         std::to_string(limits.max_bytes),
+                     limits.max_bytes);
+  }
+  if (auto at = too_deep_at(text, limits.max_depth)) {
+    throw ParseError("JSON nests deeper than " + std::to_string(limits.max_depth) +
+                         " levels at offset " + std::to_string(*at),
+                     *at);
+  }
+  auto doc = std::make_unique<rapidjson::Document>();
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  doc->Parse<kFlags>(text.data(), text.size());
+  if (doc->HasParseError()) {
+    const std::size_t off = doc->GetErrorOffset();
+    throw ParseError(std::string("malformed JSON at offset ") + std::to_string(off) + ": " +
+                         rapidjson::GetParseError_En(doc->GetParseError()),
+                     off);
+  }
+  return JsonDocument(std::move(doc));
+}
+
+void Node::type_error(const char* expected) const {
+  throw ElementError("element '" + std::string(name_) + "' must be " + expected + ", found " +
+                     (value_ ? json_type_name(*value_) : "nothing"));
+}
+
+Node Node::operator[](std::string_view key) const {
+  if (!present()) return Node();
+  if (!value_->IsObject()) type_error("an object");
+  auto it = value_->FindMember(rapidjson::Value(
+      rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size()))));
+  if (it == value_->MemberEnd()) return Node();
+  return Node(&it->value, std::string_view(it->name.GetString(), it->name.GetStringLength()));
+}
+
+std::optional<std::string_view> Node::string(std::string_view key) const {
+  Node n = (*this)[key];
+  if (!n.present()) return std::nullopt;
+  return n.as_string();
+}
+
+std::optional<double> Node::number(std::string_view key) const {
+  Node n = (*this)[key];
+  if (!n.present()) return std::nullopt;
+  return n.as_number();
+}
+
+std::optional<std::int64_t> Node::integer(std::string_view key) const {
+  Node n = (*this)[key];
+  if (!n.present()) return std::nullopt;
+  return n.as_integer();
+}
+
+std::optional<bool> Node::boolean(std::string_view key) const {
+  Node n = (*this)[key];
+  if (!n.present()) return std::nullopt;
+  return n.as_bool();
+}
+
+Node Node::object(std::string_view key) const {
+  Node n = (*this)[key];
+  if (n.present() && !n.value_->IsObject()) n.type_error("an object");
+  return n;
+}
+
+std::string_view Node::as_string() const {
+  if (!present() || !value_->IsString()) type_error("a string");
+  return {value_->GetString(), value_->GetStringLength()};
+}
+
+double Node::as_number() const {
+  if (!present() || !value_->IsNumber()) type_error("a number");
+  return value_->GetDouble();
+}
+
+std::int64_t Node::as_integer() const {
+  if (!present() || !value_->IsInt64()) type_error("an integer");
+  return value_->GetInt64();
+}
+
+bool Node::as_bool() const {
+  if (!present() || !value_->IsBool()) type_error("a boolean");
+  return value_->GetBool();
+}
+
+Node::ArrayRange Node::array(std::string_view key) const { return (*this)[key].elements(); }
+
+Node::ArrayRange Node::elements() const {
+  if (!present()) return {};
+  if (!value_->IsArray()) type_error("an array");
+  const rapidjson::Value* b = value_->Begin();
+  return ArrayRange(b, b + value_->Size(), name_);
+}
+
+}  // namespace mst::fhir
