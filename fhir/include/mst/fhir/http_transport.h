@@ -23,6 +23,9 @@ struct HttpRequest {
   std::string url;     // absolute http(s) URL
   Headers headers;
   std::string body;
+  // When non-zero and shorter than TransportOptions::request_timeout, bounds
+  // this exchange instead: the client passes what is left of its deadline.
+  std::chrono::milliseconds timeout{0};
 };
 
 struct HttpResponse {
