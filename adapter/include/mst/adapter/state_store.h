@@ -1,0 +1,93 @@
+// The sync's durable state in an embedded SQLite database: the change
+// checkpoint, the patients still to process, and per-patient results. Every
+// method is one SQLite transaction, so a crash at any point loses no patient.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace Poco::Data {
+class Session;
+}
+
+namespace mst::adapter {
+
+class StateStoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct PatientState {
+  std::string patient_id;
+  std::string fingerprint;   // content fingerprint of the last plan written or confirmed
+  std::string plan_ref;      // "CarePlan/id" of the adapter's draft, if any
+  std::string plan_version;  // its meta.versionId
+  std::string last_outcome;  // written | unchanged | skipped | failed | quarantined
+  std::string last_error;    // one line, no clinical values
+  int failures = 0;          // consecutive failures
+  std::int64_t next_retry_ms = 0;
+  bool pending = false;
+  bool quarantined = false;
+};
+
+struct RetrySchedule {
+  std::int64_t base_ms = 30'000;    // first retry after 30 s
+  std::int64_t max_ms = 3'600'000;  // never wait more than an hour
+  int quarantine_after = 5;         // consecutive failures
+};
+
+class StateStore {
+ public:
+  // Opens or creates the database at `path` (":memory:" for tests).
+  // Throws StateStoreError naming the path when it cannot.
+  explicit StateStore(const std::string& path);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // The instant up to which every change has been processed, if any.
+  std::optional<std::string> checkpoint();
+  // The checkpoint the pending set will advance to once it drains.
+  std::optional<std::string> candidate_checkpoint();
+
+  // Adds patients to the pending set and records `candidate` as the
+  // checkpoint to reach once they are all processed. New data lifts a
+  // quarantine: the change may be the fix.
+  void enqueue(const std::vector<std::string>& patient_ids, const std::string& candidate);
+
+  // Pending, non-quarantined patients whose retry time has come, sorted.
+  std::vector<std::string> due(std::int64_t now_ms);
+  // Every pending, non-quarantined patient (due or waiting for a retry).
+  std::size_t pending_count();
+
+  // Marks a patient processed: clears pending and failures.
+  void record_success(const std::string& patient_id, const std::string& outcome,
+                      const std::string& fingerprint, const std::string& plan_ref,
+                      const std::string& plan_version);
+  // Counts a failure and schedules a retry with exponential backoff; after
+  // `quarantine_after` consecutive failures the patient leaves the pending
+  // set as quarantined. Returns the resulting state.
+  PatientState record_failure(const std::string& patient_id, const std::string& error,
+                              std::int64_t now_ms, const RetrySchedule& schedule);
+
+  // Moves the checkpoint to the candidate when nothing is pending.
+  // Returns true when it moved.
+  bool try_advance_checkpoint();
+
+  std::optional<PatientState> patient(const std::string& patient_id);
+  std::vector<PatientState> quarantined();
+
+ private:
+  std::optional<std::string> meta(const std::string& key);
+  void set_meta(const std::string& key, const std::string& value);
+
+  std::mutex mu_;  // Poco::Data sessions are not thread-safe; workers share one.
+  std::unique_ptr<Poco::Data::Session> session_;
+};
+
+}  // namespace mst::adapter

@@ -1,0 +1,257 @@
+#include "mst/adapter/state_store.h"
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Exception.h>
+
+#include <algorithm>
+#include <filesystem>
+
+using namespace Poco::Data::Keywords;
+
+namespace mst::adapter {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// Runs `fn` inside one transaction; rolls back and rethrows as
+// StateStoreError on any database error.
+template <typename Fn>
+auto in_transaction(Poco::Data::Session& s, const char* what, Fn&& fn) {
+  try {
+    s.begin();
+    if constexpr (std::is_void_v<decltype(fn())>) {
+      fn();
+      s.commit();
+    } else {
+      auto r = fn();
+      s.commit();
+      return r;
+    }
+  } catch (const Poco::Exception& e) {
+    if (s.isTransaction()) s.rollback();
+    throw StateStoreError(std::string("state store: ") + what + " failed: " + e.displayText());
+  }
+}
+
+}  // namespace
+
+StateStore::StateStore(const std::string& path) {
+  static std::once_flag registered;
+  std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+  if (path != ":memory:") {
+    // Poco retries an unopenable file for its whole login timeout; a missing
+    // directory will not appear meanwhile, so say so at once.
+    const auto dir = std::filesystem::absolute(path).parent_path();
+    if (!std::filesystem::is_directory(dir)) {
+      throw StateStoreError("cannot open state store " + path + ": directory " + dir.string() +
+                            " does not exist");
+    }
+  }
+  try {
+    session_ = std::make_unique<Poco::Data::Session>("SQLite", path, 5);
+    Poco::Data::Session& s = *session_;
+    // WAL keeps readers and the writer apart and survives a killed process.
+    s << "PRAGMA journal_mode=WAL", now;
+    s << "PRAGMA synchronous=NORMAL", now;
+    s << "PRAGMA busy_timeout=5000", now;
+    int version = 0;
+    s << "PRAGMA user_version", into(version), now;
+    if (version > kSchemaVersion) {
+      throw StateStoreError("state store " + path + " has schema version " +
+                            std::to_string(version) + ", newer than this adapter understands (" +
+                            std::to_string(kSchemaVersion) + ")");
+    }
+    s << "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)", now;
+    s << "CREATE TABLE IF NOT EXISTS patient ("
+         " id TEXT PRIMARY KEY,"
+         " fingerprint TEXT NOT NULL DEFAULT '',"
+         " plan_ref TEXT NOT NULL DEFAULT '',"
+         " plan_version TEXT NOT NULL DEFAULT '',"
+         " last_outcome TEXT NOT NULL DEFAULT '',"
+         " last_error TEXT NOT NULL DEFAULT '',"
+         " failures INTEGER NOT NULL DEFAULT 0,"
+         " next_retry_ms INTEGER NOT NULL DEFAULT 0,"
+         " pending INTEGER NOT NULL DEFAULT 0,"
+         " quarantined INTEGER NOT NULL DEFAULT 0)",
+        now;
+    s << "CREATE INDEX IF NOT EXISTS patient_pending ON patient (pending, quarantined, "
+         "next_retry_ms)",
+        now;
+    s << "PRAGMA user_version = " + std::to_string(kSchemaVersion), now;
+  } catch (const Poco::Exception& e) {
+    throw StateStoreError("cannot open state store " + path + ": " + e.displayText());
+  }
+}
+
+StateStore::~StateStore() = default;
+
+std::optional<std::string> StateStore::meta(const std::string& key) {
+  std::vector<std::string> values;
+  std::string k = key;
+  *session_ << "SELECT value FROM meta WHERE key = ?", use(k), into(values), now;
+  if (values.empty()) return std::nullopt;
+  return values.front();
+}
+
+void StateStore::set_meta(const std::string& key, const std::string& value) {
+  std::string k = key, v = value;
+  *session_ << "INSERT INTO meta (key, value) VALUES (?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      use(k), use(v), now;
+}
+
+std::optional<std::string> StateStore::checkpoint() {
+  std::lock_guard lock(mu_);
+  return in_transaction(*session_, "reading the checkpoint", [&] { return meta("checkpoint"); });
+}
+
+std::optional<std::string> StateStore::candidate_checkpoint() {
+  std::lock_guard lock(mu_);
+  return in_transaction(*session_, "reading the checkpoint", [&] { return meta("candidate"); });
+}
+
+void StateStore::enqueue(const std::vector<std::string>& patient_ids,
+                         const std::string& candidate) {
+  std::lock_guard lock(mu_);
+  in_transaction(*session_, "enqueueing patients", [&] {
+    for (const std::string& id : patient_ids) {
+      std::string pid = id;
+      *session_ << "INSERT INTO patient (id, pending) VALUES (?, 1) "
+                   "ON CONFLICT(id) DO UPDATE SET pending = 1, quarantined = 0, failures = 0,"
+                   " next_retry_ms = 0",
+          use(pid), now;
+    }
+    set_meta("candidate", candidate);
+  });
+}
+
+std::vector<std::string> StateStore::due(std::int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  return in_transaction(*session_, "listing due patients", [&] {
+    std::vector<std::string> ids;
+    std::int64_t t = now_ms;
+    *session_
+        << "SELECT id FROM patient WHERE pending = 1 AND quarantined = 0 AND next_retry_ms <= ? "
+           "ORDER BY id",
+        use(t), into(ids), now;
+    return ids;
+  });
+}
+
+std::size_t StateStore::pending_count() {
+  std::lock_guard lock(mu_);
+  return in_transaction(*session_, "counting pending patients", [&] {
+    std::size_t n = 0;
+    *session_ << "SELECT COUNT(*) FROM patient WHERE pending = 1 AND quarantined = 0", into(n), now;
+    return n;
+  });
+}
+
+void StateStore::record_success(const std::string& patient_id, const std::string& outcome,
+                                const std::string& fingerprint, const std::string& plan_ref,
+                                const std::string& plan_version) {
+  std::lock_guard lock(mu_);
+  in_transaction(*session_, "recording a processed patient", [&] {
+    std::string id = patient_id, o = outcome, f = fingerprint, r = plan_ref, v = plan_version;
+    *session_ << "INSERT INTO patient (id, last_outcome, fingerprint, plan_ref, plan_version) "
+                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+                 " last_outcome = excluded.last_outcome, fingerprint = excluded.fingerprint,"
+                 " plan_ref = excluded.plan_ref, plan_version = excluded.plan_version,"
+                 " last_error = '', failures = 0, next_retry_ms = 0, pending = 0, quarantined = 0",
+        use(id), use(o), use(f), use(r), use(v), now;
+  });
+}
+
+PatientState StateStore::record_failure(const std::string& patient_id, const std::string& error,
+                                        std::int64_t now_ms, const RetrySchedule& schedule) {
+  std::unique_lock lock(mu_);
+  in_transaction(*session_, "recording a failure", [&] {
+    std::string id = patient_id;
+    int failures = 0;
+    std::vector<int> rows;
+    *session_ << "SELECT failures FROM patient WHERE id = ?", use(id), into(rows), now;
+    failures = (rows.empty() ? 0 : rows.front()) + 1;
+    const bool quarantine = failures >= schedule.quarantine_after;
+    std::int64_t delay = schedule.base_ms;
+    for (int i = 1; i < failures && delay < schedule.max_ms; ++i) delay *= 2;
+    std::int64_t next = now_ms + std::min(delay, schedule.max_ms);
+    std::string err = error.substr(0, 500), outcome = quarantine ? "quarantined" : "failed";
+    int q = quarantine ? 1 : 0;
+    *session_
+        << "INSERT INTO patient (id, pending, failures, next_retry_ms, last_error, last_outcome,"
+           " quarantined) VALUES (?, 1, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+           " failures = excluded.failures, next_retry_ms = excluded.next_retry_ms,"
+           " last_error = excluded.last_error, last_outcome = excluded.last_outcome,"
+           " quarantined = excluded.quarantined",
+        use(id), use(failures), use(next), use(err), use(outcome), use(q), now;
+  });
+  lock.unlock();
+  return *patient(patient_id);
+}
+
+bool StateStore::try_advance_checkpoint() {
+  std::lock_guard lock(mu_);
+  return in_transaction(*session_, "advancing the checkpoint", [&] {
+    std::size_t n = 0;
+    *session_ << "SELECT COUNT(*) FROM patient WHERE pending = 1 AND quarantined = 0", into(n), now;
+    auto candidate = meta("candidate");
+    if (n != 0 || !candidate) return false;
+    if (meta("checkpoint") == candidate) return false;
+    set_meta("checkpoint", *candidate);
+    return true;
+  });
+}
+
+namespace {
+
+using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string,
+                        std::string, int, Poco::Int64, int, int>;
+
+PatientState to_state(const Row& r) {
+  PatientState p;
+  p.patient_id = r.get<0>();
+  p.fingerprint = r.get<1>();
+  p.plan_ref = r.get<2>();
+  p.plan_version = r.get<3>();
+  p.last_outcome = r.get<4>();
+  p.last_error = r.get<5>();
+  p.failures = r.get<6>();
+  p.next_retry_ms = r.get<7>();
+  p.pending = r.get<8>() != 0;
+  p.quarantined = r.get<9>() != 0;
+  return p;
+}
+
+constexpr const char* kSelectPatient =
+    "SELECT id, fingerprint, plan_ref, plan_version, last_outcome, last_error, failures,"
+    " next_retry_ms, pending, quarantined FROM patient";
+
+}  // namespace
+
+std::optional<PatientState> StateStore::patient(const std::string& patient_id) {
+  std::lock_guard lock(mu_);
+  return in_transaction(*session_, "reading a patient", [&]() -> std::optional<PatientState> {
+    std::vector<Row> rows;
+    std::string id = patient_id;
+    *session_ << std::string(kSelectPatient) + " WHERE id = ?", use(id), into(rows), now;
+    if (rows.empty()) return std::nullopt;
+    return to_state(rows.front());
+  });
+}
+
+std::vector<PatientState> StateStore::quarantined() {
+  std::lock_guard lock(mu_);
+  return in_transaction(*session_, "listing quarantined patients", [&] {
+    std::vector<Row> rows;
+    *session_ << std::string(kSelectPatient) + " WHERE quarantined = 1 ORDER BY id", into(rows),
+        now;
+    std::vector<PatientState> out;
+    for (const auto& r : rows) out.push_back(to_state(r));
+    return out;
+  });
+}
+
+}  // namespace mst::adapter

@@ -1,0 +1,94 @@
+#include "mst/adapter/state_store.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace mst::adapter {
+namespace {
+
+TEST(StateStore, CheckpointAdvancesOnlyWhenEveryPatientIsProcessed) {
+  StateStore s(":memory:");
+  EXPECT_FALSE(s.checkpoint());
+  s.enqueue({"p2", "p1"}, "2026-11-20T10:00:00Z");
+  EXPECT_EQ(s.due(0), (std::vector<std::string>{"p1", "p2"}));
+  EXPECT_FALSE(s.try_advance_checkpoint());
+  s.record_success("p1", "written", "fp1", "CarePlan/c1", "1");
+  EXPECT_FALSE(s.try_advance_checkpoint());
+  EXPECT_EQ(s.pending_count(), 1u);
+  s.record_success("p2", "unchanged", "fp2", "CarePlan/c2", "3");
+  EXPECT_TRUE(s.try_advance_checkpoint());
+  EXPECT_EQ(s.checkpoint(), "2026-11-20T10:00:00Z");
+  EXPECT_FALSE(s.try_advance_checkpoint());  // already there
+  auto p1 = s.patient("p1");
+  ASSERT_TRUE(p1);
+  EXPECT_EQ(p1->fingerprint, "fp1");
+  EXPECT_EQ(p1->plan_ref, "CarePlan/c1");
+  EXPECT_FALSE(p1->pending);
+}
+
+TEST(StateStore, FailuresBackOffExponentiallyThenQuarantineWithoutBlocking) {
+  StateStore s(":memory:");
+  RetrySchedule sched{1000, 5000, 3};
+  s.enqueue({"bad", "good"}, "c1");
+  auto f1 = s.record_failure("bad", "server said 500", 10'000, sched);
+  EXPECT_EQ(f1.failures, 1);
+  EXPECT_EQ(f1.next_retry_ms, 11'000);
+  EXPECT_EQ(s.due(10'500), (std::vector<std::string>{"good"}));
+  EXPECT_EQ(s.due(11'000), (std::vector<std::string>{"bad", "good"}));
+  auto f2 = s.record_failure("bad", "again", 11'000, sched);
+  EXPECT_EQ(f2.next_retry_ms, 13'000);
+  auto f3 = s.record_failure("bad", "again", 13'000, sched);
+  EXPECT_TRUE(f3.quarantined);
+  EXPECT_EQ(f3.last_outcome, "quarantined");
+  s.record_success("good", "written", "fp", "CarePlan/x", "1");
+  EXPECT_TRUE(s.try_advance_checkpoint());  // the quarantined patient does not block
+  ASSERT_EQ(s.quarantined().size(), 1u);
+  EXPECT_EQ(s.quarantined()[0].last_error, "again");
+  // New data for the patient lifts the quarantine.
+  s.enqueue({"bad"}, "c2");
+  EXPECT_TRUE(s.quarantined().empty());
+  EXPECT_EQ(s.patient("bad")->failures, 0);
+}
+
+TEST(StateStore, BackoffIsCappedAtTheMaximum) {
+  StateStore s(":memory:");
+  RetrySchedule sched{1000, 3000, 100};
+  s.enqueue({"p"}, "c");
+  PatientState st;
+  for (int i = 0; i < 6; ++i) st = s.record_failure("p", "x", 0, sched);
+  EXPECT_EQ(st.next_retry_ms, 3000);
+}
+
+TEST(StateStore, SurvivesReopening) {
+  auto path =
+      std::filesystem::temp_directory_path() / ("mst-state-" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(path);
+  {
+    StateStore s(path.string());
+    s.enqueue({"p1", "p2"}, "c1");
+    s.record_success("p1", "written", "fp", "CarePlan/a", "1");
+  }
+  {
+    StateStore s(path.string());
+    EXPECT_EQ(s.due(0), (std::vector<std::string>{"p2"}));
+    EXPECT_EQ(s.candidate_checkpoint(), "c1");
+    EXPECT_FALSE(s.checkpoint());
+  }
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
+
+TEST(StateStore, UnopenablePathIsAClearError) {
+  try {
+    StateStore s("/nonexistent-dir/x/state.db");
+    FAIL();
+  } catch (const StateStoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x/state.db"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace mst::adapter
