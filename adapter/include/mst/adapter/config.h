@@ -1,0 +1,98 @@
+// The adapter's configuration: one JSON file, then MST_* environment
+// variables, then command-line flags, each overriding the one before. Every
+// key is declared with its type and default; unknown keys and bad values are
+// ConfigErrors that name the key and where it came from.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mst::adapter {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ConfigSources {
+  std::optional<std::string> file;           // path of the JSON file, if any
+  std::map<std::string, std::string> env;    // the process environment (injected)
+  std::map<std::string, std::string> flags;  // dotted key -> value, from the CLI
+};
+
+struct ServerConfig {
+  std::string base_url;
+  int connect_timeout_ms = 10'000;
+  int request_timeout_ms = 60'000;
+  int max_response_mb = 64;
+  bool tls_verify = true;
+  std::string ca_file;
+  int retry_max_attempts = 5;
+  int retry_base_delay_ms = 500;
+  int retry_max_delay_ms = 30'000;
+  int retry_deadline_ms = 120'000;
+  int max_pages = 200;
+  int max_resources = 50'000;
+};
+
+// Secrets are named by where to find them, never given inline.
+struct AuthConfig {
+  std::string type = "none";  // none | bearer | basic | smart
+  std::string token_env;
+  std::string token_file;
+  std::string username;
+  std::string password_env;
+  std::string password_file;
+  std::string client_id;
+  std::string private_key_file;
+  std::string key_id;
+  std::string algorithm = "RS384";  // RS384 | ES384
+  std::string scope;
+};
+
+struct SyncConfig {
+  std::string state_path = "mst-adapter-state.db";
+  int concurrency = 4;
+  int interval_s = 300;
+  int overlap_s = 120;  // re-read this much before the checkpoint: clocks drift
+  int retry_base_s = 30;
+  int retry_max_s = 3600;
+  int quarantine_after = 5;
+  int shard_index = 0;
+  int shard_count = 1;
+};
+
+struct AdapterConfig {
+  ServerConfig server;
+  AuthConfig auth;
+  std::string canonical_base = "http://mst-adapter.example.org/fhir";
+  std::string tables_dir;                // empty: the built-in tables
+  std::vector<std::string> site_tables;  // later directories override earlier ones
+  std::string rules_file;                // empty: built-in rule thresholds
+  std::string as_of;                     // YYYY-MM-DD; empty: today (UTC)
+  SyncConfig sync;
+  std::string listen;  // host:port for /healthz, /readyz, /metrics; empty: off
+  std::string log_level = "info";
+  std::string log_format = "text";
+};
+
+// Resolves every key from the sources. Throws ConfigError on an unknown key,
+// a value of the wrong type or out of range, or an unreadable file.
+AdapterConfig load_config(const ConfigSources& sources);
+
+// The environment variable that overrides `key` ("sync.concurrency" ->
+// "MST_SYNC_CONCURRENCY").
+std::string env_name(const std::string& key);
+
+// Every known key with its default and meaning, for --help and the docs.
+struct ConfigKey {
+  const char* key;
+  const char* default_value;
+  const char* meaning;
+};
+const std::vector<ConfigKey>& config_keys();
+
+}  // namespace mst::adapter

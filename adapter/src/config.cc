@@ -1,0 +1,300 @@
+#include "mst/adapter/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "mst/fhir/datetime.h"
+#include "mst/fhir/json.h"
+
+namespace mst::adapter {
+
+namespace {
+
+// Where a value came from, for error messages.
+struct Raw {
+  std::string value;
+  std::string origin;  // "config file x.json", "environment MST_X", "flag --x"
+};
+
+using Setter = std::function<void(AdapterConfig&, const Raw&, const std::string& key)>;
+
+struct KeySpec {
+  ConfigKey doc;
+  Setter set;
+};
+
+[[noreturn]] void bad(const std::string& key, const Raw& raw, const std::string& why) {
+  throw ConfigError("configuration key '" + key + "' (" + raw.origin + "): " + why);
+}
+
+Setter str(std::string AdapterConfig::*field) {
+  return [field](AdapterConfig& c, const Raw& r, const std::string&) { c.*field = r.value; };
+}
+
+template <typename Section>
+Setter str(Section AdapterConfig::*section, std::string Section::*field) {
+  return [section, field](AdapterConfig& c, const Raw& r, const std::string&) {
+    (c.*section).*field = r.value;
+  };
+}
+
+int parse_int(const std::string& key, const Raw& r, int lo, int hi) {
+  int v = 0;
+  const char* b = r.value.data();
+  const char* e = b + r.value.size();
+  auto [p, ec] = std::from_chars(b, e, v);
+  if (ec != std::errc() || p != e) bad(key, r, "'" + r.value + "' is not a whole number");
+  if (v < lo || v > hi) {
+    bad(key, r,
+        std::to_string(v) + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+  }
+  return v;
+}
+
+template <typename Section>
+Setter integer(Section AdapterConfig::*section, int Section::*field, int lo, int hi) {
+  return [=](AdapterConfig& c, const Raw& r, const std::string& key) {
+    (c.*section).*field = parse_int(key, r, lo, hi);
+  };
+}
+
+template <typename Section>
+Setter boolean(Section AdapterConfig::*section, bool Section::*field) {
+  return [=](AdapterConfig& c, const Raw& r, const std::string& key) {
+    if (r.value == "true" || r.value == "1") {
+      (c.*section).*field = true;
+    } else if (r.value == "false" || r.value == "0") {
+      (c.*section).*field = false;
+    } else {
+      bad(key, r, "'" + r.value + "' is not true or false");
+    }
+  };
+}
+
+Setter one_of(Setter inner, std::vector<std::string> allowed) {
+  return [inner, allowed](AdapterConfig& c, const Raw& r, const std::string& key) {
+    if (std::find(allowed.begin(), allowed.end(), r.value) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : " | ") + a;
+      bad(key, r, "'" + r.value + "' is not one of " + list);
+    }
+    inner(c, r, key);
+  };
+}
+
+const std::vector<KeySpec>& specs() {
+  using A = AdapterConfig;
+  static const std::vector<KeySpec> kSpecs = {
+      {{"server.base_url", "", "FHIR R4 base URL of the EHR or HAPI server"},
+       [](A& c, const Raw& r, const std::string& key) {
+         if (r.value.rfind("http://", 0) != 0 && r.value.rfind("https://", 0) != 0) {
+           bad(key, r, "must start with http:// or https://");
+         }
+         c.server.base_url = r.value;
+         while (!c.server.base_url.empty() && c.server.base_url.back() == '/') {
+           c.server.base_url.pop_back();
+         }
+       }},
+      {{"server.connect_timeout_ms", "10000", "TCP/TLS connect timeout"},
+       integer(&A::server, &ServerConfig::connect_timeout_ms, 100, 600'000)},
+      {{"server.request_timeout_ms", "60000", "time limit of one HTTP exchange"},
+       integer(&A::server, &ServerConfig::request_timeout_ms, 100, 3'600'000)},
+      {{"server.max_response_mb", "64", "largest response body accepted"},
+       integer(&A::server, &ServerConfig::max_response_mb, 1, 4096)},
+      {{"server.tls_verify", "true", "verify the server's TLS certificate (keep true)"},
+       boolean(&A::server, &ServerConfig::tls_verify)},
+      {{"server.ca_file", "", "PEM CA bundle; empty: the system's"},
+       str(&A::server, &ServerConfig::ca_file)},
+      {{"server.retry.max_attempts", "5", "attempts per request, first included"},
+       integer(&A::server, &ServerConfig::retry_max_attempts, 1, 20)},
+      {{"server.retry.base_delay_ms", "500", "first backoff delay (exponential, jittered)"},
+       integer(&A::server, &ServerConfig::retry_base_delay_ms, 1, 600'000)},
+      {{"server.retry.max_delay_ms", "30000", "longest backoff delay"},
+       integer(&A::server, &ServerConfig::retry_max_delay_ms, 1, 3'600'000)},
+      {{"server.retry.deadline_ms", "120000", "overall time limit of a request with its retries"},
+       integer(&A::server, &ServerConfig::retry_deadline_ms, 100, 86'400'000)},
+      {{"server.paging.max_pages", "200", "most search pages read per query"},
+       integer(&A::server, &ServerConfig::max_pages, 1, 100'000)},
+      {{"server.paging.max_resources", "50000", "most resources read per query"},
+       integer(&A::server, &ServerConfig::max_resources, 1, 10'000'000)},
+      {{"auth.type", "none", "none | bearer | basic | smart"},
+       one_of(str(&A::auth, &AuthConfig::type), {"none", "bearer", "basic", "smart"})},
+      {{"auth.token_env", "", "bearer: environment variable holding the token"},
+       str(&A::auth, &AuthConfig::token_env)},
+      {{"auth.token_file", "", "bearer: file holding the token"},
+       str(&A::auth, &AuthConfig::token_file)},
+      {{"auth.username", "", "basic: user name"}, str(&A::auth, &AuthConfig::username)},
+      {{"auth.password_env", "", "basic: environment variable holding the password"},
+       str(&A::auth, &AuthConfig::password_env)},
+      {{"auth.password_file", "", "basic: file holding the password"},
+       str(&A::auth, &AuthConfig::password_file)},
+      {{"auth.client_id", "", "smart: registered client id"},
+       str(&A::auth, &AuthConfig::client_id)},
+      {{"auth.private_key_file", "", "smart: PEM private key signing the client assertion"},
+       str(&A::auth, &AuthConfig::private_key_file)},
+      {{"auth.key_id", "", "smart: kid of the key in the registered JWKS"},
+       str(&A::auth, &AuthConfig::key_id)},
+      {{"auth.algorithm", "RS384", "smart: RS384 | ES384"},
+       one_of(str(&A::auth, &AuthConfig::algorithm), {"RS384", "ES384"})},
+      {{"auth.scope", "", "smart: requested scopes; empty: the adapter's default"},
+       str(&A::auth, &AuthConfig::scope)},
+      {{"adapter.canonical_base", "http://mst-adapter.example.org/fhir",
+        "base URL of the adapter's CodeSystems and NamingSystems"},
+       [](A& c, const Raw& r, const std::string& key) {
+         if (r.value.rfind("http://", 0) != 0 && r.value.rfind("https://", 0) != 0) {
+           bad(key, r, "must be an http(s) URL");
+         }
+         c.canonical_base = r.value;
+       }},
+      {{"adapter.tables_dir", "", "code tables directory; empty: the built-in tables"},
+       str(&A::tables_dir)},
+      {{"adapter.site_tables", "", "comma-separated directories of site tables that override"},
+       [](A& c, const Raw& r, const std::string&) {
+         c.site_tables.clear();
+         std::stringstream ss(r.value);
+         std::string item;
+         while (std::getline(ss, item, ',')) {
+           if (!item.empty()) c.site_tables.push_back(item);
+         }
+       }},
+      {{"adapter.rules_file", "", "JSON file overriding goal-rule thresholds"},
+       str(&A::rules_file)},
+      {{"adapter.as_of", "", "YYYY-MM-DD the plan is computed for; empty: today (UTC)"},
+       [](A& c, const Raw& r, const std::string& key) {
+         auto d = fhir::DateTime::parse(r.value);
+         if (!r.value.empty() && (!d || d->precision() != fhir::Precision::kDay)) {
+           bad(key, r, "'" + r.value + "' is not a date YYYY-MM-DD");
+         }
+         c.as_of = r.value;
+       }},
+      {{"sync.state_path", "mst-adapter-state.db", "SQLite file of the sync state"},
+       str(&A::sync, &SyncConfig::state_path)},
+      {{"sync.concurrency", "4", "patients processed at once"},
+       integer(&A::sync, &SyncConfig::concurrency, 1, 64)},
+      {{"sync.interval_s", "300", "seconds between sync cycles"},
+       integer(&A::sync, &SyncConfig::interval_s, 1, 86'400)},
+      {{"sync.overlap_s", "120", "seconds re-read before the checkpoint (clock drift)"},
+       integer(&A::sync, &SyncConfig::overlap_s, 0, 86'400)},
+      {{"sync.retry_base_s", "30", "first retry delay of a failed patient"},
+       integer(&A::sync, &SyncConfig::retry_base_s, 1, 86'400)},
+      {{"sync.retry_max_s", "3600", "longest retry delay of a failed patient"},
+       integer(&A::sync, &SyncConfig::retry_max_s, 1, 604'800)},
+      {{"sync.quarantine_after", "5", "consecutive failures before a patient is quarantined"},
+       integer(&A::sync, &SyncConfig::quarantine_after, 1, 1000)},
+      {{"sync.shard", "0/1", "I/N: process only patients whose id hashes to shard I of N"},
+       [](A& c, const Raw& r, const std::string& key) {
+         auto slash = r.value.find('/');
+         if (slash == std::string::npos) bad(key, r, "'" + r.value + "' is not I/N");
+         Raw n{r.value.substr(slash + 1), r.origin}, i{r.value.substr(0, slash), r.origin};
+         c.sync.shard_count = parse_int(key, n, 1, 1024);
+         c.sync.shard_index = parse_int(key, i, 0, c.sync.shard_count - 1);
+       }},
+      {{"service.listen", "", "host:port serving /healthz, /readyz, /metrics; empty: off"},
+       str(&A::listen)},
+      {{"log.level", "info", "debug | info | warn | error"},
+       one_of(str(&A::log_level), {"debug", "info", "warn", "error"})},
+      {{"log.format", "text", "text | json"}, one_of(str(&A::log_format), {"text", "json"})},
+  };
+  return kSpecs;
+}
+
+const KeySpec* find_spec(const std::string& key) {
+  for (const auto& s : specs()) {
+    if (key == s.doc.key) return &s;
+  }
+  return nullptr;
+}
+
+// Flattens nested objects to dotted keys; scalars become their text.
+void flatten(fhir::Node n, const std::string& prefix, const std::string& file,
+             std::map<std::string, Raw>& out) {
+  const auto& v = *n.raw();
+  if (v.IsObject()) {
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+      std::string name(it->name.GetString(), it->name.GetStringLength());
+      if (name.rfind("_", 0) == 0) continue;  // "_comment" keys document the file
+      flatten(fhir::Node(&it->value, name), prefix.empty() ? name : prefix + "." + name, file, out);
+    }
+    return;
+  }
+  Raw raw{"", "config file " + file};
+  if (v.IsString()) {
+    raw.value.assign(v.GetString(), v.GetStringLength());
+  } else if (v.IsBool()) {
+    raw.value = v.GetBool() ? "true" : "false";
+  } else if (v.IsInt64()) {
+    raw.value = std::to_string(v.GetInt64());
+  } else if (v.IsArray()) {
+    for (fhir::Node item : n.elements()) {
+      if (!item.is_string()) bad(prefix, raw, "arrays may hold strings only");
+      raw.value += (raw.value.empty() ? "" : ",") + std::string(item.as_string());
+    }
+  } else if (v.IsNull()) {
+    return;
+  } else {
+    bad(prefix, raw, "must be a string, a whole number, a boolean or an array of strings");
+  }
+  out[prefix] = raw;
+}
+
+}  // namespace
+
+std::string env_name(const std::string& key) {
+  std::string e = "MST_";
+  for (char ch : key)
+    e += ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return e;
+}
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = [] {
+    std::vector<ConfigKey> k;
+    for (const auto& s : specs()) k.push_back(s.doc);
+    return k;
+  }();
+  return keys;
+}
+
+AdapterConfig load_config(const ConfigSources& sources) {
+  std::map<std::string, Raw> values;
+  if (sources.file) {
+    std::ifstream in(*sources.file, std::ios::binary);
+    if (!in) throw ConfigError("cannot read configuration file " + *sources.file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    try {
+      auto doc = fhir::JsonDocument::parse(text);
+      if (!doc.root().is_object()) {
+        throw ConfigError("configuration file " + *sources.file + " must hold a JSON object");
+      }
+      flatten(doc.root(), "", *sources.file, values);
+    } catch (const fhir::ParseError& e) {
+      throw ConfigError("configuration file " + *sources.file + ": " + e.what());
+    }
+    for (const auto& [key, raw] : values) {
+      if (!find_spec(key)) {
+        throw ConfigError("configuration file " + *sources.file + ": unknown key '" + key + "'");
+      }
+    }
+  }
+  for (const auto& s : specs()) {
+    auto it = sources.env.find(env_name(s.doc.key));
+    if (it != sources.env.end()) values[s.doc.key] = Raw{it->second, "environment " + it->first};
+  }
+  for (const auto& [key, value] : sources.flags) {
+    if (!find_spec(key)) throw ConfigError("unknown configuration key '" + key + "'");
+    values[key] = Raw{value, "command line"};
+  }
+  AdapterConfig c;
+  for (const auto& s : specs()) {
+    auto it = values.find(s.doc.key);
+    if (it != values.end()) s.set(c, it->second, s.doc.key);
+  }
+  return c;
+}
+
+}  // namespace mst::adapter

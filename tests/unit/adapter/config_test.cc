@@ -1,0 +1,116 @@
+#include "mst/adapter/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace mst::adapter {
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  auto p = std::filesystem::temp_directory_path() / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+TEST(Config, DefaultsWithoutAnySource) {
+  AdapterConfig c = load_config({});
+  EXPECT_EQ(c.sync.concurrency, 4);
+  EXPECT_TRUE(c.server.tls_verify);
+  EXPECT_EQ(c.auth.type, "none");
+  EXPECT_EQ(c.canonical_base, "http://mst-adapter.example.org/fhir");
+}
+
+TEST(Config, FlagsOverrideEnvironmentOverrideFile) {
+  auto file = write_temp("mst-config-a.json", R"({"_comment":"x",
+    "server":{"base_url":"http://file/fhir/","retry":{"max_attempts":3}},
+    "sync":{"concurrency":2,"shard":"1/4"},"adapter":{"site_tables":["a","b"]}})");
+  ConfigSources src;
+  src.file = file;
+  src.env = {{"MST_SYNC_CONCURRENCY", "8"},
+             {"MST_SERVER_BASE_URL", "http://env/fhir"},
+             {"UNRELATED", "x"}};
+  src.flags = {{"server.base_url", "https://flag/fhir"}};
+  AdapterConfig c = load_config(src);
+  EXPECT_EQ(c.server.base_url, "https://flag/fhir");
+  EXPECT_EQ(c.sync.concurrency, 8);
+  EXPECT_EQ(c.server.retry_max_attempts, 3);
+  EXPECT_EQ(c.sync.shard_index, 1);
+  EXPECT_EQ(c.sync.shard_count, 4);
+  EXPECT_EQ(c.site_tables, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(Config, ErrorsNameTheKeyAndTheSource) {
+  auto expect_error = [](const ConfigSources& src, const std::string& fragment) {
+    try {
+      load_config(src);
+      ADD_FAILURE() << "expected ConfigError containing " << fragment;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  ConfigSources env;
+  env.env = {{"MST_SYNC_CONCURRENCY", "lots"}};
+  expect_error(env, "configuration key 'sync.concurrency' (environment MST_SYNC_CONCURRENCY)");
+  ConfigSources range;
+  range.flags = {{"sync.concurrency", "0"}};
+  expect_error(range, "0 is outside 1..64");
+  ConfigSources unknown;
+  unknown.file = write_temp("mst-config-b.json", R"({"sync":{"concurency":2}})");
+  expect_error(unknown, "unknown key 'sync.concurency'");
+  ConfigSources bad_json;
+  bad_json.file = write_temp("mst-config-c.json", "{");
+  expect_error(bad_json, "malformed JSON");
+  ConfigSources missing;
+  missing.file = "/nonexistent/config.json";
+  expect_error(missing, "cannot read configuration file /nonexistent/config.json");
+  ConfigSources auth;
+  auth.flags = {{"auth.type", "magic"}};
+  expect_error(auth, "'magic' is not one of none | bearer | basic | smart");
+  ConfigSources url;
+  url.flags = {{"server.base_url", "ftp://x"}};
+  expect_error(url, "must start with http:// or https://");
+  ConfigSources date;
+  date.flags = {{"adapter.as_of", "2026-11"}};
+  expect_error(date, "is not a date YYYY-MM-DD");
+  ConfigSources shard;
+  shard.flags = {{"sync.shard", "4/4"}};
+  expect_error(shard, "4 is outside 0..3");
+}
+
+TEST(Config, InlineSecretsAreNotAKey) {
+  ConfigSources src;
+  src.flags = {{"auth.token", "abc"}};
+  EXPECT_THROW(load_config(src), ConfigError);
+}
+
+TEST(Config, EveryKeyHasAnEnvironmentName) {
+  EXPECT_EQ(env_name("server.retry.max_attempts"), "MST_SERVER_RETRY_MAX_ATTEMPTS");
+  EXPECT_GT(config_keys().size(), 30u);
+}
+
+}  // namespace
+}  // namespace mst::adapter
+
+namespace mst::adapter {
+namespace {
+
+// The shipped example must stay loadable and list every key.
+TEST(Config, ExampleFileLoadsAndCoversEveryKey) {
+  const std::string path = std::string(MST_SOURCE_DIR) + "/config/adapter.example.json";
+  ConfigSources src;
+  src.file = path;
+  AdapterConfig c = load_config(src);
+  EXPECT_EQ(c.server.base_url, "http://127.0.0.1:8080/fhir");
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& k : config_keys()) {
+    std::string leaf = k.key;
+    leaf = leaf.substr(leaf.rfind('.') + 1);
+    EXPECT_NE(text.find("\"" + leaf + "\""), std::string::npos) << k.key;
+  }
+}
+
+}  // namespace
+}  // namespace mst::adapter
