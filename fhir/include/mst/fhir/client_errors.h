@@ -1,0 +1,105 @@
+// Typed errors of the FHIR client. Each carries the method, the URL without
+// query values, the HTTP status (0 when there was no response) and a one-line
+// summary of the server's OperationOutcome. what() is one line that is safe
+// to log: no token, secret, search value or resource body.
+#pragma once
+
+#include <string>
+
+#include "mst/fhir/errors.h"
+#include "mst/fhir/http_transport.h"
+
+namespace mst::fhir {
+
+class ClientError : public Error {
+ public:
+  // `url` is redacted here; `reason` is the human part of the message.
+  ClientError(std::string method, std::string_view url, int status, std::string outcome,
+              const std::string& reason);
+
+  const std::string& method() const { return method_; }
+  const std::string& url() const { return url_; }  // redacted
+  int status() const { return status_; }
+  // Summary of the OperationOutcome the server sent, or empty.
+  const std::string& outcome() const { return outcome_; }
+
+ private:
+  std::string method_;
+  std::string url_;
+  int status_;
+  std::string outcome_;
+};
+
+// The server answered with a final error status (after any retries).
+class HttpStatusError : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
+// 404 Not Found or 410 Gone.
+class NotFound : public HttpStatusError {
+ public:
+  using HttpStatusError::HttpStatusError;
+};
+
+// The resource changed since the version the caller had: 409 (HAPI) or 412
+// (the R4 specification) to an update carrying If-Match.
+class VersionConflict : public HttpStatusError {
+ public:
+  using HttpStatusError::HttpStatusError;
+};
+
+// Credentials were refused (401 after one re-authentication, 403) or could
+// not be obtained (token endpoint, key, secret source).
+class AuthError : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
+// No HTTP response: connection refused, DNS, TLS or a per-attempt timeout,
+// after the retries the policy allows.
+class ServerUnreachable : public ClientError {
+ public:
+  ServerUnreachable(std::string method, std::string_view url, TransportError::Kind kind,
+                    const std::string& reason)
+      : ClientError(std::move(method), url, 0, "", reason), kind_(kind) {}
+  TransportError::Kind kind() const { return kind_; }
+  bool timed_out() const { return kind_ == TransportError::Kind::kTimeout; }
+
+ private:
+  TransportError::Kind kind_;
+};
+
+// The operation's overall deadline passed before it could succeed (a 5xx
+// storm, long Retry-After or a hanging server).
+class DeadlineExceeded : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
+// A success status with a body the client cannot use (not JSON, wrong
+// resource type), or a protocol violation such as a next link to another
+// origin.
+class InvalidResponse : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
+// The caller asked for something the client will not send (malformed id or
+// type, a body of another resource type).
+class InvalidRequest : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
+// A search stopped before the server's last page (a bound, a repeated or
+// foreign next link) and the caller asked for the complete result.
+class SearchIncomplete : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
+// Reason phrase of common statuses ("Not Found"), or empty.
+std::string_view status_reason(int status);
+
+}  // namespace mst::fhir

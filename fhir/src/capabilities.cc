@@ -1,0 +1,70 @@
+#include "mst/fhir/client.h"
+#include "mst/fhir/client_errors.h"
+
+namespace mst::fhir {
+
+namespace {
+
+void codes_of(Node list, std::string_view key, std::set<std::string, std::less<>>& out) {
+  for (Node item : list.elements()) {
+    if (!item.is_object()) continue;
+    if (auto code = item.string(key)) out.emplace(*code);
+  }
+}
+
+}  // namespace
+
+Capabilities read_capabilities(Node n) {
+  if (Resource(n).type() != "CapabilityStatement")
+    throw ElementError("expected a CapabilityStatement");
+  Capabilities caps;
+  caps.fhir_version = std::string(n.string("fhirVersion").value_or(""));
+  if (Node software = n.object("software")) {
+    caps.software = std::string(software.string("name").value_or(""));
+    if (auto version = software.string("version")) caps.software += " " + std::string(*version);
+  }
+  for (Node rest : n.array("rest")) {
+    if (!rest.is_object() || rest.string("mode") != "server") continue;
+    codes_of(rest["interaction"], "code", caps.system_interactions);
+    for (Node r : rest.array("resource")) {
+      if (!r.is_object()) continue;
+      auto type = r.string("type");
+      if (!type) continue;
+      ResourceSupport& support = caps.resources[std::string(*type)];
+      codes_of(r["interaction"], "code", support.interactions);
+      codes_of(r["searchParam"], "name", support.search_params);
+      // conditionalCreate/Update are booleans; a server that declares them
+      // wrongly typed is read as not declaring them.
+      Node cc = r["conditionalCreate"];
+      support.conditional_create = cc.present() && cc.raw()->IsBool() && cc.as_bool();
+      Node cu = r["conditionalUpdate"];
+      support.conditional_update = cu.present() && cu.raw()->IsBool() && cu.as_bool();
+    }
+  }
+  return caps;
+}
+
+bool Capabilities::is_r4() const {
+  return fhir_version.starts_with("4.0.") || fhir_version == "4.0";
+}
+
+bool Capabilities::supports(std::string_view type, std::string_view interaction) const {
+  auto it = resources.find(type);
+  return it != resources.end() && it->second.interactions.contains(interaction);
+}
+
+bool Capabilities::supports_search_param(std::string_view type, std::string_view param) const {
+  auto it = resources.find(type);
+  return it != resources.end() && it->second.search_params.contains(param);
+}
+
+bool Capabilities::supports_system(std::string_view interaction) const {
+  return system_interactions.contains(interaction);
+}
+
+void SearchResult::require_complete() const {
+  if (!complete)
+    throw SearchIncomplete("GET", url, 0, "", "search incomplete: " + incomplete_reason);
+}
+
+}  // namespace mst::fhir

@@ -1,0 +1,393 @@
+#include "mst/fhir/rest_client.h"
+
+#include <cctype>
+#include <unordered_set>
+
+#include "mst/fhir/client_errors.h"
+
+namespace mst::fhir {
+
+namespace {
+
+constexpr std::string_view kFhirJson = "application/fhir+json";
+constexpr std::string_view kFhirJsonBody = "application/fhir+json; charset=utf-8";
+
+bool valid_type(std::string_view type) {
+  if (type.empty() || type.size() > 64 || !std::isupper(static_cast<unsigned char>(type[0])))
+    return false;
+  for (char c : type) {
+    if (!std::isalpha(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// FHIR id (and versionId): [A-Za-z0-9\-\.]{1,64}.
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+// W/"3" or "3" -> 3.
+std::string version_from_etag(std::string_view etag) {
+  if (etag.starts_with("W/")) etag.remove_prefix(2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    etag = etag.substr(1, etag.size() - 2);
+  return valid_id(etag) ? std::string(etag) : std::string();
+}
+
+// [base]/Type/id[/_history/vid] -> (id, vid).
+std::pair<std::string, std::string> id_from_location(std::string_view location) {
+  if (auto q = location.find('?'); q != std::string_view::npos) location = location.substr(0, q);
+  std::string version;
+  if (auto h = location.rfind("/_history/"); h != std::string_view::npos) {
+    version = std::string(location.substr(h + 10));
+    location = location.substr(0, h);
+  }
+  auto slash = location.rfind('/');
+  std::string_view id = slash == std::string_view::npos ? location : location.substr(slash + 1);
+  if (!valid_id(id)) return {};
+  return {std::string(id), valid_id(version) ? version : std::string()};
+}
+
+std::vector<OutcomeIssue> outcome_of(const std::string& body) {
+  if (body.empty()) return {};
+  try {
+    auto doc = JsonDocument::parse(body);
+    return read_outcome_issues(doc.root());
+  } catch (const Error&) {
+    return {};  // an HTML error page from a proxy has no outcome to summarize
+  }
+}
+
+// True when repeating this Bundle cannot create duplicates: every entry is a
+// read or a conditional write (or a delete).
+bool transaction_is_repeatable(Node bundle) {
+  for (Node entry : bundle.array("entry")) {
+    if (!entry.is_object()) return false;
+    Node request = entry.object("request");
+    const std::string_view method = request.string("method").value_or("");
+    const std::string_view url = request.string("url").value_or("");
+    if (method == "GET" || method == "HEAD" || method == "DELETE") continue;
+    if (method == "POST" && !request.string("ifNoneExist").value_or("").empty()) continue;
+    if ((method == "PUT" || method == "PATCH") &&
+        (!request.string("ifMatch").value_or("").empty() ||
+         url.find('?') != std::string_view::npos)) {
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+struct RestClient::Call {
+  std::string method;
+  std::string url;
+  std::string body;
+  Headers headers;  // beyond the common ones
+  bool idempotent = false;
+  bool if_match = false;
+};
+
+RestClient::RestClient(RestClientOptions options, std::shared_ptr<RetryingSender> sender,
+                       std::shared_ptr<AuthProvider> auth)
+    : options_(std::move(options)), sender_(std::move(sender)), auth_(std::move(auth)) {
+  while (!options_.base_url.empty() && options_.base_url.back() == '/')
+    options_.base_url.pop_back();
+  if (!is_http_url(options_.base_url) ||
+      options_.base_url.find_first_of("?#") != std::string::npos) {
+    throw InvalidRequest(
+        "", "", 0, "",
+        "the FHIR server URL must be an absolute http(s) URL without query, got '" +
+            redact_url(options_.base_url) + "'");
+  }
+  if (!sender_ || !auth_)
+    throw InvalidRequest("", "", 0, "", "RestClient needs a sender and an auth provider");
+}
+
+FhirResponse RestClient::execute(const Call& call) {
+  HttpRequest request;
+  request.method = call.method;
+  request.url = call.url;
+  request.headers = {{"Accept", std::string(kFhirJson)}, {"User-Agent", options_.user_agent}};
+  if (!call.body.empty()) request.headers.emplace_back("Content-Type", std::string(kFhirJsonBody));
+  request.headers.insert(request.headers.end(), call.headers.begin(), call.headers.end());
+  request.body = call.body;
+
+  const auto deadline = sender_->deadline_from_now();
+  SendResult result;
+  bool reauthenticated = false;
+  while (true) {
+    HttpRequest attempt = request;
+    auth_->authorize(attempt);
+    result = sender_->send(std::move(attempt), call.idempotent, deadline);
+    // A 401 means the server did not act on the request, so even a plain
+    // create may be repeated once with fresh credentials.
+    if (result.response.status == 401 && !reauthenticated && auth_->invalidate()) {
+      reauthenticated = true;
+      continue;
+    }
+    break;
+  }
+
+  HttpResponse& response = result.response;
+  const int status = response.status;
+  if (status < 200 || status >= 300) {
+    std::string outcome = summarize_issues(outcome_of(response.body));
+    std::string reason = result.gave_up;
+    if (status == 401) {
+      throw AuthError(call.method, call.url, status, outcome,
+                      reauthenticated
+                          ? "credentials refused again after re-authentication"
+                          : "credentials refused (" + std::string(auth_->scheme()) + " auth)");
+    }
+    if (status == 403)
+      throw AuthError(call.method, call.url, status, outcome,
+                      "access denied: check the client's scopes");
+    if (status == 404 || status == 410)
+      throw NotFound(call.method, call.url, status, outcome, reason);
+    if (status == 409 || (status == 412 && call.if_match)) {
+      throw VersionConflict(
+          call.method, call.url, status, outcome,
+          call.if_match ? "the resource changed since the version given in If-Match" : reason);
+    }
+    if (status == 412) reason = "a condition matched more than one resource";
+    throw HttpStatusError(call.method, call.url, status, outcome, reason);
+  }
+
+  FhirResponse out;
+  out.status = status;
+  out.etag = std::string(response.header("etag").value_or(""));
+  out.last_modified = std::string(response.header("last-modified").value_or(""));
+  out.location = std::string(
+      response.header("location").value_or(response.header("content-location").value_or("")));
+  out.version_id = version_from_etag(out.etag);
+  auto [loc_id, loc_version] = id_from_location(out.location);
+  out.id = loc_id;
+  if (out.version_id.empty()) out.version_id = loc_version;
+  if (!response.body.empty()) {
+    try {
+      out.body = std::make_shared<const JsonDocument>(JsonDocument::parse(response.body));
+      Node root = out.body->root();
+      if (!root.is_object()) throw ElementError("the body is not a JSON object");
+      Resource resource(root);
+      if (resource.type() == "OperationOutcome") out.issues = read_outcome_issues(root);
+      if (out.id.empty()) out.id = std::string(resource.id());
+      if (out.version_id.empty()) out.version_id = std::string(resource.version_id());
+    } catch (const Error& e) {
+      throw InvalidResponse(call.method, call.url, status, "",
+                            std::string("unusable response body: ") + e.what());
+    }
+  }
+  return out;
+}
+
+Capabilities RestClient::capabilities() {
+  Call call{"GET", options_.base_url + "/metadata", "", {}, true, false};
+  FhirResponse response = execute(call);
+  try {
+    return read_capabilities(response.resource());
+  } catch (const Error& e) {
+    throw InvalidResponse(call.method, call.url, response.status, "", e.what());
+  }
+}
+
+FhirResponse RestClient::read(std::string_view type, std::string_view id) {
+  if (!valid_type(type))
+    throw InvalidRequest("GET", options_.base_url, 0, "", "invalid resource type");
+  if (!valid_id(id))
+    throw InvalidRequest("GET", options_.base_url, 0, "", "invalid " + std::string(type) + " id");
+  return execute({"GET",
+                  options_.base_url + "/" + std::string(type) + "/" + std::string(id),
+                  "",
+                  {},
+                  true,
+                  false});
+}
+
+FhirResponse RestClient::vread(std::string_view type, std::string_view id,
+                               std::string_view version) {
+  if (!valid_type(type))
+    throw InvalidRequest("GET", options_.base_url, 0, "", "invalid resource type");
+  if (!valid_id(id) || !valid_id(version)) {
+    throw InvalidRequest("GET", options_.base_url, 0, "",
+                         "invalid " + std::string(type) + " id or version");
+  }
+  return execute({"GET",
+                  options_.base_url + "/" + std::string(type) + "/" + std::string(id) +
+                      "/_history/" + std::string(version),
+                  "",
+                  {},
+                  true,
+                  false});
+}
+
+SearchResult RestClient::search(std::string_view type, const SearchParams& params,
+                                const SearchLimits& limits) {
+  if (!valid_type(type))
+    throw InvalidRequest("GET", options_.base_url, 0, "", "invalid resource type");
+  std::string url = options_.base_url + "/" + std::string(type);
+  if (!params.empty()) url += "?" + encode_query(params);
+  SearchResult result;
+  result.url = redact_url(url);
+  const std::string origin = url_origin(options_.base_url);
+  std::unordered_set<std::string> visited{url};
+  const std::size_t max_pages = std::max<std::size_t>(limits.max_pages, 1);
+
+  while (true) {
+    Call call{"GET", url, "", {}, true, false};
+    FhirResponse page = execute(call);
+    std::optional<std::string_view> next;
+    try {
+      Bundle bundle(page.resource());
+      if (result.pages.empty()) result.total = bundle.total();
+      for (const BundleEntry& entry : bundle.entries()) {
+        if (entry.search_mode == "outcome") {
+          auto issues = read_outcome_issues(entry.resource);
+          result.warnings.insert(result.warnings.end(), issues.begin(), issues.end());
+        } else if (entry.search_mode == "include") {
+          if (entry.resource) result.included.push_back(entry.resource);
+        } else if (entry.resource) {
+          if (result.resources.size() >= limits.max_resources) {
+            result.complete = false;
+            result.incomplete_reason =
+                "stopped at the limit of " + std::to_string(limits.max_resources) + " resources";
+            break;
+          }
+          result.resources.push_back(entry.resource);
+        }
+      }
+      next = bundle.link("next");
+    } catch (const Error& e) {
+      throw InvalidResponse(call.method, call.url, page.status, "",
+                            std::string("not a search Bundle: ") + e.what());
+    }
+    result.pages.push_back(page.body);
+    if (!result.complete || !next || next->empty()) break;
+
+    if (result.resources.size() >= limits.max_resources) {
+      result.complete = false;
+      result.incomplete_reason = "stopped at the limit of " + std::to_string(limits.max_resources) +
+                                 " resources; the server has more pages";
+      break;
+    }
+    if (result.pages.size() >= max_pages) {
+      result.complete = false;
+      result.incomplete_reason =
+          "stopped at the limit of " + std::to_string(max_pages) + " pages; the server has more";
+      break;
+    }
+    std::string next_url = resolve_url(url, *next);
+    if (url_origin(next_url) != origin) {
+      result.complete = false;
+      result.incomplete_reason = "the next link points to another origin (" + url_origin(next_url) +
+                                 "); not followed, so credentials stay with " + origin;
+      break;
+    }
+    if (!visited.insert(next_url).second) {
+      result.complete = false;
+      result.incomplete_reason = "the server repeated a next link (" + redact_url(next_url) +
+                                 ") after " + std::to_string(result.pages.size()) + " pages";
+      break;
+    }
+    url = std::move(next_url);
+  }
+  return result;
+}
+
+FhirResponse RestClient::transaction(std::string bundle_json) {
+  bool repeatable = false;
+  try {
+    auto doc = JsonDocument::parse(bundle_json);
+    Bundle bundle(doc.root());
+    if (bundle.type() != "transaction" && bundle.type() != "batch") {
+      throw ElementError("Bundle.type is '" + std::string(bundle.type()) +
+                         "', not transaction or batch");
+    }
+    repeatable = transaction_is_repeatable(doc.root());
+  } catch (const Error& e) {
+    throw InvalidRequest("POST", options_.base_url, 0, "",
+                         std::string("not a transaction Bundle: ") + e.what());
+  }
+  return execute({"POST", options_.base_url, std::move(bundle_json), {}, repeatable, false});
+}
+
+namespace {
+
+// The body must be a resource of `type` (and, for an update, carry `id`).
+void check_body(const std::string& method, const std::string& url, const std::string& body,
+                std::string_view type, std::string_view id) {
+  try {
+    auto doc = JsonDocument::parse(body);
+    Resource resource(doc.root());
+    if (resource.type() != type) {
+      throw ElementError("the body is a " + std::string(resource.type()) + ", not a " +
+                         std::string(type));
+    }
+    if (!id.empty() && resource.id() != id)
+      throw ElementError("the body's id does not match the URL");
+  } catch (const Error& e) {
+    throw InvalidRequest(method, url, 0, "", e.what());
+  }
+}
+
+}  // namespace
+
+FhirResponse RestClient::create(std::string_view type, std::string body_json,
+                                const SearchParams& if_none_exist) {
+  if (!valid_type(type))
+    throw InvalidRequest("POST", options_.base_url, 0, "", "invalid resource type");
+  Call call{"POST", options_.base_url + "/" + std::string(type),
+            "",     {{"Prefer", "return=representation"}},
+            false,  false};
+  check_body(call.method, call.url, body_json, type, "");
+  if (!if_none_exist.empty()) {
+    call.headers.emplace_back("If-None-Exist", encode_query(if_none_exist));
+    call.idempotent = true;  // the server finds the first attempt's resource
+  }
+  call.body = std::move(body_json);
+  return execute(call);
+}
+
+FhirResponse RestClient::update(std::string_view type, std::string_view id, std::string body_json,
+                                std::string_view if_match_version) {
+  if (!valid_type(type))
+    throw InvalidRequest("PUT", options_.base_url, 0, "", "invalid resource type");
+  if (!valid_id(id))
+    throw InvalidRequest("PUT", options_.base_url, 0, "", "invalid " + std::string(type) + " id");
+  Call call{"PUT", options_.base_url + "/" + std::string(type) + "/" + std::string(id),
+            "",    {{"Prefer", "return=representation"}},
+            false, false};
+  check_body(call.method, call.url, body_json, type, id);
+  if (!if_match_version.empty()) {
+    if (!valid_id(if_match_version))
+      throw InvalidRequest(call.method, call.url, 0, "", "invalid version id");
+    call.headers.emplace_back("If-Match", "W/\"" + std::string(if_match_version) + "\"");
+    call.idempotent = true;
+    call.if_match = true;
+  }
+  call.body = std::move(body_json);
+  return execute(call);
+}
+
+FhirResponse RestClient::update_conditional(std::string_view type, const SearchParams& criteria,
+                                            std::string body_json) {
+  if (!valid_type(type))
+    throw InvalidRequest("PUT", options_.base_url, 0, "", "invalid resource type");
+  if (criteria.empty()) {
+    throw InvalidRequest("PUT", options_.base_url, 0, "",
+                         "a conditional update needs search criteria");
+  }
+  Call call{"PUT", options_.base_url + "/" + std::string(type) + "?" + encode_query(criteria),
+            "",    {{"Prefer", "return=representation"}},
+            true,  false};
+  check_body(call.method, call.url, body_json, type, "");
+  call.body = std::move(body_json);
+  return execute(call);
+}
+
+}  // namespace mst::fhir
