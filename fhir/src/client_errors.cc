@@ -35,6 +35,14 @@ ClientError::ClientError(std::string method, std::string_view url, int status, s
       status_(status),
       outcome_(std::move(outcome)) {}
 
+std::string redact_secret(std::string text, std::string_view secret) {
+  if (secret.size() < 4) return text;
+  for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
+    text.replace(pos, secret.size(), "***");
+  }
+  return text;
+}
+
 std::string_view status_reason(int status) {
   switch (status) {
     case 400:

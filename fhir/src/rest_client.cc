@@ -121,9 +121,14 @@ FhirResponse RestClient::execute(const Call& call) {
   const auto deadline = sender_->deadline_from_now();
   SendResult result;
   bool reauthenticated = false;
+  std::string credential;  // to strip from server text that echoes it
   while (true) {
     HttpRequest attempt = request;
     auth_->authorize(attempt);
+    for (const auto& [name, value] : attempt.headers) {
+      if (name == "Authorization")
+        credential = value.substr(std::min(value.find(' ') + 1, value.size()));
+    }
     result = sender_->send(std::move(attempt), call.idempotent, deadline);
     // A 401 means the server did not act on the request, so even a plain
     // create may be repeated once with fresh credentials.
@@ -137,7 +142,7 @@ FhirResponse RestClient::execute(const Call& call) {
   HttpResponse& response = result.response;
   const int status = response.status;
   if (status < 200 || status >= 300) {
-    std::string outcome = summarize_issues(outcome_of(response.body));
+    std::string outcome = redact_secret(summarize_issues(outcome_of(response.body)), credential);
     std::string reason = result.gave_up;
     if (status == 401) {
       throw AuthError(call.method, call.url, status, outcome,

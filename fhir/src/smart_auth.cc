@@ -53,7 +53,8 @@ class JwsSigner {
       Poco::Crypto::EVPPKey key(nullptr, &private_stream, "");
       if (algorithm_ == "RS384") {
         rsa_.emplace(key);
-        if (rsa_->size() < 2048) throw auth_error("RS384 needs an RSA key of at least 2048 bits");
+        // RSAKey::size() is in bytes.
+        if (rsa_->size() * 8 < 2048) throw auth_error("RS384 needs an RSA key of at least 2048 bits");
       } else {
         ec_.emplace(key);
         if (ec_->size() != 384) {
@@ -237,7 +238,7 @@ class SmartBackendAuth final : public AuthProvider {
         } catch (const Error&) {
         }
       }
-      throw AuthError("POST", request.url, response.status, "", scrub(reason, jwt));
+      throw AuthError("POST", request.url, response.status, "", redact_secret(reason, jwt));
     }
     std::string token;
     std::int64_t expires_in = 300;  // SMART requires expires_in; assume its usual value if absent
@@ -261,14 +262,6 @@ class SmartBackendAuth final : public AuthProvider {
     const auto margin = std::min<std::int64_t>(options_.refresh_margin.count(), expires_in / 2);
     renew_at_ = sender_->clock().steady_now() + seconds(expires_in - margin);
     token_ = std::move(token);
-  }
-
-  static std::string scrub(std::string text, const std::string& secret) {
-    if (secret.empty()) return text;
-    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret)) {
-      text.replace(pos, secret.size(), "***");
-    }
-    return text;
   }
 
   SmartBackendOptions options_;

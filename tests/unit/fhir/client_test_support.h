@@ -24,7 +24,8 @@ class FakeClock : public Clock {
   static constexpr std::int64_t kStartEpochSeconds = 1'772'366'400;
 
   std::chrono::system_clock::time_point now() override {
-    return std::chrono::system_clock::time_point(std::chrono::seconds(kStartEpochSeconds)) + elapsed_;
+    return std::chrono::system_clock::time_point(std::chrono::seconds(kStartEpochSeconds)) +
+           elapsed_;
   }
   std::chrono::steady_clock::time_point steady_now() override {
     return std::chrono::steady_clock::time_point(std::chrono::hours(1)) + elapsed_;

@@ -9,12 +9,12 @@ namespace mst::fhir {
 namespace {
 
 using std::chrono::milliseconds;
+using ::testing::_;
 using testing::FakeClock;
 using testing::header_of;
+using ::testing::Invoke;
 using testing::MockTransport;
 using testing::response;
-using ::testing::_;
-using ::testing::Invoke;
 using ::testing::Return;
 
 class MockAuth : public AuthProvider {
@@ -31,7 +31,8 @@ std::string outcome(const std::string& severity, const std::string& text) {
          R"(","code":"processing","diagnostics":")" + text + R"("}]})";
 }
 
-std::string page(const std::vector<std::string>& ids, const std::string& next = "", const std::string& extra = "") {
+std::string page(const std::vector<std::string>& ids, const std::string& next = "",
+                 const std::string& extra = "") {
   std::string s = R"({"resourceType":"Bundle","type":"searchset","total":99,"link":[)";
   s += R"({"relation":"self","url":"x"})";
   if (!next.empty()) s += R"(,{"relation":"next","url":")" + next + R"("})";
@@ -57,7 +58,8 @@ class RestClientTest : public ::testing::Test {
   RestClient& client() {
     if (!client_) {
       auto sender = std::make_shared<RetryingSender>(transport, policy, clock, [] { return 1.0; });
-      client_ = std::make_unique<RestClient>(RestClientOptions{kBase}, sender, auth ? auth : make_no_auth());
+      client_ = std::make_unique<RestClient>(RestClientOptions{kBase}, sender,
+                                             auth ? auth : make_no_auth());
     }
     return *client_;
   }
@@ -81,9 +83,11 @@ class RestClientTest : public ::testing::Test {
 
 TEST_F(RestClientTest, RejectsABadBaseUrl) {
   auto sender = std::make_shared<RetryingSender>(transport, policy, clock);
-  EXPECT_THROW(RestClient(RestClientOptions{"ehr.example/fhir"}, sender, make_no_auth()), InvalidRequest);
-  EXPECT_THROW(RestClient(RestClientOptions{"https://ehr.example/fhir?x=1"}, sender, make_no_auth()),
+  EXPECT_THROW(RestClient(RestClientOptions{"ehr.example/fhir"}, sender, make_no_auth()),
                InvalidRequest);
+  EXPECT_THROW(
+      RestClient(RestClientOptions{"https://ehr.example/fhir?x=1"}, sender, make_no_auth()),
+      InvalidRequest);
   RestClient ok(RestClientOptions{"https://ehr.example/fhir/"}, sender, make_no_auth());
   EXPECT_EQ(ok.base_url(), kBase);
 }
@@ -135,9 +139,10 @@ TEST_F(RestClientTest, MapsStatusesToTypedErrorsWithTheOutcome) {
     EXPECT_EQ(e.method(), "GET");
     EXPECT_EQ(e.url(), "https://ehr.example/fhir/Patient/zz");
     EXPECT_EQ(e.outcome(), "error (processing): Resource Patient/zz is not known");
-    EXPECT_EQ(std::string(e.what()),
-              "GET https://ehr.example/fhir/Patient/zz: HTTP 404 Not Found [error (processing): Resource "
-              "Patient/zz is not known]");
+    EXPECT_EQ(
+        std::string(e.what()),
+        "GET https://ehr.example/fhir/Patient/zz: HTTP 404 Not Found [error (processing): Resource "
+        "Patient/zz is not known]");
   }
   EXPECT_THROW(client().read("Patient", "gone"), NotFound);
   try {
@@ -160,9 +165,11 @@ TEST_F(RestClientTest, MapsStatusesToTypedErrorsWithTheOutcome) {
 
 TEST_F(RestClientTest, StaleIfMatchIsAVersionConflictFor409And412) {
   const std::string body = R"({"resourceType":"CarePlan","id":"cp1","status":"draft"})";
-  script({response(409, outcome("error", "HAPI-0989: Trying to update CarePlan/cp1/_history/3 but this is not "
-                                         "the current version")),
-          response(412, outcome("error", "version mismatch"))});
+  script(
+      {response(409, outcome("error",
+                             "HAPI-0989: Trying to update CarePlan/cp1/_history/3 but this is not "
+                             "the current version")),
+       response(412, outcome("error", "version mismatch"))});
   for (int expected : {409, 412}) {
     try {
       client().update("CarePlan", "cp1", body, "3");
@@ -180,7 +187,8 @@ TEST_F(RestClientTest, StaleIfMatchIsAVersionConflictFor409And412) {
 TEST_F(RestClientTest, A412WithoutIfMatchIsNotAVersionConflict) {
   script({response(412, outcome("error", "multiple matches"))});
   try {
-    client().update_conditional("CarePlan", {{"identifier", "sys|1"}}, R"({"resourceType":"CarePlan"})");
+    client().update_conditional("CarePlan", {{"identifier", "sys|1"}},
+                                R"({"resourceType":"CarePlan"})");
     FAIL();
   } catch (const VersionConflict&) {
     FAIL() << "412 to a conditional update is not a version conflict";
@@ -191,9 +199,11 @@ TEST_F(RestClientTest, A412WithoutIfMatchIsNotAVersionConflict) {
 }
 
 TEST_F(RestClientTest, CreateSendsTheBodyAndReadsLocation) {
-  script({response(201, R"({"resourceType":"Goal","id":"g9","meta":{"versionId":"1"}})",
-                   {{"location", "https://ehr.example/fhir/Goal/g9/_history/1"}, {"etag", "W/\"1\""}})});
-  FhirResponse r = client().create("Goal", R"({"resourceType":"Goal","lifecycleStatus":"proposed"})", {});
+  script({response(
+      201, R"({"resourceType":"Goal","id":"g9","meta":{"versionId":"1"}})",
+      {{"location", "https://ehr.example/fhir/Goal/g9/_history/1"}, {"etag", "W/\"1\""}})});
+  FhirResponse r =
+      client().create("Goal", R"({"resourceType":"Goal","lifecycleStatus":"proposed"})", {});
   EXPECT_EQ(sent[0].method, "POST");
   EXPECT_EQ(sent[0].url, "https://ehr.example/fhir/Goal");
   EXPECT_EQ(header_of(sent[0], "Content-Type"), "application/fhir+json; charset=utf-8");
@@ -219,7 +229,8 @@ TEST_F(RestClientTest, APlainCreateIsNeverRetried) {
 
 TEST_F(RestClientTest, AConditionalCreateIsRetried) {
   script({response(503), response(200, R"({"resourceType":"Goal","id":"g1"})")});
-  FhirResponse r = client().create("Goal", R"({"resourceType":"Goal"})", {{"identifier", "urn:mst|g-1"}});
+  FhirResponse r =
+      client().create("Goal", R"({"resourceType":"Goal"})", {{"identifier", "urn:mst|g-1"}});
   EXPECT_EQ(r.id, "g1");
   EXPECT_EQ(header_of(sent[1], "If-None-Exist"), "identifier=urn:mst%7Cg-1");
 }
@@ -228,20 +239,28 @@ TEST_F(RestClientTest, RefusesABodyOfAnotherTypeOrId) {
   EXPECT_CALL(*transport, send(_)).Times(0);
   EXPECT_THROW(client().create("Goal", R"({"resourceType":"CarePlan"})", {}), InvalidRequest);
   EXPECT_THROW(client().create("Goal", "not json", {}), InvalidRequest);
-  EXPECT_THROW(client().update("Goal", "g1", R"({"resourceType":"Goal","id":"g2"})", ""), InvalidRequest);
-  EXPECT_THROW(client().update_conditional("Goal", {}, R"({"resourceType":"Goal"})"), InvalidRequest);
+  EXPECT_THROW(client().update("Goal", "g1", R"({"resourceType":"Goal","id":"g2"})", ""),
+               InvalidRequest);
+  EXPECT_THROW(client().update_conditional("Goal", {}, R"({"resourceType":"Goal"})"),
+               InvalidRequest);
 }
 
 TEST_F(RestClientTest, UpdatesWithIfMatchAndConditionallyAreRetriedPlainUpdatesAreNot) {
-  script({response(502), response(200, R"({"resourceType":"CareTeam","id":"t1","meta":{"versionId":"4"}})"),
+  script({response(502),
+          response(200, R"({"resourceType":"CareTeam","id":"t1","meta":{"versionId":"4"}})"),
           response(500), response(201, R"({"resourceType":"CareTeam","id":"t2"})"), response(500)});
-  EXPECT_EQ(client().update("CareTeam", "t1", R"({"resourceType":"CareTeam","id":"t1"})", "3").version_id, "4");
-  EXPECT_EQ(client().update_conditional("CareTeam", {{"identifier", "urn:mst|t"}}, R"({"resourceType":"CareTeam"})")
+  EXPECT_EQ(
+      client().update("CareTeam", "t1", R"({"resourceType":"CareTeam","id":"t1"})", "3").version_id,
+      "4");
+  EXPECT_EQ(client()
+                .update_conditional("CareTeam", {{"identifier", "urn:mst|t"}},
+                                    R"({"resourceType":"CareTeam"})")
                 .id,
             "t2");
   EXPECT_EQ(sent[3].method, "PUT");
   EXPECT_EQ(sent[3].url, "https://ehr.example/fhir/CareTeam?identifier=urn:mst%7Ct");
-  EXPECT_THROW(client().update("CareTeam", "t1", R"({"resourceType":"CareTeam","id":"t1"})", ""), HttpStatusError);
+  EXPECT_THROW(client().update("CareTeam", "t1", R"({"resourceType":"CareTeam","id":"t1"})", ""),
+               HttpStatusError);
   EXPECT_EQ(sent.size(), 5u);
 }
 
@@ -255,7 +274,8 @@ constexpr const char* kPlainTx = R"({"resourceType":"Bundle","type":"transaction
   {"resource":{"resourceType":"Provenance"},"request":{"method":"POST","url":"Provenance"}}]})";
 
 TEST_F(RestClientTest, TransactionsWithOnlyConditionalEntriesAreRetried) {
-  script({response(504), response(200, R"({"resourceType":"Bundle","type":"transaction-response","entry":[]})"),
+  script({response(504),
+          response(200, R"({"resourceType":"Bundle","type":"transaction-response","entry":[]})"),
           response(504)});
   FhirResponse r = client().transaction(kConditionalTx);
   EXPECT_EQ(Bundle(r.resource()).type(), "transaction-response");
@@ -268,7 +288,8 @@ TEST_F(RestClientTest, TransactionsWithOnlyConditionalEntriesAreRetried) {
 
 TEST_F(RestClientTest, RefusesABundleThatIsNotATransaction) {
   EXPECT_CALL(*transport, send(_)).Times(0);
-  EXPECT_THROW(client().transaction(R"({"resourceType":"Bundle","type":"collection"})"), InvalidRequest);
+  EXPECT_THROW(client().transaction(R"({"resourceType":"Bundle","type":"collection"})"),
+               InvalidRequest);
   EXPECT_THROW(client().transaction(R"({"resourceType":"Patient"})"), InvalidRequest);
   EXPECT_THROW(client().transaction("{"), InvalidRequest);
 }
@@ -320,7 +341,8 @@ TEST(Capabilities, KnowsR4FromOtherVersions) {
 
 TEST_F(RestClientTest, FollowsRelativeNextLinks) {
   script({response(200, page({"a", "b"}, "?patient=p1&_getpagesoffset=2")),
-          response(200, page({"c"}, "Condition?patient=p1&_getpagesoffset=3")), response(200, page({"d"}))});
+          response(200, page({"c"}, "Condition?patient=p1&_getpagesoffset=3")),
+          response(200, page({"d"}))});
   SearchResult r = client().search("Condition", {{"patient", "p1"}}, {});
   EXPECT_EQ(sent[0].url, "https://ehr.example/fhir/Condition?patient=p1");
   EXPECT_EQ(sent[1].url, "https://ehr.example/fhir/Condition?patient=p1&_getpagesoffset=2");
@@ -334,9 +356,10 @@ TEST_F(RestClientTest, FollowsRelativeNextLinks) {
 }
 
 TEST_F(RestClientTest, FollowsAbsoluteNextLinks) {
-  script({response(200, page({"a"}, "https://ehr.example/fhir?_getpages=abc&_getpagesoffset=1")),
-          response(200, page({"b"}, "https://EHR.example:443/fhir?_getpages=abc&_getpagesoffset=2")),
-          response(200, page({}))});
+  script(
+      {response(200, page({"a"}, "https://ehr.example/fhir?_getpages=abc&_getpagesoffset=1")),
+       response(200, page({"b"}, "https://EHR.example:443/fhir?_getpages=abc&_getpagesoffset=2")),
+       response(200, page({}))});
   SearchResult r = client().search("Condition", {}, {});
   EXPECT_EQ(sent[0].url, "https://ehr.example/fhir/Condition");
   EXPECT_EQ(sent[1].url, "https://ehr.example/fhir?_getpages=abc&_getpagesoffset=1");
@@ -352,7 +375,8 @@ TEST_F(RestClientTest, StopsWhenANextLinkRepeats) {
   SearchResult r = client().search("Condition", {}, {});
   EXPECT_EQ(r.resources.size(), 3u);
   EXPECT_FALSE(r.complete);
-  EXPECT_NE(r.incomplete_reason.find("repeated a next link"), std::string::npos) << r.incomplete_reason;
+  EXPECT_NE(r.incomplete_reason.find("repeated a next link"), std::string::npos)
+      << r.incomplete_reason;
   EXPECT_THROW(r.require_complete(), SearchIncomplete);
 }
 

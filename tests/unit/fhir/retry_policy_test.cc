@@ -10,11 +10,11 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using ::testing::_;
 using testing::FakeClock;
+using ::testing::Invoke;
 using testing::MockTransport;
 using testing::response;
-using ::testing::_;
-using ::testing::Invoke;
 using ::testing::Return;
 
 TEST(RetryPolicy, RetriesExactlyTheTransientStatuses) {
@@ -65,7 +65,9 @@ class SenderTest : public ::testing::Test {
     policy.deadline = seconds(10);
     policy.max_retry_after = seconds(5);
   }
-  RetryingSender sender() { return RetryingSender(transport, policy, clock, [] { return 1.0; }); }
+  RetryingSender sender() {
+    return RetryingSender(transport, policy, clock, [] { return 1.0; });
+  }
   SendResult send(bool idempotent = true) {
     auto s = sender();
     return s.send(HttpRequest{"GET", "http://h/fhir/Patient?name=Smith", {}, "", {}}, idempotent,
@@ -80,7 +82,9 @@ class SenderTest : public ::testing::Test {
 TEST_F(SenderTest, RetriesEachTransientStatusThenSucceeds) {
   for (int status : {408, 429, 500, 502, 503, 504}) {
     transport = std::make_shared<MockTransport>();
-    EXPECT_CALL(*transport, send(_)).WillOnce(Return(response(status))).WillOnce(Return(response(200, "{}")));
+    EXPECT_CALL(*transport, send(_))
+        .WillOnce(Return(response(status)))
+        .WillOnce(Return(response(200, "{}")));
     SendResult r = send();
     EXPECT_EQ(r.response.status, 200) << status;
     EXPECT_EQ(r.attempts, 2) << status;
@@ -94,7 +98,8 @@ TEST_F(SenderTest, BacksOffExponentially) {
       .WillOnce(Return(response(503)))
       .WillOnce(Return(response(200)));
   EXPECT_EQ(send().attempts, 4);
-  EXPECT_EQ(clock->sleeps, (std::vector<milliseconds>{milliseconds(100), milliseconds(200), milliseconds(400)}));
+  EXPECT_EQ(clock->sleeps,
+            (std::vector<milliseconds>{milliseconds(100), milliseconds(200), milliseconds(400)}));
 }
 
 TEST_F(SenderTest, HonoursRetryAfterSeconds) {
@@ -175,7 +180,8 @@ TEST_F(SenderTest, ConnectionFailuresAreRetriedThenReportedAsUnreachable) {
   EXPECT_CALL(*transport, send(_))
       .Times(4)
       .WillRepeatedly(Invoke([](const HttpRequest&) -> HttpResponse {
-        throw TransportError(TransportError::Kind::kConnect, "connection refused to http://h/fhir/Patient?name=Smith");
+        throw TransportError(TransportError::Kind::kConnect,
+                             "connection refused to http://h/fhir/Patient?name=Smith");
       }));
   try {
     send();

@@ -21,9 +21,11 @@ TEST(Url, ResolvesReferencesAgainstThePage) {
   EXPECT_EQ(resolve_url(page, "//cdn.example/fhir?p=2"), "https://cdn.example/fhir?p=2");
   EXPECT_EQ(resolve_url(page, "/fhir?_getpages=abc&_getpagesoffset=20"),
             "https://ehr.example/fhir?_getpages=abc&_getpagesoffset=20");
-  EXPECT_EQ(resolve_url(page, "?patient=1&page=2"), "https://ehr.example/fhir/Condition?patient=1&page=2");
+  EXPECT_EQ(resolve_url(page, "?patient=1&page=2"),
+            "https://ehr.example/fhir/Condition?patient=1&page=2");
   EXPECT_EQ(resolve_url(page, "Condition?page=2"), "https://ehr.example/fhir/Condition?page=2");
-  EXPECT_EQ(resolve_url(page, "../base/Condition?page=3"), "https://ehr.example/base/Condition?page=3");
+  EXPECT_EQ(resolve_url(page, "../base/Condition?page=3"),
+            "https://ehr.example/base/Condition?page=3");
   EXPECT_EQ(resolve_url("http://h:8080", "fhir?a=1"), "http://h:8080/fhir?a=1");
 }
 

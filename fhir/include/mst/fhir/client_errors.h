@@ -99,6 +99,10 @@ class SearchIncomplete : public ClientError {
   using ClientError::ClientError;
 };
 
+// `text` with every occurrence of `secret` replaced by "***" (for server
+// text that may echo a credential back). Secrets under 4 bytes are left alone.
+std::string redact_secret(std::string text, std::string_view secret);
+
 // Reason phrase of common statuses ("Not Found"), or empty.
 std::string_view status_reason(int status);
 
