@@ -1,0 +1,165 @@
+#include "code_index.h"
+
+#include "mst/mappings/code_tables.h"
+#include "mst/mappings/text.h"
+
+namespace mst::mappings::detail {
+
+namespace {
+
+constexpr long kMaxRangeExpansion = 5000;
+
+int base36(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
+  return -1;
+}
+
+char from_base36(long d) {
+  return d < 10 ? static_cast<char>('0' + d) : static_cast<char>('A' + d - 10);
+}
+
+long to_number(const std::string& s) {
+  long n = 0;
+  for (char c : s) n = n * 36 + base36(c);
+  return n;
+}
+
+std::string from_number(long n, std::size_t len) {
+  std::string s(len, '0');
+  for (std::size_t i = len; i-- > 0;) {
+    s[i] = from_base36(n % 36);
+    n /= 36;
+  }
+  return s;
+}
+
+bool valid_icd_key(const std::string& k) {
+  if (k.empty() || k.size() > 7) return false;
+  if (k[0] < 'A' || k[0] > 'Z') return false;
+  for (char c : k) {
+    if (base36(c) < 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string CodeIndex::code_key(std::string_view system, std::string_view code) {
+  std::string k;
+  k.reserve(system.size() + code.size() + 1);
+  k.append(system).push_back('|');
+  k.append(code);
+  return k;
+}
+
+std::string CodeIndex::icd_key(std::string_view code) {
+  std::string k;
+  k.reserve(code.size());
+  for (char c : code) {
+    if (c == '.' || c == ' ') continue;
+    k.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  }
+  return k;
+}
+
+void CodeIndex::put(Map& m, const std::string& key, Claim c, ConflictSink& sink,
+                    std::string_view what) {
+  auto [it, inserted] = m.try_emplace(key, c);
+  if (inserted) return;
+  Claim& old = it->second;
+  if (old.entry == c.entry) {
+    if (c.rank() > old.rank()) old = c;
+    return;
+  }
+  if (c.rank() > old.rank()) {
+    old = c;
+  } else if (c.rank() == old.rank()) {
+    if (c.file == old.file) {
+      sink.conflict(c.file, c.entry_key,
+                    std::string(what) + " '" + key + "' is also claimed by entry '" +
+                        old.entry_key + "' of the same file");
+    }
+    if (c.file > old.file) old = c;
+  }
+}
+
+void CodeIndex::claim_code(std::string_view system, std::string_view code, Claim c,
+                           ConflictSink& sink) {
+  put(exact_, code_key(system, code), std::move(c), sink, "code");
+}
+
+void CodeIndex::claim_text(const std::string& normalized, Claim c, ConflictSink& sink) {
+  put(text_, normalized, std::move(c), sink, "synonym");
+}
+
+std::optional<std::string> CodeIndex::claim_icd(std::string_view pattern, Claim c,
+                                                ConflictSink& sink) {
+  const std::size_t dash = pattern.find('-');
+  if (dash == std::string_view::npos) {
+    std::string k = icd_key(pattern);
+    if (!valid_icd_key(k))
+      return "'" + std::string(pattern) + "' is not an ICD-10-CM code or prefix";
+    c.prefix_len = static_cast<int>(k.size());
+    c.single = true;
+    c.width = 1;
+    put(icd_, k, std::move(c), sink, "ICD-10-CM prefix");
+    return std::nullopt;
+  }
+  std::string lo = icd_key(pattern.substr(0, dash));
+  std::string hi = icd_key(pattern.substr(dash + 1));
+  if (!valid_icd_key(lo) || !valid_icd_key(hi) || lo.size() != hi.size()) {
+    return "range '" + std::string(pattern) +
+           "' must join two ICD-10-CM prefixes of the same length";
+  }
+  const long a = to_number(lo);
+  const long b = to_number(hi);
+  if (b < a) return "range '" + std::string(pattern) + "' ends before it starts";
+  if (b - a + 1 > kMaxRangeExpansion) return "range '" + std::string(pattern) + "' is too wide";
+  c.prefix_len = static_cast<int>(lo.size());
+  c.single = false;
+  c.width = b - a + 1;
+  for (long n = a; n <= b; ++n) put(icd_, from_number(n, lo.size()), c, sink, "ICD-10-CM prefix");
+  return std::nullopt;
+}
+
+std::optional<std::size_t> CodeIndex::match_code(std::string_view system,
+                                                 std::string_view code) const {
+  if (exact_.empty() || code.empty()) return std::nullopt;
+  auto it = exact_.find(code_key(system, code));
+  if (it == exact_.end()) return std::nullopt;
+  return it->second.entry;
+}
+
+std::optional<std::size_t> CodeIndex::match_icd(std::string_view code) const {
+  if (icd_.empty()) return std::nullopt;
+  std::string k = icd_key(code);
+  if (k.size() > 7) k.resize(7);
+  for (std::size_t len = k.size(); len >= 1; --len) {
+    auto it = icd_.find(k.substr(0, len));
+    if (it != icd_.end()) return it->second.entry;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> CodeIndex::match_text(std::string_view raw_text) const {
+  if (text_.empty() || raw_text.empty()) return std::nullopt;
+  auto it = text_.find(normalize_text(raw_text));
+  if (it == text_.end()) return std::nullopt;
+  return it->second.entry;
+}
+
+std::optional<std::size_t> CodeIndex::match(const fhir::CodeableConcept& cc) const {
+  for (const auto& c : cc.codings) {
+    if (auto m = match_code(c.system, c.code)) return m;
+  }
+  for (const auto& c : cc.codings) {
+    if (c.system == kIcd10Cm && !c.code.empty()) {
+      if (auto m = match_icd(c.code)) return m;
+    }
+  }
+  if (cc.text) return match_text(*cc.text);
+  return std::nullopt;
+}
+
+}  // namespace mst::mappings::detail

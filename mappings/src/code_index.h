@@ -1,0 +1,67 @@
+// Internal: the lookup index of one table kind. Codes map to entry indexes
+// through three hash maps (exact system|code, ICD-10-CM prefixes with ranges
+// expanded at load, normalised synonyms), so a lookup costs a few hashes and
+// never scans the table.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "mst/fhir/datatypes.h"
+
+namespace mst::mappings::detail {
+
+// Who claims a code, and how specifically. Higher rank wins; equal rank from
+// the same file is a conflict, from a later file an override.
+struct Claim {
+  std::size_t entry = 0;
+  int file = 0;
+  std::string entry_key;
+  int prefix_len = 0;  // ICD-10-CM: characters matched (dotless)
+  bool single = true;  // an explicit code/prefix rather than a range member
+  long width = 0;      // ICD-10-CM ranges: number of categories spanned
+  auto rank() const { return std::make_tuple(prefix_len, single, -width); }
+};
+
+// Calls back (file, entry_key, message) on a same-file conflict.
+class ConflictSink {
+ public:
+  virtual ~ConflictSink() = default;
+  [[noreturn]] virtual void conflict(int file, const std::string& entry_key,
+                                     const std::string& message) = 0;
+};
+
+class CodeIndex {
+ public:
+  void claim_code(std::string_view system, std::string_view code, Claim c, ConflictSink& sink);
+  void claim_text(const std::string& normalized, Claim c, ConflictSink& sink);
+  // `pattern` is "C34", "C90.0" or a range "C00-C76" / "C78.0-C78.3" whose
+  // ends have the same dotless length. Returns an error text when invalid.
+  std::optional<std::string> claim_icd(std::string_view pattern, Claim c, ConflictSink& sink);
+
+  // Exact codes in coding order, then ICD-10-CM codings, then cc.text.
+  std::optional<std::size_t> match(const fhir::CodeableConcept& cc) const;
+  std::optional<std::size_t> match_code(std::string_view system, std::string_view code) const;
+  std::optional<std::size_t> match_icd(std::string_view code) const;
+  std::optional<std::size_t> match_text(std::string_view raw_text) const;
+
+  static std::string code_key(std::string_view system, std::string_view code);
+  // Upper-case, dots and spaces removed: "c34.90" -> "C3490".
+  static std::string icd_key(std::string_view code);
+
+ private:
+  using Map = std::unordered_map<std::string, Claim>;
+  static void put(Map& m, const std::string& key, Claim c, ConflictSink& sink,
+                  std::string_view what);
+
+  Map exact_;
+  Map icd_;
+  Map text_;
+};
+
+}  // namespace mst::mappings::detail
