@@ -1,0 +1,85 @@
+// The scheduled sync: finds patients whose relevant data changed since the
+// checkpoint, processes them with bounded concurrency, and moves the
+// checkpoint only past changes whose patients were all processed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mst/adapter/logger.h"
+#include "mst/adapter/metrics.h"
+#include "mst/adapter/patient_outcome.h"
+#include "mst/adapter/state_store.h"
+#include "mst/fhir/clock.h"
+
+namespace mst::adapter {
+
+struct ChangeScan {
+  std::vector<std::string> patient_ids;  // may repeat; order irrelevant
+  std::string scan_time;                 // server time the scan began: the next checkpoint
+};
+
+// Finds patients with relevant changes. I/O lives behind this interface.
+class ChangeFeed {
+ public:
+  virtual ~ChangeFeed() = default;
+  // Patients whose relevant resources changed after `since`; with no
+  // checkpoint, every patient with a spinal-metastasis Condition.
+  virtual ChangeScan changed_since(const std::optional<std::string>& since) = 0;
+};
+
+using PatientProcessor = std::function<PatientOutcome(const std::string& patient_id)>;
+
+struct SyncOptions {
+  int concurrency = 4;
+  int shard_index = 0;
+  int shard_count = 1;
+  RetrySchedule retry;
+  bool progress = false;  // redraw a progress line on stderr (a terminal)
+};
+
+struct SyncReport {
+  int discovered = 0;  // patients the scan found in this shard
+  int processed = 0;
+  int written = 0;
+  int unchanged = 0;
+  int skipped = 0;
+  int failed = 0;
+  int quarantined = 0;  // newly quarantined in this cycle
+  int waiting = 0;      // pending patients whose retry time has not come
+  bool checkpoint_advanced = false;
+  bool interrupted = false;  // stop was requested before the work ran out
+};
+
+// Stable across platforms and releases (FNV-1a), unlike std::hash.
+int shard_of(const std::string& patient_id, int shard_count);
+
+class SyncEngine {
+ public:
+  SyncEngine(StateStore& state, ChangeFeed& feed, PatientProcessor process, SyncOptions options,
+             Logger& log, Metrics& metrics, std::shared_ptr<fhir::Clock> clock);
+
+  // One cycle: scan, enqueue, process every due patient, advance the
+  // checkpoint if possible. Returns early (interrupted) once `stop` is set,
+  // after in-flight patients finish. A failing scan throws; nothing is lost.
+  SyncReport run_once(const std::atomic<bool>& stop);
+
+ private:
+  void process_due(const std::atomic<bool>& stop, SyncReport& report);
+  void record(const PatientOutcome& outcome, SyncReport& report);
+
+  StateStore& state_;
+  ChangeFeed& feed_;
+  PatientProcessor process_;
+  SyncOptions options_;
+  Logger& log_;
+  Metrics& metrics_;
+  std::shared_ptr<fhir::Clock> clock_;
+};
+
+}  // namespace mst::adapter

@@ -1,0 +1,158 @@
+#include "mst/adapter/sync_engine.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace mst::adapter {
+
+namespace {
+
+std::int64_t epoch_ms(fhir::Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int shard_of(const std::string& patient_id, int shard_count) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : patient_id) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<int>(h % static_cast<std::uint64_t>(std::max(shard_count, 1)));
+}
+
+SyncEngine::SyncEngine(StateStore& state, ChangeFeed& feed, PatientProcessor process,
+                       SyncOptions options, Logger& log, Metrics& metrics,
+                       std::shared_ptr<fhir::Clock> clock)
+    : state_(state),
+      feed_(feed),
+      process_(std::move(process)),
+      options_(options),
+      log_(log),
+      metrics_(metrics),
+      clock_(std::move(clock)) {}
+
+SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
+  SyncReport report;
+  const auto checkpoint = state_.checkpoint();
+  ChangeScan scan = feed_.changed_since(checkpoint);
+  std::set<std::string> mine;
+  for (const auto& id : scan.patient_ids) {
+    if (shard_of(id, options_.shard_count) == options_.shard_index) mine.insert(id);
+  }
+  report.discovered = static_cast<int>(mine.size());
+  // Persist what is to be done before doing any of it: a crash from here on
+  // resumes with these patients, however far it got.
+  state_.enqueue({mine.begin(), mine.end()}, scan.scan_time);
+  log_.info("sync.scan", {{"since", checkpoint.value_or("(first run)")},
+                          {"changed_patients", std::to_string(mine.size())},
+                          {"pending", std::to_string(state_.pending_count())}});
+  process_due(stop, report);
+  report.interrupted = stop.load();
+  report.checkpoint_advanced = state_.try_advance_checkpoint();
+  const auto now = epoch_ms(*clock_);
+  report.waiting = static_cast<int>(state_.pending_count() - state_.due(now).size());
+  metrics_.set_gauge("mst_sync_pending_patients", static_cast<double>(state_.pending_count()));
+  metrics_.set_gauge("mst_sync_quarantined_patients",
+                     static_cast<double>(state_.quarantined().size()));
+  if (!report.interrupted) {
+    metrics_.set_gauge("mst_sync_last_success_timestamp_seconds",
+                       static_cast<double>(now) / 1000.0);
+  }
+  log_.info("sync.cycle", {{"processed", std::to_string(report.processed)},
+                           {"written", std::to_string(report.written)},
+                           {"unchanged", std::to_string(report.unchanged)},
+                           {"skipped", std::to_string(report.skipped)},
+                           {"failed", std::to_string(report.failed)},
+                           {"waiting_retry", std::to_string(report.waiting)},
+                           {"checkpoint", state_.checkpoint().value_or("(none)")},
+                           {"interrupted", report.interrupted ? "true" : "false"}});
+  return report;
+}
+
+void SyncEngine::process_due(const std::atomic<bool>& stop, SyncReport& report) {
+  const std::vector<std::string> due = state_.due(epoch_ms(*clock_));
+  if (due.empty()) return;
+  std::mutex mu;
+  std::size_t next = 0;
+  const auto started = clock_->steady_now();
+  auto worker = [&] {
+    for (;;) {
+      std::string id;
+      {
+        std::lock_guard lock(mu);
+        if (stop.load() || next >= due.size()) return;
+        id = due[next++];
+      }
+      PatientOutcome outcome;
+      try {
+        outcome = process_(id);
+      } catch (const std::exception& e) {
+        outcome.kind = OutcomeKind::kFailed;
+        outcome.error_kind = "internal";
+        outcome.detail = e.what();
+        outcome.retryable = true;
+      }
+      outcome.patient_id = id;
+      std::lock_guard lock(mu);
+      record(outcome, report);
+      if (options_.progress) {
+        const double secs = std::chrono::duration<double>(clock_->steady_now() - started).count();
+        std::fprintf(stderr, "\rsync: %d/%zu patients, %.1f/s, %d failed   ", report.processed,
+                     due.size(), secs > 0 ? report.processed / secs : 0.0, report.failed);
+      }
+    }
+  };
+  const int n = std::clamp(options_.concurrency, 1, static_cast<int>(due.size()));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (options_.progress) std::fprintf(stderr, "\n");
+}
+
+void SyncEngine::record(const PatientOutcome& o, SyncReport& report) {
+  ++report.processed;
+  metrics_.count("mst_patients_processed_total", outcome_name(o.kind));
+  switch (o.kind) {
+    case OutcomeKind::kWritten:
+      ++report.written;
+      break;
+    case OutcomeKind::kUnchanged:
+      ++report.unchanged;
+      break;
+    case OutcomeKind::kSkipped:
+      ++report.skipped;
+      break;
+    case OutcomeKind::kFailed:
+      ++report.failed;
+      break;
+  }
+  if (o.kind != OutcomeKind::kFailed) {
+    state_.record_success(o.patient_id, outcome_name(o.kind), o.fingerprint, o.plan_ref,
+                          o.plan_version);
+    log_.info("patient.done", {{"patient", o.patient_id},
+                               {"outcome", outcome_name(o.kind)},
+                               {"plan", o.plan_ref},
+                               {"version", o.plan_version}});
+    return;
+  }
+  metrics_.count("mst_failures_total", o.error_kind);
+  // A failure that retrying cannot fix (bad input) is quarantined at once;
+  // new data for the patient lifts it.
+  RetrySchedule schedule = options_.retry;
+  if (!o.retryable) schedule.quarantine_after = 1;
+  PatientState st = state_.record_failure(o.patient_id, o.detail, epoch_ms(*clock_), schedule);
+  if (st.quarantined) ++report.quarantined;
+  log_.warn(st.quarantined ? "patient.quarantined" : "patient.failed",
+            {{"patient", o.patient_id},
+             {"kind", o.error_kind},
+             {"failures", std::to_string(st.failures)},
+             {"error", o.detail}});
+}
+
+}  // namespace mst::adapter

@@ -1,0 +1,181 @@
+#include "mst/adapter/sync_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <sstream>
+
+namespace mst::adapter {
+namespace {
+
+class FakeClock : public fhir::Clock {
+ public:
+  std::chrono::system_clock::time_point now() override {
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms));
+  }
+  std::chrono::steady_clock::time_point steady_now() override {
+    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms));
+  }
+  void sleep_for(std::chrono::milliseconds d) override { now_ms += d.count(); }
+  std::int64_t now_ms = 1'000'000;
+};
+
+class FakeFeed : public ChangeFeed {
+ public:
+  ChangeScan changed_since(const std::optional<std::string>& since) override {
+    seen_since.push_back(since.value_or("(none)"));
+    ChangeScan s{next_ids, "t" + std::to_string(++scans)};
+    next_ids.clear();
+    return s;
+  }
+  std::vector<std::string> next_ids;
+  std::vector<std::string> seen_since;
+  int scans = 0;
+};
+
+struct Harness {
+  StateStore state{":memory:"};
+  FakeFeed feed;
+  std::ostringstream log_text;
+  Logger log{log_text, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
+  Metrics metrics;
+  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
+  std::mutex mu;
+  std::map<std::string, int> calls;
+  std::map<std::string, OutcomeKind> results;  // default: written
+  bool retryable = true;
+
+  SyncEngine engine(SyncOptions opts = {}) {
+    return SyncEngine(
+        state, feed,
+        [this](const std::string& id) {
+          std::lock_guard lock(mu);
+          ++calls[id];
+          PatientOutcome o;
+          o.kind = results.count(id) ? results[id] : OutcomeKind::kWritten;
+          o.retryable = retryable;
+          o.error_kind = "unreachable";
+          o.detail = "server unreachable";
+          o.plan_ref = "CarePlan/" + id;
+          o.plan_version = "1";
+          o.fingerprint = "fp-" + id;
+          return o;
+        },
+        opts, log, metrics, clock);
+  }
+};
+
+TEST(SyncEngine, ProcessesEveryChangedPatientOnceAndAdvancesTheCheckpoint) {
+  Harness h;
+  h.feed.next_ids = {"p1", "p2", "p1", "p3"};
+  std::atomic<bool> stop{false};
+  auto r = h.engine().run_once(stop);
+  EXPECT_EQ(r.discovered, 3);
+  EXPECT_EQ(r.written, 3);
+  EXPECT_TRUE(r.checkpoint_advanced);
+  EXPECT_EQ(h.state.checkpoint(), "t1");
+  EXPECT_EQ(h.calls, (std::map<std::string, int>{{"p1", 1}, {"p2", 1}, {"p3", 1}}));
+  EXPECT_EQ(h.metrics.counter("mst_patients_processed_total", "written"), 3u);
+  EXPECT_EQ(h.state.patient("p2")->plan_ref, "CarePlan/p2");
+  // The next cycle asks for changes since the checkpoint.
+  h.engine().run_once(stop);
+  EXPECT_EQ(h.feed.seen_since, (std::vector<std::string>{"(none)", "t1"}));
+}
+
+TEST(SyncEngine, AFailureHoldsTheCheckpointUntilItsRetrySucceeds) {
+  Harness h;
+  h.feed.next_ids = {"good", "flaky"};
+  h.results["flaky"] = OutcomeKind::kFailed;
+  std::atomic<bool> stop{false};
+  SyncOptions opts;
+  opts.retry = {1000, 8000, 5};
+  auto r1 = h.engine(opts).run_once(stop);
+  EXPECT_EQ(r1.failed, 1);
+  EXPECT_FALSE(r1.checkpoint_advanced);
+  EXPECT_EQ(r1.waiting, 1);
+  // Not due yet: nothing is retried.
+  auto r2 = h.engine(opts).run_once(stop);
+  EXPECT_EQ(r2.processed, 0);
+  h.clock->now_ms += 1000;
+  h.results["flaky"] = OutcomeKind::kWritten;
+  auto r3 = h.engine(opts).run_once(stop);
+  EXPECT_EQ(r3.written, 1);
+  EXPECT_TRUE(r3.checkpoint_advanced);
+  EXPECT_EQ(h.state.checkpoint(), "t3");
+  EXPECT_EQ(h.calls["good"], 1);
+  EXPECT_EQ(h.calls["flaky"], 2);
+}
+
+TEST(SyncEngine, NonRetryableFailuresAreQuarantinedWithoutBlockingOthers) {
+  Harness h;
+  h.feed.next_ids = {"bad", "ok"};
+  h.results["bad"] = OutcomeKind::kFailed;
+  h.retryable = false;
+  std::atomic<bool> stop{false};
+  auto r = h.engine().run_once(stop);
+  EXPECT_EQ(r.quarantined, 1);
+  EXPECT_TRUE(r.checkpoint_advanced);
+  EXPECT_EQ(h.state.quarantined().at(0).patient_id, "bad");
+  EXPECT_NE(h.log_text.str().find("patient.quarantined patient=bad"), std::string::npos);
+}
+
+TEST(SyncEngine, ShardsSplitPatientsWithoutOverlap) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 200; ++i) ids.push_back("mst-gen-" + std::to_string(i));
+  std::map<std::string, int> total;
+  for (int shard = 0; shard < 3; ++shard) {
+    Harness h;
+    h.feed.next_ids = ids;
+    SyncOptions opts;
+    opts.shard_index = shard;
+    opts.shard_count = 3;
+    std::atomic<bool> stop{false};
+    auto r = h.engine(opts).run_once(stop);
+    EXPECT_GT(r.processed, 40);
+    for (const auto& [id, n] : h.calls) total[id] += n;
+  }
+  EXPECT_EQ(total.size(), ids.size());
+  for (const auto& [id, n] : total) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(shard_of("mst-p01", 4), shard_of("mst-p01", 4));
+}
+
+TEST(SyncEngine, StopFinishesInFlightWorkAndKeepsTheRestPending) {
+  Harness h;
+  for (int i = 0; i < 20; ++i) h.feed.next_ids.push_back("p" + std::to_string(i));
+  std::atomic<bool> stop{false};
+  int seen = 0;
+  SyncOptions opts;
+  opts.concurrency = 1;
+  SyncEngine engine(
+      h.state, h.feed,
+      [&](const std::string& id) {
+        if (++seen == 5) stop = true;
+        PatientOutcome o;
+        o.kind = OutcomeKind::kWritten;
+        o.patient_id = id;
+        return o;
+      },
+      opts, h.log, h.metrics, h.clock);
+  auto r = engine.run_once(stop);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.processed, 5);
+  EXPECT_FALSE(r.checkpoint_advanced);
+  EXPECT_EQ(h.state.pending_count(), 15u);
+}
+
+TEST(SyncEngine, AProcessorThatThrowsIsAFailureNotACrash) {
+  Harness h;
+  h.feed.next_ids = {"p1"};
+  std::atomic<bool> stop{false};
+  SyncEngine engine(
+      h.state, h.feed,
+      [](const std::string&) -> PatientOutcome { throw std::runtime_error("boom"); }, {}, h.log,
+      h.metrics, h.clock);
+  auto r = engine.run_once(stop);
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_EQ(h.state.patient("p1")->last_error, "boom");
+}
+
+}  // namespace
+}  // namespace mst::adapter
