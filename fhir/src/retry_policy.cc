@@ -41,8 +41,9 @@ const char* kind_name(TransportError::Kind kind) {
       return "broken HTTP exchange";
     case TransportError::Kind::kTooLarge:
       return "response too large";
+    default:  // kinds added later read as a generic failure
+      return "transport failure";
   }
-  return "transport failure";
 }
 
 // A run of exactly `width` digits (any width when 0) as a number.
