@@ -101,6 +101,14 @@ struct ActiveTreatment {
   Evidence evidence;
 };
 
+// A spinal decompression or stabilisation already done, inside the
+// extractor's recency window (rule row 19: post-operative radiotherapy).
+struct SpinalSurgery {
+  std::string label;  // e.g. "Decompression of spinal cord"
+  std::optional<fhir::DateTime> when;
+  Evidence evidence;
+};
+
 // ---- Life expectancy --------------------------------------------------------
 
 // Survival bands as the revised Tokuhashi 2005 paper states them.
@@ -247,6 +255,7 @@ struct Considerations {
   SpinalDisease spine;
   OtherMetastases other_metastases;
   std::vector<ActiveTreatment> treatments;
+  std::vector<SpinalSurgery> spinal_surgeries;
   LifeExpectancy life_expectancy;
   QualityOfLife quality_of_life;
   GeneralCondition general_condition;
