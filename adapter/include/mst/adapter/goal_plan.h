@@ -1,0 +1,162 @@
+// The goal engine's output: the proposed goals with their priority, urgency,
+// rationale and evidence, the disciplines the plan needs and the referrals to
+// propose. A value type; the CarePlan builder turns it into FHIR.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mst/mappings/considerations.h"
+
+namespace mst::adapter {
+
+// The seven goals of the source document, in the order plans list them.
+enum class GoalCode {
+  kPainRelief,
+  kPreserveNeurologicFunction,
+  kPreventFracture,
+  kCorrectSpinalInstability,
+  kImproveFunctionAmbulation,
+  kSupportCancerTreatment,
+  kDebulkTumor,
+};
+
+// Goal priority (http://terminology.hl7.org/CodeSystem/goal-priority). Ordered.
+enum class Priority { kLow, kMedium, kHigh };
+
+// Request priority (http://hl7.org/fhir/request-priority). Ordered: stat is highest.
+enum class Urgency { kRoutine, kUrgent, kAsap, kStat };
+
+enum class Certainty {
+  kConfirmed,  // every input the rule needs was present
+  kPartial,    // some inputs were missing; they are named and never assumed favourable
+};
+
+// The disciplines of a spine-oncology multidisciplinary team.
+enum class Discipline {
+  kSpineSurgery,
+  kRadiationOncology,
+  kMedicalOncology,
+  kDiagnosticRadiology,
+  kInterventionalRadiology,
+  kRehabilitation,
+};
+
+std::string_view code_of(GoalCode g);  // "pain-relief", ...
+std::string_view display_of(GoalCode g);
+std::string_view code_of(Priority p);  // "high-priority", ...
+std::string_view display_of(Priority p);
+std::string_view code_of(Urgency u);     // "routine" | "urgent" | "asap" | "stat"
+std::string_view code_of(Discipline d);  // "spine-surgery", ...
+std::string_view display_of(Discipline d);
+std::string_view code_of(Certainty c);  // "confirmed" | "partial"
+
+// Why a rule proposed something: the finding, the rule, the source.
+struct RuleFiring {
+  int row = 0;             // row of clinical-decision.md section 9; 0 = a team rule outside it
+  std::string rule;        // short name, e.g. "High-grade compression, radioresistant tumour"
+  std::string finding;     // what in the record triggered it, in plain words
+  std::string proposal;    // what the rule proposes for this goal
+  std::string source;      // e.g. "NOMS (Laufer 2013) [R6, R7]; Patchell 2005 [R35]"
+  bool synthesis = false;  // the finding -> goal mapping is the team's own synthesis
+  mappings::Evidence evidence;
+};
+
+// A measurable target for a goal (Goal.target).
+struct Target {
+  // The measure. `local_code` set: the code is in the adapter's own measure
+  // CodeSystem (no standard code exists), else `system` holds the system URI.
+  std::string system;
+  std::string code;
+  std::string display;
+  bool local_code = false;
+  // Either a numeric range (score units) or a text detail.
+  bool has_range = false;
+  double low = 0;
+  double high = 0;
+  std::string detail_text;
+  std::string description;  // plain words, e.g. "Pain score 3 or lower on the 0-10 scale"
+};
+
+struct ProposedGoal {
+  GoalCode code = GoalCode::kPainRelief;
+  Priority priority = Priority::kLow;
+  Urgency urgency = Urgency::kRoutine;
+  Certainty certainty = Certainty::kConfirmed;
+  std::vector<RuleFiring> reasons;    // in rule order
+  std::vector<std::string> cautions;  // modifiers that temper this goal (prognosis, S-gate, ...)
+  std::vector<std::string> missing;   // inputs that would firm up this goal
+  mappings::Evidence evidence;        // sorted, unique union of the reasons' evidence
+  std::vector<Target> targets;
+
+  // Plain-language rationale: each reason (finding, proposal, rule, source),
+  // then cautions and missing inputs.
+  std::string rationale() const;
+};
+
+// A referral to propose (ServiceRequest-level).
+struct Referral {
+  Discipline to = Discipline::kSpineSurgery;
+  Urgency priority = Urgency::kRoutine;
+  std::vector<std::string> requests;  // what is asked, in rule order
+  std::vector<std::string> reasons;   // why, one line per rule
+  std::vector<GoalCode> serves;       // sorted, unique
+  // A verified SNOMED CT procedure code when exactly one applies (else empty).
+  std::string snomed_code;
+  std::string snomed_display;
+  mappings::Evidence evidence;
+};
+
+// A discipline the plan needs and why.
+struct TeamNeed {
+  Discipline discipline = Discipline::kSpineSurgery;
+  std::vector<std::string> reasons;
+};
+
+// A suggested action that is not a referral (e.g. steroid, immobilisation).
+struct SuggestedAction {
+  int row = 0;
+  std::string text;
+  std::string source;
+  Urgency urgency = Urgency::kRoutine;
+  mappings::Evidence evidence;
+};
+
+// An input the rules needed but did not have, and what that changes.
+struct MissingInput {
+  std::string input;        // e.g. "ESCC (Bilsky) grade"
+  std::string consequence;  // e.g. "epidural compression cannot be graded; ..."
+};
+
+// A patient preference as the plan shows it, and how the plan respected it.
+struct PreferenceShown {
+  mappings::PreferenceKind kind = mappings::PreferenceKind::kOther;
+  std::string text;
+  std::string effect;  // e.g. "no surgical referral proposed"
+  mappings::Evidence evidence;
+};
+
+struct GoalPlan {
+  // False when no plan is proposed (e.g. no spinal metastasis); then
+  // `not_applicable_reason` says why and everything else is empty.
+  bool applicable = false;
+  std::string not_applicable_reason;
+
+  Urgency urgency = Urgency::kRoutine;   // the highest urgency of goals and referrals
+  bool emergency = false;                // an emergency pathway (rows 1, 3-5, 16) fired
+  std::vector<ProposedGoal> goals;       // in GoalCode order
+  std::vector<Referral> referrals;       // in Discipline order, one per discipline
+  std::vector<TeamNeed> team;            // in Discipline order
+  std::vector<SuggestedAction> actions;  // in rule order
+  std::vector<PreferenceShown> preferences;
+  std::vector<std::string> notes;  // hard-rule statements, de-escalation, rules not applied and why
+  std::vector<MissingInput> missing;  // in the order the rules met them, unique
+  std::vector<int> fired_rows;        // section 9 rows that fired, sorted, unique
+
+  const ProposedGoal* find(GoalCode g) const;
+  const Referral* find(Discipline d) const;
+  bool fired(int row) const;
+};
+
+}  // namespace mst::adapter

@@ -1,0 +1,45 @@
+#include "mst/adapter/goal_engine.h"
+
+#include "assessment.h"
+#include "plan_draft.h"
+#include "rules.h"
+
+namespace mst::adapter {
+
+GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
+  if (!c.spine.present) {
+    GoalPlan none;
+    none.applicable = false;
+    none.not_applicable_reason =
+        "No spinal metastasis was found in the record, so no spine care plan is proposed. If "
+        "the patient does have spinal metastases, record them (a Condition with a spinal body "
+        "site or an imaging finding) and run the adapter again.";
+    return none;
+  }
+  const detail::Assessment a = detail::assess(c, t);
+  detail::PlanDraft d(a);
+  // Emergencies first, so the modifiers below can see them.
+  detail::rule_new_neurology(a, d);
+  detail::rule_walking_lost(a, d);
+  detail::rule_new_back_pain(a, d);
+  detail::rule_high_grade_compression(a, d);
+  detail::rule_grey_zone_compression(a, d);
+  detail::rule_low_grade_compression(a, d);
+  detail::rule_compression_not_graded(a, d);
+  detail::rule_instability(a, d);
+  detail::rule_vertebral_augmentation(a, d);
+  detail::rule_painful_uncomplicated(a, d);
+  detail::rule_excisional_surgery(a, d);
+  detail::rule_postoperative_rt(a, d);
+  detail::rule_ambulation(a, d);
+  detail::rule_bone_targeted_agent(a, d);
+  // Modifiers: they temper, never cancel, what the rows above proposed.
+  detail::rule_systemic_gate(a, d);
+  detail::rule_poor_prognosis(a, d);
+  detail::rule_ongoing_treatment(a, d);
+  detail::rule_preferences(a, d);
+  detail::rule_input_quality(a, d);
+  return d.finish();
+}
+
+}  // namespace mst::adapter

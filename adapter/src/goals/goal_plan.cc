@@ -1,0 +1,172 @@
+#include "mst/adapter/goal_plan.h"
+
+#include <algorithm>
+
+namespace mst::adapter {
+
+std::string_view code_of(GoalCode g) {
+  switch (g) {
+    case GoalCode::kPainRelief:
+      return "pain-relief";
+    case GoalCode::kPreserveNeurologicFunction:
+      return "preserve-neurologic-function";
+    case GoalCode::kPreventFracture:
+      return "prevent-fracture";
+    case GoalCode::kCorrectSpinalInstability:
+      return "correct-spinal-instability";
+    case GoalCode::kImproveFunctionAmbulation:
+      return "improve-function-ambulation";
+    case GoalCode::kSupportCancerTreatment:
+      return "support-cancer-treatment";
+    case GoalCode::kDebulkTumor:
+      return "debulk-tumor";
+  }
+  return "";
+}
+
+std::string_view display_of(GoalCode g) {
+  switch (g) {
+    case GoalCode::kPainRelief:
+      return "Pain relief";
+    case GoalCode::kPreserveNeurologicFunction:
+      return "Preservation of neurological function";
+    case GoalCode::kPreventFracture:
+      return "Prevention of fracture";
+    case GoalCode::kCorrectSpinalInstability:
+      return "Correction of spinal instability";
+    case GoalCode::kImproveFunctionAmbulation:
+      return "Improvement of general function and ability to move and walk";
+    case GoalCode::kSupportCancerTreatment:
+      return "Support of the ongoing cancer treatment";
+    case GoalCode::kDebulkTumor:
+      return "Debulking or shrinking the spinal tumour";
+  }
+  return "";
+}
+
+std::string_view code_of(Priority p) {
+  switch (p) {
+    case Priority::kHigh:
+      return "high-priority";
+    case Priority::kMedium:
+      return "medium-priority";
+    case Priority::kLow:
+      return "low-priority";
+  }
+  return "";
+}
+
+std::string_view display_of(Priority p) {
+  switch (p) {
+    case Priority::kHigh:
+      return "High Priority";
+    case Priority::kMedium:
+      return "Medium Priority";
+    case Priority::kLow:
+      return "Low Priority";
+  }
+  return "";
+}
+
+std::string_view code_of(Urgency u) {
+  switch (u) {
+    case Urgency::kRoutine:
+      return "routine";
+    case Urgency::kUrgent:
+      return "urgent";
+    case Urgency::kAsap:
+      return "asap";
+    case Urgency::kStat:
+      return "stat";
+  }
+  return "";
+}
+
+std::string_view code_of(Discipline d) {
+  switch (d) {
+    case Discipline::kSpineSurgery:
+      return "spine-surgery";
+    case Discipline::kRadiationOncology:
+      return "radiation-oncology";
+    case Discipline::kMedicalOncology:
+      return "medical-oncology";
+    case Discipline::kDiagnosticRadiology:
+      return "diagnostic-radiology";
+    case Discipline::kInterventionalRadiology:
+      return "interventional-radiology";
+    case Discipline::kRehabilitation:
+      return "rehabilitation";
+  }
+  return "";
+}
+
+std::string_view display_of(Discipline d) {
+  switch (d) {
+    case Discipline::kSpineSurgery:
+      return "Spine surgery";
+    case Discipline::kRadiationOncology:
+      return "Radiation oncology";
+    case Discipline::kMedicalOncology:
+      return "Medical oncology";
+    case Discipline::kDiagnosticRadiology:
+      return "Diagnostic radiology";
+    case Discipline::kInterventionalRadiology:
+      return "Interventional radiology";
+    case Discipline::kRehabilitation:
+      return "Physiatry and rehabilitation";
+  }
+  return "";
+}
+
+std::string_view code_of(Certainty c) {
+  return c == Certainty::kConfirmed ? "confirmed" : "partial";
+}
+
+std::string ProposedGoal::rationale() const {
+  std::string out;
+  auto sentence = [&out](const std::string& s) {
+    if (s.empty()) return;
+    if (!out.empty()) out += ' ';
+    out += s;
+    if (out.back() != '.') out += '.';
+  };
+  for (const auto& r : reasons) {
+    sentence(r.finding);
+    sentence("Proposed: " + r.proposal);
+    std::string rule = "Rule: " + r.rule;
+    rule += r.row > 0 ? " (rule table row " + std::to_string(r.row) + ")" : " (team rule)";
+    if (r.synthesis) rule += ", a team synthesis";
+    rule += "; source: " + r.source;
+    sentence(rule);
+  }
+  for (const auto& c : cautions) sentence("Caution: " + c);
+  if (!missing.empty()) {
+    std::string m = "Less certain because these inputs are missing: ";
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+      if (i > 0) m += "; ";
+      m += missing[i];
+    }
+    sentence(m);
+  }
+  return out;
+}
+
+const ProposedGoal* GoalPlan::find(GoalCode g) const {
+  for (const auto& goal : goals) {
+    if (goal.code == g) return &goal;
+  }
+  return nullptr;
+}
+
+const Referral* GoalPlan::find(Discipline d) const {
+  for (const auto& r : referrals) {
+    if (r.to == d) return &r;
+  }
+  return nullptr;
+}
+
+bool GoalPlan::fired(int row) const {
+  return std::binary_search(fired_rows.begin(), fired_rows.end(), row);
+}
+
+}  // namespace mst::adapter

@@ -1,0 +1,257 @@
+#include "plan_draft.h"
+
+#include <algorithm>
+
+namespace mst::adapter::detail {
+
+namespace {
+
+template <typename T>
+void push_unique(std::vector<T>& v, const T& item) {
+  if (std::find(v.begin(), v.end(), item) == v.end()) v.push_back(item);
+}
+
+std::string preference_quote(const mappings::Preference& p) {
+  return p.text.empty() ? "" : " (\"" + p.text + "\")";
+}
+
+}  // namespace
+
+void PlanDraft::goal(GoalCode g, Priority p, Urgency u, RuleFiring r,
+                     std::vector<std::string> missing_inputs) {
+  auto [it, inserted] = goals_.try_emplace(g);
+  ProposedGoal& goal = it->second;
+  if (inserted) {
+    goal.code = g;
+    goal.priority = p;
+    goal.urgency = u;
+  }
+  goal.priority = std::max(goal.priority, p);
+  goal.urgency = std::max(goal.urgency, u);
+  add_evidence(goal.evidence, r.evidence);
+  goal.reasons.push_back(std::move(r));
+  for (auto& m : missing_inputs) push_unique(goal.missing, m);
+  if (!goal.missing.empty()) goal.certainty = Certainty::kPartial;
+}
+
+ProposedGoal* PlanDraft::find_goal(GoalCode g) {
+  auto it = goals_.find(g);
+  return it == goals_.end() ? nullptr : &it->second;
+}
+
+void PlanDraft::caution(GoalCode g, const std::string& text) {
+  if (auto* goal = find_goal(g)) push_unique(goal->cautions, text);
+}
+
+void PlanDraft::refer(Discipline d, Urgency u, const std::string& request,
+                      const std::string& reason, std::vector<GoalCode> serves,
+                      const mappings::Evidence& evidence, const Snomed* code) {
+  const bool declined =
+      (d == Discipline::kSpineSurgery && a_.declines_surgery != nullptr) ||
+      (d == Discipline::kRadiationOncology && a_.declines_radiotherapy != nullptr);
+  if (declined) {
+    Withheld& w = withheld_[d];
+    push_unique(w.requests, request);
+    for (GoalCode g : serves) push_unique(w.serves, g);
+    return;
+  }
+  auto [it, inserted] = referrals_.try_emplace(d);
+  Referral& ref = it->second;
+  if (inserted) {
+    ref.to = d;
+    ref.priority = u;
+    if (code != nullptr) {
+      ref.snomed_code = code->code;
+      ref.snomed_display = code->display;
+    }
+  } else if (code == nullptr || ref.snomed_code != code->code) {
+    // A second, differently coded (or uncoded) request: no single code fits.
+    ref.snomed_code.clear();
+    ref.snomed_display.clear();
+  }
+  ref.priority = std::max(ref.priority, u);
+  push_unique(ref.requests, request);
+  push_unique(ref.reasons, reason);
+  for (GoalCode g : serves) push_unique(ref.serves, g);
+  std::sort(ref.serves.begin(), ref.serves.end());
+  add_evidence(ref.evidence, evidence);
+}
+
+Referral* PlanDraft::find_referral(Discipline d) {
+  auto it = referrals_.find(d);
+  return it == referrals_.end() ? nullptr : &it->second;
+}
+
+void PlanDraft::team(Discipline d, const std::string& reason) { push_unique(team_[d], reason); }
+
+void PlanDraft::action(int row, const std::string& text, const std::string& source, Urgency u,
+                       const mappings::Evidence& evidence) {
+  for (const auto& a : actions_) {
+    if (a.text == text) return;
+  }
+  actions_.push_back(SuggestedAction{row, text, source, u, evidence});
+}
+
+void PlanDraft::note(const std::string& text) { push_unique(notes_, text); }
+
+void PlanDraft::missing(const std::string& input, const std::string& consequence) {
+  for (const auto& m : missing_) {
+    if (m.input == input) return;
+  }
+  missing_.push_back(MissingInput{input, consequence});
+}
+
+void PlanDraft::fired(int row) { push_unique(fired_, row); }
+
+bool PlanDraft::has_fired(int row) const {
+  return std::find(fired_.begin(), fired_.end(), row) != fired_.end();
+}
+
+std::vector<ProposedGoal*> PlanDraft::goals() {
+  std::vector<ProposedGoal*> out;
+  for (auto& [code, g] : goals_) out.push_back(&g);
+  return out;
+}
+
+std::vector<Referral*> PlanDraft::referrals() {
+  std::vector<Referral*> out;
+  for (auto& [d, r] : referrals_) out.push_back(&r);
+  return out;
+}
+
+void PlanDraft::add_targets(ProposedGoal& g) const {
+  const auto& c = *a_.c;
+  const auto& t = *a_.t;
+  if (g.code == GoalCode::kPainRelief) {
+    Target pain;
+    pain.system = "http://loinc.org";
+    pain.code = "72514-3";
+    pain.display = "Pain severity - 0-10 verbal numeric rating [Score] - Reported";
+    pain.has_range = true;
+    pain.low = 0;
+    pain.high = t.pain_target_max;
+    pain.description =
+        "Pain score of " + number_text(t.pain_target_max) + " or lower on the 0-10 numeric scale";
+    if (c.quality_of_life.pain_score) {
+      pain.description += " (currently " + number_text(c.quality_of_life.pain_score->value) +
+                          day_text(c.quality_of_life.pain_score->when) + ")";
+    }
+    g.targets.push_back(pain);
+  }
+  if (g.code == GoalCode::kImproveFunctionAmbulation) {
+    Target walk;
+    walk.code = "ambulatory-status";
+    walk.display = "Ambulatory status";
+    walk.local_code = true;
+    switch (c.quality_of_life.ambulation.value) {
+      case mappings::Ambulation::kIndependent:
+        walk.detail_text = "Keeps walking independently";
+        break;
+      case mappings::Ambulation::kNonAmbulatory:
+        walk.detail_text = "Regains walking, with or without an aid";
+        break;
+      case mappings::Ambulation::kWithAid:
+      case mappings::Ambulation::kUnknown:
+        walk.detail_text = "Walks independently or with an aid";
+        break;
+    }
+    walk.description = walk.detail_text;
+    g.targets.push_back(walk);
+    if (a_.ecog && *a_.ecog <= 4) {
+      Target ecog;
+      ecog.system = "http://loinc.org";
+      ecog.code = "89247-1";
+      ecog.display = "ECOG Performance Status score";
+      ecog.has_range = true;
+      ecog.low = 0;
+      ecog.high = *a_.ecog;
+      ecog.description =
+          "ECOG performance status no worse than the current " + std::to_string(*a_.ecog);
+      g.targets.push_back(ecog);
+    }
+  }
+}
+
+GoalPlan PlanDraft::finish() {
+  GoalPlan plan;
+  plan.applicable = true;
+  plan.emergency = emergency_;
+
+  // Referrals withheld by the patient's stated preference: say so, and say
+  // on each goal they would have served.
+  for (const auto& [d, w] : withheld_) {
+    const mappings::Preference* p =
+        d == Discipline::kSpineSurgery ? a_.declines_surgery : a_.declines_radiotherapy;
+    const std::string what = d == Discipline::kSpineSurgery ? "surgery" : "radiotherapy";
+    const std::string line = "No referral to " + std::string(display_of(d)) +
+                             " is proposed because the patient declined " + what +
+                             preference_quote(*p) +
+                             ". It would have asked for: " + join(w.requests, "; ") +
+                             ". Other options are proposed where they exist; the team can "
+                             "revisit this with the patient.";
+    note(line);
+    for (GoalCode g : w.serves) {
+      caution(g, "the patient declined " + what + ", so the " + what +
+                     " referral that would serve this goal is not proposed");
+    }
+  }
+
+  for (auto& [code, g] : goals_) {
+    add_targets(g);
+    plan.urgency = std::max(plan.urgency, g.urgency);
+    plan.goals.push_back(std::move(g));
+  }
+  for (auto& [d, r] : referrals_) {
+    plan.urgency = std::max(plan.urgency, r.priority);
+    plan.team.push_back(TeamNeed{d, r.reasons});
+    for (const auto& extra : team_[d]) push_unique(plan.team.back().reasons, extra);
+    plan.referrals.push_back(std::move(r));
+  }
+  for (const auto& [d, reasons] : team_) {
+    if (referrals_.count(d) == 0 && !reasons.empty()) plan.team.push_back(TeamNeed{d, reasons});
+  }
+  std::sort(plan.team.begin(), plan.team.end(),
+            [](const TeamNeed& x, const TeamNeed& y) { return x.discipline < y.discipline; });
+
+  // Every recorded preference is shown, with what the plan did about it.
+  std::vector<const mappings::Preference*> prefs;
+  for (const auto& p : a_.c->preferences) prefs.push_back(&p);
+  std::sort(prefs.begin(), prefs.end(), [](const auto* x, const auto* y) {
+    return std::tie(x->kind, x->text, x->evidence) < std::tie(y->kind, y->text, y->evidence);
+  });
+  for (const auto* p : prefs) {
+    PreferenceShown shown{p->kind, p->text, "", p->evidence};
+    switch (p->kind) {
+      case mappings::PreferenceKind::kDeclinesSurgery:
+        shown.effect = withheld_.count(Discipline::kSpineSurgery)
+                           ? "Respected: no surgical referral is proposed"
+                           : "Respected: no surgical option was needed by the rules";
+        break;
+      case mappings::PreferenceKind::kDeclinesRadiotherapy:
+        shown.effect = withheld_.count(Discipline::kRadiationOncology)
+                           ? "Respected: no radiotherapy referral is proposed"
+                           : "Respected: no radiotherapy was needed by the rules";
+        break;
+      case mappings::PreferenceKind::kComfortFocused:
+        shown.effect =
+            "Respected: debulking and elective surgery are not proposed; any emergency pathway "
+            "is shown with a prompt to confirm the patient's wishes";
+        break;
+      case mappings::PreferenceKind::kOther:
+        shown.effect = "Shown to the team; no rule acts on it automatically";
+        break;
+    }
+    plan.preferences.push_back(std::move(shown));
+  }
+
+  plan.actions = std::move(actions_);
+  std::stable_sort(plan.actions.begin(), plan.actions.end(),
+                   [](const auto& x, const auto& y) { return x.row < y.row; });
+  plan.notes = std::move(notes_);
+  plan.missing = std::move(missing_);
+  plan.fired_rows = std::move(fired_);
+  std::sort(plan.fired_rows.begin(), plan.fired_rows.end());
+  return plan;
+}
+
+}  // namespace mst::adapter::detail

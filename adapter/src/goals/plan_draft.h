@@ -1,0 +1,78 @@
+// Accumulates what the rules propose and merges it into one GoalPlan: one
+// goal per code (highest priority and urgency win, reasons append), one
+// referral per discipline, preferences applied to referrals.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "assessment.h"
+#include "mst/adapter/goal_plan.h"
+
+namespace mst::adapter::detail {
+
+// A SNOMED CT procedure code verified in fhir-coding.md section 12.
+struct Snomed {
+  std::string_view code;
+  std::string_view display;
+};
+inline constexpr Snomed kDecompression{"10836008", "Decompression of spinal cord"};
+inline constexpr Snomed kArthrodesis{"55705006", "Spinal arthrodesis"};
+inline constexpr Snomed kRadiotherapy{"108290001", "Radiation oncology AND/OR radiotherapy"};
+
+class PlanDraft {
+ public:
+  explicit PlanDraft(const Assessment& a) : a_(a) {}
+
+  // Proposes `g` for reason `r`. Missing inputs make the goal partial.
+  void goal(GoalCode g, Priority p, Urgency u, RuleFiring r, std::vector<std::string> missing = {});
+  bool has_goal(GoalCode g) const { return goals_.count(g) != 0; }
+  ProposedGoal* find_goal(GoalCode g);
+  void caution(GoalCode g, const std::string& text);
+  void drop_goal(GoalCode g) { goals_.erase(g); }
+
+  // Proposes a referral; merged per discipline. Withheld (and recorded)
+  // when the patient declined what the discipline offers.
+  void refer(Discipline d, Urgency u, const std::string& request, const std::string& reason,
+             std::vector<GoalCode> serves, const mappings::Evidence& evidence,
+             const Snomed* code = nullptr);
+  Referral* find_referral(Discipline d);
+  // Adds a discipline to the team without a referral (e.g. for coordination).
+  void team(Discipline d, const std::string& reason);
+
+  void action(int row, const std::string& text, const std::string& source, Urgency u,
+              const mappings::Evidence& evidence);
+  void note(const std::string& text);
+  void missing(const std::string& input, const std::string& consequence);
+  void fired(int row);
+  bool has_fired(int row) const;
+  void mark_emergency() { emergency_ = true; }
+  bool emergency() const { return emergency_; }
+
+  std::vector<ProposedGoal*> goals();
+  std::vector<Referral*> referrals();
+
+  // Applies preferences' effects, targets and ordering; returns the plan.
+  GoalPlan finish();
+
+ private:
+  struct Withheld {
+    std::vector<std::string> requests;
+    std::vector<GoalCode> serves;
+  };
+  void add_targets(ProposedGoal& g) const;
+
+  const Assessment& a_;
+  std::map<GoalCode, ProposedGoal> goals_;
+  std::map<Discipline, Referral> referrals_;
+  std::map<Discipline, std::vector<std::string>> team_;
+  std::map<Discipline, Withheld> withheld_;
+  std::vector<SuggestedAction> actions_;
+  std::vector<std::string> notes_;
+  std::vector<MissingInput> missing_;
+  std::vector<int> fired_;
+  bool emergency_ = false;
+};
+
+}  // namespace mst::adapter::detail

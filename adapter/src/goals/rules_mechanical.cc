@@ -1,0 +1,140 @@
+// Rows 9-11 of the rule table: spinal instability (SINS, NOMS "M") and
+// vertebral augmentation; the stability work-up when SINS is missing.
+#include "rules.h"
+
+namespace mst::adapter::detail {
+
+using G = GoalCode;
+
+namespace {
+
+std::string sins_text(const Assessment& a) {
+  const auto& m = a.c->mechanics;
+  std::vector<std::string> parts;
+  if (a.sins) {
+    parts.push_back("SINS " + std::to_string(*a.sins) + " of 18" +
+                    (m.sins_computed ? " (computed from its six components)" : "") +
+                    (m.sins_total->when ? " on " + m.sins_total->when->date_string() : ""));
+  }
+  if (a.subluxation) parts.push_back("subluxation or translation on imaging");
+  return join(parts, "; ");
+}
+
+mappings::Evidence mechanics_evidence(const Assessment& a) {
+  mappings::Evidence ev = a.c->mechanics.evidence;
+  if (a.c->mechanics.sins_total) add_evidence(ev, a.c->mechanics.sins_total->evidence);
+  return ev;
+}
+
+}  // namespace
+
+void rule_instability(const Assessment& a, PlanDraft& d) {
+  const auto& t = *a.t;
+  const auto& m = a.c->mechanics;
+  if (!a.sins && !a.subluxation) {
+    std::string consequence =
+        "mechanical stability (NOMS 'M', rule table rows 9-11) cannot be "
+        "assessed";
+    if (!m.missing_components.empty()) {
+      consequence += "; missing SINS components: " + join(m.missing_components, ", ");
+    }
+    d.missing("SINS (Spinal Instability Neoplastic Score)", consequence);
+    d.refer(Discipline::kDiagnosticRadiology, Urgency::kRoutine,
+            "CT and MRI review to score spinal instability (the six SINS components)",
+            "Spinal stability not scored in the record (work-up)", {}, a.c->spine.evidence);
+    return;
+  }
+  const auto ev = mechanics_evidence(a);
+  if (a.gross_instability == Tri::kYes) {
+    RuleFiring r{10,
+                 "Unstable spine (SINS 13-18 or subluxation)",
+                 "Unstable spine: " + sins_text(a),
+                 "",
+                 kSrcSins + "; " + kSrcNoms,
+                 true,
+                 ev};
+    r.proposal =
+        "surgical stabilisation, or bracing with radiotherapy or cement augmentation if "
+        "surgery is not suitable";
+    d.goal(G::kCorrectSpinalInstability, Priority::kHigh, Urgency::kUrgent, r);
+    r.proposal = "stabilisation prevents further collapse and deformity";
+    d.goal(G::kPreventFracture, Priority::kHigh, Urgency::kUrgent, r);
+    if (a.pain_present != Tri::kNo) {
+      r.proposal = "mechanical pain from instability responds to stabilisation";
+      d.goal(G::kPainRelief, Priority::kHigh, Urgency::kUrgent, r);
+    }
+    d.refer(Discipline::kSpineSurgery, Urgency::kUrgent,
+            "Assessment for surgical stabilisation (" + sins_text(a) + ")",
+            "Unstable spine (row 10)",
+            {G::kCorrectSpinalInstability, G::kPreventFracture, G::kPainRelief}, ev, &kArthrodesis);
+    d.fired(10);
+    return;
+  }
+  if (*a.sins < t.sins_consult_min) return;  // stable: no instability goal
+  const bool raise = (a.severe_pain && a.c->quality_of_life.mechanical_pain) || !a.deficits.empty();
+  const Urgency u = raise ? Urgency::kUrgent : Urgency::kRoutine;
+  std::string finding = "Potentially unstable spine: " + sins_text(a);
+  if (raise) {
+    finding += a.deficits.empty() ? ", with severe mechanical pain" : ", with neurological signs";
+  }
+  RuleFiring r{9,
+               "Potentially unstable spine (SINS 7-12)",
+               finding,
+               "surgical consultation on stability (at SINS 10 or more, more than half of "
+               "patients were stabilised in one series [R47])",
+               kSrcSins,
+               true,
+               ev};
+  d.goal(G::kCorrectSpinalInstability, Priority::kMedium, u, r);
+  r.proposal = "assess fracture risk and whether stabilisation or augmentation prevents collapse";
+  d.goal(G::kPreventFracture, Priority::kMedium, u, r);
+  d.refer(Discipline::kSpineSurgery, u,
+          "Surgical consultation on spinal stability (" + sins_text(a) + ")",
+          "Potentially unstable spine (row 9)", {G::kCorrectSpinalInstability, G::kPreventFracture},
+          ev);
+  d.fired(9);
+}
+
+void rule_vertebral_augmentation(const Assessment& a, PlanDraft& d) {
+  const auto& m = a.c->mechanics;
+  if (!m.pathological_fracture || !a.c->quality_of_life.mechanical_pain) return;
+  std::vector<std::string> against;
+  if (a.gross_instability == Tri::kYes) against.push_back("the spine is grossly unstable");
+  if (a.escc_class == EsccClass::kHigh)
+    against.push_back("the cord is compressed (high-grade ESCC)");
+  if (!against.empty()) {
+    d.note("Vertebral augmentation (rule table row 11) is not proposed: " + join(against, "; ") +
+           "; stabilisation or decompression is considered instead.");
+    return;
+  }
+  std::vector<std::string> missing;
+  if (a.gross_instability == Tri::kUnknown)
+    missing.push_back("SINS (to exclude gross instability)");
+  if (a.escc_class == EsccClass::kUnknown) missing.push_back("ESCC grade (to exclude compression)");
+  mappings::Evidence ev = mechanics_evidence(a);
+  if (a.c->quality_of_life.pain_score) add_evidence(ev, a.c->quality_of_life.pain_score->evidence);
+  RuleFiring r{11,
+               "Mechanical pain from a vertebral compression fracture without gross "
+               "instability",
+               "Pathological vertebral fracture with mechanical pain",
+               "vertebral augmentation (vertebroplasty or kyphoplasty), with radiotherapy as "
+               "needed",
+               kSrcNoms + "; " + kSrcCafe,
+               true,
+               ev};
+  d.goal(G::kPainRelief, Priority::kMedium, Urgency::kRoutine, r, missing);
+  r.proposal = "cement augmentation stabilises the fractured vertebral body";
+  d.goal(G::kPreventFracture, Priority::kMedium, Urgency::kRoutine, r, missing);
+  d.refer(Discipline::kInterventionalRadiology, Urgency::kRoutine,
+          "Assessment for vertebral augmentation (vertebroplasty or kyphoplasty)",
+          "Painful pathological fracture without gross instability (row 11)",
+          {G::kPainRelief, G::kPreventFracture}, ev);
+  for (const auto& mi : missing) {
+    d.missing(mi,
+              "augmentation is proposed, but gross instability and cord compression must "
+              "be excluded first");
+  }
+  d.fired(11);
+}
+
+}  // namespace mst::adapter::detail

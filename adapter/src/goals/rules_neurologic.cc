@@ -1,0 +1,494 @@
+// Rows 1-5, 8 and 16 of the rule table: new neurology, new back pain and
+// epidural compression (NOMS "N" with "O" and "S").
+#include "rules.h"
+
+namespace mst::adapter::detail {
+
+using G = GoalCode;
+
+namespace {
+
+std::string lower_first(std::string s) {
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z' && (s.size() < 2 || !(s[1] >= 'A' && s[1] <= 'Z'))) {
+    s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  }
+  return s;
+}
+
+mappings::Evidence escc_evidence(const Assessment& a) {
+  return a.c->neurology.escc ? a.c->neurology.escc->evidence : mappings::Evidence{};
+}
+
+std::string escc_finding(const Assessment& a) {
+  const auto& e = *a.c->neurology.escc;
+  std::string meaning;
+  switch (a.escc_class) {
+    case EsccClass::kHigh:
+      meaning = "the spinal cord is compressed";
+      break;
+    case EsccClass::kGrey:
+      meaning = "the cord is abutted but not compressed";
+      break;
+    case EsccClass::kLow:
+      meaning = "no cord compression";
+      break;
+    case EsccClass::kUnknown:
+      break;
+  }
+  return "Epidural compression ESCC (Bilsky) grade " + escc_name(e.value) + day_text(e.when) +
+         ": " + meaning;
+}
+
+// Evidence behind the fitness and prognosis parts of a decision.
+mappings::Evidence systemic_evidence(const Assessment& a) {
+  const auto& c = *a.c;
+  mappings::Evidence ev = a.prognosis_evidence;
+  if (c.quality_of_life.ecog) add_evidence(ev, c.quality_of_life.ecog->evidence);
+  if (c.quality_of_life.karnofsky) add_evidence(ev, c.quality_of_life.karnofsky->evidence);
+  for (const auto* cm : a.severe_comorbidities) add_evidence(ev, cm->evidence);
+  if (c.cancer) add_evidence(ev, c.cancer->evidence);
+  return ev;
+}
+
+std::string fitness_text(const Assessment& a) {
+  std::vector<std::string> parts;
+  if (a.ecog) parts.push_back("ECOG " + std::to_string(*a.ecog));
+  if (a.kps) parts.push_back("Karnofsky " + std::to_string(*a.kps));
+  return parts.empty() ? "" : "fit for surgery as far as recorded (" + join(parts, ", ") + ")";
+}
+
+void row4_radiosensitive(const Assessment& a, PlanDraft& d) {
+  const std::string why = a.haematological ? a.cancer_label + " is a haematological malignancy"
+                                           : a.cancer_label + " is radiosensitive";
+  mappings::Evidence ev = escc_evidence(a);
+  if (a.c->cancer) add_evidence(ev, a.c->cancer->evidence);
+  RuleFiring r{
+      4,
+      "High-grade compression from a radiosensitive or haematological tumour",
+      escc_finding(a) + "; " + why,
+      "",
+      kSrcNoms + "; " + kSrcNice + "; " + kSrcPatchell + " and " + kSrcScorad + " exclusions",
+      true,
+      ev};
+  r.proposal =
+      "urgent conventional external-beam radiotherapy (cEBRT), with systemic therapy as the "
+      "haematology or oncology team advises; surgery first is not applied";
+  d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kAsap, r);
+  r.proposal = "cEBRT, with systemic therapy, shrinks a radiosensitive tumour";
+  d.goal(G::kDebulkTumor, Priority::kHigh, Urgency::kAsap, r);
+  r.proposal = a.haematological
+                   ? "haematology or medical oncology to lead the systemic treatment and the "
+                     "steroid plan"
+                   : "medical oncology to coordinate systemic therapy with radiotherapy";
+  d.goal(G::kSupportCancerTreatment, Priority::kMedium, Urgency::kAsap, r);
+  const std::string reason = "High-grade compression, radiosensitive tumour (row 4)";
+  d.refer(Discipline::kRadiationOncology, Urgency::kAsap,
+          "Urgent conventional external-beam radiotherapy for cord compression", reason,
+          {G::kPreserveNeurologicFunction, G::kDebulkTumor}, ev, &kRadiotherapy);
+  d.refer(Discipline::kMedicalOncology, Urgency::kAsap,
+          a.haematological ? "Haematology or oncology to lead systemic therapy alongside "
+                             "radiotherapy, and the steroid plan"
+                           : "Systemic therapy alongside radiotherapy",
+          reason, {G::kSupportCancerTreatment, G::kDebulkTumor}, ev);
+  d.note("Surgery-first logic is not applied to " + a.cancer_label +
+         ": radiosensitive and haematological tumours (lymphoma, myeloma, leukaemia, germ-cell) "
+         "were excluded from the Patchell trial and SCORAD. Surgery is proposed only for "
+         "instability, or if the team judges otherwise.");
+  d.mark_emergency();
+  d.fired(4);
+}
+
+void row3_separation_surgery(const Assessment& a, PlanDraft& d) {
+  mappings::Evidence ev = merge({&a.c->neurology.escc->evidence});
+  add_evidence(ev, systemic_evidence(a));
+  std::string finding = escc_finding(a) + "; " + a.cancer_label +
+                        " is radioresistant to conventional radiotherapy; " + fitness_text(a) +
+                        "; " + a.prognosis_text;
+  RuleFiring r{3,
+               "High-grade compression, radioresistant tumour, operable, survival of 3 months "
+               "or more",
+               finding,
+               "",
+               kSrcNoms + "; " + kSrcPatchell + "; " + kSrcSeparation,
+               false,
+               ev};
+  r.proposal =
+      "urgent separation surgery (decompression, with stabilisation as needed) followed by "
+      "stereotactic body radiotherapy (SBRT)";
+  d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kAsap, r);
+  r.proposal = "separation surgery then SBRT for durable local control of a radioresistant tumour";
+  d.goal(G::kDebulkTumor, Priority::kHigh, Urgency::kAsap, r);
+  r.proposal =
+      "decompression preserves or restores walking (Patchell: 84% vs 57% walking after surgery "
+      "plus radiotherapy versus radiotherapy alone)";
+  d.goal(G::kImproveFunctionAmbulation, Priority::kHigh, Urgency::kAsap, r);
+  const std::string reason = "High-grade compression, radioresistant tumour, operable (row 3)";
+  d.refer(Discipline::kSpineSurgery, Urgency::kAsap,
+          "Urgent separation surgery (decompression, stabilisation as needed) before SBRT", reason,
+          {G::kPreserveNeurologicFunction, G::kDebulkTumor, G::kImproveFunctionAmbulation}, ev,
+          &kDecompression);
+  d.refer(Discipline::kRadiationOncology, Urgency::kAsap, "SBRT after separation surgery", reason,
+          {G::kDebulkTumor}, ev, &kRadiotherapy);
+  d.mark_emergency();
+  d.fired(3);
+}
+
+void row5_radiotherapy_first(const Assessment& a, PlanDraft& d,
+                             const std::vector<std::string>& against) {
+  const auto& t = *a.t;
+  mappings::Evidence ev = merge({&a.c->neurology.escc->evidence});
+  add_evidence(ev, systemic_evidence(a));
+  RuleFiring r{5,
+               "High-grade compression, not operable or survival under 3 months",
+               escc_finding(a) + "; surgery first is not proposed because " + join(against, "; "),
+               "",
+               kSrcQs56 + "; " + kSrcScorad + "; " + kSrcAstro2024,
+               true,
+               ev};
+  r.proposal =
+      "urgent radiotherapy (8 Gy single fraction to 20 Gy in 5 fractions are acceptable) "
+      "with dexamethasone, starting within " +
+      number_text(t.rt_start_hours) + " h of the decision";
+  d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kAsap, r);
+  r.proposal = "the same urgent radiotherapy also relieves pain";
+  d.goal(G::kPainRelief, Priority::kHigh, Urgency::kAsap, r);
+  d.refer(Discipline::kRadiationOncology, Urgency::kAsap,
+          "Urgent radiotherapy for cord compression, to start within " +
+              number_text(t.rt_start_hours) + " h of the decision (8 Gy x 1 to 20 Gy in 5)",
+          "High-grade compression, radiotherapy first (row 5)",
+          {G::kPreserveNeurologicFunction, G::kPainRelief}, ev, &kRadiotherapy);
+  d.action(5,
+           "Dexamethasone with radiotherapy for cord compression (ASTRO 2024 recommends "
+           "radiotherapy plus dexamethasone over radiotherapy alone; NICE NG234: " +
+               number_text(t.dexamethasone_mg) +
+               " mg when there are neurological symptoms or signs).",
+           kSrcAstro2024 + "; " + kSrcNice, Urgency::kAsap, ev);
+  d.mark_emergency();
+  d.fired(5);
+}
+
+void rows3_5_undecided(const Assessment& a, PlanDraft& d, const std::vector<std::string>& missing) {
+  mappings::Evidence ev = merge({&a.c->neurology.escc->evidence});
+  add_evidence(ev, systemic_evidence(a));
+  RuleFiring r{3,
+               "High-grade compression: surgery first (row 3) or radiotherapy first (row 5)",
+               escc_finding(a) + "; the inputs that choose between the two paths are missing",
+               "",
+               kSrcNoms + "; " + kSrcPatchell + "; " + kSrcQs56,
+               false,
+               ev};
+  r.proposal =
+      "urgent decision between separation surgery then SBRT and radiotherapy first; both "
+      "specialties are asked to assess now";
+  d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kAsap, r, missing);
+  r.proposal = "separation surgery then SBRT, or radiotherapy, for local control";
+  d.goal(G::kDebulkTumor, Priority::kMedium, Urgency::kAsap, r, missing);
+  const std::string reason = "High-grade compression, treatment path undecided (rows 3 and 5)";
+  d.refer(Discipline::kSpineSurgery, Urgency::kAsap,
+          "Urgent opinion: separation surgery or radiotherapy first for high-grade compression",
+          reason, {G::kPreserveNeurologicFunction, G::kDebulkTumor}, ev);
+  d.refer(Discipline::kRadiationOncology, Urgency::kAsap,
+          "Urgent radiotherapy assessment for high-grade compression", reason,
+          {G::kPreserveNeurologicFunction, G::kDebulkTumor}, ev, &kRadiotherapy);
+  for (const auto& m : missing) {
+    d.missing(m,
+              "surgery first versus radiotherapy first for the compressed cord cannot be "
+              "decided by the rules; the specialists decide");
+  }
+  d.mark_emergency();
+  d.fired(3);
+}
+
+}  // namespace
+
+void rule_new_neurology(const Assessment& a, PlanDraft& d) {
+  if (!a.new_neuro) return;
+  const auto& c = *a.c;
+  const auto& t = *a.t;
+  std::vector<std::string> findings;
+  mappings::Evidence ev;
+  for (const auto* def : a.new_deficits) {
+    findings.push_back(lower_first(def->label) +
+                       (def->onset ? " since " + def->onset->date_string() : ""));
+    add_evidence(ev, def->evidence);
+  }
+  if (a.walking_lost_in_window == Tri::kYes) {
+    findings.push_back("unable to walk since " +
+                       c.quality_of_life.non_ambulatory_since->date_string() +
+                       (a.window_uncertain ? " (exact time uncertain)" : ""));
+    add_evidence(ev, c.quality_of_life.ambulation.evidence);
+  }
+  RuleFiring r{1,
+               "New neurological symptoms in a patient with cancer",
+               "New neurological symptoms in a patient with cancer: " + join(findings, "; "),
+               "",
+               kSrcNice + "; " + kSrcAstro2024,
+               true,
+               ev};
+  r.proposal =
+      "treat as an oncological emergency: contact the MSCC coordinator immediately, "
+      "whole-spine MRI within " +
+      number_text(t.mscc_mri_hours) + " h, dexamethasone " + number_text(t.dexamethasone_mg) +
+      " mg, and immediate spinal and oncology assessment";
+  d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kStat, r);
+  r.proposal =
+      "act now to keep or regain walking; outcomes are best when treatment starts while "
+      "the patient still walks";
+  d.goal(G::kImproveFunctionAmbulation, Priority::kHigh, Urgency::kStat, r);
+
+  d.action(1, "Contact the MSCC coordinator (or the local acute spinal oncology service) now.",
+           kSrcNice, Urgency::kStat, ev);
+  d.action(1,
+           "Dexamethasone " + number_text(t.dexamethasone_mg) +
+               " mg by mouth (or the parenteral equivalent) as soon as possible, continued daily "
+               "until surgery or radiotherapy, then reduced; stop it if MSCC is excluded" +
+               (a.haematological ? "; for a haematological malignancy, give the first dose and "
+                                   "then discuss with the haematology MDT."
+                                 : "."),
+           "NICE NG234 recommendations 1.8.1-1.8.7 (secondary summary) [R26]", Urgency::kStat, ev);
+  mappings::Evidence immobilise_ev = ev;
+  add_evidence(immobilise_ev, c.mechanics.evidence);
+  d.action(1,
+           "If the symptoms or signs suggest spinal instability, immobilise without delay and get "
+           "specialist advice within 24 h to keep immobilisation short.",
+           "NICE NG234 [R26]", Urgency::kStat, immobilise_ev);
+
+  const std::string reason = "New neurological symptoms: suspected MSCC, an emergency (row 1)";
+  if (!a.imaging_after_onset) {
+    d.refer(Discipline::kDiagnosticRadiology, Urgency::kStat,
+            "Whole-spine MRI within " + number_text(t.mscc_mri_hours) +
+                " h (sagittal T1 or STIR and T2, axial through abnormal levels)",
+            reason, {G::kPreserveNeurologicFunction}, ev);
+  } else if (a.escc_class == EsccClass::kLow || a.escc_class == EsccClass::kGrey) {
+    d.caution(G::kPreserveNeurologicFunction,
+              "MRI on or after the onset shows ESCC grade " + escc_name(*a.escc) +
+                  ": if MSCC is excluded the team may step down this pathway (NICE: stop "
+                  "dexamethasone when MSCC is excluded)");
+  }
+  d.refer(Discipline::kSpineSurgery, Urgency::kStat,
+          "Immediate assessment for metastatic spinal cord compression (decompression and "
+          "stabilisation)",
+          reason, {G::kPreserveNeurologicFunction, G::kImproveFunctionAmbulation}, ev);
+  d.refer(Discipline::kRadiationOncology, Urgency::kStat,
+          "Immediate assessment for urgent radiotherapy", reason,
+          {G::kPreserveNeurologicFunction, G::kImproveFunctionAmbulation}, ev, &kRadiotherapy);
+  d.mark_emergency();
+  d.fired(1);
+}
+
+void rule_walking_lost(const Assessment& a, PlanDraft& d) {
+  if (!a.non_ambulatory) return;
+  const auto& c = *a.c;
+  const auto& t = *a.t;
+  const std::string window = number_text(t.paraplegia_window_hours) + " h";
+  mappings::Evidence ev = c.quality_of_life.ambulation.evidence;
+  if (a.walking_lost_in_window == Tri::kUnknown) {
+    RuleFiring r{0,
+                 "Unable to walk, time of onset unknown",
+                 "The patient cannot walk and the record does not say since when",
+                 "",
+                 "",
+                 true,
+                 ev};
+    r.source = kSrcPatchell + "; " + kSrcNice;
+    r.proposal = "establish urgently when walking was lost: within " + window +
+                 " decompression can restore walking and the emergency pathway applies";
+    const std::vector<std::string> missing = {"time walking was lost"};
+    d.goal(G::kImproveFunctionAmbulation, Priority::kHigh, Urgency::kUrgent, r, missing);
+    d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kUrgent, r, missing);
+    d.refer(Discipline::kSpineSurgery, Urgency::kUrgent,
+            "Establish when walking was lost; if within " + window +
+                ", urgent decompression may restore walking",
+            "Unable to walk, onset unknown (team rule next to row 16)",
+            {G::kImproveFunctionAmbulation, G::kPreserveNeurologicFunction}, ev);
+    d.missing("time walking was lost",
+              "the " + window +
+                  " window in which decompression can restore walking (Patchell) cannot be "
+                  "assessed; if walking was lost recently this is an emergency");
+    return;
+  }
+  const std::string since = c.quality_of_life.non_ambulatory_since->date_string();
+  if (a.walking_lost_in_window == Tri::kNo) {
+    d.note("Unable to walk since " + since + ", longer than " + window +
+           ": outside the Patchell trial's window, so surgery to restore walking is less likely "
+           "to help (rule table row 16 not applied).");
+    return;
+  }
+  // Patchell eligibility, each criterion three-valued.
+  std::vector<std::string> against;
+  std::vector<std::string> missing;
+  if (a.haematological || a.onco == Onco::kSensitive) {
+    against.push_back(a.cancer_label +
+                      " is radiosensitive or haematological (treated with "
+                      "radiotherapy first, row 4)");
+  } else if (a.onco == Onco::kUnknown) {
+    missing.push_back("primary histology (a radiosensitive tumour was excluded from Patchell)");
+  }
+  if (a.escc_class == EsccClass::kHigh) {
+  } else if (a.escc_class == EsccClass::kLow) {
+    against.push_back("MRI shows no cord compression (ESCC " + escc_name(*a.escc) + ")");
+  } else {
+    missing.push_back("MRI-confirmed cord compression (ESCC grade 2 or 3)");
+  }
+  if (a.single_area == Tri::kUnknown) {
+    missing.push_back("a single area of compression (one level or contiguous levels)");
+  }
+  if (a.operable == Tri::kNo) {
+    against.push_back("surgical candidacy lowered: " + a.s_gate_reasons);
+  } else if (a.operable == Tri::kUnknown) {
+    missing.push_back("fitness for surgery");
+  }
+  if (a.survival_ge_patchell == Tri::kNo) {
+    against.push_back("expected survival under " + number_text(t.patchell_min_survival_months) +
+                      " months");
+  } else if (a.survival_ge_patchell == Tri::kUnknown) {
+    missing.push_back("expected survival of at least " +
+                      number_text(t.patchell_min_survival_months) + " months");
+  }
+  if (a.declines_surgery != nullptr) against.push_back("the patient declined surgery");
+  if (!against.empty()) {
+    d.note("Urgent decompression to restore walking (rule table row 16) is not proposed: " +
+           join(against, "; ") + ".");
+    return;
+  }
+  add_evidence(ev, escc_evidence(a));
+  add_evidence(ev, systemic_evidence(a));
+  RuleFiring r{16,
+               "Unable to walk for less than 48 h, solid tumour, single compression site, "
+               "operable",
+               "Unable to walk since " + since +
+                   (a.window_uncertain ? " (within " + window + " at the earliest reading)"
+                                       : ", within " + window),
+               "",
+               kSrcPatchell,
+               false,
+               ev};
+  r.proposal =
+      "urgent decompressive surgery followed by radiotherapy to regain walking "
+      "(Patchell: 62% vs 19% of non-ambulatory patients walked again)";
+  d.goal(G::kImproveFunctionAmbulation, Priority::kHigh, Urgency::kStat, r, missing);
+  r.proposal = "urgent decompression relieves the compressed cord";
+  d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kStat, r, missing);
+  const std::string reason = "Walking lost within " + window + " (row 16)";
+  d.refer(Discipline::kSpineSurgery, Urgency::kStat,
+          "Urgent decompressive surgery followed by radiotherapy, while walking can still be "
+          "regained",
+          reason, {G::kImproveFunctionAmbulation, G::kPreserveNeurologicFunction}, ev,
+          &kDecompression);
+  d.refer(Discipline::kRadiationOncology, Urgency::kStat, "Radiotherapy after decompression",
+          reason, {G::kPreserveNeurologicFunction}, ev, &kRadiotherapy);
+  for (const auto& m : missing) {
+    d.missing(m,
+              "eligibility for urgent decompression to restore walking (Patchell) is not "
+              "confirmed; the emergency is kept and the surgeon decides");
+  }
+  d.mark_emergency();
+  d.fired(16);
+}
+
+void rule_new_back_pain(const Assessment& a, PlanDraft& d) {
+  if (!a.new_back_pain) return;
+  const auto& bp = *a.c->quality_of_life.new_back_pain;
+  const auto& ev = bp.evidence;
+  RuleFiring r{2,
+               "New back pain in a patient with cancer",
+               "New back pain" + (bp.when ? " since " + bp.when->date_string() : std::string()) +
+                   " in a patient with cancer" +
+                   (a.new_neuro ? "" : ", without new neurological symptoms"),
+               "",
+               kSrcCg75,
+               true,
+               ev};
+  r.proposal = "pain control now and assessment within 24 h";
+  d.goal(G::kPainRelief, Priority::kHigh, Urgency::kUrgent, r);
+  r.proposal = "prompt MRI to find epidural compression before neurological signs appear";
+  d.goal(G::kPreserveNeurologicFunction, Priority::kMedium, Urgency::kUrgent, r);
+  r.proposal = "prompt imaging to find fracture risk and instability";
+  d.goal(G::kPreventFracture, Priority::kMedium, Urgency::kUrgent, r);
+  const auto& escc = a.c->neurology.escc;
+  const bool imaged_since =
+      escc && escc->when && bp.when && escc->when->start_ms() >= bp.when->start_ms();
+  if (!imaged_since) {
+    d.refer(Discipline::kDiagnosticRadiology, Urgency::kUrgent,
+            "MRI of the whole spine per the local pathway for pain suggestive of spinal "
+            "metastases",
+            "New back pain in a patient with cancer (row 2)",
+            {G::kPreserveNeurologicFunction, G::kPreventFracture}, ev);
+  }
+  d.action(2,
+           "Contact the MSCC coordinator or acute oncology service within 24 h about the new "
+           "back pain.",
+           kSrcCg75, Urgency::kUrgent, ev);
+  d.fired(2);
+}
+
+void rule_high_grade_compression(const Assessment& a, PlanDraft& d) {
+  if (a.escc_class != EsccClass::kHigh) return;
+  const auto& t = *a.t;
+  if (a.haematological || a.onco == Onco::kSensitive) {
+    row4_radiosensitive(a, d);
+    return;
+  }
+  std::vector<std::string> against;
+  std::vector<std::string> missing;
+  if (a.onco == Onco::kUnknown) {
+    missing.push_back("primary histology and its radiosensitivity (NOMS 'O')");
+  }
+  if (a.operable == Tri::kNo) {
+    against.push_back("surgical candidacy is lowered (" + a.s_gate_reasons + ")");
+  } else if (a.operable == Tri::kUnknown) {
+    missing.push_back(a.s_gate == Tri::kYes
+                          ? "fitness for surgery (performance status is poor but may reflect "
+                            "the new deficit)"
+                          : "performance status (ECOG or Karnofsky) to judge fitness for surgery");
+  }
+  if (a.survival_ge_patchell == Tri::kNo) {
+    against.push_back("expected survival is under " + number_text(t.patchell_min_survival_months) +
+                      " months (" + a.prognosis_text + ")");
+  } else if (a.survival_ge_patchell == Tri::kUnknown) {
+    missing.push_back("expected survival of at least " +
+                      number_text(t.patchell_min_survival_months) + " months (Patchell)");
+  }
+  if (a.declines_surgery != nullptr) against.push_back("the patient declined surgery");
+  if (!against.empty()) {
+    row5_radiotherapy_first(a, d, against);
+  } else if (missing.empty()) {
+    row3_separation_surgery(a, d);
+  } else {
+    rows3_5_undecided(a, d, missing);
+  }
+}
+
+void rule_grey_zone_compression(const Assessment& a, PlanDraft& d) {
+  if (a.escc_class != EsccClass::kGrey) return;
+  const auto ev = escc_evidence(a);
+  RuleFiring r{8,
+               "ESCC grade 1c (grey zone)",
+               escc_finding(a),
+               "discussion at the MDT of surgery versus radiosurgery; watch for neurological "
+               "change",
+               kSrcBilsky,
+               true,
+               ev};
+  d.goal(G::kPreserveNeurologicFunction, Priority::kMedium, Urgency::kRoutine, r);
+  const std::string reason = "ESCC 1c is a grey zone between surgery and radiosurgery (row 8)";
+  d.refer(Discipline::kSpineSurgery, Urgency::kRoutine,
+          "MDT discussion of ESCC 1c: surgery or radiosurgery", reason,
+          {G::kPreserveNeurologicFunction}, ev);
+  d.refer(Discipline::kRadiationOncology, Urgency::kRoutine,
+          "MDT discussion of ESCC 1c: radiosurgery or surgery", reason,
+          {G::kPreserveNeurologicFunction}, ev, &kRadiotherapy);
+  d.fired(8);
+}
+
+void rule_compression_not_graded(const Assessment& a, PlanDraft& d) {
+  if (a.escc_class != EsccClass::kUnknown) return;
+  d.missing("ESCC (Bilsky) grade of epidural compression",
+            "the NOMS neurological branch (rule table rows 3-8) cannot be chosen until MRI grades "
+            "the compression");
+  d.refer(Discipline::kDiagnosticRadiology, Urgency::kRoutine,
+          "MRI of the whole spine to grade epidural compression (Bilsky ESCC)",
+          "Epidural compression not graded in the record (work-up)", {}, a.c->spine.evidence);
+}
+
+}  // namespace mst::adapter::detail
