@@ -89,6 +89,13 @@ void CodeIndex::claim_code(std::string_view system, std::string_view code, Claim
   put(exact_, code_key(system, code), std::move(c), sink, "code");
 }
 
+std::vector<std::string> CodeIndex::code_tokens() const {
+  std::vector<std::string> out;
+  out.reserve(exact_.size());
+  for (const auto& [key, claim] : exact_) out.push_back(key);
+  return out;
+}
+
 void CodeIndex::claim_text(const std::string& normalized, Claim c, ConflictSink& sink) {
   put(text_, normalized, std::move(c), sink, "synonym");
 }

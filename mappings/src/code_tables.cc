@@ -743,4 +743,13 @@ std::size_t CodeTables::size() const {
          impl_->care_plans.entries.size() + impl_->thresholds.size();
 }
 
+std::vector<std::string> CodeTables::observation_search_codes() const {
+  std::vector<std::string> out = impl_->observations.index.code_tokens();
+  std::vector<std::string> findings = impl_->findings.index.code_tokens();
+  out.insert(out.end(), findings.begin(), findings.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 }  // namespace mst::mappings

@@ -465,3 +465,21 @@ TEST(CodeTableLoader, MergeOrRemoveOfAnUnknownKeyIsAnError) {
 
 }  // namespace
 }  // namespace mst::mappings
+
+namespace mst::mappings {
+namespace {
+
+// The pull asks the server only for Observations the tables can read.
+TEST(CodeTablesSearch, ObservationSearchCodesAreSortedFhirTokens) {
+  auto codes = testing::shipped_tables().observation_search_codes();
+  ASSERT_FALSE(codes.empty());
+  EXPECT_TRUE(std::is_sorted(codes.begin(), codes.end()));
+  EXPECT_NE(std::find(codes.begin(), codes.end(), "http://loinc.org|89247-1"),
+            codes.end());  // ECOG
+  EXPECT_NE(std::find(codes.begin(), codes.end(), "http://loinc.org|72514-3"),
+            codes.end());  // pain
+  for (const auto& c : codes) EXPECT_NE(c.find('|'), std::string::npos) << c;
+}
+
+}  // namespace
+}  // namespace mst::mappings

@@ -216,6 +216,11 @@ class CodeTables {
 
   std::size_t size() const;  // total entries, for logs
 
+  // The "system|code" tokens of every observation and clinical-finding
+  // entry, sorted: what a server search for the patient's relevant
+  // Observations asks for (text-only entries cannot be searched by code).
+  std::vector<std::string> observation_search_codes() const;
+
   struct Impl;
 
  private:
