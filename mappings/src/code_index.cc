@@ -89,10 +89,17 @@ void CodeIndex::claim_code(std::string_view system, std::string_view code, Claim
   put(exact_, code_key(system, code), std::move(c), sink, "code");
 }
 
-std::vector<std::string> CodeIndex::code_tokens() const {
-  std::vector<std::string> out;
-  out.reserve(exact_.size());
-  for (const auto& [key, claim] : exact_) out.push_back(key);
+std::vector<std::pair<std::string, std::size_t>> CodeIndex::search_tokens() const {
+  std::vector<std::pair<std::string, std::size_t>> out;
+  out.reserve(exact_.size() + icd_.size());
+  for (const auto& [key, claim] : exact_) out.emplace_back(key, claim.entry);
+  for (const auto& [key, claim] : icd_) {
+    // Only explicit codes: a range member or a bare category (C79) would ask
+    // the server for a code nobody records.
+    if (!claim.single || key.size() < 4) continue;
+    out.emplace_back("http://hl7.org/fhir/sid/icd-10-cm|" + key.substr(0, 3) + "." + key.substr(3),
+                     claim.entry);
+  }
   return out;
 }
 

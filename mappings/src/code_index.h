@@ -51,8 +51,9 @@ class CodeIndex {
   std::optional<std::size_t> match_text(std::string_view raw_text) const;
 
   static std::string code_key(std::string_view system, std::string_view code);
-  // Every exact code claimed, as "system|code" (a FHIR token), unsorted.
-  std::vector<std::string> code_tokens() const;
+  // Every claimed code as a FHIR search token ("system|code", ICD-10-CM
+  // prefixes with their dot restored) and the entry claiming it; unsorted.
+  std::vector<std::pair<std::string, std::size_t>> search_tokens() const;
   // Upper-case, dots and spaces removed: "c34.90" -> "C3490".
   static std::string icd_key(std::string_view code);
 

@@ -743,13 +743,41 @@ std::size_t CodeTables::size() const {
          impl_->care_plans.entries.size() + impl_->thresholds.size();
 }
 
+namespace {
+
+std::vector<std::string> sorted_unique(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+}  // namespace
+
 std::vector<std::string> CodeTables::observation_search_codes() const {
-  std::vector<std::string> out = impl_->observations.index.code_tokens();
-  std::vector<std::string> findings = impl_->findings.index.code_tokens();
-  out.insert(out.end(), findings.begin(), findings.end());
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  std::vector<std::string> out;
+  for (const auto* index : {&impl_->observations.index, &impl_->findings.index}) {
+    for (auto& [token, entry] : index->search_tokens()) {
+      if (token.rfind("http://hl7.org/fhir/sid/icd-10-cm|", 0) != 0) out.push_back(token);
+    }
+  }
+  return sorted_unique(std::move(out));
+}
+
+std::vector<std::string> CodeTables::spinal_metastasis_search_codes() const {
+  std::vector<std::string> out;
+  for (auto& [token, entry] : impl_->metastases.index.search_tokens()) {
+    switch (impl_->metastases.entries[entry].site) {
+      case MetastasisSite::kSpine:
+      case MetastasisSite::kSpinalCanal:
+      case MetastasisSite::kBone:
+      case MetastasisSite::kUnspecified:
+        out.push_back(token);
+        break;
+      default:
+        break;
+    }
+  }
+  return sorted_unique(std::move(out));
 }
 
 }  // namespace mst::mappings

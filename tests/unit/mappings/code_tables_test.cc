@@ -483,3 +483,20 @@ TEST(CodeTablesSearch, ObservationSearchCodesAreSortedFhirTokens) {
 
 }  // namespace
 }  // namespace mst::mappings
+
+namespace mst::mappings {
+namespace {
+
+// A first sync finds its population by these codes (fhir-coding.md §2a).
+TEST(CodeTablesSearch, SpinalMetastasisCodesCoverSpineAndBoneButNotViscera) {
+  auto codes = testing::shipped_tables().spinal_metastasis_search_codes();
+  auto has = [&](const char* t) { return std::find(codes.begin(), codes.end(), t) != codes.end(); };
+  EXPECT_TRUE(has("http://snomed.info/sct|94602001"));           // vertebral column
+  EXPECT_TRUE(has("http://snomed.info/sct|94222008"));           // bone
+  EXPECT_TRUE(has("http://hl7.org/fhir/sid/icd-10-cm|C79.51"));  // bone, ICD-10-CM
+  EXPECT_FALSE(has("http://snomed.info/sct|94225005"));          // brain
+  EXPECT_TRUE(std::is_sorted(codes.begin(), codes.end()));
+}
+
+}  // namespace
+}  // namespace mst::mappings

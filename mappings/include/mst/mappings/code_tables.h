@@ -220,6 +220,10 @@ class CodeTables {
   // entry, sorted: what a server search for the patient's relevant
   // Observations asks for (text-only entries cannot be searched by code).
   std::vector<std::string> observation_search_codes() const;
+  // The tokens of metastasis entries that are or may be spinal (spine,
+  // spinal canal, bone, unspecified site), sorted: how a first sync finds
+  // the population without reading every Condition.
+  std::vector<std::string> spinal_metastasis_search_codes() const;
 
   struct Impl;
 
