@@ -106,7 +106,6 @@ public class JpaStorageConfig {
 		// No Hibernate Search / Lucene: full-text (_content, _text) is not offered.
 		settings.setHibernateSearchIndexFullText(false);
 		settings.setHibernateSearchIndexSearchParams(false);
-		settings.setAdvancedHSearchIndexing(false);
 		settings.setStoreResourceInHSearchIndex(false);
 		settings.setLastNEnabled(false);
 
