@@ -1,0 +1,121 @@
+#include "mst/adapter/fhir_change_feed.h"
+
+#include "mst/adapter/state_store.h"
+#include "mst/fhir/client_errors.h"
+#include "mst/fhir/datetime.h"
+
+namespace mst::adapter {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, std::size_t from, std::size_t to) {
+  std::string out;
+  for (std::size_t i = from; i < to; ++i) {
+    if (!out.empty()) out += ',';
+    out += items[i];
+  }
+  return out;
+}
+
+// The patient id a resource's subject (or patient) names, if a Patient.
+std::string subject_patient(fhir::Node resource) {
+  try {
+    for (const char* key : {"subject", "patient"}) {
+      if (auto ref = fhir::read_reference(resource.object(key))) {
+        if (ref->type == "Patient" && !ref->id.empty()) return ref->id;
+      }
+    }
+  } catch (const fhir::ElementError&) {
+  }
+  return {};
+}
+
+bool has_identifier_system(fhir::Node resource, const std::string& system) {
+  if (system.empty()) return false;
+  try {
+    for (fhir::Node id : resource.array("identifier")) {
+      if (id.string("system") == system) return true;
+    }
+  } catch (const fhir::ElementError&) {
+  }
+  return false;
+}
+
+}  // namespace
+
+FhirChangeFeed::FhirChangeFeed(fhir::Client& client, const mappings::CodeTables& tables,
+                               ChangeFeedOptions options, std::shared_ptr<fhir::Clock> clock)
+    : client_(client), tables_(tables), options_(std::move(options)), clock_(std::move(clock)) {}
+
+ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since) {
+  // The scan's own start, taken before any search: a change committed while
+  // we search is then either seen now or after the next checkpoint.
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_->now().time_since_epoch())
+          .count();
+  ChangeScan scan;
+  scan.scan_time = fhir::DateTime::from_epoch_ms(now_ms, fhir::Precision::kSecond).to_string();
+
+  struct Query {
+    std::string type;
+    fhir::SearchParams params;
+  };
+  std::vector<Query> queries;
+  const std::size_t chunk = std::max<std::size_t>(options_.codes_per_search, 1);
+  if (!since) {
+    const auto codes = tables_.spinal_metastasis_search_codes();
+    for (std::size_t i = 0; i < codes.size(); i += chunk) {
+      queries.push_back(
+          {"Condition", {{"code", join(codes, i, std::min(codes.size(), i + chunk))}}});
+    }
+  } else {
+    auto from = fhir::DateTime::parse(*since);
+    if (!from) {
+      throw StateStoreError("sync checkpoint '" + *since +
+                            "' is not a FHIR instant: the state store is damaged");
+    }
+    const std::string gt =
+        "gt" + fhir::DateTime::from_epoch_ms(from->start_ms() - options_.overlap_s * 1000LL,
+                                             fhir::Precision::kSecond)
+                   .to_string();
+    queries.push_back({"Condition", {{"_lastUpdated", gt}}});
+    queries.push_back({"CarePlan", {{"_lastUpdated", gt}}});
+    const auto codes = tables_.observation_search_codes();
+    for (std::size_t i = 0; i < codes.size(); i += chunk) {
+      queries.push_back(
+          {"Observation",
+           {{"_lastUpdated", gt}, {"code", join(codes, i, std::min(codes.size(), i + chunk))}}});
+    }
+    for (const auto& category : options_.observation_categories) {
+      queries.push_back({"Observation", {{"_lastUpdated", gt}, {"category", category}}});
+    }
+  }
+  bool server_time_seen = false;
+  for (auto& q : queries) {
+    // Subjects only: the feed needs to know who changed, not what.
+    q.params.emplace_back("_elements", q.type == "CarePlan" ? "subject,identifier" : "subject");
+    fhir::SearchResult r = client_.search(q.type, q.params, options_.limits);
+    r.require_complete();
+    // _lastUpdated values are on the server's clock: prefer its time for the
+    // checkpoint when the searchset says it (HAPI does).
+    if (!server_time_seen && !r.pages.empty()) {
+      try {
+        if (auto t = fhir::read_datetime(r.pages.front()->root().object("meta")["lastUpdated"])) {
+          scan.scan_time =
+              fhir::DateTime::from_epoch_ms(t->start_ms(), fhir::Precision::kSecond).to_string();
+          server_time_seen = true;
+        }
+      } catch (const fhir::ElementError&) {
+      }
+    }
+    for (fhir::Node n : r.resources) {
+      if (q.type == "CarePlan" && has_identifier_system(n, options_.own_identifier_system))
+        continue;
+      std::string id = subject_patient(n);
+      if (!id.empty()) scan.patient_ids.push_back(std::move(id));
+    }
+  }
+  return scan;
+}
+
+}  // namespace mst::adapter

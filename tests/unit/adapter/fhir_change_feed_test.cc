@@ -1,0 +1,102 @@
+#include "mst/adapter/fhir_change_feed.h"
+
+#include <gtest/gtest.h>
+
+#include "mock_client.h"
+#include "mst/fhir/client_errors.h"
+
+namespace mst::adapter {
+namespace {
+
+using ::testing::_;
+using testing::MockClient;
+using testing::param;
+using testing::search_result;
+
+class FixedClock : public fhir::Clock {
+ public:
+  std::chrono::system_clock::time_point now() override {
+    return std::chrono::system_clock::time_point(std::chrono::seconds(1'795'000'000));
+  }
+  std::chrono::steady_clock::time_point steady_now() override { return {}; }
+  void sleep_for(std::chrono::milliseconds) override {}
+};
+
+const mappings::CodeTables& tables() {
+  static const mappings::CodeTables t =
+      mappings::CodeTables::load({std::string(MST_SOURCE_DIR) + "/mappings/tables"});
+  return t;
+}
+
+constexpr const char* kOwn = "http://mst-adapter.example.org/fhir/NamingSystem/mst-careplan";
+
+TEST(FhirChangeFeed, FirstRunFindsPatientsWithSpinalOrBoneMetastasisConditions) {
+  MockClient client;
+  std::vector<fhir::SearchParams> asked;
+  EXPECT_CALL(client, search(std::string_view("Condition"), _, _))
+      .WillRepeatedly(
+          [&](std::string_view, const fhir::SearchParams& p, const fhir::SearchLimits&) {
+            asked.push_back(p);
+            return search_result(R"({"resourceType":"Bundle","type":"searchset",
+          "meta":{"lastUpdated":"2026-11-20T08:00:00.123+00:00"},
+          "entry":[{"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}}},
+                   {"resource":{"resourceType":"Condition","id":"c2","subject":{"reference":"Group/g"}}}]})");
+          });
+  FhirChangeFeed feed(client, tables(), {}, std::make_shared<FixedClock>());
+  ChangeScan scan = feed.changed_since(std::nullopt);
+  ASSERT_FALSE(asked.empty());
+  EXPECT_NE(param(asked[0], "code").find("http://snomed.info/sct|94602001"), std::string::npos);
+  EXPECT_EQ(param(asked[0], "_elements"), "subject");
+  EXPECT_EQ(param(asked[0], "_lastUpdated"), "");
+  EXPECT_EQ(scan.patient_ids.at(0), "p1");
+  EXPECT_EQ(scan.scan_time, "2026-11-20T08:00:00Z");  // the server's clock, not ours
+}
+
+TEST(FhirChangeFeed, LaterRunsAskForChangesSinceTheCheckpointMinusTheOverlap) {
+  MockClient client;
+  std::map<std::string, std::vector<fhir::SearchParams>> asked;
+  EXPECT_CALL(client, search(_, _, _))
+      .WillRepeatedly([&](std::string_view type, const fhir::SearchParams& p,
+                          const fhir::SearchLimits&) {
+        asked[std::string(type)].push_back(p);
+        if (type == "CarePlan") {
+          return search_result(std::string(R"({"resourceType":"Bundle","type":"searchset","entry":[
+            {"resource":{"resourceType":"CarePlan","id":"mine","subject":{"reference":"Patient/p9"},
+              "identifier":[{"system":")") +
+                               kOwn + R"(","value":"x"}]}},
+            {"resource":{"resourceType":"CarePlan","id":"chemo","subject":{"reference":"Patient/p2"}}}]})");
+        }
+        if (type == "Observation" && !param(p, "category").empty()) {
+          return search_result(R"({"resourceType":"Bundle","type":"searchset","entry":[
+            {"resource":{"resourceType":"Observation","id":"o1","subject":{"reference":"http://x/fhir/Patient/p3"}}}]})");
+        }
+        return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
+      });
+  ChangeFeedOptions opts;
+  opts.own_identifier_system = kOwn;
+  opts.overlap_s = 60;
+  FhirChangeFeed feed(client, tables(), opts, std::make_shared<FixedClock>());
+  ChangeScan scan = feed.changed_since(std::string("2026-11-20T08:00:00Z"));
+  EXPECT_EQ(param(asked["Condition"].at(0), "_lastUpdated"), "gt2026-11-20T07:59:00Z");
+  EXPECT_EQ(param(asked["CarePlan"].at(0), "_elements"), "subject,identifier");
+  EXPECT_GE(asked["Observation"].size(), 2u);  // by code chunks, and the imaging category
+  std::sort(scan.patient_ids.begin(), scan.patient_ids.end());
+  // The adapter's own draft is not a change; an absolute subject reference is read.
+  EXPECT_EQ(scan.patient_ids, (std::vector<std::string>{"p2", "p3"}));
+  EXPECT_EQ(scan.scan_time, "2026-11-18T11:06:40Z");  // no server time: ours
+}
+
+TEST(FhirChangeFeed, AnIncompleteSearchFailsTheScan) {
+  MockClient client;
+  EXPECT_CALL(client, search(_, _, _)).WillRepeatedly([](auto, auto, auto) {
+    fhir::SearchResult r;
+    r.complete = false;
+    r.incomplete_reason = "max_pages reached";
+    return r;
+  });
+  FhirChangeFeed feed(client, tables(), {}, std::make_shared<FixedClock>());
+  EXPECT_THROW(feed.changed_since(std::nullopt), fhir::SearchIncomplete);
+}
+
+}  // namespace
+}  // namespace mst::adapter
