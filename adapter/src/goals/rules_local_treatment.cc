@@ -242,12 +242,14 @@ void rule_excisional_surgery(const Assessment& a, PlanDraft& d) {
         ".");
     return;
   }
-  if (a.declines_surgery != nullptr || a.comfort_focused != nullptr) {
+  if (a.comfort_focused != nullptr) {
     d.note(
         "Excisional surgery for the solitary metastasis (rule table row 13) is not proposed: "
-        "the patient's stated preference rules it out.");
+        "the patient's stated preference is comfort-focused treatment.");
     return;
   }
+  // A declined operation is handled where every referral is: the row still
+  // fires, the surgical referral is withheld and the plan says why.
   mappings::Evidence ev = c.spine.evidence;
   add_evidence(ev, a.prognosis_evidence);
   add_evidence(ev, c.other_metastases.evidence);

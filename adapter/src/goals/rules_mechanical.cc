@@ -72,7 +72,9 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
   }
   if (*a.sins < t.sins_consult_min) return;  // stable: no instability goal
   const bool raise = (a.severe_pain && a.c->quality_of_life.mechanical_pain) || !a.deficits.empty();
+  // Row 9 is P2, or P1 with severe mechanical pain or neurology: P1 goals are high.
   const Urgency u = raise ? Urgency::kUrgent : Urgency::kRoutine;
+  const Priority p = raise ? Priority::kHigh : Priority::kMedium;
   std::string finding = "Potentially unstable spine: " + sins_text(a);
   if (raise) {
     finding += a.deficits.empty() ? ", with severe mechanical pain" : ", with neurological signs";
@@ -85,9 +87,9 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
                kSrcSins,
                true,
                ev};
-  d.goal(G::kCorrectSpinalInstability, Priority::kMedium, u, r);
+  d.goal(G::kCorrectSpinalInstability, p, u, r);
   r.proposal = "assess fracture risk and whether stabilisation or augmentation prevents collapse";
-  d.goal(G::kPreventFracture, Priority::kMedium, u, r);
+  d.goal(G::kPreventFracture, p, u, r);
   d.refer(Discipline::kSpineSurgery, u,
           "Surgical consultation on spinal stability (" + sins_text(a) + ")",
           "Potentially unstable spine (row 9)", {G::kCorrectSpinalInstability, G::kPreventFracture},

@@ -80,7 +80,7 @@ void row4_radiosensitive(const Assessment& a, PlanDraft& d) {
                    ? "haematology or medical oncology to lead the systemic treatment and the "
                      "steroid plan"
                    : "medical oncology to coordinate systemic therapy with radiotherapy";
-  d.goal(G::kSupportCancerTreatment, Priority::kMedium, Urgency::kAsap, r);
+  d.goal(G::kSupportCancerTreatment, Priority::kHigh, Urgency::kAsap, r);
   const std::string reason = "High-grade compression, radiosensitive tumour (row 4)";
   d.refer(Discipline::kRadiationOncology, Urgency::kAsap,
           "Urgent conventional external-beam radiotherapy for cord compression", reason,
@@ -182,7 +182,7 @@ void rows3_5_undecided(const Assessment& a, PlanDraft& d, const std::vector<std:
       "specialties are asked to assess now";
   d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kAsap, r, missing);
   r.proposal = "separation surgery then SBRT, or radiotherapy, for local control";
-  d.goal(G::kDebulkTumor, Priority::kMedium, Urgency::kAsap, r, missing);
+  d.goal(G::kDebulkTumor, Priority::kHigh, Urgency::kAsap, r, missing);
   const std::string reason = "High-grade compression, treatment path undecided (rows 3 and 5)";
   d.refer(Discipline::kSpineSurgery, Urgency::kAsap,
           "Urgent opinion: separation surgery or radiotherapy first for high-grade compression",

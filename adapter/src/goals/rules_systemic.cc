@@ -47,7 +47,16 @@ void rule_bone_targeted_agent(const Assessment& a, PlanDraft& d) {
   const auto& c = *a.c;
   if (a.bone_agent_active) return;
   const std::string key = c.cancer ? c.cancer->key : "";
-  const bool listed = key == "breast" || key == "prostate" || key == "myeloma";
+  if (key == "prostate") {
+    // ESMO 2020 names castration-resistant prostate cancer; castration
+    // status is not in the record, so the rule cannot tell.
+    d.note(
+        "Prostate cancer with bone metastases and no bone-targeted agent recorded: ESMO 2020 "
+        "recommends zoledronate or denosumab when the cancer is castration-resistant; the "
+        "record does not say, so medical oncology decides (rule table row 18 not applied).");
+    return;
+  }
+  const bool listed = key == "breast" || key == "myeloma";
   if (!listed && a.survival_ge_bone_agent != Tri::kYes) {
     if (a.survival_ge_bone_agent == Tri::kUnknown) {
       d.missing("life expectancy for a bone-targeted agent",
@@ -70,13 +79,12 @@ void rule_bone_targeted_agent(const Assessment& a, PlanDraft& d) {
       kSrcEsmo, true,
       ev};
   d.goal(G::kPreventFracture, Priority::kLow, Urgency::kRoutine, r);
-  if (key == "prostate") {
-    d.caution(G::kPreventFracture,
-              "ESMO 2020 recommends a bone-targeted agent in castration-resistant prostate cancer");
-  }
+  r.proposal = "a bone-targeted agent becomes part of the cancer treatment plan";
+  d.goal(G::kSupportCancerTreatment, Priority::kLow, Urgency::kRoutine, r);
   d.refer(Discipline::kMedicalOncology, Urgency::kRoutine,
           "Discuss a bone-targeted agent (zoledronate or denosumab)",
-          "Bone metastases without a bone-targeted agent (row 18)", {G::kPreventFracture}, ev);
+          "Bone metastases without a bone-targeted agent (row 18)",
+          {G::kPreventFracture, G::kSupportCancerTreatment}, ev);
   d.fired(18);
 }
 

@@ -259,6 +259,7 @@ TEST(GoalRules, Row9_SevereMechanicalPainRaisesToUrgent_SOSG) {
   c.quality_of_life.mechanical_pain = true;
   auto plan = propose(c);
   EXPECT_EQ(plan.find(G::kCorrectSpinalInstability)->urgency, Urgency::kUrgent);
+  EXPECT_EQ(plan.find(G::kCorrectSpinalInstability)->priority, Priority::kHigh);  // P1
   EXPECT_EQ(plan.find(D::kSpineSurgery)->priority, Urgency::kUrgent);
 }
 
@@ -341,6 +342,16 @@ TEST(GoalRules, Row13_SolitaryMetastasisFavourablePrognosisExcisional_Tomita_Tok
   EXPECT_TRUE(plan.fired(13));
   EXPECT_TRUE(any_request(plan.find(D::kSpineSurgery), "excisional (en bloc)"));
   EXPECT_TRUE(contains(plan.find(G::kDebulkTumor)->rationale(), "is not proof"));
+}
+
+TEST(GoalRules, Row13_DeclinedSurgeryFiresButWithholdsTheReferral) {
+  auto c = stable_patient();
+  set_survival(c, 60);
+  add_preference(c, PreferenceKind::kDeclinesSurgery, "No operation");
+  auto plan = propose(c);
+  EXPECT_TRUE(plan.fired(13));
+  EXPECT_EQ(plan.find(D::kSpineSurgery), nullptr);
+  EXPECT_TRUE(any_note(plan, "excisional (en bloc) surgery"));
 }
 
 TEST(GoalRules, Row13_NotWithVisceralMetastases) {
@@ -454,7 +465,17 @@ TEST(GoalRules, Row18_BoneTargetedAgentSuggested_ESMO2020) {
   auto plan = propose(c);
   EXPECT_TRUE(plan.fired(18));
   EXPECT_EQ(plan.find(G::kPreventFracture)->priority, Priority::kLow);
+  ASSERT_NE(plan.find(G::kSupportCancerTreatment), nullptr);  // "G3 (and G6)"
   EXPECT_TRUE(any_request(plan.find(D::kMedicalOncology), "zoledronate or denosumab"));
+}
+
+TEST(GoalRules, Row18_ProstateNeedsCastrationStatusSoTheTeamDecides_ESMO2020) {
+  auto c = stable_patient();
+  c.treatments.clear();
+  set_cancer(c, "prostate", "Prostate adenocarcinoma", Radiosensitivity::kSensitive);
+  auto plan = propose(c);
+  EXPECT_FALSE(plan.fired(18));
+  EXPECT_TRUE(any_note(plan, "castration-resistant"));
 }
 
 TEST(GoalRules, Row18_NotWhenAgentAlreadyGiven) {
