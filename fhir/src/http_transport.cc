@@ -26,4 +26,22 @@ std::optional<std::string_view> HttpResponse::header(std::string_view name) cons
   return std::nullopt;
 }
 
+const char* to_string(TransportError::Kind kind) {
+  switch (kind) {
+    case TransportError::Kind::kConnect:
+      return "connect";
+    case TransportError::Kind::kTimeout:
+      return "timeout";
+    case TransportError::Kind::kTls:
+      return "tls";
+    case TransportError::Kind::kProtocol:
+      return "protocol";
+    case TransportError::Kind::kTooLarge:
+      return "too_large";
+    case TransportError::Kind::kInvalidRequest:
+      return "invalid_request";
+  }
+  return "unknown";
+}
+
 }  // namespace mst::fhir

@@ -45,18 +45,33 @@ struct TransportOptions {
   std::string ca_file;     // PEM bundle; empty = system default
   int max_redirects = 3;   // same-origin redirects only; credentials never cross origins
   std::string user_agent = std::string("mst-adapter/") + MST_VERSION;
+  // Keep-alive pool: idle connections kept per scheme+host+port, and how long
+  // one may sit idle before it is closed instead of reused.
+  std::size_t max_idle_per_origin = 8;
+  std::chrono::milliseconds idle_timeout{30'000};
 };
 
-// Why an exchange produced no HTTP response.
+// Why an exchange produced no HTTP response. what() names the method and the
+// URL without its query string, never a header value or a body.
 class TransportError : public Error {
  public:
-  enum class Kind { kConnect, kTimeout, kTls, kProtocol, kTooLarge };
+  enum class Kind {
+    kConnect,         // refused, reset, or closed before a complete response
+    kTimeout,         // connect_timeout or the exchange deadline passed
+    kTls,             // handshake, certificate or host name verification failed
+    kProtocol,        // the peer did not speak HTTP/1.1 correctly (incl. truncated body)
+    kTooLarge,        // the body exceeds max_response_bytes; reading stopped early
+    kInvalidRequest,  // the request cannot be sent as given (bad URL or header); nothing sent
+  };
   TransportError(Kind kind, const std::string& what) : Error(what), kind_(kind) {}
   Kind kind() const { return kind_; }
 
  private:
   Kind kind_;
 };
+
+// "connect", "timeout", ... for logs and metrics labels.
+const char* to_string(TransportError::Kind kind);
 
 // Sends one request and returns the response whatever its status; throws
 // TransportError when there is none. Implementations are safe to call from

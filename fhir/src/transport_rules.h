@@ -1,0 +1,55 @@
+// HTTP rules both transports apply the same way: what a request may carry,
+// which redirects are followed and how, the exchange deadline, and the shape
+// of error messages.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mst/fhir/http_transport.h"
+#include "mst/fhir/http_url.h"
+
+namespace mst::fhir::detail {
+
+// Throws TransportError(kInvalidRequest) unless the method is an HTTP token
+// and every header has a token name and a value without CR, LF or NUL. The
+// transport owns framing: Host, Content-Length, Transfer-Encoding, Connection,
+// Keep-Alive, TE, Upgrade and Expect are rejected.
+void validate_request(const HttpRequest& request);
+
+// Methods that may be re-sent without changing the outcome (RFC 9110 9.2.2).
+bool is_idempotent(std::string_view method);
+
+// Whether the request carries Content-Length even when its body is empty.
+bool sends_content_length(std::string_view method, const std::string& body);
+
+// One hop of a redirect chain.
+struct RedirectStep {
+  HttpUrl url;
+  std::string method;
+  bool drop_body = false;  // 303, and 301/302 after POST, become a bodiless GET
+};
+
+// The next request when `status` is 301/302/303/307/308 with a Location that
+// resolves to the same origin as `current`; nullopt otherwise (the response
+// is then returned to the caller as it is).
+std::optional<RedirectStep> next_redirect(const HttpUrl& current, std::string_view method,
+                                          int status, std::optional<std::string_view> location);
+
+using Clock = std::chrono::steady_clock;
+
+// When the whole send() must be over: the request's own timeout when it is
+// set and shorter than the transport's.
+Clock::time_point exchange_deadline(const TransportOptions& options, const HttpRequest& request,
+                                    Clock::time_point now);
+
+// Printable ASCII, at most 160 bytes: for library messages quoted in errors.
+std::string sanitize_detail(std::string_view text);
+
+// "METHOD scheme://host[:port]/path: what" as a TransportError.
+[[noreturn]] void fail(TransportError::Kind kind, std::string_view method, const HttpUrl& url,
+                       const std::string& what);
+
+}  // namespace mst::fhir::detail
