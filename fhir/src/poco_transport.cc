@@ -120,6 +120,19 @@ class PocoConnection final : public Connection {
   class Session final : public Base {
    public:
     using Base::Base;
+    // Poco's request stream flushes whatever it still buffers when it is
+    // destroyed. Left to ~HTTPClientSession, that write goes through
+    // HTTPClientSession::write, which reconnects and sends the rest of a
+    // failed request to the server on a new connection. Drop it here, while
+    // write() below is still the one called.
+    ~Session() override {
+      discarding_ = true;
+      try {
+        this->flushRequest();
+      } catch (...) {
+        // The failure was reported when it happened.
+      }
+    }
     void open() { this->reconnect(); }
     int next_byte() { return this->get(); }
     int read_some(char* buffer, std::streamsize n) { return this->read(buffer, n); }
@@ -128,10 +141,14 @@ class PocoConnection final : public Connection {
     // Poco re-sends a request on a new connection when a write fails on a
     // kept-alive one, whatever the method; here the transport decides that.
     int write(const char* buffer, std::streamsize length) override {
+      if (discarding_) return static_cast<int>(length);
       return Poco::Net::HTTPSession::write(buffer, length);
     }
     // Idle expiry and "Connection: close" are the pool's business.
     bool mustReconnect() const override { return false; }
+
+   private:
+    bool discarding_ = false;
   };
   Session session_;
 };

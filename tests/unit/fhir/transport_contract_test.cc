@@ -1,5 +1,7 @@
 // The behaviour every HttpTransport implementation must have, run against
 // each of them with a real local server that also misbehaves on purpose.
+#include <Poco/Net/Context.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
@@ -7,6 +9,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <functional>
 #include <string>
 #include <thread>
@@ -537,6 +541,98 @@ TEST_P(TransportContract, HttpsStaleConnectionIsRetriedWithoutKillingTheProcess)
   auto transport = make(options);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(transport->send(get(tls.url("/get"))).status, 200);
   EXPECT_EQ(tls.count("/get"), 7u) << "every second request on a connection is dropped once";
+}
+
+// Accepts one connection and reads the first bytes of the request; then
+// either hangs up while the client is still uploading, or stops reading
+// until `release()` so that the client's writes block.
+class StingyServer {
+ public:
+  enum class Mode { kHangUp, kStall };
+  StingyServer(Poco::Net::ServerSocket listener, Mode mode)
+      : listener_(std::move(listener)), thread_([this, mode] {
+          try {
+            Poco::Net::StreamSocket s = listener_.acceptConnection();
+            char buffer[1024];
+            (void)s.receiveBytes(buffer, sizeof buffer);
+            if (mode == Mode::kStall) {
+              std::unique_lock lock(mu_);
+              cv_.wait_for(lock, 10s, [this] { return released_; });
+            }
+            s.close();
+          } catch (const Poco::Exception&) {
+          }
+        }) {}
+  ~StingyServer() {
+    release();
+    thread_.join();
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+  std::uint16_t port() const { return listener_.address().port(); }
+
+ private:
+  Poco::Net::ServerSocket listener_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+  std::thread thread_;
+};
+
+Poco::Net::SecureServerSocket tls_listener(const TestCertificate& certificate) {
+  Poco::Net::Context::Ptr context = new Poco::Net::Context(
+      Poco::Net::Context::TLS_SERVER_USE, certificate.key_file(), certificate.certificate_file(),
+      "", Poco::Net::Context::VERIFY_NONE);
+  return Poco::Net::SecureServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0), 8, context);
+}
+
+Poco::Net::ServerSocket plain_listener() {
+  return Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0), 8);
+}
+
+TEST_P(TransportContract, StalledUploadTimesOutAtTheDeadline) {
+  // The deadline covers sending too; aborting a blocked TLS write must not
+  // raise SIGPIPE in the caller's process either.
+  TestCertificate certificate({"127.0.0.1"});
+  StingyServer tls(tls_listener(certificate), StingyServer::Mode::kStall);
+  StingyServer plain(plain_listener(), StingyServer::Mode::kStall);
+  auto options = fast_options();
+  options.ca_file = certificate.certificate_file();
+  options.request_timeout = 400ms;
+  auto transport = make(options);
+  const std::string upload(32u << 20, 'u');
+  for (const std::string& url : {"https://127.0.0.1:" + std::to_string(tls.port()) + "/up",
+                                 "http://127.0.0.1:" + std::to_string(plain.port()) + "/up"}) {
+    SCOPED_TRACE(url);
+    const auto start = Clock::now();
+    expect_error(*transport, {"POST", url, {}, upload, {}}, Kind::kTimeout);
+    EXPECT_LT(ms_since(start), 1500);
+  }
+}
+
+TEST_P(TransportContract, ServerHangingUpMidUploadIsAConnectErrorNotASignal) {
+  TestCertificate certificate({"127.0.0.1"});
+  StingyServer tls(tls_listener(certificate), StingyServer::Mode::kHangUp);
+  StingyServer plain(plain_listener(), StingyServer::Mode::kHangUp);
+  auto options = fast_options();
+  options.ca_file = certificate.certificate_file();
+  auto transport = make(options);
+  const std::string upload(16u << 20, 'u');
+  for (const std::string& url : {"https://127.0.0.1:" + std::to_string(tls.port()) + "/up",
+                                "http://127.0.0.1:" + std::to_string(plain.port()) + "/up"}) {
+    SCOPED_TRACE(url);
+    try {
+      const HttpResponse r = transport->send({"POST", url, {}, upload, {}});
+      ADD_FAILURE() << "got status " << r.status;
+    } catch (const TransportError& e) {
+      EXPECT_TRUE(e.kind() == Kind::kConnect || e.kind() == Kind::kTls) << e.what();
+    }
+  }
 }
 
 TEST_P(TransportContract, VerificationCanBeTurnedOffExplicitly) {
