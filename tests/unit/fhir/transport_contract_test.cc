@@ -5,6 +5,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -584,6 +585,29 @@ class StingyServer {
   std::thread thread_;
 };
 
+// SIGPIPE as a program that did nothing about it has it: default action
+// (terminate) and not blocked. Test runners may inherit it blocked.
+class DefaultSigpipe {
+ public:
+  DefaultSigpipe() {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGPIPE, &dfl, &old_action_);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_UNBLOCK, &set, &old_mask_);
+  }
+  ~DefaultSigpipe() {
+    pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+    sigaction(SIGPIPE, &old_action_, nullptr);
+  }
+
+ private:
+  struct sigaction old_action_ {};
+  sigset_t old_mask_{};
+};
+
 Poco::Net::SecureServerSocket tls_listener(const TestCertificate& certificate) {
   Poco::Net::Context::Ptr context = new Poco::Net::Context(
       Poco::Net::Context::TLS_SERVER_USE, certificate.key_file(), certificate.certificate_file(),
@@ -598,6 +622,7 @@ Poco::Net::ServerSocket plain_listener() {
 TEST_P(TransportContract, StalledUploadTimesOutAtTheDeadline) {
   // The deadline covers sending too; aborting a blocked TLS write must not
   // raise SIGPIPE in the caller's process either.
+  DefaultSigpipe sigpipe;
   TestCertificate certificate({"127.0.0.1"});
   StingyServer tls(tls_listener(certificate), StingyServer::Mode::kStall);
   StingyServer plain(plain_listener(), StingyServer::Mode::kStall);
@@ -616,6 +641,7 @@ TEST_P(TransportContract, StalledUploadTimesOutAtTheDeadline) {
 }
 
 TEST_P(TransportContract, ServerHangingUpMidUploadIsAConnectErrorNotASignal) {
+  DefaultSigpipe sigpipe;
   TestCertificate certificate({"127.0.0.1"});
   StingyServer tls(tls_listener(certificate), StingyServer::Mode::kHangUp);
   StingyServer plain(plain_listener(), StingyServer::Mode::kHangUp);
