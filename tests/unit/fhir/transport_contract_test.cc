@@ -11,8 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -552,6 +552,10 @@ class StingyServer {
   enum class Mode { kHangUp, kStall };
   StingyServer(Poco::Net::ServerSocket listener, Mode mode)
       : listener_(std::move(listener)), thread_([this, mode] {
+          sigset_t set;  // see DefaultSigpipe: only the client side is under test
+          sigemptyset(&set);
+          sigaddset(&set, SIGPIPE);
+          pthread_sigmask(SIG_BLOCK, &set, nullptr);
           try {
             Poco::Net::StreamSocket s = listener_.acceptConnection();
             char buffer[1024];
@@ -596,6 +600,11 @@ class DefaultSigpipe {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGPIPE);
+    // One left pending by earlier tests while it was blocked would be
+    // delivered the moment it is unblocked.
+    const timespec zero{0, 0};
+    while (sigtimedwait(&set, nullptr, &zero) == SIGPIPE) {
+    }
     pthread_sigmask(SIG_UNBLOCK, &set, &old_mask_);
   }
   ~DefaultSigpipe() {
@@ -609,9 +618,9 @@ class DefaultSigpipe {
 };
 
 Poco::Net::SecureServerSocket tls_listener(const TestCertificate& certificate) {
-  Poco::Net::Context::Ptr context = new Poco::Net::Context(
-      Poco::Net::Context::TLS_SERVER_USE, certificate.key_file(), certificate.certificate_file(),
-      "", Poco::Net::Context::VERIFY_NONE);
+  Poco::Net::Context::Ptr context =
+      new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, certificate.key_file(),
+                             certificate.certificate_file(), "", Poco::Net::Context::VERIFY_NONE);
   return Poco::Net::SecureServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0), 8, context);
 }
 
@@ -650,7 +659,7 @@ TEST_P(TransportContract, ServerHangingUpMidUploadIsAConnectErrorNotASignal) {
   auto transport = make(options);
   const std::string upload(16u << 20, 'u');
   for (const std::string& url : {"https://127.0.0.1:" + std::to_string(tls.port()) + "/up",
-                                "http://127.0.0.1:" + std::to_string(plain.port()) + "/up"}) {
+                                 "http://127.0.0.1:" + std::to_string(plain.port()) + "/up"}) {
     SCOPED_TRACE(url);
     try {
       const HttpResponse r = transport->send({"POST", url, {}, upload, {}});

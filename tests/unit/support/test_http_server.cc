@@ -14,6 +14,7 @@
 #include <Poco/Net/TCPServer.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/ThreadPool.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cctype>
@@ -30,6 +31,23 @@ std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
+
+// The server's threads inherit this thread's signal mask. A test server
+// writing to a client that gave up must not kill the test with SIGPIPE
+// (OpenSSL writes with plain send()), so its threads start with it blocked.
+class SigpipeBlockedForNewThreads {
+ public:
+  SigpipeBlockedForNewThreads() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+  }
+  ~SigpipeBlockedForNewThreads() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
+ private:
+  sigset_t old_{};
+};
 
 Poco::Net::StreamSocket& socket_of(Poco::Net::HTTPServerRequest& request) {
   return dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
@@ -127,6 +145,7 @@ class TestHttpServer::Impl {
 TestHttpServer::TestHttpServer() : scheme_("http") {
   Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64);
   port_ = socket.address().port();
+  SigpipeBlockedForNewThreads blocked;
   impl_ = std::make_unique<Impl>(*this, socket);
 }
 
@@ -138,6 +157,7 @@ TestHttpServer::TestHttpServer(const TlsIdentity& tls) : scheme_("https") {
                              "", Poco::Net::Context::VERIFY_NONE);
   Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, context);
   port_ = socket.address().port();
+  SigpipeBlockedForNewThreads blocked;
   impl_ = std::make_unique<Impl>(*this, socket);
 }
 
