@@ -1,11 +1,11 @@
-#include "mst/fhir/http_url.h"
+#include "http_url.h"
 
 #include <cctype>
 #include <optional>
 
 #include "mst/fhir/http_transport.h"
 
-namespace mst::fhir {
+namespace mst::fhir::detail {
 
 namespace {
 
@@ -50,34 +50,6 @@ bool valid_ipv6(std::string_view host) {
     if (!is_hex(c) && c != ':' && c != '.') return false;
   }
   return host.find(':') != std::string_view::npos;
-}
-
-// RFC 3986 section 5.2.4.
-std::string remove_dot_segments(std::string_view in) {
-  std::string out;
-  while (!in.empty()) {
-    if (in.starts_with("../")) {
-      in.remove_prefix(3);
-    } else if (in.starts_with("./")) {
-      in.remove_prefix(2);
-    } else if (in.starts_with("/./")) {
-      in.remove_prefix(2);
-    } else if (in == "/.") {
-      in = "/";
-    } else if (in.starts_with("/../") || in == "/..") {
-      in = in.size() == 3 ? std::string_view("/") : in.substr(3);
-      const auto slash = out.rfind('/');
-      out.erase(slash == std::string::npos ? 0 : slash);
-    } else if (in == "." || in == "..") {
-      in = {};
-    } else {
-      const auto next = in.find('/', in.front() == '/' ? 1 : 0);
-      const auto segment = in.substr(0, next);
-      out.append(segment);
-      in.remove_prefix(segment.size());
-    }
-  }
-  return out;
 }
 
 struct Split {
@@ -173,35 +145,6 @@ HttpUrl HttpUrl::parse(std::string_view text) {
   return url;
 }
 
-HttpUrl HttpUrl::resolve(std::string_view reference) const {
-  const Split r = split(reference);
-  if (r.scheme || r.authority) {
-    // Absolute or network-path reference: parse it whole, then normalise dots.
-    HttpUrl target = parse(r.scheme ? reference : scheme + ":" + std::string(reference));
-    target.path = remove_dot_segments(target.path);
-    if (target.path.empty()) target.path = "/";
-    return target;
-  }
-  check_component(r.path, "path");
-  HttpUrl target = *this;
-  if (r.path.empty()) {
-    if (r.query) target.query = std::string(*r.query);
-  } else {
-    std::string merged;
-    if (r.path.front() == '/') {
-      merged = std::string(r.path);
-    } else {
-      merged = path.substr(0, path.rfind('/') + 1);
-      merged.append(r.path);
-    }
-    target.path = remove_dot_segments(merged);
-    if (target.path.empty() || target.path.front() != '/') target.path.insert(0, "/");
-    target.query = r.query ? std::string(*r.query) : std::string();
-  }
-  if (r.query) check_component(*r.query, "query");
-  return target;
-}
-
 std::string HttpUrl::origin() const {
   const bool v6 = host.find(':') != std::string::npos;
   return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
@@ -224,4 +167,4 @@ std::string HttpUrl::str() const { return authority_url() + target(); }
 
 std::string HttpUrl::redacted() const { return authority_url() + path; }
 
-}  // namespace mst::fhir
+}  // namespace mst::fhir::detail

@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "deadline_watchdog.h"
+#include "http_url.h"
 #include "mst/fhir/http_transport.h"
-#include "mst/fhir/http_url.h"
 #include "transport_rules.h"
 
 namespace mst::fhir {
@@ -39,6 +39,7 @@ namespace {
 
 using detail::Clock;
 using detail::fail;
+using detail::HttpUrl;
 using Kind = TransportError::Kind;
 using std::chrono::milliseconds;
 

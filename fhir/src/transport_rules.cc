@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "mst/fhir/url.h"
+
 namespace mst::fhir::detail {
 
 namespace {
@@ -65,7 +67,7 @@ std::optional<RedirectStep> next_redirect(const HttpUrl& current, std::string_vi
   if (!location || location->empty()) return std::nullopt;
   RedirectStep step;
   try {
-    step.url = current.resolve(*location);
+    step.url = HttpUrl::parse(resolve_url(current.str(), *location));
   } catch (const TransportError&) {
     return std::nullopt;  // an unusable Location: hand the 3xx to the caller
   }

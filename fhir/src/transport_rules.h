@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "http_url.h"
 #include "mst/fhir/http_transport.h"
-#include "mst/fhir/http_url.h"
 
 namespace mst::fhir::detail {
 

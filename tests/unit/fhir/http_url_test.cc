@@ -1,10 +1,13 @@
-#include "mst/fhir/http_url.h"
+// Internal pieces of the transports (fhir/src): request URL validation and
+// the redirect rules both implementations share.
+#include "http_url.h"
 
 #include <gtest/gtest.h>
 
 #include "mst/fhir/http_transport.h"
+#include "transport_rules.h"
 
-namespace mst::fhir {
+namespace mst::fhir::detail {
 namespace {
 
 TEST(HttpUrl, ParsesTheParts) {
@@ -60,40 +63,77 @@ TEST(HttpUrl, RejectsWhatCannotBeSentSafely) {
   }
 }
 
-TEST(HttpUrl, ResolvesReferencesPerRfc3986) {
-  // The normal examples of RFC 3986 section 5.4.1, on an http base.
-  const HttpUrl base = HttpUrl::parse("http://a/b/c/d;p?q");
-  const std::pair<const char*, const char*> cases[] = {
-      {"g", "http://a/b/c/g"},
-      {"./g", "http://a/b/c/g"},
-      {"g/", "http://a/b/c/g/"},
-      {"/g", "http://a/g"},
-      {"//g", "http://g/"},
-      {"?y", "http://a/b/c/d;p?y"},
-      {"g?y", "http://a/b/c/g?y"},
-      {"#s", "http://a/b/c/d;p?q"},
-      {"g#s", "http://a/b/c/g"},
-      {";x", "http://a/b/c/;x"},
-      {"", "http://a/b/c/d;p?q"},
-      {".", "http://a/b/c/"},
-      {"./", "http://a/b/c/"},
-      {"..", "http://a/b/"},
-      {"../", "http://a/b/"},
-      {"../g", "http://a/b/g"},
-      {"../..", "http://a/"},
-      {"../../g", "http://a/g"},
-      {"../../../g", "http://a/g"},
-      {"/./g", "http://a/g"},
-      {"/../g", "http://a/g"},
-      {"g.", "http://a/b/c/g."},
-      {"https://x:1/y", "https://x:1/y"},
+TEST(NextRedirect, FollowsSameOriginOnly) {
+  const HttpUrl here = HttpUrl::parse("https://fhir.example.org/r4/Patient/1?x=1");
+  const auto relative = next_redirect(here, "GET", 302, "../Patient/2");
+  ASSERT_TRUE(relative.has_value());
+  EXPECT_EQ(relative->url.str(), "https://fhir.example.org/r4/Patient/2");
+  EXPECT_EQ(relative->method, "GET");
+  EXPECT_TRUE(next_redirect(here, "GET", 308, "https://FHIR.example.org:443/other").has_value());
+
+  EXPECT_FALSE(next_redirect(here, "GET", 302, "https://evil.example/r4").has_value());
+  EXPECT_FALSE(next_redirect(here, "GET", 302, "http://fhir.example.org/r4").has_value())
+      << "a downgrade to http is another origin";
+  EXPECT_FALSE(next_redirect(here, "GET", 302, "https://fhir.example.org:8443/r4").has_value());
+  EXPECT_FALSE(next_redirect(here, "GET", 302, "//evil.example/x").has_value());
+  EXPECT_FALSE(next_redirect(here, "GET", 302, std::nullopt).has_value());
+  EXPECT_FALSE(next_redirect(here, "GET", 302, "").has_value());
+  EXPECT_FALSE(next_redirect(here, "GET", 302, "ftp://fhir.example.org/x").has_value());
+  EXPECT_FALSE(next_redirect(here, "GET", 304, "/x").has_value());
+  EXPECT_FALSE(next_redirect(here, "GET", 200, "/x").has_value());
+}
+
+TEST(NextRedirect, RewritesMethodAsDeployedClientsDo) {
+  const HttpUrl here = HttpUrl::parse("http://h/a");
+  const auto see_other = next_redirect(here, "PUT", 303, "/b");
+  EXPECT_EQ(see_other->method, "GET");
+  EXPECT_TRUE(see_other->drop_body);
+  EXPECT_EQ(next_redirect(here, "HEAD", 303, "/b")->method, "HEAD");
+  EXPECT_EQ(next_redirect(here, "POST", 302, "/b")->method, "GET");
+  EXPECT_EQ(next_redirect(here, "POST", 301, "/b")->method, "GET");
+  EXPECT_EQ(next_redirect(here, "PUT", 301, "/b")->method, "PUT");
+  const auto temporary = next_redirect(here, "POST", 307, "/b");
+  EXPECT_EQ(temporary->method, "POST");
+  EXPECT_FALSE(temporary->drop_body);
+  EXPECT_EQ(next_redirect(here, "POST", 308, "/b")->method, "POST");
+}
+
+TEST(ValidateRequest, RejectsFramingHeadersAndInjection) {
+  const auto kind_of = [](const HttpRequest& r) {
+    try {
+      validate_request(r);
+      return std::string("accepted");
+    } catch (const TransportError& e) {
+      EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos) << "values never quoted";
+      return std::string(to_string(e.kind()));
+    }
   };
-  for (const auto& [reference, expected] : cases) {
-    SCOPED_TRACE(reference);
-    EXPECT_EQ(base.resolve(reference).str(), expected);
+  EXPECT_EQ(kind_of({"GET", "http://h/", {{"Authorization", "Bearer s3cret"}}, {}, {}}),
+            "accepted");
+  EXPECT_EQ(kind_of({"GET", "http://h/", {{"X-A", "s3cret\r\nX-B: 1"}}, {}, {}}),
+            "invalid_request");
+  EXPECT_EQ(kind_of({"GET", "http://h/", {{"X-A", std::string("s3cret\0", 7)}}, {}, {}}),
+            "invalid_request");
+  for (const char* framing : {"Host", "content-length", "Transfer-Encoding", "Connection", "TE",
+                              "Upgrade", "Expect", "Keep-Alive"}) {
+    EXPECT_EQ(kind_of({"GET", "http://h/", {{framing, "s3cret"}}, {}, {}}), "invalid_request")
+        << framing;
   }
-  EXPECT_THROW((void)base.resolve("mailto:x@y"), TransportError);
+  EXPECT_EQ(kind_of({"G T", "http://h/", {}, {}, {}}), "invalid_request");
+  EXPECT_EQ(kind_of({"", "http://h/", {}, {}, {}}), "invalid_request");
+}
+
+TEST(ExchangeDeadline, TheShorterOfTransportAndRequestTimeouts) {
+  TransportOptions options;
+  options.request_timeout = std::chrono::seconds(10);
+  const auto now = Clock::now();
+  HttpRequest request;
+  EXPECT_EQ(exchange_deadline(options, request, now), now + std::chrono::seconds(10));
+  request.timeout = std::chrono::seconds(3);
+  EXPECT_EQ(exchange_deadline(options, request, now), now + std::chrono::seconds(3));
+  request.timeout = std::chrono::seconds(30);
+  EXPECT_EQ(exchange_deadline(options, request, now), now + std::chrono::seconds(10));
 }
 
 }  // namespace
-}  // namespace mst::fhir
+}  // namespace mst::fhir::detail

@@ -1,13 +1,14 @@
-// Absolute http(s) URLs as the transports and the client need them: where to
-// connect, what goes on the request line, which origin a credential belongs
-// to, and a form that is safe to log. Percent-encoding is kept byte for byte.
+// A request URL as the transports need it: validated so that nothing unsafe
+// reaches the request line, split into where to connect and what to send.
+// Percent-encoding is kept byte for byte. (Resolving references and
+// redacting arbitrary text are url.h's job.)
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace mst::fhir {
+namespace mst::fhir::detail {
 
 struct HttpUrl {
   std::string scheme;      // "http" or "https"
@@ -21,12 +22,8 @@ struct HttpUrl {
   // ("user:pass@"), on a missing host and on bytes that would need encoding.
   static HttpUrl parse(std::string_view text);
 
-  // Resolves a reference (e.g. a Location header) against this URL, per
-  // RFC 3986 section 5.2; throws like parse() if the result is not http(s).
-  HttpUrl resolve(std::string_view reference) const;
-
-  // "scheme://host:port", the port always explicit: the unit of connection
-  // reuse and of trust for credentials and redirects.
+  // "scheme://host:port", the port always explicit: the key of the
+  // connection pool.
   std::string origin() const;
   bool same_origin(const HttpUrl& other) const;
 
@@ -40,4 +37,4 @@ struct HttpUrl {
   std::string redacted() const;
 };
 
-}  // namespace mst::fhir
+}  // namespace mst::fhir::detail
