@@ -31,6 +31,7 @@ GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
   detail::rule_painful_uncomplicated(a, d);
   detail::rule_excisional_surgery(a, d);
   detail::rule_postoperative_rt(a, d);
+  detail::rule_pain_goal(a, d);
   detail::rule_ambulation(a, d);
   detail::rule_bone_targeted_agent(a, d);
   // Modifiers: they temper, never cancel, what the rows above proposed.

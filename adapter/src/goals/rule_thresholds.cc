@@ -50,6 +50,10 @@ const std::vector<ThresholdInfo>& threshold_table() {
        "SBRT selection: SINS < 12. CCTG SC.24 [R37]. CD 7.5, 8"},
       {"sbrt_max_levels", &T::sbrt_max_levels, 1, 29,
        "SBRT selection: <= 3 consecutive segments. CCTG SC.24 [R37]. CD 7.5, 8"},
+      {"pain_goal_min", &T::pain_goal_min, 0, 10,
+       "Numeric rating 4 or more (moderate or severe) gets a pain-relief goal even when no "
+       "section-9 row names one; the usual NRS bands (4-6 moderate, 7-10 severe). Team "
+       "synthesis [S]"},
       {"severe_pain_min", &T::severe_pain_min, 0, 10,
        "Numeric rating 7-10 read as severe pain (raises SINS 7-12 referrals to urgent). Team "
        "synthesis [S]. CD 9 row 9"},

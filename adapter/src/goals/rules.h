@@ -46,6 +46,7 @@ void rule_low_grade_compression(const Assessment& a, PlanDraft& d);  // rows 6, 
 void rule_painful_uncomplicated(const Assessment& a, PlanDraft& d);  // row 12
 void rule_excisional_surgery(const Assessment& a, PlanDraft& d);     // row 13
 void rule_postoperative_rt(const Assessment& a, PlanDraft& d);       // row 19
+void rule_pain_goal(const Assessment& a, PlanDraft& d);              // team rule
 
 // Mechanical rules (rows 9-11; stability work-up).
 void rule_instability(const Assessment& a, PlanDraft& d);             // rows 9, 10

@@ -310,4 +310,26 @@ void rule_postoperative_rt(const Assessment& a, PlanDraft& d) {
   d.fired(19);
 }
 
+void rule_pain_goal(const Assessment& a, PlanDraft& d) {
+  const auto& q = a.c->quality_of_life;
+  if (d.has_goal(G::kPainRelief) || !q.pain_score) return;
+  if (q.pain_score->value < a.t->pain_goal_min) return;
+  std::vector<std::string> means;
+  for (const Referral* r : d.referrals()) {
+    if (r->to == Discipline::kSpineSurgery) means.push_back("surgery");
+    if (r->to == Discipline::kRadiationOncology) means.push_back("radiotherapy");
+    if (r->to == Discipline::kInterventionalRadiology) means.push_back("vertebral augmentation");
+  }
+  RuleFiring r{0,
+               "Moderate or severe pain",
+               "Pain (" + pain_text(a) + ")",
+               means.empty() ? "analgesia, and treatment of the cause once it is clear"
+                             : "relief through the proposed " + join(means, " and ") +
+                                   ", with analgesia meanwhile",
+               "the source document's goal of pain relief; " + kSrcAstro2024,
+               true,
+               pain_evidence(a)};
+  d.goal(G::kPainRelief, a.severe_pain ? Priority::kHigh : Priority::kMedium, Urgency::kRoutine, r);
+}
+
 }  // namespace mst::adapter::detail

@@ -516,6 +516,19 @@ TEST(GoalRules, Row20_PreferencesAreAlwaysShown) {
   EXPECT_TRUE(any_missing(propose(c), "patient preferences and goals of care"));
 }
 
+TEST(GoalRules, TeamRule_ModerateOrSeverePainAlwaysGetsAPainGoal) {
+  auto c = stable_patient();
+  set_escc(c, EsccGrade::k3);
+  set_pain(c, 8);
+  auto plan = propose(c);
+  const auto* g1 = plan.find(G::kPainRelief);
+  ASSERT_NE(g1, nullptr);
+  EXPECT_EQ(g1->priority, Priority::kHigh);
+  EXPECT_TRUE(contains(g1->rationale(), "proposed surgery and radiotherapy"));
+  set_pain(c, 3);
+  EXPECT_EQ(propose(c).find(G::kPainRelief), nullptr);
+}
+
 TEST(GoalRules, ReducedMobilityGetsRehabilitation) {
   auto c = stable_patient();
   c.quality_of_life.ambulation =

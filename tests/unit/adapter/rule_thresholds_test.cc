@@ -20,7 +20,7 @@ TEST(RuleThresholds, ShippedFileEqualsTheCompiledDefaults) {
 
 TEST(RuleThresholds, EveryThresholdHasASourceAndItsDefaultIsInRange) {
   const RuleThresholds defaults;
-  EXPECT_EQ(threshold_table().size(), 22u);
+  EXPECT_EQ(threshold_table().size(), 23u);
   for (const auto& info : threshold_table()) {
     EXPECT_FALSE(info.source.empty()) << info.name;
     EXPECT_GE(defaults.*(info.member), info.min) << info.name;

@@ -32,6 +32,7 @@ struct RuleThresholds {
   double sbrt_max_sins = 11;
   double sbrt_max_levels = 3;
   // Pain.
+  double pain_goal_min = 4;  // moderate pain: a pain-relief goal even when no row names one
   double severe_pain_min = 7;
   double pain_target_max = 3;
   // Radiotherapy and bone health.
