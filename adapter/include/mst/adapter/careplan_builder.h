@@ -1,0 +1,58 @@
+// The CarePlan builder: a pure function from the considerations and the goal
+// plan to ONE FHIR R4 transaction Bundle (Device, Goals, CareTeam,
+// ServiceRequests, CarePlan, Provenance), as DESIGN.md's output contract
+// says. Same inputs and options give byte-identical output. Entry rules and
+// identifiers are documented in docs/careplan-output.md.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "mst/adapter/goal_plan.h"
+#include "mst/fhir/datetime.h"
+#include "mst/fhir/json_value.h"
+#include "mst/mappings/considerations.h"
+
+#ifndef MST_VERSION
+#define MST_VERSION "0.0.0"
+#endif
+
+namespace mst::adapter {
+
+// The draft CarePlan already on the server, when the write-back found one.
+struct ExistingDraft {
+  std::string id;          // CarePlan.id on the server
+  std::string version_id;  // meta.versionId, for If-Match; may be empty
+};
+
+struct BuildOptions {
+  // Base of the adapter's own CodeSystems, NamingSystems and extensions.
+  std::string canonical_base = "http://mst-adapter.example.org/fhir";
+  std::string device_name = "MST Care-Plan Adapter";
+  std::string device_identifier = "mst-careplan-adapter";
+  std::string device_version = MST_VERSION;
+  // The as-of day; absent = Considerations::as_of.
+  std::optional<fhir::DateTime> as_of;
+  std::optional<ExistingDraft> existing;
+};
+
+// A plan that cannot be built (not applicable, or options unusable).
+class BuildError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The transaction Bundle. Throws BuildError when !plan.applicable or an
+// option is empty or malformed (e.g. a canonical base that is not http(s)).
+fhir::JsonValue build_transaction(const mappings::Considerations& c, const GoalPlan& plan,
+                                  const BuildOptions& options = {});
+
+// The adapter-owned business identifier of a patient's CarePlan.
+struct PlanIdentifier {
+  std::string system;  // <canonical>/NamingSystem/mst-careplan
+  std::string value;   // name-based UUID of the patient reference
+};
+PlanIdentifier careplan_identifier(const std::string& patient_ref, const BuildOptions& options);
+
+}  // namespace mst::adapter

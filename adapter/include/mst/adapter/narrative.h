@@ -1,0 +1,32 @@
+// The clinician-readable XHTML narrative of a draft CarePlan (FHIR
+// Narrative: one <div> in the XHTML namespace, escaped text, no scripts,
+// attributes or external references).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "mst/adapter/goal_plan.h"
+#include "mst/mappings/considerations.h"
+
+namespace mst::adapter {
+
+// Text safe inside XHTML element content and attribute values: escapes
+// & < > " ' and drops control characters XML 1.0 does not allow.
+std::string xhtml_escape(std::string_view text);
+
+struct NarrativeContext {
+  std::string as_of_day;  // "2024-03-05"
+  std::string device;     // "MST Care-Plan Adapter 0.1.0"
+};
+
+// The CarePlan narrative: disclaimer, considerations, goals with rationale,
+// priority and urgency, suggested actions, referrals, team, preferences,
+// notes, data gaps and resources not used.
+std::string careplan_narrative(const mappings::Considerations& c, const GoalPlan& plan,
+                               const NarrativeContext& ctx);
+
+// A one-paragraph narrative for the smaller resources.
+std::string paragraph_narrative(std::string_view text);
+
+}  // namespace mst::adapter

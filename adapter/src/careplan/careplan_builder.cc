@@ -1,0 +1,515 @@
+#include "mst/adapter/careplan_builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+#include "../goals/assessment.h"
+#include "codes.h"
+#include "mst/adapter/narrative.h"
+#include "mst/adapter/plan_fingerprint.h"
+#include "name_uuid.h"
+
+namespace mst::adapter {
+
+using fhir::JsonValue;
+using mappings::Considerations;
+
+namespace {
+
+// The identities of everything one build writes.
+struct Names {
+  std::string base;  // canonical base, no trailing slash
+  std::string patient;
+  std::string uuid(const std::string& role) const {
+    return detail::name_uuid(base, patient + "|" + role);
+  }
+  std::string urn(const std::string& role) const { return "urn:uuid:" + uuid(role); }
+  std::string naming_system(std::string_view what) const {
+    return base + "/NamingSystem/" + std::string(what);
+  }
+};
+
+bool valid_fhir_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '.';
+  });
+}
+
+JsonValue reference_to(const std::string& reference) {
+  return JsonValue::object({{"reference", reference}});
+}
+
+JsonValue refs(const std::vector<std::string>& references) {
+  JsonValue out = JsonValue::array();
+  for (const auto& r : references) out.push(reference_to(r));
+  return out;
+}
+
+JsonValue coding(std::string_view system, std::string_view code, std::string_view display) {
+  return JsonValue::object({{"system", system}, {"code", code}, {"display", display}});
+}
+
+JsonValue text_concept(const std::string& text) { return JsonValue::object({{"text", text}}); }
+
+JsonValue notes(const std::vector<std::string>& texts) {
+  JsonValue out = JsonValue::array();
+  for (const auto& t : texts) out.push(JsonValue::object({{"text", t}}));
+  return out;
+}
+
+JsonValue identifier(const std::string& system, const std::string& value) {
+  return JsonValue::array({JsonValue::object({{"system", system}, {"value", value}})});
+}
+
+JsonValue narrative(const std::string& div) {
+  return JsonValue::object({{"status", "generated"}, {"div", div}});
+}
+
+JsonValue number(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) {
+    return JsonValue(static_cast<std::int64_t>(v));
+  }
+  return JsonValue::decimal(detail::number_text(v));
+}
+
+std::string conditional(const std::string& system, const std::string& value) {
+  return "identifier=" + system + "|" + value;
+}
+
+JsonValue entry(const std::string& full_url, JsonValue resource, JsonValue request) {
+  return JsonValue::object(
+      {{"fullUrl", full_url}, {"resource", std::move(resource)}, {"request", std::move(request)}});
+}
+
+JsonValue put_conditional(std::string_view type, const std::string& system,
+                          const std::string& value) {
+  return JsonValue::object(
+      {{"method", "PUT"}, {"url", std::string(type) + "?" + conditional(system, value)}});
+}
+
+std::vector<std::string> sorted_unique(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+std::string priority_word(Priority p) {
+  return p == Priority::kHigh ? "High" : p == Priority::kMedium ? "Medium" : "Low";
+}
+
+JsonValue goal_target(const Target& t, const std::string& base) {
+  JsonValue measure = JsonValue::object(
+      {{"coding",
+        JsonValue::array({coding(t.local_code ? base + "/CodeSystem/mst-measure" : t.system, t.code,
+                                 t.display)})},
+       {"text", t.display}});
+  JsonValue out = JsonValue::object({{"measure", std::move(measure)}});
+  if (t.has_range) {
+    auto bound = [](double v) {
+      return JsonValue::object({{"value", number(v)},
+                                {"unit", "score"},
+                                {"system", detail::kUcum},
+                                {"code", "{score}"}});
+    };
+    out.set("detailRange", JsonValue::object({{"low", bound(t.low)}, {"high", bound(t.high)}}));
+  } else {
+    out.set("detailString", t.detail_text);
+  }
+  return out;
+}
+
+JsonValue role_concept(const detail::Role& r) {
+  JsonValue codings = JsonValue::array();
+  if (!r.primary.code.empty())
+    codings.push(coding(r.primary.system, r.primary.code, r.primary.display));
+  if (!r.secondary.code.empty()) {
+    codings.push(coding(r.secondary.system, r.secondary.code, r.secondary.display));
+  }
+  JsonValue out = JsonValue::object();
+  if (!codings.items().empty()) out.set("coding", std::move(codings));
+  out.set("text", std::string(r.text));
+  return out;
+}
+
+// ServiceRequest.performerType holds one concept; spine surgery (two
+// specialties) is named in text only.
+JsonValue performer_type(Discipline d) {
+  const auto roles = detail::roles_of(d);
+  if (roles.size() == 1) return role_concept(roles[0]);
+  return text_concept("Spine surgeon (orthopaedic or neurosurgical)");
+}
+
+struct Built {
+  std::string full_url;
+  JsonValue resource;
+  JsonValue request;
+};
+
+Built build_goal(const ProposedGoal& g, const Names& n,
+                 const std::vector<std::string>& conditions) {
+  const std::string system = n.naming_system("mst-goal");
+  const std::string value = n.uuid("Goal|" + std::string(code_of(g.code)));
+  const std::string rationale = g.rationale();
+  const std::string status_line =
+      "Priority: " + priority_word(g.priority) + ". Urgency: " + std::string(code_of(g.urgency)) +
+      ". Certainty: " +
+      (g.certainty == Certainty::kConfirmed ? "inputs complete."
+                                            : "some inputs missing (named in the rationale).");
+  JsonValue goal = JsonValue::object({{"resourceType", "Goal"}});
+  goal.set("text",
+           narrative(paragraph_narrative("Proposed goal: " + std::string(display_of(g.code)) +
+                                         ". " + status_line + " " + rationale)));
+  goal.set("identifier", identifier(system, value));
+  goal.set("lifecycleStatus", "proposed");
+  goal.set("priority",
+           JsonValue::object(
+               {{"coding", JsonValue::array({coding(detail::kGoalPriority, code_of(g.priority),
+                                                    display_of(g.priority))})},
+                {"text", priority_word(g.priority)}}));
+  goal.set("description",
+           JsonValue::object(
+               {{"coding", JsonValue::array({coding(n.base + "/CodeSystem/mst-goal",
+                                                    code_of(g.code), display_of(g.code))})},
+                {"text", std::string(display_of(g.code))}}));
+  goal.set("subject", reference_to(n.patient));
+  if (!g.targets.empty()) {
+    JsonValue targets = JsonValue::array();
+    for (const auto& t : g.targets) targets.push(goal_target(t, n.base));
+    goal.set("target", std::move(targets));
+  }
+  if (!conditions.empty()) goal.set("addresses", refs(conditions));
+  goal.set("note", notes({status_line, rationale}));
+  return {"urn:uuid:" + value, std::move(goal), put_conditional("Goal", system, value)};
+}
+
+Built build_care_team(const GoalPlan& plan, const Names& n,
+                      const std::vector<std::string>& conditions) {
+  const std::string system = n.naming_system("mst-careteam");
+  const std::string value = n.uuid("CareTeam");
+  JsonValue participants = JsonValue::array();
+  std::vector<std::string> why;
+  std::vector<std::string> names;
+  for (const auto& need : plan.team) {
+    JsonValue roles = JsonValue::array();
+    for (const auto& r : detail::roles_of(need.discipline)) roles.push(role_concept(r));
+    participants.push(JsonValue::object({{"role", std::move(roles)}}));
+    why.push_back(std::string(display_of(need.discipline)) + ": " +
+                  detail::join(need.reasons, "; "));
+    names.push_back(std::string(display_of(need.discipline)));
+  }
+  JsonValue team = JsonValue::object({{"resourceType", "CareTeam"}});
+  team.set("text", narrative(paragraph_narrative(
+                       "Proposed multidisciplinary team: " + detail::join(names, ", ") + ".")));
+  team.set("identifier", identifier(system, value));
+  team.set("status", "proposed");
+  team.set("name", "Proposed spine-oncology multidisciplinary team");
+  team.set("subject", reference_to(n.patient));
+  team.set("participant", std::move(participants));
+  if (!conditions.empty()) team.set("reasonReference", refs(conditions));
+  team.set("note", notes(why));
+  return {"urn:uuid:" + value, std::move(team), put_conditional("CareTeam", system, value)};
+}
+
+Built build_service_request(const Referral& r, const Names& n, const std::string& device_urn,
+                            const std::string& as_of_day,
+                            const std::vector<std::string>& conditions) {
+  const std::string system = n.naming_system("mst-servicerequest");
+  const std::string value = n.uuid("ServiceRequest|" + std::string(code_of(r.to)));
+  const std::string what =
+      "Referral to " + std::string(display_of(r.to)) + ": " + detail::join(r.requests, "; ");
+  std::vector<std::string> goals;
+  for (GoalCode g : r.serves) goals.push_back(std::string(display_of(g)));
+  JsonValue sr = JsonValue::object({{"resourceType", "ServiceRequest"}});
+  sr.set("text",
+         narrative(paragraph_narrative(what + " (priority " + std::string(code_of(r.priority)) +
+                                       "). Why: " + detail::join(r.reasons, "; ") + ".")));
+  sr.set("identifier", identifier(system, value));
+  sr.set("status", "draft");
+  sr.set("intent", "proposal");
+  sr.set("priority", std::string(code_of(r.priority)));
+  JsonValue code = JsonValue::object();
+  if (!r.snomed_code.empty()) {
+    code.set("coding",
+             JsonValue::array({coding(detail::kSnomed, r.snomed_code, r.snomed_display)}));
+  }
+  code.set("text", what);
+  sr.set("code", std::move(code));
+  sr.set("subject", reference_to(n.patient));
+  sr.set("authoredOn", as_of_day);
+  sr.set("requester", reference_to(device_urn));
+  sr.set("performerType", performer_type(r.to));
+  if (!conditions.empty()) {
+    sr.set("reasonReference", refs(conditions));
+  } else {
+    sr.set("reasonCode", JsonValue::array({text_concept("Spinal metastasis")}));
+  }
+  if (!r.evidence.empty()) sr.set("supportingInfo", refs(r.evidence));
+  std::vector<std::string> sr_notes = {"Why: " + detail::join(r.reasons, "; ") + "."};
+  if (!goals.empty())
+    sr_notes.push_back("Serves the proposed goals: " + detail::join(goals, "; ") + ".");
+  sr.set("note", notes(sr_notes));
+  return {"urn:uuid:" + value, std::move(sr), put_conditional("ServiceRequest", system, value)};
+}
+
+Built build_device(const BuildOptions& o, const std::string& base) {
+  const std::string system = base + "/NamingSystem/mst-device";
+  const std::string value = o.device_identifier + "-" + o.device_version;
+  JsonValue device = JsonValue::object({{"resourceType", "Device"}});
+  device.set("text", narrative(paragraph_narrative(o.device_name + " " + o.device_version +
+                                                   ": software that drafts care-plan proposals.")));
+  device.set("identifier", identifier(system, value));
+  device.set("status", "active");
+  device.set("deviceName", JsonValue::array({JsonValue::object(
+                               {{"name", o.device_name}, {"type", "user-friendly-name"}})}));
+  device.set("type", text_concept("Clinical decision support software"));
+  device.set("version", JsonValue::array({JsonValue::object({{"value", o.device_version}})}));
+  // The fullUrl names the adapter, not its version, so plan content (which
+  // refers to it) does not change with an upgrade.
+  return {
+      "urn:uuid:" + detail::name_uuid(base, "Device|" + o.device_identifier), std::move(device),
+      JsonValue::object(
+          {{"method", "POST"}, {"url", "Device"}, {"ifNoneExist", conditional(system, value)}})};
+}
+
+std::vector<std::string> careplan_notes(const Considerations& c, const GoalPlan& plan) {
+  std::vector<std::string> out;
+  std::vector<std::string> gaps;
+  std::vector<mappings::DataGap> record_gaps = c.data_gaps;
+  std::sort(record_gaps.begin(), record_gaps.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.consideration, x.detail) < std::tie(y.consideration, y.detail);
+  });
+  for (const auto& g : record_gaps) gaps.push_back(g.consideration + ": " + g.detail);
+  for (const auto& m : plan.missing) gaps.push_back(m.input + ": " + m.consequence);
+  out.push_back(gaps.empty() ? "Data gaps: none found."
+                             : "Data gaps (missing inputs lower certainty and are never read as "
+                               "favourable): " +
+                                   detail::join(gaps, " | "));
+  if (!c.ignored.empty()) {
+    std::vector<mappings::IgnoredResource> ignored = c.ignored;
+    std::sort(ignored.begin(), ignored.end(), [](const auto& x, const auto& y) {
+      return std::tie(x.ref, x.reason) < std::tie(y.ref, y.reason);
+    });
+    std::vector<std::string> items;
+    for (const auto& i : ignored) items.push_back(i.ref + " (" + i.reason + ")");
+    out.push_back("Resources not used: " + detail::join(items, "; "));
+  }
+  for (const auto& note : plan.notes) out.push_back(note);
+  out.push_back(
+      "Disclaimer: this is a draft proposal generated by software for review by the "
+      "multidisciplinary spine-oncology team. It is not a treatment decision; every goal and "
+      "referral needs a clinician's review and the patient's agreement.");
+  return out;
+}
+
+std::string plan_description(const GoalPlan& plan) {
+  std::vector<std::string> goals;
+  for (const auto& g : plan.goals) {
+    goals.push_back(std::string(display_of(g.code)) + " (" + priority_word(g.priority) + ", " +
+                    std::string(code_of(g.urgency)) + ")");
+  }
+  return "Proposed goals: " +
+         (goals.empty() ? std::string("none yet") : detail::join(goals, "; ")) +
+         ". Overall urgency: " + std::string(code_of(plan.urgency)) +
+         (plan.emergency ? " (emergency pathway)." : ".");
+}
+
+void validate(const Considerations& c, const GoalPlan& plan, const BuildOptions& o) {
+  if (!plan.applicable) {
+    throw BuildError("no care plan to build: " + (plan.not_applicable_reason.empty()
+                                                      ? std::string("the plan is not applicable")
+                                                      : plan.not_applicable_reason));
+  }
+  const std::string prefix = "Patient/";
+  if (c.patient_ref.compare(0, prefix.size(), prefix) != 0 ||
+      !valid_fhir_id(c.patient_ref.substr(prefix.size()))) {
+    throw BuildError("patient reference \"" + c.patient_ref + "\" is not Patient/<id>");
+  }
+  const auto& b = o.canonical_base;
+  if (b.compare(0, 7, "http://") != 0 && b.compare(0, 8, "https://") != 0) {
+    throw BuildError("canonical base \"" + b + "\" is not an http(s) URL");
+  }
+  if (b.find_first_of(" |?#") != std::string::npos) {
+    throw BuildError("canonical base \"" + b + "\" contains a space, '|', '?' or '#'");
+  }
+  if (o.device_name.empty() || o.device_identifier.empty() || o.device_version.empty()) {
+    throw BuildError("device name, identifier and version must not be empty");
+  }
+  if (o.device_identifier.find_first_of(" |") != std::string::npos ||
+      o.device_version.find_first_of(" |") != std::string::npos) {
+    throw BuildError("device identifier and version must not contain spaces or '|'");
+  }
+  if (o.existing) {
+    if (!valid_fhir_id(o.existing->id)) {
+      throw BuildError("existing CarePlan id \"" + o.existing->id + "\" is not a FHIR id");
+    }
+    if (!o.existing->version_id.empty() && !valid_fhir_id(o.existing->version_id)) {
+      throw BuildError("existing CarePlan version \"" + o.existing->version_id +
+                       "\" is not a FHIR id");
+    }
+  }
+}
+
+std::string strip_trailing_slash(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+PlanIdentifier careplan_identifier(const std::string& patient_ref, const BuildOptions& options) {
+  Names n{strip_trailing_slash(options.canonical_base), patient_ref};
+  return {n.naming_system("mst-careplan"), n.uuid("CarePlan")};
+}
+
+JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const BuildOptions& o) {
+  BuildOptions opts = o;
+  opts.canonical_base = strip_trailing_slash(opts.canonical_base);
+  validate(c, plan, opts);
+  const Names n{opts.canonical_base, c.patient_ref};
+  const fhir::DateTime as_of = opts.as_of.value_or(c.as_of);
+  const std::string as_of_day = as_of.date_string();
+
+  std::vector<std::string> conditions = c.metastasis_conditions;
+  conditions.insert(conditions.end(), c.primary_conditions.begin(), c.primary_conditions.end());
+  conditions = sorted_unique(conditions);
+  const std::vector<std::string> used = sorted_unique(c.used);
+
+  const Built device = build_device(opts, n.base);
+  std::vector<Built> goals;
+  for (const auto& g : plan.goals) goals.push_back(build_goal(g, n, conditions));
+  std::vector<Built> requests;
+  for (const auto& r : plan.referrals) {
+    requests.push_back(build_service_request(r, n, device.full_url, as_of_day, conditions));
+  }
+  std::optional<Built> team;
+  if (!plan.team.empty()) team = build_care_team(plan, n, conditions);
+
+  // The CarePlan.
+  const PlanIdentifier id = careplan_identifier(c.patient_ref, opts);
+  const std::string careplan_urn = "urn:uuid:" + id.value;
+  JsonValue cp = JsonValue::object({{"resourceType", "CarePlan"}});
+  if (opts.existing) cp.set("id", opts.existing->id);
+  cp.set("text", narrative(careplan_narrative(
+                     c, plan, {as_of_day, opts.device_name + " " + opts.device_version})));
+  cp.set("identifier", identifier(id.system, id.value));
+  cp.set("status", "draft");
+  cp.set("intent", "proposal");
+  cp.set(
+      "category",
+      JsonValue::array(
+          {JsonValue::object(
+               {{"coding", JsonValue::array({coding(detail::kUsCoreCarePlanCategory, "assess-plan",
+                                                    "Assessment and Plan of Treatment")})}}),
+           JsonValue::object(
+               {{"coding", JsonValue::array({coding(detail::kSnomed, "736252007",
+                                                    "Cancer care plan (record artifact)")})}})}));
+  cp.set("title", "Draft spine care plan (proposal for the multidisciplinary team)");
+  cp.set("description", plan_description(plan));
+  cp.set("subject", reference_to(n.patient));
+  cp.set("created", as_of_day);
+  cp.set("author", reference_to(device.full_url));
+  if (team) cp.set("careTeam", JsonValue::array({reference_to(team->full_url)}));
+  if (!conditions.empty()) cp.set("addresses", refs(conditions));
+  if (!used.empty()) cp.set("supportingInfo", refs(used));
+  if (!goals.empty()) {
+    JsonValue goal_refs = JsonValue::array();
+    for (const auto& g : goals) goal_refs.push(reference_to(g.full_url));
+    cp.set("goal", std::move(goal_refs));
+  }
+  JsonValue activity = JsonValue::array();
+  for (const auto& r : requests)
+    activity.push(JsonValue::object({{"reference", reference_to(r.full_url)}}));
+  for (const auto& a : plan.actions) {
+    const std::string label =
+        a.row > 0 ? "Suggested action (rule table row " + std::to_string(a.row) + ")"
+                  : "Suggested action";
+    activity.push(JsonValue::object(
+        {{"detail",
+          JsonValue::object({{"code", text_concept(label)},
+                             {"status", "not-started"},
+                             {"description", std::string(code_of(a.urgency)) + ": " + a.text +
+                                                 " Source: " + a.source + "."}})}}));
+  }
+  if (!activity.items().empty()) cp.set("activity", std::move(activity));
+  cp.set("note", notes(careplan_notes(c, plan)));
+
+  JsonValue cp_request =
+      opts.existing
+          ? JsonValue::object({{"method", "PUT"}, {"url", "CarePlan/" + opts.existing->id}})
+          : JsonValue::object({{"method", "POST"},
+                               {"url", "CarePlan"},
+                               {"ifNoneExist", conditional(id.system, id.value)}});
+  if (opts.existing && !opts.existing->version_id.empty()) {
+    cp_request.set("ifMatch", "W/\"" + opts.existing->version_id + "\"");
+  }
+
+  // Provenance: what was written, by whom, from what.
+  std::vector<std::string> targets;
+  for (const auto& g : goals) targets.push_back(g.full_url);
+  if (team) targets.push_back(team->full_url);
+  for (const auto& r : requests) targets.push_back(r.full_url);
+  targets.push_back(careplan_urn);
+  const bool update = opts.existing.has_value();
+  JsonValue prov = JsonValue::object({{"resourceType", "Provenance"}});
+  prov.set("text", narrative(paragraph_narrative(
+                       std::string(update ? "Revised" : "Created") + " on " + as_of_day + " by " +
+                       opts.device_name + " " + opts.device_version + " from " +
+                       std::to_string(used.size()) + " source resources.")));
+  prov.set("target", refs(targets));
+  prov.set("recorded", as_of_day + "T00:00:00Z");
+  prov.set(
+      "activity",
+      JsonValue::object(
+          {{"coding", JsonValue::array({coding(detail::kDataOperation, update ? "UPDATE" : "CREATE",
+                                               update ? "revise" : "create")})}}));
+  prov.set("agent",
+           JsonValue::array({JsonValue::object(
+               {{"type", JsonValue::object(
+                             {{"coding", JsonValue::array({coding(detail::kProvenanceParticipant,
+                                                                  "author", "Author")})}})},
+                {"who", reference_to(device.full_url)}})}));
+  if (!used.empty()) {
+    JsonValue entities = JsonValue::array();
+    for (const auto& u : used) {
+      entities.push(JsonValue::object({{"role", "source"}, {"what", reference_to(u)}}));
+    }
+    prov.set("entity", std::move(entities));
+  }
+
+  JsonValue entries = JsonValue::array();
+  entries.push(entry(device.full_url, device.resource, device.request));
+  for (auto& g : goals)
+    entries.push(entry(g.full_url, std::move(g.resource), std::move(g.request)));
+  if (team)
+    entries.push(entry(team->full_url, std::move(team->resource), std::move(team->request)));
+  for (auto& r : requests) {
+    entries.push(entry(r.full_url, std::move(r.resource), std::move(r.request)));
+  }
+  entries.push(entry(careplan_urn, cp, cp_request));
+  entries.push(entry("urn:uuid:" + n.uuid("Provenance"), std::move(prov),
+                     JsonValue::object({{"method", "POST"}, {"url", "Provenance"}})));
+  JsonValue bundle = JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
+  bundle.set("entry", std::move(entries));
+
+  // The fingerprint covers everything above except its volatile parts;
+  // it goes right after the narrative, where FHIR JSON puts extensions.
+  const std::string fingerprint = content_fingerprint(bundle);
+  JsonValue with_fp = JsonValue::object();
+  for (const auto& [key, value] : cp.members()) {
+    with_fp.set(key, value);
+    if (key == "text") {
+      with_fp.set("extension",
+                  JsonValue::array({JsonValue::object({{"url", fingerprint_extension_url(n.base)},
+                                                       {"valueString", fingerprint}})}));
+    }
+  }
+  for (auto& e : bundle.find("entry")->items()) {
+    if (e.find("fullUrl")->str() == careplan_urn) e.set("resource", with_fp);
+  }
+  return bundle;
+}
+
+}  // namespace mst::adapter

@@ -1,0 +1,384 @@
+#include "mst/adapter/narrative.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "../goals/assessment.h"
+
+namespace mst::adapter {
+
+using detail::join;
+using detail::number_text;
+
+std::string xhtml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    const auto u = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        // XML 1.0 allows tab, newline and carriage return among the C0 controls.
+        if (u < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') break;
+        if (u == 0x7f) break;
+        out += ch;
+    }
+  }
+  return out;
+}
+
+std::string paragraph_narrative(std::string_view text) {
+  return "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>" + xhtml_escape(text) + "</p></div>";
+}
+
+namespace {
+
+using mappings::Considerations;
+
+std::string e(std::string_view s) { return xhtml_escape(s); }
+
+std::string wrap(std::string_view tag, const std::string& inner) {
+  return "<" + std::string(tag) + ">" + inner + "</" + std::string(tag) + ">";
+}
+
+std::string list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += wrap("li", e(i));
+  return wrap("ul", out);
+}
+
+std::string priority_word(Priority p) {
+  switch (p) {
+    case Priority::kHigh:
+      return "High";
+    case Priority::kMedium:
+      return "Medium";
+    case Priority::kLow:
+      return "Low";
+  }
+  return "";
+}
+
+std::string urgency_word(Urgency u) {
+  switch (u) {
+    case Urgency::kRoutine:
+      return "Routine";
+    case Urgency::kUrgent:
+      return "Urgent";
+    case Urgency::kAsap:
+      return "As soon as possible";
+    case Urgency::kStat:
+      return "Immediately (stat)";
+  }
+  return "";
+}
+
+std::string dated(const std::string& what, const std::optional<fhir::DateTime>& when) {
+  return what + detail::day_text(when);
+}
+
+std::string cancer_row(const Considerations& c) {
+  if (!c.cancer) return "Not documented";
+  std::string s = c.cancer->label.empty() ? "Primary cancer (type not named)" : c.cancer->label;
+  switch (c.cancer->radiosensitivity) {
+    case mappings::Radiosensitivity::kSensitive:
+      s += "; radiosensitive to conventional radiotherapy";
+      break;
+    case mappings::Radiosensitivity::kResistant:
+      s += "; radioresistant to conventional radiotherapy";
+      break;
+    case mappings::Radiosensitivity::kUnknown:
+      s += "; radiosensitivity unknown";
+      break;
+  }
+  if (c.cancer->haematological) s += "; haematological malignancy";
+  return s;
+}
+
+std::string spine_row(const Considerations& c, const detail::Assessment& a) {
+  if (c.spine.lesions.empty()) return "Spinal metastasis recorded; vertebral level not stated";
+  const auto n = c.spine.lesions.size();
+  std::string s = std::to_string(n) + (n == 1 ? " level: " : " levels: ") + a.levels_text;
+  if (n > 1) s += c.spine.contiguous ? " (contiguous)" : " (not contiguous)";
+  if (c.spine.any_junctional) s += "; includes a junctional level";
+  return s;
+}
+
+std::string other_mets_row(const Considerations& c) {
+  std::vector<std::string> parts;
+  if (c.other_metastases.visceral) parts.push_back("visceral metastases");
+  if (c.other_metastases.brain) parts.push_back("brain metastases");
+  if (c.other_metastases.extraspinal_bone) parts.push_back("bone metastases outside the spine");
+  return parts.empty() ? "None recorded" : join(parts, "; ");
+}
+
+std::string life_row(const Considerations& c, const detail::Assessment& a) {
+  if (!a.prognosis_text.empty()) return a.prognosis_text;
+  const auto& tok = c.life_expectancy.tokuhashi;
+  std::string s = "Not documented";
+  if (!tok.missing.empty())
+    s += " (revised Tokuhashi inputs missing: " + join(tok.missing, ", ") + ")";
+  return s;
+}
+
+std::string quality_row(const Considerations& c) {
+  const auto& q = c.quality_of_life;
+  std::vector<std::string> parts;
+  if (q.pain_score)
+    parts.push_back(dated("pain " + number_text(q.pain_score->value) + "/10", q.pain_score->when));
+  if (q.mechanical_pain) parts.push_back("mechanical pain");
+  if (q.new_back_pain && q.new_back_pain->value) {
+    parts.push_back(dated("new back pain", q.new_back_pain->when));
+  }
+  if (q.ecog) {
+    parts.push_back(dated("ECOG " + std::to_string(q.ecog->value) +
+                              (q.ecog_derived ? " (converted from Karnofsky)" : ""),
+                          q.ecog->when));
+  }
+  if (q.karnofsky) {
+    parts.push_back(dated("Karnofsky " + std::to_string(q.karnofsky->value) +
+                              (q.karnofsky_derived ? " (converted from ECOG)" : ""),
+                          q.karnofsky->when));
+  }
+  switch (q.ambulation.value) {
+    case mappings::Ambulation::kIndependent:
+      parts.push_back("walks independently");
+      break;
+    case mappings::Ambulation::kWithAid:
+      parts.push_back("walks with an aid");
+      break;
+    case mappings::Ambulation::kNonAmbulatory:
+      parts.push_back(q.non_ambulatory_since
+                          ? "unable to walk since " + q.non_ambulatory_since->to_string()
+                          : "unable to walk");
+      break;
+    case mappings::Ambulation::kUnknown:
+      parts.push_back("walking ability not recorded");
+      break;
+  }
+  return join(parts, "; ");
+}
+
+std::string general_row(const Considerations& c) {
+  const auto& g = c.general_condition;
+  std::vector<const mappings::Comorbidity*> cms;
+  for (const auto& cm : g.comorbidities) cms.push_back(&cm);
+  std::sort(cms.begin(), cms.end(), [](const auto* x, const auto* y) {
+    return std::tie(x->kind, x->label, x->basis) < std::tie(y->kind, y->label, y->basis);
+  });
+  std::vector<std::string> parts;
+  for (const auto* cm : cms) {
+    std::string s = (cm->severe ? "severe " : "") + cm->label;
+    if (!cm->basis.empty() && cm->basis != "condition") s += " (" + cm->basis + ")";
+    parts.push_back(s);
+  }
+  if (g.haemoglobin_g_dl) {
+    parts.push_back(dated("haemoglobin " + number_text(g.haemoglobin_g_dl->value) + " g/dL",
+                          g.haemoglobin_g_dl->when));
+  }
+  if (g.hba1c_percent) {
+    parts.push_back(
+        dated("HbA1c " + number_text(g.hba1c_percent->value) + "%", g.hba1c_percent->when));
+  }
+  if (g.systolic_mmhg && g.diastolic_mmhg) {
+    parts.push_back(dated("blood pressure " + number_text(g.systolic_mmhg->value) + "/" +
+                              number_text(g.diastolic_mmhg->value) + " mmHg",
+                          g.systolic_mmhg->when));
+  }
+  if (g.albumin_g_dl) {
+    parts.push_back(
+        dated("albumin " + number_text(g.albumin_g_dl->value) + " g/dL", g.albumin_g_dl->when));
+  }
+  return parts.empty() ? "No comorbidity or laboratory value recorded" : join(parts, "; ");
+}
+
+std::string neuro_row(const Considerations& c, const detail::Assessment& a) {
+  const auto& n = c.neurology;
+  std::vector<std::string> parts;
+  parts.push_back(
+      n.escc ? dated("ESCC (Bilsky) grade " + detail::escc_name(n.escc->value), n.escc->when)
+             : "ESCC grade not documented");
+  for (const auto* d : a.deficits) {
+    parts.push_back((d->is_new ? "new: " : "") + dated(d->label, d->onset));
+  }
+  if (a.deficits.empty()) parts.push_back("no neurological deficit recorded");
+  if (n.frankel) parts.push_back(std::string("Frankel ") + n.frankel->value);
+  if (n.asia) parts.push_back(std::string("ASIA ") + n.asia->value);
+  return join(parts, "; ");
+}
+
+std::string mechanical_row(const Considerations& c) {
+  const auto& m = c.mechanics;
+  std::vector<std::string> parts;
+  if (m.sins_total) {
+    std::string s = "SINS " + std::to_string(m.sins_total->value) + " of 18";
+    if (m.band) {
+      s += *m.band == mappings::SinsBand::kStable          ? " (stable)"
+           : *m.band == mappings::SinsBand::kIndeterminate ? " (potentially unstable)"
+                                                           : " (unstable)";
+    }
+    if (m.sins_computed) s += ", computed from its components";
+    parts.push_back(dated(s, m.sins_total->when));
+  } else {
+    std::string s = "SINS not scored";
+    if (!m.missing_components.empty()) s += " (missing: " + join(m.missing_components, ", ") + ")";
+    parts.push_back(s);
+  }
+  if (m.subluxation) parts.push_back("subluxation or translation");
+  if (m.pathological_fracture) parts.push_back("pathological vertebral fracture");
+  return join(parts, "; ");
+}
+
+std::string target_text(const ProposedGoal& g) {
+  std::vector<std::string> parts;
+  for (const auto& t : g.targets) parts.push_back(t.description);
+  return parts.empty() ? "No standard measure" : join(parts, "; ");
+}
+
+std::string goal_rows(const GoalPlan& plan) {
+  std::string rows;
+  for (const auto& g : plan.goals) {
+    std::string rationale = e(g.rationale());
+    if (!g.evidence.empty()) rationale += "<br/>Evidence: " + e(join(g.evidence, ", "));
+    rows +=
+        wrap("tr", wrap("td", e(display_of(g.code))) + wrap("td", e(priority_word(g.priority))) +
+                       wrap("td", e(urgency_word(g.urgency))) +
+                       wrap("td", g.certainty == Certainty::kConfirmed ? "Inputs complete"
+                                                                       : "Some inputs missing") +
+                       wrap("td", rationale) + wrap("td", e(target_text(g))));
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
+                               const NarrativeContext& ctx) {
+  const auto a = detail::assess(c, RuleThresholds{});
+  std::string h;
+  h += "<div xmlns=\"http://www.w3.org/1999/xhtml\">";
+  h += wrap("h2", "Draft spine care plan: a proposal for the multidisciplinary team");
+  h += wrap("p", wrap("b",
+                      "Draft proposal generated by software for review by the "
+                      "multidisciplinary spine-oncology team. It is not a treatment "
+                      "decision: every goal and referral needs a clinician's review."));
+  h +=
+      wrap("p", e("Patient: " + c.patient_ref + ". Overall urgency: " + urgency_word(plan.urgency) +
+                  (plan.emergency ? " (emergency pathway)." : ".")));
+
+  h += wrap("h3", "Considerations");
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"Type of cancer", cancer_row(c)},
+      {"Spinal tumours", spine_row(c, a)},
+      {"Other metastases", other_mets_row(c)},
+      {"Current cancer treatment",
+       a.ongoing.empty() ? "None recorded" : detail::treatment_labels(a)},
+      {"Life expectancy", life_row(c, a)},
+      {"Quality of life", quality_row(c)},
+      {"General condition", general_row(c)},
+      {"Neurological status", neuro_row(c, a)},
+      {"Mechanical status", mechanical_row(c)},
+  };
+  std::string body;
+  for (const auto& [k, v] : rows) body += wrap("tr", wrap("th", e(k)) + wrap("td", e(v)));
+  h += wrap("table", wrap("tbody", body));
+
+  h += wrap("h3", "Proposed goals");
+  if (plan.goals.empty()) {
+    h += wrap("p", "No goal is proposed until the missing inputs below are available.");
+  } else {
+    h += wrap("table", wrap("thead", wrap("tr",
+                                          "<th>Goal</th><th>Priority</th><th>Urgency</th>"
+                                          "<th>Certainty</th><th>Rationale</th><th>Target</th>")) +
+                           wrap("tbody", goal_rows(plan)));
+  }
+
+  if (!plan.actions.empty()) {
+    h += wrap("h3", "Suggested immediate actions");
+    std::vector<std::string> items;
+    for (const auto& act : plan.actions) {
+      items.push_back(urgency_word(act.urgency) + ": " + act.text + " Source: " + act.source + ".");
+    }
+    h += list(items);
+  }
+
+  h += wrap("h3", "Referrals proposed");
+  if (plan.referrals.empty()) {
+    h += wrap("p", "None.");
+  } else {
+    std::string refs;
+    for (const auto& r : plan.referrals) {
+      refs += wrap("tr", wrap("td", e(display_of(r.to))) + wrap("td", e(urgency_word(r.priority))) +
+                             wrap("td", e(join(r.requests, "; "))) +
+                             wrap("td", e(join(r.reasons, "; "))));
+    }
+    h += wrap("table",
+              wrap("thead", wrap("tr", "<th>To</th><th>Priority</th><th>What</th><th>Why</th>")) +
+                  wrap("tbody", refs));
+  }
+
+  h += wrap("h3", "Team the plan needs");
+  std::vector<std::string> team;
+  for (const auto& t : plan.team) {
+    team.push_back(std::string(display_of(t.discipline)) + ": " + join(t.reasons, "; "));
+  }
+  h += team.empty() ? wrap("p", "No discipline beyond the treating team.") : list(team);
+
+  h += wrap("h3", "Patient preferences");
+  if (plan.preferences.empty()) {
+    h += wrap("p", "None recorded: to be discussed with the patient before the team decides.");
+  } else {
+    std::vector<std::string> prefs;
+    for (const auto& p : plan.preferences) prefs.push_back("\"" + p.text + "\": " + p.effect);
+    h += list(prefs);
+  }
+
+  if (!plan.notes.empty()) {
+    h += wrap("h3", "Notes");
+    h += list(plan.notes);
+  }
+
+  h += wrap("h3", "Data gaps");
+  std::vector<std::string> gaps;
+  std::vector<mappings::DataGap> record_gaps = c.data_gaps;
+  std::sort(record_gaps.begin(), record_gaps.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.consideration, x.detail) < std::tie(y.consideration, y.detail);
+  });
+  for (const auto& g : record_gaps) gaps.push_back(g.consideration + ": " + g.detail);
+  for (const auto& m : plan.missing) gaps.push_back(m.input + ": " + m.consequence);
+  h += gaps.empty() ? wrap("p", "None found.") : list(gaps);
+
+  if (!c.ignored.empty()) {
+    h += wrap("h3", "Resources not used");
+    std::vector<mappings::IgnoredResource> ignored = c.ignored;
+    std::sort(ignored.begin(), ignored.end(), [](const auto& x, const auto& y) {
+      return std::tie(x.ref, x.reason) < std::tie(y.ref, y.reason);
+    });
+    std::vector<std::string> items;
+    for (const auto& i : ignored) items.push_back(i.ref + ": " + i.reason);
+    h += list(items);
+  }
+  // The only part that changes from day to day; the content fingerprint
+  // leaves this last paragraph out (plan_fingerprint.cc).
+  h += "<p>Prepared on " + e(ctx.as_of_day) + " by " + e(ctx.device) + ".</p>";
+  h += "</div>";
+  return h;
+}
+
+}  // namespace mst::adapter
