@@ -268,9 +268,24 @@ std::string goal_rows(const GoalPlan& plan) {
 
 }  // namespace
 
+std::vector<LabeledText> consideration_summary(const Considerations& c) {
+  const auto a = detail::assess(c, RuleThresholds{});
+  return {
+      {"Type of cancer", cancer_row(c)},
+      {"Spinal tumours", spine_row(c, a)},
+      {"Other metastases", other_mets_row(c)},
+      {"Current cancer treatment",
+       a.ongoing.empty() ? "None recorded" : detail::treatment_labels(a)},
+      {"Life expectancy", life_row(c, a)},
+      {"Quality of life", quality_row(c)},
+      {"General condition", general_row(c)},
+      {"Neurological status", neuro_row(c, a)},
+      {"Mechanical status", mechanical_row(c)},
+  };
+}
+
 std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
                                const NarrativeContext& ctx) {
-  const auto a = detail::assess(c, RuleThresholds{});
   std::string h;
   h += "<div xmlns=\"http://www.w3.org/1999/xhtml\">";
   h += wrap("h2", "Draft spine care plan: a proposal for the multidisciplinary team");
@@ -283,20 +298,10 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
                   (plan.emergency ? " (emergency pathway)." : ".")));
 
   h += wrap("h3", "Considerations");
-  const std::vector<std::pair<std::string, std::string>> rows = {
-      {"Type of cancer", cancer_row(c)},
-      {"Spinal tumours", spine_row(c, a)},
-      {"Other metastases", other_mets_row(c)},
-      {"Current cancer treatment",
-       a.ongoing.empty() ? "None recorded" : detail::treatment_labels(a)},
-      {"Life expectancy", life_row(c, a)},
-      {"Quality of life", quality_row(c)},
-      {"General condition", general_row(c)},
-      {"Neurological status", neuro_row(c, a)},
-      {"Mechanical status", mechanical_row(c)},
-  };
   std::string body;
-  for (const auto& [k, v] : rows) body += wrap("tr", wrap("th", e(k)) + wrap("td", e(v)));
+  for (const auto& row : consideration_summary(c)) {
+    body += wrap("tr", wrap("th", e(row.label)) + wrap("td", e(row.text)));
+  }
   h += wrap("table", wrap("tbody", body));
 
   h += wrap("h3", "Proposed goals");

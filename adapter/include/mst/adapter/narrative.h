@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mst/adapter/goal_plan.h"
 #include "mst/mappings/considerations.h"
@@ -25,6 +26,15 @@ struct NarrativeContext {
 // notes, data gaps and resources not used.
 std::string careplan_narrative(const mappings::Considerations& c, const GoalPlan& plan,
                                const NarrativeContext& ctx);
+
+struct LabeledText {
+  std::string label;
+  std::string text;
+};
+
+// The nine considerations in plain words, one row each, as the narrative and
+// `explain` show them.
+std::vector<LabeledText> consideration_summary(const mappings::Considerations& c);
 
 // A one-paragraph narrative for the smaller resources.
 std::string paragraph_narrative(std::string_view text);
