@@ -1,0 +1,119 @@
+// `mst-adapter load`: POST transaction or batch Bundles (e.g. fixture
+// patients) to a server and report each entry's outcome.
+#include <fstream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "cli/exit_codes.h"
+#include "cli/server_options.h"
+#include "mst/fhir/client_errors.h"
+#include "mst/fhir/resource.h"
+
+namespace mst::adapter::cli {
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("cannot read " + path);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+bool is_success(std::string_view status) { return !status.empty() && status.front() == '2'; }
+
+struct EntryCounts {
+  int ok = 0;
+  int failed = 0;
+};
+
+// Prints one line per entry.
+EntryCounts report_entries(const std::string& path, const fhir::FhirResponse& response,
+                           std::ostream& out) {
+  int ok = 0;
+  int failed = 0;
+  int index = 0;
+  for (fhir::Node entry : response.resource().array("entry")) {
+    ++index;
+    if (!entry.is_object()) continue;
+    fhir::Node result = entry.object("response");
+    const std::string_view status = result.string("status").value_or("");
+    const std::string_view location = result.string("location").value_or("");
+    out << path << ": entry " << index << ": " << (status.empty() ? "(no status)" : status);
+    if (!location.empty()) out << " " << location;
+    if (is_success(status)) {
+      ++ok;
+    } else {
+      ++failed;
+      const std::string outcome =
+          fhir::summarize_issues(fhir::read_outcome_issues(result["outcome"]));
+      if (!outcome.empty()) out << " [" << outcome << "]";
+    }
+    out << "\n";
+  }
+  return {ok, failed};
+}
+
+int run_load(const ParsedArgs& args, Context& context) {
+  if (args.positionals.empty()) throw UsageError("load needs at least one Bundle FILE");
+  Connection connection = connect(resolve_config(args, server_options(), context), context);
+
+  int files_ok = 0;
+  int files_failed = 0;
+  int entries_ok = 0;
+  int entries_failed = 0;
+  ExitCode first_failure = kSuccess;
+  for (const std::string& path : args.positionals) {
+    try {
+      const fhir::FhirResponse response = connection.client->transaction(read_file(path));
+      fhir::Bundle bundle(response.resource());  // throws when the answer is not a Bundle
+      const EntryCounts counts = report_entries(path, response, context.out);
+      entries_ok += counts.ok;
+      entries_failed += counts.failed;
+      if (counts.failed == 0) {
+        ++files_ok;
+      } else {
+        ++files_failed;
+        if (first_failure == kSuccess) first_failure = kRejected;
+      }
+    } catch (const fhir::ServerUnreachable&) {
+      throw;  // the next file would meet the same silence
+    } catch (const fhir::DeadlineExceeded&) {
+      throw;
+    } catch (const fhir::AuthError&) {
+      throw;
+    } catch (const std::exception& e) {
+      ++files_failed;
+      const ExitCode code = exit_code_for(e);
+      if (code == kInternal) throw;
+      if (first_failure == kSuccess) first_failure = code;
+      context.out << path << ": FAILED: " << e.what() << "\n";
+    }
+  }
+  context.out << "loaded " << files_ok << " of " << (files_ok + files_failed) << " file(s)";
+  if (entries_failed > 0)
+    context.out << "; " << entries_failed << " entr" << (entries_failed == 1 ? "y" : "ies")
+                << " failed";
+  context.out << "\n";
+  if (files_failed == 0) return kSuccess;
+  if (files_ok > 0 || entries_ok > 0) return kPartial;
+  return first_failure;
+}
+
+const bool registered = register_command({
+    "load",
+    "POST transaction or batch Bundle files to the server, reporting each entry",
+    "load --server URL [auth options] FILE...",
+    "FILE...",
+    "Sends each FILE (a FHIR Bundle of type transaction or batch) to the server's base URL and\n"
+    "prints one line per entry with the server's status and location. Used to load fixture\n"
+    "patients into a test server. Exits 0 when every entry succeeded, 5 when some did, and\n"
+    "otherwise the code of the first failure (docs/exit-codes.md).",
+    server_options(),
+    run_load,
+});
+
+}  // namespace
+
+}  // namespace mst::adapter::cli

@@ -1,0 +1,24 @@
+#include "cli/exit_codes.h"
+
+#include "cli/args.h"
+#include "mst/adapter/config.h"
+#include "mst/fhir/client_errors.h"
+
+namespace mst::adapter::cli {
+
+ExitCode exit_code_for(const std::exception& e) {
+  if (dynamic_cast<const UsageError*>(&e) || dynamic_cast<const ConfigError*>(&e) ||
+      dynamic_cast<const fhir::InvalidRequest*>(&e) || dynamic_cast<const fhir::ParseError*>(&e)) {
+    return kUsage;
+  }
+  if (dynamic_cast<const fhir::ServerUnreachable*>(&e) ||
+      dynamic_cast<const fhir::DeadlineExceeded*>(&e)) {
+    return kUnreachable;
+  }
+  if (dynamic_cast<const fhir::AuthError*>(&e)) return kAuthFailed;
+  if (dynamic_cast<const fhir::SearchIncomplete*>(&e)) return kPartial;
+  if (dynamic_cast<const fhir::ClientError*>(&e)) return kRejected;
+  return kInternal;
+}
+
+}  // namespace mst::adapter::cli

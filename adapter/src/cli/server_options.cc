@@ -1,0 +1,151 @@
+#include "cli/server_options.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "mst/fhir/client_errors.h"
+#include "mst/fhir/rest_client.h"
+
+namespace mst::adapter::cli {
+
+const char* const kDefaultSmartScope =
+    "system/Patient.read system/Condition.read system/Observation.read system/CarePlan.read "
+    "system/CarePlan.write system/Goal.write system/CareTeam.write system/ServiceRequest.write "
+    "system/Provenance.write";
+
+std::vector<OptionSpec> server_options() {
+  return {
+      {"config", "FILE", "JSON configuration file (keys: docs/configuration.md)", ""},
+      {"server", "URL", "FHIR R4 base URL, e.g. https://ehr.example/fhir", "server.base_url"},
+      {"auth", "KIND", "none | bearer | basic | smart (default none)", "auth.type"},
+      {"token-env", "VAR", "bearer: environment variable holding the token", "auth.token_env"},
+      {"token-file", "FILE", "bearer: file holding the token", "auth.token_file"},
+      {"user", "NAME", "basic: user name", "auth.username"},
+      {"password-env", "VAR", "basic: environment variable holding the password",
+       "auth.password_env"},
+      {"password-file", "FILE", "basic: file holding the password", "auth.password_file"},
+      {"client-id", "ID", "smart: registered client id", "auth.client_id"},
+      {"private-key", "FILE", "smart: PEM private key that signs the client assertion",
+       "auth.private_key_file"},
+      {"key-id", "KID", "smart: kid of that key in the client's JWKS", "auth.key_id"},
+      {"alg", "ALG", "smart: RS384 | ES384 (default RS384)", "auth.algorithm"},
+      {"scope", "SCOPES", "smart: scopes to request (default: what the adapter reads and writes)",
+       "auth.scope"},
+      {"ca-file", "FILE", "PEM bundle of CAs to trust instead of the system's", "server.ca_file"},
+      {"insecure-skip-tls-verify", "",
+       "do not verify the server's certificate (testing only; warns)", "server.tls_verify",
+       "false"},
+  };
+}
+
+AdapterConfig resolve_config(const ParsedArgs& args, const std::vector<OptionSpec>& specs,
+                             const Context& context) {
+  ConfigSources sources;
+  sources.file = args.get("config");
+  sources.env = context.env;
+  for (const auto& spec : specs) {
+    if (spec.config_key.empty()) continue;
+    if (auto value = args.get(spec.name)) sources.flags[spec.config_key] = *value;
+  }
+  return load_config(sources);
+}
+
+namespace {
+
+std::string read_key_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("cannot read the private key file " + path);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+fhir::SecretSource secret_source(const std::string& env, const std::string& file,
+                                 const std::string& what, const std::string& env_option,
+                                 const std::string& file_option) {
+  if (env.empty() == file.empty()) {
+    throw ConfigError(what + " needs exactly one of " + env_option + " VAR or " + file_option +
+                      " FILE (secrets are never taken on the command line)");
+  }
+  return {env, file};
+}
+
+std::shared_ptr<fhir::AuthProvider> make_auth(const AuthConfig& auth, const std::string& base_url,
+                                              const std::shared_ptr<fhir::RetryingSender>& sender) {
+  try {
+    if (auth.type == "none") return fhir::make_no_auth();
+    if (auth.type == "bearer") {
+      return fhir::make_bearer_auth(secret_source(auth.token_env, auth.token_file, "--auth bearer",
+                                                  "--token-env", "--token-file"));
+    }
+    if (auth.type == "basic") {
+      if (auth.username.empty()) throw ConfigError("--auth basic needs --user NAME");
+      return fhir::make_basic_auth(
+          auth.username, secret_source(auth.password_env, auth.password_file, "--auth basic",
+                                       "--password-env", "--password-file"));
+    }
+    if (auth.type == "smart") {
+      if (auth.client_id.empty()) throw ConfigError("--auth smart needs --client-id ID");
+      if (auth.private_key_file.empty()) throw ConfigError("--auth smart needs --private-key FILE");
+      if (auth.key_id.empty()) throw ConfigError("--auth smart needs --key-id KID");
+      fhir::SmartBackendOptions options;
+      options.fhir_base = base_url;
+      options.client_id = auth.client_id;
+      options.private_key_pem = read_key_file(auth.private_key_file);
+      options.key_id = auth.key_id;
+      options.algorithm = auth.algorithm;
+      options.scope = auth.scope.empty() ? kDefaultSmartScope : auth.scope;
+      return fhir::make_smart_backend_auth(std::move(options), sender);
+    }
+  } catch (const fhir::AuthError& e) {
+    // Nothing was sent yet: a credential that cannot be loaded is a
+    // configuration problem, not a refusal by the server.
+    throw ConfigError(e.what());
+  }
+  throw ConfigError("unknown auth kind '" + auth.type + "'");
+}
+
+}  // namespace
+
+Connection connect(const AdapterConfig& config, Context& context) {
+  const ServerConfig& server = config.server;
+  if (server.base_url.empty()) {
+    throw UsageError("no FHIR server: give --server URL (or server.base_url in --config, or " +
+                     env_name("server.base_url") + ")");
+  }
+  if (!server.tls_verify) {
+    context.err
+        << "mst-adapter: WARNING: TLS certificate verification is OFF: anyone on the network path "
+           "can read and alter the data and the credentials sent. Use only against a test "
+           "server.\n";
+  }
+  fhir::TransportOptions transport_options;
+  transport_options.connect_timeout = std::chrono::milliseconds(server.connect_timeout_ms);
+  transport_options.request_timeout = std::chrono::milliseconds(server.request_timeout_ms);
+  transport_options.max_response_bytes = static_cast<std::size_t>(server.max_response_mb) << 20;
+  transport_options.verify_tls = server.tls_verify;
+  transport_options.ca_file = server.ca_file;
+
+  fhir::RetryPolicy policy;
+  policy.max_attempts = server.retry_max_attempts;
+  policy.initial_backoff = std::chrono::milliseconds(server.retry_base_delay_ms);
+  policy.max_backoff = std::chrono::milliseconds(server.retry_max_delay_ms);
+  policy.deadline = std::chrono::milliseconds(server.retry_deadline_ms);
+
+  if (!context.make_transport) throw std::logic_error("no HTTP transport factory");
+  auto sender = std::make_shared<fhir::RetryingSender>(context.make_transport(transport_options),
+                                                       policy, context.clock);
+  auto auth = make_auth(config.auth, server.base_url, sender);
+  Connection connection;
+  try {
+    connection.client =
+        std::make_shared<fhir::RestClient>(fhir::RestClientOptions{server.base_url}, sender, auth);
+  } catch (const fhir::InvalidRequest& e) {
+    throw ConfigError(e.what());
+  }
+  connection.limits.max_pages = static_cast<std::size_t>(server.max_pages);
+  connection.limits.max_resources = static_cast<std::size_t>(server.max_resources);
+  return connection;
+}
+
+}  // namespace mst::adapter::cli

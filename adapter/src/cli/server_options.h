@@ -1,0 +1,40 @@
+// The options every server-facing command shares (server, TLS, auth, config
+// file), their resolution through the adapter configuration (config.h), and
+// the FHIR client built from the result.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "cli/args.h"
+#include "cli/command.h"
+#include "mst/adapter/config.h"
+#include "mst/fhir/client.h"
+
+namespace mst::adapter::cli {
+
+// --config, --server, --auth and its secrets' sources, --ca-file,
+// --insecure-skip-tls-verify. Append a command's own options to these.
+std::vector<OptionSpec> server_options();
+
+// Configuration from --config FILE, the MST_* environment and the options
+// that carry a config_key, in that order of precedence (last wins).
+AdapterConfig resolve_config(const ParsedArgs& args, const std::vector<OptionSpec>& specs,
+                             const Context& context);
+
+// The scopes requested by SMART backend auth when auth.scope is empty: read
+// what the adapter reads, write what it writes.
+extern const char* const kDefaultSmartScope;
+
+struct Connection {
+  std::shared_ptr<fhir::Client> client;
+  fhir::SearchLimits limits;
+};
+
+// A client for config.server with config.auth. Throws UsageError when no
+// server is configured and ConfigError when credentials cannot be loaded
+// (unset variable, unreadable key file). Warns on `context.err` when TLS
+// verification is off.
+Connection connect(const AdapterConfig& config, Context& context);
+
+}  // namespace mst::adapter::cli

@@ -1,0 +1,379 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "../fhir/client_test_support.h"
+#include "cli/app.h"
+#include "cli/args.h"
+#include "cli/exit_codes.h"
+#include "cli/requirements.h"
+#include "mst/adapter/config.h"
+#include "mst/fhir/client_errors.h"
+
+namespace mst::adapter::cli {
+namespace {
+
+using fhir::HttpRequest;
+using fhir::HttpResponse;
+using fhir::TransportError;
+using fhir::testing::FakeClock;
+using fhir::testing::MockTransport;
+using fhir::testing::response;
+using ::testing::_;
+using ::testing::HasSubstr;
+using ::testing::Invoke;
+using ::testing::Not;
+using ::testing::Return;
+
+// ---- argument parsing ----
+
+const std::vector<OptionSpec> kSpecs = {
+    {"server", "URL", "base", "server.base_url"},
+    {"verbose", "", "more", ""},
+    {"insecure", "", "no tls", "server.tls_verify", "false"},
+};
+
+TEST(ParseArgs, ReadsValuesFlagsAndPositionals) {
+  ParsedArgs p = parse_args({"--server", "http://a", "x.json", "--verbose", "--server=http://b",
+                             "--insecure", "--", "--not-an-option"},
+                            kSpecs);
+  EXPECT_EQ(p.get("server"), "http://b");
+  EXPECT_EQ(p.options.at("server").size(), 2u);
+  EXPECT_TRUE(p.has("verbose"));
+  EXPECT_EQ(p.get("insecure"), "false");
+  EXPECT_FALSE(p.has("missing"));
+  EXPECT_EQ(p.positionals, (std::vector<std::string>{"x.json", "--not-an-option"}));
+}
+
+TEST(ParseArgs, RejectsWhatItDoesNotKnow) {
+  EXPECT_THROW(parse_args({"--token", "abc"}, kSpecs), UsageError);
+  EXPECT_THROW(parse_args({"-s", "x"}, kSpecs), UsageError);
+  EXPECT_THROW(parse_args({"--server"}, kSpecs), UsageError);
+  EXPECT_THROW(parse_args({"--verbose=yes"}, kSpecs), UsageError);
+  try {
+    parse_args({"--sever", "x"}, kSpecs);
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "unknown option '--sever'");
+  }
+}
+
+TEST(ParseArgs, FormatsHelpAligned) {
+  EXPECT_EQ(format_options(kSpecs),
+            "  --server URL  base\n"
+            "  --verbose     more\n"
+            "  --insecure    no tls\n");
+}
+
+// ---- exit codes ----
+
+TEST(ExitCodes, MapEachErrorClass) {
+  EXPECT_EQ(exit_code_for(UsageError("x")), kUsage);
+  EXPECT_EQ(exit_code_for(ConfigError("x")), kUsage);
+  EXPECT_EQ(exit_code_for(fhir::InvalidRequest("GET", "u", 0, "", "x")), kUsage);
+  EXPECT_EQ(exit_code_for(fhir::ServerUnreachable("GET", "u", TransportError::Kind::kConnect, "x")),
+            kUnreachable);
+  EXPECT_EQ(exit_code_for(fhir::DeadlineExceeded("GET", "u", 503, "", "x")), kUnreachable);
+  EXPECT_EQ(exit_code_for(fhir::AuthError("GET", "u", 401, "", "x")), kAuthFailed);
+  EXPECT_EQ(exit_code_for(fhir::SearchIncomplete("GET", "u", 0, "", "x")), kPartial);
+  EXPECT_EQ(exit_code_for(fhir::HttpStatusError("GET", "u", 500, "", "x")), kRejected);
+  EXPECT_EQ(exit_code_for(fhir::VersionConflict("PUT", "u", 409, "", "x")), kRejected);
+  EXPECT_EQ(exit_code_for(fhir::InvalidResponse("GET", "u", 200, "", "x")), kRejected);
+  EXPECT_EQ(exit_code_for(std::logic_error("bug")), kInternal);
+}
+
+// ---- requirements ----
+
+std::string capability_statement(const std::string& version = "4.0.1",
+                                 bool conditional_update = true, bool transaction = true,
+                                 const std::string& skip_type = "") {
+  std::string resources;
+  for (const char* type : {"Patient", "Condition", "Observation", "CarePlan", "Goal", "CareTeam",
+                           "ServiceRequest", "Provenance"}) {
+    if (type == skip_type) continue;
+    if (!resources.empty()) resources += ",";
+    resources +=
+        R"({"type":")" + std::string(type) +
+        R"(","interaction":[{"code":"read"},{"code":"search-type"},{"code":"create"},{"code":"update"}],)" +
+        R"("conditionalUpdate":)" + (conditional_update ? "true" : "false") + "}";
+  }
+  return R"({"resourceType":"CapabilityStatement","fhirVersion":")" + version +
+         R"(","software":{"name":"HAPI FHIR Server","version":"8.8.0"},"rest":[{"mode":"server","interaction":[)" +
+         (transaction ? R"({"code":"transaction"})" : "") + R"(],"resource":[)" + resources +
+         "]}]}";
+}
+
+fhir::Capabilities caps_of(const std::string& json) {
+  auto doc = fhir::JsonDocument::parse(json);
+  return fhir::read_capabilities(doc.root());
+}
+
+TEST(Requirements, AllMetOnAFullR4Server) {
+  for (const auto& check : check_requirements(caps_of(capability_statement()))) {
+    EXPECT_TRUE(check.met) << check.what << ": " << check.detail;
+  }
+}
+
+TEST(Requirements, NamesWhatIsMissing) {
+  auto checks =
+      check_requirements(caps_of(capability_statement("5.0.0", false, false, "Provenance")));
+  std::vector<std::string> missing;
+  for (const auto& c : checks) {
+    if (!c.met) missing.push_back(c.what + ": " + c.detail);
+  }
+  EXPECT_THAT(missing,
+              ::testing::Contains("FHIR version 4.0.x (R4): the server speaks FHIR 5.0.0"));
+  EXPECT_THAT(missing,
+              ::testing::Contains("create Provenance: Provenance is not a supported resource"));
+  EXPECT_THAT(missing, ::testing::Contains(
+                           "conditional update Goal: conditionalUpdate is not true for Goal"));
+  EXPECT_THAT(missing,
+              ::testing::Contains(
+                  "system transaction: 'transaction' is not a declared system interaction"));
+  EXPECT_EQ(missing.size(), 1u + 2u + 4u + 1u);
+}
+
+// ---- the program ----
+
+class TempFile {
+ public:
+  explicit TempFile(const std::string& content) {
+    static int counter = 0;
+    path_ =
+        (std::filesystem::temp_directory_path() /
+         ("mst-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".json"))
+            .string();
+    std::ofstream(path_) << content;
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  int run(std::vector<std::string> args) {
+    out.str("");
+    err.str("");
+    Context context{out, err, env, [this](const fhir::TransportOptions& o) {
+                      transport_options = o;
+                      return transport;
+                    }};
+    context.clock = clock;
+    return run_cli(args, context);
+  }
+
+  std::ostringstream out;
+  std::ostringstream err;
+  std::map<std::string, std::string> env;
+  std::shared_ptr<MockTransport> transport = std::make_shared<MockTransport>();
+  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
+  fhir::TransportOptions transport_options;
+};
+
+TEST_F(CliTest, PrintsVersionAndHelp) {
+  EXPECT_EQ(run({"--version"}), 0);
+  EXPECT_EQ(out.str(), std::string("mst-adapter ") + MST_VERSION + "\n");
+  EXPECT_EQ(run({"--help"}), 0);
+  EXPECT_THAT(out.str(), HasSubstr("  check "));
+  EXPECT_THAT(out.str(), HasSubstr("  load "));
+  EXPECT_EQ(run({}), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("usage: mst-adapter COMMAND"));
+}
+
+TEST_F(CliTest, CommandHelpListsItsOptions) {
+  EXPECT_EQ(run({"check", "--help"}), 0);
+  EXPECT_THAT(out.str(), HasSubstr("usage: mst-adapter check --server URL"));
+  for (const char* option : {"--server URL", "--auth KIND", "--token-env VAR", "--token-file FILE",
+                             "--client-id ID", "--private-key FILE", "--key-id KID", "--alg ALG",
+                             "--ca-file FILE", "--insecure-skip-tls-verify"}) {
+    EXPECT_THAT(out.str(), HasSubstr(option));
+  }
+}
+
+TEST_F(CliTest, UsageErrorsAreOneLineWithExitCode2) {
+  EXPECT_EQ(run({"frobnicate"}), kUsage);
+  EXPECT_EQ(err.str(), "mst-adapter: unknown command 'frobnicate' (see mst-adapter --help)\n");
+  EXPECT_EQ(run({"check", "--token", "secret-on-the-command-line"}), kUsage);
+  EXPECT_EQ(err.str(), "mst-adapter: unknown option '--token' (see mst-adapter check --help)\n");
+  EXPECT_EQ(run({"check"}), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("no FHIR server: give --server URL"));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "extra"}), kUsage);
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "--auth", "kerberos"}), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("auth.type"));
+  EXPECT_EQ(run({"check", "--server", "not a url"}), kUsage);
+}
+
+TEST_F(CliTest, CheckPassesOnAFullServer) {
+  EXPECT_CALL(*transport, send(_)).WillOnce(Invoke([](const HttpRequest& r) {
+    EXPECT_EQ(r.url, "http://127.0.0.1:8080/fhir/metadata");
+    return response(200, capability_statement());
+  }));
+  EXPECT_EQ(run({"check", "--server", "http://127.0.0.1:8080/fhir"}), 0) << err.str();
+  EXPECT_THAT(out.str(), HasSubstr("software: HAPI FHIR Server 8.8.0"));
+  EXPECT_THAT(out.str(), HasSubstr("  ok       conditional update CarePlan"));
+  EXPECT_THAT(out.str(), HasSubstr("result: the server supports everything the adapter needs"));
+  EXPECT_TRUE(transport_options.verify_tls);
+  EXPECT_EQ(err.str(), "");
+}
+
+TEST_F(CliTest, CheckFailsWithExit1WhenTheServerLacksSomething) {
+  EXPECT_CALL(*transport, send(_))
+      .WillOnce(Return(response(200, capability_statement("4.0.1", false))));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir"}), kNothingToDo);
+  EXPECT_THAT(out.str(),
+              HasSubstr("  MISSING  conditional update CarePlan: conditionalUpdate is not true"));
+  EXPECT_THAT(out.str(), HasSubstr("result: 4 requirement(s) not met"));
+}
+
+TEST_F(CliTest, AnUnreachableServerIsExit3) {
+  EXPECT_CALL(*transport, send(_)).WillRepeatedly(Invoke([](const HttpRequest&) -> HttpResponse {
+    throw TransportError(TransportError::Kind::kConnect, "connection refused");
+  }));
+  EXPECT_EQ(run({"check", "--server", "http://127.0.0.1:9/fhir"}), kUnreachable);
+  EXPECT_THAT(err.str(),
+              HasSubstr("mst-adapter: GET http://127.0.0.1:9/fhir/metadata: cannot connect"));
+  const std::string message = err.str();
+  EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), 1) << message;
+}
+
+TEST_F(CliTest, ARefusedTokenIsExit4AndNeverPrinted) {
+  ::setenv("MST_CLI_TEST_TOKEN", "tok-CLI-SECRET-8d1", 1);
+  EXPECT_CALL(*transport, send(_)).WillOnce(Invoke([](const HttpRequest& r) {
+    std::string auth;
+    for (const auto& [k, v] : r.headers) {
+      if (k == "Authorization") auth = v;
+    }
+    EXPECT_EQ(auth, "Bearer tok-CLI-SECRET-8d1");
+    return response(
+        401, R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"login",
+      "diagnostics":"token )" +
+                 auth + R"( expired"}]})");
+  }));
+  EXPECT_EQ(run({"check", "--server", "https://ehr/fhir", "--auth", "bearer", "--token-env",
+                 "MST_CLI_TEST_TOKEN"}),
+            kAuthFailed);
+  EXPECT_THAT(err.str(), HasSubstr("HTTP 401"));
+  EXPECT_THAT(err.str() + out.str(), Not(HasSubstr("tok-CLI-SECRET-8d1")));
+  ::unsetenv("MST_CLI_TEST_TOKEN");
+}
+
+TEST_F(CliTest, MissingCredentialsAreAConfigurationError) {
+  ::unsetenv("MST_CLI_TEST_UNSET");
+  EXPECT_EQ(run({"check", "--server", "https://ehr/fhir", "--auth", "bearer"}), kUsage);
+  EXPECT_THAT(err.str(),
+              HasSubstr("--auth bearer needs exactly one of --token-env VAR or --token-file FILE"));
+  EXPECT_EQ(run({"check", "--server", "https://ehr/fhir", "--auth", "bearer", "--token-env",
+                 "MST_CLI_TEST_UNSET"}),
+            kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("environment variable MST_CLI_TEST_UNSET is not set"));
+  EXPECT_EQ(run({"check", "--server", "https://ehr/fhir", "--auth", "smart", "--client-id", "c",
+                 "--key-id", "k", "--private-key", "/nonexistent/key.pem"}),
+            kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("cannot read the private key file /nonexistent/key.pem"));
+}
+
+TEST_F(CliTest, SkippingTlsVerificationWarnsLoudly) {
+  EXPECT_CALL(*transport, send(_)).WillOnce(Return(response(200, capability_statement())));
+  EXPECT_EQ(run({"check", "--server", "https://h/fhir", "--insecure-skip-tls-verify", "--ca-file",
+                 "/etc/ca.pem"}),
+            0);
+  EXPECT_FALSE(transport_options.verify_tls);
+  EXPECT_EQ(transport_options.ca_file, "/etc/ca.pem");
+  EXPECT_THAT(err.str(), HasSubstr("WARNING: TLS certificate verification is OFF"));
+}
+
+TEST_F(CliTest, ServerComesFromTheEnvironmentToo) {
+  env["MST_SERVER_BASE_URL"] = "http://env-host/fhir";
+  EXPECT_CALL(*transport, send(_)).WillOnce(Invoke([](const HttpRequest& r) {
+    EXPECT_EQ(r.url, "http://env-host/fhir/metadata");
+    return response(200, capability_statement());
+  }));
+  EXPECT_EQ(run({"check"}), 0) << err.str();
+}
+
+constexpr const char* kTransaction = R"({"resourceType":"Bundle","type":"transaction","entry":[
+  {"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},
+  {"resource":{"resourceType":"Condition","subject":{"reference":"urn:uuid:1"}},"request":{"method":"POST","url":"Condition"}}]})";
+
+HttpResponse tx_response(const std::string& second_status, const std::string& second_outcome = "") {
+  std::string outcome =
+      second_outcome.empty()
+          ? ""
+          : R"(,"outcome":{"resourceType":"OperationOutcome","issue":[{"severity":"error",
+                                "code":"processing","diagnostics":")" +
+                second_outcome + R"("}]})";
+  return response(200, R"({"resourceType":"Bundle","type":"transaction-response","entry":[
+    {"response":{"status":"201 Created","location":"Patient/1/_history/1"}},
+    {"response":{"status":")" +
+                           second_status + R"(")" + outcome + "}}]}");
+}
+
+TEST_F(CliTest, LoadReportsEachEntry) {
+  TempFile file(kTransaction);
+  EXPECT_CALL(*transport, send(_)).WillOnce(Invoke([](const HttpRequest& r) {
+    EXPECT_EQ(r.method, "POST");
+    EXPECT_EQ(r.url, "http://h/fhir");
+    return tx_response("201 Created");
+  }));
+  EXPECT_EQ(run({"load", "--server", "http://h/fhir", file.path()}), 0) << err.str();
+  EXPECT_THAT(out.str(), HasSubstr(file.path() + ": entry 1: 201 Created Patient/1/_history/1\n"));
+  EXPECT_THAT(out.str(), HasSubstr(file.path() + ": entry 2: 201 Created\n"));
+  EXPECT_THAT(out.str(), HasSubstr("loaded 1 of 1 file(s)\n"));
+}
+
+TEST_F(CliTest, LoadOfABatchWithAFailedEntryIsPartial) {
+  TempFile file(R"({"resourceType":"Bundle","type":"batch","entry":[]})");
+  EXPECT_CALL(*transport, send(_))
+      .WillOnce(Return(tx_response("400 Bad Request", "Condition.code is required")));
+  EXPECT_EQ(run({"load", "--server", "http://h/fhir", file.path()}), kPartial);
+  EXPECT_THAT(
+      out.str(),
+      HasSubstr("entry 2: 400 Bad Request [error (processing): Condition.code is required]"));
+  EXPECT_THAT(out.str(), HasSubstr("1 entry failed"));
+}
+
+TEST_F(CliTest, LoadOfARejectedTransactionIsExit6AndPartialWithOthers) {
+  TempFile good(kTransaction);
+  TempFile bad(kTransaction);
+  EXPECT_CALL(*transport, send(_))
+      .WillOnce(
+          Return(response(400, R"({"resourceType":"OperationOutcome","issue":[{"severity":"error",
+        "code":"invalid","diagnostics":"Invalid reference"}]})")))
+      .WillOnce(Return(tx_response("201 Created")));
+  EXPECT_EQ(run({"load", "--server", "http://h/fhir", bad.path(), good.path()}), kPartial);
+  EXPECT_THAT(out.str(),
+              HasSubstr(bad.path() + ": FAILED: POST http://h/fhir: HTTP 400 Bad Request"));
+  EXPECT_THAT(out.str(), HasSubstr("loaded 1 of 2 file(s)"));
+
+  EXPECT_CALL(*transport, send(_)).WillOnce(Return(response(422)));
+  EXPECT_EQ(run({"load", "--server", "http://h/fhir", bad.path()}), kRejected);
+}
+
+TEST_F(CliTest, LoadRefusesFilesThatAreNotTransactions) {
+  TempFile collection(R"({"resourceType":"Bundle","type":"collection"})");
+  EXPECT_CALL(*transport, send(_)).Times(0);
+  EXPECT_EQ(run({"load", "--server", "http://h/fhir", collection.path(), "/nonexistent/x.json"}),
+            kUsage);
+  EXPECT_THAT(out.str(), HasSubstr("not a transaction Bundle"));
+  EXPECT_THAT(out.str(), HasSubstr("cannot read /nonexistent/x.json"));
+  EXPECT_EQ(run({"load", "--server", "http://h/fhir"}), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("load needs at least one Bundle FILE"));
+}
+
+TEST_F(CliTest, LoadStopsWhenTheServerIsUnreachable) {
+  TempFile a(kTransaction);
+  TempFile b(kTransaction);
+  EXPECT_CALL(*transport, send(_)).WillOnce(Invoke([](const HttpRequest&) -> HttpResponse {
+    throw TransportError(TransportError::Kind::kConnect, "refused");
+  }));
+  EXPECT_EQ(run({"load", "--server", "http://h/fhir", a.path(), b.path()}), kUnreachable);
+}
+
+}  // namespace
+}  // namespace mst::adapter::cli
