@@ -16,6 +16,7 @@ int run_check(const ParsedArgs& args, Context& context) {
   std::ostream& out = context.out;
   out << "server:   " << fhir::redact_url(connection.client->base_url()) << "\n";
   out << "software: " << (caps.software.empty() ? "(not stated)" : caps.software) << "\n";
+  out << "fhir:     " << (caps.fhir_version.empty() ? "(not stated)" : caps.fhir_version) << "\n";
   int missing = 0;
   for (const RequirementCheck& check : check_requirements(caps)) {
     out << (check.met ? "  ok       " : "  MISSING  ") << check.what;

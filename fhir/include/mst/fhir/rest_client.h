@@ -1,5 +1,6 @@
 // The Client over HTTP: FHIR headers, retries under a RetryPolicy, one
-// re-authentication on 401, typed errors.
+// re-authentication on 401, typed errors. Thread-safe when its transport and
+// auth provider are (the library's own are).
 #pragma once
 
 #include <memory>
