@@ -117,6 +117,24 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
   return days_from_civil(*year, month, *day) * 86400 + *hour * 3600 + *minute * 60 + *second;
 }
 
+// The transport's message without the "METHOD url: " prefix that the
+// ClientError adds again, led by the kind of failure when it does not say so.
+std::string transport_detail(const HttpRequest& request, const TransportError& e) {
+  std::string_view what = e.what();
+  const std::string prefix = request.method + " ";
+  if (what.starts_with(prefix)) {
+    std::string_view rest = what.substr(prefix.size());
+    if (auto sep = rest.find(": "); (rest.starts_with("http://") || rest.starts_with("https://")) &&
+                                    sep != std::string_view::npos) {
+      what = rest.substr(sep + 2);
+    }
+  }
+  std::string detail = redact_urls_in(what);
+  const std::string kind = kind_name(e.kind());
+  if (detail.starts_with(kind)) return detail;
+  return kind + " (" + detail + ")";
+}
+
 }  // namespace
 
 bool is_retryable_status(int status) {
@@ -222,7 +240,7 @@ SendResult RetryingSender::send(HttpRequest request, bool idempotent,
       wait = retry_after ? *retry_after : backoff_delay(policy_, attempt, random_unit_());
     } catch (const TransportError& e) {
       last_status = 0;
-      last = std::string(kind_name(e.kind())) + " (" + redact_urls_in(e.what()) + ")";
+      last = transport_detail(request, e);
       if (e.kind() == TransportError::Kind::kTimeout && clock_->steady_now() >= deadline) {
         throw DeadlineExceeded(request.method, request.url, 0, "",
                                deadline_text + " passed after " + std::to_string(attempt) +
