@@ -128,7 +128,15 @@ std::string summarize_issues(const std::vector<OutcomeIssue>& issues, std::size_
   for (char& c : s) {
     if (c == '\n' || c == '\r') c = ' ';
   }
-  if (s.size() > max_chars) s = s.substr(0, max_chars - 3) + "...";
+  if (s.size() > max_chars) {
+    // Room for "..." only when the limit allows it; cut on a UTF-8 character
+    // boundary so the line stays valid text wherever it is written.
+    const bool ellipsis = max_chars >= 3;
+    std::size_t cut = ellipsis ? max_chars - 3 : max_chars;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    s.resize(cut);
+    if (ellipsis) s += "...";
+  }
   return s;
 }
 

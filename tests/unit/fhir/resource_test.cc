@@ -59,8 +59,21 @@ TEST(OperationOutcome, SummarisesIssuesAndSurvivesJunk) {
       summarize_issues(issues),
       "error (processing): HAPI-0989: version conflict; warning (informational): note; issue");
   EXPECT_EQ(summarize_issues(issues, 20).size(), 20u);
+  // Found by fuzz_resource: limits under 3 underflowed and returned it all.
+  EXPECT_EQ(summarize_issues(issues, 2), "er");
+  EXPECT_EQ(summarize_issues(issues, 0), "");
   auto other = JsonDocument::parse(R"({"resourceType":"Patient"})");
   EXPECT_TRUE(read_outcome_issues(other.root()).empty());
+}
+
+TEST(OperationOutcome, SummaryIsCutOnACharacterBoundary) {
+  // A cut inside a multi-byte character left invalid UTF-8 in a line that
+  // ends up in logs and in the plan's note (an invariant fuzz_resource checks).
+  std::vector<OutcomeIssue> issues(1);
+  issues[0].severity = "error";
+  issues[0].diagnostics = "\u00e9\u00e9\u00e9\u00e9";  // "error: " then four 2-byte characters
+  EXPECT_EQ(summarize_issues(issues, 13), "error: \u00e9...");  // 10 bytes would split the second é
+  EXPECT_EQ(summarize_issues(issues, 14), "error: \u00e9\u00e9...");
 }
 
 }  // namespace
