@@ -61,6 +61,11 @@ JsonDocument JsonDocument::parse(std::string_view text, const ParseLimits& limit
                          std::to_string(limits.max_bytes),
                      limits.max_bytes);
   }
+  // RapidJSON takes a NUL byte for the end of input and would accept any
+  // bytes after one; JSON text never contains a raw NUL.
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    throw ParseError("malformed JSON at offset " + std::to_string(nul) + ": NUL byte", nul);
+  }
   if (auto at = too_deep_at(text, limits.max_depth)) {
     throw ParseError("JSON nests deeper than " + std::to_string(limits.max_depth) +
                          " levels at offset " + std::to_string(*at),

@@ -1,0 +1,236 @@
+// Hostile and broken input at the fhir layer: every case must end in a
+// ParseError or ElementError with a clear one-line message, never a crash, a
+// hang or an unbounded allocation.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mst/fhir/datatypes.h"
+#include "mst/fhir/json.h"
+#include "mst/fhir/resource.h"
+
+namespace mst::fhir {
+namespace {
+
+// The message of the ParseError that parsing `text` throws, or "" if none.
+std::string parse_error_of(std::string_view text, const ParseLimits& limits = {}) {
+  try {
+    JsonDocument::parse(text, limits);
+  } catch (const ParseError& e) {
+    EXPECT_LE(e.offset(), text.size());
+    const std::string what = e.what();
+    EXPECT_EQ(what.find('\n'), std::string::npos) << "messages are one line";
+    return what;
+  }
+  return "";
+}
+
+template <typename F>
+std::string element_error_of(F&& f) {
+  try {
+    f();
+  } catch (const ElementError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& s, std::string_view part) {
+  return s.find(part) != std::string::npos;
+}
+
+TEST(BadInput, MalformedJsonIsAParseErrorNamingTheOffset) {
+  const std::vector<std::string_view> cases = {
+      "",
+      "   ",
+      "{",
+      R"({"resourceType":"Patient")",
+      R"({"resourceType":"Patient",})",
+      R"({"a":1,,"b":2})",
+      R"({'a':1})",
+      R"({"a":01})",
+      R"({"a":1.})",
+      R"({"a":.5})",
+      R"({"a":NaN})",
+      R"({"a":Infinity})",
+      R"({"a":tru})",
+      R"({"a":"unterminated})",
+      "{\"a\":\"raw\ncontrol\"}",
+      R"({"a":"\x41"})",
+      R"({"a":1} trailing)",
+      R"(/* comment */ {})",
+      // RapidJSON reads a NUL byte as the end of input, so what follows
+      // one was silently dropped until parse() refused NUL bytes.
+      std::string_view("{\"a\":1}\0", 8),
+      std::string_view("{\"a\":1}\0{\"b\":2}", 15),
+      std::string_view("[\"a\0b\"]", 7),
+  };
+  for (std::string_view text : cases) {
+    const std::string what = parse_error_of(text);
+    EXPECT_TRUE(contains(what, "malformed JSON at offset")) << "input: " << text << " -> " << what;
+  }
+}
+
+TEST(BadInput, InvalidUtf8IsRefused) {
+  const std::vector<std::string_view> cases = {
+      "[\"\xc3\x28\"]",          // bad continuation byte
+      "[\"\xe2\x82\"]",          // truncated sequence
+      "[\"\xc0\xaf\"]",          // overlong encoding of '/'
+      "[\"\xed\xa0\x80\"]",      // an encoded UTF-16 surrogate
+      "[\"\xf4\x90\x80\x80\"]",  // above U+10FFFF
+      "[\"\xff\"]",              // never valid
+      R"(["\ud800"])",           // lone high surrogate as an escape
+      R"(["\udc00\ud800"])",     // reversed pair
+      "{\"k\xfe\":1}",           // in a key
+  };
+  for (std::string_view text : cases) {
+    EXPECT_FALSE(parse_error_of(text).empty()) << "input: " << text;
+  }
+  // A valid pair and multi-byte text still parse.
+  auto doc = JsonDocument::parse(R"(["\ud83d\ude00", "é€😀"])");
+  EXPECT_EQ(doc.root().elements()[0].as_string(), "\xf0\x9f\x98\x80");
+}
+
+TEST(BadInput, DeepNestingIsRefusedBeforeAnyTreeIsBuilt) {
+  constexpr int kLevels = 100'000;
+  const std::string arrays = std::string(kLevels, '[') + std::string(kLevels, ']');
+  EXPECT_TRUE(contains(parse_error_of(arrays), "nests deeper than 200 levels"));
+
+  std::string objects;
+  for (int i = 0; i < kLevels; ++i) objects += R"({"a":)";
+  objects += "1" + std::string(kLevels, '}');
+  EXPECT_TRUE(contains(parse_error_of(objects), "nests deeper than 200 levels"));
+
+  // Unbalanced: opens only, as a truncated hostile body would.
+  EXPECT_TRUE(contains(parse_error_of(std::string(kLevels, '[')), "nests deeper"));
+
+  // Brackets inside strings are text, not nesting.
+  const std::string quoted = "[\"" + std::string(kLevels, '[') + "\"]";
+  EXPECT_EQ(JsonDocument::parse(quoted).root().elements()[0].as_string().size(),
+            static_cast<std::size_t>(kLevels));
+}
+
+TEST(BadInput, HugeNumbersAreRefusedOrKeptAsDoubles) {
+  EXPECT_TRUE(contains(parse_error_of(R"({"v":1e400})"), "malformed JSON"));
+  EXPECT_TRUE(contains(parse_error_of(R"({"v":-1e400})"), "malformed JSON"));
+
+  // Beyond int64 but a finite double: readable as a number, refused as an integer.
+  auto doc = JsonDocument::parse(R"({"v":123456789012345678901234567890,"i":9223372036854775808})");
+  EXPECT_DOUBLE_EQ(*doc.root().number("v"), 1.2345678901234568e29);
+  EXPECT_TRUE(contains(element_error_of([&] { (void)doc.root().integer("v"); }),
+                       "element 'v' must be an integer, found number"));
+  EXPECT_FALSE(element_error_of([&] { (void)doc.root().integer("i"); }).empty());
+
+  // valueInteger out of range is an ElementError from the value[x] reader.
+  auto obs = JsonDocument::parse(R"({"valueInteger":1e300})");
+  EXPECT_FALSE(element_error_of([&] { (void)read_value(obs.root()); }).empty());
+}
+
+TEST(BadInput, HugeStringsWithinTheLimitParse) {
+  const std::string big(16u << 20, 'x');
+  auto doc = JsonDocument::parse("{\"text\":\"" + big + "\"}");
+  EXPECT_EQ(doc.root().string("text")->size(), big.size());
+}
+
+TEST(BadInput, TwoHundredMegabyteBodyIsRefusedBySizeAtOnce) {
+  // Made at test time: such a body is never committed.
+  std::string body(200u << 20, ' ');
+  body.front() = '[';
+  body.back() = ']';
+  const auto start = std::chrono::steady_clock::now();
+  const std::string what = parse_error_of(body);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(contains(what, "JSON input is 209715200 bytes, over the limit of 67108864")) << what;
+  // The size check comes before any scan of the text, so it costs nothing.
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST(BadInput, WrongTypesAreElementErrorsNamingTheElement) {
+  auto doc = JsonDocument::parse(R"({
+    "resourceType": 5,
+    "bundle": {"resourceType": "Bundle", "entry": {"resource": {}}},
+    "entries": {"resourceType": "Bundle", "entry": ["not an object"]},
+    "links": {"resourceType": "Bundle", "link": "next"},
+    "obs": {"resourceType": "Observation", "valueQuantity": "12 mg",
+            "code": {"coding": {"system": "x"}}, "effectiveDateTime": 20240305,
+            "subject": "Patient/1", "component": [{"valueBoolean": "yes"}],
+            "meta": {"lastUpdated": "yesterday", "profile": [1]}}
+  })");
+  Node r = doc.root();
+  EXPECT_EQ(element_error_of([&] { (void)Resource(r); }),
+            "element 'resourceType' must be a string, found number");
+  EXPECT_EQ(element_error_of([&] { (void)Bundle(r["bundle"]).entries(); }),
+            "element 'entry' must be an array, found object");
+  EXPECT_EQ(element_error_of([&] { (void)Bundle(r["entries"]).entries(); }),
+            "Bundle.entry must hold objects");
+  EXPECT_EQ(element_error_of([&] { (void)Bundle(r["links"]).link("next"); }),
+            "element 'link' must be an array, found string");
+
+  Node obs = r["obs"];
+  EXPECT_EQ(element_error_of([&] { (void)read_value(obs); }),
+            "element 'valueQuantity' must be an object");
+  EXPECT_EQ(element_error_of([&] { (void)read_codeable_concept(obs["code"]); }),
+            "element 'coding' must be an array, found object");
+  EXPECT_EQ(element_error_of([&] { (void)read_datetime(obs["effectiveDateTime"]); }),
+            "element 'effectiveDateTime' must be a string, found number");
+  EXPECT_EQ(element_error_of([&] { (void)read_reference(obs["subject"]); }),
+            "element 'subject' must be an object");
+  EXPECT_EQ(element_error_of([&] { (void)read_value(obs.array("component")[0]); }),
+            "element 'valueBoolean' must be a boolean, found string");
+  const Resource res(obs);
+  EXPECT_EQ(element_error_of([&] { (void)res.last_updated(); }),
+            "element 'lastUpdated' is not a valid FHIR date/dateTime");
+  EXPECT_EQ(element_error_of([&] { (void)res.profiles(); }),
+            "element 'profile' must be a string, found number");
+
+  // An OperationOutcome arrives on error paths: it is read, never thrown from.
+  auto outcome = JsonDocument::parse(
+      R"({"resourceType":"OperationOutcome","issue":[{"severity":1,"details":"x"},"y",
+          {"severity":"error","diagnostics":["a"],"expression":"z"}]})");
+  const auto issues = read_outcome_issues(outcome.root());
+  ASSERT_EQ(issues.size(), 2u);
+  EXPECT_EQ(issues[1].severity, "error");
+  EXPECT_EQ(summarize_issues(issues), "issue; error");
+}
+
+TEST(BadInput, WrongResourceTypeIsRefusedByTheView) {
+  auto patient = JsonDocument::parse(R"({"resourceType":"Patient","id":"p1"})");
+  EXPECT_EQ(element_error_of([&] { (void)Bundle(patient.root()); }), "expected a Bundle");
+  auto untyped = JsonDocument::parse(R"({"id":"p1"})");
+  EXPECT_EQ(element_error_of([&] { (void)Resource(untyped.root()); }),
+            "resource has no resourceType");
+  auto empty_type = JsonDocument::parse(R"({"resourceType":""})");
+  EXPECT_EQ(element_error_of([&] { (void)Resource(empty_type.root()); }),
+            "resource has no resourceType");
+  auto array = JsonDocument::parse(R"([{"resourceType":"Bundle"}])");
+  EXPECT_EQ(element_error_of([&] { (void)Bundle(array.root()); }),
+            "a resource must be a JSON object");
+  // Not an OperationOutcome: no issues, no error.
+  EXPECT_TRUE(read_outcome_issues(patient.root()).empty());
+}
+
+TEST(BadInput, ReferencesToMissingOrUnreadableTargetsParseWithoutResolving) {
+  // A Bundle whose references point at nothing it holds: the fhir layer
+  // reads each reference as text; resolving (and reporting what is missing)
+  // is the extractor's job.
+  auto doc = JsonDocument::parse(R"({"resourceType":"Bundle","type":"searchset","entry":[
+      {"fullUrl":"urn:uuid:aaaa","resource":{"resourceType":"Condition","id":"c1",
+        "subject":{"reference":"Patient/not-here"},
+        "evidence":[{"detail":[{"reference":"urn:uuid:missing"},{"reference":"#absent"},
+                               {"reference":"Observation/"},{"reference":""},{"display":"only"}]}]}}]})");
+  const auto entries = Bundle(doc.root()).entries();
+  ASSERT_EQ(entries.size(), 1u);
+  Node cond = entries[0].resource;
+  EXPECT_EQ(read_reference(cond["subject"])->relative(), "Patient/not-here");
+  std::vector<Reference::Kind> kinds;
+  for (Node d : cond.array("evidence")[0].array("detail")) kinds.push_back(read_reference(d)->kind);
+  EXPECT_EQ(kinds, (std::vector<Reference::Kind>{
+                       Reference::Kind::kUrnUuid, Reference::Kind::kContained,
+                       Reference::Kind::kOther, Reference::Kind::kNone, Reference::Kind::kNone}));
+}
+
+}  // namespace
+}  // namespace mst::fhir
