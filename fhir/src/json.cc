@@ -1,7 +1,11 @@
 #include "mst/fhir/json.h"
 
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
+#include <cmath>
 #include <string>
 
 namespace mst::fhir {
@@ -33,6 +37,42 @@ std::optional<std::size_t> too_deep_at(std::string_view text, int max_depth) {
   }
   return std::nullopt;
 }
+
+// Builds the document from the reader's events, refusing numbers too large
+// for a double: RapidJSON 1.1 reads some of them (e.g. 20 digits then e308)
+// as infinity instead of reporting an error, and infinity has no JSON form.
+class FiniteNumbersHandler {
+ public:
+  explicit FiniteNumbersHandler(rapidjson::Document& doc) : doc_(doc) {}
+  bool overflowed() const { return overflowed_; }
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(std::int64_t i) { return doc_.Int64(i); }
+  bool Uint64(std::uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) {
+    if (!std::isfinite(d)) {
+      overflowed_ = true;
+      return false;
+    }
+    return doc_.Double(d);
+  }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+    return doc_.RawNumber(s, n, copy);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool StartObject() { return doc_.StartObject(); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool EndObject(rapidjson::SizeType members) { return doc_.EndObject(members); }
+  bool StartArray() { return doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return doc_.EndArray(elements); }
+
+ private:
+  rapidjson::Document& doc_;
+  bool overflowed_ = false;
+};
 
 }  // namespace
 
@@ -74,11 +114,23 @@ JsonDocument JsonDocument::parse(std::string_view text, const ParseLimits& limit
   auto doc = std::make_unique<rapidjson::Document>();
   constexpr unsigned kFlags =
       rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
-  doc->Parse<kFlags>(text.data(), text.size());
-  if (doc->HasParseError()) {
-    const std::size_t off = doc->GetErrorOffset();
+  rapidjson::ParseResult result;
+  bool overflowed = false;
+  auto generate = [&](rapidjson::Document& d) {
+    rapidjson::MemoryStream bytes(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+    rapidjson::Reader reader;
+    FiniteNumbersHandler handler(d);
+    result = reader.Parse<kFlags>(in, handler);
+    overflowed = handler.overflowed();
+    return !result.IsError();
+  };
+  doc->Populate(generate);
+  if (result.IsError()) {
+    const std::size_t off = result.Offset();
+    const auto code = overflowed ? rapidjson::kParseErrorNumberTooBig : result.Code();
     throw ParseError(std::string("malformed JSON at offset ") + std::to_string(off) + ": " +
-                         rapidjson::GetParseError_En(doc->GetParseError()),
+                         rapidjson::GetParseError_En(code),
                      off);
   }
   return JsonDocument(std::move(doc));
