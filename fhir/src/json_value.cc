@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cmath>
+
 namespace mst::fhir {
 
 JsonValue JsonValue::object(std::initializer_list<Member> members) {
@@ -101,7 +103,11 @@ void JsonValue::write(W& w) const {
     void operator()(const std::monostate&) { w.Null(); }
     void operator()(bool b) { w.Bool(b); }
     void operator()(std::int64_t i) { w.Int64(i); }
-    void operator()(double d) { w.Double(d); }
+    void operator()(double d) {
+      // RapidJSON writes nothing for these, which would leave invalid JSON.
+      if (!std::isfinite(d)) throw Error("a JSON number must be finite, not NaN or infinity");
+      w.Double(d);
+    }
     void operator()(const Decimal& d) {
       // RapidJSON 1.1's RawNumber quotes its argument; RawValue does not.
       w.RawValue(d.literal.data(), d.literal.size(), rapidjson::kNumberType);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace mst::fhir {
 namespace {
 
@@ -28,6 +30,13 @@ TEST(JsonValue, RoundTripsParsedJson) {
   auto doc = JsonDocument::parse(text);
   EXPECT_EQ(JsonValue::from(doc.root()).dump(), text);
   EXPECT_EQ(JsonValue::from(doc.root()), JsonValue::from(doc.root()));
+}
+
+TEST(JsonValue, RefusesToWriteNonFiniteNumbers) {
+  // RapidJSON's writer silently writes nothing for them: "[1,]" is not JSON.
+  auto nan = JsonValue::array({1, std::numeric_limits<double>::quiet_NaN()});
+  EXPECT_THROW(nan.dump(), Error);
+  EXPECT_THROW(JsonValue(std::numeric_limits<double>::infinity()).dump(true), Error);
 }
 
 }  // namespace

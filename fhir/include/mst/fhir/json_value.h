@@ -57,7 +57,8 @@ class JsonValue {
   const std::string& str() const { return std::get<std::string>(v_); }
   bool is_string() const { return std::holds_alternative<std::string>(v_); }
 
-  // Compact JSON (or indented with `pretty`). Deterministic.
+  // Compact JSON (or indented with `pretty`). Deterministic. Throws Error
+  // for a NaN or infinite number, which JSON cannot express.
   std::string dump(bool pretty = false) const;
 
   friend bool operator==(const JsonValue& a, const JsonValue& b) { return a.v_ == b.v_; }
