@@ -9,8 +9,12 @@
 #include <Poco/Crypto/RSAKey.h>
 #include <Poco/Exception.h>
 #include <Poco/UUIDGenerator.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <cctype>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -38,6 +42,24 @@ std::string base64url(std::string_view data) {
   return out.str();
 }
 
+// Never prompts: without this OpenSSL asks the terminal for the passphrase
+// of an encrypted key.
+int no_passphrase(char*, int, int, void*) { return 0; }
+
+using PrivateKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+// Read with OpenSSL rather than Poco's EVPPKey(istream), which in Poco 1.11
+// leaks the key it allocated whenever the PEM text does not parse.
+PrivateKey read_private_key(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  PrivateKey key(
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, &no_passphrase, nullptr) : nullptr,
+      &EVP_PKEY_free);
+  if (!key) throw Poco::Exception("unreadable private key");
+  return key;
+}
+
 // Signs JWS compact serializations. ECDSA is done here rather than through
 // Poco::JWT::Signer because Poco 1.11 does not left-pad R and S to the P-384
 // coordinate size, so about one ES384 signature in a hundred came out 95
@@ -49,12 +71,12 @@ class JwsSigner {
       throw auth_error("unsupported signing algorithm '" + algorithm_ + "' (use RS384 or ES384)");
     }
     try {
-      std::istringstream private_stream(pem);
-      Poco::Crypto::EVPPKey key(nullptr, &private_stream, "");
+      Poco::Crypto::EVPPKey key(read_private_key(pem).get());
       if (algorithm_ == "RS384") {
         rsa_.emplace(key);
         // RSAKey::size() is in bytes.
-        if (rsa_->size() * 8 < 2048) throw auth_error("RS384 needs an RSA key of at least 2048 bits");
+        if (rsa_->size() * 8 < 2048)
+          throw auth_error("RS384 needs an RSA key of at least 2048 bits");
       } else {
         ec_.emplace(key);
         if (ec_->size() != 384) {
