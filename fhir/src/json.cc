@@ -5,6 +5,8 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <string>
 
@@ -38,40 +40,54 @@ std::optional<std::size_t> too_deep_at(std::string_view text, int max_depth) {
   return std::nullopt;
 }
 
-// Builds the document from the reader's events, refusing numbers too large
-// for a double: RapidJSON 1.1 reads some of them (e.g. 20 digits then e308)
-// as infinity instead of reporting an error, and infinity has no JSON form.
-class FiniteNumbersHandler {
+// Builds the document from the reader's events, converting numbers itself:
+// RapidJSON 1.1's own conversion is not correctly rounded (a value it writes
+// can read back as a neighbouring double) and turns some overflowing numbers
+// into infinity, or with kParseFullPrecisionFlag into tiny garbage, instead
+// of failing. std::from_chars rounds correctly and reports the range.
+class DocumentBuilder {
  public:
-  explicit FiniteNumbersHandler(rapidjson::Document& doc) : doc_(doc) {}
-  bool overflowed() const { return overflowed_; }
+  explicit DocumentBuilder(rapidjson::Document& doc) : doc_(doc) {}
+  bool out_of_range() const { return out_of_range_; }
 
-  bool Null() { return doc_.Null(); }
-  bool Bool(bool b) { return doc_.Bool(b); }
-  bool Int(int i) { return doc_.Int(i); }
-  bool Uint(unsigned u) { return doc_.Uint(u); }
-  bool Int64(std::int64_t i) { return doc_.Int64(i); }
-  bool Uint64(std::uint64_t u) { return doc_.Uint64(u); }
-  bool Double(double d) {
-    if (!std::isfinite(d)) {
-      overflowed_ = true;
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    const char* end = s + n;
+    if (std::find_if(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end) {
+      std::int64_t i = 0;
+      if (auto r = std::from_chars(s, end, i); r.ec == std::errc() && r.ptr == end) {
+        return doc_.Int64(i);
+      }
+      std::uint64_t u = 0;
+      if (auto r = std::from_chars(s, end, u); r.ec == std::errc() && r.ptr == end) {
+        return doc_.Uint64(u);
+      }
+    }
+    double d = 0;
+    const auto r = std::from_chars(s, end, d);
+    if (r.ec != std::errc() || r.ptr != end || !std::isfinite(d)) {
+      out_of_range_ = true;
       return false;
     }
     return doc_.Double(d);
   }
-  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
-    return doc_.RawNumber(s, n, copy);
-  }
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
   bool StartObject() { return doc_.StartObject(); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
   bool EndObject(rapidjson::SizeType members) { return doc_.EndObject(members); }
   bool StartArray() { return doc_.StartArray(); }
   bool EndArray(rapidjson::SizeType elements) { return doc_.EndArray(elements); }
+  // Not called with kParseNumbersAsStringsFlag; required by the interface.
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(std::int64_t i) { return doc_.Int64(i); }
+  bool Uint64(std::uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
 
  private:
   rapidjson::Document& doc_;
-  bool overflowed_ = false;
+  bool out_of_range_ = false;
 };
 
 }  // namespace
@@ -112,25 +128,27 @@ JsonDocument JsonDocument::parse(std::string_view text, const ParseLimits& limit
                      *at);
   }
   auto doc = std::make_unique<rapidjson::Document>();
-  constexpr unsigned kFlags =
-      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseValidateEncodingFlag |
+                              rapidjson::kParseNumbersAsStringsFlag;
   rapidjson::ParseResult result;
-  bool overflowed = false;
+  bool out_of_range = false;
   auto generate = [&](rapidjson::Document& d) {
     rapidjson::MemoryStream bytes(text.data(), text.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
     rapidjson::Reader reader;
-    FiniteNumbersHandler handler(d);
-    result = reader.Parse<kFlags>(in, handler);
-    overflowed = handler.overflowed();
+    DocumentBuilder builder(d);
+    result = reader.Parse<kFlags>(in, builder);
+    out_of_range = builder.out_of_range();
     return !result.IsError();
   };
   doc->Populate(generate);
   if (result.IsError()) {
     const std::size_t off = result.Offset();
-    const auto code = overflowed ? rapidjson::kParseErrorNumberTooBig : result.Code();
     throw ParseError(std::string("malformed JSON at offset ") + std::to_string(off) + ": " +
-                         rapidjson::GetParseError_En(code),
+                         (out_of_range || result.Code() == rapidjson::kParseErrorNumberTooBig
+                              ? "number outside the range of a double"
+                              : rapidjson::GetParseError_En(result.Code())),
                      off);
   }
   return JsonDocument(std::move(doc));
