@@ -40,15 +40,27 @@ std::optional<std::size_t> too_deep_at(std::string_view text, int max_depth) {
   return std::nullopt;
 }
 
-// Builds the document from the reader's events, converting numbers itself:
-// RapidJSON 1.1's own conversion is not correctly rounded (a value it writes
-// can read back as a neighbouring double) and turns some overflowing numbers
-// into infinity, or with kParseFullPrecisionFlag into tiny garbage, instead
-// of failing. std::from_chars rounds correctly and reports the range.
+// True when `s` holds a UTF-16 surrogate encoded as UTF-8 (ED A0..BF), which
+// is not valid UTF-8. RapidJSON 1.1 refuses a lone high surrogate escape but
+// decodes a lone low one ("\ude00") into exactly that.
+bool has_encoded_surrogate(std::string_view s) {
+  for (auto i = s.find('\xED'); i != std::string_view::npos; i = s.find('\xED', i + 1)) {
+    if (i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0xA0) return true;
+  }
+  return false;
+}
+
+// Builds the document from the reader's events, checking what RapidJSON 1.1
+// gets wrong. Numbers: its own conversion is not correctly rounded (a value
+// it writes can read back as a neighbouring double) and turns some
+// overflowing numbers into infinity, or with kParseFullPrecisionFlag into
+// tiny garbage, instead of failing; std::from_chars rounds correctly and
+// reports the range. Strings: a lone low surrogate escape.
 class DocumentBuilder {
  public:
   explicit DocumentBuilder(rapidjson::Document& doc) : doc_(doc) {}
-  bool out_of_range() const { return out_of_range_; }
+  // Why the builder stopped the parse, or nullptr.
+  const char* refusal() const { return refusal_; }
 
   bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
     const char* end = s + n;
@@ -65,16 +77,21 @@ class DocumentBuilder {
     double d = 0;
     const auto r = std::from_chars(s, end, d);
     if (r.ec != std::errc() || r.ptr != end || !std::isfinite(d)) {
-      out_of_range_ = true;
-      return false;
+      return refuse(kOutOfRange);
     }
     return doc_.Double(d);
   }
   bool Null() { return doc_.Null(); }
   bool Bool(bool b) { return doc_.Bool(b); }
-  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    if (has_encoded_surrogate({s, n})) return refuse(kSurrogate);
+    return doc_.String(s, n, copy);
+  }
   bool StartObject() { return doc_.StartObject(); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    if (has_encoded_surrogate({s, n})) return refuse(kSurrogate);
+    return doc_.Key(s, n, copy);
+  }
   bool EndObject(rapidjson::SizeType members) { return doc_.EndObject(members); }
   bool StartArray() { return doc_.StartArray(); }
   bool EndArray(rapidjson::SizeType elements) { return doc_.EndArray(elements); }
@@ -86,8 +103,16 @@ class DocumentBuilder {
   bool Double(double d) { return doc_.Double(d); }
 
  private:
+  static constexpr const char* kOutOfRange = "number outside the range of a double";
+  static constexpr const char* kSurrogate = "lone UTF-16 surrogate in a \\u escape";
+
+  bool refuse(const char* why) {
+    refusal_ = why;
+    return false;
+  }
+
   rapidjson::Document& doc_;
-  bool out_of_range_ = false;
+  const char* refusal_ = nullptr;
 };
 
 }  // namespace
@@ -132,21 +157,22 @@ JsonDocument JsonDocument::parse(std::string_view text, const ParseLimits& limit
                               rapidjson::kParseValidateEncodingFlag |
                               rapidjson::kParseNumbersAsStringsFlag;
   rapidjson::ParseResult result;
-  bool out_of_range = false;
+  const char* refusal = nullptr;
   auto generate = [&](rapidjson::Document& d) {
     rapidjson::MemoryStream bytes(text.data(), text.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
     rapidjson::Reader reader;
     DocumentBuilder builder(d);
     result = reader.Parse<kFlags>(in, builder);
-    out_of_range = builder.out_of_range();
+    refusal = builder.refusal();
     return !result.IsError();
   };
   doc->Populate(generate);
   if (result.IsError()) {
     const std::size_t off = result.Offset();
     throw ParseError(std::string("malformed JSON at offset ") + std::to_string(off) + ": " +
-                         (out_of_range || result.Code() == rapidjson::kParseErrorNumberTooBig
+                         (refusal ? refusal
+                          : result.Code() == rapidjson::kParseErrorNumberTooBig
                               ? "number outside the range of a double"
                               : rapidjson::GetParseError_En(result.Code())),
                      off);

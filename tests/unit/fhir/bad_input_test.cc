@@ -84,6 +84,8 @@ TEST(BadInput, InvalidUtf8IsRefused) {
       "[\"\xff\"]",              // never valid
       R"(["\ud800"])",           // lone high surrogate as an escape
       R"(["\udc00\ud800"])",     // reversed pair
+      R"(["\ud41d\ude00"])",     // lone low surrogate (found by fuzz_json)
+      R"({"\udfff":1})",         // the same in a key
       "{\"k\xfe\":1}",           // in a key
   };
   for (std::string_view text : cases) {
