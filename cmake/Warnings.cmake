@@ -8,10 +8,16 @@ function(mst_target_warnings target)
   endif()
 endfunction()
 
+# Third-party code whose sanitizer reports we cannot fix (clang only; see the file).
+set(MST_SANITIZER_IGNORELIST ${CMAKE_CURRENT_LIST_DIR}/sanitizer-ignorelist.txt)
+
 if(MST_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    add_compile_options(-fsanitize-ignorelist=${MST_SANITIZER_IGNORELIST})
+  endif()
 endif()
 
 # Fuzzing: every target gets coverage instrumentation and the sanitizers; the
@@ -21,6 +27,7 @@ if(MST_FUZZ)
     message(FATAL_ERROR "MST_FUZZ=ON needs clang: configure with -DCMAKE_CXX_COMPILER=clang++")
   endif()
   add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
-                      -fno-sanitize-recover=undefined)
+                      -fno-sanitize-recover=undefined
+                      -fsanitize-ignorelist=${MST_SANITIZER_IGNORELIST})
   add_link_options(-fsanitize=address,undefined)
 endif()
