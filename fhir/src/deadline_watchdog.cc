@@ -54,7 +54,10 @@ void DeadlineWatchdog::run() {
     }
     const auto first = pending_.begin();
     if (Clock::now() < first->first) {
-      cv_.wait_until(lock, first->first);
+      // A copy: wait_until reads its deadline again after waking, by which
+      // time disarm() may have erased the node that held it.
+      const Clock::time_point deadline = first->first;
+      cv_.wait_until(lock, deadline);
       continue;
     }
     auto state = first->second;
