@@ -45,6 +45,8 @@ struct PrimaryCancer {
   bool haematological = false;          // lymphoma/myeloma/leukaemia: no surgery-first logic
   SourceCode code;
   Evidence evidence;
+  std::string primary_site = {};             // e.g. "kidney"
+  std::optional<SourceCode> histology = {};  // mCODE histology-morphology-behavior, when sent
 };
 
 // ---- Number and location of spinal tumours --------------------------------
@@ -72,6 +74,8 @@ struct SpinalDisease {
   bool any_junctional = false;
   bool contiguous = false;  // all levels form one run (a "single area" for Patchell)
   Evidence evidence;
+  std::vector<SpineRegion> regions = {};  // distinct regions, from levels and region-only sites
+  std::optional<Fact<int>> stated_count = {};  // a documented count of vertebral metastases
 };
 
 struct OtherMetastases {
@@ -99,6 +103,7 @@ struct ActiveTreatment {
   std::optional<fhir::DateTime> start;
   std::optional<fhir::DateTime> end;
   Evidence evidence;
+  std::string status = {};  // CarePlan.status: "active" or "on-hold"
 };
 
 // A spinal decompression or stabilisation already done, inside the
@@ -120,11 +125,15 @@ struct TokuhashiScore {
   std::optional<TokuhashiBand> band;  // only when complete
   std::vector<std::string> missing;   // names of the inputs that were missing
   Evidence evidence;
+  bool stated = false;                   // total documented by a clinician, not computed
+  std::vector<std::string> inputs = {};  // "general condition: KPS 70 -> 1", one per known input
 };
 
 struct LifeExpectancy {
   std::optional<Fact<double>> stated_months;  // a clinician's stated estimate
   TokuhashiScore tokuhashi;
+  // A coded finding of limited life expectancy ("Terminal illness", palliative care).
+  std::optional<Fact<std::string>> poor_prognosis = {};
 };
 
 // ---- Quality of life --------------------------------------------------------
@@ -135,11 +144,11 @@ struct QualityOfLife {
   std::optional<Fact<double>> pain_score;  // 0-10 numeric rating
   std::optional<Fact<int>> ecog;           // 0-5
   std::optional<Fact<int>> karnofsky;      // 0-100
-  bool ecog_derived = false;       // converted from Karnofsky (not documented as such)
-  bool karnofsky_derived = false;  // converted from ECOG
+  bool ecog_derived = false;               // converted from Karnofsky (not documented as such)
+  bool karnofsky_derived = false;          // converted from ECOG
   Fact<Ambulation> ambulation{Ambulation::kUnknown, {}, std::nullopt, false};
   std::optional<fhir::DateTime> non_ambulatory_since;
-  bool mechanical_pain = false;  // pain on movement/loading, relieved lying down
+  bool mechanical_pain = false;             // pain on movement/loading, relieved lying down
   std::optional<Fact<bool>> new_back_pain;  // back pain with onset inside the "new" window
 };
 
@@ -182,6 +191,7 @@ struct NeurologicDeficit {
   std::optional<fhir::DateTime> onset;
   bool is_new = false;  // onset inside the "new symptom" window (thresholds table)
   Evidence evidence;
+  bool cord_compression = false;  // compression of the cord or cauda equina
 };
 
 struct NeurologicalStatus {
@@ -218,6 +228,8 @@ struct MechanicalStatus {
   bool subluxation = false;            // alignment scored 4
   bool pathological_fracture = false;  // a vertebral pathological/compression fracture
   Evidence evidence;
+  std::string lesion_level = {};       // level of the lesion the SINS belongs to, if stated
+  bool instability_diagnosis = false;  // a "spinal instability" Condition
 };
 
 // ---- Patient preferences ------------------------------------------------------

@@ -1,0 +1,114 @@
+// One patient's input resources, as the extractor reads them. Owns (shares)
+// the parsed documents and holds views of the Patient, Conditions,
+// Observations, CarePlans and any other resources given, after removing
+// duplicates and resources that cannot be the patient's.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mst/fhir/client.h"
+#include "mst/fhir/json.h"
+#include "mst/mappings/considerations.h"
+
+namespace mst::mappings {
+
+// The input cannot be one patient's record: several Patients and no patient
+// id to choose one, or nothing to build from.
+class RecordError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A resource of the record. `ref` is "Type/id", else the Bundle fullUrl
+// (e.g. "urn:uuid:..."), else where it was found ("entry[3]").
+struct RecordResource {
+  fhir::Node node;
+  std::string type;
+  std::string id;
+  std::string ref;
+  std::string full_url;
+};
+
+class PatientRecord {
+ public:
+  // Collects documents and resources, then build() applies the rules:
+  //  - a Bundle of any type contributes entry.resource; entries with
+  //    search.mode "outcome" are skipped (they report, they are not data);
+  //    a Bundle inside a Bundle is read the same way;
+  //  - non-object entries and resources without resourceType go to ignored;
+  //  - the patient is `patient_id` when given, else the one Patient resource,
+  //    else the one Patient every subject names; a resource whose subject or
+  //    patient reference names another Patient (or a Group) goes to ignored;
+  //    a reference that cannot be compared (contained, bare id) is kept;
+  //  - resources with the same Type/id are kept once: the highest
+  //    meta.versionId (numeric when both are), then the latest
+  //    meta.lastUpdated, then a fixed order of their JSON text; each dropped
+  //    copy is listed in duplicates() and ignored().
+  // Output lists are sorted by ref, so input order does not matter.
+  class Builder {
+   public:
+    explicit Builder(std::string patient_id = {});
+
+    // A parsed resource or Bundle; the document is kept alive.
+    Builder& add_document(std::shared_ptr<const fhir::JsonDocument> doc);
+    Builder& add_document(fhir::JsonDocument doc);
+    // A client search: its pages are kept, matches and includes added.
+    Builder& add_search(const fhir::SearchResult& result);
+    // A resource inside a document the builder keeps alive (keep()), or one
+    // the caller guarantees outlives the record.
+    Builder& add_resource(fhir::Node resource);
+    Builder& keep(std::shared_ptr<const fhir::JsonDocument> doc);
+
+    // Throws RecordError when the patient cannot be decided.
+    PatientRecord build();
+
+   private:
+    struct Candidate {
+      fhir::Node node;
+      std::string origin;
+      std::string full_url;
+    };
+    void add_node(fhir::Node n, std::string origin, std::string full_url);
+
+    std::string patient_id_;
+    std::vector<std::shared_ptr<const fhir::JsonDocument>> docs_;
+    std::vector<Candidate> candidates_;
+    std::vector<IgnoredResource> ignored_;
+    int next_origin_ = 0;
+  };
+
+  // A Bundle (transaction, collection, searchset, ...) for one patient.
+  static PatientRecord from_bundle(fhir::JsonDocument bundle, std::string patient_id = {});
+
+  // Empty when the patient is not known (no Patient, no subject, no id).
+  const std::string& patient_id() const { return patient_id_; }
+  std::string patient_ref() const { return patient_id_.empty() ? "" : "Patient/" + patient_id_; }
+  const std::optional<RecordResource>& patient() const { return patient_; }
+  const std::vector<RecordResource>& conditions() const { return conditions_; }
+  const std::vector<RecordResource>& observations() const { return observations_; }
+  const std::vector<RecordResource>& care_plans() const { return care_plans_; }
+  // Every other resource type given (read by nothing yet; listed as unused).
+  const std::vector<RecordResource>& others() const { return others_; }
+  // Refs of resources that arrived more than once (one line each).
+  const std::vector<std::string>& duplicates() const { return duplicates_; }
+  // What could not be part of the record, and why; sorted by ref.
+  const std::vector<IgnoredResource>& ignored() const { return ignored_; }
+
+ private:
+  std::vector<std::shared_ptr<const fhir::JsonDocument>> docs_;
+  std::string patient_id_;
+  std::optional<RecordResource> patient_;
+  std::vector<RecordResource> conditions_;
+  std::vector<RecordResource> observations_;
+  std::vector<RecordResource> care_plans_;
+  std::vector<RecordResource> others_;
+  std::vector<std::string> duplicates_;
+  std::vector<IgnoredResource> ignored_;
+};
+
+}  // namespace mst::mappings

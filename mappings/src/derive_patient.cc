@@ -1,0 +1,480 @@
+// Derivers for the patient's state: quality of life, general condition,
+// neurological and mechanical status, and preferences.
+#include <algorithm>
+#include <map>
+
+#include "extract_internal.h"
+#include "mst/mappings/extract.h"
+#include "mst/mappings/text.h"
+
+namespace mst::mappings::detail {
+
+namespace {
+
+void gap_if_stale(const Context& ctx, const std::string& consideration, const std::string& what,
+                  const std::optional<fhir::DateTime>& when, bool stale,
+                  const std::string& recency_key) {
+  if (!stale) return;
+  ctx.gap(consideration, what + " is from " + when_text(when) + ", older than " +
+                             format_number(ctx.tables.value(recency_key)) + " days");
+}
+
+Ambulation ambulation_of(const std::string& token) {
+  if (token == "independent") return Ambulation::kIndependent;
+  if (token == "with-aid") return Ambulation::kWithAid;
+  if (token == "non-ambulatory") return Ambulation::kNonAmbulatory;
+  return Ambulation::kUnknown;
+}
+
+}  // namespace
+
+void derive_quality_of_life(const Context& ctx, const Inputs& in) {
+  QualityOfLife& q = ctx.out.quality_of_life;
+  const std::string c = "quality of life";
+  if (const Reading* r = latest(in, "pain-score")) {
+    q.pain_score = fact_from(ctx, *r, *r->number);
+    gap_if_stale(ctx, c, "pain score", r->when, q.pain_score->stale, r->entry->recency);
+  } else {
+    ctx.gap(c, "no pain score (LOINC 72514-3)");
+  }
+  const Reading* ecog = latest(in, "ecog");
+  const Reading* kps = latest(in, "karnofsky");
+  if (ecog) q.ecog = fact_from(ctx, *ecog, static_cast<int>(*ecog->number));
+  if (kps) q.karnofsky = fact_from(ctx, *kps, static_cast<int>(*kps->number));
+  if (!ecog && kps) {
+    q.ecog = fact_from(ctx, *kps, ecog_from_karnofsky(q.karnofsky->value));
+    q.ecog_derived = true;
+  }
+  if (ecog && !kps) {
+    q.karnofsky = fact_from(ctx, *ecog, karnofsky_from_ecog(q.ecog->value));
+    q.karnofsky_derived = true;
+  }
+  if (!ecog && !kps) {
+    ctx.gap(c, "no ECOG (LOINC 89247-1) or Karnofsky (LOINC 89243-0) performance status");
+  } else {
+    const Reading* shown = ecog ? ecog : kps;
+    gap_if_stale(ctx, c, "performance status", shown->when,
+                 ctx.stale(shown->when, shown->entry->recency), shown->entry->recency);
+  }
+
+  // Ambulation: a documented status, else a finding that implies it.
+  if (const Reading* r = latest(in, "ambulation")) {
+    q.ambulation = fact_from(ctx, *r, ambulation_of(r->token));
+    if (q.ambulation.value == Ambulation::kNonAmbulatory) {
+      // Start of the latest unbroken run of non-ambulatory readings.
+      auto runs = all_of(in, "ambulation");
+      std::optional<fhir::DateTime> since = r->when;
+      for (auto it = runs.rbegin(); it != runs.rend() && (*it)->token == "non-ambulatory"; ++it) {
+        since = (*it)->when;
+      }
+      q.non_ambulatory_since = since;
+    }
+  } else {
+    const ConditionFacts* best = nullptr;
+    for (const auto& f : in.conditions) {
+      if (f.active && f.finding && f.finding->ambulation) {
+        if (!best || (f.onset && (!best->onset || *best->onset < *f.onset))) best = &f;
+      }
+    }
+    if (best) {
+      q.ambulation.value = *best->finding->ambulation;
+      q.ambulation.when = best->onset;
+      add_evidence(q.ambulation.evidence, best->ref);
+      if (q.ambulation.value == Ambulation::kNonAmbulatory) q.non_ambulatory_since = best->onset;
+    } else {
+      ctx.gap(c, "ambulatory status not recorded");
+    }
+  }
+  if (const Reading* r = latest(in, "mechanical-pain")) q.mechanical_pain = r->number == 1.0;
+
+  // New back pain: the most recent active back-pain finding, new when its
+  // onset lies inside the new-symptom window.
+  const ConditionFacts* pain = nullptr;
+  Evidence pain_refs;
+  for (const auto& f : in.conditions) {
+    if (f.active && f.finding && f.finding->finding == FindingKind::kBackPain) {
+      add_evidence(pain_refs, f.ref);
+      if (!pain || (f.onset && (!pain->onset || *pain->onset < *f.onset))) pain = &f;
+    }
+  }
+  if (pain) {
+    Fact<bool> f;
+    f.value = ctx.is_new(pain->onset);
+    f.when = pain->onset;
+    f.evidence = pain_refs;
+    q.new_back_pain = std::move(f);
+  }
+}
+
+void derive_general_condition(const Context& ctx, const Inputs& in) {
+  GeneralCondition& g = ctx.out.general_condition;
+  const std::string c = "general condition";
+  auto quantity = [&](std::string_view key, std::optional<Fact<double>>& into) {
+    if (const Reading* r = latest(in, key)) {
+      into = fact_from(ctx, *r, *r->number);
+      gap_if_stale(ctx, c, r->entry->label, r->when, into->stale, r->entry->recency);
+    }
+  };
+  quantity("haemoglobin", g.haemoglobin_g_dl);
+  quantity("hba1c", g.hba1c_percent);
+  quantity("systolic", g.systolic_mmhg);
+  quantity("diastolic", g.diastolic_mmhg);
+  quantity("albumin", g.albumin_g_dl);
+
+  // Comorbidities from Conditions: one entry per class for the three with
+  // measured criteria, one per table entry otherwise.
+  std::map<std::string, Comorbidity> by_key;
+  auto slot = [&](ComorbidityKind kind, const std::string& key,
+                  const std::string& label) -> Comorbidity& {
+    auto [it, inserted] = by_key.try_emplace(key);
+    if (inserted) {
+      it->second.kind = kind;
+      it->second.label = label;
+    }
+    return it->second;
+  };
+  auto measured_key = [](ComorbidityKind k) -> std::string {
+    switch (k) {
+      case ComorbidityKind::kAnaemia:
+        return "0-anaemia";
+      case ComorbidityKind::kDiabetes:
+        return "1-diabetes";
+      case ComorbidityKind::kHypertension:
+        return "2-hypertension";
+      default:
+        return "";
+    }
+  };
+  for (const auto& f : in.conditions) {
+    if (!f.active || !f.comorbidity) continue;
+    const ComorbidityEntry& e = *f.comorbidity;
+    std::string key = measured_key(e.kind);
+    Comorbidity& m = slot(e.kind, key.empty() ? "3-" + e.key : key, e.label);
+    if (m.basis.find("condition") == std::string::npos)
+      m.basis = m.basis.empty() ? "condition" : "condition; " + m.basis;
+    m.severe = m.severe || e.severe;
+    add_evidence(m.evidence, f.ref);
+  }
+  auto add_basis = [](Comorbidity& m, const std::string& basis) {
+    m.basis += (m.basis.empty() ? "" : "; ") + basis;
+  };
+  const auto& t = ctx.tables;
+  // Anaemia (WHO 2011): below 13.0 g/dL for men, 12.0 g/dL otherwise; severe below 8.0.
+  if (g.haemoglobin_g_dl && !g.haemoglobin_g_dl->stale) {
+    const double hb = g.haemoglobin_g_dl->value;
+    const std::string limit_key =
+        in.gender == "male" ? "anaemia.hb-male-below" : "anaemia.hb-female-below";
+    const double limit = t.value(limit_key);
+    const double severe = t.value("anaemia.severe-hb-below");
+    if (hb < limit) {
+      Comorbidity& m = slot(ComorbidityKind::kAnaemia, "0-anaemia", "Anaemia");
+      const bool is_severe = hb < severe;
+      add_basis(m, "haemoglobin " + format_number(hb) + " g/dL below " +
+                       format_number(is_severe ? severe : limit));
+      m.severe = m.severe || is_severe;
+      merge_evidence(m.evidence, g.haemoglobin_g_dl->evidence);
+    } else if (auto it = by_key.find("0-anaemia"); it != by_key.end()) {
+      merge_evidence(it->second.evidence, g.haemoglobin_g_dl->evidence);
+    }
+  }
+  // Diabetes (ADA 2024): HbA1c >= 6.5 %; uncontrolled above 8.5 % (CPOC/JBDS 2021).
+  if (g.hba1c_percent && !g.hba1c_percent->stale) {
+    const double a1c = g.hba1c_percent->value;
+    const double diag = t.value("diabetes.hba1c-at-least");
+    const double uncontrolled = t.value("diabetes.uncontrolled-hba1c-above");
+    auto existing = by_key.find("1-diabetes");
+    if (a1c >= diag || existing != by_key.end()) {
+      Comorbidity& m = slot(ComorbidityKind::kDiabetes, "1-diabetes", "Diabetes mellitus");
+      if (a1c > uncontrolled) {
+        add_basis(m, "HbA1c " + format_number(a1c) + " % above " + format_number(uncontrolled));
+        m.severe = true;
+      } else if (a1c >= diag) {
+        add_basis(m, "HbA1c " + format_number(a1c) + " % at or above " + format_number(diag));
+      }
+      merge_evidence(m.evidence, g.hba1c_percent->evidence);
+    }
+  }
+  // Hypertension (NICE NG136): >= 140/90 mmHg; severe >= 180/110 (AAGBI/BHS 2016).
+  const bool sys_ok = g.systolic_mmhg && !g.systolic_mmhg->stale;
+  const bool dia_ok = g.diastolic_mmhg && !g.diastolic_mmhg->stale;
+  if (sys_ok || dia_ok) {
+    const double sys = sys_ok ? g.systolic_mmhg->value : 0;
+    const double dia = dia_ok ? g.diastolic_mmhg->value : 0;
+    const bool raised = sys >= t.value("hypertension.systolic-at-least") ||
+                        dia >= t.value("hypertension.diastolic-at-least");
+    const bool severe = sys >= t.value("hypertension.severe-systolic-at-least") ||
+                        dia >= t.value("hypertension.severe-diastolic-at-least");
+    if (raised) {
+      const bool known = by_key.count("2-hypertension") > 0;
+      Comorbidity& m = slot(ComorbidityKind::kHypertension, "2-hypertension",
+                            known ? "Hypertension" : "Raised blood pressure");
+      std::string bp = "blood pressure " + (sys_ok ? format_number(sys) : std::string("?")) + "/" +
+                       (dia_ok ? format_number(dia) : std::string("?")) + " mmHg";
+      add_basis(m, bp + (severe ? " at or above 180/110" : " at or above 140/90"));
+      m.severe = m.severe || severe;
+      if (sys_ok) merge_evidence(m.evidence, g.systolic_mmhg->evidence);
+      if (dia_ok) merge_evidence(m.evidence, g.diastolic_mmhg->evidence);
+    }
+  }
+  for (auto& [key, m] : by_key) g.comorbidities.push_back(std::move(m));
+
+  if (!g.haemoglobin_g_dl) ctx.gap(c, "no haemoglobin (LOINC 718-7)");
+  if (!g.systolic_mmhg && !g.diastolic_mmhg)
+    ctx.gap(c, "no blood pressure (LOINC 85354-9 / 8480-6 / 8462-4)");
+  if (!g.hba1c_percent && by_key.count("1-diabetes"))
+    ctx.gap(c, "diabetes without an HbA1c (LOINC 4548-4)");
+}
+
+void derive_neurology(const Context& ctx, const Inputs& in) {
+  NeurologicalStatus& n = ctx.out.neurology;
+  const std::string c = "neurological status";
+  // ESCC: the latest grade per lesion, then the worst of those.
+  static const std::vector<std::string> kOrder{"0", "1a", "1b", "1c", "2", "3"};
+  std::map<std::string, const Reading*> per_lesion;
+  for (const auto* r : all_of(in, "escc-grade")) per_lesion[r->lesion_key()] = r;  // oldest first
+  const Reading* worst = nullptr;
+  auto rank = [&](const Reading* r) {
+    return std::find(kOrder.begin(), kOrder.end(), r->token) - kOrder.begin();
+  };
+  for (const auto& [key, r] : per_lesion) {
+    if (!worst || rank(r) > rank(worst)) worst = r;
+  }
+  if (worst) {
+    n.escc = fact_from(ctx, *worst, static_cast<EsccGrade>(rank(worst)));
+    gap_if_stale(ctx, c, "ESCC grade", worst->when, n.escc->stale, worst->entry->recency);
+  } else {
+    ctx.gap(c, "no Bilsky ESCC grade");
+  }
+  for (const auto& f : in.conditions) {
+    if (!f.active || !f.finding || f.finding->finding != FindingKind::kNeurologicalDeficit)
+      continue;
+    NeurologicDeficit d;
+    d.label = f.finding->label;
+    d.onset = f.onset;
+    d.is_new = ctx.is_new(f.onset);
+    d.cord_compression = f.finding->cord_compression;
+    add_evidence(d.evidence, f.ref);
+    n.deficits.push_back(std::move(d));
+  }
+  for (const auto* r : all_of(in, "neurological-deficit")) {
+    if (r->number != 1.0) continue;
+    NeurologicDeficit d;
+    d.label = r->text.empty() ? r->entry->label : r->text;
+    d.onset = r->when;
+    d.is_new = ctx.is_new(r->when);
+    add_evidence(d.evidence, r->ref);
+    n.deficits.push_back(std::move(d));
+  }
+  std::sort(n.deficits.begin(), n.deficits.end(),
+            [](const NeurologicDeficit& a, const NeurologicDeficit& b) {
+              const auto ka = a.onset ? a.onset->start_ms() : INT64_MIN;
+              const auto kb = b.onset ? b.onset->start_ms() : INT64_MIN;
+              return std::tie(a.label, ka, a.evidence) < std::tie(b.label, kb, b.evidence);
+            });
+  if (const Reading* r = latest(in, "frankel")) n.frankel = fact_from(ctx, *r, r->token.at(0));
+  if (const Reading* r = latest(in, "asia")) n.asia = fact_from(ctx, *r, r->token.at(0));
+  if (!n.frankel && !n.asia) ctx.gap(c, "no Frankel or ASIA grade");
+}
+
+void derive_mechanics(const Context& ctx, const Inputs& in) {
+  MechanicalStatus& m = ctx.out.mechanics;
+  const std::string c = "mechanical status";
+  struct Lesion {
+    const Reading* total = nullptr;
+    std::map<std::string, const Reading*> parts;  // component key -> latest
+    std::vector<const SpineSiteEntry*> levels;
+  };
+  static const std::vector<std::pair<std::string, std::string>> kParts{
+      {"sins-location", "location"},       {"sins-pain", "pain"},
+      {"sins-bone-lesion", "bone lesion"}, {"sins-alignment", "alignment"},
+      {"sins-collapse", "collapse"},       {"sins-posterolateral", "posterolateral"}};
+  std::map<std::string, Lesion> lesions;
+  for (const auto* r : all_of(in, "sins-total")) {
+    auto& l = lesions[r->lesion_key()];
+    l.total = r;
+    l.levels = r->levels;
+  }
+  for (const auto& [key, name] : kParts) {
+    for (const auto* r : all_of(in, key)) {
+      auto& l = lesions[r->lesion_key()];
+      l.parts[key] = r;
+      if (l.levels.empty()) l.levels = r->levels;
+    }
+  }
+  struct Scored {
+    std::string key;
+    int total = 0;
+    bool computed = false;
+    std::optional<fhir::DateTime> when;
+    bool stale = false;
+    Evidence evidence;
+    SinsComponents comps;
+    std::vector<std::string> missing;
+  };
+  auto score = [&](const std::string& key, const Lesion& l) {
+    Scored s;
+    s.key = key;
+    std::optional<int>* slots[] = {&s.comps.location,  &s.comps.pain,     &s.comps.bone_lesion,
+                                   &s.comps.alignment, &s.comps.collapse, &s.comps.posterolateral};
+    for (std::size_t i = 0; i < kParts.size(); ++i) {
+      auto it = l.parts.find(kParts[i].first);
+      if (it != l.parts.end()) {
+        *slots[i] = static_cast<int>(*it->second->number);
+        add_evidence(s.evidence, it->second->ref);
+        if (!s.when || (it->second->when && *s.when < *it->second->when)) s.when = it->second->when;
+        s.stale = s.stale || ctx.stale(it->second->when, it->second->entry->recency);
+      } else if (i == 0 && l.levels.size() == 1) {
+        // Location points follow from the level (clinical-decision.md §1.1).
+        static const int kPoints[] = {3, 2, 1, 0};  // junctional, mobile, semi-rigid, rigid
+        *slots[i] = kPoints[static_cast<int>(l.levels[0]->level->sins_location)];
+      } else {
+        s.missing.push_back(kParts[i].second);
+      }
+    }
+    if (l.total) {
+      s.total = static_cast<int>(*l.total->number);
+      s.evidence.clear();
+      add_evidence(s.evidence, l.total->ref);
+      s.when = l.total->when;
+      s.stale = ctx.stale(l.total->when, l.total->entry->recency);
+      s.missing.clear();
+    } else if (s.missing.empty()) {
+      s.computed = true;
+      s.total = *s.comps.location + *s.comps.pain + *s.comps.bone_lesion + *s.comps.alignment +
+                *s.comps.collapse + *s.comps.posterolateral;
+    }
+    return s;
+  };
+  std::optional<Scored> best;          // highest total
+  std::optional<Scored> best_partial;  // most components, when no total exists
+  for (const auto& [key, l] : lesions) {
+    Scored s = score(key, l);
+    if (l.total || s.computed) {
+      if (!best || std::tie(s.total, s.when) > std::tie(best->total, best->when)) best = s;
+    } else if (!best_partial || s.missing.size() < best_partial->missing.size()) {
+      best_partial = s;
+    }
+    if (l.parts.count("sins-alignment") && *l.parts.at("sins-alignment")->number == 4) {
+      m.subluxation = true;
+      add_evidence(m.evidence, l.parts.at("sins-alignment")->ref);
+    }
+  }
+  if (best) {
+    Fact<int> f;
+    f.value = best->total;
+    f.evidence = best->evidence;
+    f.when = best->when;
+    f.stale = best->stale;
+    m.sins_total = f;
+    m.sins_computed = best->computed;
+    m.components = best->comps;
+    m.band = sins_band(best->total, ctx.tables);
+    m.lesion_level = best->key;
+    merge_evidence(m.evidence, best->evidence);
+    if (best->comps.alignment == 4) m.subluxation = true;
+    if (best->comps.pain == 3) ctx.out.quality_of_life.mechanical_pain = true;
+    gap_if_stale(ctx, c, "SINS", best->when, best->stale, "recency.imaging");
+  } else if (best_partial) {
+    m.components = best_partial->comps;
+    m.missing_components = best_partial->missing;
+    m.lesion_level = best_partial->key;
+    merge_evidence(m.evidence, best_partial->evidence);
+    std::string list;
+    for (const auto& x : best_partial->missing) list += (list.empty() ? "" : ", ") + x;
+    ctx.gap(c, "no SINS total, and " + std::to_string(best_partial->missing.size()) +
+                   " of 6 components missing (" + list + ")");
+  } else {
+    ctx.gap(c, "no SINS total or components");
+  }
+  for (const auto& f : in.conditions) {
+    if (!f.active || !f.finding) continue;
+    if (f.finding->finding == FindingKind::kPathologicalFracture) {
+      m.pathological_fracture = true;
+      add_evidence(m.evidence, f.ref);
+    } else if (f.finding->finding == FindingKind::kSpinalInstability) {
+      m.instability_diagnosis = true;
+      add_evidence(m.evidence, f.ref);
+    }
+  }
+  std::map<std::string, const Reading*> fractures;
+  for (const auto* r : all_of(in, "pathological-fracture")) fractures[r->lesion_key()] = r;
+  for (const auto& [key, r] : fractures) {
+    if (r->number == 1.0) {
+      m.pathological_fracture = true;
+      add_evidence(m.evidence, r->ref);
+    }
+  }
+}
+
+void derive_preferences(const Context& ctx, const Inputs& in) {
+  struct Found {
+    PreferenceKind kind;
+    std::string text;
+    std::string ref;
+    std::optional<fhir::DateTime> when;
+  };
+  std::vector<Found> found;
+  auto kind_of = [](const std::string& token) {
+    if (token == "declines-surgery") return PreferenceKind::kDeclinesSurgery;
+    if (token == "declines-radiotherapy") return PreferenceKind::kDeclinesRadiotherapy;
+    if (token == "comfort-focused") return PreferenceKind::kComfortFocused;
+    return PreferenceKind::kOther;
+  };
+  const ObservationEntry* narrative = ctx.tables.observation_by_key("preference-narrative");
+  // Phrases of the documented synonyms found in free text.
+  auto phrases_in = [&](const std::string& text) {
+    std::vector<std::string> tokens;
+    if (!narrative) return tokens;
+    const std::string norm = normalize_text(text);
+    for (const auto& [token, list] : narrative->phrases) {
+      for (const auto& p : list) {
+        if (contains_phrase(norm, p)) {
+          tokens.push_back(token);
+          break;
+        }
+      }
+    }
+    return tokens;
+  };
+  for (const auto* r : all_of(in, "treatment-preference")) {
+    found.push_back({kind_of(r->token), r->token, r->ref, r->when});
+  }
+  for (const auto* r : all_of(in, "preference-narrative")) {
+    std::vector<std::string> tokens = phrases_in(r->text);
+    if (!r->token.empty()) tokens.push_back(r->token);
+    if (tokens.empty()) found.push_back({PreferenceKind::kOther, r->text, r->ref, r->when});
+    for (const auto& t : tokens)
+      found.push_back({kind_of(t), r->text.empty() ? t : r->text, r->ref, r->when});
+  }
+  for (const auto& f : in.conditions) {
+    if (!f.active || !f.finding || f.finding->finding != FindingKind::kTreatmentRefusal) continue;
+    const std::string text = f.note.empty() ? f.label : f.label + ": " + f.note;
+    std::vector<std::string> tokens = phrases_in(f.note);
+    if (tokens.empty()) found.push_back({PreferenceKind::kOther, text, f.ref, f.onset});
+    for (const auto& t : tokens) found.push_back({kind_of(t), text, f.ref, f.onset});
+  }
+  // The latest statement of each kind stands.
+  std::map<PreferenceKind, const Found*> latest_of;
+  for (const auto& f : found) {
+    auto& slot = latest_of[f.kind];
+    auto key = [](const Found* x) {
+      return std::make_pair(x->when ? x->when->start_ms() : INT64_MIN, x->ref);
+    };
+    if (!slot || key(slot) < key(&f)) slot = &f;
+  }
+  for (const auto& [kind, f] : latest_of) {
+    Preference p;
+    p.kind = kind;
+    p.text = f->text;
+    add_evidence(p.evidence, f->ref);
+    ctx.out.preferences.push_back(std::move(p));
+    if (ctx.stale(f->when, "recency.preferences")) {
+      ctx.gap("patient preferences", "preference '" + f->text.substr(0, 60) + "' is from " +
+                                         when_text(f->when) + ": confirm it still holds");
+    }
+  }
+  if (ctx.out.preferences.empty())
+    ctx.gap("patient preferences", "no preferences or goals of care recorded");
+}
+
+}  // namespace mst::mappings::detail

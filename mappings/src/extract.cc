@@ -1,0 +1,211 @@
+#include "mst/mappings/extract.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "extract_internal.h"
+
+namespace mst::mappings {
+
+namespace detail {
+
+bool Context::stale(const std::optional<fhir::DateTime>& when,
+                    const std::string& recency_key) const {
+  if (!when) return true;  // an undated value cannot be shown to be recent
+  return fhir::days_between(*when, as_of) > static_cast<std::int64_t>(tables.value(recency_key));
+}
+
+bool Context::is_new(const std::optional<fhir::DateTime>& when) const {
+  if (!when) return false;
+  const std::int64_t days = fhir::days_between(*when, as_of);
+  return days >= 0 && days <= static_cast<std::int64_t>(tables.value("new-symptom.window"));
+}
+
+bool Context::after_as_of(const fhir::DateTime& when) const {
+  return when.start_ms() >= as_of.end_ms();
+}
+
+std::string Reading::lesion_key() const {
+  std::string k;
+  for (const auto* l : levels) k += (k.empty() ? "" : ",") + l->level->name;
+  return k;
+}
+
+void add_evidence(Evidence& e, const std::string& ref) {
+  auto it = std::lower_bound(e.begin(), e.end(), ref);
+  if (it == e.end() || *it != ref) e.insert(it, ref);
+}
+
+void merge_evidence(Evidence& into, const Evidence& from) {
+  for (const auto& r : from) add_evidence(into, r);
+}
+
+namespace {
+
+bool reading_less(const Reading& a, const Reading& b) {
+  if (a.entry->key != b.entry->key) return a.entry->key < b.entry->key;
+  const bool ha = a.when.has_value();
+  const bool hb = b.when.has_value();
+  if (ha != hb) return !ha;  // undated first: any dated value is later
+  if (ha && !(*a.when == *b.when)) return *a.when < *b.when;
+  if (a.ref != b.ref) return a.ref < b.ref;
+  return a.lesion_key() < b.lesion_key();
+}
+
+std::pair<std::vector<Reading>::const_iterator, std::vector<Reading>::const_iterator> range_of(
+    const Inputs& in, std::string_view key) {
+  auto lo = std::lower_bound(in.readings.begin(), in.readings.end(), key,
+                             [](const Reading& r, std::string_view k) { return r.entry->key < k; });
+  auto hi = std::upper_bound(lo, in.readings.end(), key,
+                             [](std::string_view k, const Reading& r) { return k < r.entry->key; });
+  return {lo, hi};
+}
+
+void collect_used(Considerations& c) {
+  Evidence used;
+  auto add = [&](const Evidence& e) { merge_evidence(used, e); };
+  auto add_fact = [&](const auto& f) {
+    if (f) add(f->evidence);
+  };
+  if (c.cancer) add(c.cancer->evidence);
+  add(c.spine.evidence);
+  for (const auto& l : c.spine.lesions) add(l.evidence);
+  add_fact(c.spine.stated_count);
+  add(c.other_metastases.evidence);
+  for (const auto& t : c.treatments) add(t.evidence);
+  add_fact(c.life_expectancy.stated_months);
+  add_fact(c.life_expectancy.poor_prognosis);
+  add(c.life_expectancy.tokuhashi.evidence);
+  const auto& q = c.quality_of_life;
+  add_fact(q.pain_score);
+  add_fact(q.ecog);
+  add_fact(q.karnofsky);
+  add(q.ambulation.evidence);
+  add_fact(q.new_back_pain);
+  const auto& g = c.general_condition;
+  for (const auto& m : g.comorbidities) add(m.evidence);
+  add_fact(g.haemoglobin_g_dl);
+  add_fact(g.hba1c_percent);
+  add_fact(g.systolic_mmhg);
+  add_fact(g.diastolic_mmhg);
+  add_fact(g.albumin_g_dl);
+  add_fact(c.neurology.escc);
+  for (const auto& d : c.neurology.deficits) add(d.evidence);
+  add_fact(c.neurology.frankel);
+  add_fact(c.neurology.asia);
+  add_fact(c.mechanics.sins_total);
+  add(c.mechanics.evidence);
+  for (const auto& p : c.preferences) add(p.evidence);
+  add(c.metastasis_conditions);
+  add(c.primary_conditions);
+  c.used = std::move(used);
+}
+
+}  // namespace
+
+const Reading* latest(const Inputs& in, std::string_view key) {
+  auto [lo, hi] = range_of(in, key);
+  return lo == hi ? nullptr : &*(hi - 1);
+}
+
+std::vector<const Reading*> all_of(const Inputs& in, std::string_view key) {
+  auto [lo, hi] = range_of(in, key);
+  std::vector<const Reading*> out;
+  for (auto it = lo; it != hi; ++it) out.push_back(&*it);
+  return out;
+}
+
+std::string format_number(double v) {
+  char buf[32];
+  if (std::fabs(v - std::round(v)) < 1e-9) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+  }
+  return buf;
+}
+
+std::string when_text(const std::optional<fhir::DateTime>& when) {
+  return when ? when->date_string() : std::string("an undated record");
+}
+
+}  // namespace detail
+
+int ecog_from_karnofsky(int kps) {
+  if (kps >= 90) return 0;
+  if (kps >= 70) return 1;
+  if (kps >= 50) return 2;
+  if (kps >= 30) return 3;
+  if (kps >= 10) return 4;
+  return 5;
+}
+
+int karnofsky_from_ecog(int ecog) {
+  static constexpr int kLower[] = {90, 70, 50, 30, 10, 0};
+  return kLower[std::clamp(ecog, 0, 5)];
+}
+
+SinsBand sins_band(int total, const CodeTables& tables) {
+  if (total >= tables.value("sins.unstable-from")) return SinsBand::kUnstable;
+  if (total >= tables.value("sins.indeterminate-from")) return SinsBand::kIndeterminate;
+  return SinsBand::kStable;
+}
+
+TokuhashiBand tokuhashi_band(int total, const CodeTables& tables) {
+  if (total >= tables.value("tokuhashi.twelve-months-from")) return TokuhashiBand::kAtLeast12Months;
+  if (total >= tables.value("tokuhashi.six-months-from")) return TokuhashiBand::kAtLeast6Months;
+  return TokuhashiBand::kUnder6Months;
+}
+
+Considerations extract(const PatientRecord& record, const CodeTables& tables,
+                       const fhir::DateTime& as_of) {
+  Considerations c;
+  c.patient_ref = record.patient_ref();
+  c.as_of = as_of;
+  c.ignored = record.ignored();
+  detail::Context ctx{tables, as_of, c};
+  detail::Inputs in;
+  in.patient_ref = c.patient_ref;
+  if (record.patient()) {
+    try {
+      in.gender = std::string(record.patient()->node.string("gender").value_or(""));
+    } catch (const fhir::ElementError& e) {
+      ctx.ignore(record.patient()->ref, std::string("unreadable Patient.gender: ") + e.what());
+    }
+  }
+  for (const auto& r : record.conditions()) detail::read_condition(ctx, r, in.conditions);
+  in.readings.reserve(record.observations().size());
+  for (const auto& r : record.observations())
+    detail::read_observation(ctx, r, in.readings, in.conditions);
+  std::sort(in.conditions.begin(), in.conditions.end(),
+            [](const detail::ConditionFacts& a, const detail::ConditionFacts& b) {
+              return a.ref < b.ref;
+            });
+  std::sort(in.readings.begin(), in.readings.end(), detail::reading_less);
+  std::set<std::string> cancer_refs;
+  for (const auto& f : in.conditions) {
+    if (f.cancer || f.metastasis) cancer_refs.insert(f.ref);
+  }
+  for (const auto& r : record.care_plans()) detail::read_care_plan(ctx, r, cancer_refs, in.plans);
+  for (const auto& r : record.others())
+    ctx.ignore(r.ref, r.type + " resources are not read by the extractor");
+
+  detail::derive_cancer_and_metastases(ctx, in);
+  detail::derive_quality_of_life(ctx, in);
+  detail::derive_general_condition(ctx, in);
+  detail::derive_neurology(ctx, in);
+  detail::derive_mechanics(ctx, in);
+  detail::derive_life_expectancy(ctx, in);
+  detail::derive_treatments(ctx, in);
+  detail::derive_preferences(ctx, in);
+
+  detail::collect_used(c);
+  std::sort(c.ignored.begin(), c.ignored.end(),
+            [](const IgnoredResource& a, const IgnoredResource& b) {
+              return a.ref != b.ref ? a.ref < b.ref : a.reason < b.reason;
+            });
+  return c;
+}
+
+}  // namespace mst::mappings

@@ -1,0 +1,122 @@
+// Internal to the extractor: what was read from each resource, before the
+// considerations are derived from it. Readers append to `ignored`; derivers
+// only combine readings.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "mst/fhir/datatypes.h"
+#include "mst/mappings/code_tables.h"
+#include "mst/mappings/considerations.h"
+#include "mst/mappings/patient_record.h"
+
+namespace mst::mappings::detail {
+
+struct Context {
+  const CodeTables& tables;
+  fhir::DateTime as_of;
+  Considerations& out;
+
+  // True when `when` is absent or older than the window of `recency_key`.
+  bool stale(const std::optional<fhir::DateTime>& when, const std::string& recency_key) const;
+  // True when `when` lies within the "new symptom" window before as_of.
+  bool is_new(const std::optional<fhir::DateTime>& when) const;
+  // True when the value was recorded after as_of (not known then).
+  bool after_as_of(const fhir::DateTime& when) const;
+  void ignore(const std::string& ref, std::string reason) const {
+    out.ignored.push_back({ref, std::move(reason)});
+  }
+  void gap(std::string consideration, std::string detail) const {
+    out.data_gaps.push_back({std::move(consideration), std::move(detail)});
+  }
+};
+
+// A Condition the tables know, after the evidence rules.
+struct ConditionFacts {
+  std::string ref;
+  bool active = true;
+  std::string clinical_status;  // as sent, may be empty
+  std::optional<fhir::DateTime> onset;
+  bool onset_is_recorded_date = false;
+  std::optional<fhir::DateTime> recorded;
+  SourceCode code;  // the coding (or text) that matched
+  std::string label;
+  const CancerEntry* cancer = nullptr;
+  const MetastasisEntry* metastasis = nullptr;
+  const ComorbidityEntry* comorbidity = nullptr;
+  const FindingEntry* finding = nullptr;
+  std::vector<const SpineSiteEntry*> levels;   // vertebrae named by bodySite
+  std::vector<const SpineSiteEntry*> regions;  // level-less spinal sites
+  std::vector<std::string> other_sites;        // non-spinal bodySites (code or text)
+  std::string related_primary;                 // "Condition/id" from the related extension
+  std::optional<SourceCode> histology;
+  std::string note;  // free text of note[] (preferences)
+};
+
+// One value read from an Observation or one of its components.
+struct Reading {
+  const ObservationEntry* entry = nullptr;
+  std::string ref;
+  std::optional<fhir::DateTime> when;
+  std::optional<double> number;  // scores, quantities (canonical unit), booleans as 0/1
+  std::string token;             // grades
+  std::string text;              // text values and labels
+  std::vector<const SpineSiteEntry*> levels;  // bodySite vertebrae
+  std::string lesion_key() const;             // "T12,L1", or "" when no level
+};
+
+struct CarePlanFacts {
+  std::string ref;
+  std::vector<ActiveTreatment> treatments;
+};
+
+// Readers: append what they could read; malformed resources go to ignored.
+void read_condition(const Context& ctx, const RecordResource& r, std::vector<ConditionFacts>& out);
+// Observations coded as a metastasis or clinical finding become ConditionFacts.
+void read_observation(const Context& ctx, const RecordResource& r, std::vector<Reading>& out,
+                      std::vector<ConditionFacts>& findings);
+void read_care_plan(const Context& ctx, const RecordResource& r,
+                    const std::set<std::string>& cancer_conditions,
+                    std::vector<CarePlanFacts>& out);
+
+// Derivers, in the order extract() calls them.
+struct Inputs {
+  std::vector<ConditionFacts> conditions;  // sorted by ref
+  std::vector<Reading> readings;           // sorted by (key, when, ref)
+  std::vector<CarePlanFacts> plans;
+  std::string gender;  // Patient.gender
+  std::string patient_ref;
+};
+
+void derive_cancer_and_metastases(const Context& ctx, const Inputs& in);
+void derive_quality_of_life(const Context& ctx, const Inputs& in);
+void derive_general_condition(const Context& ctx, const Inputs& in);
+void derive_neurology(const Context& ctx, const Inputs& in);
+void derive_mechanics(const Context& ctx, const Inputs& in);
+void derive_life_expectancy(const Context& ctx, const Inputs& in);
+void derive_treatments(const Context& ctx, const Inputs& in);
+void derive_preferences(const Context& ctx, const Inputs& in);
+
+// Helpers shared by derivers.
+void add_evidence(Evidence& e, const std::string& ref);
+void merge_evidence(Evidence& into, const Evidence& from);
+// The latest reading of `key` (by when, then ref); nullptr when none.
+const Reading* latest(const Inputs& in, std::string_view key);
+// All readings of `key`, oldest first.
+std::vector<const Reading*> all_of(const Inputs& in, std::string_view key);
+template <typename T>
+Fact<T> fact_from(const Context& ctx, const Reading& r, T value) {
+  Fact<T> f;
+  f.value = value;
+  add_evidence(f.evidence, r.ref);
+  f.when = r.when;
+  f.stale = ctx.stale(r.when, r.entry->recency);
+  return f;
+}
+std::string format_number(double v);
+std::string when_text(const std::optional<fhir::DateTime>& when);
+
+}  // namespace mst::mappings::detail

@@ -1,0 +1,507 @@
+// Readers: one Condition, Observation or CarePlan at a time, applying the
+// evidence rules of docs/considerations.md. A malformed resource ends here
+// with an `ignored` entry; it never reaches a deriver.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "extract_internal.h"
+#include "mst/mappings/text.h"
+
+namespace mst::mappings::detail {
+
+namespace {
+
+constexpr std::string_view kRelatedCore =
+    "http://hl7.org/fhir/StructureDefinition/condition-related";
+constexpr std::string_view kRelatedMcode =
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-related-primary-cancer-condition";
+constexpr std::string_view kHistology =
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior";
+
+bool has_code(const std::optional<fhir::CodeableConcept>& cc, std::string_view code) {
+  if (!cc) return false;
+  return std::any_of(cc->codings.begin(), cc->codings.end(),
+                     [&](const fhir::Coding& c) { return c.code == code; });
+}
+
+SourceCode source_code(const fhir::CodeableConcept& cc) {
+  for (const auto& c : cc.codings) {
+    if (c.system == kSnomed || c.system == kIcd10Cm || c.system == kLoinc) {
+      return {std::string(c.system), std::string(c.code), std::string(c.display)};
+    }
+  }
+  if (!cc.codings.empty()) {
+    const auto& c = cc.codings.front();
+    return {std::string(c.system), std::string(c.code), std::string(c.display)};
+  }
+  return {"", "", std::string(cc.text.value_or(""))};
+}
+
+// effective[x] (a period counts at its end, else its start), else issued.
+std::optional<fhir::DateTime> effective_time(fhir::Node n) {
+  if (auto t = fhir::read_datetime(n["effectiveDateTime"])) return t;
+  if (auto t = fhir::read_datetime(n["effectiveInstant"])) return t;
+  if (auto p = fhir::read_period(n.object("effectivePeriod"))) {
+    if (p->end) return p->end;
+    if (p->start) return p->start;
+  }
+  return fhir::read_datetime(n["issued"]);
+}
+
+std::optional<double> parse_number(std::string_view s) {
+  std::string t(s);
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  if (t.empty() || t.size() > 32) return std::nullopt;
+  char* end = nullptr;
+  double v = std::strtod(t.c_str(), &end);
+  if (end != t.c_str() + t.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// "Grade 1c" / "1C" / "c" -> the matching grade token of `e`, if any.
+std::optional<std::string> match_grade(const ObservationEntry& e, std::string_view raw) {
+  std::string s = normalize_text(raw);
+  for (std::string_view prefix : {"grade ", "frankel ", "asia ", "ais ", "escc ", "bilsky "}) {
+    if (s.rfind(prefix, 0) == 0) s = s.substr(prefix.size());
+  }
+  s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+  for (const auto& g : e.grades) {
+    if (normalize_text(g) == s || (g.size() > 1 && normalize_text(g) == normalize_text(raw)))
+      return g;
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> boolean_word(std::string_view raw) {
+  const std::string s = normalize_text(raw);
+  if (s == "yes" || s == "true" || s == "present" || s == "positive" || s == "y") return true;
+  if (s == "no" || s == "false" || s == "absent" || s == "negative" || s == "n") return false;
+  return std::nullopt;
+}
+
+// SNOMED CT qualifier values "Yes" / "No".
+constexpr std::string_view kSnomedYes = "373066001";
+constexpr std::string_view kSnomedNo = "373067005";
+
+std::optional<bool> boolean_concept(const fhir::CodeableConcept& cc) {
+  for (const auto& c : cc.codings) {
+    if (c.system == kSnomed && c.code == kSnomedYes) return true;
+    if (c.system == kSnomed && c.code == kSnomedNo) return false;
+  }
+  return cc.text ? boolean_word(*cc.text) : std::nullopt;
+}
+
+std::string note_text(fhir::Node n) {
+  std::string out;
+  for (fhir::Node note : n.array("note")) {
+    if (!note.is_object()) continue;
+    if (auto t = note.string("text")) out += (out.empty() ? "" : " ") + std::string(*t);
+  }
+  return out;
+}
+
+bool in_range(const ObservationEntry& e, double v) {
+  if (e.min && v < *e.min) return false;
+  if (e.max && v > *e.max) return false;
+  if (!e.allowed.empty()) {
+    const double r = std::round(v);
+    if (r != v) return false;
+    return std::find(e.allowed.begin(), e.allowed.end(), static_cast<int>(r)) != e.allowed.end();
+  }
+  return true;
+}
+
+// Reads the value[x] of `parent` (an Observation or a component) as `e`
+// expects it. Returns the reason when it cannot.
+std::optional<std::string> read_value_into(const Context& ctx, const ObservationEntry& e,
+                                           fhir::Node parent, fhir::Node observation,
+                                           Reading& out) {
+  const fhir::ObservationValue v = fhir::read_value(parent);
+  const auto* qty = std::get_if<fhir::Quantity>(&v);
+  const auto* concept_value = std::get_if<fhir::CodeableConcept>(&v);
+  const auto* str = std::get_if<std::string_view>(&v);
+  const auto* integer = std::get_if<std::int64_t>(&v);
+  const auto* boolean = std::get_if<bool>(&v);
+  const bool none = std::holds_alternative<std::monostate>(v);
+  switch (e.value) {
+    case ValueKind::kScore: {
+      std::optional<double> n;
+      if (integer) n = static_cast<double>(*integer);
+      if (qty && qty->value) n = qty->value;
+      if (str) n = parse_number(*str);
+      if (concept_value) {
+        if (auto a = ctx.tables.answer(e, *concept_value)) n = std::get<double>(*a);
+        if (!n && concept_value->text) n = parse_number(*concept_value->text);
+      }
+      if (none) {
+        // mCODE performance status carries the LOINC answer in interpretation.
+        for (const auto& cc : fhir::read_codeable_concepts(observation.array("interpretation"))) {
+          if (auto a = ctx.tables.answer(e, cc)) n = std::get<double>(*a);
+        }
+      }
+      if (!n) return none ? "no value" : "value is not a number the table accepts";
+      if (!in_range(e, *n)) return "value " + format_number(*n) + " is out of range for " + e.label;
+      out.number = n;
+      return std::nullopt;
+    }
+    case ValueKind::kQuantity: {
+      std::optional<double> raw;
+      const UnitConversion* conv = nullptr;
+      if (qty) {
+        raw = qty->value;
+        const std::string_view unit = !qty->code.empty() ? qty->code : qty->unit;
+        if (!unit.empty()) {
+          auto it = e.units.find(unit);
+          if (it == e.units.end() && !qty->unit.empty()) it = e.units.find(qty->unit);
+          if (it == e.units.end())
+            return "unit '" + std::string(unit) + "' is not known for " + e.label;
+          conv = &it->second;
+        }
+      } else if (integer) {
+        raw = static_cast<double>(*integer);
+      } else if (!none) {
+        return "value is not a Quantity";
+      }
+      if (!raw) return "no value";
+      const double value = conv ? *raw * conv->factor + conv->offset : *raw;
+      if (!in_range(e, value)) {
+        return "value " + format_number(value) + " " + e.unit + " is out of range for " + e.label +
+               (conv ? "" : " (no unit given)");
+      }
+      out.number = value;
+      return std::nullopt;
+    }
+    case ValueKind::kGrade: {
+      std::optional<std::string> g;
+      if (concept_value) {
+        if (auto a = ctx.tables.answer(e, *concept_value)) g = std::get<std::string>(*a);
+        if (!g && concept_value->text) g = match_grade(e, *concept_value->text);
+      }
+      if (str) g = match_grade(e, *str);
+      if (integer) g = match_grade(e, std::to_string(*integer));
+      if (qty && qty->value) g = match_grade(e, format_number(*qty->value));
+      if (!g) return none ? "no value" : "value is not a grade of " + e.label;
+      out.token = *g;
+      return std::nullopt;
+    }
+    case ValueKind::kBoolean: {
+      std::optional<bool> b;
+      if (boolean) b = *boolean;
+      if (str) b = boolean_word(*str);
+      if (concept_value) {
+        b = boolean_concept(*concept_value);
+        if (!b) {
+          // A coded finding as the value ("Paraparesis") means present.
+          b = true;
+          out.text = std::string(concept_value->label());
+        }
+      }
+      if (!b) return none ? "no value" : "value is not yes/no";
+      out.number = *b ? 1.0 : 0.0;
+      return std::nullopt;
+    }
+    case ValueKind::kPresence: {
+      if (boolean && !*boolean) {
+        out.number = 0.0;
+      } else {
+        out.number = 1.0;
+      }
+      return std::nullopt;
+    }
+    case ValueKind::kText: {
+      if (str) out.text = std::string(*str);
+      if (concept_value) {
+        out.text = std::string(concept_value->label());
+        if (auto a = ctx.tables.observation_by_key("treatment-preference")) {
+          if (auto ans = ctx.tables.answer(*a, *concept_value))
+            out.token = std::get<std::string>(*ans);
+        }
+      }
+      const std::string notes = note_text(observation);
+      if (!notes.empty()) out.text += (out.text.empty() ? "" : " ") + notes;
+      if (out.text.empty() && out.token.empty()) return "no text";
+      return std::nullopt;
+    }
+    case ValueKind::kPanel:
+      return std::nullopt;
+  }
+  return "unsupported value";
+}
+
+std::vector<const SpineSiteEntry*> body_site_levels(const Context& ctx, fhir::Node n) {
+  std::vector<const SpineSiteEntry*> levels;
+  for (const auto& cc : fhir::read_codeable_concepts(n.array("bodySite"))) {
+    for (const auto* l : ctx.tables.spine_site(cc).levels) {
+      if (std::find(levels.begin(), levels.end(), l) == levels.end()) levels.push_back(l);
+    }
+  }
+  // R4 Observation.bodySite is a single CodeableConcept.
+  if (n["bodySite"].is_object()) {
+    if (auto cc = fhir::read_codeable_concept(n.object("bodySite"))) {
+      for (const auto* l : ctx.tables.spine_site(*cc).levels) {
+        if (std::find(levels.begin(), levels.end(), l) == levels.end()) levels.push_back(l);
+      }
+    }
+  }
+  std::sort(levels.begin(), levels.end(), [](const SpineSiteEntry* a, const SpineSiteEntry* b) {
+    return a->level->ordinal < b->level->ordinal;
+  });
+  return levels;
+}
+
+}  // namespace
+
+void read_condition(const Context& ctx, const RecordResource& r, std::vector<ConditionFacts>& out) {
+  try {
+    fhir::Node n = r.node;
+    auto verification = fhir::read_codeable_concept(n.object("verificationStatus"));
+    if (has_code(verification, "entered-in-error")) {
+      ctx.ignore(r.ref, "verificationStatus entered-in-error");
+      return;
+    }
+    if (has_code(verification, "refuted")) {
+      ctx.ignore(r.ref, "verificationStatus refuted");
+      return;
+    }
+    auto code = fhir::read_codeable_concept(n.object("code"));
+    if (!code || (code->codings.empty() && !code->text)) {
+      ctx.ignore(r.ref, "Condition has no code");
+      return;
+    }
+    ConditionFacts f;
+    f.ref = r.ref;
+    f.cancer = ctx.tables.cancer(*code);
+    f.metastasis = ctx.tables.metastasis(*code);
+    f.comorbidity = ctx.tables.comorbidity(*code);
+    f.finding = ctx.tables.finding(*code);
+    if (!f.cancer && !f.metastasis && !f.comorbidity && !f.finding) {
+      ctx.ignore(r.ref, "Condition code is not in the code tables");
+      return;
+    }
+    f.code = source_code(*code);
+    f.label = std::string(code->label());
+    f.recorded = fhir::read_datetime(n["recordedDate"]);
+    f.onset = fhir::read_datetime(n["onsetDateTime"]);
+    if (!f.onset) {
+      if (auto p = fhir::read_period(n.object("onsetPeriod"))) f.onset = p->start;
+    }
+    if (!f.onset && f.recorded) {
+      f.onset = f.recorded;
+      f.onset_is_recorded_date = true;
+    }
+    const auto& known_at = f.recorded ? f.recorded : f.onset;
+    if (known_at && ctx.after_as_of(*known_at)) {
+      ctx.ignore(r.ref, "recorded after the as-of time");
+      return;
+    }
+    auto clinical = fhir::read_codeable_concept(n.object("clinicalStatus"));
+    if (clinical && !clinical->codings.empty())
+      f.clinical_status = std::string(clinical->codings.front().code);
+    f.active = !(has_code(clinical, "inactive") || has_code(clinical, "resolved") ||
+                 has_code(clinical, "remission"));
+    std::optional<fhir::DateTime> abated = fhir::read_datetime(n["abatementDateTime"]);
+    if (!abated) {
+      if (auto p = fhir::read_period(n.object("abatementPeriod"))) abated = p->end;
+    }
+    if (abated && !ctx.after_as_of(*abated)) f.active = false;
+
+    for (const auto& site : fhir::read_codeable_concepts(n.array("bodySite"))) {
+      SpineSiteMatch m = ctx.tables.spine_site(site);
+      for (const auto* l : m.levels) {
+        if (std::find(f.levels.begin(), f.levels.end(), l) == f.levels.end()) f.levels.push_back(l);
+      }
+      if (m.levels.empty() && m.region) f.regions.push_back(m.region);
+      if (!m.spinal()) {
+        std::string key = site.codings.empty() ? normalize_text(site.text.value_or(""))
+                                               : std::string(site.codings.front().system) + "|" +
+                                                     std::string(site.codings.front().code);
+        if (!key.empty()) f.other_sites.push_back(std::move(key));
+      }
+    }
+    for (fhir::Node ext : n.array("extension")) {
+      if (!ext.is_object()) continue;
+      const std::string_view url = ext.string("url").value_or("");
+      if (url == kRelatedCore || url == kRelatedMcode) {
+        if (auto ref = fhir::read_reference(ext.object("valueReference"))) {
+          if (ref->type == "Condition") f.related_primary = ref->relative();
+        }
+      } else if (url == kHistology) {
+        if (auto cc = fhir::read_codeable_concept(ext.object("valueCodeableConcept"))) {
+          if (!cc->codings.empty() || cc->text) f.histology = source_code(*cc);
+        }
+      }
+    }
+    f.note = note_text(n);
+    out.push_back(std::move(f));
+  } catch (const fhir::ElementError& e) {
+    ctx.ignore(r.ref, std::string("unreadable Condition: ") + e.what());
+  }
+}
+
+void read_observation(const Context& ctx, const RecordResource& r, std::vector<Reading>& out,
+                      std::vector<ConditionFacts>& findings) {
+  try {
+    fhir::Node n = r.node;
+    const std::string status(n.string("status").value_or(""));
+    if (status != "final" && status != "amended" && status != "corrected") {
+      ctx.ignore(r.ref,
+                 "status '" + status + "': only final, amended or corrected results are used");
+      return;
+    }
+    auto code = fhir::read_codeable_concept(n.object("code"));
+    if (!code) {
+      ctx.ignore(r.ref, "Observation has no code");
+      return;
+    }
+    const std::optional<fhir::DateTime> when = effective_time(n);
+    if (when && ctx.after_as_of(*when)) {
+      ctx.ignore(r.ref, "effective after the as-of time");
+      return;
+    }
+    const ObservationEntry* entry = ctx.tables.observation(*code);
+    std::vector<Reading> local;
+    std::string first_problem;
+    auto take = [&](const ObservationEntry& e, fhir::Node parent) {
+      Reading rd;
+      rd.entry = &e;
+      rd.ref = r.ref;
+      rd.when = when;
+      if (e.per_lesion) rd.levels = body_site_levels(ctx, n);
+      if (auto problem = read_value_into(ctx, e, parent, n, rd)) {
+        if (first_problem.empty()) first_problem = *problem;
+        return;
+      }
+      if (e.value != ValueKind::kPanel) local.push_back(std::move(rd));
+    };
+    if (entry) take(*entry, n);
+    bool any_component = false;
+    for (fhir::Node comp : n.array("component")) {
+      if (!comp.is_object()) continue;
+      auto ccode = fhir::read_codeable_concept(comp.object("code"));
+      if (!ccode) continue;
+      if (const ObservationEntry* ce = ctx.tables.observation(*ccode)) {
+        any_component = true;
+        take(*ce, comp);
+      }
+    }
+    if (!entry && !any_component) {
+      // An imaging finding coded as a metastasis, or a clinical finding
+      // (back pain, paraparesis) recorded as an Observation.
+      const MetastasisEntry* met = ctx.tables.metastasis(*code);
+      const FindingEntry* finding = ctx.tables.finding(*code);
+      if (met || finding) {
+        const fhir::ObservationValue v = fhir::read_value(n);
+        if (const bool* b = std::get_if<bool>(&v); b && !*b) {
+          ctx.ignore(r.ref, "finding recorded as absent");
+          return;
+        }
+        ConditionFacts f;
+        f.ref = r.ref;
+        f.metastasis = met;
+        f.finding = finding;
+        f.code = source_code(*code);
+        f.label = std::string(code->label());
+        f.onset = when;
+        f.recorded = when;
+        f.levels = body_site_levels(ctx, n);
+        f.note = note_text(n);
+        findings.push_back(std::move(f));
+        return;
+      }
+      ctx.ignore(r.ref, "Observation code is not in the code tables");
+      return;
+    }
+    if (local.empty()) {
+      ctx.ignore(r.ref, first_problem.empty() ? "no usable value" : first_problem);
+      return;
+    }
+    for (auto& rd : local) out.push_back(std::move(rd));
+  } catch (const fhir::ElementError& e) {
+    ctx.ignore(r.ref, std::string("unreadable Observation: ") + e.what());
+  }
+}
+
+void read_care_plan(const Context& ctx, const RecordResource& r,
+                    const std::set<std::string>& cancer_conditions,
+                    std::vector<CarePlanFacts>& out) {
+  try {
+    fhir::Node n = r.node;
+    const std::string status(n.string("status").value_or(""));
+    bool oncology = false;
+    for (const auto& cat : fhir::read_codeable_concepts(n.array("category"))) {
+      const CarePlanEntry* e = ctx.tables.care_plan(cat);
+      if (e && e->role == CarePlanRole::kOncologyCategory) oncology = true;
+    }
+    for (fhir::Node a : n.array("addresses")) {
+      if (auto ref = fhir::read_reference(a)) {
+        if (cancer_conditions.count(ref->relative())) oncology = true;
+      }
+    }
+    // Treatments named by the plan's activities.
+    std::vector<std::pair<TreatmentKind, std::string>> kinds;
+    for (fhir::Node act : n.array("activity")) {
+      if (!act.is_object()) continue;
+      fhir::Node detail = act.object("detail");
+      const std::string act_status(detail.string("status").value_or(""));
+      if (act_status == "cancelled" || act_status == "stopped" || act_status == "completed" ||
+          act_status == "entered-in-error") {
+        continue;
+      }
+      std::vector<fhir::CodeableConcept> concepts;
+      if (auto c = fhir::read_codeable_concept(detail.object("code"))) concepts.push_back(*c);
+      if (auto c = fhir::read_codeable_concept(detail.object("productCodeableConcept"))) {
+        concepts.push_back(*c);
+      }
+      for (const auto& c : concepts) {
+        const CarePlanEntry* e = ctx.tables.care_plan(c);
+        if (e && e->role == CarePlanRole::kActivity && e->treatment) {
+          kinds.emplace_back(*e->treatment, e->label);
+        }
+      }
+    }
+    if (!oncology && kinds.empty()) {
+      ctx.ignore(r.ref,
+                 "not a cancer-treatment plan (no oncology category, cancer Condition or treatment "
+                 "activity)");
+      return;
+    }
+    if (status != "active" && status != "on-hold") {
+      if (status == "entered-in-error") ctx.ignore(r.ref, "status entered-in-error");
+      if (status == "draft") ctx.ignore(r.ref, "status draft: a proposal, not a current treatment");
+      return;  // completed, revoked or unknown plans are not current
+    }
+    auto period = fhir::read_period(n.object("period"));
+    if (period) {
+      if (period->start && ctx.after_as_of(*period->start)) return;              // not started yet
+      if (period->end && period->end->end_ms() <= ctx.as_of.start_ms()) return;  // ended
+    }
+    CarePlanFacts f;
+    f.ref = r.ref;
+    const std::string title(n.string("title").value_or(""));
+    if (kinds.empty())
+      kinds.emplace_back(TreatmentKind::kOtherCancerTreatment,
+                         title.empty() ? "Cancer care plan" : title);
+    std::sort(kinds.begin(), kinds.end());
+    kinds.erase(std::unique(kinds.begin(), kinds.end(),
+                            [](const auto& a, const auto& b) { return a.first == b.first; }),
+                kinds.end());
+    for (const auto& [kind, label] : kinds) {
+      ActiveTreatment t;
+      t.kind = kind;
+      t.label = label;
+      t.status = status;
+      if (period) {
+        t.start = period->start;
+        t.end = period->end;
+      }
+      add_evidence(t.evidence, r.ref);
+      f.treatments.push_back(std::move(t));
+    }
+    out.push_back(std::move(f));
+  } catch (const fhir::ElementError& e) {
+    ctx.ignore(r.ref, std::string("unreadable CarePlan: ") + e.what());
+  }
+}
+
+}  // namespace mst::mappings::detail

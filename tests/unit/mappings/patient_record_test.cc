@@ -1,0 +1,137 @@
+// PatientRecord: Bundles of any type, separate resources, duplicates and
+// resources that cannot be the patient's (docs/considerations.md, "Input").
+#include "mst/mappings/patient_record.h"
+
+#include <gtest/gtest.h>
+
+#include "record_fixture.h"
+
+namespace mst::mappings {
+namespace {
+
+using namespace testing;
+
+TEST(PatientRecord, ReadsSearchsetAndSkipsOutcomeEntries) {
+  auto rec = PatientRecord::from_bundle(fhir::JsonDocument::parse(R"({"resourceType":"Bundle",
+    "type":"searchset","entry":[
+      {"resource":)" + patient() + R"(,"search":{"mode":"include"}},
+      {"resource":)" + condition("c1", kIcd, "C64.9") + R"(,"search":{"mode":"match"}},
+      {"resource":{"resourceType":"OperationOutcome","issue":[]},"search":{"mode":"outcome"}},
+      {"resource":)" + observation("o1", kLnc, "72514-3", R"("valueInteger":5)", "2025-05-30") +
+                                                                  R"(},
+      {"resource":{"resourceType":"CarePlan","id":"cp1","subject":{"reference":"Patient/p1"},"status":"active","intent":"plan"}},
+      {"resource":{"resourceType":"Procedure","id":"x1","subject":{"reference":"Patient/p1"}}}]})"));
+  EXPECT_EQ(rec.patient_id(), "p1");
+  EXPECT_EQ(rec.patient_ref(), "Patient/p1");
+  ASSERT_TRUE(rec.patient());
+  EXPECT_EQ(rec.conditions().size(), 1u);
+  EXPECT_EQ(rec.observations().size(), 1u);
+  EXPECT_EQ(rec.care_plans().size(), 1u);
+  ASSERT_EQ(rec.others().size(), 1u);
+  EXPECT_EQ(rec.others()[0].ref, "Procedure/x1");
+  EXPECT_TRUE(rec.ignored().empty());
+}
+
+TEST(PatientRecord, TransactionBundleWithUrnUuidSubjects) {
+  auto rec = PatientRecord::from_bundle(fhir::JsonDocument::parse(R"({"resourceType":"Bundle",
+    "type":"transaction","entry":[
+      {"fullUrl":"urn:uuid:aaa","resource":{"resourceType":"Patient","id":"p1"},"request":{"method":"PUT","url":"Patient/p1"}},
+      {"fullUrl":"urn:uuid:bbb","resource":{"resourceType":"Condition","subject":{"reference":"urn:uuid:aaa"},
+        "code":{"text":"renal cell carcinoma"}},"request":{"method":"POST","url":"Condition"}},
+      {"fullUrl":"urn:uuid:ccc","resource":{"resourceType":"Condition","subject":{"reference":"urn:uuid:zzz"},
+        "code":{"text":"renal cell carcinoma"}},"request":{"method":"POST","url":"Condition"}}]})"));
+  ASSERT_EQ(rec.conditions().size(), 1u);
+  EXPECT_EQ(rec.conditions()[0].ref, "urn:uuid:bbb");  // no id: the fullUrl names it
+  ASSERT_EQ(rec.ignored().size(), 1u);
+  EXPECT_EQ(rec.ignored()[0].ref, "urn:uuid:ccc");
+  EXPECT_EQ(rec.ignored()[0].reason, "belongs to another patient");
+}
+
+TEST(PatientRecord, NonObjectsMissingTypesAndOtherPatientsAreIgnoredWithReasons) {
+  auto rec = PatientRecord::from_bundle(fhir::JsonDocument::parse(R"({"resourceType":"Bundle",
+    "type":"collection","entry":[
+      "text", 7,
+      {"resource":)" + patient() + R"(},
+      {"resource":{"id":"x"}},
+      {"resource":[1,2]},
+      {"resource":{"resourceType":"Patient","id":"p2"}},
+      {"resource":)" + condition("c1", kIcd, "C64.9") + R"(},
+      {"resource":{"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/p2"}}},
+      {"resource":{"resourceType":"Condition","id":"c3","subject":{"reference":"Group/g1"}}},
+      {"resource":{"resourceType":"Condition","id":"c4","subject":"Patient/p1"}},
+      {"resource":{"resourceType":"Condition","id":"c5","subject":{"reference":"https://ehr.example/fhir/Patient/p1"}}}]})"),
+                                        "p1");
+  std::vector<std::string> reasons;
+  for (const auto& i : rec.ignored()) reasons.push_back(i.ref + ": " + i.reason);
+  EXPECT_EQ(rec.conditions().size(), 2u);  // c1 and c5 (absolute reference to p1)
+  EXPECT_EQ(rec.ignored().size(), 8u) << ::testing::PrintToString(reasons);
+  auto has = [&](const std::string& s) {
+    return std::find(reasons.begin(), reasons.end(), s) != reasons.end();
+  };
+  EXPECT_TRUE(has("document[0].entry[0]: Bundle entry is not a JSON object"));
+  EXPECT_TRUE(has("document[0].entry[3]: no resourceType"));
+  EXPECT_TRUE(has("document[0].entry[4]: not a JSON object"));
+  EXPECT_TRUE(has("Patient/p2: another patient"));
+  EXPECT_TRUE(has("Condition/c2: belongs to another patient"));
+  EXPECT_TRUE(has("Condition/c3: subject is a Group, not the patient"));
+  EXPECT_NE(std::find_if(reasons.begin(), reasons.end(),
+                         [](const std::string& s) {
+                           return s.rfind("Condition/c4: unreadable subject", 0) == 0;
+                         }),
+            reasons.end());
+}
+
+TEST(PatientRecord, SeveralPatientsWithoutAnIdIsAnError) {
+  EXPECT_THROW(record_of({patient(), R"({"resourceType":"Patient","id":"p2"})"}), RecordError);
+  EXPECT_NO_THROW(record_of({patient(), R"({"resourceType":"Patient","id":"p2"})"}, "p2"));
+}
+
+TEST(PatientRecord, PatientIsInferredFromSubjectsWhenNoPatientResource) {
+  auto rec = record_of({condition("c1", kIcd, "C64.9")});
+  EXPECT_EQ(rec.patient_id(), "p1");
+  EXPECT_FALSE(rec.patient());
+}
+
+// Duplicates: kept once, highest versionId (numeric), then lastUpdated.
+TEST(PatientRecord, DuplicatesKeepTheLatestVersionAndAreListed) {
+  auto v = [](const std::string& version, const std::string& updated, int pain) {
+    return R"({"resourceType":"Observation","id":"o1","meta":{"versionId":")" + version +
+           R"(","lastUpdated":")" + updated +
+           R"("},"status":"final","subject":{"reference":"Patient/p1"},"code":)" +
+           coding(kLnc, "72514-3") + R"(,"valueInteger":)" + std::to_string(pain) +
+           R"(,"effectiveDateTime":"2025-05-30"})";
+  };
+  auto rec = record_of({patient(), v("10", "2025-05-01T00:00:00Z", 8),
+                        v("9", "2025-05-31T00:00:00Z", 2), v("2", "2025-04-01T00:00:00Z", 4)});
+  ASSERT_EQ(rec.observations().size(), 1u);
+  EXPECT_EQ(rec.observations()[0].node["valueInteger"].as_integer(), 8);  // version 10 > 9 > 2
+  ASSERT_EQ(rec.duplicates().size(), 1u);
+  EXPECT_EQ(rec.duplicates()[0], "Observation/o1 (3 copies)");
+  EXPECT_EQ(rec.ignored().size(), 2u);
+  EXPECT_EQ(rec.ignored()[0].reason, "duplicate copy dropped; kept version 10");
+  // Same version: the later lastUpdated wins; input order does not matter.
+  auto a =
+      record_of({patient(), v("1", "2025-05-01T00:00:00Z", 3), v("1", "2025-05-02T00:00:00Z", 6)});
+  auto b =
+      record_of({patient(), v("1", "2025-05-02T00:00:00Z", 6), v("1", "2025-05-01T00:00:00Z", 3)});
+  EXPECT_EQ(a.observations()[0].node["valueInteger"].as_integer(), 6);
+  EXPECT_EQ(b.observations()[0].node["valueInteger"].as_integer(), 6);
+}
+
+TEST(PatientRecord, SeparateResourcesAndSearchResults) {
+  auto page = std::make_shared<const fhir::JsonDocument>(fhir::JsonDocument::parse(
+      R"({"resourceType":"Bundle","type":"searchset","entry":[{"resource":)" +
+      condition("c1", kIcd, "C64.9") + R"(}]})"));
+  fhir::SearchResult sr;
+  sr.pages.push_back(page);
+  sr.resources.push_back(page->root()["entry"].elements()[0]["resource"]);
+  PatientRecord::Builder b;
+  b.add_document(fhir::JsonDocument::parse(patient()));
+  b.add_search(sr);
+  auto rec = b.build();
+  EXPECT_EQ(rec.conditions().size(), 1u);
+  EXPECT_EQ(rec.patient_id(), "p1");
+}
+
+}  // namespace
+}  // namespace mst::mappings
