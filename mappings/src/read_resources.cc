@@ -231,17 +231,17 @@ std::optional<std::string> read_value_into(const Context& ctx, const Observation
 
 std::vector<const SpineSiteEntry*> body_site_levels(const Context& ctx, fhir::Node n) {
   std::vector<const SpineSiteEntry*> levels;
-  for (const auto& cc : fhir::read_codeable_concepts(n.array("bodySite"))) {
+  // R4 Observation.bodySite is a single CodeableConcept; Condition.bodySite
+  // (and some senders' Observations) an array of them.
+  std::vector<fhir::CodeableConcept> sites;
+  if (n["bodySite"].is_object()) {
+    if (auto cc = fhir::read_codeable_concept(n.object("bodySite"))) sites.push_back(*cc);
+  } else {
+    sites = fhir::read_codeable_concepts(n.array("bodySite"));
+  }
+  for (const auto& cc : sites) {
     for (const auto* l : ctx.tables.spine_site(cc).levels) {
       if (std::find(levels.begin(), levels.end(), l) == levels.end()) levels.push_back(l);
-    }
-  }
-  // R4 Observation.bodySite is a single CodeableConcept.
-  if (n["bodySite"].is_object()) {
-    if (auto cc = fhir::read_codeable_concept(n.object("bodySite"))) {
-      for (const auto* l : ctx.tables.spine_site(*cc).levels) {
-        if (std::find(levels.begin(), levels.end(), l) == levels.end()) levels.push_back(l);
-      }
     }
   }
   std::sort(levels.begin(), levels.end(), [](const SpineSiteEntry* a, const SpineSiteEntry* b) {
