@@ -94,7 +94,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
     std::string body = built.bundle.dump();
     if (options_.dry_run) {
       last_bundle_ = std::move(body);
-      out.kind = OutcomeKind::kWritten;
+      out.kind = OutcomeKind::kBuilt;
       out.detail = existing ? "dry run: would update the draft" : "dry run: would create the draft";
       return out;
     }

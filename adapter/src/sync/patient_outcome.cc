@@ -6,6 +6,8 @@ const char* outcome_name(OutcomeKind kind) {
   switch (kind) {
     case OutcomeKind::kWritten:
       return "written";
+    case OutcomeKind::kBuilt:
+      return "built";
     case OutcomeKind::kUnchanged:
       return "unchanged";
     case OutcomeKind::kSkipped:

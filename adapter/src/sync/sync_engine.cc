@@ -120,6 +120,7 @@ void SyncEngine::record(const PatientOutcome& o, SyncReport& report) {
   metrics_.count("mst_patients_processed_total", outcome_name(o.kind));
   switch (o.kind) {
     case OutcomeKind::kWritten:
+    case OutcomeKind::kBuilt:
       ++report.written;
       break;
     case OutcomeKind::kUnchanged:

@@ -156,6 +156,7 @@ TEST(PlanWriter, DryRunNeverWrites) {
   PlanWriter w(client, reader(), opts);
   auto o = w.write(kId, builder("fp"));
   EXPECT_EQ(w.last_dry_run_bundle(), R"({"resourceType":"Bundle","type":"transaction"})");
+  EXPECT_EQ(o.kind, OutcomeKind::kBuilt);
   EXPECT_NE(o.detail.find("dry run"), std::string::npos);
 }
 

@@ -8,6 +8,7 @@ namespace mst::adapter {
 
 enum class OutcomeKind {
   kWritten,    // a draft CarePlan was created or updated
+  kBuilt,      // a plan was built but, by request (dry run, offline), not sent
   kUnchanged,  // the draft already says this; nothing was written
   kSkipped,    // no plan: no spinal metastasis, or a clinician owns the plan now
   kFailed,     // an error; nothing half-written
