@@ -1,0 +1,45 @@
+// Pulls one patient's record from a FHIR server: the Patient, their
+// Conditions, the Observations the code tables can read (plus whole
+// categories whose results often arrive text-coded), and their CarePlans.
+// Searches run concurrently and page within bounds; what the bounds cut off
+// is reported, never silently dropped.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "mst/fhir/client.h"
+#include "mst/mappings/code_tables.h"
+#include "mst/mappings/patient_record.h"
+
+namespace mst::adapter {
+
+struct PullOptions {
+  fhir::SearchLimits limits;
+  // Codes per Observation search: keeps request lines under the 8 KB many
+  // servers (Tomcat, nginx) accept.
+  std::size_t codes_per_search = 40;
+  // Observation categories read whole (imaging results such as SINS or ESCC
+  // are often coded by text only, which a code search cannot find).
+  std::vector<std::string> observation_categories = {"imaging"};
+  // CarePlans with an identifier in this system are the adapter's own drafts,
+  // not clinical input; they are left out of the record.
+  std::string own_identifier_system;
+};
+
+struct PulledRecord {
+  mappings::PatientRecord record;
+  // One line each: searches cut short by a bound, outcome warnings the server
+  // put in search results.
+  std::vector<std::string> warnings;
+  int searches = 0;
+};
+
+// Throws fhir::NotFound when the Patient does not exist, other
+// fhir::ClientError subclasses when the server fails, and
+// mappings::RecordError when the answers cannot form one patient's record.
+PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
+                         const mappings::CodeTables& tables, const PullOptions& options);
+
+}  // namespace mst::adapter

@@ -1,0 +1,133 @@
+#include "mst/adapter/pipeline.h"
+
+#include "mst/adapter/goal_engine.h"
+#include "mst/adapter/plan_fingerprint.h"
+#include "mst/fhir/client_errors.h"
+#include "mst/mappings/extract.h"
+
+namespace mst::adapter {
+
+Derivation derive(const mappings::PatientRecord& record, const mappings::CodeTables& tables,
+                  const RuleThresholds& thresholds, const fhir::DateTime& as_of,
+                  const std::vector<std::string>& pull_warnings) {
+  Derivation d;
+  d.considerations = mappings::extract(record, tables, as_of);
+  for (const auto& w : pull_warnings) {
+    d.considerations.data_gaps.push_back({"record", w});
+  }
+  d.plan = propose(d.considerations, thresholds);
+  return d;
+}
+
+Pipeline::Pipeline(fhir::Client* client, const mappings::CodeTables& tables,
+                   const RuleThresholds& thresholds, PipelineSettings settings)
+    : client_(client), tables_(tables), thresholds_(thresholds), settings_(std::move(settings)) {
+  if (client_) {
+    const std::string base = settings_.canonical_base;
+    writer_ = std::make_unique<PlanWriter>(
+        *client_,
+        [base](fhir::Node care_plan) { return read_fingerprint(care_plan, base).value_or(""); },
+        settings_.write);
+  }
+}
+
+BuildOptions Pipeline::build_options() const {
+  BuildOptions o;
+  o.canonical_base = settings_.canonical_base;
+  o.as_of = settings_.as_of;
+  return o;
+}
+
+namespace {
+
+PatientOutcome not_applicable(const std::string& patient_id, const GoalPlan& plan) {
+  PatientOutcome o;
+  o.kind = OutcomeKind::kSkipped;
+  o.patient_id = patient_id;
+  o.skip_reason = "no-spinal-metastasis";
+  o.detail = "no plan: " + plan.not_applicable_reason;
+  return o;
+}
+
+}  // namespace
+
+PatientRun Pipeline::build_offline(const mappings::PatientRecord& record) {
+  PatientRun run;
+  run.derivation = derive(record, tables_, thresholds_, settings_.as_of);
+  const Derivation& d = *run.derivation;
+  if (!d.plan.applicable) {
+    run.outcome = not_applicable(record.patient_id(), d.plan);
+    return run;
+  }
+  fhir::JsonValue bundle = build_transaction(d.considerations, d.plan, build_options());
+  run.outcome.kind = OutcomeKind::kBuilt;
+  run.outcome.patient_id = record.patient_id();
+  run.outcome.fingerprint = content_fingerprint(bundle);
+  run.outcome.detail = "offline: nothing sent";
+  run.transaction = bundle.dump(true);
+  return run;
+}
+
+PatientRun Pipeline::run(const std::string& patient_id) {
+  if (!client_) throw std::logic_error("Pipeline::run needs a FHIR client");
+  PatientRun run;
+  PulledRecord pulled = pull_record(*client_, patient_id, tables_, settings_.pull);
+  run.derivation = derive(pulled.record, tables_, thresholds_, settings_.as_of, pulled.warnings);
+  const Derivation& d = *run.derivation;
+  if (!d.plan.applicable) {
+    run.outcome = not_applicable(patient_id, d.plan);
+    return run;
+  }
+  const BuildOptions base_options = build_options();
+  const PlanIdentifier ident = careplan_identifier("Patient/" + patient_id, base_options);
+  run.outcome = writer_->write(
+      {patient_id, ident.system, ident.value}, [&](const std::optional<ExistingPlan>& existing) {
+        BuildOptions o = base_options;
+        if (existing) o.existing = ExistingDraft{existing->id, existing->version};
+        fhir::JsonValue bundle = build_transaction(d.considerations, d.plan, o);
+        std::string fp = content_fingerprint(bundle);
+        run.transaction = bundle.dump(settings_.write.dry_run);
+        return BuiltPlan{std::move(bundle), std::move(fp)};
+      });
+  return run;
+}
+
+PatientRun Pipeline::run_safely(const std::string& patient_id) {
+  auto failed = [&](const char* kind, bool retryable, const std::string& what) {
+    PatientRun r;
+    r.outcome.kind = OutcomeKind::kFailed;
+    r.outcome.patient_id = patient_id;
+    r.outcome.error_kind = kind;
+    r.outcome.retryable = retryable;
+    r.outcome.detail = what;
+    return r;
+  };
+  try {
+    return run(patient_id);
+  } catch (const fhir::NotFound& e) {
+    return failed("not-found", false, e.what());
+  } catch (const fhir::AuthError& e) {
+    return failed("auth", true, e.what());
+  } catch (const fhir::ServerUnreachable& e) {
+    return failed("unreachable", true, e.what());
+  } catch (const fhir::DeadlineExceeded& e) {
+    return failed("unreachable", true, e.what());
+  } catch (const fhir::VersionConflict& e) {
+    return failed("conflict", true, e.what());
+  } catch (const fhir::HttpStatusError& e) {
+    // 5xx after retries may pass; a 4xx rejection will not until data or code change.
+    return failed("rejected", e.status() >= 500, e.what());
+  } catch (const fhir::ClientError& e) {
+    return failed("server", true, e.what());
+  } catch (const mappings::RecordError& e) {
+    return failed("input", false, e.what());
+  } catch (const BuildError& e) {
+    return failed("internal", false, e.what());
+  } catch (const fhir::Error& e) {
+    return failed("input", false, e.what());
+  } catch (const std::exception& e) {
+    return failed("internal", true, e.what());
+  }
+}
+
+}  // namespace mst::adapter
