@@ -1,0 +1,65 @@
+// `mst-adapter explain`: the considerations and the reasoning, readable.
+#include <fstream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "cli/exit_codes.h"
+#include "cli/pipeline_setup.h"
+#include "mst/adapter/record_puller.h"
+#include "mst/adapter/run_report.h"
+
+namespace mst::adapter::cli {
+
+namespace {
+
+std::vector<OptionSpec> explain_options() {
+  auto o = server_options();
+  for (auto& p : pipeline_options()) o.push_back(p);
+  o.push_back(
+      {"patient", "ID", "the patient's logical id on the server (or in the --input Bundle)", ""});
+  o.push_back({"input", "FILE", "explain offline from a Bundle of the patient's resources", ""});
+  return o;
+}
+
+int run_explain(const ParsedArgs& args, Context& context) {
+  const auto specs = explain_options();
+  const auto patient = args.get("patient");
+  const auto input = args.get("input");
+  if (!patient && !input) throw UsageError("explain needs --patient ID (or --input FILE)");
+  if (input && args.has("server")) throw UsageError("--input explains offline; drop --server");
+  AdapterConfig config = resolve_config(args, specs, context);
+  PipelineSetup setup = load_pipeline_setup(config, context);
+  Derivation d;
+  if (input) {
+    std::ifstream in(*input, std::ios::binary);
+    if (!in) throw UsageError("cannot read input file " + *input);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    auto record = mappings::PatientRecord::from_bundle(fhir::JsonDocument::parse(ss.str()),
+                                                       patient.value_or(""));
+    d = derive(record, *setup.tables, *setup.thresholds, setup.as_of);
+  } else {
+    Connection connection = connect(config, context);
+    PulledRecord pulled =
+        pull_record(*connection.client, *patient, *setup.tables, setup.settings.pull);
+    d = derive(pulled.record, *setup.tables, *setup.thresholds, setup.as_of, pulled.warnings);
+  }
+  context.out << explain_text(d);
+  return d.plan.applicable ? kSuccess : kNothingToDo;
+}
+
+const bool registered = register_command({
+    "explain",
+    "show the considerations and the reasoning for one patient, without writing",
+    "explain --patient ID --server URL [--as-of YYYY-MM-DD] | explain --input FILE",
+    "",
+    "Prints what the adapter read for the patient (the nine considerations), the goals it would\n"
+    "propose with their rationale, evidence and targets, the referrals, the team, the patient's\n"
+    "preferences, the data gaps and what it could not use. Writes nothing.",
+    explain_options(),
+    run_explain,
+});
+
+}  // namespace
+
+}  // namespace mst::adapter::cli

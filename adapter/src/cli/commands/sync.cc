@@ -1,0 +1,146 @@
+// `mst-adapter sync`: the scheduled sync against a FHIR server.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+#include "cli/command.h"
+#include "cli/exit_codes.h"
+#include "cli/pipeline_setup.h"
+#include "mst/adapter/fhir_change_feed.h"
+#include "mst/adapter/instrumented_transport.h"
+#include "mst/adapter/metrics.h"
+#include "mst/adapter/ops_server.h"
+#include "mst/adapter/state_store.h"
+#include "mst/adapter/sync_engine.h"
+#include "mst/fhir/client_errors.h"
+
+namespace mst::adapter::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+std::vector<OptionSpec> sync_options() {
+  auto o = server_options();
+  for (auto& p : pipeline_options()) o.push_back(p);
+  o.push_back({"once", "", "run one cycle and exit (default: repeat every --interval)", ""});
+  o.push_back({"interval", "SECONDS", "seconds between cycles", "sync.interval_s"});
+  o.push_back({"state", "PATH", "SQLite file of the sync state", "sync.state_path"});
+  o.push_back({"concurrency", "N", "patients processed at once", "sync.concurrency"});
+  o.push_back(
+      {"shard", "I/N", "process only patients whose id hashes to shard I of N", "sync.shard"});
+  o.push_back(
+      {"listen", "HOST:PORT", "serve /healthz, /readyz and /metrics here", "service.listen"});
+  return o;
+}
+
+int run_sync(const ParsedArgs& args, Context& context) {
+  const auto specs = sync_options();
+  AdapterConfig config = resolve_config(args, specs, context);
+  PipelineSetup setup = load_pipeline_setup(config, context);
+  Metrics metrics;
+  // Every exchange with the server is counted and timed for /metrics.
+  Context instrumented = context;
+  instrumented.make_transport =
+      [&](const fhir::TransportOptions& o) -> std::shared_ptr<fhir::HttpTransport> {
+    return std::make_shared<InstrumentedTransport>(context.make_transport(o), metrics);
+  };
+  Connection connection = connect(config, instrumented);
+  StateStore state(config.sync.state_path);
+  Pipeline pipeline(connection.client.get(), *setup.tables, *setup.thresholds, setup.settings);
+
+  ChangeFeedOptions feed_options;
+  feed_options.overlap_s = config.sync.overlap_s;
+  feed_options.own_identifier_system = setup.settings.pull.own_identifier_system;
+  FhirChangeFeed feed(*connection.client, *setup.tables, feed_options, context.clock);
+
+  SyncOptions options;
+  options.concurrency = config.sync.concurrency;
+  options.shard_index = config.sync.shard_index;
+  options.shard_count = config.sync.shard_count;
+  options.retry = {config.sync.retry_base_s * 1000LL, config.sync.retry_max_s * 1000LL,
+                   config.sync.quarantine_after};
+  options.progress = ::isatty(STDERR_FILENO) != 0 && config.log_format != "json";
+
+  SyncEngine engine(
+      state, feed,
+      [&](const std::string& id) {
+        const auto started = context.clock->steady_now();
+        PatientOutcome o = pipeline.run_safely(id).outcome;
+        metrics.observe(
+            "mst_patient_duration_seconds",
+            std::chrono::duration<double>(context.clock->steady_now() - started).count());
+        if (o.kind == OutcomeKind::kWritten) metrics.count("mst_plans_written_total");
+        if (o.kind == OutcomeKind::kUnchanged) metrics.count("mst_plans_unchanged_total");
+        if (o.kind == OutcomeKind::kSkipped)
+          metrics.count("mst_plans_skipped_total", o.skip_reason);
+        return o;
+      },
+      options, *setup.log, metrics, context.clock);
+
+  std::mutex ready_mu;
+  Readiness readiness{true, ""};
+  std::unique_ptr<OpsServer> ops;
+  if (!config.listen.empty()) {
+    ops = std::make_unique<OpsServer>(config.listen, metrics, [&] {
+      std::lock_guard lock(ready_mu);
+      return readiness;
+    });
+    setup.log->info("ops.listening", {{"port", std::to_string(ops->port())}});
+  }
+
+  g_stop = false;
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
+  const bool once = args.has("once");
+  int failed = 0;
+  for (;;) {
+    try {
+      SyncReport r = engine.run_once(g_stop);
+      failed = r.failed;
+      std::lock_guard lock(ready_mu);
+      readiness = {true, ""};
+    } catch (const fhir::ClientError& e) {
+      {
+        std::lock_guard lock(ready_mu);
+        readiness = {false, e.what()};
+      }
+      setup.log->error("sync.scan_failed", {{"error", e.what()}});
+      if (once) throw;
+    }
+    if (once || g_stop) break;
+    // Sleep in short steps so a signal ends the wait promptly.
+    for (int waited = 0; waited < config.sync.interval_s * 10 && !g_stop; ++waited) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (g_stop) break;
+  }
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGINT, SIG_DFL);
+  if (g_stop) setup.log->info("sync.stopped", {{"reason", "signal"}});
+  return failed > 0 ? kPartial : kSuccess;
+}
+
+const bool registered = register_command({
+    "sync",
+    "process every patient whose relevant data changed since the last checkpoint",
+    "sync --server URL [--once | --interval SECONDS] [--state PATH] [--concurrency N]",
+    "",
+    "Finds patients whose Conditions, relevant Observations or CarePlans changed since the\n"
+    "checkpoint (on the first run: every patient with a spinal or bone metastasis Condition),\n"
+    "runs each through the same pipeline as `run`, and keeps its state in SQLite. The\n"
+    "checkpoint moves only when every changed patient was processed; failures retry with\n"
+    "backoff and a patient that keeps failing is quarantined without blocking the rest.\n"
+    "SIGINT/SIGTERM finish the patients in flight and exit cleanly. Exit 5 when some\n"
+    "patients failed.",
+    sync_options(),
+    run_sync,
+});
+
+}  // namespace
+
+}  // namespace mst::adapter::cli

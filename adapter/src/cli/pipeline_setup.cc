@@ -1,0 +1,64 @@
+#include "cli/pipeline_setup.h"
+
+#include <filesystem>
+
+#include "mst/adapter/careplan_builder.h"
+
+namespace mst::adapter::cli {
+
+std::vector<OptionSpec> pipeline_options() {
+  return {
+      {"as-of", "YYYY-MM-DD", "the day the plan is computed for (default: today, UTC)",
+       "adapter.as_of"},
+      {"tables", "DIR", "code tables directory (default: the shipped tables)",
+       "adapter.tables_dir"},
+      {"site-tables", "DIRS", "comma-separated site table directories that override",
+       "adapter.site_tables"},
+      {"rules", "FILE", "JSON file overriding goal-rule thresholds", "adapter.rules_file"},
+      {"log-level", "LEVEL", "debug | info | warn | error (logs go to stderr)", "log.level"},
+      {"log-format", "FORMAT", "text | json", "log.format"},
+  };
+}
+
+std::string default_tables_dir() {
+  // An installed adapter carries its tables beside it; a build tree reads
+  // them from the source tree it was configured from.
+  for (const char* dir : {MST_SOURCE_TABLES_DIR, MST_INSTALLED_TABLES_DIR}) {
+    if (std::filesystem::is_directory(dir)) return dir;
+  }
+  return MST_SOURCE_TABLES_DIR;
+}
+
+PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context) {
+  PipelineSetup s;
+  s.config = config;
+  std::vector<std::filesystem::path> dirs{config.tables_dir.empty() ? default_tables_dir()
+                                                                    : config.tables_dir};
+  for (const auto& d : config.site_tables) dirs.emplace_back(d);
+  s.tables = std::make_unique<mappings::CodeTables>(
+      mappings::CodeTables::load(dirs, config.canonical_base));
+  s.thresholds = std::make_unique<RuleThresholds>(
+      config.rules_file.empty() ? RuleThresholds{} : load_thresholds_file(config.rules_file));
+  if (!config.as_of.empty()) {
+    s.as_of = *fhir::DateTime::parse(config.as_of);
+  } else {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        context.clock->now().time_since_epoch())
+                        .count();
+    s.as_of = *fhir::DateTime::parse(fhir::DateTime::from_epoch_ms(ms).date_string());
+  }
+  LogLevel level = LogLevel::kInfo;
+  parse_log_level(config.log_level, level);
+  s.log = std::make_unique<Logger>(
+      context.err, level, config.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  s.settings.canonical_base = config.canonical_base;
+  s.settings.as_of = s.as_of;
+  s.settings.pull.limits.max_pages = static_cast<std::size_t>(config.server.max_pages);
+  s.settings.pull.limits.max_resources = static_cast<std::size_t>(config.server.max_resources);
+  BuildOptions build;
+  build.canonical_base = config.canonical_base;
+  s.settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+  return s;
+}
+
+}  // namespace mst::adapter::cli

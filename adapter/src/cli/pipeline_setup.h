@@ -1,0 +1,42 @@
+// What run, explain and sync share: their options, the code tables and rule
+// thresholds, the as-of day, and the pipeline built from the configuration.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "cli/command.h"
+#include "cli/server_options.h"
+#include "mst/adapter/config.h"
+#include "mst/adapter/logger.h"
+#include "mst/adapter/pipeline.h"
+#include "mst/adapter/rule_thresholds.h"
+#include "mst/mappings/code_tables.h"
+
+namespace mst::adapter::cli {
+
+// --as-of, --tables, --site-tables, --rules, --log-level, --log-format.
+std::vector<OptionSpec> pipeline_options();
+
+// The loaded inputs every patient run shares. Owns the tables and
+// thresholds the Pipeline refers to.
+struct PipelineSetup {
+  AdapterConfig config;
+  std::unique_ptr<mappings::CodeTables> tables;
+  std::unique_ptr<RuleThresholds> thresholds;
+  fhir::DateTime as_of = fhir::DateTime::from_ymd(1970, 1, 1);
+  std::unique_ptr<Logger> log;
+  PipelineSettings settings;
+};
+
+// Loads tables and thresholds (CodeTableError / ConfigError name the file),
+// fixes the as-of day (adapter.as_of, else today in UTC from the context's
+// clock) and the logger (stderr).
+PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context);
+
+// The directory of the shipped code tables.
+std::string default_tables_dir();
+
+}  // namespace mst::adapter::cli
