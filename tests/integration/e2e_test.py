@@ -1,0 +1,226 @@
+"""End-to-end scenarios of the adapter against the real HAPI FHIR server of
+the CTest fixture: on-demand runs per fixture patient, idempotent re-runs,
+scheduled sync with a checkpoint, clinician-owned plans, concurrent writers,
+a killed sync, and a server that fails for a while."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from e2e_support import (AS_OF, Fhir, adapter_path, base_url, expected, load_prefixed,  # noqa: E402
+                         run_adapter, run_json, unique_prefix, wait_for)
+
+PRIORITY = {"high": "high-priority", "medium": "medium-priority", "low": "low-priority"}
+
+
+def goal_codes(fhir, plan):
+    goals = {}
+    for ref in plan.get("goal", []):
+        type_, id_ = ref["reference"].split("/")[-2:]
+        g = fhir.read(type_, id_)
+        code = g["description"]["coding"][0]["code"]
+        prio = g.get("priority", {}).get("coding", [{}])[0].get("code")
+        goals[code] = prio
+    return goals
+
+
+def written_resources(fhir, plan):
+    out = [plan]
+    for ref in [*(r["reference"] for r in plan.get("goal", [])),
+                *(r["reference"] for r in plan.get("careTeam", [])),
+                *(a["reference"]["reference"] for a in plan.get("activity", []) if "reference" in a)]:
+        type_, id_ = ref.split("/")[-2:]
+        out.append(fhir.read(type_, id_))
+    return out
+
+
+class OnDemandRuns(unittest.TestCase):
+    """`run --patient` for every fixture patient: the plan the cited rules imply."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fhir = Fhir(base_url())
+        cls.prefix = unique_prefix("od")
+        cls.ids = load_prefixed(cls.fhir, cls.prefix)
+        cls.expected = expected()
+        cls.first = {}
+        for pid in cls.ids:
+            cls.first[pid] = run_json("run", "--server", cls.fhir.base, "--patient", pid, "--as-of", AS_OF)
+
+    def fixture(self, pid):
+        return self.expected[pid.split("-", 1)[1]]
+
+    def test_each_patient_gets_the_plan_its_rules_imply(self):
+        for pid in self.ids:
+            with self.subTest(patient=pid):
+                exp = self.fixture(pid)
+                out, _ = self.first[pid]
+                plans = self.fhir.plans_of(pid)
+                if not exp["plan"]:
+                    self.assertEqual(out["outcome"], "skipped", out)
+                    self.assertIn("spinal metastasis", out["detail"])
+                    self.assertEqual(plans, [])
+                    continue
+                self.assertEqual(out["outcome"], "written", out)
+                self.assertEqual(len(plans), 1)
+                plan = plans[0]
+                self.assertEqual(plan["status"], "draft")
+                self.assertEqual(plan["intent"], "proposal")
+                goals = goal_codes(self.fhir, plan)
+                for code, prio in exp["goals"].items():
+                    self.assertIn(code, goals)
+                    if prio != "any":
+                        self.assertEqual(goals[code], PRIORITY[prio], code)
+                for code in exp.get("goals_absent", []):
+                    self.assertNotIn(code, goals)
+                if exp.get("urgency"):
+                    self.assertIn(out["urgency"], exp["urgency"])
+                referred = {r["to"] for r in out["referrals"]}
+                for d in exp.get("referrals_include", []):
+                    self.assertIn(d, referred)
+                for d in exp.get("referrals_exclude", []):
+                    self.assertNotIn(d, referred)
+
+    def test_every_written_resource_validates_on_hapi(self):
+        for pid in self.ids:
+            for plan in self.fhir.plans_of(pid):
+                for res in written_resources(self.fhir, plan):
+                    with self.subTest(resource=f"{res['resourceType']}/{res['id']}"):
+                        self.assertEqual(self.fhir.validate(res), [])
+
+    def test_a_second_run_writes_nothing(self):
+        for pid in self.ids:
+            before = [(p["id"], p["meta"]["versionId"]) for p in self.fhir.plans_of(pid)]
+            out, _ = run_json("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF)
+            after = [(p["id"], p["meta"]["versionId"]) for p in self.fhir.plans_of(pid)]
+            with self.subTest(patient=pid):
+                self.assertEqual(before, after)
+                self.assertIn(out["outcome"], ("unchanged", "skipped"))
+
+
+class WriteSafety(unittest.TestCase):
+    def setUp(self):
+        self.fhir = Fhir(base_url())
+
+    def test_a_plan_a_clinician_activated_is_left_untouched(self):
+        [pid] = load_prefixed(self.fhir, unique_prefix("act"), ["mst-p02"])
+        run_json("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF)
+        [plan] = self.fhir.plans_of(pid)
+        plan["status"] = "active"
+        status, saved = self.fhir.put(plan)
+        self.assertEqual(status, 200)
+        # New data that would change the plan.
+        obs = self.fhir.search("Observation", subject=f"Patient/{pid}", code="http://loinc.org|72514-3")
+        obs[0]["valueQuantity"]["value"] = 9
+        self.assertEqual(self.fhir.put(obs[0])[0], 200)
+        out, _ = run_json("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF)
+        self.assertEqual(out["outcome"], "skipped")
+        self.assertIn("active", out["detail"])
+        [after] = self.fhir.plans_of(pid)
+        self.assertEqual(after["meta"]["versionId"], saved["meta"]["versionId"])
+        self.assertEqual(after["status"], "active")
+
+    def test_two_concurrent_runs_leave_one_draft(self):
+        [pid] = load_prefixed(self.fhir, unique_prefix("cc"), ["mst-p03"])
+        cmd = [adapter_path(), "run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF]
+        procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+        for p in procs:
+            p.wait(timeout=300)
+        run_adapter("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF, check=False)
+        self.assertEqual(len(self.fhir.plans_of(pid)), 1)
+
+    def test_dry_run_prints_the_transaction_and_writes_nothing(self):
+        [pid] = load_prefixed(self.fhir, unique_prefix("dry"), ["mst-p04"])
+        p = run_adapter("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF, "--dry-run")
+        bundle = json.loads(p.stdout)
+        self.assertEqual(bundle["resourceType"], "Bundle")
+        self.assertEqual(bundle["type"], "transaction")
+        self.assertEqual(self.fhir.plans_of(pid), [])
+
+
+class ScheduledSync(unittest.TestCase):
+    def setUp(self):
+        self.fhir = Fhir(base_url())
+        self.tmp = tempfile.TemporaryDirectory()
+        self.state = os.path.join(self.tmp.name, "state.db")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def sync(self, *extra, check=True):
+        return run_adapter("sync", "--once", "--server", self.fhir.base, "--state", self.state,
+                           "--as-of", AS_OF, *extra, check=check, timeout=600)
+
+    def test_a_changed_observation_updates_exactly_that_patients_draft(self):
+        ids = load_prefixed(self.fhir, unique_prefix("sy"), ["mst-p01", "mst-p02", "mst-p05"])
+        self.sync()
+        versions = {pid: [p["meta"]["versionId"] for p in self.fhir.plans_of(pid)] for pid in ids}
+        for pid in ids:
+            self.assertEqual(len(versions[pid]), 1, pid)
+        # A clinician records a new pain score for one patient.
+        changed = ids[1]
+        obs = self.fhir.search("Observation", subject=f"Patient/{changed}", code="http://loinc.org|72514-3")
+        obs[0]["valueQuantity"]["value"] = 2 if obs[0]["valueQuantity"]["value"] > 3 else 9
+        self.assertEqual(self.fhir.put(obs[0])[0], 200)
+        self.sync()
+        for pid in ids:
+            now = [p["meta"]["versionId"] for p in self.fhir.plans_of(pid)]
+            if pid == changed:
+                self.assertNotEqual(now, versions[pid], pid)
+            else:
+                self.assertEqual(now, versions[pid], pid)
+
+    def test_a_killed_sync_resumes_and_writes_each_plan_once(self):
+        prefix = unique_prefix("kill")
+        ids = []
+        for i in range(3):
+            ids += load_prefixed(self.fhir, f"{prefix}{i}")
+        spinal = [pid for pid in ids if expected()[pid.split("-", 1)[1]]["plan"]]
+        proc = subprocess.Popen([adapter_path(), "sync", "--once", "--server", self.fhir.base,
+                                 "--state", self.state, "--as-of", AS_OF, "--concurrency", "1",
+                                 "--log-format", "json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        done = 0
+        for line in proc.stderr:
+            if '"patient.done"' in line:
+                done += 1
+                if done == 5:
+                    proc.send_signal(signal.SIGKILL)
+                    break
+        proc.wait(timeout=60)
+        proc.stdout.close()
+        proc.stderr.close()
+        self.sync()
+        for pid in spinal:
+            self.assertEqual(len(self.fhir.plans_of(pid)), 1, pid)
+
+    def test_sigterm_finishes_in_flight_work_and_exits_cleanly(self):
+        ids = load_prefixed(self.fhir, unique_prefix("term"))
+        proc = subprocess.Popen([adapter_path(), "sync", "--once", "--server", self.fhir.base,
+                                 "--state", self.state, "--as-of", AS_OF, "--concurrency", "1",
+                                 "--log-format", "json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for line in proc.stderr:
+            if '"patient.done"' in line:
+                proc.send_signal(signal.SIGTERM)
+                break
+        rest = proc.stderr.read()
+        self.assertIn(proc.wait(timeout=120), (0, 5))
+        proc.stdout.close()
+        proc.stderr.close()
+        self.assertIn('"interrupted":"true"', rest)
+        self.sync()
+        for pid in ids:
+            n = len(self.fhir.plans_of(pid))
+            self.assertEqual(n, 1 if expected()[pid.split("-", 1)[1]]["plan"] else 0, pid)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
