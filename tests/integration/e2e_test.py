@@ -145,6 +145,149 @@ class WriteSafety(unittest.TestCase):
         self.assertEqual(self.fhir.plans_of(pid), [])
 
 
+class FlakyProxy:
+    """A local HTTP proxy to the HAPI server that answers 503 (Retry-After: 1)
+    to every request while `outage` is set, and to every third request for the
+    first `flaky_requests` after it: a server having a bad time."""
+
+    def __init__(self, upstream, flaky_requests=60):
+        import http.server
+        import urllib.request
+        proxy = self
+        self.upstream = upstream
+        self.outage = True
+        self.seen = 0
+        self.failed = 0
+        self.flaky_left = flaky_requests
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def handle_any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                with proxy.lock:
+                    proxy.seen += 1
+                    fail = proxy.outage
+                    if not fail and proxy.flaky_left > 0:
+                        proxy.flaky_left -= 1
+                        fail = proxy.flaky_left % 3 == 0
+                    if fail:
+                        proxy.failed += 1
+                if fail:
+                    msg = b'{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"transient"}]}'
+                    self.send_response(503)
+                    self.send_header("Retry-After", "1")
+                    self.send_header("Content-Type", "application/fhir+json")
+                    self.send_header("Content-Length", str(len(msg)))
+                    self.end_headers()
+                    self.wfile.write(msg)
+                    return
+                base_path = urllib.parse.urlsplit(proxy.upstream).path
+                url = proxy.upstream + self.path[len(base_path):]
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("host", "content-length", "connection")}
+                req = urllib.request.Request(url, data=body, method=self.command, headers=headers)
+                try:
+                    with urllib.request.urlopen(req, timeout=120) as r:
+                        status, rh, data = r.status, r.getheaders(), r.read()
+                except urllib.error.HTTPError as e:
+                    status, rh, data = e.code, e.headers.items(), e.read()
+                # Links in the answer must point back through the proxy.
+                data = data.replace(proxy.upstream.encode(), proxy.url.encode())
+                self.send_response(status)
+                for k, v in rh:
+                    if k.lower() not in ("transfer-encoding", "content-length", "connection"):
+                        self.send_header(k, v.replace(proxy.upstream, proxy.url))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = handle_any
+
+        import urllib.parse
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        path = urllib.parse.urlsplit(upstream).path
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ServerTrouble(unittest.TestCase):
+    def test_a_server_returning_503_for_a_while_delays_the_sync_but_loses_nothing(self):
+        fhir = Fhir(base_url())
+        ids = load_prefixed(fhir, unique_prefix("flaky"))
+        spinal = [pid for pid in ids if expected()[pid.split("-", 1)[1]]["plan"]]
+        proxy = FlakyProxy(fhir.base)
+        try:
+            threading.Timer(3.0, lambda: setattr(proxy, "outage", False)).start()
+            with tempfile.TemporaryDirectory() as tmp:
+                state = os.path.join(tmp, "state.db")
+                args = ["sync", "--once", "--server", proxy.url, "--state", state, "--as-of", AS_OF,
+                        "--concurrency", "4"]
+                # Failed patients wait for their retry time; a later cycle takes them.
+                for _ in range(6):
+                    p = run_adapter(*args, check=False, timeout=600,
+                                    env={"MST_SYNC_RETRY_BASE_S": "1"})
+                    self.assertIn(p.returncode, (0, 5), p.stderr[-2000:])
+                    if p.returncode == 0 and all(len(fhir.plans_of(pid)) == 1 for pid in spinal):
+                        break
+                    time.sleep(2)
+        finally:
+            proxy.close()
+        self.assertGreater(proxy.failed, 0)
+        for pid in spinal:
+            self.assertEqual(len(fhir.plans_of(pid)), 1, pid)
+
+
+class LogHygiene(unittest.TestCase):
+    """Logs carry resource ids only: no names, birth dates or clinical values
+    above debug level, and never a token."""
+
+    def test_logs_hold_ids_not_patient_data_or_tokens(self):
+        fhir = Fhir(base_url())
+        [pid] = load_prefixed(fhir, unique_prefix("log"), ["mst-p02"])
+        patient = fhir.read("Patient", pid)
+        token = "tok-" + unique_prefix("secret") + "-do-not-log"
+        env = {"MST_E2E_TOKEN": token}
+        outputs = []
+        for fmt in ("text", "json"):
+            p = run_adapter("run", "--server", fhir.base, "--patient", pid, "--as-of", AS_OF,
+                            "--auth", "bearer", "--token-env", "MST_E2E_TOKEN", "--log-format", fmt,
+                            env=env)
+            outputs.append(p.stderr)
+            self.assertNotIn(token, p.stdout + p.stderr)
+        with tempfile.TemporaryDirectory() as tmp:
+            p = run_adapter("sync", "--once", "--server", fhir.base, "--state", os.path.join(tmp, "s.db"),
+                            "--as-of", AS_OF, "--auth", "bearer", "--token-env", "MST_E2E_TOKEN",
+                            "--log-format", "json", env=env, timeout=600)
+            outputs.append(p.stderr)
+            self.assertNotIn(token, p.stdout + p.stderr)
+        logs = "\n".join(outputs)
+        self.assertIn(pid, logs)  # ids are logged
+        for name in patient["name"]:
+            self.assertNotIn(name["family"], logs)
+            for given in name.get("given", []):
+                self.assertNotIn(given, logs)
+        self.assertNotIn(patient["birthDate"], logs)
+        pain = self.fhir_value(fhir, pid, "http://loinc.org|72514-3")
+        self.assertNotIn(f"pain={pain}", logs)
+        self.assertNotIn(f'"pain":"{pain}"', logs)
+
+    @staticmethod
+    def fhir_value(fhir, pid, code):
+        [obs] = fhir.search("Observation", subject=f"Patient/{pid}", code=code)
+        return obs["valueQuantity"]["value"]
+
+
 class ScheduledSync(unittest.TestCase):
     def setUp(self):
         self.fhir = Fhir(base_url())
