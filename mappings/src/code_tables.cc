@@ -216,6 +216,7 @@ struct CodeTables::Impl {
   Table<ComorbidityEntry> comorbidities;
   Table<FindingEntry> findings;
   Table<CarePlanEntry> care_plans;
+  Table<ProcedureEntry> procedures;
   std::vector<Threshold> thresholds;  // sorted by key
 
   void load_cancers(const TableReader& r, detail::ConflictSink& sink);
@@ -225,6 +226,7 @@ struct CodeTables::Impl {
   void load_comorbidities(const TableReader& r, detail::ConflictSink& sink);
   void load_findings(const TableReader& r, detail::ConflictSink& sink);
   void load_care_plans(const TableReader& r, detail::ConflictSink& sink);
+  void load_procedures(const TableReader& r, detail::ConflictSink& sink);
   void load_thresholds(const TableReader& r);
   void cross_check(const TableReader& r) const;
 };
@@ -510,6 +512,23 @@ void CodeTables::Impl::load_care_plans(const TableReader& r, detail::ConflictSin
   }
 }
 
+void CodeTables::Impl::load_procedures(const TableReader& r, detail::ConflictSink& sink) {
+  for (const RawEntry& raw : r.entries("procedures")) {
+    EntryView v(r, raw, fields({"surgery"}));
+    ProcedureEntry e;
+    e.key = v.key();
+    e.label = v.string("label", true);
+    e.surgery = parse_enum<SurgeryKind>(v, "surgery",
+                                        {{"decompression", SurgeryKind::kDecompression},
+                                         {"stabilisation", SurgeryKind::kStabilisation},
+                                         {"resection", SurgeryKind::kResection}},
+                                        true, SurgeryKind::kDecompression);
+    e.source = v.string("source", true);
+    claim_all(v, procedures.entries.size(), procedures.index, sink, canonical);
+    procedures.entries.push_back(std::move(e));
+  }
+}
+
 void CodeTables::Impl::load_thresholds(const TableReader& r) {
   for (const RawEntry& raw : r.entries("thresholds")) {
     EntryView v(r, raw, {"value", "unit", "citation"});
@@ -575,6 +594,7 @@ const std::vector<std::string_view>& required_threshold_keys() {
       "recency.life-expectancy",
       "recency.ambulation",
       "recency.preferences",
+      "recency.spinal-surgery",
       "new-symptom.window",
       "anaemia.hb-female-below",
       "anaemia.hb-male-below",
@@ -601,7 +621,8 @@ CodeTables CodeTables::load(const std::vector<std::filesystem::path>& dirs,
     throw CodeTableError("", "", "canonical base '" + canonical + "' must be an http(s) URL");
   }
   TableReader reader({"primary-cancers", "metastases", "spine-sites", "observations",
-                      "comorbidities", "clinical-findings", "care-plans", "thresholds"});
+                      "comorbidities", "clinical-findings", "care-plans", "procedures",
+                      "thresholds"});
   reader.read_dirs(dirs);
   auto impl = std::make_unique<Impl>();
   impl->canonical = canonical;
@@ -616,6 +637,7 @@ CodeTables CodeTables::load(const std::vector<std::filesystem::path>& dirs,
     impl->load_comorbidities(reader, sink);
     impl->load_findings(reader, sink);
     impl->load_care_plans(reader, sink);
+    impl->load_procedures(reader, sink);
     impl->load_thresholds(reader);
   } catch (const fhir::ElementError& e) {
     throw CodeTableError("", "", e.what());
@@ -650,6 +672,9 @@ const CarePlanEntry* CodeTables::care_plan(const fhir::CodeableConcept& cc) cons
 }
 const ObservationEntry* CodeTables::observation(const fhir::CodeableConcept& cc) const {
   return impl_->observations.match(cc);
+}
+const ProcedureEntry* CodeTables::procedure(const fhir::CodeableConcept& cc) const {
+  return impl_->procedures.match(cc);
 }
 const CancerEntry* CodeTables::cancer_by_key(std::string_view key) const {
   return impl_->cancers.by_key(key);
@@ -740,7 +765,8 @@ std::size_t CodeTables::size() const {
   return impl_->cancers.entries.size() + impl_->metastases.entries.size() +
          impl_->spine_sites.entries.size() + impl_->observations.entries.size() +
          impl_->comorbidities.entries.size() + impl_->findings.entries.size() +
-         impl_->care_plans.entries.size() + impl_->thresholds.size();
+         impl_->care_plans.entries.size() + impl_->procedures.entries.size() +
+         impl_->thresholds.size();
 }
 
 namespace {

@@ -97,6 +97,7 @@ void collect_used(Considerations& c) {
   add_fact(c.mechanics.sins_total);
   add(c.mechanics.evidence);
   for (const auto& p : c.preferences) add(p.evidence);
+  for (const auto& s : c.spinal_surgeries) add(s.evidence);
   add(c.metastasis_conditions);
   add(c.primary_conditions);
   c.used = std::move(used);
@@ -188,8 +189,19 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
     if (f.cancer || f.metastasis) cancer_refs.insert(f.ref);
   }
   for (const auto& r : record.care_plans()) detail::read_care_plan(ctx, r, cancer_refs, in.plans);
-  for (const auto& r : record.others())
-    ctx.ignore(r.ref, r.type + " resources are not read by the extractor");
+  for (const auto& r : record.others()) {
+    if (r.type == "Procedure") {
+      detail::read_procedure(ctx, r, c.spinal_surgeries);
+    } else {
+      ctx.ignore(r.ref, r.type + " resources are not read by the extractor");
+    }
+  }
+  std::sort(c.spinal_surgeries.begin(), c.spinal_surgeries.end(),
+            [](const SpinalSurgery& a, const SpinalSurgery& b) {
+              const auto ka = a.when ? a.when->start_ms() : INT64_MIN;
+              const auto kb = b.when ? b.when->start_ms() : INT64_MIN;
+              return std::tie(ka, a.label, a.evidence) < std::tie(kb, b.label, b.evidence);
+            });
 
   detail::derive_cancer_and_metastases(ctx, in);
   detail::derive_quality_of_life(ctx, in);

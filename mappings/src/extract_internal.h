@@ -82,6 +82,10 @@ void read_care_plan(const Context& ctx, const RecordResource& r,
                     const std::set<std::string>& cancer_conditions,
                     std::vector<CarePlanFacts>& out);
 
+// A completed spinal operation inside recency.spinal-surgery; others are
+// skipped (older history) or ignored (not done, unreadable, unknown code).
+void read_procedure(const Context& ctx, const RecordResource& r, std::vector<SpinalSurgery>& out);
+
 // Derivers, in the order extract() calls them.
 struct Inputs {
   std::vector<ConditionFacts> conditions;  // sorted by ref

@@ -504,4 +504,45 @@ void read_care_plan(const Context& ctx, const RecordResource& r,
   }
 }
 
+void read_procedure(const Context& ctx, const RecordResource& r, std::vector<SpinalSurgery>& out) {
+  try {
+    fhir::Node n = r.node;
+    auto code = fhir::read_codeable_concept(n.object("code"));
+    const ProcedureEntry* e = code ? ctx.tables.procedure(*code) : nullptr;
+    if (!e) {
+      ctx.ignore(r.ref, "Procedure code is not a spinal operation in the code tables");
+      return;
+    }
+    const std::string status(n.string("status").value_or(""));
+    if (status != "completed") {
+      ctx.ignore(r.ref, "Procedure status '" + status + "': only completed operations count");
+      return;
+    }
+    std::optional<fhir::DateTime> when = fhir::read_datetime(n["performedDateTime"]);
+    if (!when) {
+      if (auto p = fhir::read_period(n.object("performedPeriod")))
+        when = p->end ? p->end : p->start;
+    }
+    if (!when) {
+      ctx.ignore(r.ref, "Procedure has no performed date");
+      return;
+    }
+    if (ctx.after_as_of(*when)) {
+      ctx.ignore(r.ref, "performed after the as-of time");
+      return;
+    }
+    if (fhir::days_between(*when, ctx.as_of) >
+        static_cast<std::int64_t>(ctx.tables.value("recency.spinal-surgery"))) {
+      return;  // history: outside the window the goal rules look at
+    }
+    SpinalSurgery s;
+    s.label = e->label;
+    s.when = when;
+    add_evidence(s.evidence, r.ref);
+    out.push_back(std::move(s));
+  } catch (const fhir::ElementError& err) {
+    ctx.ignore(r.ref, std::string("unreadable Procedure: ") + err.what());
+  }
+}
+
 }  // namespace mst::mappings::detail

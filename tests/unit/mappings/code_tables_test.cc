@@ -339,6 +339,17 @@ TEST(CarePlanTable, CategoriesAndActivities) {
   EXPECT_EQ(palliative->treatment, std::nullopt);
 }
 
+// fhir-coding.md §12: spinal decompression and stabilisation procedures.
+TEST(ProcedureTable, SpinalOperations) {
+  const auto& t = shipped_tables();
+  EXPECT_EQ(t.procedure(cc(kSnomed, "10836008"))->surgery, SurgeryKind::kDecompression);
+  EXPECT_EQ(t.procedure(cc(kSnomed, "427752004"))->key, "laminectomy");
+  EXPECT_EQ(t.procedure(cc(kSnomed, "55705006"))->surgery, SurgeryKind::kStabilisation);
+  EXPECT_EQ(t.procedure(cc(kSnomed, "708651002"))->surgery, SurgeryKind::kResection);
+  EXPECT_EQ(t.procedure(text_cc("Separation surgery"))->key, "cord-decompression");
+  EXPECT_EQ(t.procedure(cc(kSnomed, "80146002")), nullptr);  // appendectomy
+}
+
 // Every threshold the extractor reads exists and carries a citation.
 TEST(ThresholdTable, RequiredKeysWithCitations) {
   for (std::string_view key : required_threshold_keys()) {
@@ -353,6 +364,10 @@ TEST(ThresholdTable, RequiredKeysWithCitations) {
 }
 
 // ---- Loader errors: each names the file and the entry ----------------------
+
+std::size_t testing_shipped_file_count() {
+  return CodeTables::load({testing::shipped_tables_dir()}).files().size();
+}
 
 std::string load_error(const TempDir& site) {
   try {
@@ -454,7 +469,7 @@ TEST(CodeTableLoader, SiteDirectoryMergesReplacesRemovesAndOverridesCodes) {
   EXPECT_EQ(t.value("recency.pain"), 7);
   EXPECT_EQ(t.threshold("recency.pain").citation, "site policy");
   EXPECT_EQ(t.spine_site(cc(kSnomed, "181839006")).levels.at(0)->key, "L1");
-  EXPECT_EQ(t.files().size(), 11u);
+  EXPECT_EQ(t.files().size(), testing_shipped_file_count() + 3);
 }
 
 TEST(CodeTableLoader, MergeOrRemoveOfAnUnknownKeyIsAnError) {

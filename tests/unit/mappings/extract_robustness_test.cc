@@ -52,6 +52,9 @@ std::vector<std::string> rich_record() {
         "category":[)" +
           cc(kSct, "736252007") + R"(],"activity":[{"detail":{"status":"in-progress","code":)" +
           cc(kSct, "367336001") + "}}]}",
+      R"({"resourceType":"Procedure","id":"surg","status":"completed","subject":{"reference":"Patient/p1"},
+        "code":)" +
+          cc(kSct, "10836008") + R"(,"performedDateTime":"2025-05-15"})",
   };
 }
 
@@ -99,6 +102,7 @@ std::string facts(const Considerations& c) {
   opt("sins", c.mechanics.sins_total);
   s << c.mechanics.pathological_fracture << c.mechanics.subluxation << ';';
   for (const auto& p : c.preferences) s << "pref=" << static_cast<int>(p.kind) << ';';
+  for (const auto& x : c.spinal_surgeries) s << "surgery=" << x.label << ';';
   return s.str();
 }
 

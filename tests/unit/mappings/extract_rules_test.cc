@@ -542,6 +542,45 @@ TEST(Treatments, ActiveCarePlansAndTheirKinds) {
   EXPECT_TRUE(has_gap(none, "current cancer treatment"));
 }
 
+// clinical-decision.md §9 row 19: a completed spinal operation inside
+// recency.spinal-surgery (90 days) is reported for postoperative radiotherapy.
+TEST(SpinalSurgery, CompletedRecentOperationsOnly) {
+  auto proc = [](const std::string& id, const std::string& code, const std::string& status,
+                 const std::string& performed) {
+    return R"({"resourceType":"Procedure","id":")" + id + R"(","status":")" + status +
+           R"(","subject":{"reference":"Patient/p1"},"code":)" + coding(kSct, code) +
+           (performed.empty() ? "" : R"(,"performedDateTime":")" + performed + "\"") + "}";
+  };
+  auto c = run({patient(), proc("s1", "10836008", "completed", "2025-05-01"),
+                proc("s2", "55705006", "completed", "2024-10-01"),  // older than 90 days
+                proc("s3", "387731002", "not-done", "2025-05-01"),
+                proc("s4", "80146002", "completed", "2025-05-01"),  // not spinal
+                proc("s5", "55705006", "completed", ""),
+                proc("s6", "55705006", "completed", "2025-06-03")});  // after as_of
+  ASSERT_EQ(c.spinal_surgeries.size(), 1u);
+  EXPECT_EQ(c.spinal_surgeries[0].label, "Decompression of spinal cord");
+  EXPECT_EQ(c.spinal_surgeries[0].when->date_string(), "2025-05-01");
+  EXPECT_EQ(c.spinal_surgeries[0].evidence, (Evidence{"Procedure/s1"}));
+  EXPECT_FALSE(is_ignored(c, "Procedure/s2"));
+  EXPECT_TRUE(is_ignored(c, "Procedure/s3", "not-done"));
+  EXPECT_TRUE(is_ignored(c, "Procedure/s4", "not a spinal operation"));
+  EXPECT_TRUE(is_ignored(c, "Procedure/s5", "no performed date"));
+  EXPECT_TRUE(is_ignored(c, "Procedure/s6", "after the as-of time"));
+}
+
+// FHIR R4: Observation.bodySite is one CodeableConcept (Condition.bodySite an array).
+TEST(SpinalLesions, ObservationBodySiteAsASingleObject) {
+  auto c = run({patient(), R"({"resourceType":"Observation","id":"s1","status":"final",
+    "subject":{"reference":"Patient/p1"},"code":)" +
+                               coding(kMst, "sins-total") +
+                               R"(,"valueInteger":9,"effectiveDateTime":"2025-05-20",
+    "bodySite":{"coding":[{"system":"http://snomed.info/sct","code":"61032001"}]}})"});
+  ASSERT_TRUE(c.mechanics.sins_total);
+  EXPECT_EQ(c.mechanics.lesion_level, "L1");
+  EXPECT_EQ(level_names(c), (std::vector<std::string>{"L1"}));
+  EXPECT_TRUE(c.ignored.empty());
+}
+
 // fhir-coding.md §11 and the documented preference synonyms.
 TEST(Preferences, CodedAndFreeTextPreferences) {
   auto c = run({patient(),

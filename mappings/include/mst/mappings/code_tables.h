@@ -155,6 +155,15 @@ struct CarePlanEntry {
   std::string source;
 };
 
+enum class SurgeryKind { kDecompression, kStabilisation, kResection };
+
+struct ProcedureEntry {
+  std::string key;
+  std::string label;
+  SurgeryKind surgery = SurgeryKind::kDecompression;
+  std::string source;
+};
+
 struct Threshold {
   std::string key;
   double value = 0;
@@ -198,6 +207,7 @@ class CodeTables {
   const FindingEntry* finding(const fhir::CodeableConcept& cc) const;
   const CarePlanEntry* care_plan(const fhir::CodeableConcept& cc) const;
   const ObservationEntry* observation(const fhir::CodeableConcept& cc) const;
+  const ProcedureEntry* procedure(const fhir::CodeableConcept& cc) const;
   // A bodySite: coded vertebrae and regions, else levels parsed from its
   // text (vertebral_level.h), else region synonyms.
   SpineSiteMatch spine_site(const fhir::CodeableConcept& cc) const;
