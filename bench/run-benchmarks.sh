@@ -40,8 +40,10 @@ mkdir -p "$data"
 rm -f "$data"/bench-run-*.json "$data"/memory-*.txt "$data"/hapi.json
 
 note "building (Release, $build, -j$jobs)"
+# No -Werror here: GCC 12 at -O3 reports false -Wrestrict positives in
+# std::string code (GCC bug 105329); the unit-test build keeps the policy.
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMST_BUILD_BENCH=ON \
-  -DMST_WERROR=ON >"$data/cmake.log" 2>&1 || { cat "$data/cmake.log" >&2; exit 1; }
+  -DMST_WERROR=OFF >"$data/cmake.log" 2>&1 || { cat "$data/cmake.log" >&2; exit 1; }
 cmake --build "$build" -j"$jobs" --target mst-bench mst-bench-memory mst-generate-record \
   >"$data/build.log" 2>&1 || { tail -40 "$data/build.log" >&2; exit 1; }
 
