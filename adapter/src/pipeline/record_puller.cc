@@ -42,6 +42,8 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
   std::vector<Query> queries;
   queries.push_back({"Condition", {{"patient", patient_id}}});
   queries.push_back({"CarePlan", {{"patient", patient_id}}});
+  // Recent spinal surgery (decompression, stabilisation) changes the plan.
+  queries.push_back({"Procedure", {{"patient", patient_id}}});
   const std::vector<std::string> codes = tables.observation_search_codes();
   const std::size_t chunk = std::max<std::size_t>(options.codes_per_search, 1);
   for (std::size_t i = 0; i < codes.size(); i += chunk) {

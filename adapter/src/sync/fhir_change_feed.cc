@@ -80,6 +80,7 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
                    .to_string();
     queries.push_back({"Condition", {{"_lastUpdated", gt}}});
     queries.push_back({"CarePlan", {{"_lastUpdated", gt}}});
+    queries.push_back({"Procedure", {{"_lastUpdated", gt}}});
     const auto codes = tables_.observation_search_codes();
     for (std::size_t i = 0; i < codes.size(); i += chunk) {
       queries.push_back(

@@ -1,6 +1,7 @@
 // Pulls one patient's record from a FHIR server: the Patient, their
 // Conditions, the Observations the code tables can read (plus whole
-// categories whose results often arrive text-coded), and their CarePlans.
+// categories whose results often arrive text-coded), their CarePlans and
+// their Procedures (recent spinal surgery).
 // Searches run concurrently and page within bounds; what the bounds cut off
 // is reported, never silently dropped.
 #pragma once
