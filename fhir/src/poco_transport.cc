@@ -23,7 +23,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <filesystem>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -40,6 +39,7 @@ namespace {
 using detail::Clock;
 using detail::fail;
 using detail::HttpUrl;
+using detail::Outgoing;
 using Kind = TransportError::Kind;
 using std::chrono::milliseconds;
 
@@ -247,13 +247,6 @@ struct StaleConnection {};
 
 enum class Phase { kSend, kHeaders, kBody };
 
-struct Outgoing {
-  HttpUrl url;
-  std::string method;
-  const Headers* headers;
-  const std::string* body;
-};
-
 struct Exchanged {
   HttpResponse response;
   bool reusable = false;
@@ -270,21 +263,6 @@ std::string host_header(const HttpUrl& url) {
   return a.substr(a.find("://") + 3);
 }
 
-// `lower` is already lower-case.
-bool name_is(std::string_view name, std::string_view lower) {
-  return name.size() == lower.size() &&
-         std::equal(name.begin(), name.end(), lower.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
-}
-
-bool has_header(const Headers& headers, std::string_view lower) {
-  return std::any_of(headers.begin(), headers.end(),
-                     [&](const auto& h) { return name_is(h.first, lower); });
-}
-
-bool bodiless_status(int status) { return status < 200 || status == 204 || status == 304; }
-
 std::string detail_of(const Poco::Exception& e) {
   std::string text = e.name();
   if (!e.message().empty()) text += ": " + e.message();
@@ -293,17 +271,12 @@ std::string detail_of(const Poco::Exception& e) {
 
 Poco::Net::Context::Ptr make_tls_context(const TransportOptions& options) {
   using Poco::Net::Context;
-  if (!options.ca_file.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(options.ca_file, ec)) {
-      throw TransportError(Kind::kTls, "CA bundle " + options.ca_file + " is not a readable file");
-    }
-  }
+  if (!options.ca_file.empty()) detail::check_ca_bundle(options.ca_file);
   Context::Params params;
   params.verificationMode = options.verify_tls ? Context::VERIFY_RELAXED : Context::VERIFY_NONE;
   params.caLocation = options.ca_file;
   params.loadDefaultCAs = options.ca_file.empty();
-  params.cipherList = "DEFAULT:!aNULL:!eNULL:!MD5:!RC4:!3DES";
+  params.cipherList = detail::kCipherList;
   Context::Ptr context;
   try {
     context = new Context(Context::TLS_CLIENT_USE, params);
@@ -349,40 +322,9 @@ class PocoTransport final : public HttpTransport {
     SigpipeBlock sigpipe;
     const auto started = Clock::now();
     const auto deadline = detail::exchange_deadline(options_, request, started);
-    Outgoing out{{}, request.method, &request.headers, &request.body};
-    try {
-      out.url = HttpUrl::parse(request.url);
-    } catch (const TransportError& e) {
-      throw TransportError(Kind::kInvalidRequest,
-                           detail::sanitize_detail(request.method) + ": " + e.what());
-    }
-    try {
-      detail::validate_request(request);
-    } catch (const TransportError& e) {
-      fail(Kind::kInvalidRequest, detail::sanitize_detail(request.method), out.url, e.what());
-    }
-
-    Headers redirected_headers;
-    const std::string no_body;
-    for (int hop = 0;; ++hop) {
-      HttpResponse response = send_once(out, deadline, deadline - started);
-      if (hop >= options_.max_redirects) return response;
-      auto step =
-          detail::next_redirect(out.url, out.method, response.status, response.header("location"));
-      if (!step) return response;
-      out.url = std::move(step->url);
-      out.method = std::move(step->method);
-      if (step->drop_body) {
-        redirected_headers.clear();
-        for (const auto& h : *out.headers) {
-          if (!name_is(h.first, "content-type") && !name_is(h.first, "content-encoding")) {
-            redirected_headers.push_back(h);
-          }
-        }
-        out.headers = &redirected_headers;
-        out.body = &no_body;
-      }
-    }
+    return detail::send_following_redirects(options_, request, [&](const Outgoing& out) {
+      return send_once(out, deadline, deadline - started);
+    });
   }
 
  private:
@@ -433,7 +375,8 @@ class PocoTransport final : public HttpTransport {
                                      Poco::Net::HTTPMessage::HTTP_1_1);
       request.set("Host", host_header(out.url));
       for (const auto& [name, value] : *out.headers) request.add(name, value);
-      if (!has_header(*out.headers, "user-agent")) request.set("User-Agent", options_.user_agent);
+      if (!detail::has_header(*out.headers, "user-agent"))
+        request.set("User-Agent", options_.user_agent);
       if (detail::sends_content_length(out.method, *out.body)) {
         request.setContentLength64(static_cast<Poco::Int64>(out.body->size()));
       }
@@ -452,7 +395,7 @@ class PocoTransport final : public HttpTransport {
         for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         result.response.headers.emplace_back(std::move(lower), value);
       }
-      const bool no_body = out.method == "HEAD" || bodiless_status(head.getStatus());
+      const bool no_body = detail::bodiless(out.method, head.getStatus());
       if (no_body) {
         complete = true;
       } else if (head.getChunkedTransferEncoding()) {

@@ -1,8 +1,12 @@
 #include "transport_rules.h"
 
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <memory>
 
 #include "mst/fhir/url.h"
 
@@ -83,11 +87,74 @@ std::optional<RedirectStep> next_redirect(const HttpUrl& current, std::string_vi
   return step;
 }
 
+HttpResponse send_following_redirects(const TransportOptions& options, const HttpRequest& request,
+                                      const SendOnce& once) {
+  Outgoing out{{}, request.method, &request.headers, &request.body};
+  try {
+    out.url = HttpUrl::parse(request.url);
+  } catch (const TransportError& e) {
+    throw TransportError(TransportError::Kind::kInvalidRequest,
+                         sanitize_detail(request.method) + ": " + e.what());
+  }
+  try {
+    validate_request(request);
+  } catch (const TransportError& e) {
+    fail(TransportError::Kind::kInvalidRequest, sanitize_detail(request.method), out.url, e.what());
+  }
+
+  Headers bodiless_headers;
+  const std::string no_body;
+  for (int hop = 0;; ++hop) {
+    HttpResponse response = once(out);
+    if (hop >= options.max_redirects) return response;
+    auto step = next_redirect(out.url, out.method, response.status, response.header("location"));
+    if (!step) return response;
+    out.url = std::move(step->url);
+    out.method = std::move(step->method);
+    if (step->drop_body) {
+      // The body is gone, so are the headers that described it.
+      bodiless_headers.clear();
+      for (const auto& h : *out.headers) {
+        if (!header_is(h.first, "content-type") && !header_is(h.first, "content-encoding")) {
+          bodiless_headers.push_back(h);
+        }
+      }
+      out.headers = &bodiless_headers;
+      out.body = &no_body;
+    }
+  }
+}
+
+bool header_is(std::string_view name, std::string_view lower) {
+  return name.size() == lower.size() &&
+         std::equal(name.begin(), name.end(), lower.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
+
+bool has_header(const Headers& headers, std::string_view lower) {
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& h) { return header_is(h.first, lower); });
+}
+
+bool bodiless(std::string_view method, int status) {
+  return method == "HEAD" || status < 200 || status == 204 || status == 304;
+}
+
 Clock::time_point exchange_deadline(const TransportOptions& options, const HttpRequest& request,
                                     Clock::time_point now) {
   auto budget = options.request_timeout;
   if (request.timeout.count() > 0 && request.timeout < budget) budget = request.timeout;
   return now + budget;
+}
+
+void check_ca_bundle(const std::string& path) {
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);
+  if (!store || X509_STORE_load_file(store.get(), path.c_str()) != 1) {
+    ERR_clear_error();
+    throw TransportError(TransportError::Kind::kTls,
+                         "CA bundle " + path + " is not a readable PEM certificate file");
+  }
 }
 
 std::string sanitize_detail(std::string_view text) {

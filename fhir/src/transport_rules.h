@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,10 +41,43 @@ std::optional<RedirectStep> next_redirect(const HttpUrl& current, std::string_vi
 
 using Clock = std::chrono::steady_clock;
 
+// One request as a transport puts it on the wire: the original, or a hop of
+// its redirect chain.
+struct Outgoing {
+  HttpUrl url;
+  std::string method;
+  const Headers* headers = nullptr;
+  const std::string* body = nullptr;
+};
+
+// What a transport does for one Outgoing: send it, return the response or
+// throw TransportError.
+using SendOnce = std::function<HttpResponse(const Outgoing&)>;
+
+// The flow both transports share: validates `request` (kInvalidRequest,
+// nothing sent), sends it with `once`, and follows same-origin redirects up
+// to options.max_redirects; the last response is returned as it is.
+HttpResponse send_following_redirects(const TransportOptions& options, const HttpRequest& request,
+                                      const SendOnce& once);
+
+// Whether a header name equals `lower`, which is already lower-case.
+bool header_is(std::string_view name, std::string_view lower);
+bool has_header(const Headers& headers, std::string_view lower);
+
+// No body whatever the headers say (RFC 9110 6.4.1).
+bool bodiless(std::string_view method, int status);
+
 // When the whole send() must be over: the request's own timeout when it is
 // set and shorter than the transport's.
 Clock::time_point exchange_deadline(const TransportOptions& options, const HttpRequest& request,
                                     Clock::time_point now);
+
+// OpenSSL cipher list for both transports (TLS 1.2 and later only).
+inline constexpr const char* kCipherList = "DEFAULT:!aNULL:!eNULL:!MD5:!RC4:!3DES";
+
+// Throws TransportError(kTls) unless `path` is a PEM file with at least one
+// certificate: a bad CA bundle is a configuration error, found at startup.
+void check_ca_bundle(const std::string& path);
 
 // Printable ASCII, at most 160 bytes: for library messages quoted in errors.
 std::string sanitize_detail(std::string_view text);
