@@ -152,6 +152,8 @@ class CpprestTransport final : public HttpTransport {
       }
     } catch (const TransportError&) {
       cancel.cancel();
+      guard.disarm();
+      if (guard.fired()) timed_out(out, budget);
       throw;
     } catch (const std::exception& e) {
       guard.disarm();

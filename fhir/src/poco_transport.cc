@@ -102,6 +102,7 @@ class Connection {
   virtual int read_some(char* buffer, std::streamsize n) = 0;
 
   bool reused = false;
+  bool secured = false;  // TLS handshake done and the peer's name checked
   Clock::time_point idle_since{};
 };
 
@@ -295,9 +296,7 @@ Poco::Net::Context::Ptr make_tls_context(const TransportOptions& options) {
   return context;
 }
 
-void verify_peer_name(Poco::Net::HTTPClientSession& session, const Outgoing& out) {
-  Poco::Net::SecureStreamSocket secure(session.socket());
-  secure.completeHandshake();
+void verify_peer_name(Poco::Net::SecureStreamSocket& secure, const Outgoing& out) {
   const Poco::Net::X509Certificate certificate = secure.peerCertificate();
   X509* x509 = const_cast<X509*>(certificate.certificate());
   const std::string& host = out.url.host;
@@ -365,6 +364,7 @@ class PocoTransport final : public HttpTransport {
     DupFd fd(session.socket().impl()->sockfd());
     if (fd.get() < 0) fail(Kind::kConnect, out.method, out.url, "cannot watch the connection");
     auto guard = watchdog_.arm(deadline, [raw = fd.get()] { ::shutdown(raw, SHUT_RDWR); });
+    if (out.url.scheme == "https" && !connection.secured) secure(connection, out, guard, budget);
 
     Exchanged result;
     Phase phase = Phase::kSend;
@@ -407,6 +407,9 @@ class PocoTransport final : public HttpTransport {
       result.reusable = complete && head.getKeepAlive() &&
                         (no_body || head.hasContentLength() || head.getChunkedTransferEncoding());
     } catch (const TransportError&) {
+      // A body cut short by the watchdog is a timeout, not a protocol error.
+      guard.disarm();
+      if (guard.fired()) timed_out(out, budget);
       throw;
     } catch (const Poco::Exception& e) {
       guard.disarm();
@@ -433,10 +436,12 @@ class PocoTransport final : public HttpTransport {
     const auto connect_budget = std::min<Clock::duration>(options_.connect_timeout, remaining);
     session.setTimeout(to_timespan(connect_budget), to_timespan(remaining), to_timespan(remaining));
     try {
+      if (out.url.scheme == "https") {
+        // Connect only; the handshake happens in secure(), under the
+        // deadline watchdog, so a peer that stalls it cannot outlast it.
+        Poco::Net::SecureStreamSocket(session.socket()).setLazyHandshake(true);
+      }
       connection.open();
-      if (out.url.scheme == "https" && options_.verify_tls) verify_peer_name(session, out);
-    } catch (const TransportError&) {
-      throw;
     } catch (const Poco::TimeoutException&) {
       fail(Kind::kTimeout, out.method, out.url,
            "connect timed out after " + std::to_string(to_ms(connect_budget)) + " ms");
@@ -444,6 +449,23 @@ class PocoTransport final : public HttpTransport {
       fail(Kind::kTls, out.method, out.url, "TLS handshake failed (" + detail_of(e) + ")");
     } catch (const Poco::Exception& e) {
       fail(Kind::kConnect, out.method, out.url, "cannot connect (" + detail_of(e) + ")");
+    }
+  }
+
+  void secure(Connection& connection, const Outgoing& out,
+              const detail::DeadlineWatchdog::Guard& guard, Clock::duration budget) {
+    try {
+      Poco::Net::SecureStreamSocket socket(connection.http().socket());
+      socket.completeHandshake();
+      if (options_.verify_tls) verify_peer_name(socket, out);
+      connection.secured = true;
+    } catch (const TransportError&) {
+      throw;
+    } catch (const Poco::Exception& e) {
+      if (guard.fired() || dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) {
+        timed_out(out, budget);
+      }
+      fail(Kind::kTls, out.method, out.url, "TLS handshake failed (" + detail_of(e) + ")");
     }
   }
 

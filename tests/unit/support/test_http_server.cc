@@ -291,13 +291,16 @@ void Reply::stream(int status, std::uint64_t size, bool chunked) {
   if (sent < size) response_.setKeepAlive(false);
 }
 
-void Reply::trickle(std::string_view head, std::chrono::milliseconds interval) {
+void Reply::trickle(std::string_view head, std::chrono::milliseconds interval,
+                    std::string_view filler) {
   mark();
   response_.setKeepAlive(false);
   auto& socket = socket_of(request_);
   try {
     socket.sendBytes(head.data(), static_cast<int>(head.size()));
-    while (server_.wait_unless_stopping(interval)) socket.sendBytes("x", 1);
+    while (server_.wait_unless_stopping(interval)) {
+      socket.sendBytes(filler.data(), static_cast<int>(filler.size()));
+    }
   } catch (const Poco::Exception&) {
     // The client went away: the point of the exercise.
   }

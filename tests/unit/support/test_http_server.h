@@ -58,9 +58,10 @@ class Reply {
   // A body of `size` bytes of 'x', generated as it is sent, chunked or with
   // Content-Length. Stops early when the client goes away.
   void stream(int status, std::uint64_t size, bool chunked);
-  // Writes `head` raw, then one byte of 'x' per `interval` until the client
+  // Writes `head` raw, then `filler` once per `interval` until the client
   // goes away or the server stops: a server that never finishes.
-  void trickle(std::string_view head, std::chrono::milliseconds interval);
+  void trickle(std::string_view head, std::chrono::milliseconds interval,
+               std::string_view filler = "x");
   // Writes these bytes instead of an HTTP response and closes.
   void raw(std::string_view bytes);
   // Closes with a TCP reset, without a response.
