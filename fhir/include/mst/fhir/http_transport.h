@@ -75,7 +75,9 @@ const char* to_string(TransportError::Kind kind);
 
 // Sends one request and returns the response whatever its status; throws
 // TransportError when there is none. Implementations are safe to call from
-// several threads at once and reuse connections.
+// several threads at once and reuse connections; they follow same-origin
+// redirects only and never send a non-idempotent request twice.
+// docs/http-transport.md has the full contract.
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
