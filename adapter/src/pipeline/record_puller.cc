@@ -4,33 +4,9 @@
 #include <set>
 
 #include "mst/fhir/client_errors.h"
+#include "search_terms.h"
 
 namespace mst::adapter {
-
-namespace {
-
-std::string join(const std::vector<std::string>& items, std::size_t from, std::size_t to) {
-  std::string out;
-  for (std::size_t i = from; i < to; ++i) {
-    if (!out.empty()) out += ',';
-    out += items[i];
-  }
-  return out;
-}
-
-bool is_own_plan(fhir::Node care_plan, const std::string& system) {
-  if (system.empty()) return false;
-  try {
-    for (fhir::Node id : care_plan.array("identifier")) {
-      if (id.string("system") == system) return true;
-    }
-  } catch (const fhir::ElementError&) {
-    // A malformed identifier is the extractor's to report.
-  }
-  return false;
-}
-
-}  // namespace
 
 PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
                          const mappings::CodeTables& tables, const PullOptions& options) {
@@ -44,12 +20,9 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
   queries.push_back({"CarePlan", {{"patient", patient_id}}});
   // Recent spinal surgery (decompression, stabilisation) changes the plan.
   queries.push_back({"Procedure", {{"patient", patient_id}}});
-  const std::vector<std::string> codes = tables.observation_search_codes();
-  const std::size_t chunk = std::max<std::size_t>(options.codes_per_search, 1);
-  for (std::size_t i = 0; i < codes.size(); i += chunk) {
-    queries.push_back(
-        {"Observation",
-         {{"patient", patient_id}, {"code", join(codes, i, std::min(codes.size(), i + chunk))}}});
+  for (auto& batch :
+       detail::code_batches(tables.observation_search_codes(), options.codes_per_search)) {
+    queries.push_back({"Observation", {{"patient", patient_id}, {"code", std::move(batch)}}});
   }
   for (const auto& category : options.observation_categories) {
     queries.push_back({"Observation", {{"patient", patient_id}, {"category", category}}});
@@ -104,8 +77,9 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
                              (w.diagnostics.empty() ? w.details : w.diagnostics));
     }
     if (queries[i].type == "CarePlan" && !options.own_identifier_system.empty()) {
-      std::erase_if(r.resources,
-                    [&](fhir::Node n) { return is_own_plan(n, options.own_identifier_system); });
+      std::erase_if(r.resources, [&](fhir::Node n) {
+        return detail::has_identifier_system(n, options.own_identifier_system);
+      });
     }
     builder.add_search(r);
   }

@@ -1,5 +1,6 @@
 #include "mst/adapter/fhir_change_feed.h"
 
+#include "../pipeline/search_terms.h"
 #include "mst/adapter/state_store.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/datetime.h"
@@ -7,15 +8,6 @@
 namespace mst::adapter {
 
 namespace {
-
-std::string join(const std::vector<std::string>& items, std::size_t from, std::size_t to) {
-  std::string out;
-  for (std::size_t i = from; i < to; ++i) {
-    if (!out.empty()) out += ',';
-    out += items[i];
-  }
-  return out;
-}
 
 // The patient id a resource's subject (or patient) names, if a Patient.
 std::string subject_patient(fhir::Node resource) {
@@ -28,17 +20,6 @@ std::string subject_patient(fhir::Node resource) {
   } catch (const fhir::ElementError&) {
   }
   return {};
-}
-
-bool has_identifier_system(fhir::Node resource, const std::string& system) {
-  if (system.empty()) return false;
-  try {
-    for (fhir::Node id : resource.array("identifier")) {
-      if (id.string("system") == system) return true;
-    }
-  } catch (const fhir::ElementError&) {
-  }
-  return false;
 }
 
 }  // namespace
@@ -61,12 +42,10 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
     fhir::SearchParams params;
   };
   std::vector<Query> queries;
-  const std::size_t chunk = std::max<std::size_t>(options_.codes_per_search, 1);
   if (!since) {
-    const auto codes = tables_.spinal_metastasis_search_codes();
-    for (std::size_t i = 0; i < codes.size(); i += chunk) {
-      queries.push_back(
-          {"Condition", {{"code", join(codes, i, std::min(codes.size(), i + chunk))}}});
+    for (auto& batch : detail::code_batches(tables_.spinal_metastasis_search_codes(),
+                                            options_.codes_per_search)) {
+      queries.push_back({"Condition", {{"code", std::move(batch)}}});
     }
   } else {
     auto from = fhir::DateTime::parse(*since);
@@ -81,11 +60,9 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
     queries.push_back({"Condition", {{"_lastUpdated", gt}}});
     queries.push_back({"CarePlan", {{"_lastUpdated", gt}}});
     queries.push_back({"Procedure", {{"_lastUpdated", gt}}});
-    const auto codes = tables_.observation_search_codes();
-    for (std::size_t i = 0; i < codes.size(); i += chunk) {
-      queries.push_back(
-          {"Observation",
-           {{"_lastUpdated", gt}, {"code", join(codes, i, std::min(codes.size(), i + chunk))}}});
+    for (auto& batch :
+         detail::code_batches(tables_.observation_search_codes(), options_.codes_per_search)) {
+      queries.push_back({"Observation", {{"_lastUpdated", gt}, {"code", std::move(batch)}}});
     }
     for (const auto& category : options_.observation_categories) {
       queries.push_back({"Observation", {{"_lastUpdated", gt}, {"category", category}}});
@@ -110,7 +87,7 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
       }
     }
     for (fhir::Node n : r.resources) {
-      if (q.type == "CarePlan" && has_identifier_system(n, options_.own_identifier_system))
+      if (q.type == "CarePlan" && detail::has_identifier_system(n, options_.own_identifier_system))
         continue;
       std::string id = subject_patient(n);
       if (!id.empty()) scan.patient_ids.push_back(std::move(id));

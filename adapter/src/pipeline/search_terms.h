@@ -1,0 +1,21 @@
+// Internal: what the pull and the change feed both ask a FHIR server for.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "mst/fhir/json.h"
+
+namespace mst::adapter::detail {
+
+// `codes` as comma-joined token lists of at most `per_search` codes each:
+// one search parameter value per request, so request lines stay short.
+std::vector<std::string> code_batches(const std::vector<std::string>& codes,
+                                      std::size_t per_search);
+
+// True when `resource` has an identifier in `system` (empty system: false).
+// A malformed identifier is not one.
+bool has_identifier_system(fhir::Node resource, const std::string& system);
+
+}  // namespace mst::adapter::detail
