@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Loads N synthetic patients into a FHIR server on loopback: the fixture
+bundles of tests/fixtures/patients/, cycled, each copy with every 'mst-p' id
+rewritten to '<prefix><k>-mst-p' so copies never collide.
+
+    load_patients.py BASE_URL COUNT PREFIX
+Prints the loaded patient ids, one a line.
+"""
+import concurrent.futures
+import glob
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+FIXTURES = sorted(glob.glob(os.path.join(REPO, "tests", "fixtures", "patients", "mst-p*.json")))
+
+
+def post(base, text):
+    # Every copy PUTs the same shared Organization: concurrent transactions
+    # can collide on it (409), and a retry then succeeds.
+    for attempt in range(8):
+        req = urllib.request.Request(base, data=text.encode(), method="POST",
+                                     headers={"Content-Type": "application/fhir+json",
+                                              "Accept": "application/fhir+json"})
+        try:
+            with urllib.request.urlopen(req, timeout=300) as resp:
+                if resp.status == 200:
+                    return
+                raise RuntimeError(f"transaction answered {resp.status}")
+        except urllib.error.HTTPError as e:
+            if e.code != 409 or attempt == 7:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def main():
+    base, count, prefix = sys.argv[1].rstrip("/"), int(sys.argv[2]), sys.argv[3]
+    if urllib.parse.urlsplit(base).hostname not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit("load_patients: the server must be on loopback")
+    texts = {f: open(f).read() for f in FIXTURES}
+    jobs = []
+    for k in range(count):
+        f = FIXTURES[k % len(FIXTURES)]
+        copy = f"{prefix}{k // len(FIXTURES):03d}"
+        pid = os.path.basename(f)[:-5]
+        jobs.append((f"{copy}-{pid}", texts[f].replace("mst-p", f"{copy}-mst-p")))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        for (pid, _), fut in zip(jobs, [pool.submit(post, base, t) for _, t in jobs]):
+            fut.result()
+            print(pid)
+
+
+if __name__ == "__main__":
+    main()
