@@ -37,7 +37,7 @@ done
 
 note() { echo "run-benchmarks: $*" >&2; }
 mkdir -p "$data"
-rm -f "$data"/bench-run-*.json "$data"/memory-*.txt "$data"/hapi.json
+rm -f "$data"/bench-*.json "$data"/memory-*.txt "$data"/memory-*.time "$data"/hapi.json
 
 note "building (Release, $build, -j$jobs)"
 # No -Werror here: GCC 12 at -O3 reports false -Wrestrict positives in
@@ -88,6 +88,12 @@ fi
 
 # The rest of the C++ runs after the Java one, so both see similar load.
 for ((i = half + 1; i <= runs; i++)); do run_cpp "$i"; done
+
+# A typical patient too: the largest fixture, where fixed costs dominate.
+note "mst-bench on a fixture-sized patient (tests/fixtures/patients/mst-p11.json)"
+MST_BENCH_RECORD=$repo/tests/fixtures/patients/mst-p11.json "$build/bench/mst-bench" \
+  --benchmark_min_time="$min_time" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_format=json --benchmark_out="$data/bench-small.json" >/dev/null
 
 note "peak memory: read, parse, pipeline (3 runs each)"
 for mode in read parse pipeline; do

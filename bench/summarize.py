@@ -140,6 +140,25 @@ def main():
         t = f"<= {target:.1f}" if target is not None else "-"
         p(f"| {label} | {med(vals):.2f} | {min(vals):.2f}-{max(vals):.2f} | {t} |")
 
+    small_path = os.path.join(data, "bench-small.json")
+    if os.path.exists(small_path):
+        with open(small_path) as f:
+            doc = json.load(f)
+        med_ms = {b["run_name"]: b["cpu_time"] * UNIT_MS[b["time_unit"]] for b in doc["benchmarks"]
+                  if b.get("aggregate_name") == "median"}
+        size_small = os.path.getsize(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                                  "fixtures", "patients", "mst-p11.json"))
+        summary["small"] = {"input_bytes": size_small, "cpu_ms_median": med_ms}
+        p("")
+        p(f"Fixture-sized patient (mst-p11.json, {size_small / 1e3:.1f} KB), median of 5 repetitions:")
+        p("")
+        p("| stage | CPU ms | x (a) |")
+        p("|---|---:|---:|")
+        floor = med_ms.get("BM_RapidJsonParse")
+        for name, label in STAGES:
+            if name in med_ms:
+                p(f"| {label.strip()} | {med_ms[name]:.3f} | {med_ms[name] / floor:.1f} |")
+
     mem = memory(data)
     if mem:
         summary["memory"] = mem
