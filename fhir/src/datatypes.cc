@@ -6,25 +6,6 @@ namespace {
 
 std::string_view str_or_empty(Node n, std::string_view key) { return n.string(key).value_or(""); }
 
-bool is_resource_type(std::string_view s) {
-  if (s.empty() || s[0] < 'A' || s[0] > 'Z') return false;
-  for (char c : s) {
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return false;
-  }
-  return true;
-}
-
-bool is_fhir_id(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-          c == '.')) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Reads "Type/id[/_history/v]" at the end of `path`; sets `prefix_len` to
 // the length of what precedes it.
 bool parse_tail(std::string_view path, Reference& r, std::size_t& prefix_len) {
@@ -46,7 +27,7 @@ bool parse_tail(std::string_view path, Reference& r, std::size_t& prefix_len) {
   } else {
     return false;
   }
-  if (!is_resource_type(parts[type_at]) || !is_fhir_id(parts[type_at + 1])) return false;
+  if (!is_resource_type_name(parts[type_at]) || !is_fhir_id(parts[type_at + 1])) return false;
   r.type = std::string(parts[type_at]);
   r.id = std::string(parts[type_at + 1]);
   prefix_len = static_cast<std::size_t>(parts[type_at].data() - path.data());
@@ -54,6 +35,25 @@ bool parse_tail(std::string_view path, Reference& r, std::size_t& prefix_len) {
 }
 
 }  // namespace
+
+bool is_resource_type_name(std::string_view s) {
+  if (s.empty() || s.size() > 64 || s[0] < 'A' || s[0] > 'Z') return false;
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return false;
+  }
+  return true;
+}
+
+bool is_fhir_id(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
 
 CodeSet::CodeSet(std::initializer_list<std::pair<std::string_view, std::string_view>> codes) {
   for (const auto& [s, c] : codes) add(s, c);

@@ -6,12 +6,20 @@ Resource::Resource(Node n) : node_(n) {
   if (!n.is_object()) throw ElementError("a resource must be a JSON object");
   auto type = n.string("resourceType");
   if (!type || type->empty()) throw ElementError("resource has no resourceType");
+  // Neither is quoted: they come from the server and go into logs, refs and
+  // URLs, so a broken one must not carry line breaks or path separators along.
+  if (!is_resource_type_name(*type)) {
+    throw ElementError("resourceType is not a FHIR resource type name");
+  }
   type_ = *type;
   id_ = n.string("id").value_or("");
+  if (!id_.empty() && !is_fhir_id(id_)) throw ElementError("resource id is not a valid FHIR id");
 }
 
 std::string_view Resource::version_id() const {
-  return node_.object("meta").string("versionId").value_or("");
+  const std::string_view v = node_.object("meta").string("versionId").value_or("");
+  if (!v.empty() && !is_fhir_id(v)) throw ElementError("meta.versionId is not a valid FHIR id");
+  return v;
 }
 
 std::optional<DateTime> Resource::last_updated() const {

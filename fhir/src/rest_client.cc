@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "mst/fhir/client_errors.h"
+#include "mst/fhir/datatypes.h"
 
 namespace mst::fhir {
 
@@ -12,30 +13,12 @@ namespace {
 constexpr std::string_view kFhirJson = "application/fhir+json";
 constexpr std::string_view kFhirJsonBody = "application/fhir+json; charset=utf-8";
 
-bool valid_type(std::string_view type) {
-  if (type.empty() || type.size() > 64 || !std::isupper(static_cast<unsigned char>(type[0])))
-    return false;
-  for (char c : type) {
-    if (!std::isalpha(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
-// FHIR id (and versionId): [A-Za-z0-9\-\.]{1,64}.
-bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
-  }
-  return true;
-}
-
 // W/"3" or "3" -> 3.
 std::string version_from_etag(std::string_view etag) {
   if (etag.starts_with("W/")) etag.remove_prefix(2);
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
     etag = etag.substr(1, etag.size() - 2);
-  return valid_id(etag) ? std::string(etag) : std::string();
+  return is_fhir_id(etag) ? std::string(etag) : std::string();
 }
 
 // [base]/Type/id[/_history/vid] -> (id, vid).
@@ -48,8 +31,8 @@ std::pair<std::string, std::string> id_from_location(std::string_view location) 
   }
   auto slash = location.rfind('/');
   std::string_view id = slash == std::string_view::npos ? location : location.substr(slash + 1);
-  if (!valid_id(id)) return {};
-  return {std::string(id), valid_id(version) ? version : std::string()};
+  if (!is_fhir_id(id)) return {};
+  return {std::string(id), is_fhir_id(version) ? version : std::string()};
 }
 
 std::vector<OutcomeIssue> outcome_of(const std::string& body) {
@@ -202,9 +185,9 @@ Capabilities RestClient::capabilities() {
 }
 
 FhirResponse RestClient::read(std::string_view type, std::string_view id) {
-  if (!valid_type(type))
+  if (!is_resource_type_name(type))
     throw InvalidRequest("GET", options_.base_url, 0, "", "invalid resource type");
-  if (!valid_id(id))
+  if (!is_fhir_id(id))
     throw InvalidRequest("GET", options_.base_url, 0, "", "invalid " + std::string(type) + " id");
   return execute({"GET",
                   options_.base_url + "/" + std::string(type) + "/" + std::string(id),
@@ -216,9 +199,9 @@ FhirResponse RestClient::read(std::string_view type, std::string_view id) {
 
 FhirResponse RestClient::vread(std::string_view type, std::string_view id,
                                std::string_view version) {
-  if (!valid_type(type))
+  if (!is_resource_type_name(type))
     throw InvalidRequest("GET", options_.base_url, 0, "", "invalid resource type");
-  if (!valid_id(id) || !valid_id(version)) {
+  if (!is_fhir_id(id) || !is_fhir_id(version)) {
     throw InvalidRequest("GET", options_.base_url, 0, "",
                          "invalid " + std::string(type) + " id or version");
   }
@@ -233,7 +216,7 @@ FhirResponse RestClient::vread(std::string_view type, std::string_view id,
 
 SearchResult RestClient::search(std::string_view type, const SearchParams& params,
                                 const SearchLimits& limits) {
-  if (!valid_type(type))
+  if (!is_resource_type_name(type))
     throw InvalidRequest("GET", options_.base_url, 0, "", "invalid resource type");
   std::string url = options_.base_url + "/" + std::string(type);
   if (!params.empty()) url += "?" + encode_query(params);
@@ -344,7 +327,7 @@ void check_body(const std::string& method, const std::string& url, const std::st
 
 FhirResponse RestClient::create(std::string_view type, std::string body_json,
                                 const SearchParams& if_none_exist) {
-  if (!valid_type(type))
+  if (!is_resource_type_name(type))
     throw InvalidRequest("POST", options_.base_url, 0, "", "invalid resource type");
   Call call{"POST", options_.base_url + "/" + std::string(type),
             "",     {{"Prefer", "return=representation"}},
@@ -360,16 +343,16 @@ FhirResponse RestClient::create(std::string_view type, std::string body_json,
 
 FhirResponse RestClient::update(std::string_view type, std::string_view id, std::string body_json,
                                 std::string_view if_match_version) {
-  if (!valid_type(type))
+  if (!is_resource_type_name(type))
     throw InvalidRequest("PUT", options_.base_url, 0, "", "invalid resource type");
-  if (!valid_id(id))
+  if (!is_fhir_id(id))
     throw InvalidRequest("PUT", options_.base_url, 0, "", "invalid " + std::string(type) + " id");
   Call call{"PUT", options_.base_url + "/" + std::string(type) + "/" + std::string(id),
             "",    {{"Prefer", "return=representation"}},
             false, false};
   check_body(call.method, call.url, body_json, type, id);
   if (!if_match_version.empty()) {
-    if (!valid_id(if_match_version))
+    if (!is_fhir_id(if_match_version))
       throw InvalidRequest(call.method, call.url, 0, "", "invalid version id");
     call.headers.emplace_back("If-Match", "W/\"" + std::string(if_match_version) + "\"");
     call.idempotent = true;
@@ -381,7 +364,7 @@ FhirResponse RestClient::update(std::string_view type, std::string_view id, std:
 
 FhirResponse RestClient::update_conditional(std::string_view type, const SearchParams& criteria,
                                             std::string body_json) {
-  if (!valid_type(type))
+  if (!is_resource_type_name(type))
     throw InvalidRequest("PUT", options_.base_url, 0, "", "invalid resource type");
   if (criteria.empty()) {
     throw InvalidRequest("PUT", options_.base_url, 0, "",

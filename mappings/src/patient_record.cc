@@ -20,6 +20,14 @@ bool all_digits(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// A fullUrl names its entry in refs and in the ignored list, so one that
+// cannot be a URI (spaces, control characters, absurd length) is not used.
+bool usable_full_url(std::string_view url) {
+  return !url.empty() && url.size() <= 4096 && std::none_of(url.begin(), url.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+  });
+}
+
 // Negative when `a` is older than `b` (versionId, then lastUpdated).
 int compare_versions(const fhir::Resource& a, const fhir::Resource& b) {
   const std::string_view va = a.version_id();
@@ -140,7 +148,9 @@ void PatientRecord::Builder::add_node(fhir::Node n, std::string origin, std::str
         continue;  // an OperationOutcome about the search, not patient data
       }
       fhir::Node res = e["resource"];
-      std::string url = e["fullUrl"].is_string() ? std::string(e["fullUrl"].as_string()) : "";
+      std::string url = e["fullUrl"].is_string() && usable_full_url(e["fullUrl"].as_string())
+                            ? std::string(e["fullUrl"].as_string())
+                            : "";
       if (!res.present()) {
         // Transaction responses and deletes carry no resource: nothing to read.
         continue;

@@ -35,7 +35,7 @@ bool one_line(const std::string& s) {
 void check_evidence(const mappings::Evidence& e, const std::set<std::string>& known) {
   MST_FUZZ_CHECK(std::is_sorted(e.begin(), e.end()));
   MST_FUZZ_CHECK(std::adjacent_find(e.begin(), e.end()) == e.end());
-  for (const auto& ref : e) MST_FUZZ_CHECK(known.count(ref) == 1);
+  for (const auto& ref : e) MST_FUZZ_CHECK(known.count(ref) == 1 && one_line(ref));
 }
 
 void check(const mappings::PatientRecord& record, const mappings::Considerations& c) {
@@ -43,7 +43,10 @@ void check(const mappings::PatientRecord& record, const mappings::Considerations
   if (record.patient()) known.insert(record.patient()->ref);
   for (const auto* list :
        {&record.conditions(), &record.observations(), &record.care_plans(), &record.others()}) {
-    for (const auto& r : *list) known.insert(r.ref);
+    for (const auto& r : *list) {
+      MST_FUZZ_CHECK(one_line(r.ref));
+      known.insert(r.ref);
+    }
   }
   check_evidence(c.used, known);
   check_evidence(c.metastasis_conditions, known);
@@ -54,7 +57,8 @@ void check(const mappings::PatientRecord& record, const mappings::Considerations
   for (const auto& t : c.treatments) check_evidence(t.evidence, known);
   for (const auto& p : c.preferences) check_evidence(p.evidence, known);
   for (const auto& g : c.data_gaps) MST_FUZZ_CHECK(one_line(g.consideration) && one_line(g.detail));
-  for (const auto& i : c.ignored) MST_FUZZ_CHECK(!i.ref.empty() && one_line(i.reason));
+  // Refs and reasons go into logs and the plan's note: one line each.
+  for (const auto& i : c.ignored) MST_FUZZ_CHECK(one_line(i.ref) && one_line(i.reason));
 }
 
 }  // namespace

@@ -232,6 +232,18 @@ TEST(BadInput, WrongResourceTypeIsRefusedByTheView) {
   auto array = JsonDocument::parse(R"([{"resourceType":"Bundle"}])");
   EXPECT_EQ(element_error_of([&] { (void)Bundle(array.root()); }),
             "a resource must be a JSON object");
+  // Identities go into logs, refs and URLs: they must be FHIR names and ids,
+  // and are not quoted back (found by fuzz_record).
+  auto cr_type = JsonDocument::parse(R"({"resourceType":"Obse\rvation"})");
+  EXPECT_EQ(element_error_of([&] { (void)Resource(cr_type.root()); }),
+            "resourceType is not a FHIR resource type name");
+  auto slash_id = JsonDocument::parse(R"({"resourceType":"Patient","id":"../p1"})");
+  EXPECT_EQ(element_error_of([&] { (void)Resource(slash_id.root()); }),
+            "resource id is not a valid FHIR id");
+  auto bad_version =
+      JsonDocument::parse(R"({"resourceType":"Patient","id":"p1","meta":{"versionId":"1\n2"}})");
+  EXPECT_EQ(element_error_of([&] { (void)Resource(bad_version.root()).version_id(); }),
+            "meta.versionId is not a valid FHIR id");
   // Not an OperationOutcome: no issues, no error.
   EXPECT_TRUE(read_outcome_issues(patient.root()).empty());
 }

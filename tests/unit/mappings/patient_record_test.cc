@@ -133,5 +133,26 @@ TEST(PatientRecord, SeparateResourcesAndSearchResults) {
   EXPECT_EQ(rec.patient_id(), "p1");
 }
 
+TEST(PatientRecord, IdentitiesThatCouldBreakALineAreIgnoredWithoutBeingQuoted) {
+  // Found by fuzz_record: a resourceType, id, versionId or fullUrl holding a
+  // line break reached refs and ignored reasons, which go to logs and notes.
+  auto rec = PatientRecord::from_bundle(fhir::JsonDocument::parse(R"({"resourceType":"Bundle",
+    "type":"collection","entry":[
+      {"resource":)" + patient() + R"(},
+      {"fullUrl":"urn:uuid:a\nb","resource":{"resourceType":"Obse\rvation","id":"o1"}},
+      {"resource":{"resourceType":"Observation","id":"o\n2"}},
+      {"resource":{"resourceType":"Observation","id":"o3","meta":{"versionId":"1\r\n"}}},
+      {"fullUrl":"urn:uuid:c d","resource":{"resourceType":"Condition","subject":{"reference":"Patient/p1"}}}]})"));
+  std::vector<std::string> refs;
+  for (const auto& i : rec.ignored()) {
+    refs.push_back(i.ref);
+    EXPECT_EQ(i.reason.find_first_of("\r\n"), std::string::npos) << i.reason;
+  }
+  EXPECT_EQ(refs, (std::vector<std::string>{"document[0].entry[1]", "document[0].entry[2]",
+                                            "document[0].entry[3]"}));
+  ASSERT_EQ(rec.conditions().size(), 1u);
+  EXPECT_EQ(rec.conditions()[0].ref, "document[0].entry[4]");  // not the unusable fullUrl
+}
+
 }  // namespace
 }  // namespace mst::mappings

@@ -103,6 +103,11 @@ using ObservationValue =
     std::variant<std::monostate, Quantity, CodeableConcept, std::string_view, bool, std::int64_t,
                  Range, Ratio, SampledDataValue, TimeValue, DateTime, Period>;
 
+// FHIR R4 lexical rules: a resource type name ([A-Z][A-Za-z]*, at most 64
+// characters) and a logical id or version id ([A-Za-z0-9\-\.]{1,64}).
+bool is_resource_type_name(std::string_view s);
+bool is_fhir_id(std::string_view s);
+
 std::optional<Coding> read_coding(Node n);
 std::optional<CodeableConcept> read_codeable_concept(Node n);
 // The CodeableConcepts of an array member (e.g. Condition.bodySite).

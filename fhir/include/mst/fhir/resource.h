@@ -13,7 +13,7 @@
 namespace mst::fhir {
 
 // A resource's identity and meta. Throws ElementError when `n` is not an
-// object with a string resourceType.
+// object with a valid resourceType name, or has an id that is not a FHIR id.
 class Resource {
  public:
   explicit Resource(Node n);
@@ -21,7 +21,7 @@ class Resource {
   Node node() const { return node_; }
   std::string_view type() const { return type_; }
   std::string_view id() const { return id_; }  // empty when the resource has none
-  std::string_view version_id() const;
+  std::string_view version_id() const;         // ElementError when not a FHIR id
   std::optional<DateTime> last_updated() const;
   std::vector<Coding> tags() const;
   std::vector<std::string_view> profiles() const;
