@@ -1,5 +1,7 @@
 #include "mst/adapter/fhir_change_feed.h"
 
+#include <future>
+
 #include "../pipeline/search_terms.h"
 #include "mst/adapter/state_store.h"
 #include "mst/fhir/client_errors.h"
@@ -68,12 +70,33 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
       queries.push_back({"Observation", {{"_lastUpdated", gt}, {"category", category}}});
     }
   }
-  bool server_time_seen = false;
+  // Every search at once (each still pages in order): the scan then costs
+  // its slowest search, and patients wait less before the first is pulled.
+  std::vector<std::future<fhir::SearchResult>> searches;
   for (auto& q : queries) {
     // Subjects only: the feed needs to know who changed, not what.
     q.params.emplace_back("_elements", q.type == "CarePlan" ? "subject,identifier" : "subject");
-    fhir::SearchResult r = client_.search(q.type, q.params, options_.limits);
-    r.require_complete();
+    searches.push_back(std::async(std::launch::async, [this, &q] {
+      return client_.search(q.type, q.params, options_.limits);
+    }));
+  }
+  // Wait for every search before rethrowing, so no thread outlives `client_`.
+  std::vector<fhir::SearchResult> results;
+  std::exception_ptr first_error;
+  for (auto& s : searches) {
+    try {
+      results.push_back(s.get());
+      results.back().require_complete();
+    } catch (...) {
+      if (!first_error) first_error = std::current_exception();
+    }
+  }
+  if (first_error) std::rethrow_exception(first_error);
+
+  bool server_time_seen = false;
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    const Query& q = queries[i];
+    fhir::SearchResult& r = results[i];
     // _lastUpdated values are on the server's clock: prefer its time for the
     // checkpoint when the searchset says it (HAPI does).
     if (!server_time_seen && !r.pages.empty()) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+
 #include "mock_client.h"
 #include "mst/fhir/client_errors.h"
 
@@ -32,10 +36,12 @@ constexpr const char* kOwn = "http://mst-adapter.example.org/fhir/NamingSystem/m
 
 TEST(FhirChangeFeed, FirstRunFindsPatientsWithSpinalOrBoneMetastasisConditions) {
   MockClient client;
+  std::mutex mu;  // the feed searches concurrently
   std::vector<fhir::SearchParams> asked;
   EXPECT_CALL(client, search(std::string_view("Condition"), _, _))
       .WillRepeatedly(
           [&](std::string_view, const fhir::SearchParams& p, const fhir::SearchLimits&) {
+            std::lock_guard lock(mu);
             asked.push_back(p);
             return search_result(R"({"resourceType":"Bundle","type":"searchset",
           "meta":{"lastUpdated":"2026-11-20T08:00:00.123+00:00"},
@@ -45,20 +51,28 @@ TEST(FhirChangeFeed, FirstRunFindsPatientsWithSpinalOrBoneMetastasisConditions) 
   FhirChangeFeed feed(client, tables(), {}, std::make_shared<FixedClock>());
   ChangeScan scan = feed.changed_since(std::nullopt);
   ASSERT_FALSE(asked.empty());
-  EXPECT_NE(param(asked[0], "code").find("http://snomed.info/sct|94602001"), std::string::npos);
-  EXPECT_EQ(param(asked[0], "_elements"), "subject");
-  EXPECT_EQ(param(asked[0], "_lastUpdated"), "");
+  EXPECT_TRUE(std::any_of(asked.begin(), asked.end(), [](const fhir::SearchParams& p) {
+    return param(p, "code").find("http://snomed.info/sct|94602001") != std::string::npos;
+  }));
+  for (const auto& p : asked) {
+    EXPECT_EQ(param(p, "_elements"), "subject");
+    EXPECT_EQ(param(p, "_lastUpdated"), "");
+  }
   EXPECT_EQ(scan.patient_ids.at(0), "p1");
   EXPECT_EQ(scan.scan_time, "2026-11-20T08:00:00Z");  // the server's clock, not ours
 }
 
 TEST(FhirChangeFeed, LaterRunsAskForChangesSinceTheCheckpointMinusTheOverlap) {
   MockClient client;
+  std::mutex mu;  // the feed searches concurrently
   std::map<std::string, std::vector<fhir::SearchParams>> asked;
   EXPECT_CALL(client, search(_, _, _))
       .WillRepeatedly([&](std::string_view type, const fhir::SearchParams& p,
                           const fhir::SearchLimits&) {
-        asked[std::string(type)].push_back(p);
+        {
+          std::lock_guard lock(mu);
+          asked[std::string(type)].push_back(p);
+        }
         if (type == "CarePlan") {
           return search_result(std::string(R"({"resourceType":"Bundle","type":"searchset","entry":[
             {"resource":{"resourceType":"CarePlan","id":"mine","subject":{"reference":"Patient/p9"},
@@ -96,6 +110,34 @@ TEST(FhirChangeFeed, AnIncompleteSearchFailsTheScan) {
   });
   FhirChangeFeed feed(client, tables(), {}, std::make_shared<FixedClock>());
   EXPECT_THROW(feed.changed_since(std::nullopt), fhir::SearchIncomplete);
+}
+
+TEST(FhirChangeFeed, SearchesRunAtOnceAndAFailureWaitsForTheRest) {
+  MockClient client;
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0, max_in_flight = 0, calls = 0;
+  EXPECT_CALL(client, search(_, _, _))
+      .WillRepeatedly([&](std::string_view type, const fhir::SearchParams&,
+                          const fhir::SearchLimits&) -> fhir::SearchResult {
+        std::unique_lock lock(mu);
+        ++calls;
+        max_in_flight = std::max(max_in_flight, ++in_flight);
+        cv.notify_all();
+        // Searches one after another would each time out here, never overlap.
+        cv.wait_for(lock, std::chrono::seconds(2), [&] { return max_in_flight >= 2; });
+        --in_flight;
+        if (type == "CarePlan") {
+          throw fhir::HttpStatusError("GET", "http://x/fhir/CarePlan", 503, "", "unavailable");
+        }
+        return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
+      });
+  FhirChangeFeed feed(client, tables(), {}, std::make_shared<FixedClock>());
+  EXPECT_THROW(feed.changed_since(std::string("2026-11-20T08:00:00Z")), fhir::HttpStatusError);
+  std::lock_guard lock(mu);
+  EXPECT_GE(max_in_flight, 2);
+  EXPECT_GE(calls, 5);      // Condition, CarePlan, Procedure, Observation codes, imaging
+  EXPECT_EQ(in_flight, 0);  // every search had returned when the error was rethrown
 }
 
 }  // namespace
