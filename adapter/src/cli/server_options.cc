@@ -1,5 +1,6 @@
 #include "cli/server_options.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -125,6 +126,11 @@ Connection connect(const AdapterConfig& config, Context& context) {
   transport_options.max_response_bytes = static_cast<std::size_t>(server.max_response_mb) << 20;
   transport_options.verify_tls = server.tls_verify;
   transport_options.ca_file = server.ca_file;
+  // A patient's pull has about eight requests in flight at once; keep that
+  // many connections per patient processed at once, or each round of a
+  // concurrent sync opens and closes most of its connections again.
+  transport_options.max_idle_per_origin = std::max<std::size_t>(
+      transport_options.max_idle_per_origin, static_cast<std::size_t>(config.sync.concurrency) * 8);
 
   fhir::RetryPolicy policy;
   policy.max_attempts = server.retry_max_attempts;

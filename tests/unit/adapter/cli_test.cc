@@ -288,6 +288,14 @@ TEST_F(CliTest, SkippingTlsVerificationWarnsLoudly) {
   EXPECT_THAT(err.str(), HasSubstr("WARNING: TLS certificate verification is OFF"));
 }
 
+TEST_F(CliTest, TheConnectionPoolKeepsEveryConcurrentPatientsConnections) {
+  // A pool smaller than what is in flight would reconnect on most requests.
+  env["MST_SYNC_CONCURRENCY"] = "16";
+  EXPECT_CALL(*transport, send(_)).WillOnce(Return(response(200, capability_statement())));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir"}), 0) << err.str();
+  EXPECT_GE(transport_options.max_idle_per_origin, 16u * 8);
+}
+
 TEST_F(CliTest, ServerComesFromTheEnvironmentToo) {
   env["MST_SERVER_BASE_URL"] = "http://env-host/fhir";
   EXPECT_CALL(*transport, send(_)).WillOnce(Invoke([](const HttpRequest& r) {
