@@ -2,9 +2,11 @@
 // benchmarks so ratios come from one run:
 //   (c) BM_FullPipeline: parse + PatientRecord + extract + propose + build + dump
 //   (d) BM_DeriveAndBuild: extract + propose + build + dump on a prepared record
-// and, to show where (d) goes, each of its stages alone.
+// and, to show where the time goes, each stage alone (BM_Record: the
+// PatientRecord from an already parsed document).
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -84,6 +86,18 @@ void BM_ParseAndRecord(benchmark::State& state) {
   set_bytes(state);
 }
 BENCHMARK(BM_ParseAndRecord)->Unit(benchmark::kMillisecond);
+
+// PatientRecord alone, over one document parsed before timing starts.
+void BM_Record(benchmark::State& state) {
+  const auto doc = std::make_shared<const mst::fhir::JsonDocument>(
+      mst::fhir::JsonDocument::parse(mst::bench::record_text()));
+  for (auto _ : state) {
+    PatientRecord record = PatientRecord::Builder().add_document(doc).build();
+    benchmark::DoNotOptimize(record.observations().data());
+  }
+  set_bytes(state);
+}
+BENCHMARK(BM_Record)->Unit(benchmark::kMillisecond);
 
 void BM_DeriveAndBuild(benchmark::State& state) {
   const Prepared* p = prepared(state);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 namespace mst::fhir {
@@ -15,7 +16,8 @@ namespace mst::fhir {
 namespace {
 
 // Finds the first place where arrays/objects nest deeper than `max_depth`.
-// A byte scan, so hostile nesting is refused before any tree is built.
+// A byte scan; it only explains a parse that has already failed, so that the
+// error named is the same whatever else is wrong with the text.
 std::optional<std::size_t> too_deep_at(std::string_view text, int max_depth) {
   int depth = 0;
   bool in_string = false;
@@ -40,6 +42,15 @@ std::optional<std::size_t> too_deep_at(std::string_view text, int max_depth) {
   return std::nullopt;
 }
 
+// True when the text holds a \u escape anywhere: only then can a decoded
+// string hold an encoded surrogate (raw ones fail UTF-8 validation).
+bool has_unicode_escape(std::string_view text) {
+  for (auto i = text.find('\\'); i != std::string_view::npos; i = text.find('\\', i + 1)) {
+    if (i + 1 < text.size() && text[i + 1] == 'u') return true;
+  }
+  return false;
+}
+
 // True when `s` holds a UTF-16 surrogate encoded as UTF-8 (ED A0..BF), which
 // is not valid UTF-8. RapidJSON 1.1 refuses a lone high surrogate escape but
 // decodes a lone low one ("\ude00") into exactly that.
@@ -51,14 +62,17 @@ bool has_encoded_surrogate(std::string_view s) {
 }
 
 // Builds the document from the reader's events, checking what RapidJSON 1.1
-// gets wrong. Numbers: its own conversion is not correctly rounded (a value
-// it writes can read back as a neighbouring double) and turns some
-// overflowing numbers into infinity, or with kParseFullPrecisionFlag into
-// tiny garbage, instead of failing; std::from_chars rounds correctly and
-// reports the range. Strings: a lone low surrogate escape.
+// gets wrong or leaves to us. Numbers: its own conversion is not correctly
+// rounded (a value it writes can read back as a neighbouring double) and
+// turns some overflowing numbers into infinity, or with
+// kParseFullPrecisionFlag into tiny garbage, instead of failing;
+// std::from_chars rounds correctly and reports the range. Strings: a lone
+// low surrogate escape. Nesting: refused past max_depth as soon as it is
+// reached, so hostile input never builds a deep tree.
 class DocumentBuilder {
  public:
-  explicit DocumentBuilder(rapidjson::Document& doc) : doc_(doc) {}
+  DocumentBuilder(rapidjson::Document& doc, int max_depth, bool check_surrogates)
+      : doc_(doc), max_depth_(max_depth), check_surrogates_(check_surrogates) {}
   // Why the builder stopped the parse, or nullptr.
   const char* refusal() const { return refusal_; }
 
@@ -84,17 +98,23 @@ class DocumentBuilder {
   bool Null() { return doc_.Null(); }
   bool Bool(bool b) { return doc_.Bool(b); }
   bool String(const char* s, rapidjson::SizeType n, bool copy) {
-    if (has_encoded_surrogate({s, n})) return refuse(kSurrogate);
+    if (check_surrogates_ && has_encoded_surrogate({s, n})) return refuse(kSurrogate);
     return doc_.String(s, n, copy);
   }
-  bool StartObject() { return doc_.StartObject(); }
+  bool StartObject() { return enter() && doc_.StartObject(); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) {
-    if (has_encoded_surrogate({s, n})) return refuse(kSurrogate);
+    if (check_surrogates_ && has_encoded_surrogate({s, n})) return refuse(kSurrogate);
     return doc_.Key(s, n, copy);
   }
-  bool EndObject(rapidjson::SizeType members) { return doc_.EndObject(members); }
-  bool StartArray() { return doc_.StartArray(); }
-  bool EndArray(rapidjson::SizeType elements) { return doc_.EndArray(elements); }
+  bool EndObject(rapidjson::SizeType members) {
+    --depth_;
+    return doc_.EndObject(members);
+  }
+  bool StartArray() { return enter() && doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) {
+    --depth_;
+    return doc_.EndArray(elements);
+  }
   // Not called with kParseNumbersAsStringsFlag; required by the interface.
   bool Int(int i) { return doc_.Int(i); }
   bool Uint(unsigned u) { return doc_.Uint(u); }
@@ -103,17 +123,80 @@ class DocumentBuilder {
   bool Double(double d) { return doc_.Double(d); }
 
  private:
+  static constexpr const char* kTooDeep = "nesting deeper than the limit";
   static constexpr const char* kOutOfRange = "number outside the range of a double";
   static constexpr const char* kSurrogate = "lone UTF-16 surrogate in a \\u escape";
 
+  bool enter() { return ++depth_ <= max_depth_ || refuse(kTooDeep); }
   bool refuse(const char* why) {
     refusal_ = why;
     return false;
   }
 
   rapidjson::Document& doc_;
+  const int max_depth_;
+  const bool check_surrogates_;
+  int depth_ = 0;
   const char* refusal_ = nullptr;
 };
+
+// True when every non-ASCII sequence in `text` is valid UTF-8, judged by
+// RapidJSON's own validator, the one kParseValidateEncodingFlag applies to
+// string bytes. Valid JSON has non-ASCII bytes only inside strings, so a
+// text that passes holds no string that flag would refuse.
+bool is_valid_utf8(std::string_view text) {
+  struct Bytes {
+    const char* p;
+    const char* end;
+    char Take() { return p == end ? '\0' : *p++; }
+  };
+  struct Discard {
+    void Put(char) {}
+  };
+  Bytes in{text.data(), text.data() + text.size()};
+  Discard out;
+  constexpr std::uint64_t kHighBits = 0x8080808080808080u;
+  while (in.p != in.end) {
+    std::uint64_t word;
+    if (in.end - in.p >= 8 && (std::memcpy(&word, in.p, 8), (word & kHighBits) == 0)) {
+      in.p += 8;
+    } else if ((static_cast<unsigned char>(*in.p) & 0x80) == 0) {
+      ++in.p;
+    } else if (!rapidjson::UTF8<>::Validate(in, out)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct Outcome {
+  rapidjson::ParseResult result;
+  const char* refusal = nullptr;
+  std::size_t consumed = 0;
+  // The whole text was read into the document.
+  bool complete(std::string_view text) const {
+    return !result.IsError() && consumed == text.size();
+  }
+};
+
+// Reads `text` into `doc` with the reader flags kFlags.
+template <unsigned kFlags>
+Outcome read_json(std::string_view text, const ParseLimits& limits, bool check_surrogates,
+                  rapidjson::Document& doc) {
+  Outcome out;
+  auto generate = [&](rapidjson::Document& d) {
+    rapidjson::MemoryStream bytes(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+    rapidjson::Reader reader;
+    DocumentBuilder builder(d, limits.max_depth, check_surrogates);
+    out.result = reader.Parse<kFlags>(in, builder);
+    out.refusal = builder.refusal();
+    out.consumed = in.Tell();
+    return !out.result.IsError();
+  };
+  doc.Populate(generate);
+  return out;
+}
 
 }  // namespace
 
@@ -142,6 +225,19 @@ JsonDocument JsonDocument::parse(std::string_view text, const ParseLimits& limit
                          std::to_string(limits.max_bytes),
                      limits.max_bytes);
   }
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+  // Fast path: UTF-8 is checked in one pass over the text instead of by the
+  // reader per string byte, where GCC does not inline the validator and the
+  // parse took twice as long. Nesting is limited as the reader goes, and
+  // decoded strings are checked for surrogates only when there are escapes.
+  auto doc = std::make_unique<rapidjson::Document>();
+  if (read_json<kFlags>(text, limits, has_unicode_escape(text), *doc).complete(text) &&
+      is_valid_utf8(text)) {
+    return JsonDocument(std::move(doc));
+  }
+  // Something is wrong. Name it by the checks in a fixed order, so that the
+  // error does not depend on where a parse happened to stop.
   // RapidJSON takes a NUL byte for the end of input and would accept any
   // bytes after one; JSON text never contains a raw NUL.
   if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
@@ -152,32 +248,18 @@ JsonDocument JsonDocument::parse(std::string_view text, const ParseLimits& limit
                          " levels at offset " + std::to_string(*at),
                      *at);
   }
-  auto doc = std::make_unique<rapidjson::Document>();
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseValidateEncodingFlag |
-                              rapidjson::kParseNumbersAsStringsFlag;
-  rapidjson::ParseResult result;
-  const char* refusal = nullptr;
-  auto generate = [&](rapidjson::Document& d) {
-    rapidjson::MemoryStream bytes(text.data(), text.size());
-    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
-    rapidjson::Reader reader;
-    DocumentBuilder builder(d);
-    result = reader.Parse<kFlags>(in, builder);
-    refusal = builder.refusal();
-    return !result.IsError();
-  };
-  doc->Populate(generate);
-  if (result.IsError()) {
-    const std::size_t off = result.Offset();
-    throw ParseError(std::string("malformed JSON at offset ") + std::to_string(off) + ": " +
-                         (refusal ? refusal
-                          : result.Code() == rapidjson::kParseErrorNumberTooBig
-                              ? "number outside the range of a double"
-                              : rapidjson::GetParseError_En(result.Code())),
-                     off);
-  }
-  return JsonDocument(std::move(doc));
+  doc = std::make_unique<rapidjson::Document>();
+  const Outcome checked =
+      read_json<kFlags | rapidjson::kParseValidateEncodingFlag>(text, limits, true, *doc);
+  // Only reached with an error; a text this parse accepts is returned as is.
+  if (checked.complete(text)) return JsonDocument(std::move(doc));
+  const std::size_t off = checked.result.IsError() ? checked.result.Offset() : checked.consumed;
+  const char* why = checked.refusal             ? checked.refusal
+                    : !checked.result.IsError() ? "data after the JSON value"
+                    : checked.result.Code() == rapidjson::kParseErrorNumberTooBig
+                        ? "number outside the range of a double"
+                        : rapidjson::GetParseError_En(checked.result.Code());
+  throw ParseError("malformed JSON at offset " + std::to_string(off) + ": " + why, off);
 }
 
 void Node::type_error(const char* expected) const {

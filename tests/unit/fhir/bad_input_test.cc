@@ -115,6 +115,64 @@ TEST(BadInput, DeepNestingIsRefusedBeforeAnyTreeIsBuilt) {
             static_cast<std::size_t>(kLevels));
 }
 
+TEST(BadInput, NestingExactlyAtTheLimitParses) {
+  ParseLimits limits;
+  limits.max_depth = 3;
+  EXPECT_NO_THROW(JsonDocument::parse(R"([{"a":[1]}])", limits));
+  EXPECT_EQ(parse_error_of(R"([{"a":[[1]]}])", limits),
+            "JSON nests deeper than 3 levels at offset 7");
+  // The default limit: 200 levels parse, 201 do not.
+  EXPECT_NO_THROW(JsonDocument::parse(std::string(200, '[') + std::string(200, ']')));
+  EXPECT_EQ(parse_error_of(std::string(201, '[') + std::string(201, ']')),
+            "JSON nests deeper than 200 levels at offset 200");
+}
+
+TEST(BadInput, ErrorsAreNamedInAFixedOrderWhateverElseIsWrong) {
+  ParseLimits limits;
+  limits.max_depth = 3;
+  // A NUL byte first, then nesting, then the first other fault.
+  EXPECT_EQ(parse_error_of(std::string("[\"\xff\",[[[1]]]]\0", 14), limits),
+            "malformed JSON at offset 13: NUL byte");
+  EXPECT_EQ(parse_error_of("[\"\xff\",[[[1]]]]", limits),
+            "JSON nests deeper than 3 levels at offset 7");
+  EXPECT_EQ(parse_error_of("[x,[[[1]]]]", limits), "JSON nests deeper than 3 levels at offset 5");
+  EXPECT_EQ(parse_error_of("[\"ab\xff\"]"),
+            "malformed JSON at offset 4: Invalid encoding in string.");
+  EXPECT_EQ(parse_error_of("{\"k\xff\":1}"),
+            "malformed JSON at offset 3: Invalid encoding in string.");
+  // Non-ASCII outside a string is a syntax error, valid UTF-8 or not.
+  EXPECT_EQ(parse_error_of("[\xc3\xa9]"), "malformed JSON at offset 1: Invalid value.");
+  EXPECT_EQ(parse_error_of("[1]\xff"),
+            "malformed JSON at offset 3: The document root must not be followed by other values.");
+}
+
+TEST(BadInput, LoneLowSurrogatesAreRefusedWithOrWithoutOtherEscapes) {
+  EXPECT_EQ(parse_error_of(R"(["\u0041","\udc00"])"),
+            "malformed JSON at offset 18: lone UTF-16 surrogate in a \\u escape");
+  EXPECT_EQ(parse_error_of(R"({"\udc00":1})"),
+            "malformed JSON at offset 9: lone UTF-16 surrogate in a \\u escape");
+  // The same code point as raw bytes, in a text with no escapes at all.
+  EXPECT_EQ(parse_error_of("[\"a\xed\xb0\x80\"]"),
+            "malformed JSON at offset 3: Invalid encoding in string.");
+  // An escaped backslash before a 'u' is no \u escape.
+  EXPECT_EQ(JsonDocument::parse(R"(["\\udc00"])").root().elements()[0].as_string(), "\\udc00");
+  // Escapes that decode to valid text, alone and as a pair.
+  auto doc = JsonDocument::parse(R"(["\u00e9", "\ud83d\udc4d"])");
+  EXPECT_EQ(doc.root().elements()[0].as_string(), "\xc3\xa9");
+  EXPECT_EQ(doc.root().elements()[1].as_string(), "\xf0\x9f\x91\x8d");
+}
+
+TEST(BadInput, MultiByteTextParsesWhereverItFallsInTheInput) {
+  // Long enough that the UTF-8 check reads whole words and then a tail.
+  const std::string text = "[\"" + std::string(13, 'a') + "\xc3\xa9" + std::string(7, 'b') +
+                           "\xe2\x82\xac\xf0\x9f\x98\x80\", \"\xc3\xa9\"]";
+  auto doc = JsonDocument::parse(text);
+  EXPECT_EQ(doc.root().elements()[1].as_string(), "\xc3\xa9");
+  // A sequence cut short by the end of the string.
+  EXPECT_EQ(parse_error_of("[\"" + std::string(13, 'a') + "\xe2\x82\"]"),
+            "malformed JSON at offset 15: Invalid encoding in string.");
+}
+
 TEST(BadInput, NumbersOutsideTheRangeOfADoubleAreRefused) {
   // Found by fuzz_json: RapidJSON 1.1 read some of these as infinity, which
   // JsonValue::dump then wrote as nothing, producing invalid JSON.
