@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -52,6 +53,7 @@ class JsonValue {
   JsonValue& push(JsonValue value);
 
   const Object& members() const { return std::get<Object>(v_); }
+  Object& members() { return std::get<Object>(v_); }
   const Array& items() const { return std::get<Array>(v_); }
   Array& items() { return std::get<Array>(v_); }
   const std::string& str() const { return std::get<std::string>(v_); }
@@ -60,6 +62,9 @@ class JsonValue {
   // Compact JSON (or indented with `pretty`). Deterministic. Throws Error
   // for a NaN or infinite number, which JSON cannot express.
   std::string dump(bool pretty = false) const;
+  // The bytes of dump() handed to `sink` in chunks of a few KB, without
+  // building the whole string (e.g. to hash it). Throws as dump() does.
+  void dump_to(const std::function<void(std::string_view)>& sink) const;
 
   friend bool operator==(const JsonValue& a, const JsonValue& b) { return a.v_ == b.v_; }
 
