@@ -79,9 +79,12 @@ std::string conditional(const std::string& system, const std::string& value) {
   return "identifier=" + system + "|" + value;
 }
 
+// Built with set(), which moves: an initializer list would copy the resource.
 JsonValue entry(const std::string& full_url, JsonValue resource, JsonValue request) {
-  return JsonValue::object(
-      {{"fullUrl", full_url}, {"resource", std::move(resource)}, {"request", std::move(request)}});
+  JsonValue e = JsonValue::object({{"fullUrl", full_url}});
+  e.set("resource", std::move(resource));
+  e.set("request", std::move(request));
+  return e;
 }
 
 JsonValue put_conditional(std::string_view type, const std::string& system,
@@ -488,27 +491,23 @@ JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const
   for (auto& r : requests) {
     entries.push(entry(r.full_url, std::move(r.resource), std::move(r.request)));
   }
-  entries.push(entry(careplan_urn, cp, cp_request));
+  entries.push(entry(careplan_urn, std::move(cp), std::move(cp_request)));
+  const std::size_t careplan_at = entries.items().size() - 1;
   entries.push(entry("urn:uuid:" + n.uuid("Provenance"), std::move(prov),
                      JsonValue::object({{"method", "POST"}, {"url", "Provenance"}})));
   JsonValue bundle = JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
   bundle.set("entry", std::move(entries));
 
-  // The fingerprint covers everything above except its volatile parts;
-  // it goes right after the narrative, where FHIR JSON puts extensions.
+  // The fingerprint covers everything above except its volatile parts (and
+  // itself); it goes right after the narrative, where FHIR JSON puts
+  // extensions.
   const std::string fingerprint = content_fingerprint(bundle);
-  JsonValue with_fp = JsonValue::object();
-  for (const auto& [key, value] : cp.members()) {
-    with_fp.set(key, value);
-    if (key == "text") {
-      with_fp.set("extension",
+  auto& members = bundle.find("entry")->items()[careplan_at].find("resource")->members();
+  auto after_text = std::find_if(members.begin(), members.end(),
+                                 [](const JsonValue::Member& m) { return m.first == "text"; });
+  members.emplace(after_text == members.end() ? after_text : after_text + 1, "extension",
                   JsonValue::array({JsonValue::object({{"url", fingerprint_extension_url(n.base)},
                                                        {"valueString", fingerprint}})}));
-    }
-  }
-  for (auto& e : bundle.find("entry")->items()) {
-    if (e.find("fullUrl")->str() == careplan_urn) e.set("resource", with_fp);
-  }
   return bundle;
 }
 

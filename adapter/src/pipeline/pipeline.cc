@@ -62,7 +62,7 @@ PatientRun Pipeline::build_offline(const mappings::PatientRecord& record) {
   fhir::JsonValue bundle = build_transaction(d.considerations, d.plan, build_options());
   run.outcome.kind = OutcomeKind::kBuilt;
   run.outcome.patient_id = record.patient_id();
-  run.outcome.fingerprint = content_fingerprint(bundle);
+  run.outcome.fingerprint = built_fingerprint(bundle);
   run.outcome.detail = "offline: nothing sent";
   run.transaction = bundle.dump(true);
   return run;
@@ -85,7 +85,7 @@ PatientRun Pipeline::run(const std::string& patient_id) {
         BuildOptions o = base_options;
         if (existing) o.existing = ExistingDraft{existing->id, existing->version};
         fhir::JsonValue bundle = build_transaction(d.considerations, d.plan, o);
-        std::string fp = content_fingerprint(bundle);
+        std::string fp = built_fingerprint(bundle);
         run.transaction = bundle.dump(settings_.write.dry_run);
         return BuiltPlan{std::move(bundle), std::move(fp)};
       });

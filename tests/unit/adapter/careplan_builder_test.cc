@@ -1,6 +1,8 @@
 // The CarePlan builder: output contract, determinism, fingerprint, errors.
 #include "mst/adapter/careplan_builder.h"
 
+#include <Poco/DigestEngine.h>
+#include <Poco/SHA2Engine.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -317,6 +319,49 @@ TEST(Fingerprint, IsStoredOnTheCarePlanAndReadBack) {
   EXPECT_FALSE(read_fingerprint(p.of("Goal").at(0), "http://mst-adapter.example.org/fhir"));
   auto doc = fhir::JsonDocument::parse(R"({"resourceType":"CarePlan","extension":"oops"})");
   EXPECT_FALSE(read_fingerprint(doc.root(), "http://mst-adapter.example.org/fhir"));
+}
+
+// The documented canonical form, computed the obvious way (a stripped copy
+// of each resource, dumped) with another SHA-256 implementation.
+std::string reference_fingerprint(const JsonValue& bundle) {
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  for (const auto& e : bundle.find("entry")->items()) {
+    JsonValue r = *e.find("resource");
+    const std::string type = r.find("resourceType")->str();
+    if (type == "Device" || type == "Provenance") continue;
+    for (const char* volatile_key : {"id", "meta", "created", "authoredOn", "extension"}) {
+      r.erase(volatile_key);
+    }
+    if (auto* text = r.find("text")) {
+      std::string div = text->find("div")->str();
+      const auto at = div.rfind("<p>Prepared on ");
+      if (at != std::string::npos) div.erase(at, div.find("</p>", at) + 4 - at);
+      text->set("div", div);
+    }
+    sha.update(e.find("fullUrl")->str() + "\n" + r.dump() + "\n");
+  }
+  return "sha256:" + Poco::DigestEngine::digestToHex(sha.digest());
+}
+
+TEST(Fingerprint, IsSha256OfTheStableContentOfEachEntry) {
+  BuildOptions update;
+  update.existing = ExistingDraft{"cp-1", "3"};
+  for (const auto& bundle :
+       {build(emergency_patient()), build(emergency_patient(), update), build(stable_patient())}) {
+    EXPECT_EQ(content_fingerprint(bundle), reference_fingerprint(bundle));
+    EXPECT_EQ(built_fingerprint(bundle), content_fingerprint(bundle));
+  }
+  EXPECT_EQ(built_fingerprint(JsonValue::object({{"resourceType", "Bundle"}})), "");
+}
+
+TEST(Fingerprint, ReadBackWhenTheBaseHasATrailingSlash) {
+  BuildOptions slash;
+  slash.canonical_base = "https://fhir.example.com/mst/";
+  const auto bundle = build(emergency_patient(), slash);
+  Parsed p(bundle);
+  const auto stored = read_fingerprint(p.of("CarePlan").at(0), slash.canonical_base);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(*stored, content_fingerprint(bundle));
 }
 
 TEST(CarePlanBuilder, RejectsWhatCannotBeBuilt) {

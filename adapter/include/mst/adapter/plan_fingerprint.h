@@ -13,7 +13,8 @@
 namespace mst::adapter {
 
 // URL of the fingerprint extension on CarePlan:
-// <canonical>/StructureDefinition/mst-content-fingerprint.
+// <canonical>/StructureDefinition/mst-content-fingerprint (a trailing '/' on
+// the base is ignored, as build_transaction ignores it).
 std::string fingerprint_extension_url(const std::string& canonical_base);
 
 // "sha256:<64 hex>" over the entries of a transaction built by
@@ -22,6 +23,10 @@ std::string fingerprint_extension_url(const std::string& canonical_base);
 // id, meta, the fingerprint extension, CarePlan.created,
 // ServiceRequest.authoredOn and the narrative's closing "Prepared on" line.
 std::string content_fingerprint(const fhir::JsonValue& transaction);
+
+// The fingerprint build_transaction stored on the transaction's CarePlan
+// ("" when there is none): reading it is free, computing it again is not.
+std::string built_fingerprint(const fhir::JsonValue& transaction);
 
 // The fingerprint stored on a CarePlan read back from a server, if any.
 std::optional<std::string> read_fingerprint(fhir::Node careplan, const std::string& canonical_base);
