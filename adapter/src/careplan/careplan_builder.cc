@@ -6,6 +6,7 @@
 
 #include "../goals/assessment.h"
 #include "codes.h"
+#include "ignored_summary.h"
 #include "mst/adapter/narrative.h"
 #include "mst/adapter/plan_fingerprint.h"
 #include "name_uuid.h"
@@ -277,7 +278,8 @@ Built build_device(const BuildOptions& o, const std::string& base) {
           {{"method", "POST"}, {"url", "Device"}, {"ifNoneExist", conditional(system, value)}})};
 }
 
-std::vector<std::string> careplan_notes(const Considerations& c, const GoalPlan& plan) {
+std::vector<std::string> careplan_notes(const Considerations& c, const GoalPlan& plan,
+                                        const std::vector<detail::IgnoredGroup>& ignored) {
   std::vector<std::string> out;
   std::vector<std::string> gaps;
   std::vector<mappings::DataGap> record_gaps = c.data_gaps;
@@ -290,14 +292,12 @@ std::vector<std::string> careplan_notes(const Considerations& c, const GoalPlan&
                              : "Data gaps (missing inputs lower certainty and are never read as "
                                "favourable): " +
                                    detail::join(gaps, " | "));
-  if (!c.ignored.empty()) {
-    std::vector<mappings::IgnoredResource> ignored = c.ignored;
-    std::sort(ignored.begin(), ignored.end(), [](const auto& x, const auto& y) {
-      return std::tie(x.ref, x.reason) < std::tie(y.ref, y.reason);
-    });
-    std::vector<std::string> items;
-    for (const auto& i : ignored) items.push_back(i.ref + " (" + i.reason + ")");
-    out.push_back("Resources not used: " + detail::join(items, "; "));
+  if (!ignored.empty()) {
+    std::vector<std::string> lines;
+    for (const auto& g : ignored) lines.push_back(detail::ignored_line(g));
+    out.push_back(
+        "Resources not used (" + std::to_string(detail::ignored_total(ignored)) +
+        ", by reason, with the first references as examples): " + detail::join(lines, " | "));
   }
   for (const auto& note : plan.notes) out.push_back(note);
   out.push_back(
@@ -437,7 +437,7 @@ JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const
                                                  " Source: " + a.source + "."}})}}));
   }
   if (!activity.items().empty()) cp.set("activity", std::move(activity));
-  cp.set("note", notes(careplan_notes(c, plan)));
+  cp.set("note", notes(careplan_notes(c, plan, detail::group_ignored(c.ignored))));
 
   JsonValue cp_request =
       opts.existing

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "../goals/assessment.h"
+#include "ignored_summary.h"
 
 namespace mst::adapter {
 
@@ -370,13 +371,15 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
   h += gaps.empty() ? wrap("p", "None found.") : list(gaps);
 
   if (!c.ignored.empty()) {
+    // Counted by reason with a few examples: a long record can have thousands.
+    const auto groups = detail::group_ignored(c.ignored);
     h += wrap("h3", "Resources not used");
-    std::vector<mappings::IgnoredResource> ignored = c.ignored;
-    std::sort(ignored.begin(), ignored.end(), [](const auto& x, const auto& y) {
-      return std::tie(x.ref, x.reason) < std::tie(y.ref, y.reason);
-    });
+    const std::size_t total = detail::ignored_total(groups);
+    h += wrap("p", e(std::to_string(total) + (total == 1 ? " resource was" : " resources were") +
+                     " not used. By reason, with the number of resources and the first "
+                     "references as examples:"));
     std::vector<std::string> items;
-    for (const auto& i : ignored) items.push_back(i.ref + ": " + i.reason);
+    for (const auto& g : groups) items.push_back(detail::ignored_line(g));
     h += list(items);
   }
   // The only part that changes from day to day; the content fingerprint

@@ -129,10 +129,55 @@ TEST(CarePlanBuilder, CarePlanIsADraftProposalWithEveryContractElement) {
   for (fhir::Node n : cp.array("note")) all_notes += str(n, "text") + "\n";
   EXPECT_NE(all_notes.find("Disclaimer: this is a draft proposal"), std::string::npos);
   EXPECT_NE(all_notes.find("life expectancy: no revised Tokuhashi score"), std::string::npos);
-  EXPECT_NE(all_notes.find("Resources not used: Observation/bad-bp (valueQuantity has no value)"),
+  EXPECT_NE(all_notes.find("Resources not used (1, by reason, with the first references as "
+                           "examples): valueQuantity has no value (1: Observation/bad-bp)"),
             std::string::npos);
   EXPECT_EQ(str(cp["text"], "status"), "generated");
   EXPECT_EQ(str(cp["text"], "div").rfind("<div xmlns=\"http://www.w3.org/1999/xhtml\">", 0), 0u);
+}
+
+TEST(CarePlanBuilder, ResourcesNotUsedAreCountedByReasonWithAFewExamples) {
+  auto c = emergency_patient();
+  const std::string unread = "Observation code is not in the code tables";
+  const std::string status = "status 'preliminary': only final, amended or corrected results";
+  for (int k = 0; k < 3000; ++k) c.ignored.push_back({"Observation/u" + std::to_string(k), unread});
+  for (int k = 0; k < 40; ++k) c.ignored.push_back({"Observation/s" + std::to_string(k), status});
+  c.ignored.push_back({"Observation/u7", unread});  // the same resource twice counts once
+  auto shuffled = c;
+  std::reverse(shuffled.ignored.begin(), shuffled.ignored.end());
+  const JsonValue bundle = build(c);
+  EXPECT_EQ(bundle.dump(), build(shuffled).dump());
+  // Thousands more resources not used add well under a kilobyte.
+  EXPECT_LT(bundle.dump().size(), build(emergency_patient()).dump().size() + 1000);
+
+  Parsed p(bundle);
+  const fhir::Node cp = p.of("CarePlan").at(0);
+  std::string all_notes;
+  for (fhir::Node n : cp.array("note")) all_notes += str(n, "text") + "\n";
+  // Most frequent reason first; examples are the first references in string order.
+  EXPECT_NE(all_notes.find("Resources not used (3041, by reason, with the first references as "
+                           "examples): " +
+                           unread +
+                           " (3000: Observation/u0, Observation/u1, Observation/u10 and 2997 "
+                           "more) | " +
+                           status +
+                           " (40: Observation/s0, Observation/s1, Observation/s10 and 37 more) | "
+                           "valueQuantity has no value (1: Observation/bad-bp)\n"),
+            std::string::npos)
+      << all_notes;
+  const std::string div = str(cp["text"], "div");
+  EXPECT_NE(div.find("<p>3041 resources were not used."), std::string::npos);
+  EXPECT_NE(div.find("<li>" + unread +
+                     " (3000: Observation/u0, Observation/u1, Observation/u10 and 2997 more)</li>"),
+            std::string::npos);
+  EXPECT_EQ(div.find("Observation/u2999"), std::string::npos);
+  EXPECT_EQ(all_notes.find("Observation/u2999"), std::string::npos);
+
+  // A count a clinician sees is content: one more resource changes the fingerprint
+  // even when the examples stay the same.
+  auto one_more = c;
+  one_more.ignored.push_back({"Observation/u3000", unread});
+  EXPECT_NE(content_fingerprint(build(one_more)), content_fingerprint(bundle));
 }
 
 TEST(CarePlanBuilder, GoalsCarryCodePriorityTargetsAndRationale) {

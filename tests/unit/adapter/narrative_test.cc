@@ -62,6 +62,9 @@ TEST(Narrative, HostileTextStaysText) {
   EXPECT_EQ(div.find("<script"), std::string::npos);
   EXPECT_EQ(div.find("onclick=\""), std::string::npos);
   EXPECT_NE(div.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp;"), std::string::npos);
+  EXPECT_NE(div.find("<p>1 resource was not used."), std::string::npos);
+  EXPECT_NE(div.find("<li>bad &quot;value&quot; (1: Observation/&lt;/div&gt;&lt;div&gt;)</li>"),
+            std::string::npos);
   const std::set<std::string> allowed = {"div", "h2",    "h3",    "p",     "b",  "br", "ul",
                                          "li",  "table", "thead", "tbody", "tr", "th", "td"};
   for (const auto& name : elements_of(div)) EXPECT_TRUE(allowed.count(name)) << name;
