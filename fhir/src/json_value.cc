@@ -145,36 +145,4 @@ std::string JsonValue::dump(bool pretty) const {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-namespace {
-
-// A RapidJSON output stream that hands full buffers to a sink.
-class ChunkStream {
- public:
-  using Ch = char;
-  explicit ChunkStream(const std::function<void(std::string_view)>& sink) : sink_(sink) {}
-  void Put(char ch) {
-    if (size_ == sizeof(buf_)) Flush();
-    buf_[size_++] = ch;
-  }
-  void Flush() {
-    if (size_ == 0) return;
-    sink_(std::string_view(buf_, size_));
-    size_ = 0;
-  }
-
- private:
-  const std::function<void(std::string_view)>& sink_;
-  char buf_[4096];
-  std::size_t size_ = 0;
-};
-
-}  // namespace
-
-void JsonValue::dump_to(const std::function<void(std::string_view)>& sink) const {
-  ChunkStream out(sink);
-  rapidjson::Writer<ChunkStream> w(out);
-  write(w);
-  out.Flush();
-}
-
 }  // namespace mst::fhir

@@ -2,8 +2,11 @@
 
 #include <openssl/evp.h>
 
-#include <functional>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace mst::adapter {
 
@@ -17,20 +20,22 @@ bool is_fingerprint_url(const std::string& url) {
              0;
 }
 
-// The narrative without its "Prepared on <day> by <device>." paragraph.
-// Escaped text cannot contain a literal "<p>", so the marker is unambiguous.
-std::string stable_div(std::string div) {
-  constexpr std::string_view kMarker = "<p>Prepared on ";
-  const auto start = div.rfind(kMarker);
-  if (start == std::string::npos) return div;
+constexpr std::string_view kPreparedMarker = "<p>Prepared on ";
+
+// The narrative without its "Prepared on <day> by <device>." paragraph, as
+// the text before and the text after it. Escaped text cannot contain a
+// literal "<p>", so the marker is unambiguous.
+std::pair<std::string_view, std::string_view> stable_div(std::string_view div) {
+  const auto start = div.rfind(kPreparedMarker);
+  if (start == std::string_view::npos) return {div, {}};
   const auto end = div.find("</p>", start);
-  if (end == std::string::npos) return div;
-  div.erase(start, end + 4 - start);
-  return div;
+  if (end == std::string_view::npos) return {div, {}};
+  return {div.substr(0, start), div.substr(end + 4)};
 }
 
-// SHA-256 over everything fed to it (OpenSSL EVP: several times faster than
-// Poco's portable SHA2Engine).
+// SHA-256 (OpenSSL EVP, several times faster than Poco's portable
+// SHA2Engine) fed through a buffer, since the encoding below hands it many
+// small pieces.
 class Sha256 {
  public:
   Sha256() : ctx_(EVP_MD_CTX_new()) {
@@ -44,11 +49,30 @@ class Sha256 {
   Sha256& operator=(const Sha256&) = delete;
 
   void update(std::string_view bytes) {
-    if (EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1) {
-      throw std::runtime_error("OpenSSL SHA-256 update failed");
+    if (bytes.size() > sizeof(buf_) - size_) {
+      flush();
+      if (bytes.size() >= sizeof(buf_)) {
+        digest_update(bytes);
+        return;
+      }
     }
+    std::memcpy(buf_ + size_, bytes.data(), bytes.size());
+    size_ += bytes.size();
   }
+  void tag(char t) { update(std::string_view(&t, 1)); }
+  void count(std::uint64_t n) {
+    char le[8];
+    for (int k = 0; k < 8; ++k) le[k] = static_cast<char>((n >> (8 * k)) & 0xff);
+    update(std::string_view(le, 8));
+  }
+  // Length first, so no two different sequences of strings encode alike.
+  void text(std::string_view s) {
+    count(s.size());
+    update(s);
+  }
+
   std::string hex() {
+    flush();
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     if (EVP_DigestFinal_ex(ctx_, digest, &size) != 1) {
@@ -65,50 +89,98 @@ class Sha256 {
   }
 
  private:
+  void flush() {
+    digest_update(std::string_view(buf_, size_));
+    size_ = 0;
+  }
+  void digest_update(std::string_view bytes) {
+    if (!bytes.empty() && EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1) {
+      throw std::runtime_error("OpenSSL SHA-256 update failed");
+    }
+  }
+
   EVP_MD_CTX* ctx_;
+  char buf_[8192];
+  std::size_t size_ = 0;
 };
 
-// Streams the compact JSON of `resource` without the members that change
-// when the plan does not: the same bytes as dumping a copy without them,
-// without making the copy.
-void hash_stable_part(const fhir::JsonValue& resource, Sha256& sha) {
-  const std::function<void(std::string_view)> sink = [&sha](std::string_view b) { sha.update(b); };
-  bool first = true;
-  auto key_of = [&](const std::string& key) {
-    sha.update(first ? "{" : ",");
-    first = false;
-    fhir::JsonValue(std::string_view(key)).dump_to(sink);
-    sha.update(":");
-  };
-  for (const auto& [key, value] : resource.members()) {
-    if (key == "id" || key == "meta" || key == "created" || key == "authoredOn") continue;
-    if (key == "text" && value.is_object()) {
-      const auto* div = value.find("div");
-      if (div != nullptr && div->is_string()) {
-        fhir::JsonValue text = value;
-        text.set("div", stable_div(div->str()));
-        key_of(key);
-        text.dump_to(sink);
-        continue;
-      }
+// The value in a prefix-free encoding: a type tag, then for a string its
+// length and bytes, for an array or object its size and members (keys as
+// strings), for any other scalar its JSON text as a string. Walking the
+// tree costs far less than writing (escaping) JSON and hashing that.
+void hash_value(const fhir::JsonValue& v, Sha256& sha) {
+  if (v.is_string()) {
+    sha.tag('s');
+    sha.text(v.str());
+  } else if (v.is_array()) {
+    sha.tag('a');
+    sha.count(v.items().size());
+    for (const auto& item : v.items()) hash_value(item, sha);
+  } else if (v.is_object()) {
+    sha.tag('o');
+    sha.count(v.members().size());
+    for (const auto& [key, value] : v.members()) {
+      sha.text(key);
+      hash_value(value, sha);
     }
-    if (key == "extension" && value.is_array()) {
-      fhir::JsonValue kept = fhir::JsonValue::array();
-      for (const auto& ext : value.items()) {
-        const auto* url = ext.find("url");
-        if (url != nullptr && url->is_string() && is_fingerprint_url(url->str())) continue;
-        kept.push(ext);
-      }
-      if (!kept.items().empty()) {
-        key_of(key);
-        kept.dump_to(sink);
-      }
-      continue;
-    }
-    key_of(key);
-    value.dump_to(sink);
+  } else {
+    sha.tag('j');  // null, boolean or number: rare in a plan
+    sha.text(v.dump());
   }
-  sha.update(first ? "{}" : "}");
+}
+
+bool is_volatile_key(const std::string& key) {
+  return key == "id" || key == "meta" || key == "created" || key == "authoredOn";
+}
+
+bool is_fingerprint_extension(const fhir::JsonValue& ext) {
+  const auto* url = ext.find("url");
+  return url != nullptr && url->is_string() && is_fingerprint_url(url->str());
+}
+
+// Hashes `resource` without the members that change when the plan does not,
+// encoded as hash_value would encode a copy without them.
+void hash_stable_part(const fhir::JsonValue& resource, Sha256& sha) {
+  std::vector<const fhir::JsonValue::Member*> kept;
+  std::vector<const fhir::JsonValue*> kept_extensions;
+  for (const auto& m : resource.members()) {
+    if (is_volatile_key(m.first)) continue;
+    if (m.first == "extension" && m.second.is_array()) {
+      for (const auto& ext : m.second.items()) {
+        if (!is_fingerprint_extension(ext)) kept_extensions.push_back(&ext);
+      }
+      if (kept_extensions.empty()) continue;
+    }
+    kept.push_back(&m);
+  }
+  sha.tag('o');
+  sha.count(kept.size());
+  for (const auto* m : kept) {
+    const auto& [key, value] = *m;
+    sha.text(key);
+    if (key == "extension" && value.is_array()) {
+      sha.tag('a');
+      sha.count(kept_extensions.size());
+      for (const auto* ext : kept_extensions) hash_value(*ext, sha);
+    } else if (key == "text" && value.is_object()) {
+      sha.tag('o');
+      sha.count(value.members().size());
+      for (const auto& [text_key, text_value] : value.members()) {
+        sha.text(text_key);
+        if (text_key == "div" && text_value.is_string()) {
+          const auto [before, after] = stable_div(text_value.str());
+          sha.tag('s');
+          sha.count(before.size() + after.size());
+          sha.update(before);
+          sha.update(after);
+        } else {
+          hash_value(text_value, sha);
+        }
+      }
+    } else {
+      hash_value(value, sha);
+    }
+  }
 }
 
 }  // namespace
@@ -155,10 +227,9 @@ std::string content_fingerprint(const fhir::JsonValue& transaction) {
       if (type == nullptr || !type->is_string()) continue;
       if (type->str() == "Device" || type->str() == "Provenance") continue;
       const auto* full_url = entry.find("fullUrl");
-      if (full_url != nullptr && full_url->is_string()) sha.update(full_url->str());
-      sha.update("\n");
+      sha.tag('e');
+      sha.text(full_url != nullptr && full_url->is_string() ? full_url->str() : "");
       hash_stable_part(*resource, sha);
-      sha.update("\n");
     }
   }
   return "sha256:" + sha.hex();

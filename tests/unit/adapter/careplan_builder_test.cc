@@ -1,8 +1,6 @@
 // The CarePlan builder: output contract, determinism, fingerprint, errors.
 #include "mst/adapter/careplan_builder.h"
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -366,34 +364,64 @@ TEST(Fingerprint, IsStoredOnTheCarePlanAndReadBack) {
   EXPECT_FALSE(read_fingerprint(doc.root(), "http://mst-adapter.example.org/fhir"));
 }
 
-// The documented canonical form, computed the obvious way (a stripped copy
-// of each resource, dumped) with another SHA-256 implementation.
-std::string reference_fingerprint(const JsonValue& bundle) {
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-  for (const auto& e : bundle.find("entry")->items()) {
-    JsonValue r = *e.find("resource");
-    const std::string type = r.find("resourceType")->str();
-    if (type == "Device" || type == "Provenance") continue;
-    for (const char* volatile_key : {"id", "meta", "created", "authoredOn", "extension"}) {
-      r.erase(volatile_key);
-    }
-    if (auto* text = r.find("text")) {
-      std::string div = text->find("div")->str();
-      const auto at = div.rfind("<p>Prepared on ");
-      if (at != std::string::npos) div.erase(at, div.find("</p>", at) + 4 - at);
-      text->set("div", div);
-    }
-    sha.update(e.find("fullUrl")->str() + "\n" + r.dump() + "\n");
-  }
-  return "sha256:" + Poco::DigestEngine::digestToHex(sha.digest());
+// A one-entry transaction holding `resource`.
+JsonValue one_entry(JsonValue resource) {
+  JsonValue e = JsonValue::object({{"fullUrl", "urn:uuid:1"}});
+  e.set("resource", std::move(resource));
+  JsonValue bundle = JsonValue::object({{"resourceType", "Bundle"}});
+  bundle.set("entry", JsonValue::array({std::move(e)}));
+  return bundle;
 }
 
-TEST(Fingerprint, IsSha256OfTheStableContentOfEachEntry) {
+TEST(Fingerprint, EveryContentChangeChangesItAndOnlyVolatileMembersDoNot) {
+  auto goal = [](JsonValue a, JsonValue b) {
+    return content_fingerprint(
+        one_entry(JsonValue::object({{"resourceType", "Goal"}, {"a", a}, {"b", b}})));
+  };
+  const std::string base = goal("xy", "z");
+  EXPECT_EQ(goal("xy", "z"), base);
+  // The encoding is prefix-free: moving text across a boundary is a change.
+  EXPECT_NE(goal("x", "yz"), base);
+  EXPECT_NE(goal(JsonValue::array({"x", "y"}), "z"), goal(JsonValue::array({"xy"}), "z"));
+  EXPECT_NE(goal(JsonValue::array({JsonValue::array()}), "z"),
+            goal(JsonValue::array({JsonValue::object()}), "z"));
+  EXPECT_NE(goal(1, "z"), goal("1", "z"));
+  EXPECT_NE(goal(JsonValue::decimal("1.0"), "z"), goal(1, "z"));
+  EXPECT_NE(goal(true, "z"), goal(JsonValue(), "z"));
+
+  // Volatile members and the "Prepared on" line are left out; the rest of
+  // the narrative and any other extension are not.
+  auto careplan = [](std::string div, JsonValue extra) {
+    JsonValue cp = JsonValue::object({{"resourceType", "CarePlan"}});
+    cp.set("text", JsonValue::object({{"status", "generated"}, {"div", std::move(div)}}));
+    cp.set("status", "draft");
+    for (const auto& [k, v] : extra.members()) cp.set(k, v);
+    return content_fingerprint(one_entry(std::move(cp)));
+  };
+  const std::string fp_ext = "http://b/StructureDefinition/mst-content-fingerprint";
+  const std::string plan =
+      careplan("<div><p>A</p><p>Prepared on 2024-03-05 by X.</p></div>", JsonValue::object());
+  EXPECT_EQ(careplan("<div><p>A</p><p>Prepared on 2025-01-01 by Y 2.0.</p></div>",
+                     JsonValue::object(
+                         {{"id", "cp-9"},
+                          {"meta", JsonValue::object({{"versionId", "4"}})},
+                          {"created", "2025-01-01"},
+                          {"extension", JsonValue::array({JsonValue::object(
+                                            {{"url", fp_ext}, {"valueString", "sha256:x"}})})}})),
+            plan);
+  EXPECT_NE(careplan("<div><p>B</p><p>Prepared on 2024-03-05 by X.</p></div>", JsonValue::object()),
+            plan);
+  EXPECT_NE(careplan("<div><p>A</p><p>Prepared on 2024-03-05 by X.</p></div>",
+                     JsonValue::object({{"extension", JsonValue::array({JsonValue::object(
+                                                          {{"url", "http://other"}})})}})),
+            plan);
+}
+
+TEST(Fingerprint, TheBuilderStoresTheOneContentFingerprintComputes) {
   BuildOptions update;
   update.existing = ExistingDraft{"cp-1", "3"};
   for (const auto& bundle :
        {build(emergency_patient()), build(emergency_patient(), update), build(stable_patient())}) {
-    EXPECT_EQ(content_fingerprint(bundle), reference_fingerprint(bundle));
     EXPECT_EQ(built_fingerprint(bundle), content_fingerprint(bundle));
   }
   EXPECT_EQ(built_fingerprint(JsonValue::object({{"resourceType", "Bundle"}})), "");

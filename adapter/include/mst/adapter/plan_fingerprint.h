@@ -22,6 +22,8 @@ std::string fingerprint_extension_url(const std::string& canonical_base);
 // the Device and Provenance entries, entry.request, and in every resource
 // id, meta, the fingerprint extension, CarePlan.created,
 // ServiceRequest.authoredOn and the narrative's closing "Prepared on" line.
+// Each fullUrl and resource is hashed in a length-prefixed encoding of its
+// JSON tree (not its JSON text), so any change of content changes it.
 std::string content_fingerprint(const fhir::JsonValue& transaction);
 
 // The fingerprint build_transaction stored on the transaction's CarePlan

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -62,9 +61,6 @@ class JsonValue {
   // Compact JSON (or indented with `pretty`). Deterministic. Throws Error
   // for a NaN or infinite number, which JSON cannot express.
   std::string dump(bool pretty = false) const;
-  // The bytes of dump() handed to `sink` in chunks of a few KB, without
-  // building the whole string (e.g. to hash it). Throws as dump() does.
-  void dump_to(const std::function<void(std::string_view)>& sink) const;
 
   friend bool operator==(const JsonValue& a, const JsonValue& b) { return a.v_ == b.v_; }
 
