@@ -20,15 +20,17 @@ namespace {
 
 // The identities of everything one build writes.
 struct Names {
+  Names(std::string canonical_base, std::string patient_ref)
+      : base(std::move(canonical_base)), patient(std::move(patient_ref)), uuids(base) {}
   std::string base;  // canonical base, no trailing slash
   std::string patient;
-  std::string uuid(const std::string& role) const {
-    return detail::name_uuid(base, patient + "|" + role);
-  }
+  detail::NameUuids uuids;
+  std::string uuid(const std::string& role) const { return uuids(patient + "|" + role); }
   std::string urn(const std::string& role) const { return "urn:uuid:" + uuid(role); }
   std::string naming_system(std::string_view what) const {
     return base + "/NamingSystem/" + std::string(what);
   }
+  PlanIdentifier careplan() const { return {naming_system("mst-careplan"), uuid("CarePlan")}; }
 };
 
 bool valid_fhir_id(const std::string& id) {
@@ -39,8 +41,11 @@ bool valid_fhir_id(const std::string& id) {
   });
 }
 
+// set() rather than an initializer list, which would copy the string twice.
 JsonValue reference_to(const std::string& reference) {
-  return JsonValue::object({{"reference", reference}});
+  JsonValue out = JsonValue::object();
+  out.set("reference", reference);
+  return out;
 }
 
 JsonValue refs(const std::vector<std::string>& references) {
@@ -65,8 +70,10 @@ JsonValue identifier(const std::string& system, const std::string& value) {
   return JsonValue::array({JsonValue::object({{"system", system}, {"value", value}})});
 }
 
-JsonValue narrative(const std::string& div) {
-  return JsonValue::object({{"status", "generated"}, {"div", div}});
+JsonValue narrative(std::string div) {
+  JsonValue out = JsonValue::object({{"status", "generated"}});
+  out.set("div", std::move(div));
+  return out;
 }
 
 JsonValue number(double v) {
@@ -258,7 +265,8 @@ Built build_service_request(const Referral& r, const Names& n, const std::string
   return {"urn:uuid:" + value, std::move(sr), put_conditional("ServiceRequest", system, value)};
 }
 
-Built build_device(const BuildOptions& o, const std::string& base) {
+Built build_device(const BuildOptions& o, const Names& n) {
+  const std::string& base = n.base;
   const std::string system = base + "/NamingSystem/mst-device";
   const std::string value = o.device_identifier + "-" + o.device_version;
   JsonValue device = JsonValue::object({{"resourceType", "Device"}});
@@ -273,7 +281,7 @@ Built build_device(const BuildOptions& o, const std::string& base) {
   // The fullUrl names the adapter, not its version, so plan content (which
   // refers to it) does not change with an upgrade.
   return {
-      "urn:uuid:" + detail::name_uuid(base, "Device|" + o.device_identifier), std::move(device),
+      "urn:uuid:" + n.uuids("Device|" + o.device_identifier), std::move(device),
       JsonValue::object(
           {{"method", "POST"}, {"url", "Device"}, {"ifNoneExist", conditional(system, value)}})};
 }
@@ -363,15 +371,14 @@ std::string strip_trailing_slash(std::string s) {
 }  // namespace
 
 PlanIdentifier careplan_identifier(const std::string& patient_ref, const BuildOptions& options) {
-  Names n{strip_trailing_slash(options.canonical_base), patient_ref};
-  return {n.naming_system("mst-careplan"), n.uuid("CarePlan")};
+  return Names(strip_trailing_slash(options.canonical_base), patient_ref).careplan();
 }
 
 JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const BuildOptions& o) {
   BuildOptions opts = o;
   opts.canonical_base = strip_trailing_slash(opts.canonical_base);
   validate(c, plan, opts);
-  const Names n{opts.canonical_base, c.patient_ref};
+  const Names n(opts.canonical_base, c.patient_ref);
   const fhir::DateTime as_of = opts.as_of.value_or(c.as_of);
   const std::string as_of_day = as_of.date_string();
 
@@ -380,7 +387,7 @@ JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const
   conditions = sorted_unique(conditions);
   const std::vector<std::string> used = sorted_unique(c.used);
 
-  const Built device = build_device(opts, n.base);
+  const Built device = build_device(opts, n);
   std::vector<Built> goals;
   for (const auto& g : plan.goals) goals.push_back(build_goal(g, n, conditions));
   std::vector<Built> requests;
@@ -391,7 +398,7 @@ JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const
   if (!plan.team.empty()) team = build_care_team(plan, n, conditions);
 
   // The CarePlan.
-  const PlanIdentifier id = careplan_identifier(c.patient_ref, opts);
+  const PlanIdentifier id = n.careplan();
   const std::string careplan_urn = "urn:uuid:" + id.value;
   JsonValue cp = JsonValue::object({{"resourceType", "CarePlan"}});
   if (opts.existing) cp.set("id", opts.existing->id);

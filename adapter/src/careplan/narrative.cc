@@ -13,34 +13,43 @@ namespace mst::adapter {
 using detail::join;
 using detail::number_text;
 
+namespace {
+
+// What each byte becomes in XHTML text: itself (nullptr), an entity, or
+// nothing (XML 1.0 allows only tab, newline and carriage return among the
+// C0 controls, and DEL is dropped too).
+struct XhtmlTable {
+  const char* replacement[256] = {};
+  constexpr XhtmlTable() {
+    for (int u = 0; u < 0x20; ++u) replacement[u] = "";
+    replacement[static_cast<unsigned char>('\t')] = nullptr;
+    replacement[static_cast<unsigned char>('\n')] = nullptr;
+    replacement[static_cast<unsigned char>('\r')] = nullptr;
+    replacement[0x7f] = "";
+    replacement[static_cast<unsigned char>('&')] = "&amp;";
+    replacement[static_cast<unsigned char>('<')] = "&lt;";
+    replacement[static_cast<unsigned char>('>')] = "&gt;";
+    replacement[static_cast<unsigned char>('"')] = "&quot;";
+    replacement[static_cast<unsigned char>('\'')] = "&#39;";
+  }
+};
+constexpr XhtmlTable kXhtml;
+
+}  // namespace
+
 std::string xhtml_escape(std::string_view text) {
   std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    const auto u = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        // XML 1.0 allows tab, newline and carriage return among the C0 controls.
-        if (u < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') break;
-        if (u == 0x7f) break;
-        out += ch;
-    }
+  out.reserve(text.size() + 16);
+  // Copies runs of plain text in one go; most text has nothing to escape.
+  std::size_t run = 0;
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const char* replacement = kXhtml.replacement[static_cast<unsigned char>(text[k])];
+    if (replacement == nullptr) continue;
+    out.append(text.data() + run, k - run);
+    out += replacement;
+    run = k + 1;
   }
+  out.append(text.data() + run, text.size() - run);
   return out;
 }
 
@@ -54,8 +63,17 @@ using mappings::Considerations;
 
 std::string e(std::string_view s) { return xhtml_escape(s); }
 
-std::string wrap(std::string_view tag, const std::string& inner) {
-  return "<" + std::string(tag) + ">" + inner + "</" + std::string(tag) + ">";
+std::string wrap(std::string_view tag, std::string_view inner) {
+  std::string out;
+  out.reserve(inner.size() + 2 * tag.size() + 5);
+  out += '<';
+  out += tag;
+  out += '>';
+  out += inner;
+  out += "</";
+  out += tag;
+  out += '>';
+  return out;
 }
 
 std::string list(const std::vector<std::string>& items) {
