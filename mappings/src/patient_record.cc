@@ -4,7 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-#include <map>
+#include <deque>
 #include <set>
 
 #include "mst/fhir/resource.h"
@@ -59,10 +59,14 @@ fhir::Node patient_reference(fhir::Node resource) {
   return resource["patient"];
 }
 
-struct Classified {
-  RecordResource r;
-  fhir::Node node;
-};
+constexpr std::size_t kNoEntry = std::string::npos;
+
+// Where a resource was found: the Bundle's (or document's) origin, then
+// ".entry[i]" for an entry of it. Spelled out only for messages and refs.
+std::string origin_of(const std::string& bundle, std::size_t entry) {
+  if (entry == kNoEntry) return bundle;
+  return bundle + ".entry[" + std::to_string(entry) + "]";
+}
 
 }  // namespace
 
@@ -79,7 +83,7 @@ PatientRecord::Builder& PatientRecord::Builder::add_document(
   if (!doc) return *this;
   fhir::Node root = doc->root();
   docs_.push_back(std::move(doc));
-  add_node(root, "document[" + std::to_string(next_origin_++) + "]", "");
+  add_node(root, "document[" + std::to_string(next_origin_++) + "]");
   return *this;
 }
 
@@ -95,236 +99,273 @@ PatientRecord::Builder& PatientRecord::Builder::add_search(const fhir::SearchRes
 }
 
 PatientRecord::Builder& PatientRecord::Builder::add_resource(fhir::Node resource) {
-  add_node(resource, "resource[" + std::to_string(next_origin_++) + "]", "");
+  add_node(resource, "resource[" + std::to_string(next_origin_++) + "]");
   return *this;
 }
 
-void PatientRecord::Builder::add_node(fhir::Node n, std::string origin, std::string full_url) {
-  // Bundles are unwrapped iteratively; `depth` bounds Bundles in Bundles.
-  struct Item {
-    fhir::Node node;
-    std::string origin;
-    std::string full_url;
+void PatientRecord::Builder::add_node(fhir::Node n, std::string origin) {
+  // Bundles are unwrapped iteratively, one frame per Bundle being read;
+  // `depth` bounds Bundles in Bundles. Each entry's resource is read as
+  // soon as its entry is, while both are in cache, in document order.
+  std::deque<std::string> origins{std::move(origin)};  // stable addresses
+  struct Frame {
+    fhir::Node::ArrayRange entries;
+    std::size_t next;
+    const std::string* origin;
     int depth;
   };
-  std::vector<Item> stack{{n, std::move(origin), std::move(full_url), 0}};
-  while (!stack.empty()) {
-    Item it = std::move(stack.back());
-    stack.pop_back();
-    const std::string& where = it.full_url.empty() ? it.origin : it.full_url;
-    if (!it.node.is_object()) {
-      ignored_.push_back({where, "not a JSON object"});
-      continue;
+  std::vector<Frame> frames;
+  // Reads one resource or Bundle: `bundle` and `entry` say where it was found.
+  auto visit = [&](fhir::Node node, const std::string& bundle, std::size_t entry,
+                   std::string_view full_url, int depth) {
+    auto where = [&] {
+      return full_url.empty() ? origin_of(bundle, entry) : std::string(full_url);
+    };
+    if (!node.is_object()) {
+      ignored_.push_back({where(), "not a JSON object"});
+      return;
     }
-    fhir::Node type = it.node["resourceType"];
+    fhir::Node type = node["resourceType"];
     if (!type.is_string() || type.as_string().empty()) {
-      ignored_.push_back({where, "no resourceType"});
-      continue;
+      ignored_.push_back({where(), "no resourceType"});
+      return;
     }
     if (type.as_string() != "Bundle") {
-      candidates_.push_back({it.node, it.origin, it.full_url});
-      continue;
+      add_candidate(node, full_url, bundle, entry);
+      return;
     }
-    if (it.depth >= kMaxBundleNesting) {
-      ignored_.push_back({where, "Bundle nested too deeply"});
-      continue;
+    if (depth >= kMaxBundleNesting) {
+      ignored_.push_back({where(), "Bundle nested too deeply"});
+      return;
     }
-    fhir::Node entries = it.node["entry"];
+    fhir::Node entries = node["entry"];
     if (entries.present() && !entries.is_array()) {
-      ignored_.push_back({where, "Bundle.entry is not an array"});
+      ignored_.push_back({where(), "Bundle.entry is not an array"});
+      return;
+    }
+    const std::string* own =
+        entry == kNoEntry ? &bundle : &origins.emplace_back(origin_of(bundle, entry));
+    frames.push_back({entries.elements(), 0, own, depth});
+  };
+  visit(n, origins.front(), kNoEntry, {}, 0);
+  while (!frames.empty()) {
+    Frame& f = frames.back();
+    if (f.next == f.entries.size()) {
+      frames.pop_back();
       continue;
     }
-    std::vector<Item> children;
-    std::size_t i = 0;
-    for (fhir::Node e : entries.elements()) {
-      std::string e_origin = it.origin + ".entry[" + std::to_string(i++) + "]";
-      if (!e.is_object()) {
-        ignored_.push_back({e_origin, "Bundle entry is not a JSON object"});
-        continue;
-      }
-      fhir::Node search = e["search"];
-      if (search.is_object() && search["mode"].is_string() &&
-          search["mode"].as_string() == "outcome") {
+    const std::size_t index = f.next++;
+    const std::string& bundle = *f.origin;
+    const int depth = f.depth;
+    fhir::Node e = f.entries[index];  // `f` may move when visit() adds a frame
+    if (!e.is_object()) {
+      ignored_.push_back({origin_of(bundle, index), "Bundle entry is not a JSON object"});
+      continue;
+    }
+    fhir::Node search = e["search"];
+    if (search.is_object()) {
+      fhir::Node mode = search["mode"];
+      if (mode.is_string() && mode.as_string() == "outcome") {
         continue;  // an OperationOutcome about the search, not patient data
       }
-      fhir::Node res = e["resource"];
-      std::string url = e["fullUrl"].is_string() && usable_full_url(e["fullUrl"].as_string())
-                            ? std::string(e["fullUrl"].as_string())
-                            : "";
-      if (!res.present()) {
-        // Transaction responses and deletes carry no resource: nothing to read.
-        continue;
-      }
-      children.push_back({res, std::move(e_origin), std::move(url), it.depth + 1});
     }
-    // Reverse so entries are visited in document order.
-    for (auto c = children.rbegin(); c != children.rend(); ++c) stack.push_back(std::move(*c));
+    fhir::Node res = e["resource"];
+    if (!res.present()) {
+      // Transaction responses and deletes carry no resource: nothing to read.
+      continue;
+    }
+    fhir::Node url = e["fullUrl"];
+    const std::string_view full_url =
+        url.is_string() && usable_full_url(url.as_string()) ? url.as_string() : "";
+    visit(res, bundle, index, full_url, depth + 1);
   }
+}
+
+void PatientRecord::Builder::add_candidate(fhir::Node n, std::string_view full_url,
+                                           const std::string& bundle, std::size_t entry) {
+  // Identity first; a malformed header ends that resource only. meta must be
+  // readable for duplicate handling.
+  Candidate c;
+  RecordResource& r = c.r;
+  try {
+    fhir::Resource res(n);
+    (void)res.version_id();
+    r.type = std::string(res.type());
+    r.id = std::string(res.id());
+  } catch (const fhir::ElementError& e) {
+    ignored_.push_back(
+        {full_url.empty() ? origin_of(bundle, entry) : std::string(full_url), e.what()});
+    return;
+  }
+  r.node = n;
+  r.full_url = std::string(full_url);
+  if (!r.id.empty()) {
+    r.ref.reserve(r.type.size() + 1 + r.id.size());
+    r.ref.append(r.type).append(1, '/').append(r.id);
+  } else {
+    r.ref = !r.full_url.empty() ? r.full_url : origin_of(bundle, entry);
+  }
+  try {
+    c.patient = fhir::read_reference(patient_reference(n));
+  } catch (const fhir::ElementError& e) {
+    c.patient_error = e.what();
+  }
+  candidates_.push_back(std::move(c));
 }
 
 PatientRecord PatientRecord::Builder::build() {
   PatientRecord rec;
   rec.docs_ = docs_;
   rec.ignored_ = ignored_;
-
-  // Identity of each candidate; a malformed header ends that resource only.
-  std::vector<Classified> items;
-  items.reserve(candidates_.size());
-  for (const auto& c : candidates_) {
-    try {
-      fhir::Resource res(c.node);
-      RecordResource r;
-      r.node = c.node;
-      r.type = std::string(res.type());
-      r.id = std::string(res.id());
-      r.full_url = c.full_url;
-      r.ref = !r.id.empty() ? res.ref() : (!c.full_url.empty() ? c.full_url : c.origin);
-      (void)res.version_id();  // meta must be readable for duplicate handling
-      items.push_back({std::move(r), c.node});
-    } catch (const fhir::ElementError& e) {
-      rec.ignored_.push_back({c.full_url.empty() ? c.origin : c.full_url, e.what()});
-    }
-  }
+  using K = fhir::Reference::Kind;
 
   // Decide the patient.
   std::string pid = patient_id_;
-  std::set<std::string> patient_urls;  // fullUrls naming our Patient
+  std::set<std::string, std::less<>> patient_urls;  // fullUrls naming our Patient
   if (pid.empty()) {
-    std::set<std::string> ids;
-    for (const auto& it : items) {
-      if (it.r.type == "Patient" && !it.r.id.empty()) ids.insert(it.r.id);
+    std::set<std::string_view> ids;
+    for (const auto& c : candidates_) {
+      if (c.r.type == "Patient" && !c.r.id.empty()) ids.insert(c.r.id);
     }
     if (ids.size() > 1) {
       throw RecordError("the input holds " + std::to_string(ids.size()) +
                         " Patients and no patient id was given to choose one");
     }
-    if (ids.size() == 1) pid = *ids.begin();
+    if (ids.size() == 1) pid = std::string(*ids.begin());
   }
   if (pid.empty()) {
-    std::set<std::string> named;
-    for (const auto& it : items) {
-      try {
-        auto ref = fhir::read_reference(patient_reference(it.node));
-        if (ref && ref->type == "Patient" && !ref->id.empty() &&
-            (ref->kind == fhir::Reference::Kind::kRelative ||
-             ref->kind == fhir::Reference::Kind::kAbsolute)) {
-          named.insert(ref->id);
-        }
-      } catch (const fhir::ElementError&) {
-        // Reported when the resource itself is checked below.
+    // An unreadable reference is reported when the resource is checked below.
+    std::set<std::string_view> named;
+    for (const auto& c : candidates_) {
+      const auto& ref = c.patient;
+      if (ref && ref->type == "Patient" && !ref->id.empty() &&
+          (ref->kind == K::kRelative || ref->kind == K::kAbsolute)) {
+        named.insert(ref->id);
       }
     }
-    if (named.size() == 1) pid = *named.begin();
+    if (named.size() == 1) pid = std::string(*named.begin());
   }
-  for (const auto& it : items) {
-    if (it.r.type == "Patient" && it.r.id == pid && !it.r.full_url.empty()) {
-      patient_urls.insert(it.r.full_url);
+  for (const auto& c : candidates_) {
+    if (c.r.type == "Patient" && c.r.id == pid && !c.r.full_url.empty()) {
+      patient_urls.insert(c.r.full_url);
     }
   }
   rec.patient_id_ = pid;
 
-  // Drop resources of other patients.
-  std::vector<Classified> mine;
-  mine.reserve(items.size());
-  for (auto& it : items) {
-    if (it.r.type == "Patient") {
-      if (!pid.empty() && it.r.id != pid) {
-        rec.ignored_.push_back({it.r.ref, "another patient"});
+  // Drop resources of other patients; `mine` holds candidate indices.
+  std::vector<std::size_t> mine;
+  mine.reserve(candidates_.size());
+  for (std::size_t i = 0; i < candidates_.size(); ++i) {
+    const Candidate& c = candidates_[i];
+    const std::string& own_ref = c.r.ref;
+    if (c.r.type == "Patient") {
+      if (!pid.empty() && c.r.id != pid) {
+        rec.ignored_.push_back({own_ref, "another patient"});
         continue;
       }
-      mine.push_back(std::move(it));
+      mine.push_back(i);
       continue;
     }
     if (pid.empty()) {
-      mine.push_back(std::move(it));
+      mine.push_back(i);
       continue;
     }
-    try {
-      auto ref = fhir::read_reference(patient_reference(it.node));
-      if (ref) {
-        using K = fhir::Reference::Kind;
-        if ((ref->kind == K::kRelative || ref->kind == K::kAbsolute) && ref->type != "Patient") {
-          rec.ignored_.push_back({it.r.ref, "subject is a " + ref->type + ", not the patient"});
-          continue;
-        }
-        if ((ref->kind == K::kRelative || ref->kind == K::kAbsolute) && ref->id != pid) {
-          rec.ignored_.push_back({it.r.ref, "belongs to another patient"});
-          continue;
-        }
-        if (ref->kind == K::kUrnUuid && !patient_urls.empty() &&
-            !patient_urls.count("urn:uuid:" + ref->id)) {
-          rec.ignored_.push_back({it.r.ref, "belongs to another patient"});
-          continue;
-        }
+    if (c.patient_error) {
+      rec.ignored_.push_back({own_ref, "unreadable subject: " + *c.patient_error});
+      continue;
+    }
+    if (const auto& ref = c.patient) {
+      if ((ref->kind == K::kRelative || ref->kind == K::kAbsolute) && ref->type != "Patient") {
+        rec.ignored_.push_back({own_ref, "subject is a " + ref->type + ", not the patient"});
+        continue;
       }
-    } catch (const fhir::ElementError& e) {
-      rec.ignored_.push_back({it.r.ref, std::string("unreadable subject: ") + e.what()});
-      continue;
+      if ((ref->kind == K::kRelative || ref->kind == K::kAbsolute) && ref->id != pid) {
+        rec.ignored_.push_back({own_ref, "belongs to another patient"});
+        continue;
+      }
+      if (ref->kind == K::kUrnUuid && !patient_urls.empty() &&
+          !patient_urls.count("urn:uuid:" + ref->id)) {
+        rec.ignored_.push_back({own_ref, "belongs to another patient"});
+        continue;
+      }
     }
-    mine.push_back(std::move(it));
+    mine.push_back(i);
   }
 
-  // One copy per Type/id.
-  std::map<std::string, std::vector<Classified>> by_ref;
-  std::vector<Classified> unique;
-  for (auto& it : mine) {
-    if (it.r.id.empty()) {
-      unique.push_back(std::move(it));
-    } else {
-      by_ref[it.r.ref].push_back(std::move(it));
-    }
-  }
-  for (auto& [ref, copies] : by_ref) {
-    if (copies.size() == 1) {
-      unique.push_back(std::move(copies.front()));
+  // One copy per Type/id: copies grouped by ref in ref order, each group in
+  // input order, after the resources without an id.
+  auto ref_of = [&](std::size_t i) -> const std::string& { return candidates_[i].r.ref; };
+  auto by_ref = [&](std::size_t a, std::size_t b) { return ref_of(a) < ref_of(b); };
+  std::vector<std::size_t> unique;
+  std::vector<std::size_t> with_id;
+  unique.reserve(mine.size());
+  with_id.reserve(mine.size());
+  for (std::size_t i : mine) (candidates_[i].r.id.empty() ? unique : with_id).push_back(i);
+  std::stable_sort(with_id.begin(), with_id.end(), by_ref);
+  for (auto first = with_id.begin(); first != with_id.end();) {
+    auto last = std::find_if(first + 1, with_id.end(),
+                             [&](std::size_t i) { return ref_of(i) != ref_of(*first); });
+    const std::size_t n = static_cast<std::size_t>(last - first);
+    if (n == 1) {
+      unique.push_back(*first);
+      first = last;
       continue;
     }
+    const std::string& ref = ref_of(*first);
+    auto node = [&](std::size_t k) { return candidates_[first[k]].r.node; };
     std::size_t best = 0;
     std::string best_text;
-    for (std::size_t i = 1; i < copies.size(); ++i) {
+    for (std::size_t k = 1; k < n; ++k) {
       int c = 0;
       try {
-        c = compare_versions(fhir::Resource(copies[best].node), fhir::Resource(copies[i].node));
+        c = compare_versions(fhir::Resource(node(best)), fhir::Resource(node(k)));
       } catch (const fhir::ElementError&) {
         c = 0;
       }
       if (c == 0) {
-        if (best_text.empty()) best_text = json_text(copies[best].node);
-        std::string t = json_text(copies[i].node);
+        if (best_text.empty()) best_text = json_text(node(best));
+        std::string t = json_text(node(k));
         if (t > best_text) {
-          best = i;
+          best = k;
           best_text = std::move(t);
         }
       } else if (c < 0) {
-        best = i;
+        best = k;
         best_text.clear();
       }
     }
-    fhir::Resource kept(copies[best].node);
+    fhir::Resource kept(node(best));
     std::string kept_version(kept.version_id());
-    rec.duplicates_.push_back(ref + " (" + std::to_string(copies.size()) + " copies)");
-    for (std::size_t i = 0; i < copies.size(); ++i) {
-      if (i == best) continue;
+    rec.duplicates_.push_back(ref + " (" + std::to_string(n) + " copies)");
+    for (std::size_t k = 0; k < n; ++k) {
+      if (k == best) continue;
       rec.ignored_.push_back({ref, "duplicate copy dropped; kept " +
                                        (kept_version.empty() ? std::string("the latest")
                                                              : "version " + kept_version)});
     }
-    unique.push_back(std::move(copies[best]));
+    unique.push_back(first[best]);
+    first = last;
   }
 
-  std::sort(unique.begin(), unique.end(),
-            [](const Classified& a, const Classified& b) { return a.r.ref < b.r.ref; });
-  for (auto& it : unique) {
-    if (it.r.type == "Patient") {
-      if (!rec.patient_) rec.patient_ = std::move(it.r);
-    } else if (it.r.type == "Condition") {
-      rec.conditions_.push_back(std::move(it.r));
-    } else if (it.r.type == "Observation") {
-      rec.observations_.push_back(std::move(it.r));
-    } else if (it.r.type == "CarePlan") {
-      rec.care_plans_.push_back(std::move(it.r));
+  // Already in order when every resource has an id (the groups come sorted
+  // and their refs differ); otherwise sorted exactly as this list always was.
+  if (std::adjacent_find(unique.begin(), unique.end(), [&](std::size_t a, std::size_t b) {
+        return !by_ref(a, b);
+      }) != unique.end()) {
+    std::sort(unique.begin(), unique.end(), by_ref);
+  }
+  for (std::size_t i : unique) {
+    const RecordResource& r = candidates_[i].r;
+    if (r.type == "Patient") {
+      if (!rec.patient_) rec.patient_ = r;
+    } else if (r.type == "Condition") {
+      rec.conditions_.push_back(r);
+    } else if (r.type == "Observation") {
+      rec.observations_.push_back(r);
+    } else if (r.type == "CarePlan") {
+      rec.care_plans_.push_back(r);
     } else {
-      rec.others_.push_back(std::move(it.r));
+      rec.others_.push_back(r);
     }
   }
   std::sort(rec.duplicates_.begin(), rec.duplicates_.end());

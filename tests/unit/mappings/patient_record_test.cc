@@ -154,5 +154,45 @@ TEST(PatientRecord, IdentitiesThatCouldBreakALineAreIgnoredWithoutBeingQuoted) {
   EXPECT_EQ(rec.conditions()[0].ref, "document[0].entry[4]");  // not the unusable fullUrl
 }
 
+TEST(PatientRecord, NestedBundlesAreReadInPlaceAndNamedByWhereTheyWereFound) {
+  auto rec = PatientRecord::from_bundle(fhir::JsonDocument::parse(R"({"resourceType":"Bundle",
+    "type":"collection","entry":[
+      {"resource":)" + condition("c2", kIcd, "C64.9") + R"(},
+      {"resource":{"resourceType":"Bundle","type":"collection","entry":[
+        "text",
+        {"resource":{"resourceType":"Condition","subject":{"reference":"Patient/p1"}}},
+        {"resource":{"resourceType":"Bundle","entry":{}}},
+        {"fullUrl":"urn:uuid:x","resource":)" + patient() + R"(}]}},
+      {"resource":{"resourceType":"Condition","subject":{"reference":"Patient/p1"}}},
+      {"resource":)" + condition("c1", kIcd, "C64.9") + R"(}]})"));
+  EXPECT_EQ(rec.patient_id(), "p1");
+  ASSERT_TRUE(rec.patient());
+  EXPECT_EQ(rec.patient()->full_url, "urn:uuid:x");
+  std::vector<std::string> refs;
+  for (const auto& c : rec.conditions()) refs.push_back(c.ref);
+  EXPECT_EQ(refs,
+            (std::vector<std::string>{"Condition/c1", "Condition/c2",
+                                      "document[0].entry[1].entry[1]", "document[0].entry[2]"}));
+  std::vector<std::string> ignored;
+  for (const auto& i : rec.ignored()) ignored.push_back(i.ref + ": " + i.reason);
+  EXPECT_EQ(ignored, (std::vector<std::string>{
+                         "document[0].entry[1].entry[0]: Bundle entry is not a JSON object",
+                         "document[0].entry[1].entry[2]: Bundle.entry is not an array"}));
+}
+
+TEST(PatientRecord, ResourcesWithoutAnIdMayShareAFullUrlAndAreAllKept) {
+  auto rec = PatientRecord::from_bundle(fhir::JsonDocument::parse(R"({"resourceType":"Bundle",
+    "type":"collection","entry":[
+      {"fullUrl":"urn:uuid:b","resource":{"resourceType":"Condition","subject":{"reference":"Patient/p1"}}},
+      {"fullUrl":"urn:uuid:a","resource":{"resourceType":"Condition","subject":{"reference":"Patient/p1"}}},
+      {"fullUrl":"urn:uuid:a","resource":{"resourceType":"Condition","subject":{"reference":"Patient/p1"}}},
+      {"resource":)" + condition("c1", kIcd, "C64.9") + R"(}]})"));
+  std::vector<std::string> refs;
+  for (const auto& c : rec.conditions()) refs.push_back(c.ref);
+  EXPECT_EQ(refs,
+            (std::vector<std::string>{"Condition/c1", "urn:uuid:a", "urn:uuid:a", "urn:uuid:b"}));
+  EXPECT_TRUE(rec.duplicates().empty());
+}
+
 }  // namespace
 }  // namespace mst::mappings

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mst/fhir/client.h"
+#include "mst/fhir/datatypes.h"
 #include "mst/fhir/json.h"
 #include "mst/mappings/considerations.h"
 
@@ -68,12 +69,17 @@ class PatientRecord {
     PatientRecord build();
 
    private:
+    // A resource with a readable identity, read once when it is added (its
+    // JSON is then in cache).
     struct Candidate {
-      fhir::Node node;
-      std::string origin;
-      std::string full_url;
+      RecordResource r;
+      // The reference to the patient (subject, else patient), or why it cannot be read.
+      std::optional<fhir::Reference> patient;
+      std::optional<std::string> patient_error;
     };
-    void add_node(fhir::Node n, std::string origin, std::string full_url);
+    void add_node(fhir::Node n, std::string origin);
+    void add_candidate(fhir::Node n, std::string_view full_url, const std::string& bundle,
+                       std::size_t entry);
 
     std::string patient_id_;
     std::vector<std::shared_ptr<const fhir::JsonDocument>> docs_;
