@@ -39,8 +39,16 @@ SyncEngine::SyncEngine(StateStore& state, ChangeFeed& feed, PatientProcessor pro
 
 SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
   SyncReport report;
+  // Scan from where the last scan began, not from the checkpoint: every
+  // patient that scan found is already in the state file, pending or done.
+  // Re-reading from a checkpoint held by a failing patient would report the
+  // same changes as new each cycle, resetting that patient's backoff and
+  // failure count (so it was never quarantined and held the checkpoint for
+  // good) and redoing every patient already finished.
   const auto checkpoint = state_.checkpoint();
-  ChangeScan scan = feed_.changed_since(checkpoint);
+  const auto scanned = state_.candidate_checkpoint();
+  const auto& since = scanned ? scanned : checkpoint;
+  ChangeScan scan = feed_.changed_since(since);
   std::set<std::string> mine;
   for (const auto& id : scan.patient_ids) {
     if (shard_of(id, options_.shard_count) == options_.shard_index) mine.insert(id);
@@ -49,7 +57,7 @@ SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
   // Persist what is to be done before doing any of it: a crash from here on
   // resumes with these patients, however far it got.
   state_.enqueue({mine.begin(), mine.end()}, scan.scan_time);
-  log_.info("sync.scan", {{"since", checkpoint.value_or("(first run)")},
+  log_.info("sync.scan", {{"since", since.value_or("(first run)")},
                           {"changed_patients", std::to_string(mine.size())},
                           {"pending", std::to_string(state_.pending_count())}});
   process_due(stop, report);

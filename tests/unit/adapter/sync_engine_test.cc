@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -118,6 +119,96 @@ TEST(SyncEngine, NonRetryableFailuresAreQuarantinedWithoutBlockingOthers) {
   EXPECT_TRUE(r.checkpoint_advanced);
   EXPECT_EQ(h.state.quarantined().at(0).patient_id, "bad");
   EXPECT_NE(h.log_text.str().find("patient.quarantined patient=bad"), std::string::npos);
+}
+
+// Like FhirChangeFeed: every scan reports every change after `since`, so a
+// change stays visible to later scans until the scan start moves past it.
+class RescanningFeed : public ChangeFeed {
+ public:
+  ChangeScan changed_since(const std::optional<std::string>& since) override {
+    seen_since.push_back(since.value_or("(none)"));
+    ChangeScan s;
+    for (const auto& [time, id] : changes) {
+      if (!since || time > *since) s.patient_ids.push_back(id);
+    }
+    s.scan_time = next_scan_time();
+    return s;
+  }
+  std::string next_scan_time() {
+    char t[16];
+    std::snprintf(t, sizeof t, "T%04d", 10 * ++scans);
+    return t;
+  }
+  std::vector<std::pair<std::string, std::string>> changes;  // (time, patient id)
+  std::vector<std::string> seen_since;
+  int scans = 0;
+};
+
+struct RescanHarness : Harness {
+  RescanningFeed rescan;
+  SyncEngine rescan_engine(SyncOptions opts) {
+    return SyncEngine(
+        state, rescan,
+        [this](const std::string& id) {
+          std::lock_guard lock(mu);
+          ++calls[id];
+          PatientOutcome o;
+          o.kind = results.count(id) ? results[id] : OutcomeKind::kWritten;
+          o.retryable = true;
+          o.error_kind = "unreachable";
+          o.detail = "server unreachable";
+          return o;
+        },
+        opts, log, metrics, clock);
+  }
+};
+
+// A scan finds the same changes again while the checkpoint is held; that is
+// not new data, so it must not reset a failing patient's backoff or failure
+// count, nor make finished patients run again.
+TEST(SyncEngine, ARescanOfTheSameChangesKeepsBackoffAndRedoesNothing) {
+  RescanHarness h;
+  h.rescan.changes = {{"T0001", "good"}, {"T0001", "flaky"}};
+  h.results["flaky"] = OutcomeKind::kFailed;
+  SyncOptions opts;
+  opts.retry = {60'000, 600'000, 5};
+  std::atomic<bool> stop{false};
+  auto r1 = h.rescan_engine(opts).run_once(stop);
+  EXPECT_EQ(r1.failed, 1);
+  h.clock->now_ms += 1000;  // flaky's retry is 59 s away
+  auto r2 = h.rescan_engine(opts).run_once(stop);
+  EXPECT_EQ(r2.processed, 0);
+  EXPECT_EQ(h.calls["good"], 1);
+  EXPECT_EQ(h.calls["flaky"], 1);
+  EXPECT_EQ(h.state.patient("flaky")->failures, 1);
+  // The second scan started where the first ended, not at the held checkpoint.
+  EXPECT_EQ(h.rescan.seen_since, (std::vector<std::string>{"(none)", "T0010"}));
+}
+
+TEST(SyncEngine, APatientThatKeepsFailingIsQuarantinedAndReleasesTheCheckpoint) {
+  RescanHarness h;
+  h.rescan.changes = {{"T0001", "good"}, {"T0001", "flaky"}};
+  h.results["flaky"] = OutcomeKind::kFailed;
+  SyncOptions opts;
+  opts.retry = {1000, 8000, 3};
+  std::atomic<bool> stop{false};
+  SyncReport last;
+  for (int cycle = 0; cycle < 6 && h.state.quarantined().empty(); ++cycle) {
+    last = h.rescan_engine(opts).run_once(stop);
+    h.clock->now_ms += 10'000;  // past any backoff
+  }
+  ASSERT_EQ(h.state.quarantined().size(), 1u);
+  EXPECT_EQ(h.calls["flaky"], 3);
+  EXPECT_EQ(h.calls["good"], 1);
+  EXPECT_TRUE(last.checkpoint_advanced);
+  EXPECT_TRUE(h.state.checkpoint().has_value());
+  // New data for the quarantined patient takes it back.
+  h.rescan.changes.push_back({"T0999", "flaky"});
+  h.results["flaky"] = OutcomeKind::kWritten;
+  auto r = h.rescan_engine(opts).run_once(stop);
+  EXPECT_EQ(r.written, 1);
+  EXPECT_TRUE(h.state.quarantined().empty());
+  EXPECT_EQ(h.calls["good"], 1);
 }
 
 TEST(SyncEngine, ShardsSplitPatientsWithoutOverlap) {

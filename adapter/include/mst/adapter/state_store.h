@@ -52,7 +52,9 @@ class StateStore {
 
   // The instant up to which every change has been processed, if any.
   std::optional<std::string> checkpoint();
-  // The checkpoint the pending set will advance to once it drains.
+  // The start of the last scan whose patients were enqueued: every change
+  // before it is pending or processed. The checkpoint advances to it once the
+  // pending set drains, and the next scan starts from it.
   std::optional<std::string> candidate_checkpoint();
 
   // Adds patients to the pending set and records `candidate` as the
