@@ -65,6 +65,28 @@ bool transaction_is_repeatable(Node bundle) {
   return true;
 }
 
+// A read answers with the resource asked for. Another type or id means a
+// broken server or a redirect gone wrong, and a caller using it would take
+// one resource for another (a plan built on an Observation as the Patient).
+// The body's type and id passed Resource's lexical checks, so naming them is safe.
+void require_requested(const std::string& method, const std::string& url,
+                       const FhirResponse& response, std::string_view type, std::string_view id) {
+  if (!response.body) {
+    throw InvalidResponse(method, url, response.status, "", "the answer has no body");
+  }
+  Resource got(response.resource());
+  if (got.type() != type) {
+    throw InvalidResponse(method, url, response.status, "",
+                          "answered with a resource of type " + std::string(got.type()) + ", not " +
+                              std::string(type));
+  }
+  if (!got.id().empty() && got.id() != id) {
+    throw InvalidResponse(method, url, response.status, "",
+                          "answered with " + std::string(type) + "/" + std::string(got.id()) +
+                              ", not the id asked for");
+  }
+}
+
 }  // namespace
 
 struct RestClient::Call {
@@ -189,12 +211,12 @@ FhirResponse RestClient::read(std::string_view type, std::string_view id) {
     throw InvalidRequest("GET", options_.base_url, 0, "", "invalid resource type");
   if (!is_fhir_id(id))
     throw InvalidRequest("GET", options_.base_url, 0, "", "invalid " + std::string(type) + " id");
-  return execute({"GET",
-                  options_.base_url + "/" + std::string(type) + "/" + std::string(id),
-                  "",
-                  {},
-                  true,
-                  false});
+  const Call call{"GET", options_.base_url + "/" + std::string(type) + "/" + std::string(id),
+                  "",    {},
+                  true,  false};
+  FhirResponse response = execute(call);
+  require_requested(call.method, call.url, response, type, id);
+  return response;
 }
 
 FhirResponse RestClient::vread(std::string_view type, std::string_view id,
@@ -205,13 +227,16 @@ FhirResponse RestClient::vread(std::string_view type, std::string_view id,
     throw InvalidRequest("GET", options_.base_url, 0, "",
                          "invalid " + std::string(type) + " id or version");
   }
-  return execute({"GET",
+  const Call call{"GET",
                   options_.base_url + "/" + std::string(type) + "/" + std::string(id) +
                       "/_history/" + std::string(version),
                   "",
                   {},
                   true,
-                  false});
+                  false};
+  FhirResponse response = execute(call);
+  require_requested(call.method, call.url, response, type, id);
+  return response;
 }
 
 SearchResult RestClient::search(std::string_view type, const SearchParams& params,

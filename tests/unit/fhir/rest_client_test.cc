@@ -112,6 +112,30 @@ TEST_F(RestClientTest, ReadSendsFhirHeadersAndKeepsTheBodyAlive) {
   EXPECT_EQ(Resource(copy.resource()).id(), "p1");
 }
 
+TEST_F(RestClientTest, ReadRefusesAnAnswerOfAnotherTypeOrId) {
+  script({response(200, R"({"resourceType":"Observation","id":"p1"})"),
+          response(200, R"({"resourceType":"Patient","id":"p2"})"),
+          response(200, R"({"resourceType":"Condition","id":"c9","meta":{"versionId":"2"}})")});
+  try {
+    client().read("Patient", "p1");
+    ADD_FAILURE() << "an Observation was taken for the Patient";
+  } catch (const InvalidResponse& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("answered with a resource of type Observation, not Patient"),
+        std::string::npos)
+        << e.what();
+  }
+  try {
+    client().read("Patient", "p1");
+    ADD_FAILURE() << "Patient/p2 was taken for Patient/p1";
+  } catch (const InvalidResponse& e) {
+    EXPECT_NE(std::string(e.what()).find("answered with Patient/p2, not the id asked for"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(client().vread("Condition", "c1", "2"), InvalidResponse);
+}
+
 TEST_F(RestClientTest, VreadAddressesTheVersion) {
   script({response(200, R"({"resourceType":"Condition","id":"c1","meta":{"versionId":"2"}})")});
   FhirResponse r = client().vread("Condition", "c1", "2");
