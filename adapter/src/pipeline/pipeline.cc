@@ -3,6 +3,7 @@
 #include "mst/adapter/goal_engine.h"
 #include "mst/adapter/plan_fingerprint.h"
 #include "mst/fhir/client_errors.h"
+#include "mst/fhir/retry_policy.h"
 #include "mst/mappings/extract.h"
 
 namespace mst::adapter {
@@ -115,8 +116,11 @@ PatientRun Pipeline::run_safely(const std::string& patient_id) {
   } catch (const fhir::VersionConflict& e) {
     return failed("conflict", true, e.what());
   } catch (const fhir::HttpStatusError& e) {
-    // 5xx after retries may pass; a 4xx rejection will not until data or code change.
-    return failed("rejected", e.status() >= 500, e.what());
+    // 5xx after retries may pass, and so may 408 and 429: the server did not
+    // act on the request ("not now"), and quarantining for them would leave
+    // the patient out until their data changed. Other 4xx rejections will
+    // not pass until data or code change.
+    return failed("rejected", e.status() >= 500 || fhir::is_retryable_status(e.status()), e.what());
   } catch (const fhir::ClientError& e) {
     return failed("server", true, e.what());
   } catch (const mappings::RecordError& e) {
