@@ -21,6 +21,7 @@ FIXTURES = sorted(glob.glob(os.path.join(REPO, "tests", "fixtures", "patients", 
 
 
 def post(base, text):
+    """POSTs one transaction Bundle; returns its transaction-response."""
     # Every copy PUTs the same shared Organization: concurrent transactions
     # can collide on it (409), and a retry then succeeds.
     for attempt in range(8):
@@ -30,7 +31,7 @@ def post(base, text):
         try:
             with urllib.request.urlopen(req, timeout=300) as resp:
                 if resp.status == 200:
-                    return
+                    return json.loads(resp.read())
                 raise RuntimeError(f"transaction answered {resp.status}")
         except urllib.error.HTTPError as e:
             if e.code != 409 or attempt == 7:
@@ -38,21 +39,38 @@ def post(base, text):
             time.sleep(0.2 * (attempt + 1))
 
 
-def main():
-    base, count, prefix = sys.argv[1].rstrip("/"), int(sys.argv[2]), sys.argv[3]
+def load(base, count, prefix, workers=4):
+    """Loads `count` patients (the fixtures, cycled) under `prefix`. Returns
+    [(patient id, newest lastModified of its transaction's entries)] in order."""
+    base = base.rstrip("/")
     if urllib.parse.urlsplit(base).hostname not in ("127.0.0.1", "localhost", "::1"):
-        sys.exit("load_patients: the server must be on loopback")
-    texts = {f: open(f).read() for f in FIXTURES}
+        raise ValueError("load_patients: the server must be on loopback")
+    texts = {}
+    for f in FIXTURES:
+        with open(f) as fh:
+            texts[f] = fh.read()
     jobs = []
     for k in range(count):
         f = FIXTURES[k % len(FIXTURES)]
         copy = f"{prefix}{k // len(FIXTURES):03d}"
         pid = os.path.basename(f)[:-5]
         jobs.append((f"{copy}-{pid}", texts[f].replace("mst-p", f"{copy}-mst-p")))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+    out = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         for (pid, _), fut in zip(jobs, [pool.submit(post, base, t) for _, t in jobs]):
-            fut.result()
+            answer = fut.result()
+            modified = [e["response"].get("lastModified", "") for e in answer.get("entry", [])]
+            out.append((pid, max(modified, default="")))
+    return out
+
+
+def main():
+    base, count, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    try:
+        for pid, _ in load(base, count, prefix):
             print(pid)
+    except ValueError as e:
+        sys.exit(str(e))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 the mst-adapter binary, and fixture patients loaded under a unique prefix so
 tests sharing one server never see each other's data."""
 
+import http.server
 import json
 import os
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -15,6 +17,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(REPO, "tests", "fixtures", "patients")
 AS_OF = "2026-11-20"
 OWN_SYSTEM = "http://mst-adapter.example.org/fhir/NamingSystem/mst-careplan"
+PRIORITY = {"high": "high-priority", "medium": "medium-priority", "low": "low-priority"}
 
 
 def base_url():
@@ -84,6 +87,33 @@ class Fhir:
         return self.search("CarePlan", subject=f"Patient/{patient_id}", identifier=f"{OWN_SYSTEM}|")
 
 
+def goal_codes(fhir, plan):
+    """{goal code: priority code} of a written plan's Goals."""
+    goals = {}
+    for ref in plan.get("goal", []):
+        type_, id_ = ref["reference"].split("/")[-2:]
+        g = fhir.read(type_, id_)
+        code = g["description"]["coding"][0]["code"]
+        prio = g.get("priority", {}).get("coding", [{}])[0].get("code")
+        goals[code] = prio
+    return goals
+
+
+def goal_mismatches(exp, goals):
+    """How `goals` ({code: priority}) differ from a fixture's expected.json
+    entry: one line per goal missing, unexpected or of another priority."""
+    out = []
+    for code, prio in exp["goals"].items():
+        if code not in goals:
+            out.append(f"goal {code} missing")
+        elif prio != "any" and goals[code] != PRIORITY[prio]:
+            out.append(f"goal {code} has priority {goals[code]}, expected {PRIORITY[prio]}")
+    for code in exp.get("goals_absent", []):
+        if code in goals:
+            out.append(f"goal {code} should be absent")
+    return out
+
+
 def load_prefixed(fhir, prefix, patient_ids=None):
     """Loads fixture bundles with every 'mst-p' id rewritten to '<prefix>-mst-p'.
     Returns the new patient ids."""
@@ -126,3 +156,62 @@ def wait_for(predicate, timeout=60, interval=0.2):
             return True
         time.sleep(interval)
     return False
+
+
+class InterceptingProxy:
+    """A local HTTP proxy to the HAPI server. `intercept(method, path)` may
+    answer a request itself with (status, body bytes, extra headers); else the
+    request goes upstream, and links in the answer lead back through here."""
+
+    def __init__(self, upstream, intercept):
+        proxy = self
+        self.upstream = upstream
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, headers, data):
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def handle_any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                own = intercept(self.command, self.path)
+                if own is not None:
+                    status, data, extra = own
+                    headers = [("Content-Type", "application/fhir+json"), *extra.items()]
+                    return self.reply(status, headers, data)
+                base_path = urllib.parse.urlsplit(proxy.upstream).path
+                url = proxy.upstream + self.path[len(base_path):]
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("host", "content-length", "connection")}
+                req = urllib.request.Request(url, data=body, method=self.command, headers=headers)
+                try:
+                    with urllib.request.urlopen(req, timeout=120) as r:
+                        status, rh, data = r.status, r.getheaders(), r.read()
+                except urllib.error.HTTPError as e:
+                    status, rh, data = e.code, e.headers.items(), e.read()
+                data = data.replace(proxy.upstream.encode(), proxy.url.encode())
+                self.reply(status, [(k, v.replace(proxy.upstream, proxy.url)) for k, v in rh
+                                    if k.lower() not in ("transfer-encoding", "content-length",
+                                                         "connection")], data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = handle_any
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        path = urllib.parse.urlsplit(upstream).path
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -12,24 +12,12 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e_support import (AS_OF, Fhir, adapter_path, base_url, expected, load_prefixed,  # noqa: E402
-                         run_adapter, run_json, unique_prefix, wait_for)
-
-PRIORITY = {"high": "high-priority", "medium": "medium-priority", "low": "low-priority"}
-
-
-def goal_codes(fhir, plan):
-    goals = {}
-    for ref in plan.get("goal", []):
-        type_, id_ = ref["reference"].split("/")[-2:]
-        g = fhir.read(type_, id_)
-        code = g["description"]["coding"][0]["code"]
-        prio = g.get("priority", {}).get("coding", [{}])[0].get("code")
-        goals[code] = prio
-    return goals
-
+from e2e_support import (AS_OF, Fhir, InterceptingProxy, adapter_path, base_url,  # noqa: E402
+                         expected, goal_codes, goal_mismatches, load_prefixed, run_adapter,
+                         run_json, unique_prefix, wait_for)
 
 def written_resources(fhir, plan):
     out = [plan]
@@ -73,13 +61,7 @@ class OnDemandRuns(unittest.TestCase):
                 plan = plans[0]
                 self.assertEqual(plan["status"], "draft")
                 self.assertEqual(plan["intent"], "proposal")
-                goals = goal_codes(self.fhir, plan)
-                for code, prio in exp["goals"].items():
-                    self.assertIn(code, goals)
-                    if prio != "any":
-                        self.assertEqual(goals[code], PRIORITY[prio], code)
-                for code in exp.get("goals_absent", []):
-                    self.assertNotIn(code, goals)
+                self.assertEqual(goal_mismatches(exp, goal_codes(self.fhir, plan)), [])
                 if exp.get("urgency"):
                     self.assertIn(out["urgency"], exp["urgency"])
                 referred = {r["to"] for r in out["referrals"]}
@@ -145,80 +127,32 @@ class WriteSafety(unittest.TestCase):
         self.assertEqual(self.fhir.plans_of(pid), [])
 
 
-class FlakyProxy:
-    """A local HTTP proxy to the HAPI server that answers 503 (Retry-After: 1)
-    to every request while `outage` is set, and to every third request for the
-    first `flaky_requests` after it: a server having a bad time."""
+class FlakyProxy(InterceptingProxy):
+    """Answers 503 (Retry-After: 1) to every request while `outage` is set,
+    and to every third request for the first `flaky_requests` after it: a
+    server having a bad time."""
 
     def __init__(self, upstream, flaky_requests=60):
-        import http.server
-        import urllib.request
-        proxy = self
-        self.upstream = upstream
         self.outage = True
         self.seen = 0
         self.failed = 0
         self.flaky_left = flaky_requests
         self.lock = threading.Lock()
+        super().__init__(upstream, self.flaky)
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def handle_any(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                with proxy.lock:
-                    proxy.seen += 1
-                    fail = proxy.outage
-                    if not fail and proxy.flaky_left > 0:
-                        proxy.flaky_left -= 1
-                        fail = proxy.flaky_left % 3 == 0
-                    if fail:
-                        proxy.failed += 1
-                if fail:
-                    msg = b'{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"transient"}]}'
-                    self.send_response(503)
-                    self.send_header("Retry-After", "1")
-                    self.send_header("Content-Type", "application/fhir+json")
-                    self.send_header("Content-Length", str(len(msg)))
-                    self.end_headers()
-                    self.wfile.write(msg)
-                    return
-                base_path = urllib.parse.urlsplit(proxy.upstream).path
-                url = proxy.upstream + self.path[len(base_path):]
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("host", "content-length", "connection")}
-                req = urllib.request.Request(url, data=body, method=self.command, headers=headers)
-                try:
-                    with urllib.request.urlopen(req, timeout=120) as r:
-                        status, rh, data = r.status, r.getheaders(), r.read()
-                except urllib.error.HTTPError as e:
-                    status, rh, data = e.code, e.headers.items(), e.read()
-                # Links in the answer must point back through the proxy.
-                data = data.replace(proxy.upstream.encode(), proxy.url.encode())
-                self.send_response(status)
-                for k, v in rh:
-                    if k.lower() not in ("transfer-encoding", "content-length", "connection"):
-                        self.send_header(k, v.replace(proxy.upstream, proxy.url))
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = handle_any
-
-        import urllib.parse
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        path = urllib.parse.urlsplit(upstream).path
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def flaky(self, method, path):
+        with self.lock:
+            self.seen += 1
+            fail = self.outage
+            if not fail and self.flaky_left > 0:
+                self.flaky_left -= 1
+                fail = self.flaky_left % 3 == 0
+            if fail:
+                self.failed += 1
+        if not fail:
+            return None
+        msg = b'{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"transient"}]}'
+        return 503, msg, {"Retry-After": "1"}
 
 
 class ServerTrouble(unittest.TestCase):
@@ -246,6 +180,36 @@ class ServerTrouble(unittest.TestCase):
         self.assertGreater(proxy.failed, 0)
         for pid in spinal:
             self.assertEqual(len(fhir.plans_of(pid)), 1, pid)
+
+
+class BadServerAnswers(unittest.TestCase):
+    """An answer the adapter cannot use ends the run with one clear line and
+    exit 6 (docs/exit-codes.md), and nothing is written."""
+
+    def test_malformed_json_in_a_search_writes_nothing(self):
+        fhir = Fhir(base_url())
+        [pid] = load_prefixed(fhir, unique_prefix("bad"), ["mst-p02"])
+
+        def corrupt(method, path):
+            if method == "GET" and path.startswith(f"{urllib.parse.urlsplit(fhir.base).path}/Condition?") \
+                    and pid in path:
+                return 200, b'{"resourceType":"Bundle","type":"searchset","entry":[{"resource":', {}
+            return None
+
+        proxy = InterceptingProxy(fhir.base, corrupt)
+        try:
+            p = run_adapter("run", "--server", proxy.url, "--patient", pid, "--as-of", AS_OF, check=False)
+        finally:
+            proxy.close()
+        self.assertEqual(p.returncode, 6, p.stderr)
+        errors = [line for line in p.stderr.splitlines() if line.startswith("mst-adapter: ")]
+        self.assertEqual(len(errors), 1, p.stderr)
+        self.assertIn("malformed JSON", errors[0])
+        self.assertEqual(fhir.plans_of(pid), [])
+        # Over a clean connection the same patient gets a plan: the refusal
+        # above was the bad answer's doing.
+        out, _ = run_json("run", "--server", fhir.base, "--patient", pid, "--as-of", AS_OF)
+        self.assertEqual(out["outcome"], "written", out)
 
 
 class LogHygiene(unittest.TestCase):
