@@ -6,7 +6,9 @@
 # * Register a test with
 #       mst_add_integration_test(NAME <name> COMMAND <cmd> [args...]
 #                                [WORKING_DIRECTORY <dir>] [TIMEOUT <s>]
-#                                [ENVIRONMENT <VAR=value>...])
+#                                [ENVIRONMENT <VAR=value>...] [RUN_SERIAL])
+#   RUN_SERIAL: for a test that processes every patient on the server (a
+#   first sync), which would race the other tests' own plans.
 #   It gets FIXTURES_REQUIRED hapi, LABELS integration, and the environment
 #   variable MST_HAPI_STATE_DIR (<build dir>/hapi-state).
 # * The fixture test `hapi_server_start` (FIXTURES_SETUP hapi) runs
@@ -35,9 +37,9 @@ get_filename_component(_mst_repo_root "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE
 set_property(GLOBAL PROPERTY MST_HAPI_SCRIPT "${_mst_repo_root}/scripts/hapi")
 set_property(GLOBAL PROPERTY MST_HAPI_STATE_DIR "${CMAKE_BINARY_DIR}/hapi-state")
 
-# mst_add_integration_test(NAME name COMMAND cmd args... [WORKING_DIRECTORY d] [TIMEOUT s] [ENVIRONMENT V=x...])
+# mst_add_integration_test(NAME name COMMAND cmd args... [WORKING_DIRECTORY d] [TIMEOUT s] [ENVIRONMENT V=x...] [RUN_SERIAL])
 function(mst_add_integration_test)
-  cmake_parse_arguments(ARG "" "NAME;WORKING_DIRECTORY;TIMEOUT" "COMMAND;ENVIRONMENT" ${ARGN})
+  cmake_parse_arguments(ARG "RUN_SERIAL" "NAME;WORKING_DIRECTORY;TIMEOUT" "COMMAND;ENVIRONMENT" ${ARGN})
   if(NOT ARG_NAME OR NOT ARG_COMMAND)
     message(FATAL_ERROR "mst_add_integration_test: NAME and COMMAND are required")
   endif()
@@ -60,6 +62,9 @@ function(mst_add_integration_test)
     ENVIRONMENT "${env}")
   if(ARG_TIMEOUT)
     set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT ${ARG_TIMEOUT})
+  endif()
+  if(ARG_RUN_SERIAL)
+    set_tests_properties(${ARG_NAME} PROPERTIES RUN_SERIAL TRUE)
   endif()
 endfunction()
 
