@@ -253,6 +253,10 @@ SearchResult RestClient::search(std::string_view type, const SearchParams& param
 
   while (true) {
     Call call{"GET", url, "", {}, true, false};
+    // HAPI answers a repeated search from a cache for 60 s by default; a
+    // change feed reading an old answer would move its checkpoint past changes
+    // it never saw. Later pages come from the search the first one started.
+    if (result.pages.empty()) call.headers.emplace_back("Cache-Control", "no-cache");
     FhirResponse page = execute(call);
     std::optional<std::string_view> next;
     try {

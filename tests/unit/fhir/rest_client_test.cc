@@ -379,6 +379,20 @@ TEST_F(RestClientTest, FollowsRelativeNextLinks) {
   EXPECT_NO_THROW(r.require_complete());
 }
 
+TEST_F(RestClientTest, ASearchAsksForAFreshAnswerNotACachedOne) {
+  script(
+      {response(200, page({"a"}, "?_getpages=abc&_getpagesoffset=1")), response(200, page({"b"}))});
+  client().search("Condition", {{"_lastUpdated", "gt2026-11-20T08:00:00Z"}}, {});
+  auto header = [](const HttpRequest& r, std::string_view name) -> std::string {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return "";
+  };
+  EXPECT_EQ(header(sent[0], "Cache-Control"), "no-cache");
+  EXPECT_EQ(header(sent[1], "Cache-Control"), "");  // a page of the search already made
+}
+
 TEST_F(RestClientTest, FollowsAbsoluteNextLinks) {
   script(
       {response(200, page({"a"}, "https://ehr.example/fhir?_getpages=abc&_getpagesoffset=1")),
