@@ -374,6 +374,13 @@ PlanIdentifier careplan_identifier(const std::string& patient_ref, const BuildOp
   return Names(strip_trailing_slash(options.canonical_base), patient_ref).careplan();
 }
 
+std::vector<PlanMemberKind> plan_member_kinds(const BuildOptions& options) {
+  const std::string base = strip_trailing_slash(options.canonical_base) + "/NamingSystem/";
+  return {{"Goal", base + "mst-goal"},
+          {"ServiceRequest", base + "mst-servicerequest"},
+          {"CareTeam", base + "mst-careteam"}};
+}
+
 JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const BuildOptions& o) {
   BuildOptions opts = o;
   opts.canonical_base = strip_trailing_slash(opts.canonical_base);

@@ -437,6 +437,20 @@ TEST(Fingerprint, ReadBackWhenTheBaseHasATrailingSlash) {
   EXPECT_EQ(*stored, content_fingerprint(bundle));
 }
 
+TEST(CarePlanBuilder, MemberKindsNameTheIdentifierSystemsItWrites) {
+  BuildOptions slash;
+  slash.canonical_base = "https://fhir.example.com/mst/";
+  Parsed p(build(emergency_patient(), slash));
+  const auto kinds = plan_member_kinds(slash);
+  ASSERT_EQ(kinds.size(), 3u);
+  for (const auto& kind : kinds) {
+    ASSERT_FALSE(p.of(kind.type).empty()) << kind.type;
+    for (fhir::Node r : p.of(kind.type)) {
+      EXPECT_EQ(str(r.array("identifier")[0], "system"), kind.identifier_system) << kind.type;
+    }
+  }
+}
+
 TEST(CarePlanBuilder, RejectsWhatCannotBeBuilt) {
   auto none = stable_patient();
   none.spine.present = false;

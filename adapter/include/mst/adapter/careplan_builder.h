@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "mst/adapter/goal_plan.h"
 #include "mst/fhir/datetime.h"
@@ -54,5 +55,13 @@ struct PlanIdentifier {
   std::string value;   // name-based UUID of the patient reference
 };
 PlanIdentifier careplan_identifier(const std::string& patient_ref, const BuildOptions& options);
+
+// A kind of resource a build writes beside the CarePlan, and the system of
+// the business identifier it gives them (<canonical>/NamingSystem/mst-goal, ...).
+struct PlanMemberKind {
+  std::string type;  // Goal | ServiceRequest | CareTeam
+  std::string identifier_system;
+};
+std::vector<PlanMemberKind> plan_member_kinds(const BuildOptions& options);
 
 }  // namespace mst::adapter

@@ -2,8 +2,10 @@
 // earlier plan by its business identifier and then: writes nothing when the
 // content is unchanged; never touches a plan a clinician took out of draft;
 // updates a draft only with If-Match on the version it read (re-reading on a
-// conflict, a bounded number of times); creates with a conditional create so
-// concurrent writers converge on one plan. Each write is one transaction.
+// conflict, a bounded number of times), retiring in the same transaction the
+// adapter's still-proposed Goals, ServiceRequests and CareTeam the revision
+// no longer proposes; creates with a conditional create so concurrent
+// writers converge on one plan. Each write is one transaction.
 #pragma once
 
 #include <functional>
@@ -11,7 +13,9 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "mst/adapter/careplan_builder.h"
 #include "mst/adapter/patient_outcome.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/json_value.h"
@@ -36,6 +40,10 @@ struct PlanIdentity {
   std::string patient_id;
   std::string identifier_system;  // the adapter's CarePlan identifier system
   std::string identifier_value;
+  // When a revision of a draft drops one of these (plan_member_kinds), the
+  // same transaction retires it (Goal cancelled, ServiceRequest revoked,
+  // CareTeam inactive).
+  std::vector<PlanMemberKind> members;
 };
 
 struct WriteOptions {
@@ -62,6 +70,9 @@ class PlanWriter {
 
  private:
   std::vector<ExistingPlan> find(const PlanIdentity& identity);
+  // Adds to `bundle` the retirement of what the revision drops; returns how
+  // many resources it retires.
+  std::size_t retire_dropped(const PlanIdentity& identity, fhir::JsonValue& bundle);
   std::mutex& patient_lock(const std::string& patient_id);
 
   fhir::Client& client_;
