@@ -15,9 +15,12 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e_support import (AS_OF, Fhir, InterceptingProxy, adapter_path, base_url,  # noqa: E402
-                         expected, goal_codes, goal_mismatches, load_prefixed, run_adapter,
-                         run_json, unique_prefix, wait_for)
+from e2e_support import (AS_OF, OWN_SYSTEM, Fhir, InterceptingProxy, adapter_path,  # noqa: E402
+                         base_url, expected, goal_codes, goal_mismatches, load_prefixed,
+                         run_adapter, run_json, unique_prefix, wait_for)
+
+NAMING_BASE = OWN_SYSTEM.rsplit("/", 1)[0]  # <canonical base>/NamingSystem
+
 
 def written_resources(fhir, plan):
     out = [plan]
@@ -271,8 +274,11 @@ class ScheduledSync(unittest.TestCase):
         versions = {pid: [p["meta"]["versionId"] for p in self.fhir.plans_of(pid)] for pid in ids}
         for pid in ids:
             self.assertEqual(len(versions[pid]), 1, pid)
-        # A clinician records a new pain score for one patient.
-        changed = ids[1]
+        # A clinician records a new pain score for one patient: mst-p01's pain
+        # (7 of 10) is the only reason for its pain-relief goal.
+        changed = ids[0]
+        [plan] = self.fhir.plans_of(changed)
+        self.assertIn("pain-relief", goal_codes(self.fhir, plan))
         obs = self.fhir.search("Observation", subject=f"Patient/{changed}", code="http://loinc.org|72514-3")
         obs[0]["valueQuantity"]["value"] = 2 if obs[0]["valueQuantity"]["value"] > 3 else 9
         self.assertEqual(self.fhir.put(obs[0])[0], 200)
@@ -283,6 +289,33 @@ class ScheduledSync(unittest.TestCase):
                 self.assertNotEqual(now, versions[pid], pid)
             else:
                 self.assertEqual(now, versions[pid], pid)
+        # The revision dropped the goal: the same transaction cancelled the old
+        # Goal, and nothing the adapter proposed is left unreferenced.
+        [plan] = self.fhir.plans_of(changed)
+        self.assertNotIn("pain-relief", goal_codes(self.fhir, plan))
+        referenced = {"/".join(r["reference"].split("/")[-2:]) for r in
+                      [*plan.get("goal", []), *plan.get("careTeam", []),
+                       *(a["reference"] for a in plan.get("activity", []) if "reference" in a)]}
+        cancelled = []
+        for type_, system, proposed in (("Goal", "mst-goal", "proposed"),
+                                        ("ServiceRequest", "mst-servicerequest", "draft"),
+                                        ("CareTeam", "mst-careteam", "proposed")):
+            for r in self.fhir.search(type_, subject=f"Patient/{changed}",
+                                      identifier=f"{NAMING_BASE}/{system}|"):
+                status = r["lifecycleStatus" if type_ == "Goal" else "status"]
+                ref = f"{type_}/{r['id']}"
+                if ref in referenced:
+                    self.assertEqual(status, proposed, ref)
+                else:
+                    self.assertNotEqual(status, proposed, f"{ref} left proposed but unreferenced")
+                    if type_ == "Goal":
+                        cancelled.append(r["description"]["coding"][0]["code"])
+                        self.assertEqual(status, "cancelled", ref)
+        self.assertEqual(cancelled, ["pain-relief"])
+        # And the next sync, with nothing changed, writes nothing.
+        self.sync()
+        self.assertEqual([p["meta"]["versionId"] for p in self.fhir.plans_of(changed)],
+                         [plan["meta"]["versionId"]])
 
     def test_a_killed_sync_resumes_and_writes_each_plan_once(self):
         prefix = unique_prefix("kill")
