@@ -326,6 +326,35 @@ bool Node::as_bool() const {
   return value_->GetBool();
 }
 
+void Node::prefetch() const {
+  if (value_) __builtin_prefetch(value_);
+}
+
+void Node::prefetch_children() const {
+  // A parsed document's members and elements are laid down when their
+  // object or array closes, after everything inside them, so a resource's
+  // subtree ends where its member array starts. Addresses are only hints
+  // (a prefetch never faults), hence integers rather than pointers.
+  constexpr std::uintptr_t kLine = 64;
+  constexpr std::uintptr_t kLinesAfter = 6;    // the member array of a typical resource
+  constexpr std::uintptr_t kLinesBefore = 24;  // its nested objects and long strings
+  if (!value_) return;
+  std::uintptr_t at = 0;
+  if (value_->IsObject() && value_->MemberCount() > 0) {
+    at = reinterpret_cast<std::uintptr_t>(&*value_->MemberBegin());
+  } else if (value_->IsArray() && !value_->Empty()) {
+    at = reinterpret_cast<std::uintptr_t>(value_->Begin());
+  } else {
+    return;
+  }
+  for (std::uintptr_t i = 0; i < kLinesAfter; ++i) {
+    __builtin_prefetch(reinterpret_cast<const void*>(at + i * kLine));
+  }
+  for (std::uintptr_t i = 1; i <= kLinesBefore; ++i) {
+    __builtin_prefetch(reinterpret_cast<const void*>(at - i * kLine));
+  }
+}
+
 Node::ArrayRange Node::array(std::string_view key) const { return (*this)[key].elements(); }
 
 Node::ArrayRange Node::elements() const {

@@ -157,6 +157,9 @@ void PatientRecord::Builder::add_node(fhir::Node n, std::string origin) {
     const std::size_t index = f.next++;
     const std::string& bundle = *f.origin;
     const int depth = f.depth;
+    // Hint entries in ahead: a large Bundle's reading waits on memory.
+    if (index + 4 < f.entries.size()) f.entries[index + 4].prefetch();
+    if (index + 2 < f.entries.size()) f.entries[index + 2].prefetch_children();
     fhir::Node e = f.entries[index];  // `f` may move when visit() adds a frame
     if (!e.is_object()) {
       ignored_.push_back({origin_of(bundle, index), "Bundle entry is not a JSON object"});

@@ -86,5 +86,19 @@ TEST(JsonDocument, NodesStayValidAfterTheDocumentMoves) {
   EXPECT_EQ(moved.root()["a"].string("b"), "c");
 }
 
+TEST(JsonDocument, PrefetchHintsChangeNothing) {
+  auto doc = JsonDocument::parse(R"({"o":{"k":"v"},"a":[1],"e":{},"z":[],"s":"x","n":null})");
+  Node r = doc.root();
+  for (const char* key : {"o", "a", "e", "z", "s", "n", "missing"}) {
+    r[key].prefetch();
+    r[key].prefetch_children();
+  }
+  Node().prefetch();
+  Node().prefetch_children();
+  r.prefetch_children();
+  EXPECT_EQ(r.object("o").string("k"), "v");
+  EXPECT_EQ(r.array("a").size(), 1u);
+}
+
 }  // namespace
 }  // namespace mst::fhir

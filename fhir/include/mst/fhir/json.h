@@ -64,6 +64,14 @@ class Node {
   // This node's own elements (it must be an array, or absent).
   ArrayRange elements() const;
 
+  // Hints that this value will be read soon; results are unaffected. Reading
+  // many resources of a large document waits on memory more than it works,
+  // so loops hint a few resources ahead: prefetch() for the value itself,
+  // then, once that has arrived, prefetch_children() for its members and
+  // the bytes just before them, where the DOM builder put their children.
+  void prefetch() const;
+  void prefetch_children() const;
+
  private:
   [[noreturn]] void type_error(const char* expected) const;
 
