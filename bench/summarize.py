@@ -19,6 +19,7 @@ STAGES = [
     ("BM_RapidJsonParse", "(a) RapidJSON parse alone (floor)"),
     ("BM_JsonDocumentParse", "(b) fhir::JsonDocument::parse"),
     ("BM_ParseAndRecord", "    parse + PatientRecord"),
+    ("BM_Record", "    PatientRecord alone, parsed document"),
     ("BM_FullPipeline", "(c) parse+record+extract+propose+build+dump"),
     ("BM_DeriveAndBuild", "(d) extract+propose+build+dump, prepared record"),
     ("BM_Extract", "    extract alone"),
