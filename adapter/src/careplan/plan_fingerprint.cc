@@ -49,6 +49,8 @@ class Sha256 {
   Sha256& operator=(const Sha256&) = delete;
 
   void update(std::string_view bytes) {
+    // An empty view may have a null data(), which memcpy must not be given.
+    if (bytes.empty()) return;
     if (bytes.size() > sizeof(buf_) - size_) {
       flush();
       if (bytes.size() >= sizeof(buf_)) {
