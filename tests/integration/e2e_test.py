@@ -1,7 +1,8 @@
 """End-to-end scenarios of the adapter against the real HAPI FHIR server of
 the CTest fixture: on-demand runs per fixture patient, idempotent re-runs,
 scheduled sync with a checkpoint, clinician-owned plans, concurrent writers,
-a killed sync, and a server that fails for a while."""
+a killed sync, a server that fails for a while, and the ops endpoints of a
+running sync."""
 
 import json
 import os
@@ -12,7 +13,9 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from e2e_support import (AS_OF, OWN_SYSTEM, Fhir, InterceptingProxy, adapter_path,  # noqa: E402
@@ -182,6 +185,101 @@ class ServerTrouble(unittest.TestCase):
             proxy.close()
         self.assertGreater(proxy.failed, 0)
         for pid in spinal:
+            self.assertEqual(len(fhir.plans_of(pid)), 1, pid)
+
+
+def http_get(url, method="GET"):
+    """(status, body) of a plain request to the adapter's ops endpoints."""
+    req = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def metric(text, series):
+    """The value of one series ('name' or 'name{label="v"}') in Prometheus text."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return None
+
+
+class OpsEndpoints(unittest.TestCase):
+    """`sync --listen` serves /healthz, /readyz and /metrics from the binary
+    while it runs; readiness follows the server's health."""
+
+    def test_a_running_sync_reports_health_readiness_and_metrics(self):
+        fhir = Fhir(base_url())
+        ids = load_prefixed(fhir, unique_prefix("ops"), ["mst-p01", "mst-p02"])
+        outage = threading.Event()
+        msg = b'{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"transient"}]}'
+        proxy = InterceptingProxy(fhir.base,
+                                  lambda method, path: (503, msg, {}) if outage.is_set() else None)
+        lines = []
+
+        def drain(stream):
+            for line in stream:
+                lines.append(line)
+
+        def port():
+            for line in list(lines):
+                try:
+                    e = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if e.get("event") == "ops.listening":
+                    return int(e["port"])
+            return None
+
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = subprocess.Popen(
+                [adapter_path(), "sync", "--server", proxy.url, "--state",
+                 os.path.join(tmp, "state.db"), "--as-of", AS_OF, "--interval", "1",
+                 "--listen", "127.0.0.1:0", "--log-format", "json"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                env={**os.environ, "MST_SERVER_RETRY_MAX_ATTEMPTS": "1"})
+            reader = threading.Thread(target=drain, args=(proc.stderr,), daemon=True)
+            reader.start()
+            try:
+                self.assertTrue(wait_for(lambda: port() is not None, timeout=30), "".join(lines))
+                ops = f"http://127.0.0.1:{port()}"
+                self.assertEqual(http_get(ops + "/healthz"), (200, "ok\n"))
+                # The first cycle writes our patients' plans (and any other
+                # changed patient's on the shared server).
+                self.assertTrue(wait_for(lambda: all(len(fhir.plans_of(pid)) == 1 for pid in ids),
+                                         timeout=300), "".join(lines[-20:]))
+                self.assertTrue(wait_for(lambda: (metric(http_get(ops + "/metrics")[1],
+                                                         "mst_sync_last_success_timestamp_seconds")
+                                                  or 0) > 0, timeout=300))
+                status, text = http_get(ops + "/metrics")
+                self.assertEqual(status, 200)
+                self.assertGreaterEqual(metric(text, 'mst_patients_processed_total{outcome="written"}')
+                                        or 0, 2)
+                self.assertGreater(metric(text, 'mst_fhir_requests_total{status="2xx"}') or 0, 0)
+                self.assertIsNotNone(metric(text, "mst_sync_pending_patients"))
+                self.assertEqual(http_get(ops + "/readyz"), (200, "ready\n"))
+                # The server fails: the next scan fails and readiness says so.
+                outage.set()
+                self.assertTrue(wait_for(lambda: http_get(ops + "/readyz")[0] == 503, timeout=60))
+                self.assertTrue(http_get(ops + "/readyz")[1].startswith("not ready: "))
+                self.assertEqual(http_get(ops + "/healthz")[0], 200)  # alive, just not ready
+                outage.clear()
+                self.assertTrue(wait_for(lambda: http_get(ops + "/readyz")[0] == 200, timeout=60))
+                self.assertEqual(http_get(ops + "/nowhere")[0], 404)
+                self.assertEqual(http_get(ops + "/metrics", method="POST")[0], 405)
+                proc.send_signal(signal.SIGTERM)
+                self.assertIn(proc.wait(timeout=120), (0, 5), "".join(lines[-20:]))
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                reader.join(timeout=10)
+                proc.stderr.close()
+                proxy.close()
+        self.assertTrue(any('"sync.stopped"' in line for line in lines))
+        for pid in ids:
             self.assertEqual(len(fhir.plans_of(pid)), 1, pid)
 
 
