@@ -10,12 +10,7 @@ namespace mst::adapter {
 
 PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
                          const mappings::CodeTables& tables, const PullOptions& options) {
-  using Params = fhir::SearchParams;
-  struct Query {
-    std::string type;
-    Params params;
-  };
-  std::vector<Query> queries;
+  std::vector<detail::SearchQuery> queries;
   queries.push_back({"Condition", {{"patient", patient_id}}});
   queries.push_back({"CarePlan", {{"patient", patient_id}}});
   // Recent spinal surgery (decompression, stabilisation) changes the plan.
@@ -31,33 +26,19 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
   // The Patient and every search at once: a patient's pull costs the
   // slowest request, not their sum.
   auto patient = std::async(std::launch::async, [&] { return client.read("Patient", patient_id); });
-  std::vector<std::future<fhir::SearchResult>> searches;
-  for (const auto& q : queries) {
-    searches.push_back(std::async(std::launch::async, [&client, &q, &options] {
-      return client.search(q.type, q.params, options.limits);
-    }));
+  std::vector<fhir::SearchResult> results;
+  std::exception_ptr search_error;
+  try {
+    results = detail::search_all(client, queries, options.limits);
+  } catch (...) {
+    search_error = std::current_exception();
   }
+  // The Patient's failure first; either way `patient` is done before we leave.
+  fhir::FhirResponse patient_response = patient.get();
+  if (search_error) std::rethrow_exception(search_error);
 
   PulledRecord out{mappings::PatientRecord(), {}, static_cast<int>(queries.size()) + 1};
   mappings::PatientRecord::Builder builder(patient_id);
-  // Wait for every request before rethrowing, so no thread outlives `client`.
-  std::exception_ptr first_error;
-  fhir::FhirResponse patient_response;
-  try {
-    patient_response = patient.get();
-  } catch (...) {
-    first_error = std::current_exception();
-  }
-  std::vector<fhir::SearchResult> results;
-  for (auto& s : searches) {
-    try {
-      results.push_back(s.get());
-    } catch (...) {
-      if (!first_error) first_error = std::current_exception();
-    }
-  }
-  if (first_error) std::rethrow_exception(first_error);
-
   builder.add_document(patient_response.body);
   // An Observation can match a code search and a category search: the same
   // resource twice is one resource, not a duplicate to report.

@@ -1,6 +1,8 @@
 #include "search_terms.h"
 
 #include <algorithm>
+#include <exception>
+#include <future>
 
 namespace mst::adapter::detail {
 
@@ -17,6 +19,30 @@ std::vector<std::string> code_batches(const std::vector<std::string>& codes,
     out.push_back(std::move(batch));
   }
   return out;
+}
+
+std::vector<fhir::SearchResult> search_all(fhir::Client& client,
+                                           const std::vector<SearchQuery>& queries,
+                                           const fhir::SearchLimits& limits) {
+  std::vector<std::future<fhir::SearchResult>> searches;
+  searches.reserve(queries.size());
+  for (const auto& q : queries) {
+    searches.push_back(std::async(std::launch::async, [&client, &q, &limits] {
+      return client.search(q.type, q.params, limits);
+    }));
+  }
+  std::vector<fhir::SearchResult> results;
+  results.reserve(queries.size());
+  std::exception_ptr first_error;
+  for (auto& s : searches) {
+    try {
+      results.push_back(s.get());
+    } catch (...) {
+      if (!first_error) first_error = std::current_exception();
+    }
+  }
+  if (first_error) std::rethrow_exception(first_error);
+  return results;
 }
 
 bool has_identifier_system(fhir::Node resource, const std::string& system) {

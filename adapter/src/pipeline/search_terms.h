@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "mst/fhir/client.h"
 #include "mst/fhir/json.h"
 
 namespace mst::adapter::detail {
@@ -13,6 +14,19 @@ namespace mst::adapter::detail {
 // one search parameter value per request, so request lines stay short.
 std::vector<std::string> code_batches(const std::vector<std::string>& codes,
                                       std::size_t per_search);
+
+struct SearchQuery {
+  std::string type;
+  fhir::SearchParams params;
+};
+
+// Runs every search at once (each still pages in order) and returns the
+// results in query order: a batch costs its slowest search, not their sum.
+// Waits for all before rethrowing the first failure in query order, so no
+// thread outlives `client`.
+std::vector<fhir::SearchResult> search_all(fhir::Client& client,
+                                           const std::vector<SearchQuery>& queries,
+                                           const fhir::SearchLimits& limits);
 
 // True when `resource` has an identifier in `system` (empty system: false).
 // A malformed identifier is not one.

@@ -1,7 +1,5 @@
 #include "mst/adapter/fhir_change_feed.h"
 
-#include <future>
-
 #include "../pipeline/search_terms.h"
 #include "mst/adapter/state_store.h"
 #include "mst/fhir/client_errors.h"
@@ -39,11 +37,7 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
   ChangeScan scan;
   scan.scan_time = fhir::DateTime::from_epoch_ms(now_ms, fhir::Precision::kSecond).to_string();
 
-  struct Query {
-    std::string type;
-    fhir::SearchParams params;
-  };
-  std::vector<Query> queries;
+  std::vector<detail::SearchQuery> queries;
   if (!since) {
     for (auto& batch : detail::code_batches(tables_.spinal_metastasis_search_codes(),
                                             options_.codes_per_search)) {
@@ -70,32 +64,16 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
       queries.push_back({"Observation", {{"_lastUpdated", gt}, {"category", category}}});
     }
   }
-  // Every search at once (each still pages in order): the scan then costs
-  // its slowest search, and patients wait less before the first is pulled.
-  std::vector<std::future<fhir::SearchResult>> searches;
   for (auto& q : queries) {
     // Subjects only: the feed needs to know who changed, not what.
     q.params.emplace_back("_elements", q.type == "CarePlan" ? "subject,identifier" : "subject");
-    searches.push_back(std::async(std::launch::async, [this, &q] {
-      return client_.search(q.type, q.params, options_.limits);
-    }));
   }
-  // Wait for every search before rethrowing, so no thread outlives `client_`.
-  std::vector<fhir::SearchResult> results;
-  std::exception_ptr first_error;
-  for (auto& s : searches) {
-    try {
-      results.push_back(s.get());
-      results.back().require_complete();
-    } catch (...) {
-      if (!first_error) first_error = std::current_exception();
-    }
-  }
-  if (first_error) std::rethrow_exception(first_error);
+  std::vector<fhir::SearchResult> results = detail::search_all(client_, queries, options_.limits);
+  for (const auto& r : results) r.require_complete();
 
   bool server_time_seen = false;
   for (std::size_t i = 0; i < queries.size(); ++i) {
-    const Query& q = queries[i];
+    const detail::SearchQuery& q = queries[i];
     fhir::SearchResult& r = results[i];
     // _lastUpdated values are on the server's clock: prefer its time for the
     // checkpoint when the searchset says it (HAPI does).
