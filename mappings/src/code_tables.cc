@@ -235,7 +235,7 @@ void CodeTables::Impl::load_cancers(const TableReader& r, detail::ConflictSink& 
   for (const RawEntry& raw : r.entries("primary-cancers")) {
     EntryView v(r, raw,
                 fields({"primary_site", "radiosensitivity", "radiosensitivity_source",
-                        "tokuhashi_points", "tokuhashi_category", "haematological"}));
+                        "tokuhashi_points", "tokuhashi_category", "haematological", "in_spine"}));
     CancerEntry e;
     e.key = v.key();
     e.label = v.string("label", true);
@@ -255,6 +255,7 @@ void CodeTables::Impl::load_cancers(const TableReader& r, detail::ConflictSink& 
     }
     e.tokuhashi_category = v.string("tokuhashi_category", false);
     e.haematological = v.boolean("haematological");
+    e.in_spine = v.boolean("in_spine");
     e.source = v.string("source", true);
     claim_all(v, cancers.entries.size(), cancers.index, sink, canonical);
     cancers.entries.push_back(std::move(e));
@@ -667,6 +668,10 @@ const ComorbidityEntry* CodeTables::comorbidity(const fhir::CodeableConcept& cc)
 const FindingEntry* CodeTables::finding(const fhir::CodeableConcept& cc) const {
   return impl_->findings.match(cc);
 }
+bool CodeTables::nonspecific_code(const fhir::CodeableConcept& cc) const {
+  return impl_->cancers.index.nonspecific(cc) || impl_->metastases.index.nonspecific(cc) ||
+         impl_->findings.index.nonspecific(cc) || impl_->comorbidities.index.nonspecific(cc);
+}
 const CarePlanEntry* CodeTables::care_plan(const fhir::CodeableConcept& cc) const {
   return impl_->care_plans.match(cc);
 }
@@ -748,7 +753,7 @@ std::optional<AnswerValue> CodeTables::answer(const ObservationEntry& entry,
   const auto& map = impl_->answers[static_cast<std::size_t>(&entry - entries.data())];
   if (map.empty()) return std::nullopt;
   for (const auto& c : cc.codings) {
-    auto it = map.find(CodeIndex::code_key(c.system, c.code));
+    auto it = map.find(CodeIndex::code_key(canonical_system(c.system), c.code));
     if (it != map.end()) return it->second;
   }
   return std::nullopt;

@@ -24,15 +24,13 @@
 #include <vector>
 
 #include "mst/fhir/datatypes.h"
+#include "mst/mappings/code_systems.h"
 #include "mst/mappings/considerations.h"
 #include "mst/mappings/vertebral_level.h"
 
 namespace mst::mappings {
 
 inline constexpr std::string_view kDefaultCanonicalBase = "http://mst-adapter.example.org/fhir";
-inline constexpr std::string_view kSnomed = "http://snomed.info/sct";
-inline constexpr std::string_view kLoinc = "http://loinc.org";
-inline constexpr std::string_view kIcd10Cm = "http://hl7.org/fhir/sid/icd-10-cm";
 
 // A table that cannot be read or is invalid. what() names the file and, when
 // there is one, the entry: "observations.json: entry 'ecog': answers[2]: ...".
@@ -70,6 +68,9 @@ struct CancerEntry {
   std::optional<int> tokuhashi_points;  // null when the code does not decide the tier
   std::string tokuhashi_category;
   bool haematological = false;
+  // The code itself places the tumour in the vertebral column (C41.2): a
+  // primary spinal tumour is spinal disease without a body site.
+  bool in_spine = false;
   std::string source;
 };
 
@@ -208,6 +209,10 @@ class CodeTables {
   const CarePlanEntry* care_plan(const fhir::CodeableConcept& cc) const;
   const ObservationEntry* observation(const fhir::CodeableConcept& cc) const;
   const ProcedureEntry* procedure(const fhir::CodeableConcept& cc) const;
+  // True when an ICD-10 coding of `cc` is a category (C79.5, C79) whose
+  // subcodes the Condition tables tell apart: what it matched is less
+  // specific than the record could have said.
+  bool nonspecific_code(const fhir::CodeableConcept& cc) const;
   // A bodySite: coded vertebrae and regions, else levels parsed from its
   // text (vertebral_level.h), else region synonyms.
   SpineSiteMatch spine_site(const fhir::CodeableConcept& cc) const;
