@@ -100,8 +100,10 @@ std::vector<std::pair<std::string, std::size_t>> CodeIndex::search_tokens() cons
     // Only explicit codes: a range member or a bare category (C79) would ask
     // the server for a code nobody records.
     if (!claim.single || key.size() < 4) continue;
-    out.emplace_back("http://hl7.org/fhir/sid/icd-10-cm|" + key.substr(0, 3) + "." + key.substr(3),
-                     claim.entry);
+    const std::string code = key.substr(0, 3) + "." + key.substr(3);
+    out.emplace_back(std::string(kIcd10Cm) + "|" + code, claim.entry);
+    // WHO ICD-10 stops at four characters: only those codes exist there.
+    if (key.size() == 4) out.emplace_back(std::string(kIcd10Who) + "|" + code, claim.entry);
   }
   return out;
 }
@@ -148,7 +150,7 @@ std::optional<std::string> CodeIndex::claim_icd(std::string_view pattern, Claim 
 std::optional<std::size_t> CodeIndex::match_code(std::string_view system,
                                                  std::string_view code) const {
   if (exact_.empty() || code.empty()) return std::nullopt;
-  auto it = exact_.find(code_key(system, code));
+  auto it = exact_.find(code_key(canonical_system(system), code));
   if (it == exact_.end()) return std::nullopt;
   return it->second.entry;
 }
@@ -181,7 +183,7 @@ const std::vector<std::size_t>* CodeIndex::descendants(const std::string& key) c
 
 bool CodeIndex::nonspecific(const fhir::CodeableConcept& cc) const {
   for (const auto& c : cc.codings) {
-    if (match_code(canonical_system(c.system), c.code)) return false;  // a specific code wins
+    if (match_code(c.system, c.code)) return false;  // a specific code wins
   }
   for (const auto& c : cc.codings) {
     if (c.code.empty() || !is_icd10(c.system)) continue;
@@ -205,7 +207,7 @@ std::optional<std::size_t> CodeIndex::match_text(std::string_view raw_text) cons
 
 std::optional<std::size_t> CodeIndex::match(const fhir::CodeableConcept& cc) const {
   for (const auto& c : cc.codings) {
-    if (auto m = match_code(canonical_system(c.system), c.code)) return m;
+    if (auto m = match_code(c.system, c.code)) return m;
   }
   for (const auto& c : cc.codings) {
     if (!c.code.empty() && is_icd10(c.system)) {

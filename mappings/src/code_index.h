@@ -49,6 +49,7 @@ class CodeIndex {
   // name one entry), then cc.text. Systems are compared after
   // canonical_system(), so OID aliases match.
   std::optional<std::size_t> match(const fhir::CodeableConcept& cc) const;
+  // `system` is compared after canonical_system().
   std::optional<std::size_t> match_code(std::string_view system, std::string_view code) const;
   std::optional<std::size_t> match_icd(std::string_view code) const;
   std::optional<std::size_t> match_text(std::string_view raw_text) const;
@@ -58,8 +59,9 @@ class CodeIndex {
   bool nonspecific(const fhir::CodeableConcept& cc) const;
 
   static std::string code_key(std::string_view system, std::string_view code);
-  // Every claimed code as a FHIR search token ("system|code", ICD-10-CM
-  // prefixes with their dot restored) and the entry claiming it; unsorted.
+  // Every claimed code as a FHIR search token ("system|code", ICD-10
+  // prefixes with their dot restored, under ICD-10-CM and, for four-character
+  // codes, WHO ICD-10) and the entry claiming it; unsorted.
   std::vector<std::pair<std::string, std::size_t>> search_tokens() const;
   // Upper-case, dots and spaces removed: "c34.90" -> "C3490".
   static std::string icd_key(std::string_view code);

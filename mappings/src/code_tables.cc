@@ -788,14 +788,25 @@ std::vector<std::string> CodeTables::observation_search_codes() const {
   std::vector<std::string> out;
   for (const auto* index : {&impl_->observations.index, &impl_->findings.index}) {
     for (auto& [token, entry] : index->search_tokens()) {
-      if (token.rfind("http://hl7.org/fhir/sid/icd-10-cm|", 0) != 0) out.push_back(token);
+      if (!is_icd10(token.substr(0, token.find('|')))) out.push_back(token);
     }
   }
   return sorted_unique(std::move(out));
 }
 
-std::vector<std::string> CodeTables::spinal_metastasis_search_codes() const {
+std::vector<std::string> CodeTables::population_search_codes() const {
   std::vector<std::string> out;
+  // NICE NG234's emergency needs no spinal lesion: deficits and compressions.
+  for (auto& [token, entry] : impl_->findings.index.search_tokens()) {
+    if (impl_->findings.entries[entry].finding == FindingKind::kNeurologicalDeficit) {
+      out.push_back(token);
+    }
+  }
+  // Direct infiltration of the spine is recorded on the primary's Condition.
+  for (auto& [token, entry] : impl_->cancers.index.search_tokens()) {
+    const CancerEntry& e = impl_->cancers.entries[entry];
+    if (e.haematological || e.in_spine) out.push_back(token);
+  }
   for (auto& [token, entry] : impl_->metastases.index.search_tokens()) {
     switch (impl_->metastases.entries[entry].site) {
       case MetastasisSite::kSpine:

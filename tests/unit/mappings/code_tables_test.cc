@@ -98,6 +98,9 @@ TEST(CodeSystemAliases, WhoIcd10AndOidsMatchLikeTheirCanonicalSystems) {
   EXPECT_EQ(t.finding(cc(kIcd10Who, "G95.2"))->key, "cord-compression");
   EXPECT_EQ(t.finding(cc(kIcd10Cm, "G95.29"))->key, "cord-compression");
   EXPECT_EQ(t.metastasis(cc(kIcd10Who, "C79.5"))->key, "bone");
+  EXPECT_EQ(t.finding(cc(kIcd10Who, "G82.2"))->key, "paraplegia");
+  EXPECT_EQ(t.finding(cc(kIcd10Cm, "G82.21"))->key, "paraplegia-complete");
+  ASSERT_EQ(t.spine_site(cc("urn:oid:2.16.840.1.113883.6.96", "39976000")).levels.size(), 1u);
   EXPECT_EQ(canonical_system("urn:oid:2.16.840.1.113883.6.1"), kLoinc);
   EXPECT_EQ(canonical_system("http://example.org/x"), "http://example.org/x");
   EXPECT_TRUE(is_icd10("urn:oid:2.16.840.1.113883.6.3"));
@@ -562,13 +565,19 @@ namespace mst::mappings {
 namespace {
 
 // A first sync finds its population by these codes (fhir-coding.md §2a).
-TEST(CodeTablesSearch, SpinalMetastasisCodesCoverSpineAndBoneButNotViscera) {
-  auto codes = testing::shipped_tables().spinal_metastasis_search_codes();
+TEST(CodeTablesSearch, PopulationCodesCoverSpineBoneDeficitsAndHaematologyButNotViscera) {
+  auto codes = testing::shipped_tables().population_search_codes();
   auto has = [&](const char* t) { return std::find(codes.begin(), codes.end(), t) != codes.end(); };
   EXPECT_TRUE(has("http://snomed.info/sct|94602001"));           // vertebral column
   EXPECT_TRUE(has("http://snomed.info/sct|94222008"));           // bone
   EXPECT_TRUE(has("http://hl7.org/fhir/sid/icd-10-cm|C79.51"));  // bone, ICD-10-CM
   EXPECT_FALSE(has("http://snomed.info/sct|94225005"));          // brain
+  EXPECT_TRUE(has("http://hl7.org/fhir/sid/icd-10|C79.5"));      // bone, WHO ICD-10
+  EXPECT_TRUE(has("http://hl7.org/fhir/sid/icd-10|G95.2"));      // compression, WHO
+  EXPECT_TRUE(has("http://snomed.info/sct|192970008"));          // cauda equina
+  EXPECT_TRUE(has("http://snomed.info/sct|109989006"));          // myeloma
+  EXPECT_TRUE(has("http://hl7.org/fhir/sid/icd-10-cm|C41.2"));   // vertebral column primary
+  EXPECT_FALSE(has("http://hl7.org/fhir/sid/icd-10-cm|C50"));    // breast: needs a metastasis
   EXPECT_TRUE(std::is_sorted(codes.begin(), codes.end()));
 }
 

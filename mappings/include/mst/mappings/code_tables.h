@@ -235,10 +235,13 @@ class CodeTables {
   // entry, sorted: what a server search for the patient's relevant
   // Observations asks for (text-only entries cannot be searched by code).
   std::vector<std::string> observation_search_codes() const;
-  // The tokens of metastasis entries that are or may be spinal (spine,
-  // spinal canal, bone, unspecified site), sorted: how a first sync finds
-  // the population without reading every Condition.
-  std::vector<std::string> spinal_metastasis_search_codes() const;
+  // The Condition tokens that may put a patient on a spine plan, sorted: how
+  // a first sync finds the population without reading every Condition.
+  // Metastases that are or may be spinal (spine, spinal canal, bone,
+  // unspecified site), neurological deficits and compressions (the emergency
+  // needs no spinal lesion), and haematological or spinal primary tumours
+  // (their spine involvement is a bodySite on the primary).
+  std::vector<std::string> population_search_codes() const;
 
   struct Impl;
 
