@@ -474,6 +474,23 @@ def _num(v):
     return int(v) if float(v).is_integer() else v
 
 
+def _thresholds(unit):
+    path = ROOT / "mappings/tables/thresholds.json"
+    entries = json.loads(path.read_text(encoding="utf-8")).get("entries", [])
+    return [e["value"] for e in entries if e.get("unit") == unit and isinstance(e.get("value"), (int, float))]
+
+
+def _rounded(value, convert, back, unit):
+    """convert(value, digits) at the coarsest precision (1, then 2 decimals) whose
+    back-conversion stays on the same side of every threshold in `unit`; None if none does."""
+    for digits in (1, 2):
+        out = convert(value, digits)
+        again = back(out)
+        if all((value < t) == (again < t) for t in _thresholds(unit)):
+            return out
+    return None
+
+
 def other_units(bundle, res):
     """Haemoglobin in mmol/L, HbA1c in mmol/mol (IFCC), whole years in 'a', other months as 'MO',
     pain scores in UCUM unity '1'; mm[Hg] unchanged."""
@@ -485,10 +502,22 @@ def other_units(bundle, res):
         before = dict(q)
         if kind == "718-7" and q.get("code") in ("g/dL", "g/L"):
             g_dl = q["value"] / (10 if q["code"] == "g/L" else 1)
-            q.update({"value": round(g_dl * T.HB_MMOL_PER_G_DL, 1), "unit": "mmol/l", "system": T.UCUM, "code": "mmol/L"})
+            mmol = _rounded(g_dl, lambda v, n: round(v * T.HB_MMOL_PER_G_DL, n), lambda m: m / T.HB_MMOL_PER_G_DL, "g/dL")
+            if mmol is None:
+                res.kept.append(f"{rid(r)}: {g_dl} g/dL kept: no rounding in mmol/L keeps it on its side of a threshold")
+            else:
+                q.update({"value": mmol, "unit": "mmol/l", "system": T.UCUM, "code": "mmol/L"})
         elif kind == "4548-4" and q.get("code") == "%":
-            ifcc = round((q["value"] - T.HBA1C_NGSP_INTERCEPT) / T.HBA1C_NGSP_SLOPE)
-            q.update({"value": ifcc, "unit": "mmol/mol", "system": T.UCUM, "code": "mmol/mol"})
+            ifcc = _rounded(
+                q["value"],
+                lambda v, n: round((v - T.HBA1C_NGSP_INTERCEPT) / T.HBA1C_NGSP_SLOPE, n - 1 or None),
+                lambda m: m * T.HBA1C_NGSP_SLOPE + T.HBA1C_NGSP_INTERCEPT,
+                "%",
+            )
+            if ifcc is None:
+                res.kept.append(f"{rid(r)}: {q['value']} % kept: no rounding in mmol/mol keeps it on its side of a threshold")
+            else:
+                q.update({"value": ifcc, "unit": "mmol/mol", "system": T.UCUM, "code": "mmol/mol"})
         elif kind == "estimated-survival-months" and q.get("code") == "mo":
             if q["value"] % 12 == 0:
                 q.update({"value": _num(q["value"] / 12), "unit": "years", "code": "a"})

@@ -45,6 +45,11 @@ ICD_SCT = [
     ("M54.9", "161891005", "", "fc §16.3 (SNOMED partial)"),
     ("M84.58XA", "866087009", "ICD: 'other specified site' (vertebra falls here), initial encounter", "fc §9"),
     ("G83.4", "192970008", "", "fc §8, §16.1"),
+    ("G95.20", "71286001", "", "fc §16.1 (SNOMED partial)"),
+    ("G95.29", "71286001", "", "fc §16.1 (SNOMED partial)"),
+    ("M54.2", "81680005", "", "fc §16.3 (SNOMED partial)"),
+    ("C81.90", "118599009", "ICD says 'unspecified site'", "fc §1a, §1b"),
+    ("N18.30", "433144002", "", "fc §7"),
 ]
 ICD_TO_SCT = {}
 for _icd, _sct, _note, _src in ICD_SCT:
@@ -72,6 +77,10 @@ SCT_TO_ICD = {
     "279039007": ("M54.50", "fc §5, §16.3"),
     "866087009": ("M84.58XA", "fc §9"),
     "192970008": ("G83.4", "fc §8, §16.1"),
+    "12454008": ("G83.4", "fc §16.1 (subtype of cauda equina syndrome)"),
+    "71286001": ("G95.20", "fc §16.1"),
+    "433144002": ("N18.30", "fc §7"),
+    "118599009": ("C81.90", "fc §1a, §1b"),
 }
 SPINE_REGION_METS = {
     "94602001": "vertebral column",
@@ -134,6 +143,13 @@ CM_TO_WHO = {
     "G82.21": ("G82.2", "WHO 2019 (complete/incomplete is CM-only)"),
     "M54.9": ("M54.9", "WHO 2019"),
     "M47.816": ("M47.8", "WHO 2019 (region is CM-only)"),
+    "C18.9": ("C18.9", "WHO 2019"),
+    "C81.90": ("C81.9", "WHO 2019"),
+    "G82.20": ("G82.2", "WHO 2019"),
+    "G82.22": ("G82.2", "WHO 2019 (complete/incomplete is CM-only)"),
+    "J44.9": ("J44.9", "WHO 2019"),
+    "N18.30": ("N18.3", "WHO 2019"),
+    "R33.9": ("R33", "WHO 2019 (R33 retention of urine is a leaf)"),
     "M84.58XA": ("M84.5", "WHO 2019 (M84.5 pathological fracture in neoplastic disease; unverified here)"),
 }
 # G89.3 (neoplasm related pain) has no WHO ICD-10 counterpart: G89 is a
