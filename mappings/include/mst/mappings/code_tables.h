@@ -33,6 +33,8 @@ inline constexpr std::string_view kDefaultCanonicalBase = "http://mst-adapter.ex
 inline constexpr std::string_view kSnomed = "http://snomed.info/sct";
 inline constexpr std::string_view kLoinc = "http://loinc.org";
 inline constexpr std::string_view kIcd10Cm = "http://hl7.org/fhir/sid/icd-10-cm";
+inline constexpr std::string_view kAtc = "http://www.whocc.no/atc";
+inline constexpr std::string_view kRxNorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
 
 // A table that cannot be read or is invalid. what() names the file and, when
 // there is one, the entry: "observations.json: entry 'ecog': answers[2]: ...".
@@ -147,12 +149,28 @@ struct FindingEntry {
 
 enum class CarePlanRole { kOncologyCategory, kActivity };
 
+// A CarePlan category or activity code; activity codes are also read from
+// Procedure.code (a chemotherapy or radiotherapy Procedure).
 struct CarePlanEntry {
   std::string key;
   std::string label;
   CarePlanRole role = CarePlanRole::kActivity;
   std::optional<TreatmentKind> treatment;  // nullopt: an activity that is not a cancer treatment
   std::string source;
+  std::optional<TreatmentKind> also = {};  // a second kind (chemoradiotherapy)
+};
+
+// A cancer drug or drug class (cancer-medications.json).
+struct MedicationEntry {
+  std::string key;
+  std::string label;
+  TreatmentKind treatment = TreatmentKind::kOtherCancerTreatment;
+  std::string source;
+};
+
+struct MedicationMatch {
+  const MedicationEntry* entry = nullptr;
+  bool from_text = false;  // a synonym found in the text: "read from text: confirm"
 };
 
 enum class SurgeryKind { kDecompression, kStabilisation, kResection };
@@ -208,6 +226,10 @@ class CodeTables {
   const CarePlanEntry* care_plan(const fhir::CodeableConcept& cc) const;
   const ObservationEntry* observation(const fhir::CodeableConcept& cc) const;
   const ProcedureEntry* procedure(const fhir::CodeableConcept& cc) const;
+  // A medication concept: RxNorm and other exact codes, then ATC codes by
+  // their longest claimed prefix (L01BA04 under L01), then the text, whole
+  // or holding a synonym on word boundaries. entry is null when none matches.
+  MedicationMatch cancer_medication(const fhir::CodeableConcept& cc) const;
   // A bodySite: coded vertebrae and regions, else levels parsed from its
   // text (vertebral_level.h), else region synonyms.
   SpineSiteMatch spine_site(const fhir::CodeableConcept& cc) const;
