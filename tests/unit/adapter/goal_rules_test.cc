@@ -141,7 +141,10 @@ TEST(GoalRules, Row4_RadiosensitiveHighGradeGetsRadiotherapyNotSurgeryFirst_NOMS
   EXPECT_FALSE(plan.fired(3));
   EXPECT_EQ(plan.find(D::kSpineSurgery), nullptr);
   EXPECT_EQ(plan.find(D::kRadiationOncology)->priority, Urgency::kAsap);
-  EXPECT_EQ(plan.find(D::kMedicalOncology)->priority, Urgency::kAsap);
+  // Haematology, not medical oncology, leads a lymphoma's systemic treatment.
+  ASSERT_NE(plan.find(D::kHaematology), nullptr);
+  EXPECT_EQ(plan.find(D::kHaematology)->priority, Urgency::kAsap);
+  EXPECT_EQ(plan.find(D::kMedicalOncology), nullptr);
   ASSERT_NE(plan.find(G::kSupportCancerTreatment), nullptr);
   EXPECT_TRUE(any_note(plan, "excluded from the Patchell trial and SCORAD"));
 }
