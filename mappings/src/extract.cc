@@ -174,6 +174,7 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
     } catch (const fhir::ElementError& e) {
       ctx.ignore(record.patient()->ref, std::string("unreadable Patient.gender: ") + e.what());
     }
+    detail::read_death(ctx, *record.patient());
   }
   for (const auto& r : record.conditions()) detail::read_condition(ctx, r, in.conditions);
   in.readings.reserve(record.observations().size());

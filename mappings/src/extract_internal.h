@@ -102,6 +102,10 @@ void read_medication_use(const Context& ctx, const RecordResource& r, const Medi
 bool read_treatment_procedure(const Context& ctx, const RecordResource& r,
                               std::vector<ActiveTreatment>& out);
 
+// Patient.deceased[x] into out.death. An absent element asserts nothing; a
+// malformed one is listed in ignored and, being a modifier, read as unknown.
+void read_death(const Context& ctx, const RecordResource& patient);
+
 // Derivers, in the order extract() calls them.
 struct Inputs {
   std::vector<ConditionFacts> conditions;  // sorted by ref

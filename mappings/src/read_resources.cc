@@ -565,3 +565,28 @@ void read_procedure(const Context& ctx, const RecordResource& r, std::vector<Spi
 }
 
 }  // namespace mst::mappings::detail
+
+namespace mst::mappings::detail {
+
+void read_death(const Context& ctx, const RecordResource& patient) {
+  Death& d = ctx.out.death;
+  try {
+    fhir::Node n = patient.node;
+    if (n.boolean("deceasedBoolean").value_or(false)) {
+      d.recorded = true;
+    } else if (auto when = fhir::read_datetime(n["deceasedDateTime"])) {
+      // A death dated after as_of had not happened yet on that day.
+      if (ctx.after_as_of(*when)) return;
+      d.recorded = true;
+      d.when = when;
+    }
+  } catch (const fhir::ElementError& e) {
+    ctx.ignore(patient.ref, std::string("unreadable Patient.deceased[x]: ") + e.what());
+    ctx.gap("general condition",
+            "Patient.deceased[x] could not be read: whether the patient is alive is unknown");
+    return;
+  }
+  if (d.recorded) add_evidence(d.evidence, patient.ref);
+}
+
+}  // namespace mst::mappings::detail

@@ -7,6 +7,15 @@
 namespace mst::adapter {
 
 GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
+  if (c.death.recorded) {
+    GoalPlan none;
+    none.applicable = false;
+    none.not_applicable_reason =
+        "The patient is recorded as deceased" +
+        (c.death.when ? " (" + c.death.when->date_string() + ")" : std::string()) +
+        ", so no care plan is proposed.";
+    return none;
+  }
   const detail::Assessment a = detail::assess(c, t);
   // NICE NG234's emergency comes before the "no spinal disease" gate: cancer
   // plus a new deficit or a recorded compression always gets a plan.

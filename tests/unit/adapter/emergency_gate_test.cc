@@ -62,7 +62,9 @@ TEST(EmergencyGate, CancerAndANewDeficitWithNoSpinalLesionGetsTheMsccPathway) {
                           condition("weak", kSct, "23042008", kNewOnset)});
   expect_mscc_pathway(p);
   EXPECT_NE(plan_text(p).find("No spinal lesion is recorded"), std::string::npos);
-  EXPECT_NE(plan_text(p).find("paraparesis (lower limb weakness) since 2025-05-30"), std::string::npos) << plan_text(p);
+  EXPECT_NE(plan_text(p).find("paraparesis (lower limb weakness) since 2025-05-30"),
+            std::string::npos)
+      << plan_text(p);
 }
 
 TEST(EmergencyGate, RecordedCompressionWithoutMetastasisOrGradeIsPresumedHighGrade) {
@@ -106,6 +108,32 @@ TEST(EmergencyGate, NoCancerOrNoFindingMeansNoPlan) {
   EXPECT_FALSE(plan_of({patient(), condition("ca", kIcd, "C50.912"),
                         condition("weak", kSct, "23042008", kOldOnset)})
                    .applicable);
+}
+
+// fhir-coding.md §16.8: deceased[x] is a modifier; a deceased patient gets
+// no plan, not even on the emergency pathway.
+TEST(EmergencyGate, ADeceasedPatientGetsNoPlan) {
+  auto with = [](const std::string& member) {
+    return R"({"resourceType":"Patient","id":"p1",)" + member + "}";
+  };
+  const std::vector<std::string> emergency = {condition("ca", kIcd, "C50.912"),
+                                              condition("weak", kSct, "23042008", kNewOnset)};
+  auto plan_for = [&](const std::string& patient_json) {
+    std::vector<std::string> r = emergency;
+    r.insert(r.begin(), patient_json);
+    return plan_of(r);
+  };
+  const auto dead = plan_for(with(R"("deceasedDateTime":"2025-05-31T10:00:00Z")"));
+  EXPECT_FALSE(dead.applicable);
+  EXPECT_NE(dead.not_applicable_reason.find("deceased (2025-05-31)"), std::string::npos);
+  EXPECT_FALSE(plan_for(with(R"("deceasedBoolean":true)")).applicable);
+  EXPECT_TRUE(plan_for(with(R"("deceasedBoolean":false)")).applicable);
+  // Death dated after the as-of day had not happened then.
+  EXPECT_TRUE(plan_for(with(R"("deceasedDateTime":"2025-07-01")")).applicable);
+  // A malformed deceased[x] is not read as death, and says so.
+  const auto c = run({with(R"("deceasedBoolean":"yes")"), emergency[0], emergency[1]}, kAsOf);
+  EXPECT_FALSE(c.death.recorded);
+  EXPECT_TRUE(mappings::testing::is_ignored(c, "Patient/p1", "deceased"));
 }
 
 // NG234's scope includes direct malignant infiltration of the spine: the

@@ -262,10 +262,19 @@ struct IgnoredResource {
   std::string reason;  // one line, no clinical values
 };
 
+// Patient.deceased[x], a modifier element in R4 (fhir-coding.md §16.8):
+// deceasedBoolean true, or a deceasedDateTime on or before as_of.
+struct Death {
+  bool recorded = false;
+  std::optional<fhir::DateTime> when;
+  Evidence evidence;
+};
+
 struct Considerations {
   std::string patient_ref;  // "Patient/id"
   fhir::DateTime as_of = fhir::DateTime::from_ymd(1970, 1, 1);
 
+  Death death;
   std::optional<PrimaryCancer> cancer;
   SpinalDisease spine;
   OtherMetastases other_metastases;
