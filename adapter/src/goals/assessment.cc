@@ -417,4 +417,8 @@ std::string treatment_labels(const Assessment& a) {
   return join(out, ", ");
 }
 
+std::string systemic_team(const Assessment& a) {
+  return a.haematological ? "haematology" : "medical oncology";
+}
+
 }  // namespace mst::adapter::detail

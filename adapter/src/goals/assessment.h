@@ -109,6 +109,9 @@ std::string day_text(const std::optional<fhir::DateTime>& d);  // " (2024-03-04)
 std::string join(const std::vector<std::string>& items, std::string_view sep);
 mappings::Evidence merge(std::initializer_list<const mappings::Evidence*> parts);
 void add_evidence(mappings::Evidence& into, const mappings::Evidence& from);
-std::string treatment_labels(const Assessment& a);  // "chemotherapy (Docetaxel), ..."
+std::string treatment_labels(const Assessment& a);
+// Who leads systemic treatment: "haematology" for a haematological
+// malignancy, else "medical oncology".
+std::string systemic_team(const Assessment& a);  // "chemotherapy (Docetaxel), ..."
 
 }  // namespace mst::adapter::detail

@@ -185,11 +185,13 @@ void rule_poor_prognosis(const Assessment& a, PlanDraft& d) {
 
 void rule_ongoing_treatment(const Assessment& a, PlanDraft& d) {
   const auto& c = *a.c;
+  const std::string team = systemic_team(a);
   if (a.ongoing.empty()) {
     if (c.treatments.empty()) {
       d.missing("current cancer treatment",
-                "none is recorded; confirm with medical oncology whether treatment is ongoing, "
-                "because spine treatment must not interfere with it");
+                "none is recorded; confirm with " + team +
+                    " whether treatment is ongoing, "
+                    "because spine treatment must not interfere with it");
     }
     return;
   }
@@ -204,10 +206,10 @@ void rule_ongoing_treatment(const Assessment& a, PlanDraft& d) {
                "", kSrcPrinciple + "; " + kSrcNoms, true,
                ev};
   if (d.emergency()) {
-    r.proposal =
-        "coordinate with medical oncology now; a delay in spine treatment would risk "
-        "serious neurological damage, so the spine pathway goes ahead and the ongoing "
-        "treatment is paused or adjusted only as the oncologist advises";
+    r.proposal = "coordinate with " + team +
+                 " now; a delay in spine treatment would risk "
+                 "serious neurological damage, so the spine pathway goes ahead and the ongoing "
+                 "treatment is paused or adjusted only as the oncologist advises";
     d.goal(G::kSupportCancerTreatment, Priority::kHigh, emergency_urgency, r);
     d.refer(Discipline::kMedicalOncology, emergency_urgency,
             "Coordinate ongoing " + labels + " with the urgent spine treatment",
@@ -215,22 +217,23 @@ void rule_ongoing_treatment(const Assessment& a, PlanDraft& d) {
             {G::kSupportCancerTreatment}, ev);
     d.note("Hard rule: spine treatment must not interfere with the ongoing " + labels +
            " unless a delay risks serious neurological damage. Here it does (emergency pathway), "
-           "so spine treatment is not deferred; medical oncology is asked to coordinate.");
+           "so spine treatment is not deferred; " +
+           team + " is asked to coordinate.");
   } else {
     r.proposal =
         "schedule spine treatment around the ongoing treatment rather than interrupt "
-        "it; agree the timing with medical oncology";
+        "it; agree the timing with " +
+        team;
     d.goal(G::kSupportCancerTreatment, Priority::kMedium, Urgency::kRoutine, r);
     d.refer(Discipline::kMedicalOncology, Urgency::kRoutine,
             "Coordinate the timing of spine treatment with ongoing " + labels,
             "Ongoing cancer treatment (row 17, hard rule)", {G::kSupportCancerTreatment}, ev);
     for (Referral* ref : d.referrals()) {
-      if (ref->to == Discipline::kMedicalOncology) continue;
-      ref->reasons.push_back(
-          ref->priority == Urgency::kRoutine
-              ? "Timing to be agreed with medical oncology so that the ongoing " + labels +
-                    " is not interrupted (row 17)"
-              : "Coordinate with medical oncology: ongoing " + labels + " (row 17)");
+      if (ref->to == Discipline::kMedicalOncology || ref->to == Discipline::kHaematology) continue;
+      ref->reasons.push_back(ref->priority == Urgency::kRoutine
+                                 ? "Timing to be agreed with " + team + " so that the ongoing " +
+                                       labels + " is not interrupted (row 17)"
+                                 : "Coordinate with " + team + ": ongoing " + labels + " (row 17)");
     }
     d.note("Hard rule: spine treatment must not interfere with the ongoing " + labels +
            ". No finding suggests that a delay risks serious neurological damage, so non-urgent "
