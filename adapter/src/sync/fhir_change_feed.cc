@@ -1,5 +1,7 @@
 #include "mst/adapter/fhir_change_feed.h"
 
+#include <algorithm>
+
 #include "../pipeline/search_terms.h"
 #include "mst/adapter/state_store.h"
 #include "mst/fhir/client_errors.h"
@@ -94,6 +96,10 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
       if (!id.empty()) scan.patient_ids.push_back(std::move(id));
     }
   }
+  // One Observation matches several category and code searches.
+  std::sort(scan.patient_ids.begin(), scan.patient_ids.end());
+  scan.patient_ids.erase(std::unique(scan.patient_ids.begin(), scan.patient_ids.end()),
+                         scan.patient_ids.end());
   return scan;
 }
 

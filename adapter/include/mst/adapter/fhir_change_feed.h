@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mst/adapter/record_puller.h"
 #include "mst/adapter/sync_engine.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/clock.h"
@@ -19,7 +20,7 @@ struct ChangeFeedOptions {
   fhir::SearchLimits limits{1000, 1'000'000};
   std::size_t codes_per_search = 40;
   int overlap_s = 120;  // read this far before the checkpoint: clocks drift, commits lag
-  std::vector<std::string> observation_categories = {"imaging"};
+  std::vector<std::string> observation_categories = default_observation_categories();
   std::string own_identifier_system;  // the adapter's own CarePlans are not changes
 };
 

@@ -18,14 +18,22 @@
 
 namespace mst::adapter {
 
+// Observation categories read whole, whatever their code: hospitals record
+// SINS, Bilsky ESCC, pain and performance status as local flowsheet rows or
+// text only (fhir-coding.md §16), which a search by our codes cannot find.
+// Laboratory and vital-sign results, the bulk of a chart, are searched by
+// code only.
+inline const std::vector<std::string>& default_observation_categories() {
+  static const std::vector<std::string> kCategories = {"imaging", "exam", "survey", "procedure"};
+  return kCategories;
+}
+
 struct PullOptions {
   fhir::SearchLimits limits;
   // Codes per Observation search: keeps request lines under the 8 KB many
   // servers (Tomcat, nginx) accept.
   std::size_t codes_per_search = 40;
-  // Observation categories read whole (imaging results such as SINS or ESCC
-  // are often coded by text only, which a code search cannot find).
-  std::vector<std::string> observation_categories = {"imaging"};
+  std::vector<std::string> observation_categories = default_observation_categories();
   // CarePlans with an identifier in this system are the adapter's own drafts,
   // not clinical input; they are left out of the record.
   std::string own_identifier_system;
