@@ -7,6 +7,7 @@
 
 #include "mst/fhir/json.h"
 #include "mst/mappings/code_tables.h"
+#include "record_fixture.h"
 #include "table_fixture.h"
 
 namespace mst::mappings {
@@ -151,6 +152,45 @@ TEST(ExampleConceptMap, ServerSearchesAskForTheLocalCodes) {
   }
   const std::string faces = std::string(kRow) + "|NUR-PAIN-FACES";
   EXPECT_FALSE(std::binary_search(codes.begin(), codes.end(), faces));
+}
+
+// A chart coded only with the site's codes reads like the standard one, and
+// an approximate translation is a data gap to confirm.
+TEST(ExampleConceptMap, ExtractorReadsLocalCodesAndFlagsApproximateOnes) {
+  using namespace testing;
+  const std::string row(kRow), problem(kProblem), answer(kEsccAnswer);
+  const std::vector<std::string> chart{
+      patient(),
+      condition("ca", kIcd, "C50.919"),
+      condition("met", kIcd, "C79.51", body_site_text("T10")),
+      condition("cc", problem, "PL-4712", R"("onsetDateTime":"2025-05-30")"),
+      observation("sins", row, "SPINE-SINS-TOT", R"("valueInteger":12)", "2025-05-20"),
+      observation("escc", row, "SPINE-ESCC", R"("valueCodeableConcept":)" + coding(answer, "B2"),
+                  "2025-05-20"),
+      observation("ecog", row, "ONC-ECOG", R"("valueInteger":2)", "2025-05-20"),
+  };
+  const Considerations c =
+      extract(record_of(chart), mapped_tables(), *fhir::DateTime::parse(kAsOf));
+  ASSERT_TRUE(c.mechanics.sins_total);
+  EXPECT_EQ(c.mechanics.sins_total->value, 12);
+  ASSERT_TRUE(c.neurology.escc);
+  EXPECT_EQ(c.neurology.escc->value, EsccGrade::k2);
+  ASSERT_TRUE(c.quality_of_life.ecog);
+  EXPECT_EQ(c.quality_of_life.ecog->value, 2);
+  ASSERT_FALSE(c.neurology.deficits.empty());
+  EXPECT_TRUE(c.neurology.deficits.front().cord_compression);
+  EXPECT_TRUE(has_gap(c, "site code translation",
+                      "Condition/cc: local code " + problem +
+                          "|PL-4712 read as "
+                          "http://hl7.org/fhir/sid/icd-10-cm|G95.20"));
+  EXPECT_TRUE(has_gap(c, "site code translation", "(equivalence inexact: "));
+  EXPECT_FALSE(has_gap(c, "site code translation", "SPINE-SINS-TOT"));  // equivalent: no gap
+
+  // Without the maps the same chart has none of these facts.
+  const Considerations plain = run(chart);
+  EXPECT_FALSE(plain.mechanics.sins_total);
+  EXPECT_FALSE(plain.neurology.escc);
+  EXPECT_TRUE(plain.neurology.deficits.empty());
 }
 
 TEST(ConceptMapTranslate, ExactTranslationsFirstAndUnmappedModes) {
