@@ -35,11 +35,6 @@ std::string key_of(std::string_view system, std::string_view code) {
   return k;
 }
 
-std::string file_label(const std::filesystem::path& p) {
-  const std::filesystem::path parent = p.parent_path().filename();
-  return parent.empty() ? p.filename().string() : (parent / p.filename()).string();
-}
-
 }  // namespace
 
 std::optional<Equivalence> parse_equivalence(std::string_view code) {
@@ -267,9 +262,10 @@ void ConceptMapSet::add_json(std::string_view json, const std::string& origin) {
 ConceptMapSet ConceptMapSet::load(const std::vector<std::filesystem::path>& files) {
   ConceptMapSet set;
   for (const auto& path : files) {
-    const std::string shown = file_label(path);
+    // The path as configured, so the message points at the configuration.
+    const std::string shown = path.string();
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConceptMapError(path.string(), "", "cannot open the file");
+    if (!in) throw ConceptMapError(shown, "", "cannot open the file");
     std::ostringstream ss;
     ss << in.rdbuf();
     set.add_json(ss.str(), shown);
