@@ -36,6 +36,24 @@ mappings::ConceptMapSet load_concept_map_files(const AdapterConfig& config) {
   return mappings::ConceptMapSet::load(files);
 }
 
+void load_server_concept_maps(PipelineSetup& setup, fhir::Client& client,
+                              const fhir::SearchLimits& limits) {
+  if (setup.config.concept_map_urls.empty()) return;
+  mappings::ConceptMapSet maps = load_concept_map_files(setup.config);
+  for (const auto& url : setup.config.concept_map_urls) {
+    fhir::SearchResult result = client.search("ConceptMap", {{"url", url}}, limits);
+    result.require_complete();
+    if (result.resources.empty()) {
+      throw ConfigError(
+          "configuration key 'adapter.concept_map_urls': the server holds no "
+          "ConceptMap with url " +
+          url);
+    }
+    for (const fhir::Node& map : result.resources) maps.add(map, url);
+  }
+  setup.tables->use_concept_maps(std::move(maps));
+}
+
 PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context) {
   PipelineSetup s;
   s.config = config;

@@ -36,6 +36,14 @@ struct PipelineSetup {
 // file and element); empty when none are configured.
 mappings::ConceptMapSet load_concept_map_files(const AdapterConfig& config);
 
+// Adds the maps of adapter.concept_map_urls, read from the server with
+// GET [base]/ConceptMap?url=..., to the tables' site maps (the files of
+// adapter.concept_maps stay). Nothing to do when no URL is configured.
+// ConfigError when the server holds no map with a configured URL,
+// ConceptMapError when one is invalid; client errors as thrown.
+void load_server_concept_maps(PipelineSetup& setup, fhir::Client& client,
+                              const fhir::SearchLimits& limits);
+
 // Loads tables, site ConceptMaps and thresholds (CodeTableError,
 // ConceptMapError and ConfigError name the file),
 // fixes the as-of day (adapter.as_of, else today in UTC from the context's

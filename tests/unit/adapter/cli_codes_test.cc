@@ -12,6 +12,7 @@
 #include "../fhir/client_test_support.h"
 #include "cli/app.h"
 #include "cli/exit_codes.h"
+#include "mst/fhir/url.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/concept_map.h"
 
@@ -186,6 +187,44 @@ TEST_F(CodesCommandTest, ReadsEveryPageOfAServerPopulation) {
   EXPECT_THAT(out.str(), HasSubstr("      2  Observation.code  " + kLocal + "|SINS"));
   EXPECT_THAT(urls, ::testing::Contains("http://h/fhir/Condition?_count=200"));
   EXPECT_THAT(urls, ::testing::Contains("http://h/fhir/MedicationStatement?_count=200"));
+}
+
+TEST_F(CodesCommandTest, ReadsTheSiteMapsNamedByUrlFromTheServer) {
+  const std::string map_url = "http://hospital.example.org/fhir/ConceptMap/flowsheet";
+  const std::string map = R"({"resourceType":"ConceptMap","url":")" + map_url +
+                          R"(","status":"active","group":[{"source":")" + kLocal +
+                          R"(","target":"http://loinc.org","element":[{"code":"ECOG",
+                          "target":[{"code":"89247-1","equivalence":"equivalent"}]}]}]})";
+  EXPECT_CALL(*transport, send(_)).WillRepeatedly(Invoke([&](const HttpRequest& r) {
+    if (r.url.find("/ConceptMap?url=") != std::string::npos) {
+      EXPECT_EQ(r.url, "http://h/fhir/ConceptMap?url=" + fhir::encode_query_component(map_url));
+      return response(200, bundle({map}, "searchset"));
+    }
+    if (r.url == "http://h/fhir/Observation?_count=200") {
+      return response(200, bundle({obs("o1", "ECOG"), obs("o2", "OTHER")}, "searchset"));
+    }
+    return response(200, bundle({}, "searchset"));
+  }));
+  EXPECT_EQ(
+      run({"codes", "--server", "http://h/fhir", "--config",
+           dir.write("c.json", R"({"adapter":{"concept_map_urls":[")" + map_url + R"("]}})")}),
+      kSuccess)
+      << err.str();
+  EXPECT_THAT(out.str(), HasSubstr("site maps: 1"));
+  EXPECT_THAT(out.str(), HasSubstr("|OTHER"));
+  EXPECT_THAT(out.str(), Not(HasSubstr("|ECOG")));
+}
+
+TEST_F(CodesCommandTest, AMapUrlTheServerLacksIsAConfigurationError) {
+  EXPECT_CALL(*transport, send(_)).WillRepeatedly(Invoke([&](const HttpRequest&) {
+    return response(200, bundle({}, "searchset"));
+  }));
+  EXPECT_EQ(run({"codes", "--server", "http://h/fhir", "--config",
+                 dir.write("c.json", R"({"adapter":{"concept_map_urls":["http://x/cm"]}})")}),
+            kUsage);
+  EXPECT_EQ(err.str(),
+            "mst-adapter: configuration key 'adapter.concept_map_urls': the server holds no "
+            "ConceptMap with url http://x/cm\n");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "cli/command.h"
@@ -78,9 +79,8 @@ int read_offline(const std::string& input, mappings::UnmappedCodeCollector& coll
 
 // Searches every resource of each type on the server. Returns the number
 // of searches that stopped before the server's last page.
-int read_server(const AdapterConfig& config, mappings::UnmappedCodeCollector& collector,
+int read_server(const Connection& connection, mappings::UnmappedCodeCollector& collector,
                 std::size_t& sources, Context& context) {
-  Connection connection = connect(config, context);
   int incomplete = 0;
   for (const char* type : kServerTypes) {
     fhir::SearchResult result;
@@ -116,10 +116,15 @@ int run_codes(const ParsedArgs& args, Context& context) {
     throw UsageError("codes needs --input DIR or a FHIR server (--server URL)");
   }
   PipelineSetup setup = load_pipeline_setup(config, context);
+  std::optional<Connection> connection;
+  if (!input) {
+    connection = connect(config, context);
+    load_server_concept_maps(setup, *connection->client, connection->limits);
+  }
   mappings::UnmappedCodeCollector collector(*setup.tables);
   std::size_t sources = 0;
   const int problems = input ? read_offline(*input, collector, sources, context)
-                             : read_server(config, collector, sources, context);
+                             : read_server(*connection, collector, sources, context);
   const auto codes = collector.result();
 
   std::ostream& out = context.out;
