@@ -5,6 +5,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "mst/mappings/text.h"
+
 namespace mst::mappings {
 
 namespace {
@@ -71,8 +73,9 @@ TranslationUse use_of(Equivalence e) {
 }
 
 ConceptMapError::ConceptMapError(std::string file, std::string element, const std::string& message)
-    : std::runtime_error((file.empty() ? std::string("concept maps") : file) +
-                         (element.empty() ? std::string() : ": " + element) + ": " + message),
+    : std::runtime_error(one_line((file.empty() ? std::string("concept maps") : file) +
+                                  (element.empty() ? std::string() : ": " + element) + ": " +
+                                  message)),
       file_(std::move(file)),
       element_(std::move(element)) {}
 

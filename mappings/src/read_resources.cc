@@ -276,7 +276,6 @@ void read_condition(const Context& ctx, const RecordResource& r, std::vector<Con
     f.metastasis = ctx.tables.metastasis(*code, &via[1]);
     f.comorbidity = ctx.tables.comorbidity(*code, &via[2]);
     f.finding = ctx.tables.finding(*code, &via[3]);
-    for (const auto& v : via) note_site_map(ctx, r.ref, v);
     if (!f.cancer && !f.metastasis && !f.comorbidity && !f.finding) {
       ctx.ignore(r.ref, "Condition code is not in the code tables");
       return;
@@ -335,6 +334,7 @@ void read_condition(const Context& ctx, const RecordResource& r, std::vector<Con
       }
     }
     f.note = note_text(n);
+    for (const auto& v : via) note_site_map(ctx, r.ref, v);  // only for a Condition used
     out.push_back(std::move(f));
   } catch (const fhir::ElementError& e) {
     ctx.ignore(r.ref, std::string("unreadable Condition: ") + e.what());

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "extract_internal.h"
+#include "mst/mappings/text.h"
 
 namespace mst::mappings::detail {
 
@@ -13,6 +14,7 @@ void note_site_map(const Context& ctx, const std::string& ref,
                        " (equivalence " + std::string(to_string(t.equivalence));
   if (!t.comment.empty()) detail += ": " + t.comment;
   detail += "); confirm";
+  detail = one_line(std::move(detail));
   const bool seen = std::any_of(ctx.out.data_gaps.begin(), ctx.out.data_gaps.end(),
                                 [&](const DataGap& g) { return g.detail == detail; });
   if (!seen) ctx.gap("site code translation", std::move(detail));

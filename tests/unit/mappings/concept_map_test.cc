@@ -288,6 +288,11 @@ TEST(ConceptMapLoader, ErrorsNameTheFileAndElement) {
   EXPECT_EQ(
       error_of(R"({"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}]})"),
       "site.json: entry[0].resource: expected a ConceptMap, found a Patient");
+  // The map's own strings are quoted on one line.
+  const std::string quoted = error_of(R"({"resourceType":"ConceptMap","group":[{"source":"s",
+      "element":[{"code":"a","target":[{"code":"b","equivalence":"eq\nuivalent"}]}]}]})");
+  EXPECT_EQ(quoted.find('\n'), std::string::npos) << quoted;
+  EXPECT_NE(quoted.find("\"eq uivalent\""), std::string::npos) << quoted;
   // Wrong JSON types anywhere are errors too, never a crash.
   for (
       std::string_view bad :

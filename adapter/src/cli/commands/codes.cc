@@ -12,6 +12,7 @@
 #include "cli/pipeline_setup.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/json.h"
+#include "mst/mappings/text.h"
 #include "mst/mappings/unmapped_codes.h"
 
 namespace mst::adapter::cli {
@@ -102,7 +103,7 @@ int read_server(const Connection& connection, mappings::UnmappedCodeCollector& c
 
 std::string code_column(const mappings::UnmappedCode& u) {
   if (u.code.empty()) return "text \"" + u.text + "\"";
-  return u.system + "|" + u.code;
+  return mappings::one_line(u.system + "|" + u.code);
 }
 
 int run_codes(const ParsedArgs& args, Context& context) {
@@ -143,7 +144,8 @@ int run_codes(const ParsedArgs& args, Context& context) {
     for (const auto& u : codes) {
       out << std::string(u.count < 100000 ? 7 - std::to_string(u.count).size() : 0, ' ') << u.count
           << "  " << u.element << "  " << code_column(u) << "  \""
-          << (u.code.empty() ? "" : u.display) << "\"  " << u.example << "\n";
+          << mappings::one_line(u.code.empty() ? "" : u.display) << "\"  "
+          << mappings::one_line(u.example) << "\n";
     }
   }
   if (auto path = args.get("output")) {
