@@ -1,5 +1,8 @@
 #include "code_index.h"
 
+#include <algorithm>
+
+#include "mst/mappings/code_systems.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/text.h"
 
@@ -97,8 +100,10 @@ std::vector<std::pair<std::string, std::size_t>> CodeIndex::search_tokens() cons
     // Only explicit codes: a range member or a bare category (C79) would ask
     // the server for a code nobody records.
     if (!claim.single || key.size() < 4) continue;
-    out.emplace_back("http://hl7.org/fhir/sid/icd-10-cm|" + key.substr(0, 3) + "." + key.substr(3),
-                     claim.entry);
+    const std::string code = key.substr(0, 3) + "." + key.substr(3);
+    out.emplace_back(std::string(kIcd10Cm) + "|" + code, claim.entry);
+    // WHO ICD-10 stops at four characters: only those codes exist there.
+    if (key.size() == 4) out.emplace_back(std::string(kIcd10Who) + "|" + code, claim.entry);
   }
   return out;
 }
@@ -117,6 +122,7 @@ std::optional<std::string> CodeIndex::claim_icd(std::string_view pattern, Claim 
     c.prefix_len = static_cast<int>(k.size());
     c.single = true;
     c.width = 1;
+    note_descendant(k, c.entry);
     put(icd_, k, std::move(c), sink, "ICD-10-CM prefix");
     return std::nullopt;
   }
@@ -133,14 +139,18 @@ std::optional<std::string> CodeIndex::claim_icd(std::string_view pattern, Claim 
   c.prefix_len = static_cast<int>(lo.size());
   c.single = false;
   c.width = b - a + 1;
-  for (long n = a; n <= b; ++n) put(icd_, from_number(n, lo.size()), c, sink, "ICD-10-CM prefix");
+  for (long n = a; n <= b; ++n) {
+    const std::string k = from_number(n, lo.size());
+    note_descendant(k, c.entry);
+    put(icd_, k, c, sink, "ICD-10-CM prefix");
+  }
   return std::nullopt;
 }
 
 std::optional<std::size_t> CodeIndex::match_code(std::string_view system,
                                                  std::string_view code) const {
   if (exact_.empty() || code.empty()) return std::nullopt;
-  auto it = exact_.find(code_key(system, code));
+  auto it = exact_.find(code_key(canonical_system(system), code));
   if (it == exact_.end()) return std::nullopt;
   return it->second.entry;
 }
@@ -153,7 +163,39 @@ std::optional<std::size_t> CodeIndex::match_icd(std::string_view code) const {
     auto it = icd_.find(k.substr(0, len));
     if (it != icd_.end()) return it->second.entry;
   }
+  // A category above every claim ("C79" when the table names C79.x codes):
+  // its meaning is known only when all the claimed subcodes agree.
+  if (const auto* below = descendants(k); below && below->size() == 1) return below->front();
   return std::nullopt;
+}
+
+void CodeIndex::note_descendant(const std::string& key, std::size_t entry) {
+  for (std::size_t len = 3; len < key.size(); ++len) {
+    auto& entries = icd_descendants_[key.substr(0, len)];
+    if (std::find(entries.begin(), entries.end(), entry) == entries.end()) entries.push_back(entry);
+  }
+}
+
+const std::vector<std::size_t>* CodeIndex::descendants(const std::string& key) const {
+  auto it = icd_descendants_.find(key);
+  return it == icd_descendants_.end() ? nullptr : &it->second;
+}
+
+bool CodeIndex::nonspecific(const fhir::CodeableConcept& cc) const {
+  for (const auto& c : cc.codings) {
+    if (match_code(c.system, c.code)) return false;  // a specific code wins
+  }
+  for (const auto& c : cc.codings) {
+    if (c.code.empty() || !is_icd10(c.system)) continue;
+    std::string k = icd_key(c.code);
+    const auto* below = descendants(k);
+    if (!below) continue;
+    const auto own = match_icd(c.code);
+    for (std::size_t e : *below) {
+      if (!own || e != *own) return true;
+    }
+  }
+  return false;
 }
 
 std::optional<std::size_t> CodeIndex::match_text(std::string_view raw_text) const {
@@ -168,7 +210,7 @@ std::optional<std::size_t> CodeIndex::match(const fhir::CodeableConcept& cc) con
     if (auto m = match_code(c.system, c.code)) return m;
   }
   for (const auto& c : cc.codings) {
-    if (c.system == kIcd10Cm && !c.code.empty()) {
+    if (!c.code.empty() && is_icd10(c.system)) {
       if (auto m = match_icd(c.code)) return m;
     }
   }

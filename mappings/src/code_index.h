@@ -44,15 +44,24 @@ class CodeIndex {
   // ends have the same dotless length. Returns an error text when invalid.
   std::optional<std::string> claim_icd(std::string_view pattern, Claim c, ConflictSink& sink);
 
-  // Exact codes in coding order, then ICD-10-CM codings, then cc.text.
+  // Exact codes in coding order, then ICD-10 codings (ICD-10-CM or WHO, by
+  // longest claimed prefix, else as a category whose claimed subcodes all
+  // name one entry), then cc.text. Systems are compared after
+  // canonical_system(), so OID aliases match.
   std::optional<std::size_t> match(const fhir::CodeableConcept& cc) const;
+  // `system` is compared after canonical_system().
   std::optional<std::size_t> match_code(std::string_view system, std::string_view code) const;
   std::optional<std::size_t> match_icd(std::string_view code) const;
   std::optional<std::size_t> match_text(std::string_view raw_text) const;
+  // True when an ICD-10 coding of `cc` is a category whose subcodes the
+  // table tells apart (C79.5 when C79.51 and C79.52 mean different things):
+  // the match is then less specific than the table could have been.
+  bool nonspecific(const fhir::CodeableConcept& cc) const;
 
   static std::string code_key(std::string_view system, std::string_view code);
-  // Every claimed code as a FHIR search token ("system|code", ICD-10-CM
-  // prefixes with their dot restored) and the entry claiming it; unsorted.
+  // Every claimed code as a FHIR search token ("system|code", ICD-10
+  // prefixes with their dot restored, under ICD-10-CM and, for four-character
+  // codes, WHO ICD-10) and the entry claiming it; unsorted.
   std::vector<std::pair<std::string, std::size_t>> search_tokens() const;
   // Upper-case, dots and spaces removed: "c34.90" -> "C3490".
   static std::string icd_key(std::string_view code);
@@ -62,9 +71,14 @@ class CodeIndex {
   static void put(Map& m, const std::string& key, Claim c, ConflictSink& sink,
                   std::string_view what);
 
+  // Entries claiming a longer ICD key under each proper prefix (3+ chars).
+  void note_descendant(const std::string& key, std::size_t entry);
+  const std::vector<std::size_t>* descendants(const std::string& key) const;
+
   Map exact_;
   Map icd_;
   Map text_;
+  std::unordered_map<std::string, std::vector<std::size_t>> icd_descendants_;
 };
 
 }  // namespace mst::mappings::detail

@@ -239,7 +239,7 @@ void CodeTables::Impl::load_cancers(const TableReader& r, detail::ConflictSink& 
   for (const RawEntry& raw : r.entries("primary-cancers")) {
     EntryView v(r, raw,
                 fields({"primary_site", "radiosensitivity", "radiosensitivity_source",
-                        "tokuhashi_points", "tokuhashi_category", "haematological"}));
+                        "tokuhashi_points", "tokuhashi_category", "haematological", "in_spine"}));
     CancerEntry e;
     e.key = v.key();
     e.label = v.string("label", true);
@@ -259,6 +259,7 @@ void CodeTables::Impl::load_cancers(const TableReader& r, detail::ConflictSink& 
     }
     e.tokuhashi_category = v.string("tokuhashi_category", false);
     e.haematological = v.boolean("haematological");
+    e.in_spine = v.boolean("in_spine");
     e.source = v.string("source", true);
     claim_all(v, cancers.entries.size(), cancers.index, sink, canonical);
     cancers.entries.push_back(std::move(e));
@@ -673,6 +674,10 @@ const ComorbidityEntry* CodeTables::comorbidity(const fhir::CodeableConcept& cc,
 const FindingEntry* CodeTables::finding(const fhir::CodeableConcept& cc, Via via) const {
   return impl_->findings.match(cc, impl_->maps(), via);
 }
+bool CodeTables::nonspecific_code(const fhir::CodeableConcept& cc) const {
+  return impl_->cancers.index.nonspecific(cc) || impl_->metastases.index.nonspecific(cc) ||
+         impl_->findings.index.nonspecific(cc) || impl_->comorbidities.index.nonspecific(cc);
+}
 const CarePlanEntry* CodeTables::care_plan(const fhir::CodeableConcept& cc, Via via) const {
   return impl_->care_plans.match(cc, impl_->maps(), via);
 }
@@ -766,12 +771,13 @@ std::optional<AnswerValue> CodeTables::answer(const ObservationEntry& entry,
   const auto& map = impl_->answers[static_cast<std::size_t>(&entry - entries.data())];
   if (map.empty()) return std::nullopt;
   for (const auto& c : cc.codings) {
-    auto it = map.find(CodeIndex::code_key(c.system, c.code));
+    auto it = map.find(CodeIndex::code_key(canonical_system(c.system), c.code));
     if (it != map.end()) return it->second;
   }
   if (impl_->maps()) {
     for (const auto& sm : detail::translations_of(*impl_->maps(), cc)) {
-      auto it = map.find(CodeIndex::code_key(sm.translation.system, sm.translation.code));
+      auto it = map.find(
+          CodeIndex::code_key(canonical_system(sm.translation.system), sm.translation.code));
       if (it != map.end()) return it->second;
     }
   }
@@ -818,7 +824,7 @@ std::vector<std::string> CodeTables::observation_search_codes() const {
   std::vector<std::string> out;
   for (const auto* index : {&impl_->observations.index, &impl_->findings.index}) {
     for (auto& [token, entry] : index->search_tokens()) {
-      if (token.rfind("http://hl7.org/fhir/sid/icd-10-cm|", 0) != 0) out.push_back(token);
+      if (!is_icd10(token.substr(0, token.find('|')))) out.push_back(token);
     }
     add_site_tokens(
         impl_->concept_maps, *index, [](std::size_t) { return true; }, out);
@@ -826,8 +832,19 @@ std::vector<std::string> CodeTables::observation_search_codes() const {
   return sorted_unique(std::move(out));
 }
 
-std::vector<std::string> CodeTables::spinal_metastasis_search_codes() const {
+std::vector<std::string> CodeTables::population_search_codes() const {
   std::vector<std::string> out;
+  // NICE NG234's emergency needs no spinal lesion: deficits and compressions.
+  for (auto& [token, entry] : impl_->findings.index.search_tokens()) {
+    if (impl_->findings.entries[entry].finding == FindingKind::kNeurologicalDeficit) {
+      out.push_back(token);
+    }
+  }
+  // Direct infiltration of the spine is recorded on the primary's Condition.
+  for (auto& [token, entry] : impl_->cancers.index.search_tokens()) {
+    const CancerEntry& e = impl_->cancers.entries[entry];
+    if (e.haematological || e.in_spine) out.push_back(token);
+  }
   for (auto& [token, entry] : impl_->metastases.index.search_tokens()) {
     switch (impl_->metastases.entries[entry].site) {
       case MetastasisSite::kSpine:
@@ -840,8 +857,22 @@ std::vector<std::string> CodeTables::spinal_metastasis_search_codes() const {
         break;
     }
   }
+  // The site's local codes for the same concepts.
+  const ConceptMapSet& maps = impl_->concept_maps;
   add_site_tokens(
-      impl_->concept_maps, impl_->metastases.index,
+      maps, impl_->findings.index,
+      [&](std::size_t i) {
+        return impl_->findings.entries[i].finding == FindingKind::kNeurologicalDeficit;
+      },
+      out);
+  add_site_tokens(
+      maps, impl_->cancers.index,
+      [&](std::size_t i) {
+        return impl_->cancers.entries[i].haematological || impl_->cancers.entries[i].in_spine;
+      },
+      out);
+  add_site_tokens(
+      maps, impl_->metastases.index,
       [&](std::size_t i) {
         const MetastasisSite site = impl_->metastases.entries[i].site;
         return site == MetastasisSite::kSpine || site == MetastasisSite::kSpinalCanal ||

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "mst/mappings/code_systems.h"
 #include "mst/mappings/text.h"
 
 namespace mst::mappings {
@@ -29,7 +30,10 @@ constexpr EquivalenceName kEquivalences[] = {
     {Equivalence::kDisjoint, "disjoint"},
 };
 
-std::string key_of(std::string_view system, std::string_view code) {
+// Keyed by the canonical system, so a map written for SNOMED CT also reads
+// codes sent under its OID (code_systems.h).
+std::string key_of(std::string_view raw_system, std::string_view code) {
+  const std::string_view system = canonical_system(raw_system);
   std::string k;
   k.reserve(system.size() + code.size() + 1);
   k.append(system).push_back('|');
@@ -283,7 +287,7 @@ std::vector<Translation> ConceptMapSet::translate(std::string_view system,
   if (it != impl_->by_source.end()) return it->second;
   std::vector<Translation> out;
   for (const Fallback& f : impl_->fallbacks) {
-    if (f.source_system != system) continue;
+    if (canonical_system(f.source_system) != canonical_system(system)) continue;
     if (f.provided) {
       Translation t;
       t.system = f.target_system;

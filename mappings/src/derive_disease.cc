@@ -85,6 +85,23 @@ void derive_cancer_and_metastases(const Context& ctx, const Inputs& in) {
         break;
     }
   }
+  // Direct malignant infiltration of the spine (NICE NG234's scope): myeloma,
+  // plasmacytoma, lymphoma or any malignancy whose own Condition names a
+  // vertebra or spinal region, and primary tumours of the vertebral column.
+  // Myeloma bone lesions are not metastases, so no C79.5x is expected for them
+  // (fhir-coding.md §16.6).
+  for (const auto& f : in.conditions) {
+    if (!f.cancer || !f.active) continue;
+    if (f.levels.empty() && f.regions.empty() && !f.cancer->in_spine) continue;
+    out.spine.present = true;
+    add_evidence(out.spine.evidence, f.ref);
+    add_evidence(out.metastasis_conditions, f.ref);
+    for (const auto* l : f.levels) add_level(l, f.ref);
+    for (const auto* r : f.regions) {
+      if (r->region) regions.insert(*r->region);
+      if (r->sins_location == SinsLocation::kJunctional) out.spine.any_junctional = true;
+    }
+  }
   // Imaging findings: a lesion Observation, or a per-lesion score at a level.
   for (const auto& r : in.readings) {
     if (!r.entry->per_lesion || r.levels.empty()) continue;

@@ -27,7 +27,8 @@ bool has_code(const std::optional<fhir::CodeableConcept>& cc, std::string_view c
 
 SourceCode source_code(const fhir::CodeableConcept& cc) {
   for (const auto& c : cc.codings) {
-    if (c.system == kSnomed || c.system == kIcd10Cm || c.system == kLoinc) {
+    const std::string_view s = canonical_system(c.system);
+    if (s == kSnomed || is_icd10(s) || s == kLoinc) {
       return {std::string(c.system), std::string(c.code), std::string(c.display)};
     }
   }
@@ -282,6 +283,22 @@ void read_condition(const Context& ctx, const RecordResource& r, std::vector<Con
     }
     f.code = source_code(*code);
     f.label = std::string(code->label());
+    if (ctx.tables.nonspecific_code(*code)) {
+      std::string_view category;
+      for (const auto& c : code->codings) {
+        if (is_icd10(c.system)) category = c.code;
+      }
+      ctx.gap(f.metastasis ? "spinal lesions"
+              : f.cancer   ? "cancer type"
+                           : "coding",
+              r.ref + " is coded with the ICD-10 category " + std::string(category) +
+                  ", less specific than its subcodes: read as " +
+                  (f.metastasis ? f.metastasis->label
+                   : f.cancer   ? f.cancer->label
+                   : f.finding  ? f.finding->label
+                                : f.comorbidity->label) +
+                  "; confirm");
+    }
     f.recorded = fhir::read_datetime(n["recordedDate"]);
     f.onset = fhir::read_datetime(n["onsetDateTime"]);
     if (!f.onset) {

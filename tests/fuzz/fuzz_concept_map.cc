@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)t.spine_site(cc);
   }
   (void)t.observation_search_codes();
-  (void)t.spinal_metastasis_search_codes();
+  (void)t.population_search_codes();
   t.use_concept_maps(mappings::ConceptMapSet());
   return 0;
 }

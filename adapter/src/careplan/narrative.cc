@@ -131,7 +131,8 @@ std::string cancer_row(const Considerations& c) {
 }
 
 std::string spine_row(const Considerations& c, const detail::Assessment& a) {
-  if (c.spine.lesions.empty()) return "Spinal metastasis recorded; vertebral level not stated";
+  if (!c.spine.present) return "No spinal lesion recorded";
+  if (c.spine.lesions.empty()) return "Spinal disease recorded; vertebral level not stated";
   const auto n = c.spine.lesions.size();
   std::string s = std::to_string(n) + (n == 1 ? " level: " : " levels: ") + a.levels_text;
   if (n > 1) s += c.spine.contiguous ? " (contiguous)" : " (not contiguous)";

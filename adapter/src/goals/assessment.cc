@@ -83,18 +83,26 @@ void assess_neurology(const Considerations& c, const RuleThresholds& t, Assessme
   for (const auto& d : c.neurology.deficits) {
     a.deficits.push_back(&d);
     if (d.is_new) a.new_deficits.push_back(&d);
+    if (d.cord_compression) a.compressions.push_back(&d);
   }
   auto key = [](const mappings::NeurologicDeficit& d) {
     return std::make_tuple(d.label, start_or_min(d.onset), d.evidence);
   };
   sort_by_key(a.deficits, key);
   sort_by_key(a.new_deficits, key);
+  sort_by_key(a.compressions, key);
+  if (!a.escc && !a.compressions.empty()) {
+    a.escc_presumed = true;
+    a.escc_class = EsccClass::kHigh;
+  }
 
   const auto& qol = c.quality_of_life;
   a.non_ambulatory = qol.ambulation.value == mappings::Ambulation::kNonAmbulatory;
   std::optional<fhir::DateTime> latest_onset;
   bool onset_unknown = false;
-  for (const auto* d : a.new_deficits) {
+  std::vector<const mappings::NeurologicDeficit*> triggers = a.new_deficits;
+  triggers.insert(triggers.end(), a.compressions.begin(), a.compressions.end());
+  for (const auto* d : triggers) {
     if (!d->onset) {
       onset_unknown = true;
     } else if (!latest_onset || latest_onset->start_ms() < d->onset->start_ms()) {
@@ -121,7 +129,11 @@ void assess_neurology(const Considerations& c, const RuleThresholds& t, Assessme
     }
   }
   a.new_neuro = !a.new_deficits.empty() || a.walking_lost_in_window == Tri::kYes;
-  if (a.new_neuro && !onset_unknown && latest_onset && c.neurology.escc && c.neurology.escc->when) {
+  a.has_cancer = c.cancer.has_value() || !c.primary_conditions.empty() ||
+                 !c.metastasis_conditions.empty() || c.spine.present;
+  a.mscc_suspected = a.has_cancer && (a.new_neuro || !a.compressions.empty());
+  if (a.mscc_suspected && !onset_unknown && latest_onset && c.neurology.escc &&
+      c.neurology.escc->when) {
     a.imaging_after_onset = c.neurology.escc->when->start_ms() >= latest_onset->start_ms();
   }
 }

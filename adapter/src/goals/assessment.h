@@ -34,6 +34,17 @@ struct Assessment {
   bool window_uncertain = false;  // onset too coarse to be sure of the window
   // A new deficit, or loss of walking inside the window: the NICE emergency.
   bool new_neuro = false;
+  // Active cord-compression or cauda-equina findings, whatever their age.
+  std::vector<const mappings::NeurologicDeficit*> compressions;  // sorted
+  // No ESCC grade but a recorded compression: read as high grade (escc_class
+  // kHigh) until imaging grades it.
+  bool escc_presumed = false;
+  // Current or past cancer of any kind is recorded.
+  bool has_cancer = false;
+  // NICE NG234's suspected MSCC, evaluated before any "no spinal disease"
+  // gate: cancer plus a new deficit, walking lost in the window, or a
+  // recorded compression.
+  bool mscc_suspected = false;
   // An ESCC grade documented on or after the latest new symptom.
   bool imaging_after_onset = false;
 

@@ -7,7 +7,10 @@
 namespace mst::adapter {
 
 GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
-  if (!c.spine.present) {
+  const detail::Assessment a = detail::assess(c, t);
+  // NICE NG234's emergency comes before the "no spinal disease" gate: cancer
+  // plus a new deficit or a recorded compression always gets a plan.
+  if (!c.spine.present && !a.mscc_suspected) {
     GoalPlan none;
     none.applicable = false;
     none.not_applicable_reason =
@@ -16,7 +19,6 @@ GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
         "site or an imaging finding) and run the adapter again.";
     return none;
   }
-  const detail::Assessment a = detail::assess(c, t);
   detail::PlanDraft d(a);
   // Emergencies first, so the modifiers below can see them.
   detail::rule_new_neurology(a, d);

@@ -15,11 +15,28 @@ std::string lower_first(std::string s) {
   return s;
 }
 
+// The ESCC grade's evidence, or the recorded compressions a presumed grade
+// rests on.
 mappings::Evidence escc_evidence(const Assessment& a) {
-  return a.c->neurology.escc ? a.c->neurology.escc->evidence : mappings::Evidence{};
+  if (a.c->neurology.escc) return a.c->neurology.escc->evidence;
+  mappings::Evidence ev;
+  if (a.escc_presumed) {
+    for (const auto* d : a.compressions) add_evidence(ev, d->evidence);
+  }
+  return ev;
+}
+
+std::string deficit_text(const mappings::NeurologicDeficit& d) {
+  return lower_first(d.label) + (d.onset ? " since " + d.onset->date_string() : "");
 }
 
 std::string escc_finding(const Assessment& a) {
+  if (a.escc_presumed) {
+    std::vector<std::string> found;
+    for (const auto* d : a.compressions) found.push_back(deficit_text(*d));
+    return "Compression recorded (" + join(found, "; ") +
+           ") without a Bilsky ESCC grade: read as high-grade compression until MRI grades it";
+  }
   const auto& e = *a.c->neurology.escc;
   std::string meaning;
   switch (a.escc_class) {
@@ -99,7 +116,7 @@ void row4_radiosensitive(const Assessment& a, PlanDraft& d) {
 }
 
 void row3_separation_surgery(const Assessment& a, PlanDraft& d) {
-  mappings::Evidence ev = merge({&a.c->neurology.escc->evidence});
+  mappings::Evidence ev = escc_evidence(a);
   add_evidence(ev, systemic_evidence(a));
   std::string finding = escc_finding(a) + "; " + a.cancer_label +
                         " is radioresistant to conventional radiotherapy; " + fitness_text(a) +
@@ -136,7 +153,7 @@ void row3_separation_surgery(const Assessment& a, PlanDraft& d) {
 void row5_radiotherapy_first(const Assessment& a, PlanDraft& d,
                              const std::vector<std::string>& against) {
   const auto& t = *a.t;
-  mappings::Evidence ev = merge({&a.c->neurology.escc->evidence});
+  mappings::Evidence ev = escc_evidence(a);
   add_evidence(ev, systemic_evidence(a));
   RuleFiring r{5,
                "High-grade compression, not operable or survival under 3 months",
@@ -168,7 +185,7 @@ void row5_radiotherapy_first(const Assessment& a, PlanDraft& d,
 }
 
 void rows3_5_undecided(const Assessment& a, PlanDraft& d, const std::vector<std::string>& missing) {
-  mappings::Evidence ev = merge({&a.c->neurology.escc->evidence});
+  mappings::Evidence ev = escc_evidence(a);
   add_evidence(ev, systemic_evidence(a));
   RuleFiring r{3,
                "High-grade compression: surgery first (row 3) or radiotherapy first (row 5)",
@@ -202,14 +219,18 @@ void rows3_5_undecided(const Assessment& a, PlanDraft& d, const std::vector<std:
 }  // namespace
 
 void rule_new_neurology(const Assessment& a, PlanDraft& d) {
-  if (!a.new_neuro) return;
+  if (!a.mscc_suspected) return;
   const auto& c = *a.c;
   const auto& t = *a.t;
   std::vector<std::string> findings;
   mappings::Evidence ev;
   for (const auto* def : a.new_deficits) {
-    findings.push_back(lower_first(def->label) +
-                       (def->onset ? " since " + def->onset->date_string() : ""));
+    findings.push_back(deficit_text(*def));
+    add_evidence(ev, def->evidence);
+  }
+  for (const auto* def : a.compressions) {
+    if (def->is_new) continue;  // listed above
+    findings.push_back("recorded " + deficit_text(*def));
     add_evidence(ev, def->evidence);
   }
   if (a.walking_lost_in_window == Tri::kYes) {
@@ -218,9 +239,14 @@ void rule_new_neurology(const Assessment& a, PlanDraft& d) {
                        (a.window_uncertain ? " (exact time uncertain)" : ""));
     add_evidence(ev, c.quality_of_life.ambulation.evidence);
   }
+  const bool only_recorded = !a.new_neuro;
   RuleFiring r{1,
-               "New neurological symptoms in a patient with cancer",
-               "New neurological symptoms in a patient with cancer: " + join(findings, "; "),
+               only_recorded ? "Recorded cord compression in a patient with cancer"
+                             : "New neurological symptoms in a patient with cancer",
+               (only_recorded ? "Cord or cauda equina compression recorded in a patient with "
+                                "cancer: "
+                              : "New neurological symptoms in a patient with cancer: ") +
+                   join(findings, "; "),
                "",
                kSrcNice + "; " + kSrcAstro2024,
                true,
@@ -253,7 +279,15 @@ void rule_new_neurology(const Assessment& a, PlanDraft& d) {
            "specialist advice within 24 h to keep immobilisation short.",
            "NICE NG234 [R26]", Urgency::kStat, immobilise_ev);
 
-  const std::string reason = "New neurological symptoms: suspected MSCC, an emergency (row 1)";
+  const std::string reason =
+      only_recorded ? "Recorded cord compression: suspected MSCC, an emergency (row 1)"
+                    : "New neurological symptoms: suspected MSCC, an emergency (row 1)";
+  if (!c.spine.present) {
+    d.note(
+        "No spinal lesion is recorded. This plan follows NICE NG234's suspected metastatic "
+        "spinal cord compression pathway because the record holds cancer and " +
+        join(findings, "; ") + ": an emergency is assessed before any spinal lesion is confirmed.");
+  }
   if (!a.imaging_after_onset) {
     d.refer(Discipline::kDiagnosticRadiology, Urgency::kStat,
             "Whole-spine MRI within " + number_text(t.mscc_mri_hours) +

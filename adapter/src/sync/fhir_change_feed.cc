@@ -39,8 +39,8 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
 
   std::vector<detail::SearchQuery> queries;
   if (!since) {
-    for (auto& batch : detail::code_batches(tables_.spinal_metastasis_search_codes(),
-                                            options_.codes_per_search)) {
+    for (auto& batch :
+         detail::code_batches(tables_.population_search_codes(), options_.codes_per_search)) {
       queries.push_back({"Condition", {{"code", std::move(batch)}}});
     }
   } else {

@@ -46,7 +46,7 @@ TEST(PrimaryCancerTable, IcdCodesMapToSiteRadiosensitivityAndTokuhashiPoints) {
       {"C91.00", "other-haematological", Radiosensitivity::kUnknown, 2, true},
       {"C22.0", "liver", Radiosensitivity::kResistant, 1, false},
       {"C16.9", "stomach", Radiosensitivity::kUnknown, 0, false},
-      {"C41.2", "bone-sarcoma", Radiosensitivity::kResistant, std::nullopt, false},
+      {"C41.2", "spine-bone-tumour", Radiosensitivity::kResistant, std::nullopt, false},
       {"C41.4", "bone-sarcoma", Radiosensitivity::kResistant, std::nullopt, false},
       {"C80.1", "unknown-primary", Radiosensitivity::kUnknown, 1, false},
       {"C25.9", "pancreas", Radiosensitivity::kUnknown, 0, false},
@@ -81,8 +81,70 @@ TEST(PrimaryCancerTable, SecondariesAndNonCancerCodesDoNotMatch) {
   EXPECT_EQ(icd_cancer(""), nullptr);
   ASSERT_NE(icd_cancer("c349"), nullptr);
   EXPECT_EQ(icd_cancer("c349")->key, "lung");
-  // An ICD code sent under another system is not an ICD-10-CM code.
-  EXPECT_EQ(shipped_tables().cancer(cc("http://hl7.org/fhir/sid/icd-10", "C34.9")), nullptr);
+  // An ICD-looking code under a local system is not an ICD-10 code.
+  EXPECT_EQ(shipped_tables().cancer(cc("http://hospital.example.org/problem-list", "C34.9")),
+            nullptr);
+}
+
+// fhir-coding.md §16.4: WHO ICD-10 shares ICD-10-CM's categories, and CDA- or
+// v2-converted data names systems by OID. Each form reads as the same concept.
+TEST(CodeSystemAliases, WhoIcd10AndOidsMatchLikeTheirCanonicalSystems) {
+  const auto& t = shipped_tables();
+  EXPECT_EQ(t.cancer(cc(kIcd10Who, "C34.9"))->key, "lung");
+  EXPECT_EQ(t.cancer(cc("urn:oid:2.16.840.1.113883.6.90", "C34.90"))->key, "lung");
+  EXPECT_EQ(t.cancer(cc("urn:oid:2.16.840.1.113883.6.3", "C90.0"))->key, "myeloma");
+  EXPECT_EQ(t.cancer(cc("urn:oid:2.16.840.1.113883.6.96", "254837009"))->key, "breast");
+  EXPECT_EQ(t.cancer(cc("http://snomed.info/sct/", "254837009"))->key, "breast");
+  EXPECT_EQ(t.finding(cc(kIcd10Who, "G95.2"))->key, "cord-compression");
+  EXPECT_EQ(t.finding(cc(kIcd10Cm, "G95.29"))->key, "cord-compression");
+  EXPECT_EQ(t.metastasis(cc(kIcd10Who, "C79.5"))->key, "bone");
+  EXPECT_EQ(t.finding(cc(kIcd10Who, "G82.2"))->key, "paraplegia");
+  EXPECT_EQ(t.finding(cc(kIcd10Cm, "G82.21"))->key, "paraplegia-complete");
+  ASSERT_EQ(t.spine_site(cc("urn:oid:2.16.840.1.113883.6.96", "39976000")).levels.size(), 1u);
+  EXPECT_EQ(canonical_system("urn:oid:2.16.840.1.113883.6.1"), kLoinc);
+  EXPECT_EQ(canonical_system("http://example.org/x"), "http://example.org/x");
+  EXPECT_TRUE(is_icd10("urn:oid:2.16.840.1.113883.6.3"));
+  EXPECT_FALSE(is_icd10(kSnomed));
+}
+
+// A category code matches its concept, and says it is less specific than
+// the subcodes the tables tell apart (C79.5: bone vs bone marrow).
+TEST(CodeHierarchy, CategoryCodesMatchWithANonSpecificFlag) {
+  const auto& t = shipped_tables();
+  EXPECT_EQ(t.metastasis(cc(kIcd10Cm, "C79.5"))->key, "bone");
+  EXPECT_TRUE(t.nonspecific_code(cc(kIcd10Cm, "C79.5")));
+  EXPECT_EQ(t.metastasis(cc(kIcd10Cm, "C79.52"))->key, "bone-marrow");
+  EXPECT_FALSE(t.nonspecific_code(cc(kIcd10Cm, "C79.51")));
+  EXPECT_FALSE(t.nonspecific_code(cc(kIcd10Cm, "C79.52")));
+  // The bare category of secondaries reads as "site not coded", flagged.
+  EXPECT_EQ(t.metastasis(cc(kIcd10Cm, "C79"))->key, "unspecified");
+  EXPECT_TRUE(t.nonspecific_code(cc(kIcd10Cm, "C79")));
+  // A coding the tables know exactly is never non-specific.
+  fhir::CodeableConcept both = cc(kIcd10Cm, "C79.5");
+  both.codings.push_back({kSnomed, "94222008", ""});
+  EXPECT_FALSE(t.nonspecific_code(both));
+  // Codes whose subcodes all mean one thing to us are not flagged.
+  EXPECT_FALSE(t.nonspecific_code(cc(kIcd10Cm, "M54.5")));
+  EXPECT_EQ(t.finding(cc(kIcd10Cm, "M54.59"))->key, "back-pain");
+}
+
+// fhir-coding.md §16: the real-world variants of compression, spine pain,
+// bone metastasis and haematological or primary spinal tumours.
+TEST(RealWorldCodes, Section16VariantsAreKnown) {
+  const auto& t = shipped_tables();
+  EXPECT_EQ(t.finding(cc(kSnomed, "71286001"))->key, "cord-compression");
+  EXPECT_TRUE(t.finding(cc(kSnomed, "71286001"))->cord_compression);
+  EXPECT_EQ(t.finding(cc(kSnomed, "12454008"))->key, "cauda-equina");
+  EXPECT_EQ(t.finding(cc(kIcd10Who, "G83.4"))->key, "cauda-equina");
+  EXPECT_EQ(t.finding(cc(kIcd10Cm, "M54.2"))->key, "back-pain");
+  EXPECT_EQ(t.finding(cc(kIcd10Cm, "M54.6"))->key, "back-pain");
+  EXPECT_EQ(t.finding(cc(kSnomed, "278860009"))->key, "back-pain");
+  EXPECT_EQ(t.metastasis(cc(kSnomed, "314994000"))->implies_primary, "prostate");
+  EXPECT_EQ(t.metastasis(cc(kSnomed, "314994000"))->site, MetastasisSite::kUnspecified);
+  EXPECT_EQ(t.cancer(cc(kSnomed, "426336007"))->key, "myeloma");
+  EXPECT_EQ(t.cancer(cc(kIcd10Cm, "C90.32"))->key, "myeloma");
+  EXPECT_TRUE(t.cancer(cc(kIcd10Who, "C41.2"))->in_spine);
+  EXPECT_FALSE(t.cancer(cc(kIcd10Cm, "C41.4"))->in_spine);
 }
 
 // fhir-coding.md §1b (SNOMED CT) and the documented text synonyms.
@@ -503,13 +565,19 @@ namespace mst::mappings {
 namespace {
 
 // A first sync finds its population by these codes (fhir-coding.md §2a).
-TEST(CodeTablesSearch, SpinalMetastasisCodesCoverSpineAndBoneButNotViscera) {
-  auto codes = testing::shipped_tables().spinal_metastasis_search_codes();
+TEST(CodeTablesSearch, PopulationCodesCoverSpineBoneDeficitsAndHaematologyButNotViscera) {
+  auto codes = testing::shipped_tables().population_search_codes();
   auto has = [&](const char* t) { return std::find(codes.begin(), codes.end(), t) != codes.end(); };
   EXPECT_TRUE(has("http://snomed.info/sct|94602001"));           // vertebral column
   EXPECT_TRUE(has("http://snomed.info/sct|94222008"));           // bone
   EXPECT_TRUE(has("http://hl7.org/fhir/sid/icd-10-cm|C79.51"));  // bone, ICD-10-CM
   EXPECT_FALSE(has("http://snomed.info/sct|94225005"));          // brain
+  EXPECT_TRUE(has("http://hl7.org/fhir/sid/icd-10|C79.5"));      // bone, WHO ICD-10
+  EXPECT_TRUE(has("http://hl7.org/fhir/sid/icd-10|G95.2"));      // compression, WHO
+  EXPECT_TRUE(has("http://snomed.info/sct|192970008"));          // cauda equina
+  EXPECT_TRUE(has("http://snomed.info/sct|109989006"));          // myeloma
+  EXPECT_TRUE(has("http://hl7.org/fhir/sid/icd-10-cm|C41.2"));   // vertebral column primary
+  EXPECT_FALSE(has("http://hl7.org/fhir/sid/icd-10-cm|C50"));    // breast: needs a metastasis
   EXPECT_TRUE(std::is_sorted(codes.begin(), codes.end()));
 }
 

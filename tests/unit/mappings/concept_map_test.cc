@@ -152,6 +152,23 @@ TEST(ExampleConceptMap, ServerSearchesAskForTheLocalCodes) {
   }
   const std::string faces = std::string(kRow) + "|NUR-PAIN-FACES";
   EXPECT_FALSE(std::binary_search(codes.begin(), codes.end(), faces));
+  // A first sync finds the patients whose compression is on the problem list
+  // under the local code.
+  auto population = mapped_tables().population_search_codes();
+  const std::string compression = std::string(kProblem) + "|PL-4711";
+  EXPECT_TRUE(std::binary_search(population.begin(), population.end(), compression));
+  EXPECT_FALSE(std::binary_search(population.begin(), population.end(),
+                                  std::string(kRow) + "|SPINE-SINS-TOT"));
+}
+
+TEST(ConceptMapTranslate, OidAliasesOfTheSourceSystemAreTheSameSystem) {
+  ConceptMapSet set;
+  set.add_json(R"({"resourceType":"ConceptMap","group":[{"source":"http://snomed.info/sct",
+    "target":"http://hl7.org/fhir/sid/icd-10-cm","element":[{"code":"123",
+    "target":[{"code":"G95.20","equivalence":"equivalent"}]}]}]})",
+               "m.json");
+  EXPECT_EQ(set.translate("urn:oid:2.16.840.1.113883.6.96", "123").size(), 1u);
+  EXPECT_EQ(set.translate("http://snomed.info/sct", "123").size(), 1u);
 }
 
 // A chart coded only with the site's codes reads like the standard one, and

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "mst/fhir/datatypes.h"
+#include "mst/mappings/code_systems.h"
 #include "mst/mappings/concept_map.h"
 #include "mst/mappings/considerations.h"
 #include "mst/mappings/vertebral_level.h"
@@ -31,9 +32,6 @@
 namespace mst::mappings {
 
 inline constexpr std::string_view kDefaultCanonicalBase = "http://mst-adapter.example.org/fhir";
-inline constexpr std::string_view kSnomed = "http://snomed.info/sct";
-inline constexpr std::string_view kLoinc = "http://loinc.org";
-inline constexpr std::string_view kIcd10Cm = "http://hl7.org/fhir/sid/icd-10-cm";
 
 // A table that cannot be read or is invalid. what() names the file and, when
 // there is one, the entry: "observations.json: entry 'ecog': answers[2]: ...".
@@ -71,6 +69,9 @@ struct CancerEntry {
   std::optional<int> tokuhashi_points;  // null when the code does not decide the tier
   std::string tokuhashi_category;
   bool haematological = false;
+  // The code itself places the tumour in the vertebral column (C41.2): a
+  // primary spinal tumour is spinal disease without a body site.
+  bool in_spine = false;
   std::string source;
 };
 
@@ -226,6 +227,10 @@ class CodeTables {
   const CarePlanEntry* care_plan(const fhir::CodeableConcept& cc, Via via = nullptr) const;
   const ObservationEntry* observation(const fhir::CodeableConcept& cc, Via via = nullptr) const;
   const ProcedureEntry* procedure(const fhir::CodeableConcept& cc, Via via = nullptr) const;
+  // True when an ICD-10 coding of `cc` is a category (C79.5, C79) whose
+  // subcodes the Condition tables tell apart: what it matched is less
+  // specific than the record could have said.
+  bool nonspecific_code(const fhir::CodeableConcept& cc) const;
   // A bodySite: coded vertebrae and regions (as sent, else translated), else
   // levels parsed from its text (vertebral_level.h), else region synonyms.
   SpineSiteMatch spine_site(const fhir::CodeableConcept& cc) const;
@@ -249,10 +254,13 @@ class CodeTables {
   // entry, sorted: what a server search for the patient's relevant
   // Observations asks for (text-only entries cannot be searched by code).
   std::vector<std::string> observation_search_codes() const;
-  // The tokens of metastasis entries that are or may be spinal (spine,
-  // spinal canal, bone, unspecified site), sorted: how a first sync finds
-  // the population without reading every Condition.
-  std::vector<std::string> spinal_metastasis_search_codes() const;
+  // The Condition tokens that may put a patient on a spine plan, sorted: how
+  // a first sync finds the population without reading every Condition.
+  // Metastases that are or may be spinal (spine, spinal canal, bone,
+  // unspecified site), neurological deficits and compressions (the emergency
+  // needs no spinal lesion), and haematological or spinal primary tumours
+  // (their spine involvement is a bodySite on the primary).
+  std::vector<std::string> population_search_codes() const;
 
   struct Impl;
 
