@@ -93,7 +93,9 @@ int main(int argc, char** argv) {
     } else if (mode == "pipeline") {
       auto record = mst::mappings::PatientRecord::from_bundle(mst::fhir::JsonDocument::parse(text));
       resources = record.conditions().size() + record.observations().size() +
-                  record.care_plans().size() + record.others().size() + (record.patient() ? 1 : 0);
+                  record.care_plans().size() + record.procedures().size() +
+                  record.medication_uses().size() + record.medications().size() +
+                  record.others().size() + (record.patient() ? 1 : 0);
       auto c = mst::mappings::extract(record, tables, mst::bench::RecordSpec{}.as_of);
       auto plan = mst::adapter::propose(c);
       if (!plan.applicable) {

@@ -139,6 +139,19 @@ std::optional<SpineRegion> parse_region(const EntryView& v) {
                                  true, SpineRegion::kCervical);
 }
 
+TreatmentKind parse_treatment(const EntryView& v, std::string_view field) {
+  return parse_enum<TreatmentKind>(
+      v, field,
+      {{"chemotherapy", TreatmentKind::kChemotherapy},
+       {"radiotherapy", TreatmentKind::kRadiotherapy},
+       {"endocrine", TreatmentKind::kEndocrine},
+       {"immunotherapy", TreatmentKind::kImmunotherapy},
+       {"targeted", TreatmentKind::kTargeted},
+       {"bone-targeted", TreatmentKind::kBoneTargeted},
+       {"other-cancer-treatment", TreatmentKind::kOtherCancerTreatment}},
+      true, TreatmentKind::kOtherCancerTreatment);
+}
+
 std::optional<SinsLocation> parse_sins_location(const EntryView& v) {
   if (v.string("sins_location", false).empty()) return std::nullopt;
   return parse_enum<SinsLocation>(v, "sins_location",
@@ -219,6 +232,12 @@ struct CodeTables::Impl {
   Table<FindingEntry> findings;
   Table<CarePlanEntry> care_plans;
   Table<ProcedureEntry> procedures;
+  Table<MedicationEntry> medications;
+  // ATC prefixes claimed by medication entries, as codes of kAtc in their
+  // own index so the longest prefix can be looked up level by level.
+  CodeIndex atc;
+  // Normalised medication synonyms, longest first: found inside a text.
+  std::vector<std::pair<std::string, std::size_t>> medication_phrases;
   std::vector<Threshold> thresholds;  // sorted by key
   ConceptMapSet concept_maps;         // the site's; empty when none
   const ConceptMapSet* maps() const { return concept_maps.empty() ? nullptr : &concept_maps; }
@@ -231,6 +250,7 @@ struct CodeTables::Impl {
   void load_findings(const TableReader& r, detail::ConflictSink& sink);
   void load_care_plans(const TableReader& r, detail::ConflictSink& sink);
   void load_procedures(const TableReader& r, detail::ConflictSink& sink);
+  void load_medications(const TableReader& r, detail::ConflictSink& sink);
   void load_thresholds(const TableReader& r);
   void cross_check(const TableReader& r) const;
 };
@@ -487,7 +507,7 @@ void CodeTables::Impl::load_findings(const TableReader& r, detail::ConflictSink&
 
 void CodeTables::Impl::load_care_plans(const TableReader& r, detail::ConflictSink& sink) {
   for (const RawEntry& raw : r.entries("care-plans")) {
-    EntryView v(r, raw, fields({"role", "treatment"}));
+    EntryView v(r, raw, fields({"role", "treatment", "also"}));
     CarePlanEntry e;
     e.key = v.key();
     e.label = v.string("label", true);
@@ -499,17 +519,10 @@ void CodeTables::Impl::load_care_plans(const TableReader& r, detail::ConflictSin
     if (e.role == CarePlanRole::kOncologyCategory && !t.empty()) {
       v.fail("an oncology-category entry takes no \"treatment\"");
     }
-    if (!t.empty() && t != "not-cancer-treatment") {
-      e.treatment = parse_enum<TreatmentKind>(
-          v, "treatment",
-          {{"chemotherapy", TreatmentKind::kChemotherapy},
-           {"radiotherapy", TreatmentKind::kRadiotherapy},
-           {"endocrine", TreatmentKind::kEndocrine},
-           {"immunotherapy", TreatmentKind::kImmunotherapy},
-           {"targeted", TreatmentKind::kTargeted},
-           {"bone-targeted", TreatmentKind::kBoneTargeted},
-           {"other-cancer-treatment", TreatmentKind::kOtherCancerTreatment}},
-          true, TreatmentKind::kOtherCancerTreatment);
+    if (!t.empty() && t != "not-cancer-treatment") e.treatment = parse_treatment(v, "treatment");
+    if (!v.string("also", false).empty()) {
+      if (!e.treatment) v.fail("\"also\" needs a cancer \"treatment\"");
+      e.also = parse_treatment(v, "also");
     }
     e.source = v.string("source", true);
     claim_all(v, care_plans.entries.size(), care_plans.index, sink, canonical);
@@ -532,6 +545,48 @@ void CodeTables::Impl::load_procedures(const TableReader& r, detail::ConflictSin
     claim_all(v, procedures.entries.size(), procedures.index, sink, canonical);
     procedures.entries.push_back(std::move(e));
   }
+}
+
+void CodeTables::Impl::load_medications(const TableReader& r, detail::ConflictSink& sink) {
+  for (const RawEntry& raw : r.entries("cancer-medications")) {
+    EntryView v(r, raw, fields({"treatment", "atc", "rxnorm"}));
+    MedicationEntry e;
+    e.key = v.key();
+    e.label = v.string("label", true);
+    e.treatment = parse_treatment(v, "treatment");
+    e.source = v.string("source", true);
+    const std::size_t idx = medications.entries.size();
+    for (const auto& item : v.items("rxnorm")) {
+      if (!item.node.is_string() || item.node.as_string().empty()) {
+        v.fail_in(item.file, "\"rxnorm\" must hold non-empty strings");
+      }
+      Claim c;
+      c.entry = idx;
+      c.file = item.file;
+      c.entry_key = e.key;
+      medications.index.claim_code(kRxNorm, item.node.as_string(), c, sink);
+    }
+    for (const auto& item : v.items("atc")) {
+      const bool ok =
+          item.node.is_string() && !item.node.as_string().empty() &&
+          item.node.as_string().size() <= 7 &&
+          std::all_of(item.node.as_string().begin(), item.node.as_string().end(),
+                      [](char ch) { return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'); });
+      if (!ok) v.fail_in(item.file, "\"atc\" must hold ATC codes or prefixes such as \"L01FF\"");
+      Claim c;
+      c.entry = idx;
+      c.file = item.file;
+      c.entry_key = e.key;
+      atc.claim_code(kAtc, item.node.as_string(), c, sink);
+    }
+    claim_all(v, idx, medications.index, sink, canonical);
+    for (const auto& syn : v.strings("text"))
+      medication_phrases.emplace_back(normalize_text(syn), idx);
+    medications.entries.push_back(std::move(e));
+  }
+  // Longest first, so "zoledronic acid" wins over a shorter synonym inside it.
+  std::stable_sort(medication_phrases.begin(), medication_phrases.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
 }
 
 void CodeTables::Impl::load_thresholds(const TableReader& r) {
@@ -614,6 +669,8 @@ const std::vector<std::string_view>& required_threshold_keys() {
       "sins.unstable-from",
       "tokuhashi.six-months-from",
       "tokuhashi.twelve-months-from",
+      "recency.cancer-treatment",
+      "recency.bone-targeted-agent",
   };
   return keys;
 }
@@ -627,7 +684,7 @@ CodeTables CodeTables::load(const std::vector<std::filesystem::path>& dirs,
   }
   TableReader reader({"primary-cancers", "metastases", "spine-sites", "observations",
                       "comorbidities", "clinical-findings", "care-plans", "procedures",
-                      "thresholds"});
+                      "cancer-medications", "thresholds"});
   reader.read_dirs(dirs);
   auto impl = std::make_unique<Impl>();
   impl->canonical = canonical;
@@ -643,6 +700,7 @@ CodeTables CodeTables::load(const std::vector<std::filesystem::path>& dirs,
     impl->load_findings(reader, sink);
     impl->load_care_plans(reader, sink);
     impl->load_procedures(reader, sink);
+    impl->load_medications(reader, sink);
     impl->load_thresholds(reader);
   } catch (const fhir::ElementError& e) {
     throw CodeTableError("", "", e.what());
@@ -687,6 +745,41 @@ const ObservationEntry* CodeTables::observation(const fhir::CodeableConcept& cc,
 const ProcedureEntry* CodeTables::procedure(const fhir::CodeableConcept& cc, Via via) const {
   return impl_->procedures.match(cc, impl_->maps(), via);
 }
+MedicationMatch CodeTables::cancer_medication(const fhir::CodeableConcept& cc) const {
+  const auto& t = impl_->medications;
+  // Exact codes, then ATC codes by their longest claimed prefix.
+  auto by_code = [&](const std::vector<fhir::Coding>& codings) -> const MedicationEntry* {
+    if (auto i = t.index.match(fhir::CodeableConcept{codings, std::nullopt})) return &t.entries[*i];
+    for (const auto& c : codings) {
+      if (canonical_system(c.system) != kAtc || c.code.empty()) continue;
+      std::string code(c.code);
+      for (char& ch : code) ch = (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 'a' + 'A') : ch;
+      for (std::size_t len = std::min<std::size_t>(code.size(), 7); len >= 1; --len) {
+        if (auto i = impl_->atc.match_code(kAtc, std::string_view(code).substr(0, len))) {
+          return &t.entries[*i];
+        }
+      }
+    }
+    return nullptr;
+  };
+  if (const MedicationEntry* e = by_code(cc.codings)) return {e, false};
+  if (impl_->maps()) {
+    for (const auto& sm : detail::translations_of(*impl_->maps(), cc)) {
+      const std::vector<fhir::Coding> translated{
+          fhir::Coding{sm.translation.system, sm.translation.code, {}}};
+      if (const MedicationEntry* e = by_code(translated)) return {e, false};
+    }
+  }
+  if (cc.text) {
+    if (auto i = t.index.match_text(*cc.text)) return {&t.entries[*i], true};
+    const std::string norm = normalize_text(*cc.text);
+    for (const auto& [phrase, idx] : impl_->medication_phrases) {
+      if (contains_phrase(norm, phrase)) return {&t.entries[idx], true};
+    }
+  }
+  return {};
+}
+
 const CancerEntry* CodeTables::cancer_by_key(std::string_view key) const {
   return impl_->cancers.by_key(key);
 }
@@ -796,7 +889,7 @@ std::size_t CodeTables::size() const {
          impl_->spine_sites.entries.size() + impl_->observations.entries.size() +
          impl_->comorbidities.entries.size() + impl_->findings.entries.size() +
          impl_->care_plans.entries.size() + impl_->procedures.entries.size() +
-         impl_->thresholds.size();
+         impl_->medications.entries.size() + impl_->thresholds.size();
 }
 
 namespace {

@@ -5,6 +5,7 @@
 
 #include "extract_internal.h"
 #include "mst/mappings/extract.h"
+#include "mst/mappings/text.h"
 
 namespace mst::mappings::detail {
 
@@ -202,16 +203,40 @@ void derive_cancer_and_metastases(const Context& ctx, const Inputs& in) {
 }
 
 void derive_treatments(const Context& ctx, const Inputs& in) {
-  auto& list = ctx.out.treatments;
+  // One line per kind and drug (or plan title): weekly administrations of one
+  // drug, its order and a CarePlan naming it are one treatment.
+  std::map<std::pair<TreatmentKind, std::string>, ActiveTreatment> merged;
+  auto add = [&](const ActiveTreatment& t) {
+    auto [it, inserted] = merged.try_emplace({t.kind, normalize_text(t.label)}, t);
+    if (inserted) return;
+    ActiveTreatment& m = it->second;
+    merge_evidence(m.evidence, t.evidence);
+    if (t.start && (!m.start || *t.start < *m.start)) m.start = t.start;
+    // Still going if any source says so; otherwise the latest end.
+    if (!t.end || !m.end) {
+      m.end.reset();
+    } else if (*m.end < *t.end) {
+      m.end = t.end;
+    }
+    if (m.status != "active" && (t.status == "active" || m.status.empty())) m.status = t.status;
+  };
   for (const auto& p : in.plans) {
-    for (const auto& t : p.treatments) list.push_back(t);
+    for (const auto& t : p.treatments) add(t);
+  }
+  for (const auto& t : in.treatments) add(t);
+  auto& list = ctx.out.treatments;
+  bool any_ongoing = false;
+  for (auto& [key, t] : merged) {
+    any_ongoing = any_ongoing || !t.end || t.end->end_ms() > ctx.as_of.start_ms();
+    list.push_back(std::move(t));
   }
   std::sort(list.begin(), list.end(), [](const ActiveTreatment& a, const ActiveTreatment& b) {
     return std::tie(a.kind, a.label, a.evidence) < std::tie(b.kind, b.label, b.evidence);
   });
-  if (list.empty()) {
-    ctx.gap("current cancer treatment",
-            "no active cancer-treatment CarePlan on " + ctx.as_of.date_string());
+  if (!any_ongoing) {
+    ctx.gap("current cancer treatment", "no active cancer treatment recorded on " +
+                                            ctx.as_of.date_string() +
+                                            " (CarePlan, medication or procedure)");
   }
 }
 

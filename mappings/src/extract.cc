@@ -194,12 +194,17 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
     if (f.cancer || f.metastasis) cancer_refs.insert(f.ref);
   }
   for (const auto& r : record.care_plans()) detail::read_care_plan(ctx, r, cancer_refs, in.plans);
-  for (const auto& r : record.others()) {
-    if (r.type == "Procedure") {
+  for (const auto& r : record.procedures()) {
+    if (!detail::read_treatment_procedure(ctx, r, in.treatments)) {
       detail::read_procedure(ctx, r, c.spinal_surgeries);
-    } else {
-      ctx.ignore(r.ref, r.type + " resources are not read by the extractor");
     }
+  }
+  const detail::MedicationIndex medications = detail::index_medications(record);
+  for (const auto& r : record.medication_uses()) {
+    detail::read_medication_use(ctx, r, medications, in.treatments);
+  }
+  for (const auto& r : record.others()) {
+    ctx.ignore(r.ref, r.type + " resources are not read by the extractor");
   }
   std::sort(c.spinal_surgeries.begin(), c.spinal_surgeries.end(),
             [](const SpinalSurgery& a, const SpinalSurgery& b) {

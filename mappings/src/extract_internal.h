@@ -3,6 +3,7 @@
 // only combine readings.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -86,12 +87,28 @@ void read_care_plan(const Context& ctx, const RecordResource& r,
 // skipped (older history) or ignored (not done, unreadable, unknown code).
 void read_procedure(const Context& ctx, const RecordResource& r, std::vector<SpinalSurgery>& out);
 
+// Medication resources of the record by "Medication/id" and by fullUrl:
+// the node and its ref.
+using MedicationIndex = std::map<std::string, std::pair<fhir::Node, std::string>, std::less<>>;
+MedicationIndex index_medications(const PatientRecord& record);
+
+// A MedicationRequest, MedicationAdministration or MedicationStatement of a
+// cancer medication that is ongoing as of ctx.as_of (read_treatments.cc);
+// other medicines are skipped quietly, unreadable ones ignored.
+void read_medication_use(const Context& ctx, const RecordResource& r, const MedicationIndex& meds,
+                         std::vector<ActiveTreatment>& out);
+// A chemotherapy or radiotherapy Procedure (care-plans.json activity codes
+// in code or category). False when the Procedure is not a cancer treatment.
+bool read_treatment_procedure(const Context& ctx, const RecordResource& r,
+                              std::vector<ActiveTreatment>& out);
+
 // Derivers, in the order extract() calls them.
 struct Inputs {
   std::vector<ConditionFacts> conditions;  // sorted by ref
   std::vector<Reading> readings;           // sorted by (key, when, ref)
   std::vector<CarePlanFacts> plans;
-  std::string gender;  // Patient.gender
+  std::vector<ActiveTreatment> treatments;  // from medications and Procedures
+  std::string gender;                       // Patient.gender
   std::string patient_ref;
 };
 

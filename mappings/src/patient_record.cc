@@ -367,6 +367,13 @@ PatientRecord PatientRecord::Builder::build() {
       rec.observations_.push_back(r);
     } else if (r.type == "CarePlan") {
       rec.care_plans_.push_back(r);
+    } else if (r.type == "Procedure") {
+      rec.procedures_.push_back(r);
+    } else if (r.type == "MedicationRequest" || r.type == "MedicationAdministration" ||
+               r.type == "MedicationStatement") {
+      rec.medication_uses_.push_back(r);
+    } else if (r.type == "Medication") {
+      rec.medications_.push_back(r);
     } else {
       rec.others_.push_back(r);
     }

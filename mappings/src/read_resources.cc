@@ -535,7 +535,9 @@ void read_procedure(const Context& ctx, const RecordResource& r, std::vector<Spi
     auto code = fhir::read_codeable_concept(n.object("code"));
     const ProcedureEntry* e = code ? ctx.tables.procedure(*code) : nullptr;
     if (!e) {
-      ctx.ignore(r.ref, "Procedure code is not a spinal operation in the code tables");
+      ctx.ignore(r.ref,
+                 "Procedure code is neither a spinal operation nor a cancer treatment in the code "
+                 "tables");
       return;
     }
     const std::string status(n.string("status").value_or(""));

@@ -78,12 +78,17 @@ void UnmappedCodeCollector::add_one(fhir::Node r) {
     } else if (type == "Procedure") {
       auto code = fhir::read_codeable_concept(r.object("code"));
       if (code && !t.procedure(*code) && !t.care_plan(*code)) note("Procedure.code", *code, ref);
+    } else if (type == "Medication") {
+      auto med = fhir::read_codeable_concept(r.object("code"));
+      if (med && !t.cancer_medication(*med).entry) note("Medication.code", *med, ref);
     } else if (type == "MedicationRequest" || type == "MedicationAdministration" ||
                type == "MedicationStatement") {
-      // Cancer medications are read as treatments: a code is mapped when the
-      // tables know it as a cancer-treatment activity.
+      // Only cancer medications are read; any other medicine is listed too,
+      // since the engineer decides which local codes are cancer treatment.
       auto med = fhir::read_codeable_concept(r.object("medicationCodeableConcept"));
-      if (med && !t.care_plan(*med)) note(type + ".medicationCodeableConcept", *med, ref);
+      if (med && !t.cancer_medication(*med).entry) {
+        note(type + ".medicationCodeableConcept", *med, ref);
+      }
     }
   } catch (const fhir::ElementError&) {
     ++unreadable_;

@@ -42,7 +42,8 @@ void check(const mappings::PatientRecord& record, const mappings::Considerations
   std::set<std::string> known;
   if (record.patient()) known.insert(record.patient()->ref);
   for (const auto* list :
-       {&record.conditions(), &record.observations(), &record.care_plans(), &record.others()}) {
+       {&record.conditions(), &record.observations(), &record.care_plans(), &record.procedures(),
+        &record.medication_uses(), &record.medications(), &record.others()}) {
     for (const auto& r : *list) {
       MST_FUZZ_CHECK(one_line(r.ref));
       known.insert(r.ref);

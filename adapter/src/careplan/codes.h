@@ -63,6 +63,9 @@ inline std::vector<Role> roles_of(Discipline d) {
       return {{"Rehabilitation physician (physiatrist)",
                {kSnomed, "309360001", "Rehabilitation physician (occupation)"},
                {kNucc, "208100000X", "Physical Medicine & Rehabilitation"}}};
+    case Discipline::kHaematology:
+      // FHIR performer-role value set (SNOMED CT occupations).
+      return {{"Haematologist", {kSnomed, "40204001", "Haematologist (occupation)"}, {}}};
   }
   return {};
 }

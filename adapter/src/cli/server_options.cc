@@ -11,7 +11,9 @@ namespace mst::adapter::cli {
 
 const char* const kDefaultSmartScope =
     "system/Patient.read system/Condition.read system/Observation.read system/CarePlan.read "
-    "system/CarePlan.write system/Goal.write system/CareTeam.write system/ServiceRequest.write "
+    "system/Procedure.read system/MedicationRequest.read system/MedicationAdministration.read "
+    "system/MedicationStatement.read system/Medication.read system/CarePlan.write "
+    "system/Goal.write system/CareTeam.write system/ServiceRequest.write "
     "system/Provenance.write";
 
 std::vector<OptionSpec> server_options() {

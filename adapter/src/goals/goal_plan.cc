@@ -96,6 +96,8 @@ std::string_view code_of(Discipline d) {
       return "interventional-radiology";
     case Discipline::kRehabilitation:
       return "rehabilitation";
+    case Discipline::kHaematology:
+      return "haematology";
   }
   return "";
 }
@@ -114,6 +116,8 @@ std::string_view display_of(Discipline d) {
       return "Interventional radiology";
     case Discipline::kRehabilitation:
       return "Physiatry and rehabilitation";
+    case Discipline::kHaematology:
+      return "Haematology";
   }
   return "";
 }

@@ -46,6 +46,8 @@ void PlanDraft::caution(GoalCode g, const std::string& text) {
 void PlanDraft::refer(Discipline d, Urgency u, const std::string& request,
                       const std::string& reason, std::vector<GoalCode> serves,
                       const mappings::Evidence& evidence, const Snomed* code) {
+  // The systemic-treatment team of a haematological malignancy is haematology.
+  if (d == Discipline::kMedicalOncology && a_.haematological) d = Discipline::kHaematology;
   const bool declined =
       (d == Discipline::kSpineSurgery && a_.declines_surgery != nullptr) ||
       (d == Discipline::kRadiationOncology && a_.declines_radiotherapy != nullptr);

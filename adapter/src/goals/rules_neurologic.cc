@@ -306,6 +306,16 @@ void rule_new_neurology(const Assessment& a, PlanDraft& d) {
   d.refer(Discipline::kRadiationOncology, Urgency::kStat,
           "Immediate assessment for urgent radiotherapy", reason,
           {G::kPreserveNeurologicFunction, G::kImproveFunctionAmbulation}, ev, &kRadiotherapy);
+  if (a.haematological) {
+    // NG234: after the first dexamethasone dose, discuss with the haematology
+    // MDT; radiotherapy and systemic treatment come before surgery.
+    mappings::Evidence haem_ev = ev;
+    add_evidence(haem_ev, c.cancer->evidence);
+    d.refer(Discipline::kMedicalOncology, Urgency::kStat,
+            "Discuss with the haematology MDT now: " + a.cancer_label +
+                " is treated with radiotherapy and systemic treatment first",
+            reason, {G::kPreserveNeurologicFunction, G::kSupportCancerTreatment}, haem_ev);
+  }
   d.mark_emergency();
   d.fired(1);
 }

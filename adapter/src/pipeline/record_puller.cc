@@ -11,10 +11,11 @@ namespace mst::adapter {
 PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
                          const mappings::CodeTables& tables, const PullOptions& options) {
   std::vector<detail::SearchQuery> queries;
-  queries.push_back({"Condition", {{"patient", patient_id}}});
-  queries.push_back({"CarePlan", {{"patient", patient_id}}});
-  // Recent spinal surgery (decompression, stabilisation) changes the plan.
-  queries.push_back({"Procedure", {{"patient", patient_id}}});
+  for (const auto& s : detail::patient_searches()) {
+    fhir::SearchParams params{{"patient", patient_id}};
+    if (s.include) params.emplace_back("_include", s.include);
+    queries.push_back({s.type, std::move(params)});
+  }
   for (auto& batch :
        detail::code_batches(tables.observation_search_codes(), options.codes_per_search)) {
     queries.push_back({"Observation", {{"patient", patient_id}, {"code", std::move(batch)}}});
@@ -40,16 +41,21 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
   PulledRecord out{mappings::PatientRecord(), {}, static_cast<int>(queries.size()) + 1};
   mappings::PatientRecord::Builder builder(patient_id);
   builder.add_document(patient_response.body);
-  // An Observation can match a code search and a category search: the same
+  // An Observation can match a code search and a category search, and one
+  // Medication can be included by an order and an administration: the same
   // resource twice is one resource, not a duplicate to report.
   std::set<std::string> seen;
+  auto seen_before = [&](fhir::Node n) {
+    if (!n.is_object()) return false;
+    auto type = n["resourceType"];
+    auto id = n["id"];
+    if (!type.is_string() || !id.is_string()) return false;
+    return !seen.insert(std::string(type.as_string()) + "/" + std::string(id.as_string())).second;
+  };
   for (std::size_t i = 0; i < results.size(); ++i) {
     fhir::SearchResult& r = results[i];
-    std::erase_if(r.resources, [&](fhir::Node n) {
-      auto id = n.is_object() ? n["id"] : fhir::Node();
-      if (!id.is_string()) return false;
-      return !seen.insert(queries[i].type + "/" + std::string(id.as_string())).second;
-    });
+    std::erase_if(r.resources, seen_before);
+    std::erase_if(r.included, seen_before);
     if (!r.complete) {
       out.warnings.push_back(queries[i].type + " search stopped early: " + r.incomplete_reason);
     }

@@ -21,6 +21,20 @@ std::vector<std::string> code_batches(const std::vector<std::string>& codes,
   return out;
 }
 
+const std::vector<PatientSearch>& patient_searches() {
+  // Procedures: recent spinal surgery, chemotherapy and radiotherapy; the
+  // medication records: current cancer treatment (docs/considerations.md).
+  static const std::vector<PatientSearch> list{
+      {"Condition", nullptr},
+      {"CarePlan", nullptr},
+      {"Procedure", nullptr},
+      {"MedicationRequest", "MedicationRequest:medication"},
+      {"MedicationAdministration", "MedicationAdministration:medication"},
+      {"MedicationStatement", "MedicationStatement:medication"},
+  };
+  return list;
+}
+
 std::vector<fhir::SearchResult> search_all(fhir::Client& client,
                                            const std::vector<SearchQuery>& queries,
                                            const fhir::SearchLimits& limits) {

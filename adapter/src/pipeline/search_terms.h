@@ -15,6 +15,17 @@ namespace mst::adapter::detail {
 std::vector<std::string> code_batches(const std::vector<std::string>& codes,
                                       std::size_t per_search);
 
+// The resource types read whole for a patient. The pull searches them by
+// patient (with `include`), the change feed by _lastUpdated: one list, so a
+// type the extractor reads is never pulled without being watched for
+// changes, or watched without being pulled. Observations are searched by
+// code and category instead, by both.
+struct PatientSearch {
+  const char* type;
+  const char* include;  // the pull's _include (the Medication an order names), or nullptr
+};
+const std::vector<PatientSearch>& patient_searches();
+
 struct SearchQuery {
   std::string type;
   fhir::SearchParams params;

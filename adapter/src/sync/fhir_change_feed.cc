@@ -53,9 +53,9 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
         "gt" + fhir::DateTime::from_epoch_ms(from->start_ms() - options_.overlap_s * 1000LL,
                                              fhir::Precision::kSecond)
                    .to_string();
-    queries.push_back({"Condition", {{"_lastUpdated", gt}}});
-    queries.push_back({"CarePlan", {{"_lastUpdated", gt}}});
-    queries.push_back({"Procedure", {{"_lastUpdated", gt}}});
+    for (const auto& s : detail::patient_searches()) {
+      queries.push_back({s.type, {{"_lastUpdated", gt}}});
+    }
     for (auto& batch :
          detail::code_batches(tables_.observation_search_codes(), options_.codes_per_search)) {
       queries.push_back({"Observation", {{"_lastUpdated", gt}, {"code", std::move(batch)}}});

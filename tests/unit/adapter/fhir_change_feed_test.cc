@@ -93,6 +93,13 @@ TEST(FhirChangeFeed, LaterRunsAskForChangesSinceTheCheckpointMinusTheOverlap) {
   ChangeScan scan = feed.changed_since(std::string("2026-11-20T08:00:00Z"));
   EXPECT_EQ(param(asked["Condition"].at(0), "_lastUpdated"), "gt2026-11-20T07:59:00Z");
   EXPECT_EQ(param(asked["CarePlan"].at(0), "_elements"), "subject,identifier");
+  // The change feed watches every type the pull reads (one shared list).
+  for (const char* type :
+       {"Procedure", "MedicationRequest", "MedicationAdministration", "MedicationStatement"}) {
+    ASSERT_EQ(asked[type].size(), 1u) << type;
+    EXPECT_EQ(param(asked[type].at(0), "_lastUpdated"), "gt2026-11-20T07:59:00Z") << type;
+    EXPECT_EQ(param(asked[type].at(0), "_elements"), "subject") << type;
+  }
   EXPECT_GE(asked["Observation"].size(), 2u);  // by code chunks, and the imaging category
   std::sort(scan.patient_ids.begin(), scan.patient_ids.end());
   // The adapter's own draft is not a change; an absolute subject reference is read.
@@ -136,7 +143,8 @@ TEST(FhirChangeFeed, SearchesRunAtOnceAndAFailureWaitsForTheRest) {
   EXPECT_THROW(feed.changed_since(std::string("2026-11-20T08:00:00Z")), fhir::HttpStatusError);
   std::lock_guard lock(mu);
   EXPECT_GE(max_in_flight, 2);
-  EXPECT_GE(calls, 5);      // Condition, CarePlan, Procedure, Observation codes, imaging
+  // Condition, CarePlan, Procedure, three medication types, Observation codes, imaging
+  EXPECT_GE(calls, 8);
   EXPECT_EQ(in_flight, 0);  // every search had returned when the error was rethrown
 }
 

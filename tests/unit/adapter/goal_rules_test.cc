@@ -4,6 +4,7 @@
 
 #include "considerations_fixture.h"
 #include "mst/adapter/goal_engine.h"
+#include "mst/mappings/extract.h"
 #include "plan_matchers.h"
 
 namespace mst::adapter {
@@ -140,7 +141,10 @@ TEST(GoalRules, Row4_RadiosensitiveHighGradeGetsRadiotherapyNotSurgeryFirst_NOMS
   EXPECT_FALSE(plan.fired(3));
   EXPECT_EQ(plan.find(D::kSpineSurgery), nullptr);
   EXPECT_EQ(plan.find(D::kRadiationOncology)->priority, Urgency::kAsap);
-  EXPECT_EQ(plan.find(D::kMedicalOncology)->priority, Urgency::kAsap);
+  // Haematology, not medical oncology, leads a lymphoma's systemic treatment.
+  ASSERT_NE(plan.find(D::kHaematology), nullptr);
+  EXPECT_EQ(plan.find(D::kHaematology)->priority, Urgency::kAsap);
+  EXPECT_EQ(plan.find(D::kMedicalOncology), nullptr);
   ASSERT_NE(plan.find(G::kSupportCancerTreatment), nullptr);
   EXPECT_TRUE(any_note(plan, "excluded from the Patchell trial and SCORAD"));
 }
@@ -457,6 +461,37 @@ TEST(GoalRules, Row17_OngoingChemotherapyDefersNonUrgentSpineTreatment_SourcePri
   EXPECT_TRUE(any_reason(plan.find(D::kSpineSurgery), "is not interrupted"));
   EXPECT_TRUE(any_note(plan, "scheduled around it"));
   EXPECT_TRUE(any_request(plan.find(D::kMedicalOncology), "chemotherapy (Docetaxel)"));
+}
+
+// Rows 17 and 18 with treatment read the way EHRs record it: only
+// MedicationAdministrations (pemetrexed, zoledronic acid), no CarePlan.
+TEST(GoalRules, Row17And18_TreatmentFromMedicationAdministrations_SourcePrinciple_ESMO2020) {
+  auto c = stable_patient();
+  c.treatments.clear();
+  auto admin = [](const std::string& id, const std::string& rxnorm_or_atc, const std::string& code,
+                  const std::string& date) {
+    return R"({"resourceType":"MedicationAdministration","id":")" + id +
+           R"(","status":"completed","subject":{"reference":"Patient/p1"},)"
+           R"("medicationCodeableConcept":{"coding":[{"system":")" +
+           rxnorm_or_atc + R"(","code":")" + code + R"("}]},"effectiveDateTime":")" + date +
+           R"("})";
+  };
+  mappings::PatientRecord::Builder b("p1");
+  for (const auto& r :
+       {admin("a1", "http://www.nlm.nih.gov/research/umls/rxnorm", "1728072", "2024-02-20"),
+        admin("a2", "http://www.nlm.nih.gov/research/umls/rxnorm", "1728072", "2024-02-27"),
+        admin("z1", "http://www.whocc.no/atc", "M05BA08", "2024-01-10")}) {
+    b.add_document(fhir::JsonDocument::parse(r));
+  }
+  const auto tables =
+      mappings::CodeTables::load({std::string(MST_SOURCE_DIR) + "/mappings/tables"});
+  c.treatments = mappings::extract(b.build(), tables, c.as_of).treatments;
+  ASSERT_EQ(c.treatments.size(), 2u);
+  auto plan = propose(c);
+  EXPECT_TRUE(plan.fired(17));
+  ASSERT_NE(plan.find(G::kSupportCancerTreatment), nullptr);
+  EXPECT_TRUE(any_request(plan.find(D::kMedicalOncology), "chemotherapy"));
+  EXPECT_FALSE(plan.fired(18));  // a bone-targeted agent is already given
 }
 
 TEST(GoalRules, Row18_BoneTargetedAgentSuggested_ESMO2020) {

@@ -161,6 +161,22 @@ TEST(ExampleConceptMap, ServerSearchesAskForTheLocalCodes) {
                                   std::string(kRow) + "|SPINE-SINS-TOT"));
 }
 
+TEST(ConceptMapTranslate, LocalFormularyCodesReachTheCancerMedicationTable) {
+  CodeTables t = CodeTables::load({testing::shipped_tables_dir()});
+  const fhir::CodeableConcept local = cc("http://hospital.example.org/formulary", "F-123");
+  EXPECT_EQ(t.cancer_medication(local).entry, nullptr);
+  ConceptMapSet maps;
+  maps.add_json(R"({"resourceType":"ConceptMap","group":[{"source":
+    "http://hospital.example.org/formulary","target":"http://www.whocc.no/atc","element":[
+    {"code":"F-123","target":[{"code":"L01BA04","equivalence":"equivalent"}]}]}]})",
+                "formulary.json");
+  t.use_concept_maps(std::move(maps));
+  const MedicationMatch m = t.cancer_medication(local);
+  ASSERT_NE(m.entry, nullptr);
+  EXPECT_EQ(m.entry->key, "pemetrexed");  // the ATC code of the translation
+  EXPECT_FALSE(m.from_text);
+}
+
 TEST(ConceptMapTranslate, OidAliasesOfTheSourceSystemAreTheSameSystem) {
   ConceptMapSet set;
   set.add_json(R"({"resourceType":"ConceptMap","group":[{"source":"http://snomed.info/sct",

@@ -186,7 +186,8 @@ TEST(Robustness, UnknownCodesMissingElementsAndWrongTypesAreListed) {
            coding(kLnc, "718-7") + "}",
        R"({"resourceType":"CarePlan","id":"cp-bad","status":"active","subject":{"reference":"Patient/p1"},
                   "category":"oncology"})",
-       R"({"resourceType":"MedicationRequest","id":"mr1","subject":{"reference":"Patient/p1"}})"});
+       R"({"resourceType":"MedicationRequest","id":"mr1","subject":{"reference":"Patient/p1"}})",
+       R"({"resourceType":"DeviceRequest","id":"dr1","subject":{"reference":"Patient/p1"}})"});
   const std::pair<std::string, std::string> expected[] = {
       {"Condition/c-unknown", "not in the code tables"},
       {"Condition/c-nocode", "no code"},
@@ -199,7 +200,8 @@ TEST(Robustness, UnknownCodesMissingElementsAndWrongTypesAreListed) {
       {"Observation/o-range", "out of range"},
       {"Observation/o-nostatus", "status ''"},
       {"CarePlan/cp-bad", "unreadable CarePlan"},
-      {"MedicationRequest/mr1", "not read by the extractor"},
+      {"MedicationRequest/mr1", "no medication[x]"},
+      {"DeviceRequest/dr1", "not read by the extractor"},
   };
   for (const auto& [ref, why] : expected)
     EXPECT_TRUE(is_ignored(c, ref, why)) << ref << " / " << why;

@@ -563,7 +563,7 @@ TEST(SpinalSurgery, CompletedRecentOperationsOnly) {
   EXPECT_EQ(c.spinal_surgeries[0].evidence, (Evidence{"Procedure/s1"}));
   EXPECT_FALSE(is_ignored(c, "Procedure/s2"));
   EXPECT_TRUE(is_ignored(c, "Procedure/s3", "not-done"));
-  EXPECT_TRUE(is_ignored(c, "Procedure/s4", "not a spinal operation"));
+  EXPECT_TRUE(is_ignored(c, "Procedure/s4", "neither a spinal operation"));
   EXPECT_TRUE(is_ignored(c, "Procedure/s5", "no performed date"));
   EXPECT_TRUE(is_ignored(c, "Procedure/s6", "after the as-of time"));
 }

@@ -20,15 +20,24 @@ TEST(PatientRecord, ReadsSearchsetAndSkipsOutcomeEntries) {
       {"resource":)" + observation("o1", kLnc, "72514-3", R"("valueInteger":5)", "2025-05-30") +
                                                                   R"(},
       {"resource":{"resourceType":"CarePlan","id":"cp1","subject":{"reference":"Patient/p1"},"status":"active","intent":"plan"}},
-      {"resource":{"resourceType":"Procedure","id":"x1","subject":{"reference":"Patient/p1"}}}]})"));
+      {"resource":{"resourceType":"Procedure","id":"x1","subject":{"reference":"Patient/p1"}}},
+      {"resource":{"resourceType":"MedicationAdministration","id":"ma1","subject":{"reference":"Patient/p1"}}},
+      {"resource":{"resourceType":"Medication","id":"med1"},"search":{"mode":"include"}},
+      {"resource":{"resourceType":"Device","id":"d1"}}]})"));
   EXPECT_EQ(rec.patient_id(), "p1");
   EXPECT_EQ(rec.patient_ref(), "Patient/p1");
   ASSERT_TRUE(rec.patient());
   EXPECT_EQ(rec.conditions().size(), 1u);
   EXPECT_EQ(rec.observations().size(), 1u);
   EXPECT_EQ(rec.care_plans().size(), 1u);
+  ASSERT_EQ(rec.procedures().size(), 1u);
+  EXPECT_EQ(rec.procedures()[0].ref, "Procedure/x1");
+  ASSERT_EQ(rec.medication_uses().size(), 1u);
+  EXPECT_EQ(rec.medication_uses()[0].ref, "MedicationAdministration/ma1");
+  ASSERT_EQ(rec.medications().size(), 1u);  // no subject of its own: kept
+  EXPECT_EQ(rec.medications()[0].ref, "Medication/med1");
   ASSERT_EQ(rec.others().size(), 1u);
-  EXPECT_EQ(rec.others()[0].ref, "Procedure/x1");
+  EXPECT_EQ(rec.others()[0].ref, "Device/d1");
   EXPECT_TRUE(rec.ignored().empty());
 }
 

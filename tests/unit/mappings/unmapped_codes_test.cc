@@ -58,7 +58,11 @@ TEST(UnmappedCodes, ListsWhatNoTableMapsWithCountsAndAnExample) {
               R"({"resourceType":"Condition","id":"t","code":{"text":"Sore  knee"}})",
               R"({"resourceType":"Procedure","id":"pr","code":)" + coding(kSct, "1234") + "}",
               R"({"resourceType":"MedicationRequest","id":"mr","medicationCodeableConcept":)" +
-                  coding("http://www.nlm.nih.gov/research/umls/rxnorm", "99999") + "}"}),
+                  coding("http://www.nlm.nih.gov/research/umls/rxnorm", "99999") + "}",
+              R"({"resourceType":"Medication","id":"med","code":)" +
+                  coding("http://www.nlm.nih.gov/research/umls/rxnorm", "88888") + "}",
+              R"({"resourceType":"MedicationStatement","id":"ms","medicationCodeableConcept":)" +
+                  coding("http://www.whocc.no/atc", "L01BA04") + "}"}),
   };
   const auto v = collect(shipped_tables(), docs);
   ASSERT_GE(v.size(), 6u);
@@ -80,6 +84,9 @@ TEST(UnmappedCodes, ListsWhatNoTableMapsWithCountsAndAnExample) {
   EXPECT_EQ(text->display, "Sore  knee");
   EXPECT_NE(find(v, "Procedure.code", "1234"), nullptr);
   EXPECT_NE(find(v, "MedicationRequest.medicationCodeableConcept", "99999"), nullptr);
+  EXPECT_NE(find(v, "Medication.code", "88888"), nullptr);
+  // A cancer medication the tables know (pemetrexed, under ATC L01) is not listed.
+  EXPECT_EQ(find(v, "MedicationStatement.medicationCodeableConcept", "L01BA04"), nullptr);
   // What the tables map is never listed.
   for (const auto& u : v) {
     EXPECT_NE(u.code, "C50.919");

@@ -41,6 +41,9 @@ enum class Discipline {
   kDiagnosticRadiology,
   kInterventionalRadiology,
   kRehabilitation,
+  // Leads systemic treatment of lymphoma, myeloma and leukaemia in place of
+  // medical oncology (NICE NG234: discuss with the haematology MDT).
+  kHaematology,
 };
 
 std::string_view code_of(GoalCode g);  // "pain-relief", ...

@@ -1,7 +1,9 @@
 // Pulls one patient's record from a FHIR server: the Patient, their
 // Conditions, the Observations the code tables can read (plus whole
-// categories whose results often arrive text-coded), their CarePlans and
-// their Procedures (recent spinal surgery).
+// categories whose results often arrive text-coded), their CarePlans, their
+// Procedures (recent spinal surgery, chemotherapy, radiotherapy) and their
+// medication orders, administrations and statements with the Medications
+// they name (current cancer treatment): detail::patient_searches().
 // Searches run concurrently and page within bounds; what the bounds cut off
 // is reported, never silently dropped.
 #pragma once

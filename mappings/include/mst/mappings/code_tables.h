@@ -149,12 +149,28 @@ struct FindingEntry {
 
 enum class CarePlanRole { kOncologyCategory, kActivity };
 
+// A CarePlan category or activity code; activity codes are also read from
+// Procedure.code (a chemotherapy or radiotherapy Procedure).
 struct CarePlanEntry {
   std::string key;
   std::string label;
   CarePlanRole role = CarePlanRole::kActivity;
   std::optional<TreatmentKind> treatment;  // nullopt: an activity that is not a cancer treatment
   std::string source;
+  std::optional<TreatmentKind> also = {};  // a second kind (chemoradiotherapy)
+};
+
+// A cancer drug or drug class (cancer-medications.json).
+struct MedicationEntry {
+  std::string key;
+  std::string label;
+  TreatmentKind treatment = TreatmentKind::kOtherCancerTreatment;
+  std::string source;
+};
+
+struct MedicationMatch {
+  const MedicationEntry* entry = nullptr;
+  bool from_text = false;  // a synonym found in the text: "read from text: confirm"
 };
 
 enum class SurgeryKind { kDecompression, kStabilisation, kResection };
@@ -231,6 +247,11 @@ class CodeTables {
   // subcodes the Condition tables tell apart: what it matched is less
   // specific than the record could have said.
   bool nonspecific_code(const fhir::CodeableConcept& cc) const;
+  // A medication concept: RxNorm and other exact codes, then ATC codes by
+  // their longest claimed prefix (L01BA04 under L01), then the site-map
+  // translations of its codings (the same two steps), then the text, whole
+  // or holding a synonym on word boundaries. entry is null when none matches.
+  MedicationMatch cancer_medication(const fhir::CodeableConcept& cc) const;
   // A bodySite: coded vertebrae and regions (as sent, else translated), else
   // levels parsed from its text (vertebral_level.h), else region synonyms.
   SpineSiteMatch spine_site(const fhir::CodeableConcept& cc) const;

@@ -97,13 +97,16 @@ enum class TreatmentKind {
   kOtherCancerTreatment,
 };
 
+// A cancer treatment from a CarePlan, a medication order, administration or
+// statement, or a chemotherapy/radiotherapy Procedure. Ongoing unless `end`
+// lies before the as-of day (a recent radiotherapy course kept for rule 19).
 struct ActiveTreatment {
   TreatmentKind kind = TreatmentKind::kOtherCancerTreatment;
-  std::string label;
+  std::string label;  // the plan title or activity, the drug, or the procedure
   std::optional<fhir::DateTime> start;
   std::optional<fhir::DateTime> end;
   Evidence evidence;
-  std::string status = {};  // CarePlan.status: "active" or "on-hold"
+  std::string status = {};  // the source's status: "active", "on-hold", "completed", ...
 };
 
 // A spinal decompression or stabilisation already done, inside the

@@ -1,6 +1,8 @@
 // One patient's input resources, as the extractor reads them. Owns (shares)
 // the parsed documents and holds views of the Patient, Conditions,
-// Observations, CarePlans and any other resources given, after removing
+// Observations, CarePlans, Procedures, medication orders, administrations and
+// statements (and the Medications they name) and any other resources given,
+// after removing
 // duplicates and resources that cannot be the patient's.
 #pragma once
 
@@ -98,6 +100,11 @@ class PatientRecord {
   const std::vector<RecordResource>& conditions() const { return conditions_; }
   const std::vector<RecordResource>& observations() const { return observations_; }
   const std::vector<RecordResource>& care_plans() const { return care_plans_; }
+  const std::vector<RecordResource>& procedures() const { return procedures_; }
+  // MedicationRequest, MedicationAdministration and MedicationStatement.
+  const std::vector<RecordResource>& medication_uses() const { return medication_uses_; }
+  // Medication resources (named by medicationReference; no subject of their own).
+  const std::vector<RecordResource>& medications() const { return medications_; }
   // Every other resource type given (read by nothing yet; listed as unused).
   const std::vector<RecordResource>& others() const { return others_; }
   // Refs of resources that arrived more than once (one line each).
@@ -112,6 +119,9 @@ class PatientRecord {
   std::vector<RecordResource> conditions_;
   std::vector<RecordResource> observations_;
   std::vector<RecordResource> care_plans_;
+  std::vector<RecordResource> procedures_;
+  std::vector<RecordResource> medication_uses_;
+  std::vector<RecordResource> medications_;
   std::vector<RecordResource> others_;
   std::vector<std::string> duplicates_;
   std::vector<IgnoredResource> ignored_;
