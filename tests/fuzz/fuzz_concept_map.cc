@@ -50,6 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)t.cancer(cc, &via);
     (void)t.metastasis(cc, &via);
     (void)t.finding(cc, &via);
+    (void)t.comorbidity(cc, &via);
+    (void)t.care_plan(cc, &via);
+    (void)t.procedure(cc, &via);
+    (void)t.cancer_medication(cc);
     if (const auto* e = t.observation(cc, &via)) (void)t.answer(*e, cc);
     (void)t.spine_site(cc);
   }
