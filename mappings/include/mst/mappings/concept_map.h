@@ -80,7 +80,8 @@ class ConceptMapSet {
   static ConceptMapSet load(const std::vector<std::filesystem::path>& files);
 
   // Adds the ConceptMap or Bundle of ConceptMaps `root`; `origin` names it in
-  // errors and stands for the map when it has no url.
+  // errors and stands for the map when it has no url. After a
+  // ConceptMapError the set may hold part of the input: discard it.
   void add(fhir::Node root, const std::string& origin);
   // Parses `json` and adds it; a parse error is a ConceptMapError.
   void add_json(std::string_view json, const std::string& origin);
