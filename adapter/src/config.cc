@@ -34,6 +34,18 @@ Setter str(std::string AdapterConfig::*field) {
   return [field](AdapterConfig& c, const Raw& r, const std::string&) { c.*field = r.value; };
 }
 
+// A comma-separated list (a JSON array in the file arrives joined by commas).
+Setter list(std::vector<std::string> AdapterConfig::*field) {
+  return [field](AdapterConfig& c, const Raw& r, const std::string&) {
+    (c.*field).clear();
+    std::stringstream ss(r.value);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      if (!item.empty()) (c.*field).push_back(item);
+    }
+  };
+}
+
 template <typename Section>
 Setter str(Section AdapterConfig::*section, std::string Section::*field) {
   return [section, field](AdapterConfig& c, const Raw& r, const std::string&) {
@@ -160,6 +172,12 @@ const std::vector<KeySpec>& specs() {
            if (!item.empty()) c.site_tables.push_back(item);
          }
        }},
+      {{"adapter.concept_maps", "",
+        "comma-separated site ConceptMap files translating local codes"},
+       list(&A::concept_maps)},
+      {{"adapter.concept_map_urls", "",
+        "comma-separated ConceptMap canonical URLs read from the server at start"},
+       list(&A::concept_map_urls)},
       {{"adapter.rules_file", "", "JSON file overriding goal-rule thresholds"},
        str(&A::rules_file)},
       {{"adapter.as_of", "", "YYYY-MM-DD the plan is computed for; empty: today (UTC)"},

@@ -5,6 +5,7 @@
 
 #include "code_index.h"
 #include "mst/mappings/text.h"
+#include "site_translation.h"
 #include "table_reader.h"
 
 namespace mst::mappings {
@@ -83,8 +84,9 @@ template <typename E>
 struct Table {
   std::vector<E> entries;
   CodeIndex index;
-  const E* match(const fhir::CodeableConcept& cc) const {
-    auto i = index.match(cc);
+  const E* match(const fhir::CodeableConcept& cc, const ConceptMapSet* maps,
+                 std::optional<SiteMapped>* via) const {
+    auto i = detail::match_with_maps(index, maps, cc, via);
     return i ? &entries[*i] : nullptr;
   }
   const E* by_key(std::string_view key) const {
@@ -237,6 +239,8 @@ struct CodeTables::Impl {
   // Normalised medication synonyms, longest first: found inside a text.
   std::vector<std::pair<std::string, std::size_t>> medication_phrases;
   std::vector<Threshold> thresholds;  // sorted by key
+  ConceptMapSet concept_maps;         // the site's; empty when none
+  const ConceptMapSet* maps() const { return concept_maps.empty() ? nullptr : &concept_maps; }
 
   void load_cancers(const TableReader& r, detail::ConflictSink& sink);
   void load_metastases(const TableReader& r, detail::ConflictSink& sink);
@@ -711,53 +715,63 @@ CodeTables& CodeTables::operator=(CodeTables&&) noexcept = default;
 CodeTables::~CodeTables() = default;
 
 const std::string& CodeTables::canonical_base() const { return impl_->canonical; }
+void CodeTables::use_concept_maps(ConceptMapSet maps) { impl_->concept_maps = std::move(maps); }
+const ConceptMapSet& CodeTables::concept_maps() const { return impl_->concept_maps; }
 const std::string& CodeTables::observation_system() const { return impl_->observation_system; }
 const std::vector<std::string>& CodeTables::files() const { return impl_->files; }
 
-const CancerEntry* CodeTables::cancer(const fhir::CodeableConcept& cc) const {
-  return impl_->cancers.match(cc);
+const CancerEntry* CodeTables::cancer(const fhir::CodeableConcept& cc, Via via) const {
+  return impl_->cancers.match(cc, impl_->maps(), via);
 }
-const MetastasisEntry* CodeTables::metastasis(const fhir::CodeableConcept& cc) const {
-  return impl_->metastases.match(cc);
+const MetastasisEntry* CodeTables::metastasis(const fhir::CodeableConcept& cc, Via via) const {
+  return impl_->metastases.match(cc, impl_->maps(), via);
 }
-const ComorbidityEntry* CodeTables::comorbidity(const fhir::CodeableConcept& cc) const {
-  return impl_->comorbidities.match(cc);
+const ComorbidityEntry* CodeTables::comorbidity(const fhir::CodeableConcept& cc, Via via) const {
+  return impl_->comorbidities.match(cc, impl_->maps(), via);
 }
-const FindingEntry* CodeTables::finding(const fhir::CodeableConcept& cc) const {
-  return impl_->findings.match(cc);
+const FindingEntry* CodeTables::finding(const fhir::CodeableConcept& cc, Via via) const {
+  return impl_->findings.match(cc, impl_->maps(), via);
 }
 bool CodeTables::nonspecific_code(const fhir::CodeableConcept& cc) const {
   return impl_->cancers.index.nonspecific(cc) || impl_->metastases.index.nonspecific(cc) ||
          impl_->findings.index.nonspecific(cc) || impl_->comorbidities.index.nonspecific(cc);
 }
-const CarePlanEntry* CodeTables::care_plan(const fhir::CodeableConcept& cc) const {
-  return impl_->care_plans.match(cc);
+const CarePlanEntry* CodeTables::care_plan(const fhir::CodeableConcept& cc, Via via) const {
+  return impl_->care_plans.match(cc, impl_->maps(), via);
 }
-const ObservationEntry* CodeTables::observation(const fhir::CodeableConcept& cc) const {
-  return impl_->observations.match(cc);
+const ObservationEntry* CodeTables::observation(const fhir::CodeableConcept& cc, Via via) const {
+  return impl_->observations.match(cc, impl_->maps(), via);
 }
-const ProcedureEntry* CodeTables::procedure(const fhir::CodeableConcept& cc) const {
-  return impl_->procedures.match(cc);
+const ProcedureEntry* CodeTables::procedure(const fhir::CodeableConcept& cc, Via via) const {
+  return impl_->procedures.match(cc, impl_->maps(), via);
 }
 MedicationMatch CodeTables::cancer_medication(const fhir::CodeableConcept& cc) const {
   const auto& t = impl_->medications;
-  if (auto i = t.index.match(cc)) {
-    // A whole-text synonym match is still a text match.
-    bool coded = false;
-    for (const auto& c : cc.codings) coded = coded || t.index.match_code(c.system, c.code);
-    return {&t.entries[*i], !coded};
-  }
-  for (const auto& c : cc.codings) {
-    if (canonical_system(c.system) != kAtc || c.code.empty()) continue;
-    std::string code(c.code);
-    for (char& ch : code) ch = (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 'a' + 'A') : ch;
-    for (std::size_t len = std::min<std::size_t>(code.size(), 7); len >= 1; --len) {
-      if (auto i = impl_->atc.match_code(kAtc, std::string_view(code).substr(0, len))) {
-        return {&t.entries[*i], false};
+  // Exact codes, then ATC codes by their longest claimed prefix.
+  auto by_code = [&](const std::vector<fhir::Coding>& codings) -> const MedicationEntry* {
+    if (auto i = t.index.match(fhir::CodeableConcept{codings, std::nullopt})) return &t.entries[*i];
+    for (const auto& c : codings) {
+      if (canonical_system(c.system) != kAtc || c.code.empty()) continue;
+      std::string code(c.code);
+      for (char& ch : code) ch = (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 'a' + 'A') : ch;
+      for (std::size_t len = std::min<std::size_t>(code.size(), 7); len >= 1; --len) {
+        if (auto i = impl_->atc.match_code(kAtc, std::string_view(code).substr(0, len))) {
+          return &t.entries[*i];
+        }
       }
+    }
+    return nullptr;
+  };
+  if (const MedicationEntry* e = by_code(cc.codings)) return {e, false};
+  if (impl_->maps()) {
+    for (const auto& sm : detail::translations_of(*impl_->maps(), cc)) {
+      const std::vector<fhir::Coding> translated{
+          fhir::Coding{sm.translation.system, sm.translation.code, {}}};
+      if (const MedicationEntry* e = by_code(translated)) return {e, false};
     }
   }
   if (cc.text) {
+    if (auto i = t.index.match_text(*cc.text)) return {&t.entries[*i], true};
     const std::string norm = normalize_text(*cc.text);
     for (const auto& [phrase, idx] : impl_->medication_phrases) {
       if (contains_phrase(norm, phrase)) return {&t.entries[idx], true};
@@ -791,6 +805,18 @@ SpineSiteMatch CodeTables::spine_site(const fhir::CodeableConcept& cc) const {
         add_level(e);
       } else if (!m.region) {
         m.region = e;
+      }
+    }
+  }
+  if (m.levels.empty() && !m.region && impl_->maps()) {
+    for (const auto& sm : detail::translations_of(*impl_->maps(), cc)) {
+      if (auto i = t.index.match_code(sm.translation.system, sm.translation.code)) {
+        const SpineSiteEntry* e = &t.entries[*i];
+        if (e->level) {
+          add_level(e);
+        } else if (!m.region) {
+          m.region = e;
+        }
       }
     }
   }
@@ -841,6 +867,13 @@ std::optional<AnswerValue> CodeTables::answer(const ObservationEntry& entry,
     auto it = map.find(CodeIndex::code_key(canonical_system(c.system), c.code));
     if (it != map.end()) return it->second;
   }
+  if (impl_->maps()) {
+    for (const auto& sm : detail::translations_of(*impl_->maps(), cc)) {
+      auto it = map.find(
+          CodeIndex::code_key(canonical_system(sm.translation.system), sm.translation.code));
+      if (it != map.end()) return it->second;
+    }
+  }
   return std::nullopt;
 }
 
@@ -869,12 +902,25 @@ std::vector<std::string> sorted_unique(std::vector<std::string> v) {
 
 }  // namespace
 
+// The site codes whose translation reaches an entry of `index` that `keep`
+// accepts: a local code is searched for as the site sends it.
+template <typename Keep>
+void add_site_tokens(const ConceptMapSet& maps, const CodeIndex& index, Keep keep,
+                     std::vector<std::string>& out) {
+  for (const auto& [source, t] : maps.all()) {
+    const fhir::CodeableConcept target{{fhir::Coding{t.system, t.code, {}}}, std::nullopt};
+    if (auto i = index.match(target); i && keep(*i)) out.push_back(source);
+  }
+}
+
 std::vector<std::string> CodeTables::observation_search_codes() const {
   std::vector<std::string> out;
   for (const auto* index : {&impl_->observations.index, &impl_->findings.index}) {
     for (auto& [token, entry] : index->search_tokens()) {
       if (!is_icd10(token.substr(0, token.find('|')))) out.push_back(token);
     }
+    add_site_tokens(
+        impl_->concept_maps, *index, [](std::size_t) { return true; }, out);
   }
   return sorted_unique(std::move(out));
 }
@@ -904,6 +950,28 @@ std::vector<std::string> CodeTables::population_search_codes() const {
         break;
     }
   }
+  // The site's local codes for the same concepts.
+  const ConceptMapSet& maps = impl_->concept_maps;
+  add_site_tokens(
+      maps, impl_->findings.index,
+      [&](std::size_t i) {
+        return impl_->findings.entries[i].finding == FindingKind::kNeurologicalDeficit;
+      },
+      out);
+  add_site_tokens(
+      maps, impl_->cancers.index,
+      [&](std::size_t i) {
+        return impl_->cancers.entries[i].haematological || impl_->cancers.entries[i].in_spine;
+      },
+      out);
+  add_site_tokens(
+      maps, impl_->metastases.index,
+      [&](std::size_t i) {
+        const MetastasisSite site = impl_->metastases.entries[i].site;
+        return site == MetastasisSite::kSpine || site == MetastasisSite::kSpinalCanal ||
+               site == MetastasisSite::kBone || site == MetastasisSite::kUnspecified;
+      },
+      out);
   return sorted_unique(std::move(out));
 }
 

@@ -125,6 +125,12 @@ void derive_life_expectancy(const Context& ctx, const Inputs& in);
 void derive_treatments(const Context& ctx, const Inputs& in);
 void derive_preferences(const Context& ctx, const Inputs& in);
 
+// A code read through a site ConceptMap whose equivalence is not exact
+// (narrower, specializes, inexact, relatedto) adds a data gap asking a
+// clinician to confirm it; once per resource and translation.
+void note_site_map(const Context& ctx, const std::string& ref,
+                   const std::optional<SiteMapped>& via);
+
 // Helpers shared by derivers.
 void add_evidence(Evidence& e, const std::string& ref);
 void merge_evidence(Evidence& into, const Evidence& from);

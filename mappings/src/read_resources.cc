@@ -272,10 +272,11 @@ void read_condition(const Context& ctx, const RecordResource& r, std::vector<Con
     }
     ConditionFacts f;
     f.ref = r.ref;
-    f.cancer = ctx.tables.cancer(*code);
-    f.metastasis = ctx.tables.metastasis(*code);
-    f.comorbidity = ctx.tables.comorbidity(*code);
-    f.finding = ctx.tables.finding(*code);
+    std::optional<SiteMapped> via[4];
+    f.cancer = ctx.tables.cancer(*code, &via[0]);
+    f.metastasis = ctx.tables.metastasis(*code, &via[1]);
+    f.comorbidity = ctx.tables.comorbidity(*code, &via[2]);
+    f.finding = ctx.tables.finding(*code, &via[3]);
     if (!f.cancer && !f.metastasis && !f.comorbidity && !f.finding) {
       ctx.ignore(r.ref, "Condition code is not in the code tables");
       return;
@@ -350,6 +351,7 @@ void read_condition(const Context& ctx, const RecordResource& r, std::vector<Con
       }
     }
     f.note = note_text(n);
+    for (const auto& v : via) note_site_map(ctx, r.ref, v);  // only for a Condition used
     out.push_back(std::move(f));
   } catch (const fhir::ElementError& e) {
     ctx.ignore(r.ref, std::string("unreadable Condition: ") + e.what());
@@ -376,7 +378,9 @@ void read_observation(const Context& ctx, const RecordResource& r, std::vector<R
       ctx.ignore(r.ref, "effective after the as-of time");
       return;
     }
-    const ObservationEntry* entry = ctx.tables.observation(*code);
+    std::optional<SiteMapped> via;
+    const ObservationEntry* entry = ctx.tables.observation(*code, &via);
+    note_site_map(ctx, r.ref, via);
     std::vector<Reading> local;
     std::string first_problem;
     auto take = [&](const ObservationEntry& e, fhir::Node parent) {
@@ -397,7 +401,8 @@ void read_observation(const Context& ctx, const RecordResource& r, std::vector<R
       if (!comp.is_object()) continue;
       auto ccode = fhir::read_codeable_concept(comp.object("code"));
       if (!ccode) continue;
-      if (const ObservationEntry* ce = ctx.tables.observation(*ccode)) {
+      if (const ObservationEntry* ce = ctx.tables.observation(*ccode, &via)) {
+        note_site_map(ctx, r.ref, via);
         any_component = true;
         take(*ce, comp);
       }
@@ -405,8 +410,11 @@ void read_observation(const Context& ctx, const RecordResource& r, std::vector<R
     if (!entry && !any_component) {
       // An imaging finding coded as a metastasis, or a clinical finding
       // (back pain, paraparesis) recorded as an Observation.
-      const MetastasisEntry* met = ctx.tables.metastasis(*code);
-      const FindingEntry* finding = ctx.tables.finding(*code);
+      std::optional<SiteMapped> via_met, via_finding;
+      const MetastasisEntry* met = ctx.tables.metastasis(*code, &via_met);
+      const FindingEntry* finding = ctx.tables.finding(*code, &via_finding);
+      note_site_map(ctx, r.ref, via_met);
+      note_site_map(ctx, r.ref, via_finding);
       if (met || finding) {
         const fhir::ObservationValue v = fhir::read_value(n);
         if (const bool* b = std::get_if<bool>(&v); b && !*b) {

@@ -38,4 +38,11 @@ bool contains_phrase(std::string_view text, std::string_view phrase) {
   return false;
 }
 
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return text;
+}
+
 }  // namespace mst::mappings

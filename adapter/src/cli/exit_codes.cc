@@ -3,12 +3,15 @@
 #include "cli/args.h"
 #include "mst/adapter/config.h"
 #include "mst/fhir/client_errors.h"
+#include "mst/mappings/code_tables.h"
 
 namespace mst::adapter::cli {
 
 ExitCode exit_code_for(const std::exception& e) {
   if (dynamic_cast<const UsageError*>(&e) || dynamic_cast<const ConfigError*>(&e) ||
-      dynamic_cast<const fhir::InvalidRequest*>(&e) || dynamic_cast<const fhir::ParseError*>(&e)) {
+      dynamic_cast<const fhir::InvalidRequest*>(&e) || dynamic_cast<const fhir::ParseError*>(&e) ||
+      dynamic_cast<const mappings::CodeTableError*>(&e) ||
+      dynamic_cast<const mappings::ConceptMapError*>(&e)) {
     return kUsage;
   }
   if (dynamic_cast<const fhir::ServerUnreachable*>(&e) ||

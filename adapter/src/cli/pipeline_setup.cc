@@ -14,6 +14,8 @@ std::vector<OptionSpec> pipeline_options() {
        "adapter.tables_dir"},
       {"site-tables", "DIRS", "comma-separated site table directories that override",
        "adapter.site_tables"},
+      {"concept-maps", "FILES", "comma-separated site ConceptMap files (local codes)",
+       "adapter.concept_maps"},
       {"rules", "FILE", "JSON file overriding goal-rule thresholds", "adapter.rules_file"},
       {"log-level", "LEVEL", "debug | info | warn | error (logs go to stderr)", "log.level"},
       {"log-format", "FORMAT", "text | json", "log.format"},
@@ -29,6 +31,29 @@ std::string default_tables_dir() {
   return MST_SOURCE_TABLES_DIR;
 }
 
+mappings::ConceptMapSet load_concept_map_files(const AdapterConfig& config) {
+  std::vector<std::filesystem::path> files(config.concept_maps.begin(), config.concept_maps.end());
+  return mappings::ConceptMapSet::load(files);
+}
+
+void load_server_concept_maps(PipelineSetup& setup, fhir::Client& client,
+                              const fhir::SearchLimits& limits) {
+  if (setup.config.concept_map_urls.empty()) return;
+  mappings::ConceptMapSet maps = load_concept_map_files(setup.config);
+  for (const auto& url : setup.config.concept_map_urls) {
+    fhir::SearchResult result = client.search("ConceptMap", {{"url", url}}, limits);
+    result.require_complete();
+    if (result.resources.empty()) {
+      throw ConfigError(
+          "configuration key 'adapter.concept_map_urls': the server holds no "
+          "ConceptMap with url " +
+          url);
+    }
+    for (const fhir::Node& map : result.resources) maps.add(map, url);
+  }
+  setup.tables->use_concept_maps(std::move(maps));
+}
+
 PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context) {
   PipelineSetup s;
   s.config = config;
@@ -37,6 +62,7 @@ PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context)
   for (const auto& d : config.site_tables) dirs.emplace_back(d);
   s.tables = std::make_unique<mappings::CodeTables>(
       mappings::CodeTables::load(dirs, config.canonical_base));
+  s.tables->use_concept_maps(load_concept_map_files(config));
   s.thresholds = std::make_unique<RuleThresholds>(
       config.rules_file.empty() ? RuleThresholds{} : load_thresholds_file(config.rules_file));
   if (!config.as_of.empty()) {

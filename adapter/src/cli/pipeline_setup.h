@@ -17,7 +17,8 @@
 
 namespace mst::adapter::cli {
 
-// --as-of, --tables, --site-tables, --rules, --log-level, --log-format.
+// --as-of, --tables, --site-tables, --concept-maps, --rules, --log-level,
+// --log-format.
 std::vector<OptionSpec> pipeline_options();
 
 // The loaded inputs every patient run shares. Owns the tables and
@@ -31,7 +32,20 @@ struct PipelineSetup {
   PipelineSettings settings;
 };
 
-// Loads tables and thresholds (CodeTableError / ConfigError name the file),
+// The site ConceptMaps of adapter.concept_maps (ConceptMapError names the
+// file and element); empty when none are configured.
+mappings::ConceptMapSet load_concept_map_files(const AdapterConfig& config);
+
+// Adds the maps of adapter.concept_map_urls, read from the server with
+// GET [base]/ConceptMap?url=..., to the tables' site maps (the files of
+// adapter.concept_maps stay). Nothing to do when no URL is configured.
+// ConfigError when the server holds no map with a configured URL,
+// ConceptMapError when one is invalid; client errors as thrown.
+void load_server_concept_maps(PipelineSetup& setup, fhir::Client& client,
+                              const fhir::SearchLimits& limits);
+
+// Loads tables, site ConceptMaps and thresholds (CodeTableError,
+// ConceptMapError and ConfigError name the file),
 // fixes the as-of day (adapter.as_of, else today in UTC from the context's
 // clock) and the logger (stderr).
 PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context);

@@ -41,6 +41,22 @@ TEST(Config, FlagsOverrideEnvironmentOverrideFile) {
   EXPECT_EQ(c.site_tables, (std::vector<std::string>{"a", "b"}));
 }
 
+TEST(Config, ConceptMapsFromFileEnvironmentOrFlag) {
+  auto file = write_temp("mst-config-cm.json",
+                         R"({"adapter":{"concept_maps":["site/a.json","site/b.json"],
+                             "concept_map_urls":["http://h/ConceptMap/x"]}})");
+  ConfigSources src;
+  src.file = file;
+  AdapterConfig c = load_config(src);
+  EXPECT_EQ(c.concept_maps, (std::vector<std::string>{"site/a.json", "site/b.json"}));
+  EXPECT_EQ(c.concept_map_urls, (std::vector<std::string>{"http://h/ConceptMap/x"}));
+  src.env = {{"MST_ADAPTER_CONCEPT_MAPS", "env.json,,other.json"}};
+  EXPECT_EQ(load_config(src).concept_maps, (std::vector<std::string>{"env.json", "other.json"}));
+  src.flags = {{"adapter.concept_maps", "flag.json"}};
+  EXPECT_EQ(load_config(src).concept_maps, (std::vector<std::string>{"flag.json"}));
+  EXPECT_TRUE(load_config({}).concept_maps.empty());
+}
+
 TEST(Config, ErrorsNameTheKeyAndTheSource) {
   auto expect_error = [](const ConfigSources& src, const std::string& fragment) {
     try {

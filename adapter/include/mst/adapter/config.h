@@ -69,10 +69,12 @@ struct AdapterConfig {
   ServerConfig server;
   AuthConfig auth;
   std::string canonical_base = "http://mst-adapter.example.org/fhir";
-  std::string tables_dir;                // empty: the built-in tables
-  std::vector<std::string> site_tables;  // later directories override earlier ones
-  std::string rules_file;                // empty: built-in rule thresholds
-  std::string as_of;                     // YYYY-MM-DD; empty: today (UTC)
+  std::string tables_dir;                     // empty: the built-in tables
+  std::vector<std::string> site_tables;       // later directories override earlier ones
+  std::vector<std::string> concept_maps;      // site ConceptMap files (R4 JSON)
+  std::vector<std::string> concept_map_urls;  // canonical URLs read from the server at start
+  std::string rules_file;                     // empty: built-in rule thresholds
+  std::string as_of;                          // YYYY-MM-DD; empty: today (UTC)
   SyncConfig sync;
   std::string listen;  // host:port for /healthz, /readyz, /metrics; empty: off
   std::string log_level = "info";

@@ -40,6 +40,7 @@ int run_explain(const ParsedArgs& args, Context& context) {
     d = derive(record, *setup.tables, *setup.thresholds, setup.as_of);
   } else {
     Connection connection = connect(config, context);
+    load_server_concept_maps(setup, *connection.client, connection.limits);
     PulledRecord pulled =
         pull_record(*connection.client, *patient, *setup.tables, setup.settings.pull);
     d = derive(pulled.record, *setup.tables, *setup.thresholds, setup.as_of, pulled.warnings);

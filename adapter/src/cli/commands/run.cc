@@ -75,6 +75,7 @@ int run_run(const ParsedArgs& args, Context& context) {
     run = pipeline.build_offline(record);
   } else {
     Connection connection = connect(config, context);
+    load_server_concept_maps(setup, *connection.client, connection.limits);
     Pipeline pipeline(connection.client.get(), *setup.tables, *setup.thresholds, setup.settings);
     setup.log->info("run.start", {{"patient", *patient}, {"as_of", setup.as_of.to_string()}});
     run = pipeline.run_safely(*patient);

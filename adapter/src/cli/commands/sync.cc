@@ -50,6 +50,7 @@ int run_sync(const ParsedArgs& args, Context& context) {
     return std::make_shared<InstrumentedTransport>(context.make_transport(o), metrics);
   };
   Connection connection = connect(config, instrumented);
+  load_server_concept_maps(setup, *connection.client, connection.limits);
   StateStore state(config.sync.state_path);
   Pipeline pipeline(connection.client.get(), *setup.tables, *setup.thresholds, setup.settings);
 

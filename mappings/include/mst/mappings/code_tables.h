@@ -25,6 +25,7 @@
 
 #include "mst/fhir/datatypes.h"
 #include "mst/mappings/code_systems.h"
+#include "mst/mappings/concept_map.h"
 #include "mst/mappings/considerations.h"
 #include "mst/mappings/vertebral_level.h"
 
@@ -196,6 +197,14 @@ struct SpineSiteMatch {
   bool spinal() const { return !levels.empty() || region != nullptr; }
 };
 
+// A lookup that matched through a site ConceptMap: the coding as sent and
+// the translation that reached the entry.
+struct SiteMapped {
+  std::string source_system;
+  std::string source_code;
+  Translation translation;
+};
+
 class CodeTables {
  public:
   // Reads every *.json file of each directory (see the precedence above).
@@ -214,34 +223,45 @@ class CodeTables {
   // The files read, in load order.
   const std::vector<std::string>& files() const;
 
+  // Installs the site's ConceptMaps (concept_map.h); call before the tables
+  // are shared. Every lookup below then tries the codings as sent, then
+  // their translations, then the text.
+  void use_concept_maps(ConceptMapSet maps);
+  // The installed maps; empty when none.
+  const ConceptMapSet& concept_maps() const;
+
   // Lookups by CodeableConcept: exact codes (any system) first, then
   // ICD-10-CM patterns (longest prefix, then narrowest range), then the
-  // normalised text against the synonyms. Displays are never matched.
-  // nullptr when nothing matches.
-  const CancerEntry* cancer(const fhir::CodeableConcept& cc) const;
-  const MetastasisEntry* metastasis(const fhir::CodeableConcept& cc) const;
-  const ComorbidityEntry* comorbidity(const fhir::CodeableConcept& cc) const;
-  const FindingEntry* finding(const fhir::CodeableConcept& cc) const;
-  const CarePlanEntry* care_plan(const fhir::CodeableConcept& cc) const;
-  const ObservationEntry* observation(const fhir::CodeableConcept& cc) const;
-  const ProcedureEntry* procedure(const fhir::CodeableConcept& cc) const;
+  // translations of the site ConceptMaps, then the normalised text against
+  // the synonyms. Displays are never matched. nullptr when nothing matches.
+  // `via`, when given, says whether the match came through a site map.
+  using Via = std::optional<SiteMapped>*;
+  const CancerEntry* cancer(const fhir::CodeableConcept& cc, Via via = nullptr) const;
+  const MetastasisEntry* metastasis(const fhir::CodeableConcept& cc, Via via = nullptr) const;
+  const ComorbidityEntry* comorbidity(const fhir::CodeableConcept& cc, Via via = nullptr) const;
+  const FindingEntry* finding(const fhir::CodeableConcept& cc, Via via = nullptr) const;
+  const CarePlanEntry* care_plan(const fhir::CodeableConcept& cc, Via via = nullptr) const;
+  const ObservationEntry* observation(const fhir::CodeableConcept& cc, Via via = nullptr) const;
+  const ProcedureEntry* procedure(const fhir::CodeableConcept& cc, Via via = nullptr) const;
   // True when an ICD-10 coding of `cc` is a category (C79.5, C79) whose
   // subcodes the Condition tables tell apart: what it matched is less
   // specific than the record could have said.
   bool nonspecific_code(const fhir::CodeableConcept& cc) const;
   // A medication concept: RxNorm and other exact codes, then ATC codes by
-  // their longest claimed prefix (L01BA04 under L01), then the text, whole
+  // their longest claimed prefix (L01BA04 under L01), then the site-map
+  // translations of its codings (the same two steps), then the text, whole
   // or holding a synonym on word boundaries. entry is null when none matches.
   MedicationMatch cancer_medication(const fhir::CodeableConcept& cc) const;
-  // A bodySite: coded vertebrae and regions, else levels parsed from its
-  // text (vertebral_level.h), else region synonyms.
+  // A bodySite: coded vertebrae and regions (as sent, else translated), else
+  // levels parsed from its text (vertebral_level.h), else region synonyms.
   SpineSiteMatch spine_site(const fhir::CodeableConcept& cc) const;
 
   const CancerEntry* cancer_by_key(std::string_view key) const;
   const ObservationEntry* observation_by_key(std::string_view key) const;
   const SpineSiteEntry* level_entry(std::string_view level_name) const;
 
-  // The coded answer of `entry` among `cc`'s codings, if any.
+  // The coded answer of `entry` among `cc`'s codings, else among their
+  // site-map translations, if any.
   std::optional<AnswerValue> answer(const ObservationEntry& entry,
                                     const fhir::CodeableConcept& cc) const;
 

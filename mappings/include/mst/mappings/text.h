@@ -17,4 +17,8 @@ std::string normalize_text(std::string_view text);
 // "no surgery" is not in "piano surgery").
 bool contains_phrase(std::string_view normalized_text, std::string_view normalized_phrase);
 
+// `text` with every control character (newlines included) turned into a
+// space: site codes, displays and comments quoted in one-line messages.
+std::string one_line(std::string text);
+
 }  // namespace mst::mappings
