@@ -1,5 +1,7 @@
 #include "code_index.h"
 
+#include <algorithm>
+
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/text.h"
 
@@ -104,6 +106,11 @@ std::vector<std::pair<std::string, std::size_t>> CodeIndex::search_tokens() cons
 }
 
 void CodeIndex::claim_text(const std::string& normalized, Claim c, ConflictSink& sink) {
+  const WordText words(normalized);
+  if (words.size() > 0) {
+    std::size_t& most = first_words_[std::string(words.words(0, 1))];
+    most = std::max(most, words.size());
+  }
   put(text_, normalized, std::move(c), sink, "synonym");
 }
 
@@ -158,9 +165,47 @@ std::optional<std::size_t> CodeIndex::match_icd(std::string_view code) const {
 
 std::optional<std::size_t> CodeIndex::match_text(std::string_view raw_text) const {
   if (text_.empty() || raw_text.empty()) return std::nullopt;
-  auto it = text_.find(normalize_text(raw_text));
-  if (it == text_.end()) return std::nullopt;
-  return it->second.entry;
+  const WordText words(raw_text);
+  if (auto it = text_.find(words.normalized()); it != text_.end()) return it->second.entry;
+  return match_phrases(words);
+}
+
+std::optional<std::size_t> CodeIndex::match_phrases(const WordText& text) const {
+  struct Hit {
+    std::size_t first = 0;
+    std::size_t count = 0;
+    std::size_t entry = 0;
+  };
+  std::vector<Hit> hits;
+  std::string key;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    key.assign(text.words(i, 1));
+    auto first = first_words_.find(key);
+    if (first == first_words_.end()) continue;
+    // The longest synonym starting here; a synonym never spans a clause break.
+    for (std::size_t n = std::min(first->second, text.size() - i); n >= 1; --n) {
+      if (text.clause(i + n - 1) != text.clause(i)) continue;
+      key.assign(text.words(i, n));
+      if (auto it = text_.find(key); it != text_.end()) {
+        hits.push_back({i, n, it->second.entry});
+        break;
+      }
+    }
+  }
+  std::optional<std::size_t> found;
+  for (const Hit& h : hits) {
+    // "spinal cord compression" holds "cord compression": the longer phrase
+    // speaks for both, and its negation too.
+    const bool inside_longer = std::any_of(hits.begin(), hits.end(), [&](const Hit& o) {
+      return &o != &h && o.first <= h.first && o.first + o.count >= h.first + h.count &&
+             o.count > h.count;
+    });
+    if (inside_longer) continue;
+    if (assertion(text, h.first, h.count) != Assertion::kAffirmed) continue;
+    if (found && *found != h.entry) return std::nullopt;  // two concepts: not ours to choose
+    found = h.entry;
+  }
+  return found;
 }
 
 std::optional<std::size_t> CodeIndex::match(const fhir::CodeableConcept& cc) const {

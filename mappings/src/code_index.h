@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mst/fhir/datatypes.h"
+#include "mst/mappings/text.h"
 
 namespace mst::mappings::detail {
 
@@ -48,6 +49,10 @@ class CodeIndex {
   std::optional<std::size_t> match(const fhir::CodeableConcept& cc) const;
   std::optional<std::size_t> match_code(std::string_view system, std::string_view code) const;
   std::optional<std::size_t> match_icd(std::string_view code) const;
+  // The whole normalised text as a synonym, else the synonyms found in it as
+  // phrases (docs/considerations.md, "Text"): a phrase inside a longer one
+  // gives way to it, negated or not-asserted phrases do not count, and a text
+  // naming two different entries matches neither.
   std::optional<std::size_t> match_text(std::string_view raw_text) const;
 
   static std::string code_key(std::string_view system, std::string_view code);
@@ -62,9 +67,14 @@ class CodeIndex {
   static void put(Map& m, const std::string& key, Claim c, ConflictSink& sink,
                   std::string_view what);
 
+  std::optional<std::size_t> match_phrases(const WordText& text) const;
+
   Map exact_;
   Map icd_;
   Map text_;
+  // First word of every synonym -> the most words a synonym starting with it
+  // has: a phrase scan tries a handful of lookups per word, not every n-gram.
+  std::unordered_map<std::string, std::size_t> first_words_;
 };
 
 }  // namespace mst::mappings::detail

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 
 #include "extract_internal.h"
 
@@ -218,10 +219,19 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
   detail::derive_preferences(ctx, in);
 
   detail::collect_used(c);
+  // Only what a fact rests on is shown as read from text.
+  std::sort(c.read_from_text.begin(), c.read_from_text.end());
+  c.read_from_text.erase(std::unique(c.read_from_text.begin(), c.read_from_text.end()),
+                         c.read_from_text.end());
+  Evidence shown;
+  std::set_intersection(c.read_from_text.begin(), c.read_from_text.end(), c.used.begin(),
+                        c.used.end(), std::back_inserter(shown));
+  c.read_from_text = std::move(shown);
   std::sort(c.ignored.begin(), c.ignored.end(),
             [](const IgnoredResource& a, const IgnoredResource& b) {
               return a.ref != b.ref ? a.ref < b.ref : a.reason < b.reason;
             });
+  detail::raise_alerts(ctx, record);
   return c;
 }
 

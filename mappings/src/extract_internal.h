@@ -29,6 +29,8 @@ struct Context {
   void ignore(const std::string& ref, std::string reason) const {
     out.ignored.push_back({ref, std::move(reason)});
   }
+  // `ref` holds a fact read from text, not from a code.
+  void from_text(const std::string& ref) const { out.read_from_text.push_back(ref); }
   void gap(std::string consideration, std::string detail) const {
     out.data_gaps.push_back({std::move(consideration), std::move(detail)});
   }
@@ -65,6 +67,7 @@ struct Reading {
   std::string token;             // grades
   std::string text;              // text values and labels
   std::vector<const SpineSiteEntry*> levels;  // bodySite vertebrae
+  bool from_text = false;                     // code or value read from text
   std::string lesion_key() const;             // "T12,L1", or "" when no level
 };
 
@@ -103,6 +106,10 @@ void derive_mechanics(const Context& ctx, const Inputs& in);
 void derive_life_expectancy(const Context& ctx, const Inputs& in);
 void derive_treatments(const Context& ctx, const Inputs& in);
 void derive_preferences(const Context& ctx, const Inputs& in);
+
+// The safety net, after `used` is known: every resource outside it whose
+// words name a safety-relevant finding, not negated, becomes an Alert.
+void raise_alerts(const Context& ctx, const PatientRecord& record);
 
 // Helpers shared by derivers.
 void add_evidence(Evidence& e, const std::string& ref);

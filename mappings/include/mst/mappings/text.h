@@ -1,9 +1,14 @@
-// Text normalisation for the documented synonyms: text-only CodeableConcepts
-// and free-text preferences are compared after normalise_text(), never raw.
+// Text normalisation and phrase matching for the documented synonyms:
+// text-only CodeableConcepts and free-text preferences are compared after
+// normalize_text(), never raw; phrases are found on word boundaries and
+// checked for negation in their clause (docs/considerations.md, "Text").
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mst::mappings {
 
@@ -16,5 +21,48 @@ std::string normalize_text(std::string_view text);
 // boundaries ("declines surgery" is in "pt declines surgery today" but
 // "no surgery" is not in "piano surgery").
 bool contains_phrase(std::string_view normalized_text, std::string_view normalized_phrase);
+
+// A text split once into the words normalize_text() makes and into clauses
+// (broken by . ; , ! ? newline and the words "but", "however"), so many
+// phrase lookups and negation checks share one pass over the bytes.
+class WordText {
+ public:
+  explicit WordText(std::string_view raw);
+
+  const std::string& normalized() const { return normalized_; }  // == normalize_text(raw)
+  std::size_t size() const { return words_.size(); }
+  // Words [first, first + count) as one normalised phrase.
+  std::string_view words(std::size_t first, std::size_t count) const;
+  std::size_t clause(std::size_t word) const { return words_[word].clause; }
+
+ private:
+  struct Word {
+    std::uint32_t begin = 0;
+    std::uint32_t end = 0;
+    std::uint32_t clause = 0;
+  };
+  std::string normalized_;
+  std::vector<Word> words_;
+};
+
+// How a phrase found in a text is meant.
+enum class Assertion {
+  kAffirmed,     // "MRI: cord compression at T10"
+  kNegated,      // "no cord compression", "MSCC ruled out"
+  kNotAsserted,  // not about this patient now: "family history of", "risk of", "screening for"
+};
+
+// Words looked at on each side of a phrase, inside its clause.
+inline constexpr std::size_t kNegationWindow = 4;
+
+// How the phrase at words [first, first + count) of `text` is meant: negated
+// when a trigger ("no", "not", "denies", "denied", "without", "ruled out",
+// "negative for", "free of", "absence of") ends within kNegationWindow words
+// before it, or one ("ruled out", "excluded", "absent", "negative", "not
+// seen", ...) starts within that many words after it, in the same clause.
+// Pseudo-negations ("not ruled out", "cannot be excluded", "no change in")
+// negate nothing. A doubtful reading stays affirmed: a false alarm is safer
+// than a silent miss.
+Assertion assertion(const WordText& text, std::size_t first, std::size_t count);
 
 }  // namespace mst::mappings
