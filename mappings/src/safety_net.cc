@@ -176,6 +176,20 @@ bool withdrawn(fhir::Node n) {
          status == "revoked" || status == "not-done";
 }
 
+// Not yet written on the as-of day, by the first time the resource gives
+// of its recording (the readers' own order: recorded, effective, issued, ...).
+bool after_as_of(const Context& ctx, fhir::Node n) {
+  for (std::string_view key :
+       {"recordedDate", "effectiveDateTime", "effectiveInstant", "issued", "onsetDateTime",
+        "authoredOn", "performedDateTime", "date", "created"}) {
+    if (auto t = fhir::read_datetime(n[key])) return ctx.after_as_of(*t);
+  }
+  for (std::string_view key : {"effectivePeriod", "performedPeriod", "period"}) {
+    if (auto p = fhir::read_period(n.object(key)); p && p->start) return ctx.after_as_of(*p->start);
+  }
+  return false;
+}
+
 std::string why_not_used(const Considerations& c, const std::string& ref) {
   auto lo =
       std::lower_bound(c.ignored.begin(), c.ignored.end(), ref,
@@ -196,7 +210,7 @@ void raise_alerts(const Context& ctx, const PatientRecord& record) {
     for (const RecordResource& r : resources) {
       if (std::binary_search(c.used.begin(), c.used.end(), r.ref)) continue;
       try {
-        if (!r.node.is_object() || withdrawn(r.node)) continue;
+        if (!r.node.is_object() || withdrawn(r.node) || after_as_of(ctx, r.node)) continue;
         const std::vector<std::string_view> found = findings_in(r.node);
         if (found.empty()) continue;
         std::string finding;
