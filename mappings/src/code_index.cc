@@ -165,6 +165,14 @@ std::optional<std::size_t> CodeIndex::match_icd(std::string_view code) const {
 
 std::optional<std::size_t> CodeIndex::match_text(std::string_view raw_text) const {
   if (text_.empty() || raw_text.empty()) return std::nullopt;
+  // Every synonym, the whole-string ones too, starts with a word in
+  // first_words_: a text with none of them is settled without tokenising.
+  std::string key;
+  const bool may_match = any_word(raw_text, [&](std::string_view w) {
+    key.assign(w);
+    return first_words_.count(key) > 0;
+  });
+  if (!may_match) return std::nullopt;
   const WordText words(raw_text);
   if (auto it = text_.find(words.normalized()); it != text_.end()) return it->second.entry;
   return match_phrases(words);

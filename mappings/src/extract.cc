@@ -176,14 +176,26 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
       ctx.ignore(record.patient()->ref, std::string("unreadable Patient.gender: ") + e.what());
     }
   }
-  for (const auto& r : record.conditions()) detail::read_condition(ctx, r, in.conditions);
+  // The safety net reads a resource a reader has just ignored while its
+  // JSON is still in cache; which of them no fact rests on is known last.
+  std::vector<detail::Mention> mentions;
+  auto screen = [&](const RecordResource& r, std::size_t ignored_before) {
+    if (c.ignored.size() != ignored_before) detail::screen_ignored(r, mentions);
+  };
+  for (const auto& r : record.conditions()) {
+    const std::size_t before = c.ignored.size();
+    detail::read_condition(ctx, r, in.conditions);
+    screen(r, before);
+  }
   in.readings.reserve(record.observations().size());
   // Observations are most of a large record: hint their JSON in ahead.
   const auto& observations = record.observations();
   for (std::size_t i = 0; i < observations.size(); ++i) {
     if (i + 4 < observations.size()) observations[i + 4].node.prefetch();
     if (i + 2 < observations.size()) observations[i + 2].node.prefetch_children();
+    const std::size_t before = c.ignored.size();
     detail::read_observation(ctx, observations[i], in.readings, in.conditions);
+    screen(observations[i], before);
   }
   std::sort(in.conditions.begin(), in.conditions.end(),
             [](const detail::ConditionFacts& a, const detail::ConditionFacts& b) {
@@ -194,13 +206,19 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
   for (const auto& f : in.conditions) {
     if (f.cancer || f.metastasis) cancer_refs.insert(f.ref);
   }
-  for (const auto& r : record.care_plans()) detail::read_care_plan(ctx, r, cancer_refs, in.plans);
+  for (const auto& r : record.care_plans()) {
+    const std::size_t before = c.ignored.size();
+    detail::read_care_plan(ctx, r, cancer_refs, in.plans);
+    screen(r, before);
+  }
   for (const auto& r : record.others()) {
+    const std::size_t before = c.ignored.size();
     if (r.type == "Procedure") {
       detail::read_procedure(ctx, r, c.spinal_surgeries);
     } else {
       ctx.ignore(r.ref, r.type + " resources are not read by the extractor");
     }
+    screen(r, before);
   }
   std::sort(c.spinal_surgeries.begin(), c.spinal_surgeries.end(),
             [](const SpinalSurgery& a, const SpinalSurgery& b) {
@@ -231,7 +249,7 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
             [](const IgnoredResource& a, const IgnoredResource& b) {
               return a.ref != b.ref ? a.ref < b.ref : a.reason < b.reason;
             });
-  detail::raise_alerts(ctx, record);
+  detail::raise_alerts(ctx, mentions);
   return c;
 }
 

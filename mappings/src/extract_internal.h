@@ -107,9 +107,15 @@ void derive_life_expectancy(const Context& ctx, const Inputs& in);
 void derive_treatments(const Context& ctx, const Inputs& in);
 void derive_preferences(const Context& ctx, const Inputs& in);
 
-// The safety net, after `used` is known: every resource outside it whose
-// words name a safety-relevant finding, not negated, becomes an Alert.
-void raise_alerts(const Context& ctx, const PatientRecord& record);
+// The safety net. A resource a reader ignored whose words name a
+// safety-relevant finding, not negated, is a Mention; once `used` is final,
+// each Mention no fact rests on becomes an Alert (sorted by ref).
+struct Mention {
+  const RecordResource* resource = nullptr;
+  std::string finding;  // "cord compression; weakness"
+};
+void screen_ignored(const RecordResource& r, std::vector<Mention>& out);
+void raise_alerts(const Context& ctx, const std::vector<Mention>& mentions);
 
 // Helpers shared by derivers.
 void add_evidence(Evidence& e, const std::string& ref);

@@ -3,6 +3,7 @@
 // raised as an Alert instead of passing as one more "not used" line.
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <string_view>
 #include <unordered_map>
 
@@ -66,21 +67,39 @@ std::size_t word_count(std::string_view phrase) {
   return 1 + static_cast<std::size_t>(std::count(phrase.begin(), phrase.end(), ' '));
 }
 
-// First word -> the phrases starting with it.
-const std::unordered_map<std::string_view, std::vector<const SafetyPhrase*>>& by_first_word() {
-  static const auto index = [] {
-    std::unordered_map<std::string_view, std::vector<const SafetyPhrase*>> m;
-    for (const auto& p : kSafetyPhrases) m[p.phrase.substr(0, p.phrase.find(' '))].push_back(&p);
-    return m;
+// First word -> the phrases starting with it; and, to turn most words away
+// before hashing them, which (first byte, length) pairs a first word has.
+struct FirstWords {
+  std::unordered_map<std::string_view, std::vector<const SafetyPhrase*>> phrases;
+  std::array<std::uint32_t, 256> lengths{};  // bit n: some first word has n bytes
+  bool may_start(std::string_view w) const {
+    return w.size() < 32 && (lengths[static_cast<unsigned char>(w[0])] >> w.size() & 1u) != 0;
+  }
+};
+
+const FirstWords& by_first_word() {
+  static const FirstWords index = [] {
+    FirstWords f;
+    for (const auto& p : kSafetyPhrases) {
+      const std::string_view first = p.phrase.substr(0, p.phrase.find(' '));
+      f.phrases[first].push_back(&p);
+      f.lengths[static_cast<unsigned char>(first[0])] |= 1u << first.size();
+    }
+    return f;
   }();
   return index;
 }
 
 // Adds to `found` the findings `raw` mentions without negating them.
 void scan(std::string_view raw, std::vector<std::string_view>& found) {
-  if (raw.empty()) return;
-  const WordText text(raw);
   const auto& index = by_first_word();
+  // Most texts of a large record start no phrase: they skip the tokeniser.
+  if (!any_word(raw, [&](std::string_view w) {
+        return index.may_start(w) && index.phrases.count(w) > 0;
+      })) {
+    return;
+  }
+  const WordText text(raw);
   struct Hit {
     std::size_t first = 0;
     std::size_t count = 0;
@@ -88,8 +107,8 @@ void scan(std::string_view raw, std::vector<std::string_view>& found) {
   };
   std::vector<Hit> hits;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    auto it = index.find(text.words(i, 1));
-    if (it == index.end()) continue;
+    auto it = index.phrases.find(text.words(i, 1));
+    if (it == index.phrases.end()) continue;
     for (const SafetyPhrase* p : it->second) {
       const std::size_t n = word_count(p->phrase);
       if (i + n > text.size() || text.clause(i + n - 1) != text.clause(i)) continue;
@@ -135,22 +154,27 @@ void scan_concepts(fhir::Node parent, std::string_view key, std::vector<std::str
 
 // The words a resource offers a reader: its code, value, conclusion,
 // reasons, description and notes (not the generated narrative, which only
-// repeats them).
-std::vector<std::string_view> findings_in(fhir::Node n) {
+// repeats them). Members are looked up by name, so each type asks only for
+// the ones it has: most of a large record is Observations.
+std::vector<std::string_view> findings_in(const RecordResource& r) {
+  const fhir::Node n = r.node;
   std::vector<std::string_view> found;
   scan_concepts(n, "code", found);
-  scan_concepts(n, "valueCodeableConcept", found);
-  scan(string_member(n, "valueString"), found);
-  scan(string_member(n, "conclusion"), found);
-  scan_concepts(n, "conclusionCode", found);
-  scan_concepts(n, "reasonCode", found);
-  scan(string_member(n, "title"), found);
-  scan(string_member(n, "description"), found);
-  for (fhir::Node comp : n.array("component")) {
-    if (!comp.is_object()) continue;
-    scan_concepts(comp, "code", found);
-    scan_concepts(comp, "valueCodeableConcept", found);
-    scan(string_member(comp, "valueString"), found);
+  if (r.type == "Observation") {
+    scan_concepts(n, "valueCodeableConcept", found);
+    scan(string_member(n, "valueString"), found);
+    for (fhir::Node comp : n.array("component")) {
+      if (!comp.is_object()) continue;
+      scan_concepts(comp, "code", found);
+      scan_concepts(comp, "valueCodeableConcept", found);
+      scan(string_member(comp, "valueString"), found);
+    }
+  } else if (r.type != "Condition") {
+    scan(string_member(n, "conclusion"), found);
+    scan_concepts(n, "conclusionCode", found);
+    scan_concepts(n, "reasonCode", found);
+    scan(string_member(n, "title"), found);
+    scan(string_member(n, "description"), found);
   }
   for (fhir::Node note : n.array("note")) {
     if (note.is_object()) scan(string_member(note, "text"), found);
@@ -199,34 +223,42 @@ std::string why_not_used(const Considerations& c, const std::string& ref) {
     if (reasons.find(it->reason) != std::string::npos) continue;
     reasons += (reasons.empty() ? "" : "; ") + it->reason;
   }
-  return reasons.empty() ? "read, but no consideration rests on it" : reasons;
+  return reasons;
 }
 
 }  // namespace
 
-void raise_alerts(const Context& ctx, const PatientRecord& record) {
+void screen_ignored(const RecordResource& r, std::vector<Mention>& out) {
+  try {
+    if (!r.node.is_object()) return;
+    const std::vector<std::string_view> found = findings_in(r);
+    if (found.empty()) return;
+    std::string finding;
+    for (std::string_view f : found) finding += (finding.empty() ? "" : "; ") + std::string(f);
+    out.push_back({&r, std::move(finding)});
+  } catch (const fhir::ElementError&) {
+    // Malformed where the net looks: its reader has listed it already.
+  }
+}
+
+void raise_alerts(const Context& ctx, const std::vector<Mention>& mentions) {
   Considerations& c = ctx.out;
-  auto visit = [&](const std::vector<RecordResource>& resources) {
-    for (const RecordResource& r : resources) {
-      if (std::binary_search(c.used.begin(), c.used.end(), r.ref)) continue;
-      try {
-        if (!r.node.is_object() || withdrawn(r.node) || after_as_of(ctx, r.node)) continue;
-        const std::vector<std::string_view> found = findings_in(r.node);
-        if (found.empty()) continue;
-        std::string finding;
-        for (std::string_view f : found) finding += (finding.empty() ? "" : "; ") + std::string(f);
-        c.alerts.push_back({r.ref, std::move(finding), why_not_used(c, r.ref)});
-      } catch (const fhir::ElementError&) {
-        // Unreadable: already listed in ignored by its reader.
-      }
+  for (const Mention& m : mentions) {
+    const RecordResource& r = *m.resource;
+    // A duplicate ignored beside a copy that was used is not a miss.
+    if (std::binary_search(c.used.begin(), c.used.end(), r.ref)) continue;
+    try {
+      if (withdrawn(r.node) || after_as_of(ctx, r.node)) continue;
+    } catch (const fhir::ElementError&) {
+      // A status or date that cannot be read does not silence the net.
     }
-  };
-  visit(record.conditions());
-  visit(record.observations());
-  visit(record.care_plans());
-  visit(record.others());
+    c.alerts.push_back({r.ref, m.finding, why_not_used(c, r.ref)});
+  }
   std::sort(c.alerts.begin(), c.alerts.end(),
             [](const Alert& a, const Alert& b) { return a.ref < b.ref; });
+  c.alerts.erase(std::unique(c.alerts.begin(), c.alerts.end(),
+                             [](const Alert& a, const Alert& b) { return a.ref == b.ref; }),
+                 c.alerts.end());
 }
 
 }  // namespace mst::mappings::detail

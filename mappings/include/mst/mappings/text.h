@@ -45,6 +45,35 @@ class WordText {
   std::vector<Word> words_;
 };
 
+// Calls `f` with each word of `raw` as normalize_text() would make it, until
+// `f` returns true, without allocating: a cheap test of whether a text can
+// hold any phrase of a list before it is tokenised. Words longer than 32
+// bytes are skipped (no synonym has one).
+template <typename F>
+bool any_word(std::string_view raw, F&& f) {
+  char word[32];
+  std::size_t len = 0;
+  bool too_long = false;
+  auto end_word = [&] {
+    const bool hit = !too_long && len > 0 && f(std::string_view(word, len));
+    len = 0;
+    too_long = false;
+    return hit;
+  };
+  for (unsigned char c : raw) {
+    const bool word_byte =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+    if (!word_byte) {
+      if (end_word()) return true;
+    } else if (len == sizeof word) {
+      too_long = true;
+    } else {
+      word[len++] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c);
+    }
+  }
+  return end_word();
+}
+
 // How a phrase found in a text is meant.
 enum class Assertion {
   kAffirmed,     // "MRI: cord compression at T10"
