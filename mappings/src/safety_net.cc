@@ -19,12 +19,13 @@ struct SafetyPhrase {
   std::string_view finding;  // what the alert names
 };
 
-// NICE NG234 (clinical-decision.md) lists the symptoms and findings of
-// suspected MSCC: spinal pain with limb weakness, sphincter disturbance,
-// saddle anaesthesia, radiological compression; SINS and Bilsky ESCC record
-// instability and compression; a pathological fracture threatens both.
-// Negated mentions ("no cord compression") raise nothing.
-constexpr std::array<SafetyPhrase, 36> kSafetyPhrases = {{
+// NICE NG234 as clinical-decision.md §7.1 reads it: limb weakness, gait
+// difficulty, sensory loss, bladder or bowel dysfunction, cord or cauda
+// equina signs (saddle anaesthesia, retention) in a person with cancer are an
+// emergency; SINS and Bilsky ESCC (§1, §2) grade instability and compression,
+// and a pathological fracture threatens both. Negated mentions ("no cord
+// compression") raise nothing.
+constexpr std::array<SafetyPhrase, 42> kSafetyPhrases = {{
     {"cord compression", "cord compression"},
     {"spinal cord compression", "cord compression"},
     {"metastatic spinal cord compression", "cord compression"},
@@ -42,6 +43,12 @@ constexpr std::array<SafetyPhrase, 36> kSafetyPhrases = {{
     {"tetraplegia", "tetraparesis or tetraplegia"},
     {"quadriplegia", "tetraparesis or tetraplegia"},
     {"foot drop", "weakness"},
+    {"gait disturbance", "gait difficulty"},
+    {"difficulty walking", "gait difficulty"},
+    {"unable to walk", "gait difficulty"},
+    {"sensory loss", "sensory loss"},
+    {"bladder dysfunction", "bladder or bowel dysfunction"},
+    {"bowel dysfunction", "bladder or bowel dysfunction"},
     {"urinary retention", "urinary retention"},
     {"retention of urine", "urinary retention"},
     {"incontinence", "incontinence"},

@@ -199,7 +199,8 @@ class CodeTables {
 
   // Lookups by CodeableConcept: exact codes (any system) first, then
   // ICD-10-CM patterns (longest prefix, then narrowest range), then the
-  // normalised text against the synonyms. Displays are never matched.
+  // synonyms found in its text as phrases, negation-aware
+  // (docs/considerations.md §4.1). Displays are never matched.
   // nullptr when nothing matches.
   const CancerEntry* cancer(const fhir::CodeableConcept& cc) const;
   const MetastasisEntry* metastasis(const fhir::CodeableConcept& cc) const;
