@@ -201,13 +201,15 @@ std::optional<std::size_t> CodeIndex::match_phrases(const WordText& text) const 
     }
   }
   std::optional<std::size_t> found;
+  // Hits come one per start word, in order, each the longest there; so a
+  // hit lies inside a longer one exactly when an earlier hit reaches its end.
+  std::size_t reach = 0;
   for (const Hit& h : hits) {
+    const std::size_t end = h.first + h.count;
     // "spinal cord compression" holds "cord compression": the longer phrase
     // speaks for both, and its negation too.
-    const bool inside_longer = std::any_of(hits.begin(), hits.end(), [&](const Hit& o) {
-      return &o != &h && o.first <= h.first && o.first + o.count >= h.first + h.count &&
-             o.count > h.count;
-    });
+    const bool inside_longer = reach >= end;
+    reach = std::max(reach, end);
     if (inside_longer) continue;
     if (assertion(text, h.first, h.count) != Assertion::kAffirmed) continue;
     if (found && *found != h.entry) return std::nullopt;  // two concepts: not ours to choose

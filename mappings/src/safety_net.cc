@@ -116,23 +116,28 @@ void scan(std::string_view raw, std::vector<std::string_view>& found) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     auto it = index.phrases.find(text.words(i, 1));
     if (it == index.phrases.end()) continue;
+    Hit longest;
     for (const SafetyPhrase* p : it->second) {
       const std::size_t n = word_count(p->phrase);
-      if (i + n > text.size() || text.clause(i + n - 1) != text.clause(i)) continue;
-      if (text.words(i, n) == p->phrase) hits.push_back({i, n, p});
+      if (n <= longest.count || i + n > text.size()) continue;
+      if (text.clause(i + n - 1) != text.clause(i)) continue;
+      if (text.words(i, n) == p->phrase) longest = {i, n, p};
     }
+    if (longest.phrase) hits.push_back(longest);
   }
+  // One hit per start word, in order: the earlier hit reaching furthest is
+  // the one a later hit may lie inside.
+  const Hit* outer = nullptr;
+  bool outer_negated = false;
   for (const Hit& h : hits) {
     // "no metastatic spinal cord compression": the longest phrase carries
-    // the negation for the phrases inside it.
-    const Hit* outer = &h;
-    for (const Hit& o : hits) {
-      if (o.first <= h.first && o.first + o.count >= h.first + h.count && o.count > outer->count)
-        outer = &o;
+    // the negation for the phrases inside it. Only a negation silences the
+    // net: "risk of cord compression" is still worth a clinician's look.
+    if (!outer || outer->first + outer->count < h.first + h.count) {
+      outer = &h;
+      outer_negated = assertion(text, h.first, h.count) == Assertion::kNegated;
     }
-    // Only a negation silences the net: "risk of cord compression" is still
-    // worth a clinician's look.
-    if (assertion(text, outer->first, outer->count) == Assertion::kNegated) continue;
+    if (outer_negated) continue;
     if (std::find(found.begin(), found.end(), h.phrase->finding) == found.end())
       found.push_back(h.phrase->finding);
   }

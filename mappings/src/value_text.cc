@@ -44,7 +44,8 @@ std::vector<Number> standalone_numbers(std::string_view s) {
     for (char& c : text) {
       if (c == ',') c = '.';  // a decimal comma, as European labs write it
     }
-    out.push_back({std::strtod(text.c_str(), nullptr), begin, i});
+    const double v = std::strtod(text.c_str(), nullptr);
+    if (std::isfinite(v)) out.push_back({v, begin, i});
   }
   return out;
 }

@@ -106,6 +106,25 @@ TEST(SafetyNet, UsedWithdrawnAndLaterResourcesRaiseNothing) {
   EXPECT_TRUE(cancelled.alerts.empty());
 }
 
+// Hostile input: a note of 60,000 phrases and a value of 10,000 digits are
+// read in one pass (a quadratic scan would not finish), and nothing crashes.
+TEST(SafetyNet, LongTextsStayLinearAndSafe) {
+  std::string note;
+  for (int k = 0; k < 30000; ++k) note += "spinal cord compression, ";
+  std::string code;
+  for (int k = 0; k < 30000; ++k) code += "sins ";
+  const std::string obs =
+      R"({"resourceType":"Observation","id":"h","status":"final","subject":{"reference":"Patient/p1"},
+          "code":{"text":")" +
+      code + R"("},"effectiveDateTime":")" + kDay + R"(","valueString":")" +
+      std::string(10000, '9') + R"(","note":[{"text":")" + note + R"("}]})";
+  auto c = run({patient(), obs});
+  EXPECT_FALSE(c.mechanics.sins_total);  // 999...9 is no SINS
+  const Alert* a = alert_for(c, "Observation/h");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->finding, "SINS; cord compression");  // code first, then the note
+}
+
 TEST(SafetyNet, AlertsAreSortedByReference) {
   auto c = run({patient(), unknown_obs("b", R"("valueString":"paraplegia")"),
                 unknown_obs("a", R"("valueString":"SINS 12")")});
