@@ -187,6 +187,16 @@ std::optional<std::string> read_value_into(const Context& ctx, const Observation
         }
       } else if (integer) {
         raw = static_cast<double>(*integer);
+      } else if (str) {
+        // "9.8 g/dL", "Hb 98 g/L": one number, its unit written after it.
+        TextQuantity q = quantity_in_text(*str);
+        if (!q.value) return q.problem + " (" + e.label + ")";
+        raw = q.value;
+        out.from_text = true;
+        if (!q.unit.empty()) {
+          conv = find_unit(e, q.unit);
+          if (!conv) return "unit '" + q.unit + "' is not known for " + e.label;
+        }
       } else if (!none) {
         return "value is not a Quantity";
       }

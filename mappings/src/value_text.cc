@@ -81,6 +81,20 @@ TextValue<double> number_in_text(std::string_view raw, std::optional<double> sca
   return {values.front(), {}};
 }
 
+TextQuantity quantity_in_text(std::string_view raw) {
+  const std::vector<Number> numbers = standalone_numbers(raw);
+  if (numbers.empty()) return {std::nullopt, {}, "text states no number"};
+  if (numbers.size() > 1) return {std::nullopt, {}, "text states more than one number"};
+  // The unit is the next run of non-blank bytes, trimmed of closing punctuation.
+  std::size_t at = numbers.front().end;
+  while (at < raw.size() && raw[at] == ' ') ++at;
+  std::size_t end = at;
+  while (end < raw.size() && raw[end] != ' ' && raw[end] != ',' && raw[end] != ';' &&
+         raw[end] != '(')
+    ++end;
+  return {numbers.front().value, std::string(raw.substr(at, end - at)), {}};
+}
+
 TextValue<std::string> grade_in_text(const ObservationEntry& e, std::string_view raw) {
   const WordText words(raw);
   std::vector<std::string> grades;

@@ -24,6 +24,16 @@ struct TextValue {
 // ("T10", "C79") is not a value either.
 TextValue<double> number_in_text(std::string_view raw, std::optional<double> scale_max);
 
+// The one number `raw` states and the unit written right after it ("9.8
+// g/dL", "Hb 98 g/L", "6.1 mmol/L (low)"); the unit is empty when none
+// follows.
+struct TextQuantity {
+  std::optional<double> value;
+  std::string unit;
+  std::string problem;  // set when value is not
+};
+TextQuantity quantity_in_text(std::string_view raw);
+
 // The one grade of `e` that `raw` names, word by word ("Grade 2", "ESCC 1b",
 // "Frankel D", "1 c").
 TextValue<std::string> grade_in_text(const ObservationEntry& e, std::string_view raw);

@@ -130,6 +130,25 @@ TEST(ValueShapes, HaemoglobinUnitsInAnyCase) {
   EXPECT_TRUE(is_ignored(c, "Observation/hb", "unit 'mg/dL' is not known"));
 }
 
+TEST(ValueShapes, QuantitiesWrittenInWords) {
+  auto hb = [](const std::string& text) -> std::optional<double> {
+    auto c = run({patient(), observation("hb", kLnc, "718-7", str(text), kDay)});
+    if (!c.general_condition.haemoglobin_g_dl) return std::nullopt;
+    EXPECT_TRUE(
+        std::binary_search(c.read_from_text.begin(), c.read_from_text.end(), "Observation/hb"));
+    return c.general_condition.haemoglobin_g_dl->value;
+  };
+  EXPECT_DOUBLE_EQ(*hb("9.8 g/dL"), 9.8);
+  EXPECT_DOUBLE_EQ(*hb("Hb 98 G/L (low)"), 9.8);
+  EXPECT_DOUBLE_EQ(*hb("9,8 g/dL"), 9.8);  // a decimal comma
+  EXPECT_DOUBLE_EQ(*hb("9.8"), 9.8);       // no unit: the canonical one, inside the range
+  EXPECT_FALSE(hb("98"));                  // no unit and out of range: not a silent 9.8
+  EXPECT_FALSE(hb("9.8 g/dL, was 11.2"));  // two numbers
+  EXPECT_FALSE(hb("9.8 mg/dL"));
+  auto c = run({patient(), observation("hb", kLnc, "718-7", str("9.8 furlongs"), kDay)});
+  EXPECT_TRUE(is_ignored(c, "Observation/hb", "unit 'furlongs' is not known"));
+}
+
 TEST(ValueShapes, BloodPressureUnitsKeepUcumBrackets) {
   for (const std::string unit : {"mm[Hg]", "MM[HG]", "mmHg"}) {
     auto c = run({patient(), observation("sbp", kLnc, "8480-6", quantity(150, unit), kDay)});
