@@ -7,6 +7,7 @@
 
 #include "extract_internal.h"
 #include "mst/mappings/text.h"
+#include "mst/mappings/vertebral_level.h"
 #include "value_text.h"
 
 namespace mst::mappings::detail {
@@ -459,6 +460,24 @@ void read_observation(const Context& ctx, const RecordResource& r, std::vector<R
       // (back pain, paraparesis) recorded as an Observation.
       const MetastasisEntry* met = ctx.tables.metastasis(*code);
       const FindingEntry* finding = ctx.tables.finding(*code);
+      // An imaging or examination result whose finding is in its words
+      // ("Intense uptake in the T5 and L1 vertebral bodies, consistent with
+      // osseous metastases"): read by phrase, negation-aware, with the levels
+      // the words name, and marked read from text.
+      bool from_value_text = false;
+      std::vector<const SpineSiteEntry*> text_levels;
+      if (!met && !finding && n["valueString"].is_string()) {
+        fhir::CodeableConcept words;
+        words.text = n["valueString"].as_string();
+        met = ctx.tables.metastasis(words);
+        finding = ctx.tables.finding(words);
+        from_value_text = met || finding;
+        if (from_value_text) {
+          for (const auto& id : parse_levels(*words.text)) {
+            if (const SpineSiteEntry* l = ctx.tables.level_entry(id.name)) text_levels.push_back(l);
+          }
+        }
+      }
       if (met || finding) {
         const fhir::ObservationValue v = fhir::read_value(n);
         if (const bool* b = std::get_if<bool>(&v); b && !*b) {
@@ -474,7 +493,16 @@ void read_observation(const Context& ctx, const RecordResource& r, std::vector<R
         f.onset = when;
         f.recorded = when;
         f.levels = body_site_levels(ctx, n);
+        for (const SpineSiteEntry* l : text_levels) {
+          if (std::find(f.levels.begin(), f.levels.end(), l) == f.levels.end())
+            f.levels.push_back(l);
+        }
+        std::sort(f.levels.begin(), f.levels.end(),
+                  [](const SpineSiteEntry* a, const SpineSiteEntry* b) {
+                    return a->level->ordinal < b->level->ordinal;
+                  });
         f.note = note_text(n);
+        if (from_value_text) ctx.from_text(r.ref);
         const CodeTables& t = ctx.tables;
         if (rests_on_text(*code, met, [&](const auto& c) { return t.metastasis(c); }) ||
             rests_on_text(*code, finding, [&](const auto& c) { return t.finding(c); })) {

@@ -27,7 +27,9 @@ const Alert* alert_for(const Considerations& c, const std::string& ref) {
 }
 
 TEST(SafetyNet, UnusedMentionOfCordCompressionIsAnAlertWithItsReason) {
-  auto c = run({patient(), unknown_obs("mri", R"("valueString":"MRI: cord compression at T10")")});
+  // In a note: commentary, never a fact, so an alert.
+  auto c =
+      run({patient(), unknown_obs("mri", R"("note":[{"text":"MRI: cord compression at T10"}])")});
   const Alert* a = alert_for(c, "Observation/mri");
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(a->finding, "cord compression");
@@ -63,6 +65,35 @@ TEST(SafetyNet, TextMentionInTheCodeBecomesAFactNotAnAlert) {
   ASSERT_EQ(c.neurology.deficits.size(), 1u);
   EXPECT_TRUE(c.neurology.deficits[0].cord_compression);
   EXPECT_EQ(c.read_from_text, (Evidence{"Observation/f"}));
+}
+
+// An imaging report with a local code whose finding is in its words: a
+// lesion at the levels it names, read from text; negated, nothing at all.
+TEST(SafetyNet, ReportWordsBecomeAFindingAtTheirLevels) {
+  auto c = run(
+      {patient(),
+       unknown_obs(
+           "scan",
+           R"("valueString":"Intense focal uptake in the T5 and L1 vertebral bodies, consistent with osseous metastases.")")});
+  EXPECT_TRUE(c.alerts.empty());
+  std::vector<std::string> levels;
+  for (const auto& l : c.spine.lesions) levels.push_back(l.level.name);
+  EXPECT_EQ(levels, (std::vector<std::string>{"T5", "L1"}));
+  EXPECT_EQ(c.read_from_text, (Evidence{"Observation/scan"}));
+
+  // The same words as the value of an unknown code: a deficit, not an alert.
+  auto mri =
+      run({patient(), unknown_obs("mri", R"("valueString":"MRI: cord compression at T10")")});
+  EXPECT_TRUE(mri.alerts.empty());
+  ASSERT_EQ(mri.neurology.deficits.size(), 1u);
+  EXPECT_TRUE(mri.neurology.deficits[0].cord_compression);
+
+  auto none = run(
+      {patient(), unknown_obs("scan", R"("valueString":"No osseous metastases in T5 or L1.")")});
+  EXPECT_TRUE(none.spine.lesions.empty());
+  EXPECT_FALSE(none.spine.present);
+  EXPECT_TRUE(none.alerts.empty());
+  EXPECT_TRUE(is_ignored(none, "Observation/scan", "not in the code tables"));
 }
 
 TEST(SafetyNet, PreliminaryReportsAndOtherResourceTypesAreScanned) {
@@ -126,7 +157,7 @@ TEST(SafetyNet, LongTextsStayLinearAndSafe) {
 }
 
 TEST(SafetyNet, AlertsAreSortedByReference) {
-  auto c = run({patient(), unknown_obs("b", R"("valueString":"paraplegia")"),
+  auto c = run({patient(), unknown_obs("b", R"("note":[{"text":"paraplegia"}])"),
                 unknown_obs("a", R"("valueString":"SINS 12")")});
   ASSERT_EQ(c.alerts.size(), 2u);
   EXPECT_EQ(c.alerts[0].ref, "Observation/a");
