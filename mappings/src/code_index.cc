@@ -109,6 +109,11 @@ std::vector<std::pair<std::string, std::size_t>> CodeIndex::search_tokens() cons
 }
 
 void CodeIndex::claim_text(const std::string& normalized, Claim c, ConflictSink& sink) {
+  const WordText words(normalized);
+  if (words.size() > 0) {
+    std::size_t& most = first_words_[std::string(words.words(0, 1))];
+    most = std::max(most, words.size());
+  }
   put(text_, normalized, std::move(c), sink, "synonym");
 }
 
@@ -200,9 +205,57 @@ bool CodeIndex::nonspecific(const fhir::CodeableConcept& cc) const {
 
 std::optional<std::size_t> CodeIndex::match_text(std::string_view raw_text) const {
   if (text_.empty() || raw_text.empty()) return std::nullopt;
-  auto it = text_.find(normalize_text(raw_text));
-  if (it == text_.end()) return std::nullopt;
-  return it->second.entry;
+  // Every synonym, the whole-string ones too, starts with a word in
+  // first_words_: a text with none of them is settled without tokenising.
+  std::string key;
+  const bool may_match = any_word(raw_text, [&](std::string_view w) {
+    key.assign(w);
+    return first_words_.count(key) > 0;
+  });
+  if (!may_match) return std::nullopt;
+  const WordText words(raw_text);
+  if (auto it = text_.find(words.normalized()); it != text_.end()) return it->second.entry;
+  return match_phrases(words);
+}
+
+std::optional<std::size_t> CodeIndex::match_phrases(const WordText& text) const {
+  struct Hit {
+    std::size_t first = 0;
+    std::size_t count = 0;
+    std::size_t entry = 0;
+  };
+  std::vector<Hit> hits;
+  std::string key;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    key.assign(text.words(i, 1));
+    auto first = first_words_.find(key);
+    if (first == first_words_.end()) continue;
+    // The longest synonym starting here; a synonym never spans a clause break.
+    for (std::size_t n = std::min(first->second, text.size() - i); n >= 1; --n) {
+      if (text.clause(i + n - 1) != text.clause(i)) continue;
+      key.assign(text.words(i, n));
+      if (auto it = text_.find(key); it != text_.end()) {
+        hits.push_back({i, n, it->second.entry});
+        break;
+      }
+    }
+  }
+  std::optional<std::size_t> found;
+  // Hits come one per start word, in order, each the longest there; so a
+  // hit lies inside a longer one exactly when an earlier hit reaches its end.
+  std::size_t reach = 0;
+  for (const Hit& h : hits) {
+    const std::size_t end = h.first + h.count;
+    // "spinal cord compression" holds "cord compression": the longer phrase
+    // speaks for both, and its negation too.
+    const bool inside_longer = reach >= end;
+    reach = std::max(reach, end);
+    if (inside_longer) continue;
+    if (assertion(text, h.first, h.count) != Assertion::kAffirmed) continue;
+    if (found && *found != h.entry) return std::nullopt;  // two concepts: not ours to choose
+    found = h.entry;
+  }
+  return found;
 }
 
 std::optional<std::size_t> CodeIndex::match(const fhir::CodeableConcept& cc) const {

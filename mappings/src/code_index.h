@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mst/fhir/datatypes.h"
+#include "mst/mappings/text.h"
 
 namespace mst::mappings::detail {
 
@@ -52,6 +53,10 @@ class CodeIndex {
   // `system` is compared after canonical_system().
   std::optional<std::size_t> match_code(std::string_view system, std::string_view code) const;
   std::optional<std::size_t> match_icd(std::string_view code) const;
+  // The whole normalised text as a synonym, else the synonyms found in it as
+  // phrases (docs/considerations.md, "Text"): a phrase inside a longer one
+  // gives way to it, negated or not-asserted phrases do not count, and a text
+  // naming two different entries matches neither.
   std::optional<std::size_t> match_text(std::string_view raw_text) const;
   // True when an ICD-10 coding of `cc` is a category whose subcodes the
   // table tells apart (C79.5 when C79.51 and C79.52 mean different things):
@@ -71,6 +76,7 @@ class CodeIndex {
   static void put(Map& m, const std::string& key, Claim c, ConflictSink& sink,
                   std::string_view what);
 
+  std::optional<std::size_t> match_phrases(const WordText& text) const;
   // Entries claiming a longer ICD key under each proper prefix (3+ chars).
   void note_descendant(const std::string& key, std::size_t entry);
   const std::vector<std::size_t>* descendants(const std::string& key) const;
@@ -78,6 +84,9 @@ class CodeIndex {
   Map exact_;
   Map icd_;
   Map text_;
+  // First word of every synonym -> the most words a synonym starting with it
+  // has: a phrase scan tries a handful of lookups per word, not every n-gram.
+  std::unordered_map<std::string, std::size_t> first_words_;
   std::unordered_map<std::string, std::vector<std::size_t>> icd_descendants_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 
 #include "extract_internal.h"
 
@@ -176,14 +177,26 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
     }
     detail::read_death(ctx, *record.patient());
   }
-  for (const auto& r : record.conditions()) detail::read_condition(ctx, r, in.conditions);
+  // The safety net reads a resource a reader has just ignored while its
+  // JSON is still in cache; which of them no fact rests on is known last.
+  std::vector<detail::Mention> mentions;
+  auto screen = [&](const RecordResource& r, std::size_t ignored_before) {
+    if (c.ignored.size() != ignored_before) detail::screen_ignored(r, mentions);
+  };
+  for (const auto& r : record.conditions()) {
+    const std::size_t before = c.ignored.size();
+    detail::read_condition(ctx, r, in.conditions);
+    screen(r, before);
+  }
   in.readings.reserve(record.observations().size());
   // Observations are most of a large record: hint their JSON in ahead.
   const auto& observations = record.observations();
   for (std::size_t i = 0; i < observations.size(); ++i) {
     if (i + 4 < observations.size()) observations[i + 4].node.prefetch();
     if (i + 2 < observations.size()) observations[i + 2].node.prefetch_children();
+    const std::size_t before = c.ignored.size();
     detail::read_observation(ctx, observations[i], in.readings, in.conditions);
+    screen(observations[i], before);
   }
   std::sort(in.conditions.begin(), in.conditions.end(),
             [](const detail::ConditionFacts& a, const detail::ConditionFacts& b) {
@@ -194,18 +207,27 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
   for (const auto& f : in.conditions) {
     if (f.cancer || f.metastasis) cancer_refs.insert(f.ref);
   }
-  for (const auto& r : record.care_plans()) detail::read_care_plan(ctx, r, cancer_refs, in.plans);
+  for (const auto& r : record.care_plans()) {
+    const std::size_t before = c.ignored.size();
+    detail::read_care_plan(ctx, r, cancer_refs, in.plans);
+    screen(r, before);
+  }
   for (const auto& r : record.procedures()) {
+    const std::size_t before = c.ignored.size();
     if (!detail::read_treatment_procedure(ctx, r, in.treatments)) {
       detail::read_procedure(ctx, r, c.spinal_surgeries);
     }
+    screen(r, before);
   }
   const detail::MedicationIndex medications = detail::index_medications(record);
   for (const auto& r : record.medication_uses()) {
+    const std::size_t before = c.ignored.size();
     detail::read_medication_use(ctx, r, medications, in.treatments);
+    screen(r, before);
   }
   for (const auto& r : record.others()) {
     ctx.ignore(r.ref, r.type + " resources are not read by the extractor");
+    detail::screen_ignored(r, mentions);
   }
   std::sort(c.spinal_surgeries.begin(), c.spinal_surgeries.end(),
             [](const SpinalSurgery& a, const SpinalSurgery& b) {
@@ -224,10 +246,19 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
   detail::derive_preferences(ctx, in);
 
   detail::collect_used(c);
+  // Only what a fact rests on is shown as read from text.
+  std::sort(c.read_from_text.begin(), c.read_from_text.end());
+  c.read_from_text.erase(std::unique(c.read_from_text.begin(), c.read_from_text.end()),
+                         c.read_from_text.end());
+  Evidence shown;
+  std::set_intersection(c.read_from_text.begin(), c.read_from_text.end(), c.used.begin(),
+                        c.used.end(), std::back_inserter(shown));
+  c.read_from_text = std::move(shown);
   std::sort(c.ignored.begin(), c.ignored.end(),
             [](const IgnoredResource& a, const IgnoredResource& b) {
               return a.ref != b.ref ? a.ref < b.ref : a.reason < b.reason;
             });
+  detail::raise_alerts(ctx, mentions);
   return c;
 }
 

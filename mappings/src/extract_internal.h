@@ -30,6 +30,8 @@ struct Context {
   void ignore(const std::string& ref, std::string reason) const {
     out.ignored.push_back({ref, std::move(reason)});
   }
+  // `ref` holds a fact read from text, not from a code.
+  void from_text(const std::string& ref) const { out.read_from_text.push_back(ref); }
   void gap(std::string consideration, std::string detail) const {
     out.data_gaps.push_back({std::move(consideration), std::move(detail)});
   }
@@ -66,6 +68,7 @@ struct Reading {
   std::string token;             // grades
   std::string text;              // text values and labels
   std::vector<const SpineSiteEntry*> levels;  // bodySite vertebrae
+  bool from_text = false;                     // code or value read from text
   std::string lesion_key() const;             // "T12,L1", or "" when no level
 };
 
@@ -125,6 +128,15 @@ void derive_life_expectancy(const Context& ctx, const Inputs& in);
 void derive_treatments(const Context& ctx, const Inputs& in);
 void derive_preferences(const Context& ctx, const Inputs& in);
 
+// The safety net. A resource a reader ignored whose words name a
+// safety-relevant finding, not negated, is a Mention; once `used` is final,
+// each Mention no fact rests on becomes an Alert (sorted by ref).
+struct Mention {
+  const RecordResource* resource = nullptr;
+  std::string finding;  // "cord compression; weakness"
+};
+void screen_ignored(const RecordResource& r, std::vector<Mention>& out);
+void raise_alerts(const Context& ctx, const std::vector<Mention>& mentions);
 // A code read through a site ConceptMap whose equivalence is not exact
 // (narrower, specializes, inexact, relatedto) adds a data gap asking a
 // clinician to confirm it; once per resource and translation.

@@ -7,6 +7,8 @@
 
 #include "extract_internal.h"
 #include "mst/mappings/text.h"
+#include "mst/mappings/vertebral_level.h"
+#include "value_text.h"
 
 namespace mst::mappings::detail {
 
@@ -50,28 +52,42 @@ std::optional<fhir::DateTime> effective_time(fhir::Node n) {
   return fhir::read_datetime(n["issued"]);
 }
 
-std::optional<double> parse_number(std::string_view s) {
-  std::string t(s);
-  while (!t.empty() && t.back() == ' ') t.pop_back();
-  if (t.empty() || t.size() > 32) return std::nullopt;
-  char* end = nullptr;
-  double v = std::strtod(t.c_str(), &end);
-  if (end != t.c_str() + t.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
+// Whether what `lookup` finds for `cc` rests on its text: its codings alone
+// find something else, or nothing.
+template <typename Entry, typename Lookup>
+bool rests_on_text(const fhir::CodeableConcept& cc, const Entry* found, Lookup lookup) {
+  if (found == nullptr || !cc.text) return false;
+  fhir::CodeableConcept codes_only;
+  codes_only.codings = cc.codings;
+  return lookup(codes_only) != found;
 }
 
-// "Grade 1c" / "1C" / "c" -> the matching grade token of `e`, if any.
-std::optional<std::string> match_grade(const ObservationEntry& e, std::string_view raw) {
-  std::string s = normalize_text(raw);
-  for (std::string_view prefix : {"grade ", "frankel ", "asia ", "ais ", "escc ", "bilsky "}) {
-    if (s.rfind(prefix, 0) == 0) s = s.substr(prefix.size());
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    char x = a[k];
+    char y = b[k];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
   }
-  s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
-  for (const auto& g : e.grades) {
-    if (normalize_text(g) == s || (g.size() > 1 && normalize_text(g) == normalize_text(raw)))
-      return g;
+  return true;
+}
+
+// The conversion of `unit` for `e`: exact first, then UCUM's case-insensitive
+// form ("G/DL" for g/dL, UCUM §4 "c/i"), taken only when every unit it folds
+// onto converts alike: case alone separates milli from mega ("mg", "Mg").
+const UnitConversion* find_unit(const ObservationEntry& e, std::string_view unit) {
+  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  while (!unit.empty() && unit.back() == ' ') unit.remove_suffix(1);
+  if (auto it = e.units.find(unit); it != e.units.end()) return &it->second;
+  const UnitConversion* found = nullptr;
+  for (const auto& [name, conv] : e.units) {
+    if (!iequals(name, unit)) continue;
+    if (found && (found->factor != conv.factor || found->offset != conv.offset)) return nullptr;
+    found = &conv;
   }
-  return std::nullopt;
+  return found;
 }
 
 std::optional<bool> boolean_word(std::string_view raw) {
@@ -128,12 +144,23 @@ std::optional<std::string> read_value_into(const Context& ctx, const Observation
   switch (e.value) {
     case ValueKind::kScore: {
       std::optional<double> n;
+      std::string text_problem;
+      // "SINS 9", "9/18", "ECOG 2": read from text, so marked for confirmation.
+      auto from_words = [&](std::string_view t) {
+        TextValue<double> r = number_in_text(t, e.max);
+        if (r.value) {
+          n = r.value;
+          out.from_text = true;
+        } else {
+          text_problem = std::move(r.problem);
+        }
+      };
       if (integer) n = static_cast<double>(*integer);
       if (qty && qty->value) n = qty->value;
-      if (str) n = parse_number(*str);
+      if (str) from_words(*str);
       if (concept_value) {
         if (auto a = ctx.tables.answer(e, *concept_value)) n = std::get<double>(*a);
-        if (!n && concept_value->text) n = parse_number(*concept_value->text);
+        if (!n && concept_value->text) from_words(*concept_value->text);
       }
       if (none) {
         // mCODE performance status carries the LOINC answer in interpretation.
@@ -141,7 +168,10 @@ std::optional<std::string> read_value_into(const Context& ctx, const Observation
           if (auto a = ctx.tables.answer(e, cc)) n = std::get<double>(*a);
         }
       }
-      if (!n) return none ? "no value" : "value is not a number the table accepts";
+      if (!n) {
+        if (!text_problem.empty()) return text_problem + " (" + e.label + ")";
+        return none ? "no value" : "value is not a number the table accepts";
+      }
       if (!in_range(e, *n)) return "value " + format_number(*n) + " is out of range for " + e.label;
       out.number = n;
       return std::nullopt;
@@ -153,14 +183,22 @@ std::optional<std::string> read_value_into(const Context& ctx, const Observation
         raw = qty->value;
         const std::string_view unit = !qty->code.empty() ? qty->code : qty->unit;
         if (!unit.empty()) {
-          auto it = e.units.find(unit);
-          if (it == e.units.end() && !qty->unit.empty()) it = e.units.find(qty->unit);
-          if (it == e.units.end())
-            return "unit '" + std::string(unit) + "' is not known for " + e.label;
-          conv = &it->second;
+          conv = find_unit(e, unit);
+          if (!conv && !qty->unit.empty()) conv = find_unit(e, qty->unit);
+          if (!conv) return "unit '" + std::string(unit) + "' is not known for " + e.label;
         }
       } else if (integer) {
         raw = static_cast<double>(*integer);
+      } else if (str) {
+        // "9.8 g/dL", "Hb 98 g/L": one number, its unit written after it.
+        TextQuantity q = quantity_in_text(*str);
+        if (!q.value) return q.problem + " (" + e.label + ")";
+        raw = q.value;
+        out.from_text = true;
+        if (!q.unit.empty()) {
+          conv = find_unit(e, q.unit);
+          if (!conv) return "unit '" + q.unit + "' is not known for " + e.label;
+        }
       } else if (!none) {
         return "value is not a Quantity";
       }
@@ -175,23 +213,43 @@ std::optional<std::string> read_value_into(const Context& ctx, const Observation
     }
     case ValueKind::kGrade: {
       std::optional<std::string> g;
+      std::string text_problem;
+      auto from_words = [&](std::string_view t, bool text) {
+        TextValue<std::string> r = grade_in_text(e, t);
+        if (r.value) {
+          g = std::move(r.value);
+          out.from_text = out.from_text || text;
+        } else {
+          text_problem = std::move(r.problem);
+        }
+      };
       if (concept_value) {
         if (auto a = ctx.tables.answer(e, *concept_value)) g = std::get<std::string>(*a);
-        if (!g && concept_value->text) g = match_grade(e, *concept_value->text);
+        if (!g && concept_value->text) from_words(*concept_value->text, true);
       }
-      if (str) g = match_grade(e, *str);
-      if (integer) g = match_grade(e, std::to_string(*integer));
-      if (qty && qty->value) g = match_grade(e, format_number(*qty->value));
-      if (!g) return none ? "no value" : "value is not a grade of " + e.label;
+      if (str) from_words(*str, true);
+      if (integer) from_words(std::to_string(*integer), false);
+      if (qty && qty->value) from_words(format_number(*qty->value), false);
+      if (!g) {
+        if (none) return "no value";
+        return text_problem.empty() ? "value is not a grade of " + e.label : text_problem;
+      }
       out.token = *g;
       return std::nullopt;
     }
     case ValueKind::kBoolean: {
       std::optional<bool> b;
       if (boolean) b = *boolean;
-      if (str) b = boolean_word(*str);
+      if (str) {
+        b = boolean_word(*str);
+        out.from_text = b.has_value();
+      }
       if (concept_value) {
         b = boolean_concept(*concept_value);
+        if (b && !concept_value->has(kSnomed, kSnomedYes) &&
+            !concept_value->has(kSnomed, kSnomedNo)) {
+          out.from_text = true;  // "Yes"/"No" as text only
+        }
         if (!b) {
           // A coded finding as the value ("Paraparesis") means present.
           b = true;
@@ -352,6 +410,13 @@ void read_condition(const Context& ctx, const RecordResource& r, std::vector<Con
     }
     f.note = note_text(n);
     for (const auto& v : via) note_site_map(ctx, r.ref, v);  // only for a Condition used
+    const CodeTables& t = ctx.tables;
+    if (rests_on_text(*code, f.cancer, [&](const auto& c) { return t.cancer(c); }) ||
+        rests_on_text(*code, f.metastasis, [&](const auto& c) { return t.metastasis(c); }) ||
+        rests_on_text(*code, f.comorbidity, [&](const auto& c) { return t.comorbidity(c); }) ||
+        rests_on_text(*code, f.finding, [&](const auto& c) { return t.finding(c); })) {
+      ctx.from_text(r.ref);
+    }
     out.push_back(std::move(f));
   } catch (const fhir::ElementError& e) {
     ctx.ignore(r.ref, std::string("unreadable Condition: ") + e.what());
@@ -393,8 +458,12 @@ void read_observation(const Context& ctx, const RecordResource& r, std::vector<R
         if (first_problem.empty()) first_problem = *problem;
         return;
       }
-      if (e.value != ValueKind::kPanel) local.push_back(std::move(rd));
+      if (e.value == ValueKind::kPanel) return;
+      if (rd.from_text) ctx.from_text(r.ref);
+      local.push_back(std::move(rd));
     };
+    auto observation_of = [&](const fhir::CodeableConcept& c) { return ctx.tables.observation(c); };
+    if (rests_on_text(*code, entry, observation_of)) ctx.from_text(r.ref);
     if (entry) take(*entry, n);
     bool any_component = false;
     for (fhir::Node comp : n.array("component")) {
@@ -404,6 +473,7 @@ void read_observation(const Context& ctx, const RecordResource& r, std::vector<R
       if (const ObservationEntry* ce = ctx.tables.observation(*ccode, &via)) {
         note_site_map(ctx, r.ref, via);
         any_component = true;
+        if (rests_on_text(*ccode, ce, observation_of)) ctx.from_text(r.ref);
         take(*ce, comp);
       }
     }
@@ -415,6 +485,24 @@ void read_observation(const Context& ctx, const RecordResource& r, std::vector<R
       const FindingEntry* finding = ctx.tables.finding(*code, &via_finding);
       note_site_map(ctx, r.ref, via_met);
       note_site_map(ctx, r.ref, via_finding);
+      // An imaging or examination result whose finding is in its words
+      // ("Intense uptake in the T5 and L1 vertebral bodies, consistent with
+      // osseous metastases"): read by phrase, negation-aware, with the levels
+      // the words name, and marked read from text.
+      bool from_value_text = false;
+      std::vector<const SpineSiteEntry*> text_levels;
+      if (!met && !finding && n["valueString"].is_string()) {
+        fhir::CodeableConcept words;
+        words.text = n["valueString"].as_string();
+        met = ctx.tables.metastasis(words);
+        finding = ctx.tables.finding(words);
+        from_value_text = met || finding;
+        if (from_value_text) {
+          for (const auto& id : parse_levels(*words.text)) {
+            if (const SpineSiteEntry* l = ctx.tables.level_entry(id.name)) text_levels.push_back(l);
+          }
+        }
+      }
       if (met || finding) {
         const fhir::ObservationValue v = fhir::read_value(n);
         if (const bool* b = std::get_if<bool>(&v); b && !*b) {
@@ -430,7 +518,21 @@ void read_observation(const Context& ctx, const RecordResource& r, std::vector<R
         f.onset = when;
         f.recorded = when;
         f.levels = body_site_levels(ctx, n);
+        for (const SpineSiteEntry* l : text_levels) {
+          if (std::find(f.levels.begin(), f.levels.end(), l) == f.levels.end())
+            f.levels.push_back(l);
+        }
+        std::sort(f.levels.begin(), f.levels.end(),
+                  [](const SpineSiteEntry* a, const SpineSiteEntry* b) {
+                    return a->level->ordinal < b->level->ordinal;
+                  });
         f.note = note_text(n);
+        if (from_value_text) ctx.from_text(r.ref);
+        const CodeTables& t = ctx.tables;
+        if (rests_on_text(*code, met, [&](const auto& c) { return t.metastasis(c); }) ||
+            rests_on_text(*code, finding, [&](const auto& c) { return t.finding(c); })) {
+          ctx.from_text(r.ref);
+        }
         findings.push_back(std::move(f));
         return;
       }

@@ -1,11 +1,89 @@
 #include "mst/mappings/text.h"
 
+#include <array>
+
 namespace mst::mappings {
 
 namespace {
 
 bool is_word_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+bool is_clause_break(unsigned char c) {
+  return c == '.' || c == ';' || c == ',' || c == '!' || c == '?' || c == '\n' || c == '\r';
+}
+
+// Triggers and pseudo-triggers, normalised, as NegEx-style word lists
+// (Chapman et al., J Biomed Inform 2001;34:301-310), cut to what charts on
+// spinal metastases write. docs/considerations.md lists them.
+constexpr std::array<std::string_view, 11> kNegationBefore = {
+    "no",    "not",       "denies",       "denied",  "deny",      "without",
+    "never", "ruled out", "negative for", "free of", "absence of"};
+constexpr std::array<std::string_view, 5> kNotAssertedBefore = {
+    "family history of", "fh of", "risk of", "screening for", "screen for"};
+constexpr std::array<std::string_view, 10> kNegationAfter = {
+    "ruled out",   "excluded",       "absent",       "negative",  "not seen",
+    "not present", "not identified", "not detected", "not found", "resolved"};
+// Spans in which a trigger negates nothing: "cord compression cannot be
+// ruled out" is a finding to act on.
+constexpr std::array<std::string_view, 12> kPseudo = {
+    "not ruled out", "cannot be ruled out", "can not be ruled out", "cannot rule out",
+    "not excluded",  "cannot be excluded",  "can not be excluded",  "cannot exclude",
+    "no change",     "no increase",         "no improvement",       "no worsening"};
+
+std::size_t word_count(std::string_view phrase) {
+  std::size_t n = 1;
+  for (char c : phrase) n += c == ' ';
+  return n;
+}
+
+// Whether `phrase` is at words [at, at + n) and inside `clause`.
+bool phrase_at(const WordText& t, std::string_view phrase, std::size_t at, std::size_t clause) {
+  const std::size_t n = word_count(phrase);
+  if (at + n > t.size() || t.clause(at) != clause || t.clause(at + n - 1) != clause) return false;
+  return t.words(at, n) == phrase;
+}
+
+// Whether a pseudo-trigger covers words [from, to].
+bool inside_pseudo(const WordText& t, std::size_t from, std::size_t to) {
+  const std::size_t clause = t.clause(from);
+  for (std::string_view p : kPseudo) {
+    const std::size_t n = word_count(p);
+    const std::size_t lowest = to + 1 >= n ? to + 1 - n : 0;
+    for (std::size_t s = lowest; s <= from; ++s) {
+      if (phrase_at(t, p, s, clause)) return true;
+    }
+  }
+  return false;
+}
+
+template <std::size_t N>
+bool trigger_before(const WordText& t, std::size_t first,
+                    const std::array<std::string_view, N>& triggers) {
+  const std::size_t clause = t.clause(first);
+  for (std::string_view trig : triggers) {
+    const std::size_t n = word_count(trig);
+    // The trigger's last word lies in [first - window, first - 1].
+    for (std::size_t gap = 1; gap <= kNegationWindow && gap <= first; ++gap) {
+      const std::size_t last = first - gap;
+      if (last + 1 < n) continue;
+      const std::size_t start = last + 1 - n;
+      if (phrase_at(t, trig, start, clause) && !inside_pseudo(t, start, last)) return true;
+    }
+  }
+  return false;
+}
+
+bool trigger_after(const WordText& t, std::size_t first, std::size_t count) {
+  const std::size_t clause = t.clause(first);
+  for (std::string_view trig : kNegationAfter) {
+    const std::size_t n = word_count(trig);
+    for (std::size_t s = first + count; s < first + count + kNegationWindow && s < t.size(); ++s) {
+      if (phrase_at(t, trig, s, clause) && !inside_pseudo(t, s, s + n - 1)) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -36,6 +114,52 @@ bool contains_phrase(std::string_view text, std::string_view phrase) {
     if (starts && ends) return true;
   }
   return false;
+}
+
+WordText::WordText(std::string_view raw) {
+  normalized_.reserve(raw.size());
+  std::uint32_t clause = 0;
+  bool in_word = false;
+  bool pending_break = false;
+  auto finish_word = [&] {
+    Word& w = words_.back();
+    w.end = static_cast<std::uint32_t>(normalized_.size());
+    const std::string_view text(normalized_.data() + w.begin, w.end - w.begin);
+    // The word opens a new clause: "no weakness but cord compression".
+    if (text == "but" || text == "however") w.clause = ++clause;
+  };
+  for (unsigned char c : raw) {
+    if (is_word_byte(c)) {
+      if (!in_word) {
+        if (!normalized_.empty()) normalized_.push_back(' ');
+        if (pending_break && !words_.empty()) ++clause;
+        pending_break = false;
+        words_.push_back({static_cast<std::uint32_t>(normalized_.size()), 0, clause});
+        in_word = true;
+      }
+      normalized_.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a')
+                                                 : static_cast<char>(c));
+      continue;
+    }
+    if (in_word) finish_word();
+    in_word = false;
+    if (is_clause_break(c)) pending_break = true;
+  }
+  if (in_word) finish_word();
+}
+
+std::string_view WordText::words(std::size_t first, std::size_t count) const {
+  if (count == 0 || first + count > words_.size()) return {};
+  const std::uint32_t begin = words_[first].begin;
+  return std::string_view(normalized_).substr(begin, words_[first + count - 1].end - begin);
+}
+
+Assertion assertion(const WordText& text, std::size_t first, std::size_t count) {
+  if (count == 0 || first + count > text.size()) return Assertion::kAffirmed;
+  if (trigger_before(text, first, kNegationBefore) || trigger_after(text, first, count))
+    return Assertion::kNegated;
+  if (trigger_before(text, first, kNotAssertedBefore)) return Assertion::kNotAsserted;
+  return Assertion::kAffirmed;
 }
 
 std::string one_line(std::string text) {

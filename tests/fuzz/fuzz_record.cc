@@ -60,6 +60,16 @@ void check(const mappings::PatientRecord& record, const mappings::Considerations
   for (const auto& g : c.data_gaps) MST_FUZZ_CHECK(one_line(g.consideration) && one_line(g.detail));
   // Refs and reasons go into logs and the plan's note: one line each.
   for (const auto& i : c.ignored) MST_FUZZ_CHECK(one_line(i.ref) && one_line(i.reason));
+  // Facts read from text are facts used; an alert names an unused resource.
+  check_evidence(c.read_from_text, known);
+  MST_FUZZ_CHECK(std::includes(c.used.begin(), c.used.end(), c.read_from_text.begin(),
+                               c.read_from_text.end()));
+  for (const auto& a : c.alerts) {
+    MST_FUZZ_CHECK(known.count(a.ref) == 1 && one_line(a.finding) && one_line(a.reason));
+    MST_FUZZ_CHECK(!std::binary_search(c.used.begin(), c.used.end(), a.ref));
+  }
+  MST_FUZZ_CHECK(std::is_sorted(c.alerts.begin(), c.alerts.end(),
+                                [](const auto& x, const auto& y) { return x.ref < y.ref; }));
 }
 
 }  // namespace
@@ -85,6 +95,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Pure: the same record gives the same considerations.
   const mappings::Considerations again = mappings::extract(*record, tables(), as_of);
   MST_FUZZ_CHECK(again.used == c.used && again.data_gaps.size() == c.data_gaps.size() &&
-                 again.ignored.size() == c.ignored.size());
+                 again.ignored.size() == c.ignored.size() &&
+                 again.read_from_text == c.read_from_text &&
+                 again.alerts.size() == c.alerts.size());
   return 0;
 }

@@ -289,6 +289,8 @@ Built build_device(const BuildOptions& o, const Names& n) {
 std::vector<std::string> careplan_notes(const Considerations& c, const GoalPlan& plan,
                                         const std::vector<detail::IgnoredGroup>& ignored) {
   std::vector<std::string> out;
+  for (const auto& a : c.alerts) out.push_back("ALERT: " + alert_line(a));
+  if (const std::string line = read_from_text_line(c); !line.empty()) out.push_back(line);
   std::vector<std::string> gaps;
   std::vector<mappings::DataGap> record_gaps = c.data_gaps;
   std::sort(record_gaps.begin(), record_gaps.end(), [](const auto& x, const auto& y) {

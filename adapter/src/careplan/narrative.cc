@@ -271,11 +271,11 @@ std::string target_text(const ProposedGoal& g) {
   return parts.empty() ? "No standard measure" : join(parts, "; ");
 }
 
-std::string goal_rows(const GoalPlan& plan) {
+std::string goal_rows(const Considerations& c, const GoalPlan& plan) {
   std::string rows;
   for (const auto& g : plan.goals) {
     std::string rationale = e(g.rationale());
-    if (!g.evidence.empty()) rationale += "<br/>Evidence: " + e(join(g.evidence, ", "));
+    if (!g.evidence.empty()) rationale += "<br/>Evidence: " + e(evidence_text(g.evidence, c));
     rows +=
         wrap("tr", wrap("td", e(display_of(g.code))) + wrap("td", e(priority_word(g.priority))) +
                        wrap("td", e(urgency_word(g.urgency))) +
@@ -287,6 +287,29 @@ std::string goal_rows(const GoalPlan& plan) {
 }
 
 }  // namespace
+
+std::string evidence_text(const std::vector<std::string>& refs, const Considerations& c) {
+  std::string out;
+  for (const auto& r : refs) {
+    if (!out.empty()) out += ", ";
+    out += r;
+    if (std::binary_search(c.read_from_text.begin(), c.read_from_text.end(), r))
+      out += " (read from text: confirm)";
+  }
+  return out;
+}
+
+std::string alert_line(const mappings::Alert& a) {
+  return a.ref + " mentions " + a.finding + "; not used: " + a.reason +
+         ". Review it: it may change the urgency.";
+}
+
+std::string read_from_text_line(const Considerations& c) {
+  if (c.read_from_text.empty()) return {};
+  return "Read from text, confirm against the record: the facts resting on " +
+         join(c.read_from_text, ", ") +
+         " were read from free text or a value written in words, not from a code.";
+}
 
 std::vector<LabeledText> consideration_summary(const Considerations& c) {
   const auto a = detail::assess(c, RuleThresholds{});
@@ -316,6 +339,14 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
   h +=
       wrap("p", e("Patient: " + c.patient_ref + ". Overall urgency: " + urgency_word(plan.urgency) +
                   (plan.emergency ? " (emergency pathway)." : ".")));
+  if (!c.alerts.empty()) {
+    // First after the urgency: a finding the rules could not read must not
+    // sit unseen at the bottom of a long record.
+    h += wrap("h3", "Alerts: safety-relevant findings the adapter did not use");
+    std::vector<std::string> items;
+    for (const auto& a : c.alerts) items.push_back(alert_line(a));
+    h += wrap("div", list(items));
+  }
 
   h += wrap("h3", "Considerations");
   std::string body;
@@ -323,6 +354,7 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
     body += wrap("tr", wrap("th", e(row.label)) + wrap("td", e(row.text)));
   }
   h += wrap("table", wrap("tbody", body));
+  if (const std::string line = read_from_text_line(c); !line.empty()) h += wrap("p", e(line));
 
   h += wrap("h3", "Proposed goals");
   if (plan.goals.empty()) {
@@ -331,7 +363,7 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
     h += wrap("table", wrap("thead", wrap("tr",
                                           "<th>Goal</th><th>Priority</th><th>Urgency</th>"
                                           "<th>Certainty</th><th>Rationale</th><th>Target</th>")) +
-                           wrap("tbody", goal_rows(plan)));
+                           wrap("tbody", goal_rows(c, plan)));
   }
 
   if (!plan.actions.empty()) {

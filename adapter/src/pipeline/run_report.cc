@@ -28,7 +28,13 @@ std::string summary_text(const PatientRun& run) {
     if (!o.plan_version.empty()) out << " version " << o.plan_version;
     out << "\n";
   }
-  if (!run.derivation || !run.derivation->plan.applicable) return out.str();
+  if (!run.derivation) return out.str();
+  // Shown with or without a plan: an unread cord compression matters most
+  // when the rules found nothing to propose.
+  for (const auto& a : run.derivation->considerations.alerts) {
+    out << "alert:    " << alert_line(a) << "\n";
+  }
+  if (!run.derivation->plan.applicable) return out.str();
   const GoalPlan& plan = run.derivation->plan;
   out << "urgency:  " << code_of(plan.urgency) << (plan.emergency ? " (emergency pathway)" : "")
       << "\n";
@@ -46,6 +52,10 @@ std::string summary_text(const PatientRun& run) {
     }
   }
   const auto& c = run.derivation->considerations;
+  if (!c.read_from_text.empty()) {
+    out << "read from text (confirm):\n";
+    for (const auto& r : c.read_from_text) out << "  - " << r << "\n";
+  }
   if (!c.data_gaps.empty()) {
     out << "data gaps:\n";
     for (const auto& g : c.data_gaps) out << "  - " << g.consideration << ": " << g.detail << "\n";
@@ -72,9 +82,17 @@ std::string explain_text(const Derivation& d) {
   const GoalPlan& plan = d.plan;
   std::ostringstream out;
   out << c.patient_ref << ", as of " << c.as_of.date_string() << "\n\n";
+  if (!c.alerts.empty()) {
+    out << "ALERTS: SAFETY-RELEVANT FINDINGS NOT USED\n";
+    for (const auto& a : c.alerts) out << "  ! " << alert_line(a) << "\n";
+    out << "\n";
+  }
   out << "CONSIDERATIONS\n";
   for (const auto& row : consideration_summary(c)) {
     out << "  " << pad(row.label + ":", 26) << row.text << "\n";
+  }
+  if (const std::string line = read_from_text_line(c); !line.empty()) {
+    out << "  " << line << "\n";
   }
   if (!plan.applicable) {
     out << "\nNO PLAN\n  " << plan.not_applicable_reason << "\n";
@@ -87,7 +105,7 @@ std::string explain_text(const Derivation& d) {
           << code_of(g.urgency) << (g.certainty == Certainty::kPartial ? ", inputs missing" : "")
           << "\n";
       out << "     Why: " << g.rationale() << "\n";
-      if (!g.evidence.empty()) out << "     Evidence: " << joined(g.evidence, ", ") << "\n";
+      if (!g.evidence.empty()) out << "     Evidence: " << evidence_text(g.evidence, c) << "\n";
       for (const auto& t : g.targets) out << "     Target: " << t.description << "\n";
     }
     if (!plan.actions.empty()) {
@@ -146,6 +164,14 @@ fhir::JsonValue summary_json(const PatientRun& run) {
   if (!o.plan_version.empty()) j.set("version", o.plan_version);
   if (!o.fingerprint.empty()) j.set("fingerprint", o.fingerprint);
   if (!run.derivation) return j;
+  JsonValue alerts = JsonValue::array();
+  for (const auto& a : run.derivation->considerations.alerts) {
+    alerts.push(JsonValue::object({{"ref", a.ref}, {"finding", a.finding}, {"reason", a.reason}}));
+  }
+  j.set("alerts", std::move(alerts));
+  JsonValue from_text = JsonValue::array();
+  for (const auto& r : run.derivation->considerations.read_from_text) from_text.push(r);
+  j.set("read_from_text", std::move(from_text));
   const GoalPlan& plan = run.derivation->plan;
   j.set("applicable", plan.applicable);
   if (!plan.applicable) return j;

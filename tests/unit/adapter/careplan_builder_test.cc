@@ -134,6 +134,24 @@ TEST(CarePlanBuilder, CarePlanIsADraftProposalWithEveryContractElement) {
   EXPECT_EQ(str(cp["text"], "div").rfind("<div xmlns=\"http://www.w3.org/1999/xhtml\">", 0), 0u);
 }
 
+TEST(CarePlanBuilder, AlertsOpenTheNotesAndTextFactsAreNamed) {
+  auto c = emergency_patient();
+  c.read_from_text = {"Condition/deficit"};
+  c.alerts.push_back({"DiagnosticReport/mri", "cord compression; weakness",
+                      "DiagnosticReport resources are not read by the extractor"});
+  Parsed p(build(c));
+  const fhir::Node cp = p.of("CarePlan").at(0);
+  ASSERT_GE(cp.array("note").size(), 2u);
+  EXPECT_EQ(str(cp.array("note")[0], "text"),
+            "ALERT: DiagnosticReport/mri mentions cord compression; weakness; not used: "
+            "DiagnosticReport resources are not read by the extractor. Review it: it may change "
+            "the urgency.");
+  EXPECT_EQ(str(cp.array("note")[1], "text"),
+            "Read from text, confirm against the record: the facts resting on Condition/deficit "
+            "were read from free text or a value written in words, not from a code.");
+  EXPECT_EQ(build(c).dump(), build(c).dump());
+}
+
 TEST(CarePlanBuilder, ResourcesNotUsedAreCountedByReasonWithAFewExamples) {
   auto c = emergency_patient();
   const std::string unread = "Observation code is not in the code tables";

@@ -88,6 +88,46 @@ TEST(Narrative, ShowsWhatAClinicianNeeds) {
   elements_of(div);
 }
 
+// docs/considerations.md "Text" and "Safety net": facts read from text are
+// marked for confirmation; unused findings open the plan as alerts.
+TEST(Narrative, AlertsComeFirstAndFactsReadFromTextAreMarked) {
+  auto c = stable_patient();
+  add_new_deficit(c, "Lower limb weakness");
+  c.read_from_text = {"Condition/deficit"};
+  c.alerts.push_back({"Observation/mri", "cord compression", "status 'preliminary'"});
+  const auto plan = propose(c);
+  const auto div = careplan_narrative(c, plan, {"2024-03-05", "MST Care-Plan Adapter 0.1.0"});
+  const auto alerts = div.find("Alerts: safety-relevant findings the adapter did not use");
+  ASSERT_NE(alerts, std::string::npos);
+  EXPECT_LT(alerts, div.find("<h3>Considerations</h3>"));
+  EXPECT_NE(div.find("<li>Observation/mri mentions cord compression; not used: status "
+                     "&#39;preliminary&#39;. Review it: it may change the urgency.</li>"),
+            std::string::npos);
+  EXPECT_NE(div.find("Condition/deficit (read from text: confirm)"), std::string::npos);
+  EXPECT_NE(div.find("Read from text, confirm against the record: the facts resting on "
+                     "Condition/deficit"),
+            std::string::npos);
+  elements_of(div);
+
+  // Nothing read from text, no alert: neither section appears.
+  auto plain = stable_patient();
+  add_new_deficit(plain, "Lower limb weakness");
+  const auto quiet =
+      careplan_narrative(plain, propose(plain), {"2024-03-05", "MST Care-Plan Adapter 0.1.0"});
+  EXPECT_EQ(quiet.find("read from text"), std::string::npos);
+  EXPECT_EQ(quiet.find("Read from text"), std::string::npos);
+  EXPECT_EQ(quiet.find("Alerts"), std::string::npos);
+}
+
+TEST(Narrative, EvidenceTextMarksOnlyTheRefsReadFromText) {
+  mappings::Considerations c;
+  c.read_from_text = {"Observation/b"};
+  EXPECT_EQ(evidence_text({"Condition/a", "Observation/b"}, c),
+            "Condition/a, Observation/b (read from text: confirm)");
+  EXPECT_EQ(evidence_text({}, c), "");
+  EXPECT_EQ(read_from_text_line(mappings::Considerations{}), "");
+}
+
 TEST(Narrative, ParagraphNarrativeIsAnEscapedDiv) {
   EXPECT_EQ(paragraph_narrative("a < b"),
             "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>a &lt; b</p></div>");

@@ -36,6 +36,18 @@ struct LabeledText {
 // `explain` show them.
 std::vector<LabeledText> consideration_summary(const mappings::Considerations& c);
 
+// Evidence references joined by ", ", each one whose fact was read from
+// text (Considerations::read_from_text) followed by "(read from text:
+// confirm)".
+std::string evidence_text(const std::vector<std::string>& refs, const mappings::Considerations& c);
+
+// "Observation/x mentions cord compression; not used: <reason>. Review it."
+std::string alert_line(const mappings::Alert& a);
+
+// "Read from text, confirm against the record: Condition/a, Observation/b."
+// Empty when every fact rests on a code.
+std::string read_from_text_line(const mappings::Considerations& c);
+
 // A one-paragraph narrative for the smaller resources.
 std::string paragraph_narrative(std::string_view text);
 

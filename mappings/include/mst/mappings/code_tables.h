@@ -232,8 +232,9 @@ class CodeTables {
 
   // Lookups by CodeableConcept: exact codes (any system) first, then
   // ICD-10-CM patterns (longest prefix, then narrowest range), then the
-  // translations of the site ConceptMaps, then the normalised text against
-  // the synonyms. Displays are never matched. nullptr when nothing matches.
+  // translations of the site ConceptMaps, then the synonyms found in the
+  // text as phrases, negation-aware (docs/considerations.md §4.1). Displays
+  // are never matched. nullptr when nothing matches.
   // `via`, when given, says whether the match came through a site map.
   using Via = std::optional<SiteMapped>*;
   const CancerEntry* cancer(const fhir::CodeableConcept& cc, Via via = nullptr) const;

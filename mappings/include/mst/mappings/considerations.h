@@ -262,6 +262,15 @@ struct IgnoredResource {
   std::string reason;  // one line, no clinical values
 };
 
+// A resource no fact rests on although its text names a finding that
+// matters for safety ("MRI: cord compression at T10"): shown at the top of
+// the plan and in explain, never as a silent "not used" line.
+struct Alert {
+  std::string ref;      // "Type/id"
+  std::string finding;  // the phrases found, e.g. "cord compression; weakness"
+  std::string reason;   // why no fact rests on it
+};
+
 // Patient.deceased[x], a modifier element in R4 (fhir-coding.md §16.8):
 // deceasedBoolean true, or a deceasedDateTime on or before as_of.
 struct Death {
@@ -293,6 +302,12 @@ struct Considerations {
 
   std::vector<DataGap> data_gaps;
   std::vector<IgnoredResource> ignored;
+
+  // Resources in `used` whose facts rest on text (a synonym found in
+  // CodeableConcept.text, a value parsed from a string), not on a code:
+  // shown as "read from text: confirm". Sorted, unique.
+  Evidence read_from_text = {};
+  std::vector<Alert> alerts = {};  // sorted by ref
 };
 
 }  // namespace mst::mappings
