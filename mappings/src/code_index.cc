@@ -241,6 +241,8 @@ std::optional<std::size_t> CodeIndex::match_phrases(const WordText& text) const 
     }
   }
   std::optional<std::size_t> found;
+  bool tied = false;
+  auto rank = [&](std::size_t entry) { return entry < text_rank_.size() ? text_rank_[entry] : 0; };
   // Hits come one per start word, in order, each the longest there; so a
   // hit lies inside a longer one exactly when an earlier hit reaches its end.
   std::size_t reach = 0;
@@ -252,10 +254,20 @@ std::optional<std::size_t> CodeIndex::match_phrases(const WordText& text) const 
     reach = std::max(reach, end);
     if (inside_longer) continue;
     if (assertion(text, h.first, h.count) != Assertion::kAffirmed) continue;
-    if (found && *found != h.entry) return std::nullopt;  // two concepts: not ours to choose
-    found = h.entry;
+    if (!found || rank(h.entry) > rank(*found)) {
+      found = h.entry;
+      tied = false;
+    } else if (*found != h.entry && rank(h.entry) == rank(*found)) {
+      tied = true;  // two concepts of one rank: not ours to choose
+    }
   }
+  if (tied) return std::nullopt;
   return found;
+}
+
+void CodeIndex::set_text_rank(std::size_t entry, int rank) {
+  if (text_rank_.size() <= entry) text_rank_.resize(entry + 1, 0);
+  text_rank_[entry] = rank;
 }
 
 std::optional<std::size_t> CodeIndex::match(const fhir::CodeableConcept& cc) const {

@@ -57,6 +57,10 @@ class CodeIndex {
   // phrases (docs/considerations.md, "Text"): a phrase inside a longer one
   // gives way to it, negated or not-asserted phrases do not count, and a text
   // naming two different entries matches neither.
+  // When one text names several entries, the highest text_rank wins; a tie
+  // between different entries matches nothing ("back pain with leg
+  // weakness" is a deficit when deficits outrank pain).
+  void set_text_rank(std::size_t entry, int rank);
   std::optional<std::size_t> match_text(std::string_view raw_text) const;
   // True when an ICD-10 coding of `cc` is a category whose subcodes the
   // table tells apart (C79.5 when C79.51 and C79.52 mean different things):
@@ -87,6 +91,7 @@ class CodeIndex {
   // First word of every synonym -> the most words a synonym starting with it
   // has: a phrase scan tries a handful of lookups per word, not every n-gram.
   std::unordered_map<std::string, std::size_t> first_words_;
+  std::vector<int> text_rank_;  // by entry; absent entries rank 0
   std::unordered_map<std::string, std::vector<std::size_t>> icd_descendants_;
 };
 

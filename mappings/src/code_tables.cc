@@ -205,10 +205,11 @@ void claim_all(const EntryView& v, std::size_t idx, CodeIndex& index, detail::Co
     if (norm.empty()) v.fail_in(item.file, "a synonym has no letters or digits");
     index.claim_text(norm, claim(item.file), sink);
   }
+  if (auto rank = v.integer("text_rank")) index.set_text_rank(idx, *rank);
 }
 
-const std::set<std::string_view> kCodeFields{"label",   "snomed",  "loinc",
-                                             "codings", "icd10cm", "text"};
+const std::set<std::string_view> kCodeFields{"label",   "snomed", "loinc",    "codings",
+                                             "icd10cm", "text",   "text_rank"};
 
 std::set<std::string_view> fields(std::initializer_list<std::string_view> extra) {
   std::set<std::string_view> s = kCodeFields;

@@ -14,6 +14,8 @@ bool is_clause_break(unsigned char c) {
   return c == '.' || c == ';' || c == ',' || c == '!' || c == '?' || c == '\n' || c == '\r';
 }
 
+bool is_sentence_break(unsigned char c) { return c != ',' && is_clause_break(c); }
+
 // Triggers and pseudo-triggers, normalised, as NegEx-style word lists
 // (Chapman et al., J Biomed Inform 2001;34:301-310), cut to what charts on
 // spinal metastases write. docs/considerations.md lists them.
@@ -75,6 +77,41 @@ bool trigger_before(const WordText& t, std::size_t first,
   return false;
 }
 
+// NegEx-style list scope: a negation carries over commas into a list. The
+// phrase's clause must hold a list word ("or", "nor": "denies weakness,
+// numbness or incontinence"), and the trigger sits in an earlier short
+// clause of the same sentence. "No back pain, new leg weakness" has no list
+// word after the comma, so the weakness stays affirmed: a missed emergency
+// costs more than a false alarm.
+bool negated_as_list_item(const WordText& t, std::size_t first) {
+  constexpr std::size_t kMaxItemWords = 6;
+  const std::size_t clause = t.clause(first);
+  bool list = false;
+  std::size_t start = first;
+  while (start > 0 && t.clause(start - 1) == clause) --start;
+  for (std::size_t w = start; w < t.size() && t.clause(w) == clause; ++w) {
+    const std::string_view word = t.words(w, 1);
+    list = list || word == "or" || word == "nor";
+  }
+  if (!list) return false;
+  // Walk back clause by clause within the sentence.
+  while (start > 0 && t.sentence(start - 1) == t.sentence(first)) {
+    const std::size_t end = start;  // one past the previous clause
+    const std::size_t prev = t.clause(end - 1);
+    std::size_t begin = end - 1;
+    while (begin > 0 && t.clause(begin - 1) == prev) --begin;
+    for (std::size_t w = begin; w < end; ++w) {
+      for (std::string_view trig : kNegationBefore) {
+        if (phrase_at(t, trig, w, prev) && !inside_pseudo(t, w, w + word_count(trig) - 1))
+          return true;
+      }
+    }
+    if (end - begin > kMaxItemWords) return false;  // a clause of its own, not a list item
+    start = begin;
+  }
+  return false;
+}
+
 bool trigger_after(const WordText& t, std::size_t first, std::size_t count) {
   const std::size_t clause = t.clause(first);
   for (std::string_view trig : kNegationAfter) {
@@ -119,22 +156,29 @@ bool contains_phrase(std::string_view text, std::string_view phrase) {
 WordText::WordText(std::string_view raw) {
   normalized_.reserve(raw.size());
   std::uint32_t clause = 0;
+  std::uint32_t sentence = 0;
   bool in_word = false;
   bool pending_break = false;
+  bool pending_sentence = false;
   auto finish_word = [&] {
     Word& w = words_.back();
     w.end = static_cast<std::uint32_t>(normalized_.size());
     const std::string_view text(normalized_.data() + w.begin, w.end - w.begin);
     // The word opens a new clause: "no weakness but cord compression".
-    if (text == "but" || text == "however") w.clause = ++clause;
+    if (text == "but" || text == "however") {
+      w.clause = ++clause;
+      w.sentence = ++sentence;
+    }
   };
   for (unsigned char c : raw) {
     if (is_word_byte(c)) {
       if (!in_word) {
         if (!normalized_.empty()) normalized_.push_back(' ');
         if (pending_break && !words_.empty()) ++clause;
+        if (pending_sentence && !words_.empty()) ++sentence;
         pending_break = false;
-        words_.push_back({static_cast<std::uint32_t>(normalized_.size()), 0, clause});
+        pending_sentence = false;
+        words_.push_back({static_cast<std::uint32_t>(normalized_.size()), 0, clause, sentence});
         in_word = true;
       }
       normalized_.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a')
@@ -144,6 +188,7 @@ WordText::WordText(std::string_view raw) {
     if (in_word) finish_word();
     in_word = false;
     if (is_clause_break(c)) pending_break = true;
+    if (is_sentence_break(c)) pending_sentence = true;
   }
   if (in_word) finish_word();
 }
@@ -156,7 +201,8 @@ std::string_view WordText::words(std::size_t first, std::size_t count) const {
 
 Assertion assertion(const WordText& text, std::size_t first, std::size_t count) {
   if (count == 0 || first + count > text.size()) return Assertion::kAffirmed;
-  if (trigger_before(text, first, kNegationBefore) || trigger_after(text, first, count))
+  if (trigger_before(text, first, kNegationBefore) || trigger_after(text, first, count) ||
+      negated_as_list_item(text, first))
     return Assertion::kNegated;
   if (trigger_before(text, first, kNotAssertedBefore)) return Assertion::kNotAsserted;
   return Assertion::kAffirmed;

@@ -127,12 +127,18 @@ TEST(TextLookup, NegatedPhrasesDoNotMatch) {
   ASSERT_NE(shipped_tables().cancer(text_cc("History of breast cancer")), nullptr);
 }
 
-TEST(TextLookup, LongestPhraseWinsAndTwoConceptsMatchNeither) {
+TEST(TextLookup, LongestPhraseWinsAndTheHigherTextRankWins) {
   EXPECT_EQ(observation_key("Spinal Instability Neoplastic Score (SINS)"), "sins-total");
   EXPECT_EQ(observation_key("SINS pain component"), "sins-pain");  // not "sins"
   EXPECT_EQ(observation_key("Hemoglobin A1c in blood"), "hba1c");  // not "hemoglobin"
-  // Two findings in one text: choosing one would hide the other.
-  EXPECT_EQ(finding_key("Back pain with leg weakness"), "");
+  // Two findings in one text: the table's text_rank chooses. A compression
+  // outranks a deficit, a deficit outranks pain: the emergency is not hidden.
+  EXPECT_EQ(finding_key("Back pain with leg weakness"), "paraparesis");
+  EXPECT_EQ(finding_key("Cauda equina syndrome: saddle numbness, leg weakness"), "cauda-equina");
+  EXPECT_EQ(finding_key("Cord compression, new bilateral leg weakness"), "cord-compression");
+  EXPECT_EQ(finding_key("Both legs weak since Wednesday, unsteady walking"), "paraparesis");
+  // Two entries of one rank: not ours to choose.
+  EXPECT_EQ(finding_key("Unsteady gait and urinary retention"), "");
   // The same entry twice is one concept.
   EXPECT_EQ(finding_key("Low back pain and neck pain"), "back-pain");
 }
@@ -143,6 +149,16 @@ TEST(TextLookup, CodesComeBeforeText) {
   const auto* f = shipped_tables().finding(c);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->key, "back-pain");
+}
+
+// A negation carries over commas into a list ("denies X, Y or Z"), never into
+// a clause that is not a list ("no back pain, new leg weakness").
+TEST(TextLookup, NegationCoversAListButNotTheNextClause) {
+  EXPECT_EQ(finding_key("Denies weakness, numbness or bladder or bowel dysfunction"), "");
+  EXPECT_EQ(finding_key("No back pain, leg weakness or numbness"), "");
+  EXPECT_EQ(finding_key("No back pain, new leg weakness since Tuesday"), "paraparesis");
+  EXPECT_EQ(finding_key("Denies pain. Urinary retention since this morning"),
+            "sphincter-dysfunction");
 }
 
 }  // namespace

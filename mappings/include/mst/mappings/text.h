@@ -34,12 +34,16 @@ class WordText {
   // Words [first, first + count) as one normalised phrase.
   std::string_view words(std::size_t first, std::size_t count) const;
   std::size_t clause(std::size_t word) const { return words_[word].clause; }
+  // Clauses split by commas only share a sentence: "denies weakness,
+  // numbness or incontinence" is one list under one negation.
+  std::size_t sentence(std::size_t word) const { return words_[word].sentence; }
 
  private:
   struct Word {
     std::uint32_t begin = 0;
     std::uint32_t end = 0;
     std::uint32_t clause = 0;
+    std::uint32_t sentence = 0;
   };
   std::string normalized_;
   std::vector<Word> words_;
