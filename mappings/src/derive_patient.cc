@@ -437,7 +437,14 @@ void derive_preferences(const Context& ctx, const Inputs& in) {
     return tokens;
   };
   for (const auto* r : all_of(in, "treatment-preference")) {
-    found.push_back({kind_of(r->token), r->token, r->ref, r->when});
+    if (!r->token.empty()) {
+      found.push_back({kind_of(r->token), r->token, r->ref, r->when});
+      continue;
+    }
+    // An answer written in words only ("does not want any spinal operation").
+    std::vector<std::string> tokens = phrases_in(r->text);
+    if (tokens.empty()) found.push_back({PreferenceKind::kOther, r->text, r->ref, r->when});
+    for (const auto& t : tokens) found.push_back({kind_of(t), r->text, r->ref, r->when});
   }
   for (const auto* r : all_of(in, "preference-narrative")) {
     std::vector<std::string> tokens = phrases_in(r->text);

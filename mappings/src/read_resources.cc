@@ -230,6 +230,18 @@ std::optional<std::string> read_value_into(const Context& ctx, const Observation
       if (str) from_words(*str, true);
       if (integer) from_words(std::to_string(*integer), false);
       if (qty && qty->value) from_words(format_number(*qty->value), false);
+      if (!g && e.key == "treatment-preference") {
+        // A preference answered in words ("does not want any spinal
+        // operation"): derive_preferences reads its phrases.
+        std::string words = concept_value && concept_value->text ? std::string(*concept_value->text)
+                            : str                                ? std::string(*str)
+                                                                 : std::string();
+        if (!words.empty()) {
+          out.text = std::move(words);
+          out.from_text = true;
+          return std::nullopt;
+        }
+      }
       if (!g) {
         if (none) return "no value";
         return text_problem.empty() ? "value is not a grade of " + e.label : text_problem;
