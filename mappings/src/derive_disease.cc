@@ -33,6 +33,13 @@ auto cancer_rank(const ConditionFacts& f, const std::set<std::string>& linked) {
   return std::make_tuple(linked.count(f.ref) > 0, f.active, specific, onset, f.ref);
 }
 
+// A plan `addresses` Conditions only (R4 CarePlan.addresses and
+// CareTeam.reasonReference are Reference(Condition)); a finding read from an
+// Observation is evidence, not something the plan addresses.
+void add_condition(Evidence& e, const std::string& ref) {
+  if (ref.rfind("Condition/", 0) == 0) add_evidence(e, ref);
+}
+
 }  // namespace
 
 void derive_cancer_and_metastases(const Context& ctx, const Inputs& in) {
@@ -52,7 +59,7 @@ void derive_cancer_and_metastases(const Context& ctx, const Inputs& in) {
 
   for (const auto& f : in.conditions) {
     if (!f.metastasis || !f.active) continue;
-    add_evidence(out.metastasis_conditions, f.ref);
+    add_condition(out.metastasis_conditions, f.ref);
     if (!f.related_primary.empty()) linked_primaries.insert(f.related_primary);
     if (spinal(f)) {
       out.spine.present = true;
@@ -96,7 +103,7 @@ void derive_cancer_and_metastases(const Context& ctx, const Inputs& in) {
     if (f.levels.empty() && f.regions.empty() && !f.cancer->in_spine) continue;
     out.spine.present = true;
     add_evidence(out.spine.evidence, f.ref);
-    add_evidence(out.metastasis_conditions, f.ref);
+    add_condition(out.metastasis_conditions, f.ref);
     for (const auto* l : f.levels) add_level(l, f.ref);
     for (const auto* r : f.regions) {
       if (r->region) regions.insert(*r->region);
@@ -146,7 +153,7 @@ void derive_cancer_and_metastases(const Context& ctx, const Inputs& in) {
   for (const auto& f : in.conditions) {
     if (f.cancer) {
       cancers.push_back(&f);
-      add_evidence(out.primary_conditions, f.ref);
+      add_condition(out.primary_conditions, f.ref);
     }
   }
   const ConditionFacts* chosen = nullptr;

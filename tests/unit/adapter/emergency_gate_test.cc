@@ -162,6 +162,20 @@ TEST(SpinalDiseaseInEveryForm, PrimaryTumourOfTheVertebralColumnNeedsNoBodySite)
           .spine.present);
 }
 
+// A plan addresses Conditions only (R4 CarePlan.addresses is
+// Reference(Condition)): HAPI refused a plan that addressed an imaging
+// Observation (realworld rw-22 through the fault-injected sync).
+TEST(SpinalDiseaseInEveryForm, AnImagingFindingIsEvidenceNotWhatThePlanAddresses) {
+  const auto c = run({patient(), condition("ca", kIcd, "C61"),
+                      mappings::testing::observation("img", kSct, "94602001", "", "2025-05-20",
+                                                     R"("bodySite":{"text":"T8"})")},
+                     kAsOf);
+  ASSERT_TRUE(c.spine.present);
+  EXPECT_EQ(c.spine.evidence, (mappings::Evidence{"Observation/img"}));
+  EXPECT_TRUE(c.metastasis_conditions.empty());
+  EXPECT_EQ(c.primary_conditions, (mappings::Evidence{"Condition/ca"}));
+}
+
 TEST(SpinalDiseaseInEveryForm, CategoryCodeIsReadWithANonSpecificGap) {
   const auto c =
       run({patient(), condition("ca", kIcd, "C61"),

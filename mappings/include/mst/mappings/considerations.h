@@ -296,7 +296,8 @@ struct Considerations {
   MechanicalStatus mechanics;
   std::vector<Preference> preferences;
 
-  Evidence metastasis_conditions;  // what a plan `addresses`
+  // Condition refs only: what a plan `addresses` (R4 Reference(Condition)).
+  Evidence metastasis_conditions;
   Evidence primary_conditions;
   Evidence used;  // every resource any fact rests on (supportingInfo, Provenance.entity)
 
