@@ -131,8 +131,10 @@ const bool registered = register_command({
     "process every patient whose relevant data changed since the last checkpoint",
     "sync --server URL [--once | --interval SECONDS] [--state PATH] [--concurrency N]",
     "",
-    "Finds patients whose Conditions, relevant Observations or CarePlans changed since the\n"
-    "checkpoint (on the first run: every patient with a spinal or bone metastasis Condition),\n"
+    "Finds patients whose Conditions, relevant Observations, CarePlans, Procedures or\n"
+    "medication records changed since the checkpoint (on the first run: every patient with a\n"
+    "spinal or bone metastasis, a neurological deficit or compression, or a haematological or\n"
+    "spinal primary tumour Condition),\n"
     "runs each through the same pipeline as `run`, and keeps its state in SQLite. The\n"
     "checkpoint moves only when every changed patient was processed; failures retry with\n"
     "backoff and a patient that keeps failing is quarantined without blocking the rest.\n"
