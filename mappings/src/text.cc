@@ -85,22 +85,19 @@ bool trigger_before(const WordText& t, std::size_t first,
 // costs more than a false alarm.
 bool negated_as_list_item(const WordText& t, std::size_t first) {
   constexpr std::size_t kMaxItemWords = 6;
-  const std::size_t clause = t.clause(first);
-  bool list = false;
-  std::size_t start = first;
-  while (start > 0 && t.clause(start - 1) == clause) --start;
-  for (std::size_t w = start; w < t.size() && t.clause(w) == clause; ++w) {
-    const std::string_view word = t.words(w, 1);
-    list = list || word == "or" || word == "nor";
-  }
-  if (!list) return false;
+  constexpr int kMaxItems = 8;  // bounds the walk on hostile text
+  if (!t.clause_is_list(first)) return false;
+  std::size_t start = t.clause_begin(first);
   // Walk back clause by clause within the sentence.
-  while (start > 0 && t.sentence(start - 1) == t.sentence(first)) {
+  for (int items = 0; items < kMaxItems && start > 0 && t.sentence(start - 1) == t.sentence(first);
+       ++items) {
     const std::size_t end = start;  // one past the previous clause
     const std::size_t prev = t.clause(end - 1);
-    std::size_t begin = end - 1;
-    while (begin > 0 && t.clause(begin - 1) == prev) --begin;
-    for (std::size_t w = begin; w < end; ++w) {
+    const std::size_t begin = t.clause_begin(end - 1);
+    // The trigger sits near the end of its clause ("the patient denies
+    // weakness, ..."): its last few words are enough, and keep this bounded.
+    constexpr std::size_t kTail = 8;
+    for (std::size_t w = end - begin > kTail ? end - kTail : begin; w < end; ++w) {
       for (std::string_view trig : kNegationBefore) {
         if (phrase_at(t, trig, w, prev) && !inside_pseudo(t, w, w + word_count(trig) - 1))
           return true;
@@ -191,6 +188,12 @@ WordText::WordText(std::string_view raw) {
     if (is_sentence_break(c)) pending_sentence = true;
   }
   if (in_word) finish_word();
+  for (std::size_t i = 0; i < words_.size(); ++i) {
+    const std::uint32_t k = words_[i].clause;
+    if (clauses_.size() <= k) clauses_.resize(k + 1, Clause{i, false});
+    const std::string_view word = words(i, 1);
+    if (word == "or" || word == "nor") clauses_[k].list = true;
+  }
 }
 
 std::string_view WordText::words(std::size_t first, std::size_t count) const {

@@ -161,5 +161,16 @@ TEST(TextLookup, NegationCoversAListButNotTheNextClause) {
             "sphincter-dysfunction");
 }
 
+// The list scope stays linear on hostile text: thousands of list clauses,
+// and one long clause full of hits.
+TEST(TextLookup, ListNegationStaysLinear) {
+  std::string items;
+  for (int k = 0; k < 20000; ++k) items += "no leg weakness or numbness, ";
+  std::string words;
+  for (int k = 0; k < 30000; ++k) words += "weak legs or ";
+  EXPECT_EQ(finding_key(items), "");
+  EXPECT_EQ(finding_key(words), "paraparesis");
+}
+
 }  // namespace
 }  // namespace mst::mappings

@@ -37,6 +37,10 @@ class WordText {
   // Clauses split by commas only share a sentence: "denies weakness,
   // numbness or incontinence" is one list under one negation.
   std::size_t sentence(std::size_t word) const { return words_[word].sentence; }
+  // The first word of `word`'s clause, and whether that clause holds a list
+  // word ("or", "nor"); both precomputed, so a scan per phrase stays O(1).
+  std::size_t clause_begin(std::size_t word) const { return clauses_[words_[word].clause].begin; }
+  bool clause_is_list(std::size_t word) const { return clauses_[words_[word].clause].list; }
 
  private:
   struct Word {
@@ -45,8 +49,13 @@ class WordText {
     std::uint32_t clause = 0;
     std::uint32_t sentence = 0;
   };
+  struct Clause {
+    std::size_t begin = 0;
+    bool list = false;
+  };
   std::string normalized_;
   std::vector<Word> words_;
+  std::vector<Clause> clauses_;  // by clause index
 };
 
 // Calls `f` with each word of `raw` as normalize_text() would make it, until
