@@ -1,8 +1,12 @@
 #include "cli/pipeline_setup.h"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
+#include "cli/args.h"
 #include "mst/adapter/careplan_builder.h"
+#include "mst/fhir/json.h"
 
 namespace mst::adapter::cli {
 
@@ -85,6 +89,18 @@ PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context)
   build.canonical_base = config.canonical_base;
   s.settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
   return s;
+}
+
+mappings::PatientRecord read_input_record(const std::string& path, const std::string& patient) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("cannot read input file " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  try {
+    return mappings::PatientRecord::from_bundle(fhir::JsonDocument::parse(ss.str()), patient);
+  } catch (const mappings::RecordError& e) {
+    throw UsageError("--input " + path + ": " + e.what());
+  }
 }
 
 }  // namespace mst::adapter::cli

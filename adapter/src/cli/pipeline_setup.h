@@ -14,6 +14,7 @@
 #include "mst/adapter/pipeline.h"
 #include "mst/adapter/rule_thresholds.h"
 #include "mst/mappings/code_tables.h"
+#include "mst/mappings/patient_record.h"
 
 namespace mst::adapter::cli {
 
@@ -52,5 +53,10 @@ PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context)
 
 // The directory of the shipped code tables.
 std::string default_tables_dir();
+
+// The patient record of an offline --input Bundle. A file that cannot be
+// read, or that holds several Patients when no --patient chooses one, is a
+// UsageError (exit 2), never an internal error.
+mappings::PatientRecord read_input_record(const std::string& path, const std::string& patient);
 
 }  // namespace mst::adapter::cli

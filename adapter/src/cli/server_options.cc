@@ -141,8 +141,15 @@ Connection connect(const AdapterConfig& config, Context& context) {
   policy.deadline = std::chrono::milliseconds(server.retry_deadline_ms);
 
   if (!context.make_transport) throw std::logic_error("no HTTP transport factory");
-  auto sender = std::make_shared<fhir::RetryingSender>(context.make_transport(transport_options),
-                                                       policy, context.clock);
+  std::shared_ptr<fhir::HttpTransport> transport;
+  try {
+    transport = context.make_transport(transport_options);
+  } catch (const fhir::TransportError& e) {
+    // Nothing is sent yet: a transport that cannot be built (an unreadable
+    // --ca-file) is a configuration error, not an unreachable server.
+    throw ConfigError(e.what());
+  }
+  auto sender = std::make_shared<fhir::RetryingSender>(transport, policy, context.clock);
   auto auth = make_auth(config.auth, server.base_url, sender);
   Connection connection;
   try {

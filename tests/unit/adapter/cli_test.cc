@@ -12,6 +12,7 @@
 #include "cli/exit_codes.h"
 #include "cli/requirements.h"
 #include "mst/adapter/config.h"
+#include "mst/adapter/rule_thresholds.h"
 #include "mst/fhir/client_errors.h"
 
 namespace mst::adapter::cli {
@@ -82,6 +83,7 @@ TEST(ExitCodes, MapEachErrorClass) {
   EXPECT_EQ(exit_code_for(fhir::HttpStatusError("GET", "u", 500, "", "x")), kRejected);
   EXPECT_EQ(exit_code_for(fhir::VersionConflict("PUT", "u", 409, "", "x")), kRejected);
   EXPECT_EQ(exit_code_for(fhir::InvalidResponse("GET", "u", 200, "", "x")), kRejected);
+  EXPECT_EQ(exit_code_for(ThresholdsError("x")), kUsage);
   EXPECT_EQ(exit_code_for(std::logic_error("bug")), kInternal);
 }
 
@@ -194,6 +196,39 @@ TEST_F(CliTest, CommandHelpListsItsOptions) {
                              "--ca-file FILE", "--insecure-skip-tls-verify"}) {
     EXPECT_THAT(out.str(), HasSubstr(option));
   }
+}
+
+// docs/exit-codes.md promises 2 for every configuration error; these used to
+// end as 70 ("internal error: please report").
+TEST_F(CliTest, ConfigurationErrorsExitWith2NotInternal) {
+  const std::string fixture = std::string(MST_SOURCE_DIR) + "/tests/fixtures/patients/mst-p01.json";
+  EXPECT_EQ(run({"run", "--input", fixture, "--rules", "/nonexistent/rules.json"}), kUsage);
+  EXPECT_THAT(err.str(), Not(HasSubstr("internal error")));
+  // Two Patients in --input and no --patient to choose one.
+  const std::string two = R"({"resourceType":"Bundle","type":"collection","entry":[)"
+                          R"({"resource":{"resourceType":"Patient","id":"a"}},)"
+                          R"({"resource":{"resourceType":"Patient","id":"b"}}]})";
+  TempFile bundle(two);
+  EXPECT_EQ(run({"run", "--input", bundle.path()}), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("2 Patients"));
+  EXPECT_EQ(run({"explain", "--input", bundle.path()}), kUsage);
+  // A transport that cannot be built (an unreadable --ca-file) sends nothing.
+  Context context{out, err, env,
+                  [](const fhir::TransportOptions&) -> std::shared_ptr<fhir::HttpTransport> {
+                    throw TransportError(TransportError::Kind::kTls, "CA bundle x is not readable");
+                  }};
+  context.clock = clock;
+  err.str("");
+  EXPECT_EQ(run_cli({"check", "--server", "https://h/fhir", "--ca-file", "x"}, context), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("CA bundle"));
+  // An address the ops listener cannot use.
+  const auto state = std::filesystem::temp_directory_path() /
+                     ("mst-cli-listen-" + std::to_string(::getpid()) + ".db");
+  EXPECT_EQ(run({"sync", "--server", "http://h/fhir", "--once", "--state", state.string(),
+                 "--listen", "bogus"}),
+            kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("service.listen"));
+  std::filesystem::remove(state);
 }
 
 TEST_F(CliTest, UsageErrorsAreOneLineWithExitCode2) {

@@ -31,12 +31,7 @@ int run_explain(const ParsedArgs& args, Context& context) {
   PipelineSetup setup = load_pipeline_setup(config, context);
   Derivation d;
   if (input) {
-    std::ifstream in(*input, std::ios::binary);
-    if (!in) throw UsageError("cannot read input file " + *input);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    auto record = mappings::PatientRecord::from_bundle(fhir::JsonDocument::parse(ss.str()),
-                                                       patient.value_or(""));
+    auto record = read_input_record(*input, patient.value_or(""));
     d = derive(record, *setup.tables, *setup.thresholds, setup.as_of);
   } else {
     Connection connection = connect(config, context);

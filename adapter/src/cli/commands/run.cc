@@ -26,14 +26,6 @@ std::vector<OptionSpec> run_options() {
   return o;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read input file " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The exit code a finished run earns.
 int exit_code_of(const PatientOutcome& o) {
   switch (o.kind) {
@@ -69,8 +61,7 @@ int run_run(const ParsedArgs& args, Context& context) {
 
   PatientRun run;
   if (input) {
-    auto record = mappings::PatientRecord::from_bundle(fhir::JsonDocument::parse(read_file(*input)),
-                                                       patient.value_or(""));
+    auto record = read_input_record(*input, patient.value_or(""));
     Pipeline pipeline(nullptr, *setup.tables, *setup.thresholds, setup.settings);
     run = pipeline.build_offline(record);
   } else {

@@ -87,10 +87,14 @@ int run_sync(const ParsedArgs& args, Context& context) {
   Readiness readiness{true, ""};
   std::unique_ptr<OpsServer> ops;
   if (!config.listen.empty()) {
-    ops = std::make_unique<OpsServer>(config.listen, metrics, [&] {
-      std::lock_guard lock(ready_mu);
-      return readiness;
-    });
+    try {
+      ops = std::make_unique<OpsServer>(config.listen, metrics, [&] {
+        std::lock_guard lock(ready_mu);
+        return readiness;
+      });
+    } catch (const std::runtime_error& e) {
+      throw ConfigError(std::string("service.listen: ") + e.what());  // bad address or port in use
+    }
     setup.log->info("ops.listening", {{"port", std::to_string(ops->port())}});
   }
 
