@@ -4,6 +4,8 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -49,6 +51,10 @@ StateStore::StateStore(const std::string& path) {
       throw StateStoreError("cannot open state store " + path + ": directory " + dir.string() +
                             " does not exist");
     }
+    // The file holds patient ids: create it readable by its owner only.
+    // SQLite gives its -wal and -shm files the database file's mode.
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
   }
   try {
     session_ = std::make_unique<Poco::Data::Session>("SQLite", path, 5);

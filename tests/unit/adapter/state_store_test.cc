@@ -1,6 +1,7 @@
 #include "mst/adapter/state_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -75,6 +76,30 @@ TEST(StateStore, SurvivesReopening) {
     EXPECT_EQ(s.due(0), (std::vector<std::string>{"p2"}));
     EXPECT_EQ(s.candidate_checkpoint(), "c1");
     EXPECT_FALSE(s.checkpoint());
+  }
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
+
+// The state file holds patient ids: created readable by its owner only,
+// whatever the umask (issue #12).
+TEST(StateStore, IsCreatedOwnerOnly) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("mst-state-mode-" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(path);
+  const mode_t old_mask = ::umask(0);
+  {
+    StateStore s(path.string());
+    s.enqueue({"p1"}, "c1");
+  }
+  ::umask(old_mask);
+  using std::filesystem::perms;
+  for (const std::string suffix : {"", "-wal"}) {
+    const auto file = path.string() + suffix;
+    if (suffix != "" && !std::filesystem::exists(file)) continue;
+    const auto p = std::filesystem::status(file).permissions();
+    EXPECT_EQ(p & (perms::group_all | perms::others_all), perms::none) << file;
   }
   std::filesystem::remove(path);
   std::filesystem::remove(path.string() + "-wal");
