@@ -237,8 +237,6 @@ struct CodeTables::Impl {
   // ATC prefixes claimed by medication entries, as codes of kAtc in their
   // own index so the longest prefix can be looked up level by level.
   CodeIndex atc;
-  // Normalised medication synonyms, longest first: found inside a text.
-  std::vector<std::pair<std::string, std::size_t>> medication_phrases;
   std::vector<Threshold> thresholds;  // sorted by key
   ConceptMapSet concept_maps;         // the site's; empty when none
   const ConceptMapSet* maps() const { return concept_maps.empty() ? nullptr : &concept_maps; }
@@ -581,13 +579,8 @@ void CodeTables::Impl::load_medications(const TableReader& r, detail::ConflictSi
       atc.claim_code(kAtc, item.node.as_string(), c, sink);
     }
     claim_all(v, idx, medications.index, sink, canonical);
-    for (const auto& syn : v.strings("text"))
-      medication_phrases.emplace_back(normalize_text(syn), idx);
     medications.entries.push_back(std::move(e));
   }
-  // Longest first, so "zoledronic acid" wins over a shorter synonym inside it.
-  std::stable_sort(medication_phrases.begin(), medication_phrases.end(),
-                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
 }
 
 void CodeTables::Impl::load_thresholds(const TableReader& r) {
@@ -771,12 +764,10 @@ MedicationMatch CodeTables::cancer_medication(const fhir::CodeableConcept& cc) c
       if (const MedicationEntry* e = by_code(translated)) return {e, false};
     }
   }
+  // Text goes through the index's phrase matching, which honours negation
+  // ("pembrolizumab stopped", "no chemotherapy").
   if (cc.text) {
     if (auto i = t.index.match_text(*cc.text)) return {&t.entries[*i], true};
-    const std::string norm = normalize_text(*cc.text);
-    for (const auto& [phrase, idx] : impl_->medication_phrases) {
-      if (contains_phrase(norm, phrase)) return {&t.entries[idx], true};
-    }
   }
   return {};
 }

@@ -70,6 +70,9 @@ TEST(CancerMedicationTable, TextSynonymsOnWordBoundariesAreMarked) {
   EXPECT_EQ(zol.entry->key, "zoledronic-acid");
   EXPECT_FALSE(shipped_tables().cancer_medication(text_cc("Paracetamol 500 MG")).entry);
   EXPECT_FALSE(shipped_tables().cancer_medication(text_cc("noncisplatinregimen")).entry);
+  // Medicine text goes through the same negation-aware phrase matching.
+  EXPECT_FALSE(shipped_tables().cancer_medication(text_cc("Not on cisplatin")).entry);
+  EXPECT_FALSE(shipped_tables().cancer_medication(text_cc("No zoledronic acid")).entry);
 }
 
 std::string load_error(const std::string& entries) {
