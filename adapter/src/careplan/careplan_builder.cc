@@ -20,10 +20,14 @@ namespace {
 
 // The identities of everything one build writes.
 struct Names {
-  Names(std::string canonical_base, std::string patient_ref)
-      : base(std::move(canonical_base)), patient(std::move(patient_ref)), uuids(base) {}
+  Names(std::string canonical_base, std::string patient_ref, std::string note_author = "")
+      : base(std::move(canonical_base)),
+        patient(std::move(patient_ref)),
+        author(std::move(note_author)),
+        uuids(base) {}
   std::string base;  // canonical base, no trailing slash
   std::string patient;
+  std::string author;  // authorString of the notes
   detail::NameUuids uuids;
   std::string uuid(const std::string& role) const { return uuids(patient + "|" + role); }
   std::string urn(const std::string& role) const { return "urn:uuid:" + uuid(role); }
@@ -60,9 +64,13 @@ JsonValue coding(std::string_view system, std::string_view code, std::string_vie
 
 JsonValue text_concept(const std::string& text) { return JsonValue::object({{"text", text}}); }
 
-JsonValue notes(const std::vector<std::string>& texts) {
+// Every note names the adapter as its author: a note without that name is a
+// person's, and marks the resource as changed by someone (plan_members.h).
+JsonValue notes(const std::vector<std::string>& texts, const std::string& author) {
   JsonValue out = JsonValue::array();
-  for (const auto& t : texts) out.push(JsonValue::object({{"text", t}}));
+  for (const auto& t : texts) {
+    out.push(JsonValue::object({{"authorString", author}, {"text", t}}));
+  }
   return out;
 }
 
@@ -95,10 +103,13 @@ JsonValue entry(const std::string& full_url, JsonValue resource, JsonValue reque
   return e;
 }
 
-JsonValue put_conditional(std::string_view type, const std::string& system,
-                          const std::string& value) {
-  return JsonValue::object(
-      {{"method", "PUT"}, {"url", std::string(type) + "?" + conditional(system, value)}});
+// Created only when absent. The write-back turns it into an update by id
+// when the adapter's own untouched copy exists (plan_members.h).
+JsonValue create_if_absent(std::string_view type, const std::string& system,
+                           const std::string& value) {
+  return JsonValue::object({{"method", "POST"},
+                            {"url", std::string(type)},
+                            {"ifNoneExist", conditional(system, value)}});
 }
 
 std::vector<std::string> sorted_unique(std::vector<std::string> v) {
@@ -192,8 +203,8 @@ Built build_goal(const ProposedGoal& g, const Names& n,
     goal.set("target", std::move(targets));
   }
   if (!conditions.empty()) goal.set("addresses", refs(conditions));
-  goal.set("note", notes({status_line, rationale}));
-  return {"urn:uuid:" + value, std::move(goal), put_conditional("Goal", system, value)};
+  goal.set("note", notes({status_line, rationale}, n.author));
+  return {"urn:uuid:" + value, std::move(goal), create_if_absent("Goal", system, value)};
 }
 
 Built build_care_team(const GoalPlan& plan, const Names& n,
@@ -220,8 +231,8 @@ Built build_care_team(const GoalPlan& plan, const Names& n,
   team.set("subject", reference_to(n.patient));
   team.set("participant", std::move(participants));
   if (!conditions.empty()) team.set("reasonReference", refs(conditions));
-  team.set("note", notes(why));
-  return {"urn:uuid:" + value, std::move(team), put_conditional("CareTeam", system, value)};
+  team.set("note", notes(why, n.author));
+  return {"urn:uuid:" + value, std::move(team), create_if_absent("CareTeam", system, value)};
 }
 
 Built build_service_request(const Referral& r, const Names& n, const std::string& device_urn,
@@ -261,13 +272,12 @@ Built build_service_request(const Referral& r, const Names& n, const std::string
   std::vector<std::string> sr_notes = {"Why: " + detail::join(r.reasons, "; ") + "."};
   if (!goals.empty())
     sr_notes.push_back("Serves the proposed goals: " + detail::join(goals, "; ") + ".");
-  sr.set("note", notes(sr_notes));
-  return {"urn:uuid:" + value, std::move(sr), put_conditional("ServiceRequest", system, value)};
+  sr.set("note", notes(sr_notes, n.author));
+  return {"urn:uuid:" + value, std::move(sr), create_if_absent("ServiceRequest", system, value)};
 }
 
 Built build_device(const BuildOptions& o, const Names& n) {
-  const std::string& base = n.base;
-  const std::string system = base + "/NamingSystem/mst-device";
+  const std::string system = device_identifier_system(o);
   const std::string value = o.device_identifier + "-" + o.device_version;
   JsonValue device = JsonValue::object({{"resourceType", "Device"}});
   device.set("text", narrative(paragraph_narrative(o.device_name + " " + o.device_version +
@@ -376,6 +386,10 @@ PlanIdentifier careplan_identifier(const std::string& patient_ref, const BuildOp
   return Names(strip_trailing_slash(options.canonical_base), patient_ref).careplan();
 }
 
+std::string device_identifier_system(const BuildOptions& options) {
+  return strip_trailing_slash(options.canonical_base) + "/NamingSystem/mst-device";
+}
+
 std::vector<PlanMemberKind> plan_member_kinds(const BuildOptions& options) {
   const std::string base = strip_trailing_slash(options.canonical_base) + "/NamingSystem/";
   return {{"Goal", base + "mst-goal"},
@@ -387,7 +401,7 @@ JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const
   BuildOptions opts = o;
   opts.canonical_base = strip_trailing_slash(opts.canonical_base);
   validate(c, plan, opts);
-  const Names n(opts.canonical_base, c.patient_ref);
+  const Names n(opts.canonical_base, c.patient_ref, opts.device_name);
   const fhir::DateTime as_of = opts.as_of.value_or(c.as_of);
   const std::string as_of_day = as_of.date_string();
 
@@ -453,7 +467,7 @@ JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const
                                                  " Source: " + a.source + "."}})}}));
   }
   if (!activity.items().empty()) cp.set("activity", std::move(activity));
-  cp.set("note", notes(careplan_notes(c, plan, detail::group_ignored(c.ignored))));
+  cp.set("note", notes(careplan_notes(c, plan, detail::group_ignored(c.ignored)), n.author));
 
   JsonValue cp_request =
       opts.existing

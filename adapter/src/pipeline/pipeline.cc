@@ -81,16 +81,20 @@ PatientRun Pipeline::run(const std::string& patient_id) {
   }
   const BuildOptions base_options = build_options();
   const PlanIdentifier ident = careplan_identifier("Patient/" + patient_id, base_options);
-  run.outcome =
-      writer_->write({patient_id, ident.system, ident.value, plan_member_kinds(base_options)},
-                     [&](const std::optional<ExistingPlan>& existing) {
-                       BuildOptions o = base_options;
-                       if (existing) o.existing = ExistingDraft{existing->id, existing->version};
-                       fhir::JsonValue bundle = build_transaction(d.considerations, d.plan, o);
-                       std::string fp = built_fingerprint(bundle);
-                       run.transaction = bundle.dump(settings_.write.dry_run);
-                       return BuiltPlan{std::move(bundle), std::move(fp)};
-                     });
+  const PlanIdentity identity{patient_id,
+                              ident.system,
+                              ident.value,
+                              plan_member_kinds(base_options),
+                              device_identifier_system(base_options),
+                              base_options.device_name};
+  run.outcome = writer_->write(identity, [&](const std::optional<ExistingPlan>& existing) {
+    BuildOptions o = base_options;
+    if (existing) o.existing = ExistingDraft{existing->id, existing->version};
+    fhir::JsonValue bundle = build_transaction(d.considerations, d.plan, o);
+    std::string fp = built_fingerprint(bundle);
+    run.transaction = bundle.dump(settings_.write.dry_run);
+    return BuiltPlan{std::move(bundle), std::move(fp)};
+  });
   return run;
 }
 

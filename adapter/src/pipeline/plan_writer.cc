@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <set>
 
 #include "mst/adapter/narrative.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
+#include "plan_members.h"
 
 namespace mst::adapter {
 
@@ -19,31 +21,6 @@ std::pair<std::string, std::string> written_care_plan(fhir::Node response) {
     if (ref.type == "CarePlan") return {ref.id, ref.version};
   }
   return {};
-}
-
-// How a proposal of each kind is retired: the status element, the status
-// the adapter wrote it with, the status that withdraws it (FHIR R4
-// goal-status, request-status, care-team-status), the element naming it.
-struct Retirement {
-  std::string_view type;
-  std::string_view status_element;
-  std::string_view proposed;
-  std::string_view retired;
-  std::string_view noun;
-  std::string_view label_element;  // holds a CodeableConcept's text, or a string
-};
-
-constexpr Retirement kRetirements[] = {
-    {"Goal", "lifecycleStatus", "proposed", "cancelled", "goal", "description"},
-    {"ServiceRequest", "status", "draft", "revoked", "referral", "code"},
-    {"CareTeam", "status", "proposed", "inactive", "care team", "name"},
-};
-
-const Retirement* retirement_of(std::string_view type) {
-  for (const auto& r : kRetirements) {
-    if (r.type == type) return &r;
-  }
-  return nullptr;
 }
 
 // "system|value" of every business identifier in the bundle's resources.
@@ -76,7 +53,7 @@ std::string identifier_value(fhir::Node resource, const std::string& system) {
 }
 
 // The resource as read, withdrawn: status, narrative and a reason a reader sees.
-fhir::JsonValue retired_copy(fhir::Node resource, const Retirement& r) {
+fhir::JsonValue retired_copy(fhir::Node resource, const MemberKind& r, const std::string& author) {
   fhir::JsonValue out = fhir::JsonValue::from(resource);
   std::string label;
   fhir::Node named = resource[r.label_element];
@@ -97,7 +74,7 @@ fhir::JsonValue retired_copy(fhir::Node resource, const Retirement& r) {
     fhir::JsonValue notes = out.find("note") && out.find("note")->is_array()
                                 ? *out.find("note")
                                 : fhir::JsonValue::array();
-    notes.push(fhir::JsonValue::object({{"text", why}}));
+    notes.push(fhir::JsonValue::object({{"authorString", author}, {"text", why}}));
     out.set("note", std::move(notes));
   }
   return out;
@@ -116,72 +93,156 @@ std::mutex& PlanWriter::patient_lock(const std::string& patient_id) {
   return *m;
 }
 
-std::vector<ExistingPlan> PlanWriter::find(const PlanIdentity& id) {
-  fhir::SearchResult r =
-      client_.search("CarePlan", {{"identifier", id.identifier_system + "|" + id.identifier_value}},
-                     fhir::SearchLimits{5, 50});
+namespace {
+
+constexpr fhir::SearchLimits kMemberLimits{5, 500};
+
+// "Device/<id>" of every Device carrying the adapter's identifier system:
+// each adapter version has its own Device, and all of them are the adapter.
+std::set<std::string> adapter_devices(fhir::Client& client, const PlanIdentity& identity,
+                                      const std::string& base_url) {
+  std::set<std::string> out;
+  if (identity.device_identifier_system.empty()) return out;
+  fhir::SearchResult r = client.search(
+      "Device", {{"identifier", identity.device_identifier_system + "|"}}, kMemberLimits);
   r.require_complete();
-  std::vector<ExistingPlan> plans;
+  for (fhir::Node n : r.resources) {
+    if (identifier_value(n, identity.device_identifier_system).empty()) continue;
+    std::string ref = local_reference(fhir::Resource(n).ref(), base_url);
+    if (!ref.empty()) out.insert(std::move(ref));
+  }
+  return out;
+}
+
+struct FoundPlan {
+  ExistingPlan plan;
+  Verdict verdict;
+};
+
+// The CarePlans carrying the plan's identifier, for any subject: a copy
+// under another patient is a look-alike the writer must report.
+std::vector<FoundPlan> find_plans(fhir::Client& client, const PlanIdentity& id,
+                                  const OwnerMarks& marks, const FingerprintReader& fingerprint) {
+  fhir::SearchResult r =
+      client.search("CarePlan", {{"identifier", id.identifier_system + "|" + id.identifier_value}},
+                    fhir::SearchLimits{5, 50});
+  r.require_complete();
+  std::vector<FoundPlan> plans;
   for (fhir::Node n : r.resources) {
     fhir::Resource res(n);
-    ExistingPlan p;
-    p.id = std::string(res.id());
-    p.version = std::string(res.version_id());
-    p.status = std::string(n.string("status").value_or(""));
-    p.fingerprint = read_fingerprint_(n);
-    plans.push_back(std::move(p));
+    if (res.type() != "CarePlan") continue;
+    FoundPlan f;
+    f.plan.id = std::string(res.id());
+    f.plan.version = std::string(res.version_id());
+    f.plan.status = std::string(n.string("status").value_or(""));
+    f.plan.fingerprint = fingerprint(n);
+    f.plan.members = named_members(n, marks.base_url);
+    f.verdict = judge(n, *member_kind("CarePlan"), marks);
+    plans.push_back(std::move(f));
   }
   std::sort(plans.begin(), plans.end(),
-            [](const ExistingPlan& a, const ExistingPlan& b) { return a.id < b.id; });
+            [](const FoundPlan& a, const FoundPlan& b) { return a.plan.id < b.plan.id; });
   return plans;
 }
 
-std::size_t PlanWriter::retire_dropped(const PlanIdentity& identity, fhir::JsonValue& bundle) {
-  if (identity.members.empty()) return 0;
-  const std::set<std::string> kept = identifiers_in(bundle);
-  const std::string patient = "Patient/" + identity.patient_id;
+// The identifier values the built bundle gives its resources in `system`.
+std::vector<std::string> built_values(const fhir::JsonValue& bundle, const std::string& system) {
+  std::vector<std::string> out;
+  const std::string prefix = system + "|";
+  for (const auto& key : identifiers_in(bundle)) {
+    if (key.compare(0, prefix.size(), prefix) == 0) out.push_back(key.substr(prefix.size()));
+  }
+  return out;
+}
+
+struct MemberSearch {
+  std::vector<FoundMember> members;  // one per resource, sorted by ref
+  std::vector<std::string> look_alikes;
+  std::vector<std::string> duplicates;
+};
+
+// What the server holds under the member identifiers the built plan uses
+// (for any subject, so a look-alike is seen) and, for a revision, this
+// patient's earlier proposals of each kind (which it may have to withdraw).
+MemberSearch find_members(fhir::Client& client, const PlanIdentity& identity,
+                          const fhir::JsonValue& bundle, const OwnerMarks& marks, bool revision) {
+  MemberSearch out;
+  std::map<std::string, FoundMember> by_ref;
+  for (const auto& kind : identity.members) {
+    const MemberKind* mk = member_kind(kind.type);
+    if (mk == nullptr) continue;
+    std::vector<fhir::SearchResult> results;
+    const std::vector<std::string> values = built_values(bundle, kind.identifier_system);
+    if (!values.empty()) {
+      std::string any_of;
+      for (const auto& v : values) {
+        any_of += (any_of.empty() ? "" : ",") + kind.identifier_system + "|" + v;
+      }
+      results.push_back(client.search(kind.type, {{"identifier", any_of}}, kMemberLimits));
+    }
+    if (revision) {
+      // Also finds proposals an earlier version of the adapter made and
+      // this revision drops.
+      results.push_back(client.search(kind.type,
+                                      {{"subject", "Patient/" + identity.patient_id},
+                                       {"identifier", kind.identifier_system + "|"}},
+                                      kMemberLimits));
+    }
+    const std::set<std::string> wanted(values.begin(), values.end());
+    std::map<std::string, std::vector<std::string>> refs_by_value;
+    for (auto& r : results) {
+      r.require_complete();
+      for (fhir::Node n : r.resources) {
+        fhir::Resource res(n);
+        if (res.type() != kind.type || res.id().empty()) continue;
+        const std::string value = identifier_value(n, kind.identifier_system);
+        if (value.empty()) continue;
+        const std::string ref = res.ref();
+        if (by_ref.count(ref)) continue;
+        FoundMember f{ref, std::string(res.version_id()), value, n, judge(n, *mk, marks)};
+        if (f.verdict.standing == Standing::kOtherPatient) {
+          // Another patient's resource under one of this plan's identifiers
+          // is a look-alike; under another value it is some other patient's
+          // proposal, returned by a server that ignored `subject`.
+          if (wanted.count(value)) out.look_alikes.push_back(ref + " (" + f.verdict.why + ")");
+          continue;
+        }
+        refs_by_value[value].push_back(ref);
+        by_ref.emplace(ref, std::move(f));
+      }
+    }
+    for (const auto& [value, refs] : refs_by_value) {
+      if (refs.size() < 2) continue;
+      std::string list;
+      for (const auto& r : refs) list += (list.empty() ? "" : ", ") + r;
+      out.duplicates.push_back(list);
+    }
+  }
+  for (auto& [ref, f] : by_ref) out.members.push_back(std::move(f));
+  return out;
+}
+
+// Adds to `bundle` the withdrawal of the adapter's untouched proposals it no
+// longer makes; returns how many.
+std::size_t retire_dropped(const std::vector<FoundMember>& found, const std::set<std::string>& kept,
+                           const std::string& base_url, const std::string& note_author,
+                           fhir::JsonValue& bundle) {
   std::vector<fhir::JsonValue> retire_entries;
   std::vector<std::string> retired_refs;
-  for (const auto& kind : identity.members) {
-    const Retirement* r = retirement_of(kind.type);
-    if (r == nullptr) continue;
-    // Every resource of this patient carrying the adapter's identifier: also
-    // finds ones an earlier version of the adapter left behind unreferenced.
-    fhir::SearchResult found = client_.search(
-        kind.type, {{"subject", patient}, {"identifier", kind.identifier_system + "|"}},
-        fhir::SearchLimits{5, 500});
-    found.require_complete();
-    std::vector<std::pair<std::string, fhir::Node>> stale;
-    for (fhir::Node n : found.resources) {
-      fhir::Resource res(n);
-      if (res.type() != kind.type) continue;
-      const std::string value = identifier_value(n, kind.identifier_system);
-      if (value.empty() || kept.count(kind.identifier_system + "|" + value)) continue;
-      // Only what is still the adapter's untouched proposal: a clinician who
-      // accepted, activated or otherwise moved it on owns it now.
-      if (n.string(r->status_element) != std::optional<std::string_view>(r->proposed)) continue;
-      // The search already asked for this patient; a server that ignored the
-      // parameter must not make us touch another patient's resources.
-      const auto subject = fhir::Reference::parse(n["subject"].string("reference").value_or(""));
-      if (subject.type != "Patient" || subject.id != identity.patient_id) continue;
-      stale.emplace_back(std::string(res.id()), n);
-    }
-    std::sort(stale.begin(), stale.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [id, n] : stale) {
-      const std::string ref = kind.type + "/" + id;
-      fhir::JsonValue request = fhir::JsonValue::object({{"method", "PUT"}, {"url", ref}});
-      const std::string version(fhir::Resource(n).version_id());
-      // A clinician's edit since our read fails the whole transaction (409),
-      // and the write starts over from a fresh read.
-      if (!version.empty()) request.set("ifMatch", "W/\"" + version + "\"");
-      fhir::JsonValue entry =
-          fhir::JsonValue::object({{"fullUrl", client_.base_url() + "/" + ref}});
-      entry.set("resource", retired_copy(n, *r));
-      entry.set("request", std::move(request));
-      retire_entries.push_back(std::move(entry));
-      retired_refs.push_back(ref);
-    }
+  for (const auto& f : found) {
+    const std::string type = f.ref.substr(0, f.ref.find('/'));
+    const MemberKind* mk = member_kind(type);
+    if (mk == nullptr || f.verdict.standing != Standing::kOurs) continue;
+    if (kept.count(type + "|" + f.identifier_value)) continue;
+    fhir::JsonValue request = fhir::JsonValue::object({{"method", "PUT"}, {"url", f.ref}});
+    // A person's edit since our read fails the whole transaction (409), and
+    // the write starts over from a fresh read.
+    if (!f.version.empty()) request.set("ifMatch", "W/\"" + f.version + "\"");
+    fhir::JsonValue entry = fhir::JsonValue::object({{"fullUrl", base_url + "/" + f.ref}});
+    entry.set("resource", retired_copy(f.resource, *mk, note_author));
+    entry.set("request", std::move(request));
+    retire_entries.push_back(std::move(entry));
+    retired_refs.push_back(f.ref);
   }
   if (retire_entries.empty()) return 0;
   auto& entries = bundle.find("entry")->items();
@@ -206,36 +267,68 @@ std::size_t PlanWriter::retire_dropped(const PlanIdentity& identity, fhir::JsonV
   return n;
 }
 
+PatientOutcome refused(PatientOutcome out, const std::string& reason, const std::string& detail) {
+  out.kind = OutcomeKind::kFailed;
+  out.error_kind = "conflict";
+  out.retryable = false;
+  out.skip_reason = reason;
+  out.detail = detail;
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;
+  return out;
+}
+
+}  // namespace
+
 PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn& build) {
   std::lock_guard patient_guard(patient_lock(identity.patient_id));
   PatientOutcome out;
   out.patient_id = identity.patient_id;
+  std::string base_url = client_.base_url();
+  while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   for (int attempt = 0;; ++attempt) {
-    std::vector<ExistingPlan> found = find(identity);
+    OwnerMarks marks;
+    marks.base_url = base_url;
+    marks.patient_id = identity.patient_id;
+    marks.note_author = identity.note_author;
+    marks.device_refs = adapter_devices(client_, identity, base_url);
+    std::vector<FoundPlan> found = find_plans(client_, identity, marks, read_fingerprint_);
+    std::vector<std::string> foreign;
+    for (const auto& f : found) {
+      if (f.verdict.standing == Standing::kOtherPatient || f.verdict.standing == Standing::kNotOurs)
+        foreign.push_back("CarePlan/" + f.plan.id + " (" + f.verdict.why + ")");
+    }
+    if (!foreign.empty()) {
+      return refused(
+          out, "look-alike",
+          "a resource the adapter did not write carries its plan identifier: " + joined(foreign) +
+              "; the adapter never modifies it. Find out where it came from, then "
+              "run again");
+    }
     if (found.size() > 1) {
       // Another writer raced us (or a copy was restored). Writing to either
       // could hide the other from the team; a person must choose.
       std::string refs;
-      for (const auto& p : found) refs += (refs.empty() ? "" : ", ") + ("CarePlan/" + p.id);
-      out.kind = OutcomeKind::kFailed;
-      out.error_kind = "conflict";
-      out.retryable = false;
-      out.skip_reason = "duplicate-drafts";
-      out.detail = "the adapter's plan exists more than once (" + refs +
-                   "); remove the extra copies, then run again";
-      return out;
+      for (const auto& p : found) refs += (refs.empty() ? "" : ", ") + ("CarePlan/" + p.plan.id);
+      return refused(out, "duplicate-drafts",
+                     "the adapter's plan exists more than once (" + refs +
+                         "); remove the extra copies, then run again");
     }
     std::optional<ExistingPlan> existing;
-    if (!found.empty()) existing = found.front();
+    if (!found.empty()) existing = found.front().plan;
     if (existing) {
       out.plan_ref = "CarePlan/" + existing->id;
       out.plan_version = existing->version;
     }
-    if (existing && existing->status != "draft") {
+    if (existing && found.front().verdict.standing == Standing::kChanged) {
       out.kind = OutcomeKind::kSkipped;
-      out.skip_reason = "not-draft";
-      out.detail = "CarePlan/" + existing->id + " is '" + existing->status +
-                   "': a clinician has taken it over, so the adapter leaves it untouched";
+      out.skip_reason = existing->status != "draft" ? "not-draft" : "edited";
+      out.detail = "CarePlan/" + existing->id + ": " + found.front().verdict.why +
+                   ", so a clinician has taken it over and the adapter leaves it untouched";
       out.fingerprint = existing->fingerprint;
       return out;
     }
@@ -246,18 +339,51 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       out.detail = "the draft already says this";
       return out;
     }
-    // Only a revision can drop what an earlier draft proposed.
-    const std::size_t retired = existing ? retire_dropped(identity, built.bundle) : 0;
-    const std::string retired_note = retired == 0 ? ""
-                                                  : "; withdrew " + std::to_string(retired) +
-                                                        " proposal(s) the revision no longer makes";
+    if (existing) marks.plan_members = existing->members;
+    MemberSearch members =
+        find_members(client_, identity, built.bundle, marks, existing.has_value());
+    if (!members.look_alikes.empty()) {
+      return refused(out, "look-alike",
+                     "resources the adapter did not write for this patient carry its "
+                     "identifiers: " +
+                         joined(members.look_alikes) +
+                         "; the adapter never modifies them. Find out where they came from, "
+                         "then run again");
+    }
+    if (!members.duplicates.empty()) {
+      return refused(out, "duplicate-drafts",
+                     "one of the adapter's proposals exists more than once (" +
+                         joined(members.duplicates) + "); remove the extra copies, then run again");
+    }
+    const std::set<std::string> kept = [&] {
+      std::set<std::string> k;
+      for (const auto& kind : identity.members) {
+        for (const auto& v : built_values(built.bundle, kind.identifier_system))
+          k.insert(kind.type + "|" + v);
+      }
+      return k;
+    }();
+    const Reconciled reconciled = reconcile(built.bundle, members.members, base_url);
+    const std::size_t retired =
+        retire_dropped(members.members, kept, base_url, identity.note_author, built.bundle);
+    std::string notes;
+    if (retired > 0) {
+      notes +=
+          "; withdrew " + std::to_string(retired) + " proposal(s) the revision no longer makes";
+    }
+    if (!reconciled.left.empty()) {
+      notes += "; left " + std::to_string(reconciled.left.size()) +
+               " resource(s) a person changed or another system wrote, and linked the plan "
+               "to them: " +
+               joined(reconciled.left);
+    }
     std::string body = built.bundle.dump();
     if (options_.dry_run) {
       last_bundle_ = std::move(body);
       out.kind = OutcomeKind::kBuilt;
       out.detail =
           (existing ? "dry run: would update the draft" : "dry run: would create the draft") +
-          retired_note;
+          notes;
       return out;
     }
     try {
@@ -268,8 +394,8 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
         out.plan_ref = "CarePlan/" + id;
         out.plan_version = version;
       }
-      out.detail = (existing ? "updated the draft" : "created the draft") + retired_note;
-      if (!existing && find(identity).size() > 1) {
+      out.detail = (existing ? "updated the draft" : "created the draft") + notes;
+      if (!existing && find_plans(client_, identity, marks, read_fingerprint_).size() > 1) {
         // A concurrent writer created one too, past the conditional create.
         out.detail +=
             "; another writer created a second copy at the same time: the next run "
@@ -278,8 +404,8 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       }
       return out;
     } catch (const fhir::VersionConflict&) {
-      // Someone changed the draft after we read it: read again and decide
-      // again (they may have taken it out of draft).
+      // Someone changed what we read before we wrote: read again and decide
+      // again (they may have taken it over).
       if (attempt >= options_.max_conflict_retries) throw;
     }
   }

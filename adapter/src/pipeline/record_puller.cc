@@ -4,6 +4,7 @@
 #include <set>
 
 #include "mst/fhir/client_errors.h"
+#include "mst/fhir/resource.h"
 #include "search_terms.h"
 
 namespace mst::adapter {
@@ -65,7 +66,13 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
     }
     if (queries[i].type == "CarePlan" && !options.own_identifier_system.empty()) {
       std::erase_if(r.resources, [&](fhir::Node n) {
-        return detail::has_identifier_system(n, options.own_identifier_system);
+        if (detail::is_adapter_plan(n, options.own_identifier_system)) return true;
+        if (detail::has_identifier_system(n, options.own_identifier_system)) {
+          out.warnings.push_back(fhir::Resource(n).ref() +
+                                 " carries the adapter's plan identifier but no Device wrote "
+                                 "it: read as a clinical care plan");
+        }
+        return false;
       });
     }
     builder.add_search(r);

@@ -4,6 +4,8 @@
 #include <exception>
 #include <future>
 
+#include "mst/fhir/datatypes.h"
+
 namespace mst::adapter::detail {
 
 std::vector<std::string> code_batches(const std::vector<std::string>& codes,
@@ -68,6 +70,17 @@ bool has_identifier_system(fhir::Node resource, const std::string& system) {
   } catch (const fhir::ElementError&) {
   }
   return false;
+}
+
+bool is_adapter_plan(fhir::Node care_plan, const std::string& system) {
+  if (!has_identifier_system(care_plan, system)) return false;
+  try {
+    const auto author =
+        fhir::Reference::parse(care_plan["author"].string("reference").value_or(""));
+    return author.type == "Device";
+  } catch (const fhir::ElementError&) {
+    return false;
+  }
 }
 
 }  // namespace mst::adapter::detail

@@ -43,4 +43,10 @@ std::vector<fhir::SearchResult> search_all(fhir::Client& client,
 // A malformed identifier is not one.
 bool has_identifier_system(fhir::Node resource, const std::string& system);
 
+// True for a CarePlan the adapter wrote: its identifier in `system` and a
+// Device as author. One carrying the identifier under a person's or an
+// organisation's authorship is a clinical plan (a copy, a look-alike) and is
+// read as one.
+bool is_adapter_plan(fhir::Node care_plan, const std::string& system);
+
 }  // namespace mst::adapter::detail

@@ -68,7 +68,8 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
   }
   for (auto& q : queries) {
     // Subjects only: the feed needs to know who changed, not what.
-    q.params.emplace_back("_elements", q.type == "CarePlan" ? "subject,identifier" : "subject");
+    q.params.emplace_back("_elements",
+                          q.type == "CarePlan" ? "subject,identifier,author" : "subject");
   }
   std::vector<fhir::SearchResult> results = detail::search_all(client_, queries, options_.limits);
   for (const auto& r : results) r.require_complete();
@@ -90,7 +91,7 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
       }
     }
     for (fhir::Node n : r.resources) {
-      if (q.type == "CarePlan" && detail::has_identifier_system(n, options_.own_identifier_system))
+      if (q.type == "CarePlan" && detail::is_adapter_plan(n, options_.own_identifier_system))
         continue;
       std::string id = subject_patient(n);
       if (!id.empty()) scan.patient_ids.push_back(std::move(id));

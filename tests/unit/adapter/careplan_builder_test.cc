@@ -267,25 +267,33 @@ TEST(CarePlanBuilder, ProvenanceNamesTargetsAgentAndEverySource) {
   EXPECT_EQ(sources, std::set<std::string>(c.used.begin(), c.used.end()));
 }
 
-TEST(CarePlanBuilder, EntriesAreConditionalOnTheAdaptersIdentifiers) {
+TEST(CarePlanBuilder, EntriesAreConditionalCreatesOnTheAdaptersIdentifiers) {
+  // Never a conditional update: that would overwrite whatever carries the
+  // identifier. The write-back turns a create into an update by id only for
+  // the adapter's own untouched resources (plan_members.h).
   Parsed p(build(emergency_patient()));
   for (fhir::Node e : p.root().array("entry")) {
     const std::string type = str(e["resource"], "resourceType");
     fhir::Node req = e["request"];
-    if (type == "Device" || type == "CarePlan") {
-      EXPECT_EQ(str(req, "method"), "POST");
-      fhir::Node ident = e["resource"].array("identifier")[0];
-      EXPECT_EQ(str(req, "ifNoneExist"),
-                "identifier=" + str(ident, "system") + "|" + str(ident, "value"));
-    } else if (type == "Provenance") {
-      EXPECT_EQ(str(req, "method"), "POST");
-    } else {
-      fhir::Node ident = e["resource"].array("identifier")[0];
-      EXPECT_EQ(str(req, "method"), "PUT");
-      EXPECT_EQ(str(req, "url"),
-                type + "?identifier=" + str(ident, "system") + "|" + str(ident, "value"));
+    EXPECT_EQ(str(req, "method"), "POST") << type;
+    EXPECT_EQ(str(req, "url"), type);
+    if (type == "Provenance") continue;
+    fhir::Node ident = e["resource"].array("identifier")[0];
+    EXPECT_EQ(str(req, "ifNoneExist"),
+              "identifier=" + str(ident, "system") + "|" + str(ident, "value"));
+  }
+}
+
+TEST(CarePlanBuilder, EveryNoteNamesTheAdapterAsItsAuthor) {
+  Parsed p(build(emergency_patient()));
+  std::size_t notes = 0;
+  for (fhir::Node e : p.root().array("entry")) {
+    for (fhir::Node n : e["resource"].array("note")) {
+      EXPECT_EQ(str(n, "authorString"), "MST Care-Plan Adapter");
+      ++notes;
     }
   }
+  EXPECT_GT(notes, 3u);
 }
 
 TEST(CarePlanBuilder, EveryBundleReferenceResolves) {

@@ -76,7 +76,7 @@ TEST(FhirChangeFeed, LaterRunsAskForChangesSinceTheCheckpointMinusTheOverlap) {
         if (type == "CarePlan") {
           return search_result(std::string(R"({"resourceType":"Bundle","type":"searchset","entry":[
             {"resource":{"resourceType":"CarePlan","id":"mine","subject":{"reference":"Patient/p9"},
-              "identifier":[{"system":")") +
+              "author":{"reference":"Device/d1"},"identifier":[{"system":")") +
                                kOwn + R"(","value":"x"}]}},
             {"resource":{"resourceType":"CarePlan","id":"chemo","subject":{"reference":"Patient/p2"}}}]})");
         }
@@ -92,7 +92,7 @@ TEST(FhirChangeFeed, LaterRunsAskForChangesSinceTheCheckpointMinusTheOverlap) {
   FhirChangeFeed feed(client, tables(), opts, std::make_shared<FixedClock>());
   ChangeScan scan = feed.changed_since(std::string("2026-11-20T08:00:00Z"));
   EXPECT_EQ(param(asked["Condition"].at(0), "_lastUpdated"), "gt2026-11-20T07:59:00Z");
-  EXPECT_EQ(param(asked["CarePlan"].at(0), "_elements"), "subject,identifier");
+  EXPECT_EQ(param(asked["CarePlan"].at(0), "_elements"), "subject,identifier,author");
   // The change feed watches every type the pull reads (one shared list).
   for (const char* type :
        {"Procedure", "MedicationRequest", "MedicationAdministration", "MedicationStatement"}) {

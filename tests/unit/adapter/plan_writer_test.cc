@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fake_fhir_store.h"
 #include "mock_client.h"
 #include "mst/fhir/client_errors.h"
 
@@ -10,12 +11,16 @@ namespace {
 
 using ::testing::_;
 using ::testing::DoAll;
+using testing::FakeFhirStore;
 using testing::MockClient;
 using ::testing::Return;
 using ::testing::SaveArg;
 using testing::search_result;
 
-const PlanIdentity kId{"p1", "http://mst/NamingSystem/mst-careplan", "p1", {}};
+const std::string kDeviceSystem = "http://mst/NamingSystem/mst-device";
+const std::string kAuthor = "MST Care-Plan Adapter";
+const PlanIdentity kId{"p1",   "http://mst/NamingSystem/mst-careplan", "p1", {}, kDeviceSystem,
+                       kAuthor};
 
 std::string plans_json(
     const std::vector<std::tuple<std::string, std::string, std::string, std::string>>& plans) {
@@ -24,7 +29,8 @@ std::string plans_json(
     if (!entries.empty()) entries += ",";
     entries += R"({"resource":{"resourceType":"CarePlan","id":")" + id +
                R"(","meta":{"versionId":")" + version + R"("},"status":")" + status +
-               R"(","fp":")" + fp + R"("}})";
+               R"(","subject":{"reference":"Patient/p1"},"author":{"reference":"Device/d1"})" +
+               R"(,"fp":")" + fp + R"("}})";
   }
   return R"({"resourceType":"Bundle","type":"searchset","entry":[)" + entries + "]}";
 }
@@ -50,8 +56,18 @@ PlanBuildFn builder(const std::string& fp, std::optional<ExistingPlan>* seen = n
   };
 }
 
+// The server holds the adapter's Device d1.
+void serves_the_device(MockClient& client) {
+  EXPECT_CALL(client, search(std::string_view("Device"), _, _))
+      .WillRepeatedly(Return(
+          search_result(R"({"resourceType":"Bundle","type":"searchset","entry":[{"resource":)"
+                        R"({"resourceType":"Device","id":"d1","identifier":[{"system":")" +
+                        kDeviceSystem + R"(","value":"mst-1"}]}}]})")));
+}
+
 TEST(PlanWriter, CreatesWhenNoPlanExists) {
   MockClient client;
+  serves_the_device(client);
   EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
       .WillRepeatedly(Return(search_result(plans_json({}))));
   EXPECT_CALL(client, transaction(_)).WillOnce(Return(tx_response("CarePlan/cp1/_history/1")));
@@ -67,7 +83,8 @@ TEST(PlanWriter, CreatesWhenNoPlanExists) {
 
 TEST(PlanWriter, UnchangedContentWritesNothing) {
   MockClient client;
-  EXPECT_CALL(client, search(_, _, _))
+  serves_the_device(client);
+  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
       .WillOnce(Return(search_result(plans_json({{"cp1", "3", "draft", "fp-same"}}))));
   EXPECT_CALL(client, transaction(_)).Times(0);
   PlanWriter w(client, reader(), {});
@@ -78,7 +95,8 @@ TEST(PlanWriter, UnchangedContentWritesNothing) {
 
 TEST(PlanWriter, ChangedContentUpdatesTheDraftItRead) {
   MockClient client;
-  EXPECT_CALL(client, search(_, _, _))
+  serves_the_device(client);
+  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
       .WillOnce(Return(search_result(plans_json({{"cp1", "3", "draft", "fp-old"}}))));
   EXPECT_CALL(client, transaction(_)).WillOnce(Return(tx_response("CarePlan/cp1/_history/4")));
   PlanWriter w(client, reader(), {});
@@ -93,7 +111,8 @@ TEST(PlanWriter, ChangedContentUpdatesTheDraftItRead) {
 
 TEST(PlanWriter, APlanTakenOutOfDraftIsNeverTouched) {
   MockClient client;
-  EXPECT_CALL(client, search(_, _, _))
+  serves_the_device(client);
+  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
       .WillOnce(Return(search_result(plans_json({{"cp1", "5", "active", "fp-old"}}))));
   EXPECT_CALL(client, transaction(_)).Times(0);
   PlanWriter w(client, reader(), {});
@@ -110,7 +129,8 @@ TEST(PlanWriter, APlanTakenOutOfDraftIsNeverTouched) {
 
 TEST(PlanWriter, AVersionConflictRereadsAndDecidesAgain) {
   MockClient client;
-  EXPECT_CALL(client, search(_, _, _))
+  serves_the_device(client);
+  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
       .WillOnce(Return(search_result(plans_json({{"cp1", "3", "draft", "fp-old"}}))))
       .WillOnce(Return(search_result(plans_json({{"cp1", "4", "active", "fp-old"}}))));
   EXPECT_CALL(client, transaction(_)).WillOnce([](std::string) -> fhir::FhirResponse {
@@ -123,7 +143,8 @@ TEST(PlanWriter, AVersionConflictRereadsAndDecidesAgain) {
 
 TEST(PlanWriter, ConflictsBeyondTheBoundPropagate) {
   MockClient client;
-  EXPECT_CALL(client, search(_, _, _))
+  serves_the_device(client);
+  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
       .WillRepeatedly(Return(search_result(plans_json({{"cp1", "3", "draft", "fp-old"}}))));
   EXPECT_CALL(client, transaction(_))
       .Times(3)
@@ -138,7 +159,8 @@ TEST(PlanWriter, ConflictsBeyondTheBoundPropagate) {
 
 TEST(PlanWriter, DuplicatePlansAreReportedNotWritten) {
   MockClient client;
-  EXPECT_CALL(client, search(_, _, _))
+  serves_the_device(client);
+  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
       .WillOnce(Return(
           search_result(plans_json({{"cp2", "1", "draft", "a"}, {"cp1", "1", "draft", "b"}}))));
   EXPECT_CALL(client, transaction(_)).Times(0);
@@ -151,7 +173,9 @@ TEST(PlanWriter, DuplicatePlansAreReportedNotWritten) {
 
 TEST(PlanWriter, DryRunNeverWrites) {
   MockClient client;
-  EXPECT_CALL(client, search(_, _, _)).WillOnce(Return(search_result(plans_json({}))));
+  serves_the_device(client);
+  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
+      .WillOnce(Return(search_result(plans_json({}))));
   EXPECT_CALL(client, transaction(_)).Times(0);
   WriteOptions opts;
   opts.dry_run = true;
@@ -164,172 +188,191 @@ TEST(PlanWriter, DryRunNeverWrites) {
 
 // --- Revisions retire what they drop --------------------------------------
 
+const std::string kGoals = "http://mst/NamingSystem/mst-goal";
+const std::string kRequests = "http://mst/NamingSystem/mst-servicerequest";
 const PlanIdentity kRevising{"p1",
                              "http://mst/NamingSystem/mst-careplan",
                              "p1",
-                             {{"Goal", "http://mst/NamingSystem/mst-goal"},
-                              {"ServiceRequest", "http://mst/NamingSystem/mst-servicerequest"},
-                              {"CareTeam", "http://mst/NamingSystem/mst-careteam"}}};
+                             {{"Goal", kGoals},
+                              {"ServiceRequest", kRequests},
+                              {"CareTeam", "http://mst/NamingSystem/mst-careteam"}},
+                             kDeviceSystem,
+                             kAuthor};
 
-// A searchset of `resources` (JSON objects as text).
-std::string searchset(const std::vector<std::string>& resources) {
-  std::string entries;
-  for (const auto& r : resources)
-    entries += (entries.empty() ? "" : ",") + ("{\"resource\":" + r + "}");
-  return R"({"resourceType":"Bundle","type":"searchset","entry":[)" + entries + "]}";
+// A resource of the adapter's as a server holds it.
+std::string member(const std::string& type, const std::string& id, const std::string& system,
+                   const std::string& value, const std::string& status_element,
+                   const std::string& status, const std::string& patient = "p1",
+                   const std::string& extra = "") {
+  return R"({"resourceType":")" + type + R"(","id":")" + id + R"(","identifier":[{"system":")" +
+         system + R"(","value":")" + value + R"("}],")" + status_element + R"(":")" + status +
+         R"(","subject":{"reference":"Patient/)" + patient + R"("})" + extra + "}";
 }
 
-// A resource of the adapter's as a server returns it.
-std::string member(const std::string& type, const std::string& id, const std::string& version,
-                   const std::string& system, const std::string& value,
-                   const std::string& status_element, const std::string& status,
-                   const std::string& patient = "p1", const std::string& extra = "") {
-  return R"({"resourceType":")" + type + R"(","id":")" + id + R"(","meta":{"versionId":")" +
-         version + R"("},"identifier":[{"system":")" + system + R"(","value":")" + value +
-         R"("}],")" + status_element + R"(":")" + status + R"(","subject":{"reference":"Patient/)" +
-         patient + R"("})" + extra + "}";
+// The adapter's Device, its draft plan naming `goals` and `requests`, and
+// those resources, in a store.
+void seed(FakeFhirStore& store) {
+  store.put(R"({"resourceType":"Device","id":"d1","identifier":[{"system":")" + kDeviceSystem +
+            R"(","value":"mst-1"}]})");
+  store.put(R"({"resourceType":"CarePlan","id":"cp1","identifier":[{"system":)"
+            R"("http://mst/NamingSystem/mst-careplan","value":"p1"}],"status":"draft",)"
+            R"("subject":{"reference":"Patient/p1"},"author":{"reference":"Device/d1"},)"
+            R"("goal":[{"reference":"Goal/g-keep"},{"reference":"Goal/g-drop"},)"
+            R"({"reference":"Goal/g-accepted"},{"reference":"Goal/g-done"}],)"
+            R"("activity":[{"reference":{"reference":"ServiceRequest/sr-drop"}},)"
+            R"({"reference":{"reference":"ServiceRequest/sr-active"}}],"fp":"fp-old"})");
+  const std::string by_device = R"(,"requester":{"reference":"Device/d1"})";
+  store.put(member("Goal", "g-keep", kGoals, "keep", "lifecycleStatus", "proposed"));
+  store.put(member("Goal", "g-drop", kGoals, "drop", "lifecycleStatus", "proposed", "p1",
+                   R"(,"description":{"text":"Pain relief"})"));
+  // A clinician accepted it: theirs now.
+  store.put(member("Goal", "g-accepted", kGoals, "acc", "lifecycleStatus", "accepted"));
+  store.put(member("Goal", "g-done", kGoals, "old", "lifecycleStatus", "cancelled"));
+  // Another patient's proposal.
+  store.put(member("Goal", "g-other", kGoals, "oth", "lifecycleStatus", "proposed", "p2"));
+  store.put(member("ServiceRequest", "sr-drop", kRequests, "s1", "status", "draft", "p1",
+                   by_device + R"(,"code":{"text":"Referral to radiation oncology"},)" +
+                       R"("note":[{"authorString":")" + kAuthor + R"(","text":"Why: pain."}])"));
+  store.put(
+      member("ServiceRequest", "sr-active", kRequests, "s2", "status", "active", "p1", by_device));
 }
 
 // What the builder makes for the revision: it keeps Goal "keep" only.
 PlanBuildFn revision_builder() {
-  return [](const std::optional<ExistingPlan>&) {
+  return [](const std::optional<ExistingPlan>& existing) {
     fhir::JsonValue goal = fhir::JsonValue::object({{"resourceType", "Goal"}});
-    goal.set("identifier",
-             fhir::JsonValue::array({fhir::JsonValue::object(
-                 {{"system", "http://mst/NamingSystem/mst-goal"}, {"value", "keep"}})}));
-    auto entry = [](fhir::JsonValue resource) {
-      fhir::JsonValue e = fhir::JsonValue::object();
+    goal.set("identifier", fhir::JsonValue::array(
+                               {fhir::JsonValue::object({{"system", kGoals}, {"value", "keep"}})}));
+    goal.set("lifecycleStatus", "proposed");
+    goal.set("subject", fhir::JsonValue::object({{"reference", "Patient/p1"}}));
+    auto entry = [](std::string full_url, fhir::JsonValue resource, fhir::JsonValue request) {
+      fhir::JsonValue e = fhir::JsonValue::object({{"fullUrl", std::move(full_url)}});
       e.set("resource", std::move(resource));
+      e.set("request", std::move(request));
       return e;
     };
+    fhir::JsonValue plan = fhir::JsonValue::object({{"resourceType", "CarePlan"}});
+    if (existing) plan.set("id", existing->id);
+    plan.set("identifier",
+             fhir::JsonValue::array({fhir::JsonValue::object(
+                 {{"system", "http://mst/NamingSystem/mst-careplan"}, {"value", "p1"}})}));
+    plan.set("status", "draft");
+    plan.set("subject", fhir::JsonValue::object({{"reference", "Patient/p1"}}));
+    plan.set("author", fhir::JsonValue::object({{"reference", "Device/d1"}}));
+    plan.set("goal",
+             fhir::JsonValue::array({fhir::JsonValue::object({{"reference", "urn:uuid:g"}})}));
+    plan.set("fp", "fp-new");
     fhir::JsonValue prov = fhir::JsonValue::object({{"resourceType", "Provenance"}});
     prov.set("target",
              fhir::JsonValue::array({fhir::JsonValue::object({{"reference", "urn:uuid:g"}})}));
     fhir::JsonValue bundle =
         fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
-    bundle.set("entry", fhir::JsonValue::array(
-                            {entry(std::move(goal)),
-                             entry(fhir::JsonValue::object({{"resourceType", "CarePlan"}})),
-                             entry(std::move(prov))}));
+    bundle.set(
+        "entry",
+        fhir::JsonValue::array(
+            {entry("urn:uuid:g", std::move(goal),
+                   fhir::JsonValue::object({{"method", "POST"},
+                                            {"url", "Goal"},
+                                            {"ifNoneExist", "identifier=" + kGoals + "|keep"}})),
+             entry("urn:uuid:cp", std::move(plan),
+                   existing ? fhir::JsonValue::object(
+                                  {{"method", "PUT"}, {"url", "CarePlan/" + existing->id}})
+                            : fhir::JsonValue::object({{"method", "POST"}, {"url", "CarePlan"}})),
+             entry("urn:uuid:p", std::move(prov),
+                   fhir::JsonValue::object({{"method", "POST"}, {"url", "Provenance"}}))}));
     return BuiltPlan{std::move(bundle), "fp-new"};
   };
 }
 
 TEST(PlanWriter, ARevisionRetiresTheProposalsItDropsInTheSameTransaction) {
-  const std::string goals = "http://mst/NamingSystem/mst-goal";
-  const std::string srs = "http://mst/NamingSystem/mst-servicerequest";
-  MockClient client;
-  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
-      .WillOnce(Return(search_result(plans_json({{"cp1", "3", "draft", "fp-old"}}))));
-  fhir::SearchParams goal_params;
-  EXPECT_CALL(client, search(std::string_view("Goal"), _, _))
-      .WillOnce(DoAll(
-          SaveArg<1>(&goal_params),
-          Return(search_result(searchset({
-              member("Goal", "g-keep", "1", goals, "keep", "lifecycleStatus", "proposed"),
-              member("Goal", "g-drop", "4", goals, "drop", "lifecycleStatus", "proposed", "p1",
-                     R"(,"description":{"text":"Pain relief"})"),
-              // A clinician accepted it: theirs now.
-              member("Goal", "g-accepted", "2", goals, "acc", "lifecycleStatus", "accepted"),
-              member("Goal", "g-done", "2", goals, "old", "lifecycleStatus", "cancelled"),
-              // Another patient's, from a server that ignored the subject parameter.
-              member("Goal", "g-other", "1", goals, "oth", "lifecycleStatus", "proposed", "p2"),
-          })))));
-  EXPECT_CALL(client, search(std::string_view("ServiceRequest"), _, _))
-      .WillOnce(Return(search_result(searchset({
-          member(
-              "ServiceRequest", "sr-drop", "2", srs, "s1", "status", "draft", "p1",
-              R"(,"code":{"text":"Referral to radiation oncology"},"note":[{"text":"Why: pain."}])"),
-          member("ServiceRequest", "sr-active", "5", srs, "s2", "status", "active"),
-      }))));
-  EXPECT_CALL(client, search(std::string_view("CareTeam"), _, _))
-      .WillOnce(Return(search_result(searchset({}))));
-  std::string sent;
-  EXPECT_CALL(client, transaction(_))
-      .WillOnce(DoAll(SaveArg<0>(&sent), Return(tx_response("CarePlan/cp1/_history/4"))));
-  PlanWriter w(client, reader(), {});
-  auto o = w.write(kRevising, revision_builder());
-  EXPECT_EQ(o.kind, OutcomeKind::kWritten);
-  EXPECT_NE(o.detail.find("withdrew 2 proposal(s)"), std::string::npos) << o.detail;
-  EXPECT_EQ(testing::param(goal_params, "subject"), "Patient/p1");
-  EXPECT_EQ(testing::param(goal_params, "identifier"), goals + "|");
+  for (const bool server_ignores_subject : {false, true}) {
+    FakeFhirStore store;
+    store.ignore_subject = server_ignores_subject;
+    seed(store);
+    const std::string accepted = store.get("Goal/g-accepted");
+    const std::string other = store.get("Goal/g-other");
+    const std::string active = store.get("ServiceRequest/sr-active");
+    PlanWriter w(store, reader(), {});
+    auto o = w.write(kRevising, revision_builder());
+    ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+    EXPECT_NE(o.detail.find("withdrew 2 proposal(s)"), std::string::npos) << o.detail;
+    EXPECT_EQ(store.transactions(), 1);
 
-  auto doc = fhir::JsonDocument::parse(sent);
-  std::vector<std::string> order;
-  for (fhir::Node e : doc.root().array("entry")) {
-    std::string what(e["resource"].string("resourceType").value_or(""));
-    if (auto url = e["request"].string("url")) what += " " + std::string(*url);
-    order.push_back(what);
+    // Kept: updated in place, by id.
+    EXPECT_NE(store.get("Goal/g-keep").find(R"("versionId":"2")"), std::string::npos);
+    EXPECT_EQ(store.all("Goal").size(), 5u);
+    // Dropped and untouched: withdrawn, with a reason a reader sees.
+    auto goal = fhir::JsonDocument::parse(store.get("Goal/g-drop"));
+    EXPECT_EQ(goal.root().string("lifecycleStatus"), std::optional<std::string_view>("cancelled"));
+    EXPECT_NE(goal.root().string("statusReason").value_or("").find("no longer proposes this goal"),
+              std::string_view::npos);
+    EXPECT_NE(
+        goal.root()["text"].string("div").value_or("").find("Withdrawn proposal: Pain relief."),
+        std::string_view::npos);
+    auto sr = fhir::JsonDocument::parse(store.get("ServiceRequest/sr-drop"));
+    EXPECT_EQ(sr.root().string("status"), std::optional<std::string_view>("revoked"));
+    ASSERT_EQ(sr.root().array("note").size(), 2u);  // the earlier note kept, the reason added
+    EXPECT_EQ(sr.root().array("note")[0].string("text"),
+              std::optional<std::string_view>("Why: pain."));
+    EXPECT_NE(sr.root().array("note")[1].string("text").value_or("").find(
+                  "no longer proposes this referral"),
+              std::string_view::npos);
+    // A person's, and another patient's: untouched.
+    EXPECT_EQ(store.get("Goal/g-accepted"), accepted);
+    EXPECT_EQ(store.get("Goal/g-other"), other);
+    EXPECT_EQ(store.get("ServiceRequest/sr-active"), active);
+    // The plan names the kept goal by id; the Provenance names what was written.
+    EXPECT_NE(store.get("CarePlan/cp1").find(R"("goal":[{"reference":"Goal/g-keep"}])"),
+              std::string::npos)
+        << store.get("CarePlan/cp1");
+    const std::string prov = store.get(store.all("Provenance").front());
+    EXPECT_NE(prov.find(R"("target":[{"reference":"Goal/g-keep"},{"reference":"Goal/g-drop"},)"
+                        R"({"reference":"ServiceRequest/sr-drop"}])"),
+              std::string::npos)
+        << prov;
   }
-  EXPECT_EQ(order,
-            (std::vector<std::string>{"Goal", "CarePlan", "Goal Goal/g-drop",
-                                      "ServiceRequest ServiceRequest/sr-drop", "Provenance"}));
-  const auto entries = doc.root().array("entry");
-  fhir::Node goal = entries[2]["resource"];
-  EXPECT_EQ(goal.string("id"), std::optional<std::string_view>("g-drop"));
-  EXPECT_EQ(goal.string("lifecycleStatus"), std::optional<std::string_view>("cancelled"));
-  EXPECT_NE(goal.string("statusReason").value_or("").find("no longer proposes this goal"),
-            std::string_view::npos);
-  EXPECT_NE(goal["text"].string("div").value_or("").find("Withdrawn proposal: Pain relief."),
-            std::string_view::npos);
-  EXPECT_EQ(goal.array("identifier")[0].string("value"), std::optional<std::string_view>("drop"));
-  EXPECT_EQ(entries[2]["request"].string("method"), std::optional<std::string_view>("PUT"));
-  EXPECT_EQ(entries[2]["request"].string("ifMatch"), std::optional<std::string_view>("W/\"4\""));
-  EXPECT_EQ(entries[2].string("fullUrl"),
-            std::optional<std::string_view>("http://fhir.test/fhir/Goal/g-drop"));
-  fhir::Node sr = entries[3]["resource"];
-  EXPECT_EQ(sr.string("status"), std::optional<std::string_view>("revoked"));
-  ASSERT_EQ(sr.array("note").size(), 2u);  // the earlier note kept, the reason added
-  EXPECT_EQ(sr.array("note")[0].string("text"), std::optional<std::string_view>("Why: pain."));
-  EXPECT_NE(
-      sr.array("note")[1].string("text").value_or("").find("no longer proposes this referral"),
-      std::string_view::npos);
-  std::vector<std::string> targets;
-  for (fhir::Node t : entries[4]["resource"].array("target")) {
-    targets.emplace_back(t.string("reference").value_or(""));
-  }
-  EXPECT_EQ(targets,
-            (std::vector<std::string>{"urn:uuid:g", "Goal/g-drop", "ServiceRequest/sr-drop"}));
 }
 
 TEST(PlanWriter, NothingDroppedAddsNothing) {
-  MockClient client;
-  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
-      .WillOnce(Return(search_result(plans_json({{"cp1", "3", "draft", "fp-old"}}))));
-  EXPECT_CALL(client, search(std::string_view("Goal"), _, _))
-      .WillOnce(Return(
-          search_result(searchset({member("Goal", "g-keep", "1", "http://mst/NamingSystem/mst-goal",
-                                          "keep", "lifecycleStatus", "proposed")}))));
-  EXPECT_CALL(client, search(std::string_view("ServiceRequest"), _, _))
-      .WillOnce(Return(search_result(searchset({}))));
-  EXPECT_CALL(client, search(std::string_view("CareTeam"), _, _))
-      .WillOnce(Return(search_result(searchset({}))));
-  std::string sent;
-  EXPECT_CALL(client, transaction(_))
-      .WillOnce(DoAll(SaveArg<0>(&sent), Return(tx_response("CarePlan/cp1/_history/4"))));
-  PlanWriter w(client, reader(), {});
+  FakeFhirStore store;
+  store.put(R"({"resourceType":"Device","id":"d1","identifier":[{"system":")" + kDeviceSystem +
+            R"(","value":"mst-1"}]})");
+  store.put(R"({"resourceType":"CarePlan","id":"cp1","identifier":[{"system":)"
+            R"("http://mst/NamingSystem/mst-careplan","value":"p1"}],"status":"draft",)"
+            R"("subject":{"reference":"Patient/p1"},"author":{"reference":"Device/d1"},)"
+            R"("goal":[{"reference":"Goal/g-keep"}],"fp":"fp-old"})");
+  store.put(member("Goal", "g-keep", kGoals, "keep", "lifecycleStatus", "proposed"));
+  PlanWriter w(store, reader(), {});
   auto o = w.write(kRevising, revision_builder());
-  EXPECT_EQ(sent, revision_builder()(std::nullopt).bundle.dump());
   EXPECT_EQ(o.detail, "updated the draft");
+  EXPECT_EQ(store.all("Goal").size(), 1u);
 }
 
-TEST(PlanWriter, OnlyARevisionLooksForWhatToRetire) {
+TEST(PlanWriter, OnlyARevisionLooksForThisPatientsEarlierProposals) {
   for (const bool unchanged : {false, true}) {
     MockClient client;
+    serves_the_device(client);
     EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
         .WillRepeatedly(Return(search_result(
             unchanged ? plans_json({{"cp1", "3", "draft", "fp-new"}}) : plans_json({}))));
-    EXPECT_CALL(client, search(std::string_view("Goal"), _, _)).Times(0);
-    EXPECT_CALL(client, search(std::string_view("ServiceRequest"), _, _)).Times(0);
-    EXPECT_CALL(client, search(std::string_view("CareTeam"), _, _)).Times(0);
+    // A first write looks only for look-alikes of what it is about to write.
+    fhir::SearchParams goal_params;
     if (unchanged) {
+      EXPECT_CALL(client, search(std::string_view("Goal"), _, _)).Times(0);
       EXPECT_CALL(client, transaction(_)).Times(0);
     } else {
+      EXPECT_CALL(client, search(std::string_view("Goal"), _, _))
+          .WillOnce(DoAll(SaveArg<1>(&goal_params), Return(search_result(plans_json({})))));
       EXPECT_CALL(client, transaction(_)).WillOnce(Return(tx_response("CarePlan/cp1/_history/1")));
     }
+    EXPECT_CALL(client, search(std::string_view("ServiceRequest"), _, _)).Times(0);
+    EXPECT_CALL(client, search(std::string_view("CareTeam"), _, _)).Times(0);
     PlanWriter w(client, reader(), {});
     auto o = w.write(kRevising, revision_builder());
     EXPECT_EQ(o.kind, unchanged ? OutcomeKind::kUnchanged : OutcomeKind::kWritten);
+    if (!unchanged) {
+      EXPECT_EQ(goal_params, (fhir::SearchParams{{"identifier", kGoals + "|keep"}}));
+    }
   }
 }
 

@@ -64,4 +64,8 @@ struct PlanMemberKind {
 };
 std::vector<PlanMemberKind> plan_member_kinds(const BuildOptions& options);
 
+// The system of the Device identifier (one value per adapter version): every
+// Device carrying it is the adapter, whichever version wrote a plan.
+std::string device_identifier_system(const BuildOptions& options);
+
 }  // namespace mst::adapter

@@ -1,16 +1,20 @@
 // Idempotent write-back of one patient's draft plan. Finds the adapter's
-// earlier plan by its business identifier and then: writes nothing when the
-// content is unchanged; never touches a plan a clinician took out of draft;
-// updates a draft only with If-Match on the version it read (re-reading on a
-// conflict, a bounded number of times), retiring in the same transaction the
-// adapter's still-proposed Goals, ServiceRequests and CareTeam the revision
-// no longer proposes; creates with a conditional create so concurrent
-// writers converge on one plan. Each write is one transaction.
+// earlier plan by its business identifier, proves it is the adapter's
+// (subject, author Device, status, notes: see plan_members.h) and then:
+// writes nothing when the content is unchanged; never touches a plan or a
+// Goal, ServiceRequest or CareTeam a person has changed or that another
+// system wrote under the adapter's identifier; updates the adapter's own
+// untouched resources by id with If-Match on the version read (re-reading on
+// a conflict, a bounded number of times), links the new plan to the ones a
+// person changed, and withdraws in the same transaction the untouched
+// proposals the revision no longer makes; creates with conditional creates
+// so concurrent writers converge on one plan. Each write is one transaction.
 #pragma once
 
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -28,6 +32,7 @@ struct ExistingPlan {
   std::string version;      // meta.versionId
   std::string status;       // CarePlan.status
   std::string fingerprint;  // as stored in the plan by the builder; may be empty
+  std::set<std::string> members;  // "Type/id" of the Goals, CareTeams, ServiceRequests it names
 };
 
 // What the builder made for this patient.
@@ -44,6 +49,10 @@ struct PlanIdentity {
   // same transaction retires it (Goal cancelled, ServiceRequest revoked,
   // CareTeam inactive).
   std::vector<PlanMemberKind> members;
+  // Every Device carrying an identifier in this system is the adapter.
+  std::string device_identifier_system;
+  // The Annotation.authorString of the adapter's notes.
+  std::string note_author;
 };
 
 struct WriteOptions {
@@ -62,17 +71,15 @@ class PlanWriter {
 
   // Writes (or not) one patient's plan. Serialised per patient inside this
   // process. Server errors propagate as fhir::ClientError; a duplicate plan
-  // made by another writer is reported as a non-retryable failure.
+  // made by another writer, and a resource another system wrote under the
+  // adapter's identifier (a look-alike), are reported as non-retryable
+  // failures and never modified.
   PatientOutcome write(const PlanIdentity& identity, const PlanBuildFn& build);
 
   // The transaction the last dry run would have sent (empty before one).
   const std::string& last_dry_run_bundle() const { return last_bundle_; }
 
  private:
-  std::vector<ExistingPlan> find(const PlanIdentity& identity);
-  // Adds to `bundle` the retirement of what the revision drops; returns how
-  // many resources it retires.
-  std::size_t retire_dropped(const PlanIdentity& identity, fhir::JsonValue& bundle);
   std::mutex& patient_lock(const std::string& patient_id);
 
   fhir::Client& client_;

@@ -1,0 +1,225 @@
+// An in-memory FHIR server behind fhir::Client, enough for write-back
+// scenarios without HAPI: resources with versions; searches filtered by
+// `identifier` (sys|value, sys|, comma-separated any-of) and
+// `subject`/`patient`, other parameters ignored (one patient's data per
+// test); transactions applied all-or-nothing with POST + ifNoneExist, PUT by
+// id with If-Match (409 on a stale version) and urn:uuid references
+// resolved. The integration tests prove the same against HAPI.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mock_client.h"
+#include "mst/fhir/client_errors.h"
+#include "mst/fhir/json.h"
+#include "mst/fhir/json_value.h"
+
+namespace mst::adapter::testing {
+
+class FakeFhirStore : public fhir::Client {
+ public:
+  const std::string& base_url() const override { return base_; }
+  fhir::Capabilities capabilities() override { return {}; }
+
+  // Stores `resource_json` (which must carry resourceType and id) as a new
+  // version, as a person editing it in the EHR would. Returns "Type/id".
+  std::string put(const std::string& resource_json) {
+    fhir::JsonValue r = fhir::JsonValue::from(fhir::JsonDocument::parse(resource_json).root());
+    const std::string ref = str(r, "resourceType") + "/" + str(r, "id");
+    store(ref, std::move(r));
+    return ref;
+  }
+  // The current version of "Type/id" as JSON, or "" when absent.
+  std::string get(const std::string& ref) const {
+    auto it = resources_.find(ref);
+    return it == resources_.end() ? "" : it->second.dump();
+  }
+  // The refs of every stored resource of `type`.
+  std::vector<std::string> all(const std::string& type) const {
+    std::vector<std::string> out;
+    for (const auto& [ref, r] : resources_) {
+      if (ref.compare(0, type.size() + 1, type + "/") == 0) out.push_back(ref);
+    }
+    return out;
+  }
+  int transactions() const { return transactions_; }
+  // Answers searches as a server that ignores `subject` and `patient` would.
+  bool ignore_subject = false;
+
+  fhir::FhirResponse read(std::string_view type, std::string_view id) override {
+    const std::string ref = std::string(type) + "/" + std::string(id);
+    auto it = resources_.find(ref);
+    if (it == resources_.end()) throw fhir::NotFound("GET", base_ + "/" + ref, 404, "", "gone");
+    return response(it->second.dump());
+  }
+  fhir::FhirResponse vread(std::string_view type, std::string_view id, std::string_view) override {
+    return read(type, id);
+  }
+
+  fhir::SearchResult search(std::string_view type, const fhir::SearchParams& params,
+                            const fhir::SearchLimits&) override {
+    std::string entries;
+    for (const auto& [ref, r] : resources_) {
+      if (ref.compare(0, type.size() + 1, std::string(type) + "/") != 0) continue;
+      if (!matches(r, params, ignore_subject)) continue;
+      entries += (entries.empty() ? "" : ",") + ("{\"resource\":" + r.dump() + "}");
+    }
+    return search_result(R"({"resourceType":"Bundle","type":"searchset","entry":[)" + entries +
+                         "]}");
+  }
+
+  fhir::FhirResponse transaction(std::string bundle_json) override {
+    auto doc = fhir::JsonDocument::parse(bundle_json);
+    std::map<std::string, fhir::JsonValue> next = resources_;
+    std::map<std::string, int> next_ids = next_id_;
+    std::map<std::string, std::string> resolved;  // fullUrl -> Type/id
+    std::vector<std::pair<std::string, fhir::JsonValue>> writes;
+    std::vector<std::string> locations;
+    for (fhir::Node e : doc.root().array("entry")) {
+      fhir::JsonValue r = fhir::JsonValue::from(e["resource"]);
+      const std::string type = str(r, "resourceType");
+      const std::string method(e["request"].string("method").value_or(""));
+      const std::string url(e["request"].string("url").value_or(""));
+      const std::string full_url(e.string("fullUrl").value_or(""));
+      std::string ref;
+      bool write = true;
+      if (method == "POST") {
+        if (auto criteria = e["request"].string("ifNoneExist")) {
+          ref = first_match(next, type, std::string(*criteria));
+          write = ref.empty();
+        }
+        if (ref.empty()) ref = type + "/" + std::to_string(++next_ids[type]);
+      } else if (method == "PUT" && url.find('?') == std::string::npos) {
+        ref = url;
+        if (auto if_match = e["request"].string("ifMatch")) {
+          auto it = next.find(ref);
+          const std::string current = it == next.end() ? "" : version(it->second);
+          if ("W/\"" + current + "\"" != *if_match) {
+            throw fhir::VersionConflict("PUT", base_ + "/" + ref, 409, "", "version conflict");
+          }
+        }
+      } else {
+        ADD_FAILURE() << "FakeFhirStore: unsupported " << method << " " << url;
+        throw fhir::HttpStatusError(method, base_ + "/" + url, 400, "", "unsupported");
+      }
+      if (!full_url.empty()) resolved[full_url] = ref;
+      if (write) writes.emplace_back(ref, std::move(r));
+      locations.push_back(ref);
+    }
+    for (auto& [ref, r] : writes) {
+      for (const auto& [from, to] : resolved) redirect(r, from, to);
+      r.set("id", ref.substr(ref.find('/') + 1));
+      auto it = next.find(ref);
+      const int v = it == next.end() ? 1 : std::stoi(version(it->second)) + 1;
+      r.set("meta", fhir::JsonValue::object({{"versionId", std::to_string(v)}}));
+      next[ref] = std::move(r);
+    }
+    resources_ = std::move(next);
+    next_id_ = std::move(next_ids);
+    ++transactions_;
+    // The locations carry the versions actually stored.
+    std::string out;
+    for (const auto& ref : locations) {
+      out += (out.empty() ? "" : ",") +
+             std::string(R"({"response":{"status":"200 OK","location":")") + ref + "/_history/" +
+             version(resources_.at(ref)) + "\"}}";
+    }
+    return response(R"({"resourceType":"Bundle","type":"transaction-response","entry":[)" + out +
+                    "]}");
+  }
+
+  fhir::FhirResponse create(std::string_view, std::string, const fhir::SearchParams&) override {
+    throw fhir::HttpStatusError("POST", base_, 405, "", "the adapter writes by transaction");
+  }
+  fhir::FhirResponse update(std::string_view, std::string_view, std::string,
+                            std::string_view) override {
+    throw fhir::HttpStatusError("PUT", base_, 405, "", "the adapter writes by transaction");
+  }
+  fhir::FhirResponse update_conditional(std::string_view, const fhir::SearchParams&,
+                                        std::string) override {
+    throw fhir::HttpStatusError("PUT", base_, 405, "", "the adapter writes by transaction");
+  }
+
+ private:
+  static std::string str(const fhir::JsonValue& r, std::string_view key) {
+    const auto* v = r.find(key);
+    return v && v->is_string() ? v->str() : "";
+  }
+  static std::string version(const fhir::JsonValue& r) {
+    const auto* meta = r.find("meta");
+    return meta ? str(*meta, "versionId") : "";
+  }
+  static void redirect(fhir::JsonValue& v, const std::string& from, const std::string& to) {
+    if (v.is_array()) {
+      for (auto& i : v.items()) redirect(i, from, to);
+    } else if (v.is_object()) {
+      for (auto& [k, m] : v.members()) {
+        if (k == "reference" && m.is_string() && m.str() == from) {
+          m = fhir::JsonValue(to);
+        } else {
+          redirect(m, from, to);
+        }
+      }
+    }
+  }
+  static bool has_identifier(const fhir::JsonValue& r, const std::string& any_of) {
+    const auto* ids = r.find("identifier");
+    if (ids == nullptr || !ids->is_array()) return false;
+    std::size_t start = 0;
+    while (start <= any_of.size()) {
+      const std::size_t comma = std::min(any_of.find(',', start), any_of.size());
+      const std::string want = any_of.substr(start, comma - start);
+      const std::size_t bar = want.find('|');
+      for (const auto& id : ids->items()) {
+        if (str(id, "system") == want.substr(0, bar) &&
+            (bar + 1 == want.size() || str(id, "value") == want.substr(bar + 1)))
+          return true;
+      }
+      start = comma + 1;
+    }
+    return false;
+  }
+  static bool matches(const fhir::JsonValue& r, const fhir::SearchParams& params,
+                      bool ignore_subject) {
+    for (const auto& [name, value] : params) {
+      if (name == "identifier" && !has_identifier(r, value)) return false;
+      if ((name == "subject" || name == "patient") && !ignore_subject) {
+        const auto* subject = r.find("subject") ? r.find("subject") : r.find("patient");
+        const std::string want = value.rfind("Patient/", 0) == 0 ? value : "Patient/" + value;
+        if (subject == nullptr || str(*subject, "reference") != want) return false;
+      }
+    }
+    return true;
+  }
+  static std::string first_match(const std::map<std::string, fhir::JsonValue>& in,
+                                 const std::string& type, const std::string& criteria) {
+    const std::string value = criteria.substr(criteria.find('=') + 1);
+    for (const auto& [ref, r] : in) {
+      if (ref.compare(0, type.size() + 1, type + "/") == 0 && has_identifier(r, value)) return ref;
+    }
+    return "";
+  }
+  void store(const std::string& ref, fhir::JsonValue r) {
+    auto it = resources_.find(ref);
+    const int v = it == resources_.end() ? 1 : std::stoi(version(it->second)) + 1;
+    r.set("meta", fhir::JsonValue::object({{"versionId", std::to_string(v)}}));
+    resources_[ref] = std::move(r);
+  }
+  fhir::FhirResponse response(const std::string& body) {
+    fhir::FhirResponse out;
+    out.status = 200;
+    out.body = std::make_shared<const fhir::JsonDocument>(fhir::JsonDocument::parse(body));
+    return out;
+  }
+
+  std::string base_ = "http://fhir.test/fhir";
+  std::map<std::string, fhir::JsonValue> resources_;
+  std::map<std::string, int> next_id_;
+  int transactions_ = 0;
+};
+
+}  // namespace mst::adapter::testing

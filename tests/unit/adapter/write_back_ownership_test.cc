@@ -1,0 +1,223 @@
+// Issue #12, finding 1 and 3: a re-run never overwrites what a clinician
+// took over, and never modifies a look-alike carrying the adapter's
+// identifier. Runs the whole pipeline against an in-memory FHIR store; the
+// same scenarios run against HAPI in tests/integration/e2e_test.py.
+#include <gtest/gtest.h>
+
+#include "fake_fhir_store.h"
+#include "fixture_server.h"
+#include "mst/adapter/careplan_builder.h"
+#include "mst/adapter/pipeline.h"
+
+namespace mst::adapter {
+namespace {
+
+using testing::FakeFhirStore;
+
+class WriteBackOwnership : public ::testing::Test {
+ protected:
+  WriteBackOwnership()
+      : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)) {
+    auto doc = fhir::JsonDocument::parse(testing::read_file(testing::kFixture));
+    for (fhir::Node e : doc.root().array("entry")) {
+      store_.put(fhir::JsonValue::from(e["resource"]).dump());
+    }
+  }
+
+  PatientOutcome run() {
+    PipelineSettings settings;
+    settings.canonical_base = testing::kCanonical;
+    settings.as_of = fhir::DateTime::from_ymd(2026, 11, 20);
+    BuildOptions build;
+    build.canonical_base = testing::kCanonical;
+    settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+    Pipeline pipeline(&store_, tables_, thresholds_, settings);
+    last_ = pipeline.run_safely(testing::kPatient);
+    return last_.outcome;
+  }
+
+  PatientOutcome first_run() {
+    PatientOutcome o = run();
+    EXPECT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+    return o;
+  }
+
+  // Changes an input so that the next run revises the plan.
+  void worsen_pain() {
+    std::string obs = store_.get("Observation/mst-p02-obs-pain");
+    const auto at = obs.find("\"value\":4");
+    ASSERT_NE(at, std::string::npos) << obs;
+    obs.replace(at, 9, "\"value\":9");
+    store_.put(obs);
+  }
+
+  // The first resource of `type` the adapter wrote (the fixture has a
+  // CarePlan of its own).
+  std::string first(const std::string& type) {
+    for (const auto& ref : store_.all(type)) {
+      if (store_.get(ref).find(std::string(testing::kCanonical) + "/NamingSystem/") !=
+          std::string::npos)
+        return ref;
+    }
+    ADD_FAILURE() << "the adapter wrote no " << type;
+    return "";
+  }
+
+  // `ref` as a clinician leaves it: `from` replaced by `to` in its JSON.
+  void edit(const std::string& ref, const std::string& from, const std::string& to) {
+    std::string json = store_.get(ref);
+    const auto at = json.find(from);
+    ASSERT_NE(at, std::string::npos) << from << " in " << json;
+    json.replace(at, from.size(), to);
+    store_.put(json);
+  }
+
+  // The CarePlan's references, as "Type/id".
+  std::string plan_json() { return store_.get(first("CarePlan")); }
+
+  mappings::CodeTables tables_;
+  RuleThresholds thresholds_;
+  FakeFhirStore store_;
+  PatientRun last_;
+};
+
+TEST_F(WriteBackOwnership, ARevisionUpdatesTheAdaptersUntouchedResourcesById) {
+  ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
+  const auto goals = store_.all("Goal");
+  const std::string goal = goals.front();
+  ASSERT_NE(store_.get(goal).find("\"versionId\":\"1\""), std::string::npos);
+  worsen_pain();
+  const PatientOutcome o = run();
+  ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+  EXPECT_EQ(o.detail.find("left"), std::string::npos) << o.detail;
+  EXPECT_EQ(store_.all("CarePlan").size(), 2u);  // the fixture's and ours
+  // Updated in place: no second copy, a new version.
+  EXPECT_GE(store_.all("Goal").size(), goals.size());
+  EXPECT_NE(store_.get(goal).find("\"versionId\":\"2\""), std::string::npos) << store_.get(goal);
+}
+
+TEST_F(WriteBackOwnership, WhatAClinicianTookOverIsLeftAloneAndLinked) {
+  ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
+  const std::string goal = first("Goal");
+  const std::string request = first("ServiceRequest");
+  const std::string team = first("CareTeam");
+  edit(goal, "\"lifecycleStatus\":\"proposed\"",
+       "\"lifecycleStatus\":\"accepted\",\"expressedBy\":{\"reference\":\"Practitioner/dr-1\"}");
+  edit(goal, "\"note\":[", "\"note\":[{\"text\":\"Agreed with the patient on 21 Nov.\"},");
+  edit(request, "\"status\":\"draft\"", "\"status\":\"active\"");
+  edit(team, "\"status\":\"proposed\"", "\"status\":\"active\"");
+  const std::string goal_before = store_.get(goal);
+  const std::string request_before = store_.get(request);
+  const std::string team_before = store_.get(team);
+  worsen_pain();
+
+  const PatientOutcome o = run();
+  ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+  EXPECT_EQ(store_.get(goal), goal_before);
+  EXPECT_EQ(store_.get(request), request_before);
+  EXPECT_EQ(store_.get(team), team_before);
+  EXPECT_NE(o.detail.find("left 3 resource(s)"), std::string::npos) << o.detail;
+  EXPECT_NE(o.detail.find(goal + " (its lifecycleStatus is 'accepted')"), std::string::npos)
+      << o.detail;
+  // The revised plan points at them, and no copy was made.
+  const std::string plan = plan_json();
+  for (const auto& ref : {goal, request, team}) {
+    EXPECT_NE(plan.find("\"reference\":\"" + ref + "\""), std::string::npos) << ref << plan;
+  }
+  EXPECT_EQ(store_.all("CareTeam").size(), 1u);
+}
+
+TEST_F(WriteBackOwnership, ANoteBySomeoneElseMarksAProposalAsTakenOver) {
+  ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
+  const std::string goal = first("Goal");
+  edit(goal, "\"note\":[", "\"note\":[{\"text\":\"Discuss at MDT.\"},");
+  const std::string before = store_.get(goal);
+  worsen_pain();
+  const PatientOutcome o = run();
+  ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+  EXPECT_EQ(store_.get(goal), before);
+  EXPECT_NE(o.detail.find("a note someone else wrote"), std::string::npos) << o.detail;
+}
+
+TEST_F(WriteBackOwnership, ADraftPlanAClinicianAnnotatedIsLeftUntouched) {
+  ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
+  const std::string plan = first("CarePlan");
+  edit(plan, "\"note\":[", "\"note\":[{\"text\":\"Hold until MRI.\"},");
+  const std::string before = store_.get(plan);
+  worsen_pain();
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kSkipped);
+  EXPECT_EQ(o.skip_reason, "edited");
+  EXPECT_EQ(store_.get(plan), before);
+}
+
+TEST_F(WriteBackOwnership, ALookAlikePlanOfAnotherPatientIsReportedNeverMoved) {
+  ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
+  const std::string plan = first("CarePlan");
+  // Another system's plan for another patient, carrying our identifier.
+  edit(plan, "\"subject\":{\"reference\":\"Patient/mst-p02\"}",
+       "\"subject\":{\"reference\":\"Patient/someone-else\"}");
+  const std::string before = store_.get(plan);
+  const int writes = store_.transactions();
+  worsen_pain();
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kFailed);
+  EXPECT_FALSE(o.retryable);
+  EXPECT_EQ(o.skip_reason, "look-alike");
+  EXPECT_NE(o.detail.find(plan + " (its subject is Patient/someone-else)"), std::string::npos)
+      << o.detail;
+  EXPECT_EQ(store_.get(plan), before);
+  EXPECT_EQ(store_.transactions(), writes);
+}
+
+TEST_F(WriteBackOwnership, APlanUnderOurIdentifierNotAuthoredByTheAdapterIsNeverModified) {
+  ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
+  const std::string plan = first("CarePlan");
+  edit(plan, "\"author\":{\"reference\":\"Device/", "\"author\":{\"reference\":\"Practitioner/");
+  const std::string before = store_.get(plan);
+  worsen_pain();
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kFailed);
+  EXPECT_EQ(o.skip_reason, "look-alike");
+  EXPECT_NE(o.detail.find("its author is Practitioner/"), std::string::npos) << o.detail;
+  EXPECT_EQ(store_.get(plan), before);
+  // Nor is it dropped from the input unseen, as the adapter's own drafts are.
+  ASSERT_TRUE(last_.derivation);
+  std::string gaps;
+  for (const auto& g : last_.derivation->considerations.data_gaps) gaps += g.detail + "\n";
+  EXPECT_NE(gaps.find(plan + " carries the adapter's plan identifier but no Device wrote it"),
+            std::string::npos)
+      << gaps;
+}
+
+TEST_F(WriteBackOwnership, ALookAlikeGoalOfAnotherPatientStopsTheWrite) {
+  ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
+  std::string copy = store_.get(first("Goal"));
+  copy.replace(copy.find("\"id\":\""), 6, "\"id\":\"planted-");
+  copy.replace(copy.find("Patient/mst-p02"), 15, "Patient/someone-else");
+  const std::string planted = store_.put(copy);
+  const std::string before = store_.get(planted);
+  worsen_pain();
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kFailed);
+  EXPECT_EQ(o.skip_reason, "look-alike");
+  EXPECT_NE(o.detail.find(planted), std::string::npos) << o.detail;
+  EXPECT_EQ(store_.get(planted), before);
+}
+
+TEST_F(WriteBackOwnership, AReferralUnderOurIdentifierRequestedByAPersonIsLinkedNotWritten) {
+  ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
+  const std::string request = first("ServiceRequest");
+  edit(request, "\"requester\":{\"reference\":\"Device/",
+       "\"requester\":{\"reference\":\"Practitioner/");
+  const std::string before = store_.get(request);
+  worsen_pain();
+  const PatientOutcome o = run();
+  ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+  EXPECT_EQ(store_.get(request), before);
+  EXPECT_NE(o.detail.find(request + " (its requester is Practitioner/"), std::string::npos)
+      << o.detail;
+}
+
+}  // namespace
+}  // namespace mst::adapter
