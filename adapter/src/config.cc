@@ -151,8 +151,21 @@ const std::vector<KeySpec>& specs() {
        str(&A::auth, &AuthConfig::key_id)},
       {{"auth.algorithm", "RS384", "smart: RS384 | ES384"},
        one_of(str(&A::auth, &AuthConfig::algorithm), {"RS384", "ES384"})},
-      {{"auth.scope", "", "smart: requested scopes; empty: the adapter's default"},
+      {{"auth.scope", "", "smart: requested scopes; empty: derived from what the adapter does"},
        str(&A::auth, &AuthConfig::scope)},
+      {{"auth.scope_syntax", "v2", "smart: v2 (system/Condition.rs) | v1 (system/Condition.read)"},
+       one_of(str(&A::auth, &AuthConfig::scope_syntax), {"v2", "v1"})},
+      {{"auth.token_endpoint", "", "smart: token endpoint; empty: discovered from the server"},
+       [](A& c, const Raw& r, const std::string& key) {
+         if (!r.value.empty() && r.value.rfind("http://", 0) != 0 &&
+             r.value.rfind("https://", 0) != 0) {
+           bad(key, r, "must start with http:// or https://");
+         }
+         c.auth.token_endpoint = r.value;
+       }},
+      {{"auth.allow_insecure_http", "false",
+        "send credentials over plain http to a host that is not loopback (testing only)"},
+       boolean(&A::auth, &AuthConfig::allow_insecure_http)},
       {{"adapter.canonical_base", "http://mst-adapter.example.org/fhir",
         "base URL of the adapter's CodeSystems and NamingSystems"},
        [](A& c, const Raw& r, const std::string& key) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "http_url.h"
 #include "mst/fhir/client_errors.h"
 
 namespace mst::fhir {
@@ -115,6 +116,30 @@ std::string read_secret(const SecretSource& source) {
     }
   }
   return value;
+}
+
+bool is_cleartext_remote(std::string_view url) {
+  detail::HttpUrl u;
+  try {
+    u = detail::HttpUrl::parse(url);
+  } catch (const TransportError&) {
+    return false;
+  }
+  if (u.scheme != "http") return false;
+  if (u.host == "localhost" || u.host == "::1") return false;
+  // 127.0.0.0/8, written as a dotted IPv4 literal.
+  int parts = 0;
+  bool digits_only = true;
+  for (std::string_view rest = u.host; digits_only;) {
+    const auto dot = rest.find('.');
+    const std::string_view part = rest.substr(0, dot);
+    digits_only = !part.empty() && part.size() <= 3 &&
+                  part.find_first_not_of("0123456789") == std::string_view::npos;
+    ++parts;
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  return !(digits_only && parts == 4 && u.host.starts_with("127."));
 }
 
 std::unique_ptr<AuthProvider> make_no_auth() { return std::make_unique<NoAuth>(); }

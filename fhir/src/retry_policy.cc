@@ -205,6 +205,18 @@ std::chrono::steady_clock::time_point RetryingSender::deadline_from_now() const 
 
 SendResult RetryingSender::send(HttpRequest request, bool idempotent,
                                 std::chrono::steady_clock::time_point deadline) const {
+  return run(std::move(request), idempotent, nullptr, deadline);
+}
+
+SendResult RetryingSender::send_renewed(HttpRequest first,
+                                        const std::function<HttpRequest()>& remake,
+                                        std::chrono::steady_clock::time_point deadline) const {
+  return run(std::move(first), true, &remake, deadline);
+}
+
+SendResult RetryingSender::run(HttpRequest request, bool idempotent,
+                               const std::function<HttpRequest()>* remake,
+                               std::chrono::steady_clock::time_point deadline) const {
   const int max_attempts = idempotent ? policy_.max_attempts : 1;
   const std::string deadline_text = "deadline of " + format_duration(policy_.deadline);
   std::string last;  // the last failure, for messages
@@ -217,6 +229,7 @@ SendResult RetryingSender::send(HttpRequest request, bool idempotent,
                              deadline_text + " passed after " + std::to_string(attempt - 1) +
                                  " attempt(s)" + (last.empty() ? "" : "; last: " + last));
     }
+    if (attempt > 1 && remake != nullptr && *remake) request = (*remake)();
     request.timeout = remaining;
     milliseconds wait{0};
     try {

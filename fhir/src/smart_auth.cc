@@ -23,6 +23,7 @@
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/json.h"
 #include "mst/fhir/json_value.h"
+#include "mst/fhir/retry_policy.h"
 #include "mst/fhir/url.h"
 
 namespace mst::fhir {
@@ -32,6 +33,29 @@ namespace {
 using std::chrono::seconds;
 
 AuthError auth_error(const std::string& reason) { return AuthError("", "", 0, "", reason); }
+
+// A token's `expires_in` as a lifetime we can add to a clock: a number
+// (fractions dropped) or a string of digits, within [0 s, 1 day]; 60 s when
+// absent or neither. SMART requires the field, but servers send strings,
+// negatives and absurd values, and none of them may overflow a time_point.
+seconds token_lifetime(Node expires_in) {
+  constexpr std::int64_t kMax = 86'400;
+  constexpr seconds kDefault{60};
+  double value = 0;
+  if (expires_in.present() && expires_in.raw()->IsNumber()) {
+    value = expires_in.as_number();
+  } else if (expires_in.is_string()) {
+    std::string_view text = expires_in.as_string();
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos)
+      return kDefault;
+    value = text.size() > 9 ? static_cast<double>(kMax) : std::stod(std::string(text));
+  } else {
+    return kDefault;
+  }
+  if (!(value > 0)) return seconds(0);  // also NaN
+  if (value >= static_cast<double>(kMax)) return seconds(kMax);
+  return seconds(static_cast<std::int64_t>(value));
+}
 
 std::string base64url(std::string_view data) {
   std::ostringstream out;
@@ -142,6 +166,11 @@ class SmartBackendAuth final : public AuthProvider {
     if (options_.token_endpoint.empty() && !is_http_url(options_.fhir_base)) {
       throw auth_error("SMART backend auth needs the FHIR base URL to discover the token endpoint");
     }
+    if (!options_.token_endpoint.empty()) {
+      if (!is_http_url(options_.token_endpoint))
+        throw auth_error("the SMART token endpoint is not an http(s) URL");
+      if (refused_in_clear(options_.token_endpoint)) throw auth_error(in_clear_message());
+    }
   }
 
   void authorize(HttpRequest& request) override {
@@ -159,18 +188,30 @@ class SmartBackendAuth final : public AuthProvider {
 
   std::string_view scheme() const override { return "smart"; }
 
+  std::optional<std::string> granted_scope() const override {
+    std::lock_guard lock(mu_);
+    return granted_scope_;
+  }
+
  private:
+  bool refused_in_clear(const std::string& url) const {
+    return !options_.allow_insecure_http && is_cleartext_remote(url);
+  }
+
+  std::string in_clear_message() const {
+    return "refusing to send the client assertion over plain http to the token endpoint " +
+           redact_url(options_.token_endpoint) +
+           ": use https (allow it on a test network with --allow-insecure-http, "
+           "auth.allow_insecure_http)";
+  }
+
   void discover() {
     std::string base = options_.fhir_base;
     while (!base.empty() && base.back() == '/') base.pop_back();
     HttpRequest request{
         "GET", base + "/.well-known/smart-configuration", {{"Accept", "application/json"}}, "", {}};
-    SendResult result;
-    try {
-      result = sender_->send(request, true, sender_->deadline_from_now());
-    } catch (const ClientError& e) {
-      throw auth_error(std::string("SMART discovery failed: ") + e.what());
-    }
+    // An unreachable server is reported as such (exit 3), not as a refusal.
+    SendResult result = sender_->send(request, true, sender_->deadline_from_now());
     if (result.response.status != 200) {
       throw AuthError(
           "GET", request.url, result.response.status, "",
@@ -206,6 +247,11 @@ class SmartBackendAuth final : public AuthProvider {
                       "smart-configuration has no usable token_endpoint");
     }
     options_.token_endpoint = endpoint;
+    if (refused_in_clear(endpoint)) {
+      const std::string message = in_clear_message();
+      options_.token_endpoint.clear();
+      throw AuthError("GET", request.url, 200, "", message);
+    }
   }
 
   std::string assertion() const {
@@ -223,10 +269,11 @@ class SmartBackendAuth final : public AuthProvider {
     return signer_.sign(header.dump(), claims.dump());
   }
 
-  void fetch_token() {
-    if (options_.token_endpoint.empty()) discover();
-    const std::string jwt = assertion();
-    HttpRequest request{
+  // A token request carrying a fresh assertion; `jwt` receives it so that
+  // an error echoing it can be redacted.
+  HttpRequest token_request(std::string& jwt) const {
+    jwt = assertion();
+    return HttpRequest{
         "POST",
         options_.token_endpoint,
         {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}},
@@ -236,18 +283,28 @@ class SmartBackendAuth final : public AuthProvider {
              {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
              {"client_assertion", jwt}}),
         {}};
-    SendResult result;
-    try {
-      // Sent once: a replayed assertion (same jti) would rightly be refused.
-      result = sender_->send(request, false, sender_->deadline_from_now());
-    } catch (const ClientError& e) {
-      throw auth_error(std::string("SMART token request failed: ") + e.what());
-    }
+  }
+
+  void fetch_token() {
+    if (options_.token_endpoint.empty()) discover();
+    std::string jwt;
+    HttpRequest request = token_request(jwt);
+    // Retried like any request, but each attempt with a new assertion: one
+    // the server already saw (same jti) would rightly be refused. Transport
+    // failures and deadlines propagate as themselves (exit 3).
+    SendResult result = sender_->send_renewed(
+        request, [&] { return token_request(jwt); }, sender_->deadline_from_now());
     const HttpResponse& response = result.response;
     std::optional<JsonDocument> doc;
     try {
       doc = JsonDocument::parse(response.body);
     } catch (const Error&) {
+    }
+    if (response.status != 200 && is_retryable_status(response.status)) {
+      // Still overloaded or down after the retries: not a verdict on our
+      // credentials.
+      throw HttpStatusError("POST", request.url, response.status, "",
+                            "token endpoint unavailable (" + result.gave_up + ")");
     }
     if (response.status != 200) {
       std::string reason = "token endpoint refused the client";
@@ -263,34 +320,35 @@ class SmartBackendAuth final : public AuthProvider {
       throw AuthError("POST", request.url, response.status, "", redact_secret(reason, jwt));
     }
     std::string token;
-    std::int64_t expires_in = 300;  // SMART requires expires_in; assume its usual value if absent
+    std::optional<std::string> scope;
     try {
       if (!doc || !doc->root().is_object()) throw ElementError("not a JSON object");
       token = std::string(doc->root().string("access_token").value_or(""));
       std::string type(doc->root().string("token_type").value_or("bearer"));
       for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       if (type != "bearer") throw ElementError("token_type is not bearer");
-      if (auto e = doc->root().integer("expires_in")) expires_in = *e;
+      if (Node s = doc->root()["scope"]; s.is_string()) scope = std::string(s.as_string());
     } catch (const Error& e) {
       throw AuthError("POST", request.url, 200, "",
                       std::string("unusable token response: ") + e.what());
     }
     if (token.empty())
       throw AuthError("POST", request.url, 200, "", "token response has no access_token");
-    if (expires_in <= 0)
-      throw AuthError("POST", request.url, 200, "", "token response has expires_in <= 0");
+    const std::int64_t expires_in = token_lifetime(doc->root()["expires_in"]).count();
     // Renew `refresh_margin` early, but never spend more than half a short
     // token's life on the margin.
     const auto margin = std::min<std::int64_t>(options_.refresh_margin.count(), expires_in / 2);
     renew_at_ = sender_->clock().steady_now() + seconds(expires_in - margin);
     token_ = std::move(token);
+    granted_scope_ = std::move(scope);
   }
 
   SmartBackendOptions options_;
   std::shared_ptr<RetryingSender> sender_;
   JwsSigner signer_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::string token_;
+  std::optional<std::string> granted_scope_;
   std::chrono::steady_clock::time_point renew_at_;
 };
 

@@ -4,38 +4,42 @@ namespace mst::adapter::cli {
 
 namespace {
 
-constexpr const char* kReadTypes[] = {"Patient", "Condition", "Observation", "CarePlan"};
-constexpr const char* kWriteTypes[] = {"CarePlan", "Goal", "CareTeam", "ServiceRequest",
-                                       "Provenance"};
-// Written with PUT Type?identifier=... so a re-run replaces rather than duplicates.
-constexpr const char* kConditionalTypes[] = {"CarePlan", "Goal", "CareTeam", "ServiceRequest"};
+struct Declared {
+  fhir::Access access;
+  const char* verb;  // for the report line
+  const char* code;  // CapabilityStatement.rest.resource.interaction.code
+};
+constexpr Declared kDeclared[] = {{fhir::kRead, "read", "read"},
+                                  {fhir::kSearch, "search", "search-type"},
+                                  {fhir::kCreate, "create", "create"},
+                                  {fhir::kUpdate, "update", "update"},
+                                  {fhir::kDelete, "delete", "delete"}};
 
 }  // namespace
 
-std::vector<RequirementCheck> check_requirements(const fhir::Capabilities& caps) {
+std::vector<RequirementCheck> check_requirements(const fhir::Capabilities& caps,
+                                                 const std::vector<ServerInteraction>& needs) {
   std::vector<RequirementCheck> out;
   out.push_back({"FHIR version 4.0.x (R4)", caps.is_r4(),
                  caps.fhir_version.empty() ? "the server states no fhirVersion"
                                            : "the server speaks FHIR " + caps.fhir_version});
-  auto interaction = [&](const std::string& verb, const char* type, const char* code) {
-    const bool known = caps.resources.find(std::string_view(type)) != caps.resources.end();
-    out.push_back({verb + " " + type, caps.supports(type, code),
-                   known ? std::string("'") + code + "' is not declared for " + type
-                         : std::string(type) + " is not a supported resource"});
-  };
-  for (const char* type : kReadTypes) {
-    interaction("read", type, "read");
-    interaction("search", type, "search-type");
-  }
-  for (const char* type : kWriteTypes) {
-    interaction("create", type, "create");
-    interaction("update", type, "update");
-  }
-  for (const char* type : kConditionalTypes) {
-    auto it = caps.resources.find(std::string_view(type));
-    out.push_back({std::string("conditional update ") + type,
-                   it != caps.resources.end() && it->second.conditional_update,
-                   std::string("conditionalUpdate is not true for ") + type});
+  for (const ServerInteraction& need : needs) {
+    const auto it = caps.resources.find(need.type);
+    const bool known = it != caps.resources.end();
+    for (const Declared& d : kDeclared) {
+      if (!(need.access & d.access)) continue;
+      out.push_back({std::string(d.verb) + " " + need.type, caps.supports(need.type, d.code),
+                     known ? std::string("'") + d.code + "' is not declared for " + need.type
+                           : need.type + " is not a supported resource"});
+    }
+    if (need.conditional_create) {
+      out.push_back({"conditional create " + need.type, known && it->second.conditional_create,
+                     "conditionalCreate is not true for " + need.type});
+    }
+    if (need.conditional_update) {
+      out.push_back({"conditional update " + need.type, known && it->second.conditional_update,
+                     "conditionalUpdate is not true for " + need.type});
+    }
   }
   out.push_back({"system transaction", caps.supports_system("transaction"),
                  "'transaction' is not a declared system interaction"});

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "mst/adapter/server_interactions.h"
 #include "mst/fhir/client.h"
 
 namespace mst::adapter::cli {
@@ -15,10 +16,9 @@ struct RequirementCheck {
   std::string detail;  // why not, when not met
 };
 
-// FHIR 4.0.x; read + search of Patient, Condition, Observation, CarePlan;
-// create + update of CarePlan, Goal, CareTeam, ServiceRequest, Provenance;
-// conditional update of the resources the adapter identifies by business
-// identifier; system transaction.
-std::vector<RequirementCheck> check_requirements(const fhir::Capabilities& caps);
+// FHIR 4.0.x; each interaction of `needs` (server_interactions()) declared
+// for its type, conditional creates and updates included; system transaction.
+std::vector<RequirementCheck> check_requirements(const fhir::Capabilities& caps,
+                                                 const std::vector<ServerInteraction>& needs);
 
 }  // namespace mst::adapter::cli

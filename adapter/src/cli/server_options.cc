@@ -4,17 +4,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "mst/adapter/server_interactions.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/rest_client.h"
 
 namespace mst::adapter::cli {
 
-const char* const kDefaultSmartScope =
-    "system/Patient.read system/Condition.read system/Observation.read system/CarePlan.read "
-    "system/Procedure.read system/MedicationRequest.read system/MedicationAdministration.read "
-    "system/MedicationStatement.read system/Medication.read system/CarePlan.write "
-    "system/Goal.write system/CareTeam.write system/ServiceRequest.write "
-    "system/Provenance.write";
+std::string needed_smart_scope(const AdapterConfig& config) {
+  return fhir::system_scopes(server_access(!config.concept_map_urls.empty()),
+                             fhir::parse_scope_syntax(config.auth.scope_syntax));
+}
 
 std::vector<OptionSpec> server_options() {
   return {
@@ -34,6 +33,14 @@ std::vector<OptionSpec> server_options() {
       {"alg", "ALG", "smart: RS384 | ES384 (default RS384)", "auth.algorithm"},
       {"scope", "SCOPES", "smart: scopes to request (default: what the adapter reads and writes)",
        "auth.scope"},
+      {"scope-syntax", "v2|v1", "smart: SMART scope syntax of the default scopes (default v2)",
+       "auth.scope_syntax"},
+      {"token-endpoint", "URL",
+       "smart: token endpoint (default: from .well-known/smart-configuration)",
+       "auth.token_endpoint"},
+      {"allow-insecure-http", "",
+       "send credentials over plain http to a host that is not loopback (testing only; warns)",
+       "auth.allow_insecure_http", "true"},
       {"ca-file", "FILE", "PEM bundle of CAs to trust instead of the system's", "server.ca_file"},
       {"insecure-skip-tls-verify", "",
        "do not verify the server's certificate (testing only; warns)", "server.tls_verify",
@@ -73,8 +80,9 @@ fhir::SecretSource secret_source(const std::string& env, const std::string& file
   return {env, file};
 }
 
-std::shared_ptr<fhir::AuthProvider> make_auth(const AuthConfig& auth, const std::string& base_url,
+std::shared_ptr<fhir::AuthProvider> make_auth(const AdapterConfig& config,
                                               const std::shared_ptr<fhir::RetryingSender>& sender) {
+  const AuthConfig& auth = config.auth;
   try {
     if (auth.type == "none") return fhir::make_no_auth();
     if (auth.type == "bearer") {
@@ -92,12 +100,14 @@ std::shared_ptr<fhir::AuthProvider> make_auth(const AuthConfig& auth, const std:
       if (auth.private_key_file.empty()) throw ConfigError("--auth smart needs --private-key FILE");
       if (auth.key_id.empty()) throw ConfigError("--auth smart needs --key-id KID");
       fhir::SmartBackendOptions options;
-      options.fhir_base = base_url;
+      options.fhir_base = config.server.base_url;
+      options.token_endpoint = auth.token_endpoint;
+      options.allow_insecure_http = auth.allow_insecure_http;
       options.client_id = auth.client_id;
       options.private_key_pem = read_key_file(auth.private_key_file);
       options.key_id = auth.key_id;
       options.algorithm = auth.algorithm;
-      options.scope = auth.scope.empty() ? kDefaultSmartScope : auth.scope;
+      options.scope = auth.scope.empty() ? needed_smart_scope(config) : auth.scope;
       return fhir::make_smart_backend_auth(std::move(options), sender);
     }
   } catch (const fhir::AuthError& e) {
@@ -115,6 +125,18 @@ Connection connect(const AdapterConfig& config, Context& context) {
   if (server.base_url.empty()) {
     throw UsageError("no FHIR server: give --server URL (or server.base_url in --config, or " +
                      env_name("server.base_url") + ")");
+  }
+  if (config.auth.type != "none" && fhir::is_cleartext_remote(server.base_url)) {
+    if (!config.auth.allow_insecure_http) {
+      throw ConfigError("refusing to send " + config.auth.type +
+                        " credentials over plain http to " + fhir::redact_url(server.base_url) +
+                        ": use https, or allow it on a test network with --allow-insecure-http "
+                        "(auth.allow_insecure_http)");
+    }
+    context.err << "mst-adapter: WARNING: credentials go over plain http to "
+                << fhir::redact_url(server.base_url)
+                << ": anyone on the network path can read and reuse them. Use only against a "
+                   "test server.\n";
   }
   if (!server.tls_verify) {
     context.err
@@ -150,8 +172,9 @@ Connection connect(const AdapterConfig& config, Context& context) {
     throw ConfigError(e.what());
   }
   auto sender = std::make_shared<fhir::RetryingSender>(transport, policy, context.clock);
-  auto auth = make_auth(config.auth, server.base_url, sender);
+  auto auth = make_auth(config, sender);
   Connection connection;
+  connection.auth = auth;
   try {
     connection.client =
         std::make_shared<fhir::RestClient>(fhir::RestClientOptions{server.base_url}, sender, auth);

@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/command.h"
 #include "mst/adapter/config.h"
+#include "mst/fhir/auth.h"
 #include "mst/fhir/client.h"
 
 namespace mst::adapter::cli {
@@ -22,19 +23,22 @@ std::vector<OptionSpec> server_options();
 AdapterConfig resolve_config(const ParsedArgs& args, const std::vector<OptionSpec>& specs,
                              const Context& context);
 
-// The scopes requested by SMART backend auth when auth.scope is empty: read
-// what the adapter reads, write what it writes.
-extern const char* const kDefaultSmartScope;
+// The SMART scopes the adapter needs, derived from server_interactions() in
+// auth.scope_syntax: what SMART backend auth requests when auth.scope is
+// empty, and what `check` expects the server to grant.
+std::string needed_smart_scope(const AdapterConfig& config);
 
 struct Connection {
   std::shared_ptr<fhir::Client> client;
+  std::shared_ptr<fhir::AuthProvider> auth;
   fhir::SearchLimits limits;
 };
 
 // A client for config.server with config.auth. Throws UsageError when no
 // server is configured and ConfigError when credentials cannot be loaded
-// (unset variable, unreadable key file). Warns on `context.err` when TLS
-// verification is off.
+// (unset variable, unreadable key file) or would go over plain http to a
+// host that is not loopback without auth.allow_insecure_http. Warns on
+// `context.err` when TLS verification is off or credentials go in clear.
 Connection connect(const AdapterConfig& config, Context& context);
 
 }  // namespace mst::adapter::cli

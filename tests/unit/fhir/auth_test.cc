@@ -400,6 +400,175 @@ TEST_F(SmartAuthTest, RefusesUnusableKeysWithoutQuotingThem) {
   EXPECT_THROW(make(rsa_key(Poco::Crypto::RSAKey::KL_1024), "RS384"), AuthError);
 }
 
+// ---- the token request under load, and odd token responses (issue #12) ----
+
+class SmartTokenTest : public SmartAuthTest {
+ protected:
+  // Discovery, then the token endpoint answers `statuses` in turn (a
+  // TransportError for 0), then a token that expires in `expires_in` (raw JSON).
+  void serve_after(std::vector<int> statuses, std::string expires_in = "300",
+                   std::string endpoint = kTokenUrl) {
+    ON_CALL(*transport, send(_))
+        .WillByDefault(Invoke([this, statuses, expires_in, endpoint](const HttpRequest& r) {
+          sent.push_back(r);
+          if (r.method == "GET") {
+            return response(200, R"({"token_endpoint":")" + endpoint + R"("})");
+          }
+          const std::size_t i = assertions().size() - 1;
+          if (i < statuses.size()) {
+            if (statuses[i] == 0)
+              throw TransportError(TransportError::Kind::kConnect, "connection refused");
+            return response(statuses[i], R"({"error":"temporarily_unavailable"})");
+          }
+          ++tokens;
+          return response(200, R"({"access_token":"at-)" + std::to_string(tokens) +
+                                   R"(","token_type":"bearer","expires_in":)" + expires_in +
+                                   R"(,"scope":"system/Patient.r"})");
+        }));
+    EXPECT_CALL(*transport, send(_)).Times(::testing::AnyNumber());
+  }
+
+  // How long a token with this `expires_in` is used before a new one is fetched.
+  seconds reuse_time(const std::string& expires_in) {
+    serve_after({}, expires_in);
+    auto auth = make(rsa_key(), "RS384");
+    HttpRequest r;
+    auth->authorize(r);
+    const int first = tokens;
+    seconds waited{0};
+    while (tokens == first && waited < seconds(200'000)) {
+      clock->advance(seconds(10));
+      waited += seconds(10);
+      auth->authorize(r);
+    }
+    return waited;
+  }
+};
+
+TEST_F(SmartTokenTest, RetriesThrottlingServerErrorsAndNetworkFailuresWithFreshAssertions) {
+  serve_after({503, 429, 0});
+  auto auth = make(rsa_key(), "RS384");
+  HttpRequest r;
+  auth->authorize(r);
+  EXPECT_EQ(header_of(r, "Authorization"), "Bearer at-1");
+  const auto a = assertions();
+  ASSERT_EQ(a.size(), 4u);
+  // The same assertion twice would be refused as a replay (its jti).
+  EXPECT_EQ(std::set<std::string>(a.begin(), a.end()).size(), 4u);
+  EXPECT_EQ(auth->granted_scope(), "system/Patient.r");
+}
+
+TEST_F(SmartTokenTest, ARefusalIsNotRetried) {
+  for (int status : {400, 401}) {
+    sent.clear();
+    serve_after({status});
+    auto auth = make(rsa_key(), "RS384");
+    HttpRequest r;
+    try {
+      auth->authorize(r);
+      FAIL() << status;
+    } catch (const AuthError& e) {
+      EXPECT_EQ(e.status(), status);
+    }
+    EXPECT_EQ(assertions().size(), 1u) << status;
+  }
+}
+
+TEST_F(SmartTokenTest, AnEndpointThatStaysDownIsNotAnAuthFailure) {
+  serve_after({503, 503, 503, 503, 503, 503});
+  auto auth = make(rsa_key(), "RS384");
+  HttpRequest r;
+  try {
+    auth->authorize(r);
+    FAIL();
+  } catch (const AuthError& e) {
+    FAIL() << "a 503 is not a refusal of our credentials: " << e.what();
+  } catch (const HttpStatusError& e) {
+    EXPECT_EQ(e.status(), 503);
+    EXPECT_NE(std::string(e.what()).find("token endpoint unavailable"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(assertions().size(), static_cast<std::size_t>(RetryPolicy{}.max_attempts));
+}
+
+TEST_F(SmartTokenTest, AnUnreachableEndpointIsUnreachable) {
+  serve_after({0, 0, 0, 0, 0, 0});
+  auto auth = make(rsa_key(), "RS384");
+  HttpRequest r;
+  EXPECT_THROW(auth->authorize(r), ServerUnreachable);
+}
+
+TEST_F(SmartTokenTest, ExpiresInIsBoundedAndNeverOverflows) {
+  // 300 s less the 60 s margin.
+  EXPECT_EQ(reuse_time("300"), seconds(240));
+  // Huge values are a day at most (less the margin), never an overflow.
+  EXPECT_EQ(reuse_time("9223372036854775807"), seconds(86'340));
+  EXPECT_EQ(reuse_time("1e300"), seconds(86'340));
+  EXPECT_EQ(reuse_time(R"("99999999999999999999")"), seconds(86'340));
+  // Digits in a string are read; anything else is a short default (60 s, renewed at half).
+  EXPECT_EQ(reuse_time(R"("3600")"), seconds(3540));
+  EXPECT_EQ(reuse_time(R"("soon")"), seconds(30));
+  EXPECT_EQ(reuse_time("null"), seconds(30));
+  EXPECT_EQ(reuse_time("{}"), seconds(30));
+  // Zero or negative: the token is used for the request at hand only.
+  EXPECT_EQ(reuse_time("-5"), seconds(10));
+  EXPECT_EQ(reuse_time("0"), seconds(10));
+}
+
+TEST_F(SmartTokenTest, TheAssertionExpiresWithAMarginUnderFiveMinutes) {
+  serve_after({});
+  const KeyPair key = rsa_key();
+  auto auth = make(key, "RS384");
+  HttpRequest r;
+  auth->authorize(r);
+  Poco::JWT::Token token = verify(assertions().at(0), key, "RS384");
+  // SMART caps exp at now + 300 s; a token endpoint whose clock runs ahead
+  // would refuse exactly 300 s.
+  EXPECT_EQ(token.payload().getValue<std::int64_t>("exp"), FakeClock::kStartEpochSeconds + 240);
+}
+
+TEST_F(SmartTokenTest, ADiscoveredPlainHttpTokenEndpointIsRefused) {
+  serve_after({}, "300", "http://auth.example/token");
+  auto auth = make(rsa_key(), "RS384");
+  HttpRequest r;
+  const std::string m = message_of([&] { auth->authorize(r); });
+  EXPECT_NE(m.find("plain http to the token endpoint http://auth.example/token"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("--allow-insecure-http"), std::string::npos) << m;
+  EXPECT_TRUE(assertions().empty()) << "the assertion must not have been sent";
+}
+
+TEST_F(SmartTokenTest, APlainHttpTokenEndpointOnLoopbackOrAllowedIsUsed) {
+  serve_after({}, "300", "http://127.0.0.1:8180/realms/mst/token");
+  auto auth = make(rsa_key(), "RS384");
+  HttpRequest r;
+  auth->authorize(r);
+  EXPECT_EQ(header_of(r, "Authorization"), "Bearer at-1");
+
+  SmartBackendOptions o;
+  o.fhir_base = kBase;
+  o.client_id = "c";
+  o.key_id = "k";
+  o.private_key_pem = rsa_key().private_pem;
+  o.token_endpoint = "http://auth.example/token";
+  EXPECT_THROW(make_smart_backend_auth(o, sender), AuthError);
+  o.allow_insecure_http = true;
+  EXPECT_NO_THROW(make_smart_backend_auth(o, sender));
+}
+
+TEST(CleartextRemote, OnlyPlainHttpToANonLoopbackHost) {
+  for (const char* url :
+       {"http://ehr.example/fhir", "http://10.1.2.3:8080/fhir", "http://127.example.org/",
+        "http://127.0.0.1.evil.example/", "http://localhost.evil.example/", "http://[::2]/"}) {
+    EXPECT_TRUE(is_cleartext_remote(url)) << url;
+  }
+  for (const char* url :
+       {"https://ehr.example/fhir", "http://127.0.0.1/fhir", "http://127.8.9.10:8080/",
+        "http://localhost:8080/fhir", "http://LOCALHOST/", "http://[::1]:8080/fhir", "not a url"}) {
+    EXPECT_FALSE(is_cleartext_remote(url)) << url;
+  }
+}
+
 // ---- secrets never appear in errors ----
 
 TEST(SecretsInErrors, NoCredentialAppearsInAnyClientError) {

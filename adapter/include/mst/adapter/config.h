@@ -50,7 +50,11 @@ struct AuthConfig {
   std::string private_key_file;
   std::string key_id;
   std::string algorithm = "RS384";  // RS384 | ES384
-  std::string scope;
+  std::string scope;                // empty: derived (server_interactions.h)
+  std::string scope_syntax = "v2";  // v2 | v1
+  std::string token_endpoint;       // empty: discovered
+  // Credentials over http:// are refused unless the host is loopback.
+  bool allow_insecure_http = false;
 };
 
 struct SyncConfig {

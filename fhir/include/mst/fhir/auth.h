@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,7 +37,16 @@ class AuthProvider {
   virtual bool invalidate() = 0;
   // "none", "bearer", "basic" or "smart", for messages.
   virtual std::string_view scheme() const = 0;
+  // The scopes granted with the current credentials when the server said
+  // (a SMART token response's `scope`); nullopt when it did not, or before
+  // the first authorize().
+  virtual std::optional<std::string> granted_scope() const { return std::nullopt; }
 };
+
+// True when `url` is plain http:// to a host that is not loopback
+// (127.0.0.0/8, ::1, localhost): credentials sent there cross the network
+// readable by anyone on the path. False for https and for what does not parse.
+bool is_cleartext_remote(std::string_view url);
 
 std::unique_ptr<AuthProvider> make_no_auth();
 // `Authorization: Bearer <token>`. A token from a file is read again after a
@@ -52,18 +62,23 @@ struct SmartBackendOptions {
   std::string private_key_pem;  // RSA (>= 2048 bits) for RS384, EC P-384 for ES384
   std::string key_id;           // JWS `kid`: which of the client's JWKS keys signed
   std::string algorithm = "RS384";
-  std::string scope = "system/*.read";
-  // Assertion lifetime; SMART caps it at five minutes.
-  std::chrono::seconds assertion_lifetime{300};
+  std::string scope = "system/*.rs";
+  // A token endpoint (configured or discovered) that is_cleartext_remote()
+  // is refused unless this is set.
+  bool allow_insecure_http = false;
+  // Assertion lifetime. SMART caps it at five minutes; the margin keeps a
+  // token endpoint whose clock runs a minute ahead from refusing it.
+  std::chrono::seconds assertion_lifetime{240};
   // An access token is renewed this long before it expires.
   std::chrono::seconds refresh_margin{60};
 };
 
 // SMART Backend Services. The token endpoint is discovered on first use,
-// the access token cached until `refresh_margin` before `expires_in`.
-// Discovery is retried under `sender`'s policy; the token request is sent
-// once per authorize() (each assertion carries a fresh jti). Throws
-// AuthError at construction when the key or options are unusable.
+// the access token cached until `refresh_margin` before `expires_in`
+// (read within [0 s, 1 day]; 60 s when absent or unreadable). Discovery and
+// the token request are retried under `sender`'s policy (429, 5xx, network
+// failures; never 400 or 401), each token attempt with a fresh assertion.
+// Throws AuthError at construction when the key or options are unusable.
 std::unique_ptr<AuthProvider> make_smart_backend_auth(SmartBackendOptions options,
                                                       std::shared_ptr<RetryingSender> sender);
 

@@ -64,6 +64,12 @@ class RetryingSender {
   SendResult send(HttpRequest request, bool idempotent,
                   std::chrono::steady_clock::time_point deadline) const;
 
+  // Like send() of an idempotent request, except that every repetition
+  // sends a fresh request from `remake`: for one-time credentials, such as a
+  // client assertion's jti, that a server must refuse to see twice.
+  SendResult send_renewed(HttpRequest first, const std::function<HttpRequest()>& remake,
+                          std::chrono::steady_clock::time_point deadline) const;
+
   // now + policy().deadline.
   std::chrono::steady_clock::time_point deadline_from_now() const;
   const RetryPolicy& policy() const { return policy_; }
@@ -71,6 +77,9 @@ class RetryingSender {
   HttpTransport& transport() const { return *transport_; }
 
  private:
+  SendResult run(HttpRequest request, bool idempotent, const std::function<HttpRequest()>* remake,
+                 std::chrono::steady_clock::time_point deadline) const;
+
   std::shared_ptr<HttpTransport> transport_;
   RetryPolicy policy_;
   std::shared_ptr<Clock> clock_;

@@ -1,0 +1,191 @@
+// The one list of FHIR interactions (server_interactions.h) against what the
+// adapter really sends: a pipeline run over HTTP and the sync change feed.
+// An interaction missing from the list would go out without a SMART scope
+// and be refused by a server that enforces scopes.
+#include "mst/adapter/server_interactions.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "fixture_server.h"
+#include "mock_client.h"
+#include "mst/adapter/fhir_change_feed.h"
+
+namespace mst::adapter {
+namespace {
+
+using ::testing::_;
+
+// What one request does, as the SMART scopes see it.
+struct Seen {
+  std::string type;
+  unsigned access = 0;
+  bool conditional_create = false;
+  bool conditional_update = false;
+  std::string request;  // for messages
+};
+
+// The resource type and what follows it ("/id", "?query" or "") of a
+// request URL or a transaction entry's request.url.
+std::pair<std::string, std::string> split_type(std::string path) {
+  const auto end = path.find_first_of("/?");
+  if (end == std::string::npos) return {path, ""};
+  return {path.substr(0, end), path.substr(end)};
+}
+
+// Every interaction in a transaction Bundle's entries.
+void add_transaction(const std::string& body, std::vector<Seen>& out) {
+  auto doc = fhir::JsonDocument::parse(body);
+  for (fhir::Node e : doc.root().array("entry")) {
+    fhir::Node request = e.object("request");
+    const std::string method(*request.string("method"));
+    auto [type, rest] = split_type(std::string(*request.string("url")));
+    Seen s{type, 0, false, false, "transaction entry " + method + " " + type + rest};
+    if (method == "POST") {
+      s.access = fhir::kCreate;
+      // ifNoneExist: the server searches before it creates.
+      if (request["ifNoneExist"].present()) {
+        s.access |= fhir::kSearch;
+        s.conditional_create = true;
+      }
+    } else if (method == "PUT" && rest.starts_with("?")) {
+      // Conditional update: a search, then an update or a create.
+      s.access = fhir::kCreate | fhir::kUpdate | fhir::kSearch;
+      s.conditional_update = true;
+    } else if (method == "PUT") {
+      s.access = fhir::kUpdate;
+    } else if (method == "DELETE") {
+      s.access = fhir::kDelete;
+    } else if (method == "GET") {
+      s.access = rest.starts_with("/") ? fhir::kRead : fhir::kSearch;
+    }
+    out.push_back(std::move(s));
+  }
+}
+
+// A FixtureServer that also remembers every request it answered.
+class RecordingServer : public testing::FixtureServer {
+ public:
+  fhir::HttpResponse send(const fhir::HttpRequest& r) override {
+    {
+      std::lock_guard lock(mu_);
+      requests_.push_back(r);
+    }
+    return FixtureServer::send(r);
+  }
+
+  std::vector<Seen> interactions() const {
+    std::lock_guard lock(mu_);
+    std::vector<Seen> out;
+    const std::string base = std::string(testing::kBase);
+    for (const auto& r : requests_) {
+      std::string path = r.url.substr(base.size());
+      if (path.starts_with("/")) path.erase(0, 1);
+      if (r.method == "POST" && path.empty()) {
+        add_transaction(r.body, out);
+        continue;
+      }
+      auto [type, rest] = split_type(path);
+      Seen s{type, 0, false, false, r.method + " " + path};
+      if (r.method == "GET") s.access = rest.starts_with("/") ? fhir::kRead : fhir::kSearch;
+      if (r.method == "POST") s.access = fhir::kCreate;
+      if (r.method == "PUT") s.access = fhir::kUpdate;
+      if (r.method == "DELETE") s.access = fhir::kDelete;
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<fhir::HttpRequest> requests_;
+};
+
+void expect_listed(const std::vector<Seen>& seen) {
+  const auto rows = server_interactions(false);
+  for (const Seen& s : seen) {
+    auto row = std::find_if(rows.begin(), rows.end(),
+                            [&](const ServerInteraction& r) { return r.type == s.type; });
+    ASSERT_NE(row, rows.end()) << s.request << ": " << s.type << " is not in server_interactions()";
+    EXPECT_EQ(s.access & ~row->access, 0u)
+        << s.request << ": server_interactions() lacks some of it for " << s.type;
+    EXPECT_TRUE(!s.conditional_create || row->conditional_create) << s.request;
+    EXPECT_TRUE(!s.conditional_update || row->conditional_update) << s.request;
+  }
+}
+
+class ServerInteractionsRun : public testing::PipelineFixture {
+ protected:
+  ServerInteractionsRun() {
+    recorder_ = std::make_shared<RecordingServer>();
+    server_ = recorder_;
+  }
+  std::shared_ptr<RecordingServer> recorder_;
+};
+
+TEST_F(ServerInteractionsRun, APipelineRunUsesOnlyListedInteractions) {
+  PatientRun r = run();
+  ASSERT_EQ(recorder_->writes().size(), 1u) << "the fixture patient gets a plan written";
+  const auto seen = recorder_->interactions();
+  expect_listed(seen);
+  // The run did read and write: the check above had something to check.
+  std::set<std::string> types;
+  for (const auto& s : seen) types.insert(s.type);
+  for (const char* t : {"Patient", "Condition", "Procedure", "CarePlan", "Goal", "Device",
+                        "Provenance", "ServiceRequest"}) {
+    EXPECT_TRUE(types.count(t)) << t << " was not seen; the fixture changed?";
+  }
+}
+
+TEST(ServerInteractions, TheSyncChangeFeedUsesOnlyListedInteractions) {
+  testing::MockClient client;
+  std::mutex mu;
+  std::vector<Seen> seen;
+  ON_CALL(client, search(_, _, _))
+      .WillByDefault(
+          [&](std::string_view type, const fhir::SearchParams&, const fhir::SearchLimits&) {
+            std::lock_guard lock(mu);
+            seen.push_back({std::string(type), fhir::kSearch, false, false, "search"});
+            return testing::search_result(testing::searchset({}));
+          });
+  EXPECT_CALL(client, search(_, _, _)).Times(::testing::AnyNumber());
+  const auto tables =
+      mappings::CodeTables::load({std::string(MST_SOURCE_DIR) + "/mappings/tables"});
+  FhirChangeFeed feed(client, tables, ChangeFeedOptions{}, fhir::system_clock());
+  feed.changed_since(std::nullopt);
+  feed.changed_since(std::string("2026-01-01T00:00:00Z"));
+  ASSERT_FALSE(seen.empty());
+  expect_listed(seen);
+}
+
+TEST(ServerInteractions, ConceptMapsAreSearchedOnlyWhenConfigured) {
+  auto has = [](const std::vector<ServerInteraction>& rows) {
+    return std::any_of(rows.begin(), rows.end(),
+                       [](const ServerInteraction& r) { return r.type == "ConceptMap"; });
+  };
+  EXPECT_FALSE(has(server_interactions(false)));
+  EXPECT_TRUE(has(server_interactions(true)));
+}
+
+// Pinned: the Keycloak integration tests and docs/configuration.md name
+// these scopes. A change here is a change every deployment must grant.
+TEST(ServerInteractions, TheDefaultScopesInBothSyntaxes) {
+  EXPECT_EQ(fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV2),
+            "system/Patient.r system/Condition.rs system/Observation.rs system/Procedure.rs "
+            "system/MedicationRequest.rs system/MedicationAdministration.rs "
+            "system/MedicationStatement.rs system/Medication.r system/CarePlan.crus "
+            "system/Goal.crus system/ServiceRequest.crus system/CareTeam.crus "
+            "system/Device.crs system/Provenance.c");
+  EXPECT_EQ(fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV1),
+            "system/Patient.read system/Condition.read system/Observation.read "
+            "system/Procedure.read system/MedicationRequest.read "
+            "system/MedicationAdministration.read system/MedicationStatement.read "
+            "system/Medication.read system/CarePlan.read system/CarePlan.write "
+            "system/Goal.read system/Goal.write system/ServiceRequest.read "
+            "system/ServiceRequest.write system/CareTeam.read system/CareTeam.write "
+            "system/Device.read system/Device.write system/Provenance.write");
+}
+
+}  // namespace
+}  // namespace mst::adapter
