@@ -4,6 +4,7 @@
 
 #include "mst/fhir/datetime.h"
 #include "mst/fhir/json_value.h"
+#include "mst/fhir/safe_text.h"
 
 namespace mst::adapter {
 
@@ -53,16 +54,18 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
   std::string line;
   if (format_ == LogFormat::kJson) {
     auto obj = fhir::JsonValue::object(
-        {{"ts", ts}, {"level", level_name(level)}, {"event", std::string(event)}});
-    for (const auto& f : fields) obj.set(f.key, f.value);
+        {{"ts", ts}, {"level", level_name(level)}, {"event", fhir::printable(event)}});
+    for (const auto& f : fields) obj.set(f.key, fhir::printable(f.value));
     line = obj.dump();
   } else {
-    line = ts + " " + level_name(level) + " " + std::string(event);
+    // A value may carry text from a server; an escape sequence in it must
+    // not reach a terminal, nor a line break split the line.
+    line = ts + " " + level_name(level) + " " + fhir::printable(event);
     for (const auto& f : fields) {
       line += ' ';
       line += f.key;
       line += '=';
-      append_text_value(line, f.value);
+      append_text_value(line, fhir::printable(f.value));
     }
   }
   line += '\n';

@@ -1,5 +1,10 @@
 #include "mst/fhir/client_errors.h"
 
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "mst/fhir/safe_text.h"
 #include "mst/fhir/url.h"
 
 namespace mst::fhir {
@@ -17,12 +22,38 @@ std::string describe(const std::string& method, const std::string& url, int stat
     }
     if (!reason.empty()) s += ": ";
   }
-  s += reason;
+  s += safe_text(reason);
   if (!outcome.empty()) s += " [" + outcome + "]";
-  for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
+  return printable(s);
+}
+
+// FHIR R4 IssueType (http://hl7.org/fhir/R4/valueset-issue-type.html).
+constexpr std::array<std::string_view, 31> kIssueTypes{
+    "invalid",       "structure", "required",         "value",         "invariant",  "security",
+    "login",         "unknown",   "expired",          "forbidden",     "suppressed", "processing",
+    "not-supported", "duplicate", "multiple-matches", "not-found",     "deleted",    "too-long",
+    "code-invalid",  "extension", "too-costly",       "business-rule", "conflict",   "transient",
+    "lock-error",    "no-store",  "exception",        "timeout",       "incomplete", "throttled",
+    "informational"};
+constexpr std::array<std::string_view, 4> kSeverities{"fatal", "error", "warning", "information"};
+
+template <std::size_t N>
+bool known(const std::array<std::string_view, N>& set, const std::string& value) {
+  return std::find(set.begin(), set.end(), value) != set.end();
+}
+
+// The first "HAPI-1234" message id in `text`, or empty.
+std::string hapi_message_id(const std::string& text) {
+  for (auto pos = text.find("HAPI-"); pos != std::string::npos; pos = text.find("HAPI-", pos + 1)) {
+    std::size_t end = pos + 5;
+    while (end < text.size() && end - pos < 9 &&
+           std::isdigit(static_cast<unsigned char>(text[end])))
+      ++end;
+    const bool four_digits = end - pos == 9;
+    const bool alone = end == text.size() || !std::isalnum(static_cast<unsigned char>(text[end]));
+    if (four_digits && alone) return text.substr(pos, 9);
   }
-  return s;
+  return {};
 }
 
 }  // namespace
@@ -41,6 +72,20 @@ std::string redact_secret(std::string text, std::string_view secret) {
     text.replace(pos, secret.size(), "***");
   }
   return text;
+}
+
+std::string outcome_summary(const std::vector<OutcomeIssue>& issues) {
+  constexpr std::size_t kMaxIssues = 3;
+  std::string s;
+  for (std::size_t n = 0; n < issues.size() && n < kMaxIssues; ++n) {
+    const OutcomeIssue& i = issues[n];
+    if (!s.empty()) s += "; ";
+    s += known(kSeverities, i.severity) ? i.severity : "issue";
+    if (known(kIssueTypes, i.code)) s += " (" + i.code + ")";
+    if (auto id = hapi_message_id(i.diagnostics); !id.empty()) s += " " + id;
+  }
+  if (issues.size() > kMaxIssues) s += "; " + std::to_string(issues.size() - kMaxIssues) + " more";
+  return s;
 }
 
 std::string_view status_reason(int status) {

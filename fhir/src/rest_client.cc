@@ -147,8 +147,10 @@ FhirResponse RestClient::execute(const Call& call) {
   HttpResponse& response = result.response;
   const int status = response.status;
   if (status < 200 || status >= 300) {
-    std::string outcome = redact_secret(summarize_issues(outcome_of(response.body)), credential);
-    std::string reason = result.gave_up;
+    // Only the fixed-vocabulary summary of the body is kept; the credential
+    // is stripped from our own text too, in case a transport message echoes it.
+    std::string outcome = outcome_summary(outcome_of(response.body));
+    std::string reason = redact_secret(result.gave_up, credential);
     if (status == 401) {
       throw AuthError(call.method, call.url, status, outcome,
                       reauthenticated

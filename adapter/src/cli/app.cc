@@ -1,6 +1,7 @@
 #include "cli/app.h"
 
 #include "cli/exit_codes.h"
+#include "mst/fhir/safe_text.h"
 
 namespace mst::adapter::cli {
 
@@ -28,12 +29,8 @@ void print_command_help(const Command& c, std::ostream& out) {
 }
 
 // One line: the message without line breaks.
-std::string one_line(std::string s) {
-  for (char& ch : s) {
-    if (ch == '\n' || ch == '\r') ch = ' ';
-  }
-  return s;
-}
+// Error text may quote a server: no escape sequence reaches the terminal.
+std::string one_line(const std::string& s) { return fhir::printable(s); }
 
 }  // namespace
 

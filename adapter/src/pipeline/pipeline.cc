@@ -4,6 +4,7 @@
 #include "mst/adapter/plan_fingerprint.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/retry_policy.h"
+#include "mst/fhir/safe_text.h"
 #include "mst/mappings/extract.h"
 
 namespace mst::adapter {
@@ -105,7 +106,7 @@ PatientRun Pipeline::run_safely(const std::string& patient_id) {
     r.outcome.patient_id = patient_id;
     r.outcome.error_kind = kind;
     r.outcome.retryable = retryable;
-    r.outcome.detail = what;
+    r.outcome.detail = fhir::safe_text(what);
     return r;
   };
   try {

@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include "mst/fhir/safe_text.h"
+
 namespace mst::adapter {
 
 namespace {
@@ -151,17 +153,20 @@ void SyncEngine::record(const PatientOutcome& o, SyncReport& report) {
     return;
   }
   metrics_.count("mst_failures_total", o.error_kind);
+  // The detail lands in the state file and the log: whatever produced it, it
+  // passes the same filter as server error text.
+  const std::string detail = fhir::safe_text(o.detail);
   // A failure that retrying cannot fix (bad input) is quarantined at once;
   // new data for the patient lifts it.
   RetrySchedule schedule = options_.retry;
   if (!o.retryable) schedule.quarantine_after = 1;
-  PatientState st = state_.record_failure(o.patient_id, o.detail, epoch_ms(*clock_), schedule);
+  PatientState st = state_.record_failure(o.patient_id, detail, epoch_ms(*clock_), schedule);
   if (st.quarantined) ++report.quarantined;
   log_.warn(st.quarantined ? "patient.quarantined" : "patient.failed",
             {{"patient", o.patient_id},
              {"kind", o.error_kind},
              {"failures", std::to_string(st.failures)},
-             {"error", o.detail}});
+             {"error", detail}});
 }
 
 }  // namespace mst::adapter

@@ -28,6 +28,24 @@ TEST(Logger, JsonLinesAreOneObjectEach) {
             "\n");
 }
 
+// Server text in a field must not drive the terminal (issue #12, finding 5):
+// ESC, C1 CSI and bidi overrides become spaces, in both formats.
+TEST(Logger, NoControlCharacterReachesTheOutput) {
+  const std::string hostile =
+      "a\x1b]0;owned\x07b\xc2\x9b"
+      "2Jc\xe2\x80\xae"
+      "d\re";
+  for (LogFormat format : {LogFormat::kText, LogFormat::kJson}) {
+    std::ostringstream out;
+    Logger log(out, LogLevel::kInfo, format, fixed_clock);
+    log.error("sync.scan_failed\x1b[2J", {{"error", hostile}, {"x", "\x1b[31m"}});
+    const std::string line = out.str();
+    for (const char* bad : {"\x1b", "\x07", "\xc2\x9b", "\xe2\x80\xae", "\r"})
+      EXPECT_EQ(line.find(bad), std::string::npos) << line;
+    EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
+  }
+}
+
 TEST(Logger, ParsesLevels) {
   LogLevel l;
   EXPECT_TRUE(parse_log_level("warn", l));

@@ -15,6 +15,7 @@
 #include "mst/adapter/state_store.h"
 #include "mst/adapter/sync_engine.h"
 #include "mst/fhir/client_errors.h"
+#include "mst/fhir/safe_text.h"
 
 namespace mst::adapter::cli {
 
@@ -110,11 +111,13 @@ int run_sync(const ParsedArgs& args, Context& context) {
       std::lock_guard lock(ready_mu);
       readiness = {true, ""};
     } catch (const fhir::ClientError& e) {
+      // /readyz answers anyone who can reach the port: the reason is filtered.
+      const std::string reason = fhir::safe_text(e.what());
       {
         std::lock_guard lock(ready_mu);
-        readiness = {false, e.what()};
+        readiness = {false, reason};
       }
-      setup.log->error("sync.scan_failed", {{"error", e.what()}});
+      setup.log->error("sync.scan_failed", {{"error", reason}});
       if (once) throw;
     }
     if (once || g_stop) break;

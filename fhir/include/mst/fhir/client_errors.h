@@ -1,26 +1,29 @@
 // Typed errors of the FHIR client. Each carries the method, the URL without
 // query values, the HTTP status (0 when there was no response) and a one-line
 // summary of the server's OperationOutcome. what() is one line that is safe
-// to log: no token, secret, search value or resource body.
+// to log and to show on /readyz: no token, secret, search value, resource
+// body, patient-identifying text or control character (docs/reliability.md).
 #pragma once
 
 #include <string>
 
 #include "mst/fhir/errors.h"
 #include "mst/fhir/http_transport.h"
+#include "mst/fhir/resource.h"
 
 namespace mst::fhir {
 
 class ClientError : public Error {
  public:
-  // `url` is redacted here; `reason` is the human part of the message.
+  // `url` is redacted here; `reason` is the human part of the message and
+  // goes through safe_text(), as it may quote a server or the network.
   ClientError(std::string method, std::string_view url, int status, std::string outcome,
               const std::string& reason);
 
   const std::string& method() const { return method_; }
   const std::string& url() const { return url_; }  // redacted
   int status() const { return status_; }
-  // Summary of the OperationOutcome the server sent, or empty.
+  // outcome_summary() of the OperationOutcome the server sent, or empty.
   const std::string& outcome() const { return outcome_; }
 
  private:
@@ -102,6 +105,12 @@ class SearchIncomplete : public ClientError {
 // `text` with every occurrence of `secret` replaced by "***" (for server
 // text that may echo a credential back). Secrets under 4 bytes are left alone.
 std::string redact_secret(std::string text, std::string_view secret);
+
+// The server's issues in a fixed vocabulary: severity, IssueType code and any
+// HAPI message id, e.g. "error (processing) HAPI-0989". The free text
+// (diagnostics, details) is dropped: servers quote names, birth dates and
+// identifiers there, and echo request headers.
+std::string outcome_summary(const std::vector<OutcomeIssue>& issues);
 
 // Reason phrase of common statuses ("Not Found"), or empty.
 std::string_view status_reason(int status);
