@@ -24,12 +24,15 @@ std::vector<ServerInteraction> server_interactions(bool server_concept_maps) {
       // a new plan is POSTed with ifNoneExist, a revision PUT by id with
       // If-Match.
       {"CarePlan", kCreate | kUpdate | kSearch, true, false},
-      // Written by conditional update in the plan's transaction
-      // (careplan_builder.cc), searched and withdrawn by plan_writer.cc.
-      {"Goal", kCreate | kUpdate | kSearch, false, true},
-      {"ServiceRequest", kCreate | kUpdate | kSearch, false, true},
-      {"CareTeam", kCreate | kUpdate | kSearch, false, true},
-      // The adapter's own Device, created once (POST with ifNoneExist).
+      // Created with ifNoneExist in the plan's transaction
+      // (careplan_builder.cc); searched by identifier and subject, and
+      // updated or withdrawn by id with If-Match, only while the adapter's
+      // own untouched proposals (plan_writer.cc, plan_members.h).
+      {"Goal", kCreate | kUpdate | kSearch, true, false},
+      {"ServiceRequest", kCreate | kUpdate | kSearch, true, false},
+      {"CareTeam", kCreate | kUpdate | kSearch, true, false},
+      // The adapter's own Device, created once (POST with ifNoneExist), and
+      // searched by identifier to prove who wrote a plan.
       {"Device", kCreate | kSearch, true, false},
       {"Provenance", kCreate},
   };

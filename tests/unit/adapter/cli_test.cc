@@ -90,7 +90,7 @@ TEST(ExitCodes, MapEachErrorClass) {
 // ---- requirements ----
 
 std::string capability_statement(const std::string& version = "4.0.1",
-                                 bool conditional_update = true, bool transaction = true,
+                                 bool conditional_create = true, bool transaction = true,
                                  const std::string& skip_type = "") {
   std::string resources;
   for (const char* type :
@@ -102,8 +102,8 @@ std::string capability_statement(const std::string& version = "4.0.1",
     resources +=
         R"({"type":")" + std::string(type) +
         R"(","interaction":[{"code":"read"},{"code":"search-type"},{"code":"create"},{"code":"update"}],)" +
-        R"("conditionalCreate":true,"conditionalUpdate":)" +
-        (conditional_update ? "true" : "false") + "}";
+        R"("conditionalUpdate":true,"conditionalCreate":)" +
+        (conditional_create ? "true" : "false") + "}";
   }
   return R"({"resourceType":"CapabilityStatement","fhirVersion":")" + version +
          R"(","software":{"name":"HAPI FHIR Server","version":"8.8.0"},"rest":[{"mode":"server","interaction":[)" +
@@ -136,13 +136,14 @@ TEST(Requirements, NamesWhatIsMissing) {
   EXPECT_THAT(missing,
               ::testing::Contains("create Provenance: Provenance is not a supported resource"));
   EXPECT_THAT(missing, ::testing::Contains(
-                           "conditional update Goal: conditionalUpdate is not true for Goal"));
+                           "conditional create Goal: conditionalCreate is not true for Goal"));
   EXPECT_THAT(missing,
               ::testing::Contains(
                   "system transaction: 'transaction' is not a declared system interaction"));
-  // R4; Provenance is only created; Goal, ServiceRequest and CareTeam are
-  // conditionally updated (CarePlan and Device conditionally created); transaction.
-  EXPECT_EQ(missing.size(), 1u + 1u + 3u + 1u);
+  // R4; Provenance is only created; CarePlan, Goal, ServiceRequest, CareTeam
+  // and Device are conditionally created (never conditionally updated:
+  // plan_members.h); transaction.
+  EXPECT_EQ(missing.size(), 1u + 1u + 5u + 1u);
 }
 
 // ---- the program ----
@@ -271,8 +272,8 @@ TEST_F(CliTest, CheckFailsWithExit1WhenTheServerLacksSomething) {
       .WillOnce(Return(response(200, capability_statement("4.0.1", false))));
   EXPECT_EQ(run({"check", "--server", "http://h/fhir"}), kNothingToDo);
   EXPECT_THAT(out.str(),
-              HasSubstr("  MISSING  conditional update Goal: conditionalUpdate is not true"));
-  EXPECT_THAT(out.str(), HasSubstr("result: 3 requirement(s) not met"));
+              HasSubstr("  MISSING  conditional create Goal: conditionalCreate is not true"));
+  EXPECT_THAT(out.str(), HasSubstr("result: 5 requirement(s) not met"));
 }
 
 TEST_F(CliTest, AnUnreachableServerIsExit3) {
