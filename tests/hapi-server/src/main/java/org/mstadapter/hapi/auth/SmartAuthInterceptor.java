@@ -27,7 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * CapabilityStatement needs a valid bearer token (401 otherwise), and each
  * interaction needs its scope (403 with an OperationOutcome naming the missing
  * scope otherwise): read → r, search → s, create → c, update and patch → u,
- * delete → d; a transaction or batch needs the scope of each of its entries.
+ * delete → d; a conditional create, update or delete also needs s on its type
+ * (it searches); a transaction or batch needs the scopes of each of its entries.
  *
  * <p>Not checked: the targets of {@code _include}/{@code _revinclude}, and
  * page continuations ({@code _getpages}), whose search was checked when it ran.
@@ -115,14 +116,25 @@ public final class SmartAuthInterceptor {
 			case READ, VREAD, HISTORY_INSTANCE, HISTORY_TYPE, VALIDATE, META, EXTENDED_OPERATION_TYPE,
 					EXTENDED_OPERATION_INSTANCE -> List.of(new Access(type, 'r', "reading " + type));
 			case SEARCH_TYPE -> List.of(new Access(type, 's', "searching " + type));
-			case CREATE -> List.of(new Access(type, 'c', "creating " + type));
-			case UPDATE, PATCH, META_ADD, META_DELETE -> List.of(new Access(type, 'u', "updating " + type));
-			case DELETE -> List.of(new Access(type, 'd', "deleting " + type));
+			case CREATE -> withSearch(new Access(type, 'c', "creating " + type),
+					request.getHeader("If-None-Exist") != null);
+			case UPDATE, PATCH, META_ADD, META_DELETE -> withSearch(
+					new Access(type, 'u', "updating " + type), request.getId() == null);
+			case DELETE -> withSearch(new Access(type, 'd', "deleting " + type), request.getId() == null);
 			case GET_PAGE -> List.of();
 			case TRANSACTION, BATCH -> entries(request);
 			case SEARCH_SYSTEM, HISTORY_SYSTEM -> List.of(new Access(any, 's', "a search across all types"));
 			default -> List.of(new Access(any, 'r', operation.getCode() + " on the server"));
 		};
+	}
+
+	/** A conditional interaction searches first: it also needs s on its type. */
+	private static List<Access> withSearch(Access access, boolean conditional) {
+		if (!conditional) {
+			return List.of(access);
+		}
+		return List.of(access, new Access(access.resourceType(), 's', "the search of a conditional "
+				+ access.what()));
 	}
 
 	private static List<Access> entries(RequestDetails request) {
@@ -140,13 +152,14 @@ public final class SmartAuthInterceptor {
 		List<Access> needed = new ArrayList<>();
 		int index = 0;
 		for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
-			needed.add(entryAccess(entry.getRequest(), index++));
+			needed.addAll(entryAccess(entry.getRequest(), index++));
 		}
 		return needed;
 	}
 
-	private static Access entryAccess(Bundle.BundleEntryRequestComponent req, int index) {
+	private static List<Access> entryAccess(Bundle.BundleEntryRequestComponent req, int index) {
 		String url = req.getUrl() == null ? "" : req.getUrl();
+		boolean conditional = url.contains("?") || req.hasIfNoneExist();
 		String path = url.split("\\?", 2)[0].replaceFirst("^/+", "");
 		String[] parts = path.split("/");
 		String type = parts[0].isEmpty() || parts[0].startsWith("$") ? "*" : parts[0];
@@ -156,16 +169,16 @@ public final class SmartAuthInterceptor {
 			throw new InvalidRequestException("entry " + index + " has no request.method");
 		}
 		return switch (req.getMethod()) {
-			case GET, HEAD -> instance
+			case GET, HEAD -> List.of(instance
 					? new Access(type, 'r', "reading " + type + where)
 					: (parts.length >= 2 && parts[1].startsWith("$")
 							? new Access(type, 'r', "an operation on " + type + where)
-							: new Access(type, 's', "searching " + type + where));
+							: new Access(type, 's', "searching " + type + where)));
 			case POST -> parts.length >= 2 && parts[1].equals("_search")
-					? new Access(type, 's', "searching " + type + where)
-					: new Access(type, 'c', "creating " + type + where);
-			case PUT, PATCH -> new Access(type, 'u', "updating " + type + where);
-			case DELETE -> new Access(type, 'd', "deleting " + type + where);
+					? List.of(new Access(type, 's', "searching " + type + where))
+					: withSearch(new Access(type, 'c', "creating " + type + where), conditional);
+			case PUT, PATCH -> withSearch(new Access(type, 'u', "updating " + type + where), conditional);
+			case DELETE -> withSearch(new Access(type, 'd', "deleting " + type + where), conditional);
 			default -> throw new InvalidRequestException("entry " + index + ": unsupported method " + req.getMethod());
 		};
 	}
