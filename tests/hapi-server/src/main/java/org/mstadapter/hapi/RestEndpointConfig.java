@@ -20,6 +20,8 @@ import ca.uhn.fhir.validation.IValidatorModule;
 import ca.uhn.fhir.validation.ResultSeverityEnum;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.mstadapter.hapi.auth.SmartAuthInterceptor;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -48,6 +50,7 @@ public class RestEndpointConfig {
 			IValidationSupport validationSupport,
 			IValidatorModule validatorModule,
 			DatabaseBackedPagingProvider pagingProvider,
+			ObjectProvider<SmartAuthInterceptor> smartAuth,
 			Environment env) {
 		RestfulServer server = new RestfulServer(systemDao.getContext());
 
@@ -83,8 +86,11 @@ public class RestEndpointConfig {
 			validating.setValidatorModules(List.of(validatorModule));
 			server.registerInterceptor(validating);
 		}
-		ourLog.info("MST HAPI REST: narratives={}, request validation={}", narratives,
-				env.getProperty("hapi.fhir.validation.requests_enabled", "false"));
+		// Only with mst.auth.issuer (SmartAuthConfig): bearer tokens and SMART scopes.
+		smartAuth.ifAvailable(server::registerInterceptor);
+		ourLog.info("MST HAPI REST: narratives={}, request validation={}, auth issuer={}", narratives,
+				env.getProperty("hapi.fhir.validation.requests_enabled", "false"),
+				env.getProperty("mst.auth.issuer", "none"));
 		return server;
 	}
 
