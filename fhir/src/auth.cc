@@ -118,15 +118,14 @@ std::string read_secret(const SecretSource& source) {
   return value;
 }
 
-bool is_cleartext_remote(std::string_view url) {
+bool is_loopback_url(std::string_view url) {
   detail::HttpUrl u;
   try {
     u = detail::HttpUrl::parse(url);
   } catch (const TransportError&) {
     return false;
   }
-  if (u.scheme != "http") return false;
-  if (u.host == "localhost" || u.host == "::1") return false;
+  if (u.host == "localhost" || u.host == "::1") return true;
   // 127.0.0.0/8, written as a dotted IPv4 literal.
   int parts = 0;
   bool digits_only = true;
@@ -139,7 +138,15 @@ bool is_cleartext_remote(std::string_view url) {
     if (dot == std::string_view::npos) break;
     rest.remove_prefix(dot + 1);
   }
-  return !(digits_only && parts == 4 && u.host.starts_with("127."));
+  return digits_only && parts == 4 && u.host.starts_with("127.");
+}
+
+bool is_cleartext_remote(std::string_view url) {
+  try {
+    return detail::HttpUrl::parse(url).scheme == "http" && !is_loopback_url(url);
+  } catch (const TransportError&) {
+    return false;
+  }
 }
 
 std::unique_ptr<AuthProvider> make_no_auth() { return std::make_unique<NoAuth>(); }

@@ -56,6 +56,34 @@ std::string hapi_message_id(const std::string& text) {
   return {};
 }
 
+bool scope_char(char c, bool type_part) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '*' ||
+         (type_part && std::isdigit(static_cast<unsigned char>(c)));
+}
+
+// The SMART scopes `text` names ("system/Procedure.rs", "patient/*.read"):
+// a 403 is only actionable with them, and they name no patient.
+std::vector<std::string> smart_scopes_in(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::string_view context : {"system/", "user/", "patient/"}) {
+    for (auto pos = text.find(context); pos != std::string::npos;
+         pos = text.find(context, pos + 1)) {
+      if (pos > 0 && std::isalnum(static_cast<unsigned char>(text[pos - 1]))) continue;
+      std::size_t end = pos + context.size();
+      const std::size_t type_start = end;
+      while (end < text.size() && scope_char(text[end], true)) ++end;
+      if (end == type_start || end >= text.size() || text[end] != '.') continue;
+      const std::size_t perm_start = ++end;
+      while (end < text.size() && scope_char(text[end], false)) ++end;
+      if (end == perm_start || end - pos > 60) continue;
+      std::string scope = text.substr(pos, end - pos);
+      if (std::find(out.begin(), out.end(), scope) == out.end() && out.size() < 4)
+        out.push_back(std::move(scope));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 ClientError::ClientError(std::string method, std::string_view url, int status, std::string outcome,
@@ -83,6 +111,7 @@ std::string outcome_summary(const std::vector<OutcomeIssue>& issues) {
     s += known(kSeverities, i.severity) ? i.severity : "issue";
     if (known(kIssueTypes, i.code)) s += " (" + i.code + ")";
     if (auto id = hapi_message_id(i.diagnostics); !id.empty()) s += " " + id;
+    for (const auto& scope : smart_scopes_in(i.diagnostics)) s += " scope " + scope;
   }
   if (issues.size() > kMaxIssues) s += "; " + std::to_string(issues.size() - kMaxIssues) + " more";
   return s;

@@ -115,6 +115,74 @@ class WriteSafety(unittest.TestCase):
         self.assertEqual(after["meta"]["versionId"], saved["meta"]["versionId"])
         self.assertEqual(after["status"], "active")
 
+    def worsen_pain(self, pid):
+        """New data that changes mst-p02's plan."""
+        obs = self.fhir.search("Observation", subject=f"Patient/{pid}", code="http://loinc.org|72514-3")
+        obs[0]["valueQuantity"]["value"] = 9
+        self.assertEqual(self.fhir.put(obs[0])[0], 200)
+
+    def test_a_rerun_leaves_what_a_clinician_took_over(self):
+        # Issue #12, finding 1: each kind, changed by a clinician on HAPI, then
+        # a re-run after an input changed.
+        [pid] = load_prefixed(self.fhir, unique_prefix("own"), ["mst-p02"])
+        run_json("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF)
+        [plan] = self.fhir.plans_of(pid)
+        goal = self.fhir.read(*plan["goal"][0]["reference"].split("/")[-2:])
+        request = self.fhir.read(*plan["activity"][0]["reference"]["reference"].split("/")[-2:])
+        team = self.fhir.read(*plan["careTeam"][0]["reference"].split("/")[-2:])
+        goal["lifecycleStatus"] = "accepted"
+        goal["note"] = [{"text": "Agreed with the patient."}] + goal.get("note", [])
+        request["status"] = "active"
+        team["status"] = "active"
+        taken = []
+        for res in (goal, request, team):
+            status, saved = self.fhir.put(res)
+            self.assertEqual(status, 200, saved)
+            taken.append(saved)
+        untouched = self.fhir.read(*plan["goal"][1]["reference"].split("/")[-2:])
+        self.worsen_pain(pid)
+
+        out, _ = run_json("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF)
+        self.assertEqual(out["outcome"], "written", out)
+        self.assertIn("left 3 resource(s)", out["detail"])
+        for saved in taken:
+            with self.subTest(resource=saved["resourceType"]):
+                now = self.fhir.read(saved["resourceType"], saved["id"])
+                self.assertEqual(now["meta"]["versionId"], saved["meta"]["versionId"])
+        self.assertEqual(self.fhir.read("Goal", goal["id"])["note"][0]["text"],
+                         "Agreed with the patient.")
+        [revised] = self.fhir.plans_of(pid)
+        refs = json.dumps(revised)
+        for saved in taken:
+            self.assertIn(f'"{saved["resourceType"]}/{saved["id"]}"', refs)
+        # The adapter's own untouched Goal was updated in place, not copied.
+        if any(g["reference"].endswith("/" + untouched["id"]) for g in revised["goal"]):
+            now = self.fhir.read("Goal", untouched["id"])
+            self.assertNotEqual(now["meta"]["versionId"], untouched["meta"]["versionId"])
+        goals = self.fhir.search("Goal", subject=f"Patient/{pid}")
+        self.assertEqual(len({g["description"]["coding"][0]["code"] for g in goals}), len(goals))
+
+    def test_a_look_alike_plan_is_reported_never_modified(self):
+        # Issue #12, finding 3: another system's plan, for another patient,
+        # carrying this patient's plan identifier.
+        [pid, other] = load_prefixed(self.fhir, unique_prefix("look"), ["mst-p02", "mst-p03"])
+        run_json("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF)
+        [plan] = self.fhir.plans_of(pid)
+        plan["subject"] = {"reference": f"Patient/{other}"}
+        plan["author"] = {"display": "Another system"}
+        status, saved = self.fhir.put(plan)
+        self.assertEqual(status, 200, saved)
+        self.worsen_pain(pid)
+        p = run_adapter("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF,
+                        "--format", "json", check=False)
+        out = json.loads(p.stdout)
+        self.assertEqual(out["outcome"], "failed", out)
+        self.assertIn(f"CarePlan/{saved['id']}", out["detail"])
+        self.assertIn("never modifies", out["detail"])
+        now = self.fhir.read("CarePlan", saved["id"])
+        self.assertEqual(now["meta"]["versionId"], saved["meta"]["versionId"])
+        self.assertEqual(now["subject"]["reference"], f"Patient/{other}")
+
     def test_two_concurrent_runs_leave_one_draft(self):
         [pid] = load_prefixed(self.fhir, unique_prefix("cc"), ["mst-p03"])
         cmd = [adapter_path(), "run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF]

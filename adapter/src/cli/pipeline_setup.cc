@@ -1,12 +1,16 @@
 #include "cli/pipeline_setup.h"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "cli/args.h"
 #include "mst/adapter/careplan_builder.h"
+#include "mst/fhir/auth.h"
 #include "mst/fhir/json.h"
+#include "mst/fhir/url.h"
 
 namespace mst::adapter::cli {
 
@@ -89,6 +93,39 @@ PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context)
   build.canonical_base = config.canonical_base;
   s.settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
   return s;
+}
+
+namespace {
+
+bool in_reserved_domain(std::string host) {
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view domain :
+       {"example", "example.com", "example.net", "example.org", "test", "invalid", "localhost"}) {
+    if (host == domain) return true;
+    if (host.size() > domain.size() && host.ends_with(domain) &&
+        host[host.size() - domain.size() - 1] == '.')
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void require_own_canonical_base(const AdapterConfig& config) {
+  const std::string origin = fhir::url_origin(config.canonical_base);
+  std::string host = origin.substr(std::min(origin.find("://") + 3, origin.size()));
+  if (host.starts_with('[')) return;  // an IPv6 literal is nobody's example
+  host = host.substr(0, host.rfind(':') == std::string::npos || host.find(':') != host.rfind(':')
+                            ? host.size()
+                            : host.rfind(':'));
+  if (!in_reserved_domain(host) || fhir::is_loopback_url(config.server.base_url)) return;
+  throw ConfigError(
+      "configuration key 'adapter.canonical_base' is " + config.canonical_base +
+      ", an example domain: every install keeping it shares one identifier space, so another "
+      "system's resources could carry this adapter's identifiers. Set it (or " +
+      env_name("adapter.canonical_base") +
+      ") to a URL your organisation controls before writing to " +
+      fhir::redact_url(config.server.base_url));
 }
 
 mappings::PatientRecord read_input_record(const std::string& path, const std::string& patient) {

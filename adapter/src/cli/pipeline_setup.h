@@ -51,6 +51,13 @@ void load_server_concept_maps(PipelineSetup& setup, fhir::Client& client,
 // clock) and the logger (stderr).
 PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context);
 
+// Throws ConfigError when the adapter is about to write to a server that is
+// not on this machine under a canonical base in a reserved example domain
+// (RFC 2606 / RFC 6761: example.org, .test, .invalid, ...): every install
+// keeping the example would share one identifier space. Tests and the demo
+// write to a loopback server and may keep it.
+void require_own_canonical_base(const AdapterConfig& config);
+
 // The directory of the shipped code tables.
 std::string default_tables_dir();
 

@@ -28,8 +28,8 @@ RESOURCE_TYPES = [
 ]
 # SMART v2 permissions (letters in c r u d s order) a client might ask for; not
 # all 31 subsets: each client scope costs Keycloak import time.
-V2_PERMISSIONS = ["r", "s", "rs", "c", "u", "d", "cu", "ud", "cud", "cr", "cru", "rus", "crus",
-                  "cruds"]
+V2_PERMISSIONS = ["r", "s", "rs", "c", "u", "d", "cu", "ud", "cud", "cr", "crs", "cru", "rus",
+                  "crus", "cruds"]
 KEYS = {"rs384-1": ("rs384.pem", "RS384"), "es384-1": ("es384.pem", "ES384")}
 
 

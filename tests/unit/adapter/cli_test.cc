@@ -232,11 +232,54 @@ TEST_F(CliTest, ConfigurationErrorsExitWith2NotInternal) {
   // An address the ops listener cannot use.
   const auto state = std::filesystem::temp_directory_path() /
                      ("mst-cli-listen-" + std::to_string(::getpid()) + ".db");
+  env["MST_ADAPTER_CANONICAL_BASE"] = "https://interop.st-elsewhere.org/fhir";
   EXPECT_EQ(run({"sync", "--server", "http://h/fhir", "--once", "--state", state.string(),
                  "--listen", "bogus"}),
             kUsage);
   EXPECT_THAT(err.str(), HasSubstr("service.listen"));
   std::filesystem::remove(state);
+}
+
+TEST_F(CliTest, WritingUnderTheExampleCanonicalBaseIsRefusedOutsideThisMachine) {
+  // Issue #12, finding 3: every install keeping the example base shares one
+  // identifier space. Nothing is sent.
+  EXPECT_CALL(*transport, send(_)).Times(0);
+  const auto state = std::filesystem::temp_directory_path() /
+                     ("mst-cli-base-" + std::to_string(::getpid()) + ".db");
+  EXPECT_EQ(run({"run", "--server", "https://ehr.hospital.org/fhir", "--patient", "p1"}), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("'adapter.canonical_base' is "
+                                   "http://mst-adapter.example.org/fhir, an example domain"));
+  EXPECT_THAT(err.str(), HasSubstr("MST_ADAPTER_CANONICAL_BASE"));
+  EXPECT_EQ(run({"sync", "--server", "https://ehr.hospital.org/fhir", "--once", "--state",
+                 state.string()}),
+            kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("an example domain"));
+  for (const char* reserved :
+       {"https://fhir.test/x", "http://a.b.invalid", "https://EXAMPLE.com"}) {
+    env["MST_ADAPTER_CANONICAL_BASE"] = reserved;
+    EXPECT_EQ(run({"run", "--server", "https://ehr.hospital.org/fhir", "--patient", "p1"}), kUsage)
+        << reserved;
+  }
+  std::filesystem::remove(state);
+}
+
+TEST_F(CliTest, TheExampleCanonicalBaseIsAllowedForADryRunAndOnThisMachine) {
+  // Not refused: the dry run writes nothing, and a loopback server is a test
+  // or a demo. (The mock answers nothing, so the runs fail later, not with 2.)
+  EXPECT_CALL(*transport, send(_)).WillRepeatedly(Invoke([](const HttpRequest&) -> HttpResponse {
+    throw TransportError(TransportError::Kind::kConnect, "connection refused");
+  }));
+  EXPECT_NE(
+      run({"run", "--server", "https://ehr.hospital.org/fhir", "--patient", "p1", "--dry-run"}),
+      kUsage)
+      << err.str();
+  EXPECT_THAT(err.str(), Not(HasSubstr("canonical_base")));
+  EXPECT_NE(run({"run", "--server", "http://127.0.0.1:8080/fhir", "--patient", "p1"}), kUsage)
+      << err.str();
+  EXPECT_NE(run({"run", "--server", "http://localhost:8080/fhir", "--patient", "p1"}), kUsage);
+  env["MST_ADAPTER_CANONICAL_BASE"] = "https://interop.st-elsewhere.org/fhir";
+  EXPECT_NE(run({"run", "--server", "https://ehr.hospital.org/fhir", "--patient", "p1"}), kUsage);
+  EXPECT_THAT(err.str(), Not(HasSubstr("canonical_base")));
 }
 
 TEST_F(CliTest, UsageErrorsAreOneLineWithExitCode2) {

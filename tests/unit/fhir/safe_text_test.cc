@@ -86,5 +86,20 @@ TEST(OutcomeSummary, KeepsOnlySeverityCodeAndMessageId) {
   EXPECT_EQ(outcome_summary({}), "");
 }
 
+TEST(OutcomeSummary, KeepsTheSmartScopesA403Names) {
+  // Our HAPI launcher's 403 (tests/hapi-server, SmartAuthInterceptor).
+  std::vector<OutcomeIssue> issues{
+      {"error",
+       "forbidden",
+       "searching Procedure needs system/Procedure.s (v1: system/Procedure.read) for Jane Smith",
+       "",
+       {}}};
+  EXPECT_EQ(outcome_summary(issues),
+            "error (forbidden) scope system/Procedure.s scope system/Procedure.read");
+  // Look-alikes are not scopes.
+  issues[0].diagnostics = "see mysystem/Foo.bar, system/.x, patient/Jane";
+  EXPECT_EQ(outcome_summary(issues), "error (forbidden)");
+}
+
 }  // namespace
 }  // namespace mst::fhir

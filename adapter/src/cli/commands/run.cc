@@ -65,6 +65,7 @@ int run_run(const ParsedArgs& args, Context& context) {
     Pipeline pipeline(nullptr, *setup.tables, *setup.thresholds, setup.settings);
     run = pipeline.build_offline(record);
   } else {
+    if (!dry_run) require_own_canonical_base(config);
     Connection connection = connect(config, context);
     load_server_concept_maps(setup, *connection.client, connection.limits);
     Pipeline pipeline(connection.client.get(), *setup.tables, *setup.thresholds, setup.settings);

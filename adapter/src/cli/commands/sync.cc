@@ -43,6 +43,7 @@ int run_sync(const ParsedArgs& args, Context& context) {
   const auto specs = sync_options();
   AdapterConfig config = resolve_config(args, specs, context);
   PipelineSetup setup = load_pipeline_setup(config, context);
+  require_own_canonical_base(config);
   Metrics metrics;
   // Every exchange with the server is counted and timed for /metrics.
   Context instrumented = context;

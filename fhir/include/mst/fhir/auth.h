@@ -43,6 +43,10 @@ class AuthProvider {
   virtual std::optional<std::string> granted_scope() const { return std::nullopt; }
 };
 
+// True for an http(s) URL whose host is loopback (127.0.0.0/8, ::1,
+// localhost); false for anything else, including what does not parse.
+bool is_loopback_url(std::string_view url);
+
 // True when `url` is plain http:// to a host that is not loopback
 // (127.0.0.0/8, ::1, localhost): credentials sent there cross the network
 // readable by anyone on the path. False for https and for what does not parse.

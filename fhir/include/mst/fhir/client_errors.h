@@ -106,8 +106,9 @@ class SearchIncomplete : public ClientError {
 // text that may echo a credential back). Secrets under 4 bytes are left alone.
 std::string redact_secret(std::string text, std::string_view secret);
 
-// The server's issues in a fixed vocabulary: severity, IssueType code and any
-// HAPI message id, e.g. "error (processing) HAPI-0989". The free text
+// The server's issues in a fixed vocabulary: severity, IssueType code, any
+// HAPI message id and any SMART scope named (so a 403 says which scope is
+// missing), e.g. "error (forbidden) scope system/Procedure.s". The free text
 // (diagnostics, details) is dropped: servers quote names, birth dates and
 // identifiers there, and echo request headers.
 std::string outcome_summary(const std::vector<OutcomeIssue>& issues);
