@@ -42,18 +42,27 @@ bool known(const std::array<std::string_view, N>& set, const std::string& value)
   return std::find(set.begin(), set.end(), value) != set.end();
 }
 
-// The first "HAPI-1234" message id in `text`, or empty.
-std::string hapi_message_id(const std::string& text) {
-  for (auto pos = text.find("HAPI-"); pos != std::string::npos; pos = text.find("HAPI-", pos + 1)) {
+// The "HAPI-1234" message ids in `text`, space-separated (at most three):
+// HAPI nests them, "HAPI-0550: HAPI-0989: ...", and the inner one says what
+// went wrong.
+std::string hapi_message_ids(const std::string& text) {
+  std::string out;
+  int n = 0;
+  for (auto pos = text.find("HAPI-"); pos != std::string::npos && n < 3;
+       pos = text.find("HAPI-", pos + 1)) {
     std::size_t end = pos + 5;
     while (end < text.size() && end - pos < 9 &&
            std::isdigit(static_cast<unsigned char>(text[end])))
       ++end;
     const bool four_digits = end - pos == 9;
     const bool alone = end == text.size() || !std::isalnum(static_cast<unsigned char>(text[end]));
-    if (four_digits && alone) return text.substr(pos, 9);
+    const bool preceded = pos > 0 && std::isalnum(static_cast<unsigned char>(text[pos - 1]));
+    if (four_digits && alone && !preceded) {
+      out += (out.empty() ? "" : " ") + text.substr(pos, 9);
+      ++n;
+    }
   }
-  return {};
+  return out;
 }
 
 bool scope_char(char c, bool type_part) {
@@ -110,7 +119,7 @@ std::string outcome_summary(const std::vector<OutcomeIssue>& issues) {
     if (!s.empty()) s += "; ";
     s += known(kSeverities, i.severity) ? i.severity : "issue";
     if (known(kIssueTypes, i.code)) s += " (" + i.code + ")";
-    if (auto id = hapi_message_id(i.diagnostics); !id.empty()) s += " " + id;
+    if (auto ids = hapi_message_ids(i.diagnostics); !ids.empty()) s += " " + ids;
     for (const auto& scope : smart_scopes_in(i.diagnostics)) s += " scope " + scope;
   }
   if (issues.size() > kMaxIssues) s += "; " + std::to_string(issues.size() - kMaxIssues) + " more";

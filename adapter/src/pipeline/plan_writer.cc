@@ -305,9 +305,9 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
     if (!foreign.empty()) {
       return refused(
           out, "look-alike",
-          "a resource the adapter did not write carries its plan identifier: " + joined(foreign) +
-              "; the adapter never modifies it. Find out where it came from, then "
-              "run again");
+          joined(foreign) +
+              " carries the adapter's plan identifier, but the adapter did not write it and "
+              "never modifies it. Find out where it came from, then run again");
     }
     if (found.size() > 1) {
       // Another writer raced us (or a copy was restored). Writing to either
@@ -344,10 +344,9 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
         find_members(client_, identity, built.bundle, marks, existing.has_value());
     if (!members.look_alikes.empty()) {
       return refused(out, "look-alike",
-                     "resources the adapter did not write for this patient carry its "
-                     "identifiers: " +
-                         joined(members.look_alikes) +
-                         "; the adapter never modifies them. Find out where they came from, "
+                     joined(members.look_alikes) +
+                         " carries one of this patient's proposal identifiers, but the adapter "
+                         "did not write it and never modifies it. Find out where it came from, "
                          "then run again");
     }
     if (!members.duplicates.empty()) {

@@ -8,6 +8,7 @@
 #include "fixture_server.h"
 #include "mst/adapter/careplan_builder.h"
 #include "mst/adapter/pipeline.h"
+#include "mst/fhir/safe_text.h"
 
 namespace mst::adapter {
 namespace {
@@ -166,6 +167,11 @@ TEST_F(WriteBackOwnership, ALookAlikePlanOfAnotherPatientIsReportedNeverMoved) {
   EXPECT_EQ(o.skip_reason, "look-alike");
   EXPECT_NE(o.detail.find(plan + " (its subject is Patient/someone-else)"), std::string::npos)
       << o.detail;
+  // The log, the state file and /readyz show it through safe_text: the
+  // reference must survive, or the operator cannot find the look-alike.
+  EXPECT_NE(fhir::safe_text(o.detail).find(plan + " (its subject is Patient/someone-else)"),
+            std::string::npos)
+      << fhir::safe_text(o.detail);
   EXPECT_EQ(store_.get(plan), before);
   EXPECT_EQ(store_.transactions(), writes);
 }

@@ -86,6 +86,18 @@ TEST(OutcomeSummary, KeepsOnlySeverityCodeAndMessageId) {
   EXPECT_EQ(outcome_summary({}), "");
 }
 
+TEST(OutcomeSummary, KeepsHapisNestedMessageIds) {
+  // HAPI 8 on a stale If-Match; the inner id is the one that says why.
+  std::vector<OutcomeIssue> issues{
+      {"error",
+       "processing",
+       "HAPI-0550: HAPI-0989: Trying to update Goal/1607/_history/1 but this is not the current "
+       "version",
+       "",
+       {}}};
+  EXPECT_EQ(outcome_summary(issues), "error (processing) HAPI-0550 HAPI-0989");
+}
+
 TEST(OutcomeSummary, KeepsTheSmartScopesA403Names) {
   // Our HAPI launcher's 403 (tests/hapi-server, SmartAuthInterceptor).
   std::vector<OutcomeIssue> issues{
