@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "mst/adapter/narrative.h"
@@ -156,6 +157,8 @@ std::vector<std::string> built_values(const fhir::JsonValue& bundle, const std::
 }
 
 struct MemberSearch {
+  // The pages the members' nodes point into.
+  std::vector<std::shared_ptr<const fhir::JsonDocument>> pages;
   std::vector<FoundMember> members;  // one per resource, sorted by ref
   std::vector<std::string> look_alikes;
   std::vector<std::string> duplicates;
@@ -192,6 +195,7 @@ MemberSearch find_members(fhir::Client& client, const PlanIdentity& identity,
     std::map<std::string, std::vector<std::string>> refs_by_value;
     for (auto& r : results) {
       r.require_complete();
+      out.pages.insert(out.pages.end(), r.pages.begin(), r.pages.end());
       for (fhir::Node n : r.resources) {
         fhir::Resource res(n);
         if (res.type() != kind.type || res.id().empty()) continue;
