@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <set>
 
 #include "mst/fhir/resource.h"
@@ -68,7 +69,55 @@ std::string origin_of(const std::string& bundle, std::size_t entry) {
   return bundle + ".entry[" + std::to_string(entry) + "]";
 }
 
+// Types the extractor reads as the patient's: without a subject (or
+// patient) they cannot be tied to anyone.
+bool needs_subject(std::string_view type) {
+  return type == "Condition" || type == "Observation" || type == "CarePlan" ||
+         type == "Procedure" || type == "MedicationRequest" || type == "MedicationAdministration" ||
+         type == "MedicationStatement";
+}
+
+// Why a subject reference does not name Patient/<pid> exactly, or nullopt
+// when it does. `patient_urls` are the Patient entry's fullUrls; `bases`
+// the server bases of the absolute ones. Reasons never quote the
+// reference: it is untrusted text.
+std::optional<std::string> strict_subject_problem(
+    const std::optional<fhir::Reference>& ref, std::string_view type, const std::string& pid,
+    const std::set<std::string, std::less<>>& patient_urls,
+    const std::set<std::string, std::less<>>& bases) {
+  using K = fhir::Reference::Kind;
+  if (!ref) {
+    if (!needs_subject(type)) return std::nullopt;
+    return "no subject: cannot be tied to Patient/" + pid;
+  }
+  switch (ref->kind) {
+    case K::kNone:
+      return std::string("subject has no reference");
+    case K::kContained:
+      return std::string("subject is a contained resource, not Patient/") + pid;
+    case K::kOther:
+      return "subject reference is not of the form Patient/" + pid;
+    case K::kUrnUuid:
+      if (patient_urls.count("urn:uuid:" + ref->id)) return std::nullopt;
+      return "subject urn:uuid is not the fullUrl of Patient/" + pid;
+    case K::kRelative:
+    case K::kAbsolute:
+      break;
+  }
+  if (ref->type != "Patient") return "subject is a " + ref->type + ", not the patient";
+  if (ref->id != pid) return std::string("belongs to another patient");
+  if (ref->kind == K::kAbsolute && !bases.count(ref->base)) {
+    return "subject is Patient/" + pid + " on another server than the input's";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+PatientRecord::Builder& PatientRecord::Builder::strict_subjects() {
+  strict_subjects_ = true;
+  return *this;
+}
 
 PatientRecord::Builder::Builder(std::string patient_id) : patient_id_(std::move(patient_id)) {}
 
@@ -224,7 +273,8 @@ PatientRecord PatientRecord::Builder::build() {
 
   // Decide the patient.
   std::string pid = patient_id_;
-  std::set<std::string, std::less<>> patient_urls;  // fullUrls naming our Patient
+  std::set<std::string, std::less<>> patient_urls;   // fullUrls naming our Patient
+  std::set<std::string, std::less<>> patient_bases;  // server bases of those fullUrls
   if (pid.empty()) {
     std::set<std::string_view> ids;
     for (const auto& c : candidates_) {
@@ -251,6 +301,10 @@ PatientRecord PatientRecord::Builder::build() {
   for (const auto& c : candidates_) {
     if (c.r.type == "Patient" && c.r.id == pid && !c.r.full_url.empty()) {
       patient_urls.insert(c.r.full_url);
+      const fhir::Reference own = fhir::Reference::parse(c.r.full_url);
+      if (own.kind == K::kAbsolute && own.type == "Patient" && own.id == pid) {
+        patient_bases.insert(own.base);
+      }
     }
   }
   rec.patient_id_ = pid;
@@ -275,6 +329,15 @@ PatientRecord PatientRecord::Builder::build() {
     }
     if (c.patient_error) {
       rec.ignored_.push_back({own_ref, "unreadable subject: " + *c.patient_error});
+      continue;
+    }
+    if (strict_subjects_) {
+      if (auto problem =
+              strict_subject_problem(c.patient, c.r.type, pid, patient_urls, patient_bases)) {
+        rec.ignored_.push_back({own_ref, std::move(*problem)});
+        continue;
+      }
+      mine.push_back(i);
       continue;
     }
     if (const auto& ref = c.patient) {

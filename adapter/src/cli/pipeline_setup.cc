@@ -97,7 +97,10 @@ mappings::PatientRecord read_input_record(const std::string& path, const std::st
   std::ostringstream ss;
   ss << in.rdbuf();
   try {
-    return mappings::PatientRecord::from_bundle(fhir::JsonDocument::parse(ss.str()), patient);
+    return mappings::PatientRecord::Builder(patient)
+        .strict_subjects()
+        .add_document(fhir::JsonDocument::parse(ss.str()))
+        .build();
   } catch (const mappings::RecordError& e) {
     throw UsageError("--input " + path + ": " + e.what());
   }

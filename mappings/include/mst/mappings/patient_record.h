@@ -48,6 +48,13 @@ class PatientRecord {
   //    else the one Patient every subject names; a resource whose subject or
   //    patient reference names another Patient (or a Group) goes to ignored;
   //    a reference that cannot be compared (contained, bare id) is kept;
+  //  - with strict_subjects() (offline input, where nothing else vouches for
+  //    the data): a resource counts only when its subject or patient is
+  //    Patient/<id> (any version), <base>/Patient/<id> with the base of the
+  //    Patient entry's own fullUrl, or the urn:uuid fullUrl of the Patient
+  //    entry; anything else (no subject, another host, a malformed or
+  //    contained reference) goes to ignored. Resources that have no subject
+  //    by definition (Medication, Device, ...) are kept;
   //  - resources with the same Type/id are kept once: the highest
   //    meta.versionId (numeric when both are), then the latest
   //    meta.lastUpdated, then a fixed order of their JSON text; each dropped
@@ -66,6 +73,8 @@ class PatientRecord {
     // the caller guarantees outlives the record.
     Builder& add_resource(fhir::Node resource);
     Builder& keep(std::shared_ptr<const fhir::JsonDocument> doc);
+    // Requires every subject to name the patient exactly (see above).
+    Builder& strict_subjects();
 
     // Throws RecordError when the patient cannot be decided.
     PatientRecord build();
@@ -84,6 +93,7 @@ class PatientRecord {
                        std::size_t entry);
 
     std::string patient_id_;
+    bool strict_subjects_ = false;
     std::vector<std::shared_ptr<const fhir::JsonDocument>> docs_;
     std::vector<Candidate> candidates_;
     std::vector<IgnoredResource> ignored_;
