@@ -1,10 +1,9 @@
 #include "cli/pipeline_setup.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "cli/args.h"
+#include "cli/input_file.h"
 #include "mst/adapter/careplan_builder.h"
 #include "mst/fhir/json.h"
 
@@ -92,14 +91,12 @@ PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context)
 }
 
 mappings::PatientRecord read_input_record(const std::string& path, const std::string& patient) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read input file " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  const fhir::ParseLimits limits;
+  const std::string text = read_input_file(path, limits.max_bytes, "--input");
   try {
     return mappings::PatientRecord::Builder(patient)
         .strict_subjects()
-        .add_document(fhir::JsonDocument::parse(ss.str()))
+        .add_document(fhir::JsonDocument::parse(text, limits))
         .build();
   } catch (const mappings::RecordError& e) {
     throw UsageError("--input " + path + ": " + e.what());
