@@ -100,6 +100,8 @@ mappings::PatientRecord read_input_record(const std::string& path, const std::st
         .build();
   } catch (const mappings::RecordError& e) {
     throw UsageError("--input " + path + ": " + e.what());
+  } catch (const fhir::ParseError& e) {
+    throw UsageError("--input " + path + ": " + e.what());
   }
 }
 
