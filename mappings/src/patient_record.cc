@@ -112,6 +112,27 @@ std::optional<std::string> strict_subject_problem(
   return std::nullopt;
 }
 
+// The text of the first number kept out of range inside `v`, if any
+// (ParseLimits::keep_out_of_range_numbers), cut to a readable length.
+std::optional<std::string> out_of_range_number_in(const rapidjson::Value* v) {
+  std::vector<const rapidjson::Value*> stack{v};
+  while (!stack.empty()) {
+    const rapidjson::Value* x = stack.back();
+    stack.pop_back();
+    if (fhir::is_out_of_range_number(*x)) {
+      std::string text(x->GetString() + 1, x->GetStringLength() - 1);
+      if (text.size() > 40) text = text.substr(0, 40) + "...";
+      return text;
+    }
+    if (x->IsObject()) {
+      for (auto m = x->MemberBegin(); m != x->MemberEnd(); ++m) stack.push_back(&m->value);
+    } else if (x->IsArray()) {
+      for (const auto& e : x->GetArray()) stack.push_back(&e);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 PatientRecord::Builder& PatientRecord::Builder::strict_subjects() {
@@ -130,6 +151,7 @@ PatientRecord::Builder& PatientRecord::Builder::keep(
 PatientRecord::Builder& PatientRecord::Builder::add_document(
     std::shared_ptr<const fhir::JsonDocument> doc) {
   if (!doc) return *this;
+  if (doc->out_of_range_numbers() > 0) check_numbers_ = true;
   fhir::Node root = doc->root();
   docs_.push_back(std::move(doc));
   add_node(root, "document[" + std::to_string(next_origin_++) + "]");
@@ -141,7 +163,10 @@ PatientRecord::Builder& PatientRecord::Builder::add_document(fhir::JsonDocument 
 }
 
 PatientRecord::Builder& PatientRecord::Builder::add_search(const fhir::SearchResult& result) {
-  for (const auto& page : result.pages) keep(page);
+  for (const auto& page : result.pages) {
+    if (page && page->out_of_range_numbers() > 0) check_numbers_ = true;
+    keep(page);
+  }
   for (fhir::Node n : result.resources) add_resource(n);
   for (fhir::Node n : result.included) add_resource(n);
   return *this;
@@ -249,6 +274,18 @@ void PatientRecord::Builder::add_candidate(fhir::Node n, std::string_view full_u
         {full_url.empty() ? origin_of(bundle, entry) : std::string(full_url), e.what()});
     return;
   }
+  if (check_numbers_) {
+    // One number no double can hold ends this resource, not the document.
+    if (auto number = out_of_range_number_in(n.raw())) {
+      const std::string ref = !r.id.empty()       ? r.type + "/" + r.id
+                              : !full_url.empty() ? std::string(full_url)
+                                                  : origin_of(bundle, entry);
+      ignored_.push_back({ref, "unreadable " + r.type + ": number " + *number +
+                                   " is outside the range of a double"});
+      unreadable_.push_back({r.type, ref});
+      return;
+    }
+  }
   r.node = n;
   r.full_url = std::string(full_url);
   if (!r.id.empty()) {
@@ -269,6 +306,7 @@ PatientRecord PatientRecord::Builder::build() {
   PatientRecord rec;
   rec.docs_ = docs_;
   rec.ignored_ = ignored_;
+  rec.unreadable_ = unreadable_;
   using K = fhir::Reference::Kind;
 
   // Decide the patient.
@@ -329,6 +367,7 @@ PatientRecord PatientRecord::Builder::build() {
     }
     if (c.patient_error) {
       rec.ignored_.push_back({own_ref, "unreadable subject: " + *c.patient_error});
+      rec.unreadable_.push_back({c.r.type, own_ref});
       continue;
     }
     if (strict_subjects_) {

@@ -91,7 +91,9 @@ PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context)
 }
 
 mappings::PatientRecord read_input_record(const std::string& path, const std::string& patient) {
-  const fhir::ParseLimits limits;
+  fhir::ParseLimits limits;
+  // One number no double holds ends its resource (listed as ignored), not the run.
+  limits.keep_out_of_range_numbers = true;
   const std::string text = read_input_file(path, limits.max_bytes, "--input");
   try {
     return mappings::PatientRecord::Builder(patient)

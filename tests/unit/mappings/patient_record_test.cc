@@ -284,5 +284,43 @@ TEST(PatientRecordStrict, TheLenientBuilderStillKeepsWhatItCannotCompare) {
   EXPECT_EQ(rec.conditions().size(), 1u);
 }
 
+// Issue #12: one number no double holds rejected the whole document; now
+// only the resource holding it is lost, listed as unreadable.
+TEST(PatientRecord, ANumberOutOfRangeEndsItsResourceOnly) {
+  fhir::ParseLimits keep;
+  keep.keep_out_of_range_numbers = true;
+  auto rec = PatientRecord::from_bundle(fhir::JsonDocument::parse(R"({"resourceType":"Bundle",
+    "type":"collection","total":1e400,"entry":[
+      {"resource":{"resourceType":"Patient","id":"p1"}},
+      {"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},
+        "code":{"text":"renal cell carcinoma"},"onsetAge":{"value":1e400}}},
+      {"resource":{"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/p1"},
+        "code":{"text":"renal cell carcinoma"}}}]})",
+                                                                  keep));
+  ASSERT_EQ(rec.conditions().size(), 1u);
+  EXPECT_EQ(rec.conditions()[0].ref, "Condition/c2");
+  ASSERT_EQ(rec.ignored().size(), 1u);
+  EXPECT_EQ(rec.ignored()[0].ref, "Condition/c1");
+  EXPECT_EQ(rec.ignored()[0].reason,
+            "unreadable Condition: number 1e400 is outside the range of a double");
+  ASSERT_EQ(rec.unreadable().size(), 1u);
+  EXPECT_EQ(rec.unreadable()[0].type, "Condition");
+  EXPECT_EQ(rec.unreadable()[0].ref, "Condition/c1");
+}
+
+// An impossible date drops its Condition, and the Considerations say that a
+// Condition could not be read, so nothing downstream claims the record is
+// complete.
+TEST(PatientRecord, UnreadableConditionsAreCountedForTheGoalEngine) {
+  auto c = run({patient(), R"({"resourceType":"Condition","id":"bad-date",
+      "subject":{"reference":"Patient/p1"},"code":{"text":"renal cell carcinoma"},
+      "recordedDate":"2023-02-30"})",
+                R"({"resourceType":"Condition","id":"bad-month",
+      "subject":{"reference":"Patient/p1"},"code":{"text":"renal cell carcinoma"},
+      "onsetDateTime":"2023-13-01"})"});
+  EXPECT_EQ(c.unreadable_conditions,
+            (std::vector<std::string>{"Condition/bad-date", "Condition/bad-month"}));
+}
+
 }  // namespace
 }  // namespace mst::mappings

@@ -27,6 +27,12 @@ class RecordError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A resource dropped because its content could not be read.
+struct UnreadableResource {
+  std::string type;
+  std::string ref;
+};
+
 // A resource of the record. `ref` is "Type/id", else the Bundle fullUrl
 // (e.g. "urn:uuid:..."), else where it was found ("entry[3]").
 struct RecordResource {
@@ -44,6 +50,8 @@ class PatientRecord {
   //    search.mode "outcome" are skipped (they report, they are not data);
   //    a Bundle inside a Bundle is read the same way;
   //  - non-object entries and resources without resourceType go to ignored;
+  //    so does a resource holding a number no double can hold (parsed with
+  //    ParseLimits::keep_out_of_range_numbers), alone;
   //  - the patient is `patient_id` when given, else the one Patient resource,
   //    else the one Patient every subject names; a resource whose subject or
   //    patient reference names another Patient (or a Group) goes to ignored;
@@ -97,6 +105,8 @@ class PatientRecord {
     std::vector<std::shared_ptr<const fhir::JsonDocument>> docs_;
     std::vector<Candidate> candidates_;
     std::vector<IgnoredResource> ignored_;
+    std::vector<UnreadableResource> unreadable_;
+    bool check_numbers_ = false;  // a document holds numbers out of range
     int next_origin_ = 0;
   };
 
@@ -121,6 +131,10 @@ class PatientRecord {
   const std::vector<std::string>& duplicates() const { return duplicates_; }
   // What could not be part of the record, and why; sorted by ref.
   const std::vector<IgnoredResource>& ignored() const { return ignored_; }
+  // The ignored resources whose content could not be read (a subject of
+  // the wrong shape, a number no double holds): they may hold the patient's
+  // data, so the record is incomplete. Also in ignored().
+  const std::vector<UnreadableResource>& unreadable() const { return unreadable_; }
 
  private:
   std::vector<std::shared_ptr<const fhir::JsonDocument>> docs_;
@@ -135,6 +149,7 @@ class PatientRecord {
   std::vector<RecordResource> others_;
   std::vector<std::string> duplicates_;
   std::vector<IgnoredResource> ignored_;
+  std::vector<UnreadableResource> unreadable_;
 };
 
 }  // namespace mst::mappings
