@@ -335,6 +335,12 @@ PatientRecord PatientRecord::Builder::build() {
       }
     }
     if (named.size() == 1) pid = std::string(*named.begin());
+    if (named.size() > 1 && strict_subjects_) {
+      // Keeping them all would mix patients in one plan.
+      throw RecordError("the input holds no Patient and its subjects name " +
+                        std::to_string(named.size()) +
+                        " patients; no patient id was given to choose one");
+    }
   }
   for (const auto& c : candidates_) {
     if (c.r.type == "Patient" && c.r.id == pid && !c.r.full_url.empty()) {

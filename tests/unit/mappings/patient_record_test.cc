@@ -275,6 +275,19 @@ TEST(PatientRecordStrict, UrnUuidSubjectsResolveThroughThePatientsFullUrl) {
   EXPECT_EQ(rec.ignored()[0].ref, "urn:uuid:ddd");
 }
 
+TEST(PatientRecordStrict, SubjectsNamingSeveralPatientsAndNoPatientIsAnError) {
+  const std::string bundle = R"({"resourceType":"Bundle","type":"collection","entry":[
+      {"resource":{"resourceType":"Condition","id":"a","subject":{"reference":"Patient/p1"}}},
+      {"resource":{"resourceType":"Condition","id":"b","subject":{"reference":"Patient/p2"}}}]})";
+  EXPECT_THROW(strict_record(bundle), RecordError);
+  auto rec = PatientRecord::Builder("p2")
+                 .strict_subjects()
+                 .add_document(fhir::JsonDocument::parse(bundle))
+                 .build();
+  ASSERT_EQ(rec.conditions().size(), 1u);
+  EXPECT_EQ(rec.conditions()[0].ref, "Condition/b");
+}
+
 TEST(PatientRecordStrict, TheLenientBuilderStillKeepsWhatItCannotCompare) {
   // Server pulls search by subject, so the server has already matched them.
   auto rec = PatientRecord::Builder("p1")

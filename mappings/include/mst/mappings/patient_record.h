@@ -62,7 +62,8 @@ class PatientRecord {
   //    Patient entry's own fullUrl, or the urn:uuid fullUrl of the Patient
   //    entry; anything else (no subject, another host, a malformed or
   //    contained reference) goes to ignored. Resources that have no subject
-  //    by definition (Medication, Device, ...) are kept;
+  //    by definition (Medication, Device, ...) are kept. Subjects naming
+  //    several patients, and no Patient or id to choose, is a RecordError;
   //  - resources with the same Type/id are kept once: the highest
   //    meta.versionId (numeric when both are), then the latest
   //    meta.lastUpdated, then a fixed order of their JSON text; each dropped
