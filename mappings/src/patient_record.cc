@@ -144,7 +144,9 @@ PatientRecord::Builder::Builder(std::string patient_id) : patient_id_(std::move(
 
 PatientRecord::Builder& PatientRecord::Builder::keep(
     std::shared_ptr<const fhir::JsonDocument> doc) {
-  if (doc) docs_.push_back(std::move(doc));
+  if (!doc) return *this;
+  if (doc->out_of_range_numbers() > 0) check_numbers_ = true;
+  docs_.push_back(std::move(doc));
   return *this;
 }
 
@@ -163,10 +165,7 @@ PatientRecord::Builder& PatientRecord::Builder::add_document(fhir::JsonDocument 
 }
 
 PatientRecord::Builder& PatientRecord::Builder::add_search(const fhir::SearchResult& result) {
-  for (const auto& page : result.pages) {
-    if (page && page->out_of_range_numbers() > 0) check_numbers_ = true;
-    keep(page);
-  }
+  for (const auto& page : result.pages) keep(page);
   for (fhir::Node n : result.resources) add_resource(n);
   for (fhir::Node n : result.included) add_resource(n);
   return *this;

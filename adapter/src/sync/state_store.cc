@@ -23,9 +23,10 @@ constexpr int kSchemaVersion = 1;
 
 // Runs `fn` inside one transaction; rolls back and rethrows as
 // StateStoreError on any database error. BEGIN IMMEDIATE takes the write
-// lock up front: a deferred transaction that reads, then writes, fails with
-// SQLITE_BUSY_SNAPSHOT (no busy wait) when another connection wrote in
-// between, and record_failure() and try_advance_checkpoint() do exactly that.
+// lock up front, waiting (busy_timeout) for another writer: a deferred
+// transaction that has read gets SQLITE_BUSY at its first write, without
+// waiting, while another connection writes (or SQLITE_BUSY_SNAPSHOT once it
+// has written), and record_failure() and try_advance_checkpoint() read first.
 template <typename Fn>
 auto in_transaction(Poco::Data::Session& s, const char* what, Fn&& fn) {
   bool open = false;
@@ -93,9 +94,9 @@ StateStore::StateStore(const std::string& path) : path_(path) {
       throw StateStoreError("cannot open state store " + path + ": directory " + dir.string() +
                             " does not exist");
     }
+    lock_fd_ = lock_state_file(path);
     // The file holds patient ids: create it readable by its owner only.
     // SQLite gives its -wal and -shm files the database file's mode.
-    lock_fd_ = lock_state_file(path);
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) ::close(fd);
   }
