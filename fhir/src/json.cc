@@ -17,10 +17,6 @@ namespace mst::fhir {
 
 namespace {
 
-// Marks a number kept as text: 0xFF never occurs in UTF-8, and every string
-// of a parsed document is valid UTF-8, so no real string starts with it.
-constexpr char kOutOfRangeMark = '\xFF';
-
 // Finds the first place where arrays/objects nest deeper than `max_depth`.
 // A byte scan; it only explains a parse that has already failed, so that the
 // error named is the same whatever else is wrong with the text.
@@ -150,7 +146,7 @@ class DocumentBuilder {
   bool enter() { return ++depth_ <= max_depth_ || refuse(kTooDeep); }
   bool keep_out_of_range(const char* s, rapidjson::SizeType n) {
     ++out_of_range_;
-    std::string marked(1, kOutOfRangeMark);
+    std::string marked(1, kOutOfRangeNumberMark);
     marked.append(s, n);
     return doc_.String(marked.data(), static_cast<rapidjson::SizeType>(marked.size()), true);
   }
@@ -232,10 +228,6 @@ Outcome read_json(std::string_view text, const ParseLimits& limits, bool check_s
 }
 
 }  // namespace
-
-bool is_out_of_range_number(const rapidjson::Value& v) {
-  return v.IsString() && v.GetStringLength() > 0 && v.GetString()[0] == kOutOfRangeMark;
-}
 
 const char* json_type_name(const rapidjson::Value& v) {
   if (is_out_of_range_number(v)) return "a number outside the range of a double";

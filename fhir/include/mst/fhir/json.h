@@ -26,9 +26,17 @@ struct ParseLimits {
   bool keep_out_of_range_numbers = false;
 };
 
+// Marks a number kept as text (ParseLimits::keep_out_of_range_numbers): the
+// string is this byte, then the number's text. 0xFF never occurs in UTF-8,
+// and every string of a parsed document is valid UTF-8, so no real string
+// starts with it.
+inline constexpr char kOutOfRangeNumberMark = '\xFF';
+
 // True when `v` is a number kept as text because it is outside the range of
 // a double (ParseLimits::keep_out_of_range_numbers).
-bool is_out_of_range_number(const rapidjson::Value& v);
+inline bool is_out_of_range_number(const rapidjson::Value& v) {
+  return v.IsString() && v.GetStringLength() > 0 && v.GetString()[0] == kOutOfRangeNumberMark;
+}
 
 class Node;
 
