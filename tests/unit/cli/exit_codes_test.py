@@ -2,8 +2,9 @@
 """Every configuration error exits 2 with a one-line message naming what is
 wrong (docs/exit-codes.md), run against the real binary: a bad --rules,
 --site-tables, --ca-file or --listen, a bad --config, an unknown option, an
---input that is too large, not JSON or holds two Patients, and a sync state
-file held by another sync or written for another server or shard.
+--input that is too large, not JSON or holds two Patients (or subjects of
+two and no Patient), and a sync state file in a missing directory, held by
+another sync or written for another server or shard.
 
 Usage: exit_codes_test.py MST_ADAPTER
 """
@@ -94,6 +95,14 @@ class ConfigurationErrorsExit2(unittest.TestCase):
         self.assert_exit_2(["run", "--input", two], "2 Patients")
         self.assert_exit_2(["explain", "--input", two], "2 Patients")
 
+    def test_subjects_naming_two_patients_and_no_patient(self):
+        two = self.file("two-subjects.json", '{"resourceType":"Bundle","type":"collection","entry":['
+                        '{"resource":{"resourceType":"Condition","id":"a",'
+                        '"subject":{"reference":"Patient/a"}}},'
+                        '{"resource":{"resourceType":"Condition","id":"b",'
+                        '"subject":{"reference":"Patient/b"}}}]}')
+        self.assert_exit_2(["run", "--input", two], two, "2 patients")
+
     def test_input_that_is_not_json(self):
         bad = self.file("bad.json", '{"resourceType":')
         self.assert_exit_2(["run", "--input", bad], bad, "malformed JSON")
@@ -108,6 +117,11 @@ class ConfigurationErrorsExit2(unittest.TestCase):
             f.truncate(65 << 20)  # sparse: one byte over 64 MiB costs no disk
         self.assert_exit_2(["run", "--input", big], big, "limit")
         self.assert_exit_2(["run", "--input", self.dir], self.dir)  # a directory
+
+    def test_state_file_in_a_missing_directory(self):
+        # Was 70, "internal error: please report".
+        self.assert_exit_2(["sync", "--once", "--server", NOWHERE, "--state",
+                            "/nonexistent-dir/state.db"], "/nonexistent-dir")
 
     def test_state_file_held_by_another_sync(self):
         state = os.path.join(self.dir, "state.db")
