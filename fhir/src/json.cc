@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <variant>
+#include <vector>
 
 namespace mst::fhir {
 
@@ -71,10 +73,19 @@ bool has_encoded_surrogate(std::string_view s) {
 // reached, so hostile input never builds a deep tree.
 class DocumentBuilder {
  public:
-  DocumentBuilder(rapidjson::Document& doc, int max_depth, bool check_surrogates)
-      : doc_(doc), max_depth_(max_depth), check_surrogates_(check_surrogates) {}
+  // `quoted`: where the strings end (stream offsets, ascending) that stand
+  // for numbers RapidJSON itself refuses (see JsonDocument::parse).
+  DocumentBuilder(rapidjson::Document& doc, const ParseLimits& limits, bool check_surrogates,
+                  const rapidjson::MemoryStream& stream, const std::vector<std::size_t>& quoted)
+      : doc_(doc),
+        max_depth_(limits.max_depth),
+        keep_out_of_range_(limits.keep_out_of_range_numbers),
+        check_surrogates_(check_surrogates),
+        stream_(stream),
+        quoted_(quoted) {}
   // Why the builder stopped the parse, or nullptr.
   const char* refusal() const { return refusal_; }
+  std::size_t out_of_range() const { return out_of_range_; }
 
   bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
     const char* end = s + n;
@@ -91,13 +102,18 @@ class DocumentBuilder {
     double d = 0;
     const auto r = std::from_chars(s, end, d);
     if (r.ec != std::errc() || r.ptr != end || !std::isfinite(d)) {
-      return refuse(kOutOfRange);
+      if (!keep_out_of_range_) return refuse(kOutOfRange);
+      return keep_out_of_range(s, n);
     }
     return doc_.Double(d);
   }
   bool Null() { return doc_.Null(); }
   bool Bool(bool b) { return doc_.Bool(b); }
   bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    if (next_quoted_ < quoted_.size() && stream_.Tell() == quoted_[next_quoted_]) {
+      ++next_quoted_;
+      return keep_out_of_range(s, n);
+    }
     if (check_surrogates_ && has_encoded_surrogate({s, n})) return refuse(kSurrogate);
     return doc_.String(s, n, copy);
   }
@@ -128,6 +144,12 @@ class DocumentBuilder {
   static constexpr const char* kSurrogate = "lone UTF-16 surrogate in a \\u escape";
 
   bool enter() { return ++depth_ <= max_depth_ || refuse(kTooDeep); }
+  bool keep_out_of_range(const char* s, rapidjson::SizeType n) {
+    ++out_of_range_;
+    std::string marked(1, kOutOfRangeNumberMark);
+    marked.append(s, n);
+    return doc_.String(marked.data(), static_cast<rapidjson::SizeType>(marked.size()), true);
+  }
   bool refuse(const char* why) {
     refusal_ = why;
     return false;
@@ -135,8 +157,13 @@ class DocumentBuilder {
 
   rapidjson::Document& doc_;
   const int max_depth_;
+  const bool keep_out_of_range_;
   const bool check_surrogates_;
+  const rapidjson::MemoryStream& stream_;
+  const std::vector<std::size_t>& quoted_;
+  std::size_t next_quoted_ = 0;
   int depth_ = 0;
+  std::size_t out_of_range_ = 0;
   const char* refusal_ = nullptr;
 };
 
@@ -173,6 +200,7 @@ struct Outcome {
   rapidjson::ParseResult result;
   const char* refusal = nullptr;
   std::size_t consumed = 0;
+  std::size_t out_of_range = 0;
   // The whole text was read into the document.
   bool complete(std::string_view text) const {
     return !result.IsError() && consumed == text.size();
@@ -182,15 +210,16 @@ struct Outcome {
 // Reads `text` into `doc` with the reader flags kFlags.
 template <unsigned kFlags>
 Outcome read_json(std::string_view text, const ParseLimits& limits, bool check_surrogates,
-                  rapidjson::Document& doc) {
+                  const std::vector<std::size_t>& quoted, rapidjson::Document& doc) {
   Outcome out;
   auto generate = [&](rapidjson::Document& d) {
     rapidjson::MemoryStream bytes(text.data(), text.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
     rapidjson::Reader reader;
-    DocumentBuilder builder(d, limits.max_depth, check_surrogates);
+    DocumentBuilder builder(d, limits, check_surrogates, bytes, quoted);
     out.result = reader.Parse<kFlags>(in, builder);
     out.refusal = builder.refusal();
+    out.out_of_range = builder.out_of_range();
     out.consumed = in.Tell();
     return !out.result.IsError();
   };
@@ -201,6 +230,7 @@ Outcome read_json(std::string_view text, const ParseLimits& limits, bool check_s
 }  // namespace
 
 const char* json_type_name(const rapidjson::Value& v) {
+  if (is_out_of_range_number(v)) return "a number outside the range of a double";
   switch (v.GetType()) {
     case rapidjson::kNullType:
       return "null";
@@ -219,12 +249,20 @@ const char* json_type_name(const rapidjson::Value& v) {
   return "unknown";
 }
 
-JsonDocument JsonDocument::parse(std::string_view text, const ParseLimits& limits) {
-  if (text.size() > limits.max_bytes) {
-    throw ParseError("JSON input is " + std::to_string(text.size()) + " bytes, over the limit of " +
-                         std::to_string(limits.max_bytes),
-                     limits.max_bytes);
-  }
+namespace {
+
+// Why a text is not JSON: where, and what.
+struct Failure {
+  std::size_t offset = 0;
+  std::string why;
+  bool too_deep = false;
+  bool number_too_big = false;  // RapidJSON's own refusal, before any handler call
+};
+
+// Parses `text` (see read_json for `quoted`) into a document, or says why not.
+std::variant<std::unique_ptr<rapidjson::Document>, Failure> parse_text(
+    std::string_view text, const ParseLimits& limits, const std::vector<std::size_t>& quoted,
+    std::size_t& out_of_range) {
   constexpr unsigned kFlags =
       rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
   // Fast path: UTF-8 is checked in one pass over the text instead of by the
@@ -232,34 +270,86 @@ JsonDocument JsonDocument::parse(std::string_view text, const ParseLimits& limit
   // parse took twice as long. Nesting is limited as the reader goes, and
   // decoded strings are checked for surrogates only when there are escapes.
   auto doc = std::make_unique<rapidjson::Document>();
-  if (read_json<kFlags>(text, limits, has_unicode_escape(text), *doc).complete(text) &&
-      is_valid_utf8(text)) {
-    return JsonDocument(std::move(doc));
+  const Outcome fast = read_json<kFlags>(text, limits, has_unicode_escape(text), quoted, *doc);
+  if (fast.complete(text) && is_valid_utf8(text)) {
+    out_of_range = fast.out_of_range;
+    return doc;
   }
   // Something is wrong. Name it by the checks in a fixed order, so that the
   // error does not depend on where a parse happened to stop.
   // RapidJSON takes a NUL byte for the end of input and would accept any
   // bytes after one; JSON text never contains a raw NUL.
   if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
-    throw ParseError("malformed JSON at offset " + std::to_string(nul) + ": NUL byte", nul);
+    return Failure{nul, "NUL byte"};
   }
-  if (auto at = too_deep_at(text, limits.max_depth)) {
-    throw ParseError("JSON nests deeper than " + std::to_string(limits.max_depth) +
-                         " levels at offset " + std::to_string(*at),
-                     *at);
-  }
+  if (auto at = too_deep_at(text, limits.max_depth)) return Failure{*at, "", true};
   doc = std::make_unique<rapidjson::Document>();
   const Outcome checked =
-      read_json<kFlags | rapidjson::kParseValidateEncodingFlag>(text, limits, true, *doc);
+      read_json<kFlags | rapidjson::kParseValidateEncodingFlag>(text, limits, true, quoted, *doc);
   // Only reached with an error; a text this parse accepts is returned as is.
-  if (checked.complete(text)) return JsonDocument(std::move(doc));
+  if (checked.complete(text)) {
+    out_of_range = checked.out_of_range;
+    return doc;
+  }
   const std::size_t off = checked.result.IsError() ? checked.result.Offset() : checked.consumed;
+  const bool too_big =
+      checked.result.IsError() && checked.result.Code() == rapidjson::kParseErrorNumberTooBig;
   const char* why = checked.refusal             ? checked.refusal
                     : !checked.result.IsError() ? "data after the JSON value"
-                    : checked.result.Code() == rapidjson::kParseErrorNumberTooBig
-                        ? "number outside the range of a double"
-                        : rapidjson::GetParseError_En(checked.result.Code());
-  throw ParseError("malformed JSON at offset " + std::to_string(off) + ": " + why, off);
+                    : too_big                   ? "number outside the range of a double"
+                              : rapidjson::GetParseError_En(checked.result.Code());
+  return Failure{off, why, false, too_big && !checked.refusal};
+}
+
+// Past this many numbers RapidJSON refuses, a document fails as a whole:
+// each costs one more parse.
+constexpr std::size_t kMaxQuotedNumbers = 64;
+
+}  // namespace
+
+JsonDocument JsonDocument::parse(std::string_view text, const ParseLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    throw ParseError("JSON input is " + std::to_string(text.size()) + " bytes, over the limit of " +
+                         std::to_string(limits.max_bytes),
+                     limits.max_bytes);
+  }
+  // RapidJSON refuses an exponent past 308 itself, before the builder sees
+  // the number. To keep such a number, its token is put in quotes and the
+  // text parsed again; the builder turns the string ending there back into
+  // a number out of range. Tokens are quoted in text order, so each new one
+  // lies after those already quoted, two bytes later per earlier one.
+  std::string rewritten;
+  std::vector<std::size_t> quoted;
+  std::string_view current = text;
+  for (;;) {
+    std::size_t out_of_range = 0;
+    auto result = parse_text(current, limits, quoted, out_of_range);
+    if (auto* doc = std::get_if<std::unique_ptr<rapidjson::Document>>(&result)) {
+      return JsonDocument(std::move(*doc), out_of_range);
+    }
+    const Failure& f = std::get<Failure>(result);
+    const std::size_t shift = 2 * quoted.size();  // offsets in the text as given
+    const std::size_t off = f.offset - std::min(f.offset, shift);
+    if (f.number_too_big && limits.keep_out_of_range_numbers && quoted.size() < kMaxQuotedNumbers) {
+      if (rewritten.empty()) rewritten.assign(text);
+      std::size_t end = f.offset;
+      while (end < rewritten.size() && std::strchr("0123456789+-.eE", rewritten[end]) &&
+             rewritten[end] != '\0') {
+        ++end;
+      }
+      rewritten.insert(end, 1, '"');
+      rewritten.insert(f.offset, 1, '"');
+      quoted.push_back(end + 2);
+      current = rewritten;
+      continue;
+    }
+    if (f.too_deep) {
+      throw ParseError("JSON nests deeper than " + std::to_string(limits.max_depth) +
+                           " levels at offset " + std::to_string(off),
+                       off);
+    }
+    throw ParseError("malformed JSON at offset " + std::to_string(off) + ": " + f.why, off);
+  }
 }
 
 void Node::type_error(const char* expected) const {
@@ -267,13 +357,23 @@ void Node::type_error(const char* expected) const {
                      (value_ ? json_type_name(*value_) : "nothing"));
 }
 
+void Node::out_of_range_error() const {
+  throw ElementError("element '" + std::string(name_) + "' holds " +
+                     std::string(value_->GetString() + 1, value_->GetStringLength() - 1) +
+                     ", outside the range of a double");
+}
+
 Node Node::operator[](std::string_view key) const {
   if (!present()) return Node();
   if (!value_->IsObject()) type_error("an object");
-  auto it = value_->FindMember(rapidjson::Value(
-      rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size()))));
-  if (it == value_->MemberEnd()) return Node();
-  return Node(&it->value, std::string_view(it->name.GetString(), it->name.GetStringLength()));
+  // From the end: of a key given twice, the last value counts (as in HAPI
+  // FHIR's parser), so the adapter reads what the server would store.
+  for (auto it = value_->MemberEnd(); it != value_->MemberBegin();) {
+    --it;
+    const std::string_view name(it->name.GetString(), it->name.GetStringLength());
+    if (name == key) return Node(&it->value, name);
+  }
+  return Node();
 }
 
 std::optional<std::string_view> Node::string(std::string_view key) const {
@@ -307,16 +407,18 @@ Node Node::object(std::string_view key) const {
 }
 
 std::string_view Node::as_string() const {
-  if (!present() || !value_->IsString()) type_error("a string");
+  if (!is_string()) type_error("a string");
   return {value_->GetString(), value_->GetStringLength()};
 }
 
 double Node::as_number() const {
+  if (present() && is_out_of_range_number(*value_)) out_of_range_error();
   if (!present() || !value_->IsNumber()) type_error("a number");
   return value_->GetDouble();
 }
 
 std::int64_t Node::as_integer() const {
+  if (present() && is_out_of_range_number(*value_)) out_of_range_error();
   if (!present() || !value_->IsInt64()) type_error("an integer");
   return value_->GetInt64();
 }

@@ -37,6 +37,8 @@ JsonValue JsonValue::from(Node n) {
     case rapidjson::kTrueType:
       return JsonValue(true);
     case rapidjson::kStringType:
+      // A number out of range keeps its text, as a decimal literal.
+      if (is_out_of_range_number(r)) return decimal({r.GetString() + 1, r.GetStringLength() - 1});
       return JsonValue(std::string(r.GetString(), r.GetStringLength()));
     case rapidjson::kNumberType:
       if (r.IsInt64()) return JsonValue(r.GetInt64());

@@ -166,6 +166,9 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
   c.patient_ref = record.patient_ref();
   c.as_of = as_of;
   c.ignored = record.ignored();
+  for (const auto& u : record.unreadable()) {
+    if (u.type == "Condition") c.unreadable_conditions.push_back(u.ref);
+  }
   detail::Context ctx{tables, as_of, c};
   detail::Inputs in;
   in.patient_ref = c.patient_ref;
@@ -258,6 +261,7 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
             [](const IgnoredResource& a, const IgnoredResource& b) {
               return a.ref != b.ref ? a.ref < b.ref : a.reason < b.reason;
             });
+  std::sort(c.unreadable_conditions.begin(), c.unreadable_conditions.end());
   detail::raise_alerts(ctx, mentions);
   return c;
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <set>
 
 #include "mst/fhir/resource.h"
@@ -68,19 +69,91 @@ std::string origin_of(const std::string& bundle, std::size_t entry) {
   return bundle + ".entry[" + std::to_string(entry) + "]";
 }
 
+// Types the extractor reads as the patient's: without a subject (or
+// patient) they cannot be tied to anyone.
+bool needs_subject(std::string_view type) {
+  return type == "Condition" || type == "Observation" || type == "CarePlan" ||
+         type == "Procedure" || type == "MedicationRequest" || type == "MedicationAdministration" ||
+         type == "MedicationStatement";
+}
+
+// Why a subject reference does not name Patient/<pid> exactly, or nullopt
+// when it does. `patient_urls` are the Patient entry's fullUrls; `bases`
+// the server bases of the absolute ones. Reasons never quote the
+// reference: it is untrusted text.
+std::optional<std::string> strict_subject_problem(
+    const std::optional<fhir::Reference>& ref, std::string_view type, const std::string& pid,
+    const std::set<std::string, std::less<>>& patient_urls,
+    const std::set<std::string, std::less<>>& bases) {
+  using K = fhir::Reference::Kind;
+  if (!ref) {
+    if (!needs_subject(type)) return std::nullopt;
+    return "no subject: cannot be tied to Patient/" + pid;
+  }
+  switch (ref->kind) {
+    case K::kNone:
+      return std::string("subject has no reference");
+    case K::kContained:
+      return std::string("subject is a contained resource, not Patient/") + pid;
+    case K::kOther:
+      return "subject reference is not of the form Patient/" + pid;
+    case K::kUrnUuid:
+      if (patient_urls.count("urn:uuid:" + ref->id)) return std::nullopt;
+      return "subject urn:uuid is not the fullUrl of Patient/" + pid;
+    case K::kRelative:
+    case K::kAbsolute:
+      break;
+  }
+  if (ref->type != "Patient") return "subject is a " + ref->type + ", not the patient";
+  if (ref->id != pid) return std::string("belongs to another patient");
+  if (ref->kind == K::kAbsolute && !bases.count(ref->base)) {
+    return "subject is Patient/" + pid + " on another server than the input's";
+  }
+  return std::nullopt;
+}
+
+// The text of the first number kept out of range inside `v`, if any
+// (ParseLimits::keep_out_of_range_numbers), cut to a readable length.
+std::optional<std::string> out_of_range_number_in(const rapidjson::Value* v) {
+  std::vector<const rapidjson::Value*> stack{v};
+  while (!stack.empty()) {
+    const rapidjson::Value* x = stack.back();
+    stack.pop_back();
+    if (fhir::is_out_of_range_number(*x)) {
+      std::string text(x->GetString() + 1, x->GetStringLength() - 1);
+      if (text.size() > 40) text = text.substr(0, 40) + "...";
+      return text;
+    }
+    if (x->IsObject()) {
+      for (auto m = x->MemberBegin(); m != x->MemberEnd(); ++m) stack.push_back(&m->value);
+    } else if (x->IsArray()) {
+      for (const auto& e : x->GetArray()) stack.push_back(&e);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+PatientRecord::Builder& PatientRecord::Builder::strict_subjects() {
+  strict_subjects_ = true;
+  return *this;
+}
 
 PatientRecord::Builder::Builder(std::string patient_id) : patient_id_(std::move(patient_id)) {}
 
 PatientRecord::Builder& PatientRecord::Builder::keep(
     std::shared_ptr<const fhir::JsonDocument> doc) {
-  if (doc) docs_.push_back(std::move(doc));
+  if (!doc) return *this;
+  if (doc->out_of_range_numbers() > 0) check_numbers_ = true;
+  docs_.push_back(std::move(doc));
   return *this;
 }
 
 PatientRecord::Builder& PatientRecord::Builder::add_document(
     std::shared_ptr<const fhir::JsonDocument> doc) {
   if (!doc) return *this;
+  if (doc->out_of_range_numbers() > 0) check_numbers_ = true;
   fhir::Node root = doc->root();
   docs_.push_back(std::move(doc));
   add_node(root, "document[" + std::to_string(next_origin_++) + "]");
@@ -200,6 +273,18 @@ void PatientRecord::Builder::add_candidate(fhir::Node n, std::string_view full_u
         {full_url.empty() ? origin_of(bundle, entry) : std::string(full_url), e.what()});
     return;
   }
+  if (check_numbers_) {
+    // One number no double can hold ends this resource, not the document.
+    if (auto number = out_of_range_number_in(n.raw())) {
+      const std::string ref = !r.id.empty()       ? r.type + "/" + r.id
+                              : !full_url.empty() ? std::string(full_url)
+                                                  : origin_of(bundle, entry);
+      ignored_.push_back({ref, "unreadable " + r.type + ": number " + *number +
+                                   " is outside the range of a double"});
+      unreadable_.push_back({r.type, ref});
+      return;
+    }
+  }
   r.node = n;
   r.full_url = std::string(full_url);
   if (!r.id.empty()) {
@@ -220,11 +305,13 @@ PatientRecord PatientRecord::Builder::build() {
   PatientRecord rec;
   rec.docs_ = docs_;
   rec.ignored_ = ignored_;
+  rec.unreadable_ = unreadable_;
   using K = fhir::Reference::Kind;
 
   // Decide the patient.
   std::string pid = patient_id_;
-  std::set<std::string, std::less<>> patient_urls;  // fullUrls naming our Patient
+  std::set<std::string, std::less<>> patient_urls;   // fullUrls naming our Patient
+  std::set<std::string, std::less<>> patient_bases;  // server bases of those fullUrls
   if (pid.empty()) {
     std::set<std::string_view> ids;
     for (const auto& c : candidates_) {
@@ -247,10 +334,20 @@ PatientRecord PatientRecord::Builder::build() {
       }
     }
     if (named.size() == 1) pid = std::string(*named.begin());
+    if (named.size() > 1 && strict_subjects_) {
+      // Keeping them all would mix patients in one plan.
+      throw RecordError("the input holds no Patient and its subjects name " +
+                        std::to_string(named.size()) +
+                        " patients; no patient id was given to choose one");
+    }
   }
   for (const auto& c : candidates_) {
     if (c.r.type == "Patient" && c.r.id == pid && !c.r.full_url.empty()) {
       patient_urls.insert(c.r.full_url);
+      const fhir::Reference own = fhir::Reference::parse(c.r.full_url);
+      if (own.kind == K::kAbsolute && own.type == "Patient" && own.id == pid) {
+        patient_bases.insert(own.base);
+      }
     }
   }
   rec.patient_id_ = pid;
@@ -275,6 +372,16 @@ PatientRecord PatientRecord::Builder::build() {
     }
     if (c.patient_error) {
       rec.ignored_.push_back({own_ref, "unreadable subject: " + *c.patient_error});
+      rec.unreadable_.push_back({c.r.type, own_ref});
+      continue;
+    }
+    if (strict_subjects_) {
+      if (auto problem =
+              strict_subject_problem(c.patient, c.r.type, pid, patient_urls, patient_bases)) {
+        rec.ignored_.push_back({own_ref, std::move(*problem)});
+        continue;
+      }
+      mine.push_back(i);
       continue;
     }
     if (const auto& ref = c.patient) {

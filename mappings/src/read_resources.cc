@@ -432,6 +432,7 @@ void read_condition(const Context& ctx, const RecordResource& r, std::vector<Con
     out.push_back(std::move(f));
   } catch (const fhir::ElementError& e) {
     ctx.ignore(r.ref, std::string("unreadable Condition: ") + e.what());
+    ctx.out.unreadable_conditions.push_back(r.ref);
   }
 }
 

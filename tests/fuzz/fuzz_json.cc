@@ -51,7 +51,7 @@ void walk(Node n, int depth) {
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       const std::string_view key(it->name.GetString(), it->name.GetStringLength());
       Node member = n[key];
-      MST_FUZZ_CHECK(member.raw() != nullptr);  // the first member of that name
+      MST_FUZZ_CHECK(member.raw() != nullptr);  // the last member of that name
       (void)returns([&] { (void)n.string(key); });
       (void)returns([&] { (void)n.number(key); });
       (void)returns([&] { (void)n.integer(key); });
@@ -73,15 +73,41 @@ void walk(Node n, int depth) {
 }
 
 // Parses `text`, which the library itself wrote, so it must parse.
-JsonValue reparse(const std::string& text) {
+JsonValue reparse(const std::string& text, bool keep_out_of_range = false) {
   mst::fhir::ParseLimits generous;
   generous.max_bytes = text.size() + 1;
+  generous.keep_out_of_range_numbers = keep_out_of_range;
   try {
     return JsonValue::from(JsonDocument::parse(text, generous).root());
   } catch (const ParseError& e) {
     std::fprintf(stderr, "own output does not parse: %s\n%s\n", e.what(), text.c_str());
     std::abort();
   }
+}
+
+// Parsing that keeps numbers out of range (as --input does): a text the
+// default parse accepts reads the same; one it refuses either fails the
+// same way or parses with numbers out of range that survive a round trip.
+void check_kept(std::string_view text, const std::optional<JsonValue>& expected) {
+  mst::fhir::ParseLimits keep;
+  keep.keep_out_of_range_numbers = true;
+  std::optional<JsonDocument> doc;
+  try {
+    doc.emplace(JsonDocument::parse(text, keep));
+  } catch (const ParseError& e) {
+    MST_FUZZ_CHECK(!expected);
+    MST_FUZZ_CHECK(e.offset() <= text.size());
+    return;
+  }
+  walk(doc->root(), 0);
+  const JsonValue copy = JsonValue::from(doc->root());
+  if (expected) {
+    MST_FUZZ_CHECK(doc->out_of_range_numbers() == 0);
+    MST_FUZZ_CHECK(copy == *expected);
+    return;
+  }
+  MST_FUZZ_CHECK(doc->out_of_range_numbers() > 0);
+  MST_FUZZ_CHECK(reparse(copy.dump(), true) == copy);
 }
 
 }  // namespace
@@ -94,6 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const ParseError& e) {
     MST_FUZZ_CHECK(e.what()[0] != '\0');
     MST_FUZZ_CHECK(e.offset() <= size);
+    check_kept(text, std::nullopt);
     return 0;
   }
   walk(doc->root(), 0);
@@ -105,5 +132,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   MST_FUZZ_CHECK(again == copy);
   MST_FUZZ_CHECK(again.dump() == compact);  // dump is deterministic and stable
   MST_FUZZ_CHECK(reparse(pretty) == copy);
+  check_kept(text, copy);
   return 0;
 }

@@ -134,8 +134,9 @@ class FaultInjectedSync(unittest.TestCase):
                     left = [r["id"] for r in state.patients().values()
                             if r["pending"] and not r["quarantined"]]
                     t0 = time.time()
+                    # The proxy is the same server the state was started on.
                     p = run_adapter("sync", "--once", "--server", proxy.url, "--state", state.path,
-                                    "--as-of", AS_OF, "--concurrency", "4", "--log-format", "json",
+                                    "--state-server-moved", "--as-of", AS_OF, "--concurrency", "4", "--log-format", "json",
                                     check=False, timeout=600, env=SYNC_ENV)
                     events = log_events(p.stderr)
                     names = [e.get("event") for e in events]
@@ -205,7 +206,7 @@ class FaultInjectedSync(unittest.TestCase):
             # change since the load began: each patient again, nothing to write.
             overlap = int(time.time() - load_started) + 60
             p = run_adapter("sync", "--once", "--server", fhir.base, "--state", state.path,
-                            "--as-of", AS_OF, "--log-format", "json", check=False, timeout=600,
+                            "--state-server-moved", "--as-of", AS_OF, "--log-format", "json", check=False, timeout=600,
                             env={"MST_SYNC_OVERLAP_S": str(overlap)})
             self.assertEqual(p.returncode, 0, p.stderr[-3000:])
             outcomes = {e["patient"]: e["outcome"] for e in log_events(p.stderr)

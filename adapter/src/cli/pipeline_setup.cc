@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "cli/args.h"
+#include "cli/input_file.h"
 #include "mst/adapter/careplan_builder.h"
 #include "mst/fhir/auth.h"
 #include "mst/fhir/json.h"
@@ -129,13 +128,18 @@ void require_own_canonical_base(const AdapterConfig& config) {
 }
 
 mappings::PatientRecord read_input_record(const std::string& path, const std::string& patient) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read input file " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  fhir::ParseLimits limits;
+  // One number no double holds ends its resource (listed as ignored), not the run.
+  limits.keep_out_of_range_numbers = true;
+  const std::string text = read_input_file(path, limits.max_bytes, "--input");
   try {
-    return mappings::PatientRecord::from_bundle(fhir::JsonDocument::parse(ss.str()), patient);
+    return mappings::PatientRecord::Builder(patient)
+        .strict_subjects()
+        .add_document(fhir::JsonDocument::parse(text, limits))
+        .build();
   } catch (const mappings::RecordError& e) {
+    throw UsageError("--input " + path + ": " + e.what());
+  } catch (const fhir::ParseError& e) {
     throw UsageError("--input " + path + ": " + e.what());
   }
 }

@@ -19,6 +19,21 @@ GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
   const detail::Assessment a = detail::assess(c, t);
   // NICE NG234's emergency comes before the "no spinal disease" gate: cancer
   // plus a new deficit or a recorded compression always gets a plan.
+  if (!c.spine.present && !a.mscc_suspected && !c.unreadable_conditions.empty()) {
+    // Not "none found": an unreadable Condition may be the spinal disease.
+    const std::size_t n = c.unreadable_conditions.size();
+    GoalPlan none;
+    none.applicable = false;
+    none.not_applicable_code = "unreadable-conditions";
+    none.not_applicable_reason =
+        "No spine care plan is proposed: no spinal metastasis was found among the readable "
+        "resources, but " +
+        std::to_string(n) + (n == 1 ? " Condition" : " Conditions") +
+        " could not be read and could not be assessed (listed as ignored, with the reason). "
+        "Correct " +
+        (n == 1 ? std::string("it") : std::string("them")) + " and run the adapter again.";
+    return none;
+  }
   if (!c.spine.present && !a.mscc_suspected) {
     GoalPlan none;
     none.applicable = false;

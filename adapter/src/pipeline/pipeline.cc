@@ -46,7 +46,8 @@ PatientOutcome not_applicable(const std::string& patient_id, const GoalPlan& pla
   PatientOutcome o;
   o.kind = OutcomeKind::kSkipped;
   o.patient_id = patient_id;
-  o.skip_reason = "no-spinal-metastasis";
+  o.skip_reason =
+      plan.not_applicable_code.empty() ? "no-spinal-metastasis" : plan.not_applicable_code;
   o.detail = "no plan: " + plan.not_applicable_reason;
   return o;
 }

@@ -5,9 +5,12 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 using namespace Poco::Data::Keywords;
@@ -19,28 +22,68 @@ namespace {
 constexpr int kSchemaVersion = 1;
 
 // Runs `fn` inside one transaction; rolls back and rethrows as
-// StateStoreError on any database error.
+// StateStoreError on any database error. BEGIN IMMEDIATE takes the write
+// lock up front, waiting (busy_timeout) for another writer: a deferred
+// transaction that has read gets SQLITE_BUSY at its first write, without
+// waiting, while another connection writes (or SQLITE_BUSY_SNAPSHOT once it
+// has written), and record_failure() and try_advance_checkpoint() read first.
 template <typename Fn>
 auto in_transaction(Poco::Data::Session& s, const char* what, Fn&& fn) {
+  bool open = false;
+  auto rollback = [&] {
+    if (!open) return;
+    try {
+      s << "ROLLBACK", now;
+    } catch (const Poco::Exception&) {
+      // SQLite already rolled back (e.g. after SQLITE_FULL); nothing to undo.
+    }
+  };
   try {
-    s.begin();
+    s << "BEGIN IMMEDIATE", now;
+    open = true;
     if constexpr (std::is_void_v<decltype(fn())>) {
       fn();
-      s.commit();
+      s << "COMMIT", now;
     } else {
       auto r = fn();
-      s.commit();
+      s << "COMMIT", now;
       return r;
     }
   } catch (const Poco::Exception& e) {
-    if (s.isTransaction()) s.rollback();
+    rollback();
     throw StateStoreError(std::string("state store: ") + what + " failed: " + e.displayText());
+  } catch (...) {
+    rollback();  // e.g. a StateStoreMismatch from `fn`
+    throw;
   }
+}
+
+// Holds `path`.lock with flock() for the life of the store, so that a second
+// sync on the same state never runs beside the first. The lock goes with the
+// process, however it ends. Returns the descriptor to keep open.
+int lock_state_file(const std::string& path) {
+  const std::string lock_path = path + ".lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw StateStoreError("cannot open state store " + path + ": cannot create its lock file " +
+                          lock_path + ": " + std::strerror(errno));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      throw StateStoreLocked("state store " + path +
+                             " is in use by another mst-adapter process (it holds " + lock_path +
+                             "); run one sync per state file");
+    }
+    throw StateStoreError("cannot lock state store " + path + ": " + std::strerror(err));
+  }
+  return fd;
 }
 
 }  // namespace
 
-StateStore::StateStore(const std::string& path) {
+StateStore::StateStore(const std::string& path) : path_(path) {
   static std::once_flag registered;
   std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
   if (path != ":memory:") {
@@ -51,6 +94,7 @@ StateStore::StateStore(const std::string& path) {
       throw StateStoreError("cannot open state store " + path + ": directory " + dir.string() +
                             " does not exist");
     }
+    lock_fd_ = lock_state_file(path);
     // The file holds patient ids: create it readable by its owner only.
     // SQLite gives its -wal and -shm files the database file's mode.
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -88,11 +132,46 @@ StateStore::StateStore(const std::string& path) {
         now;
     s << "PRAGMA user_version = " + std::to_string(kSchemaVersion), now;
   } catch (const Poco::Exception& e) {
+    release_lock();
     throw StateStoreError("cannot open state store " + path + ": " + e.displayText());
+  } catch (...) {
+    release_lock();
+    throw;
   }
 }
 
-StateStore::~StateStore() = default;
+StateStore::~StateStore() {
+  session_.reset();  // close the database before another process may take it
+  release_lock();
+}
+
+void StateStore::release_lock() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_fd_ = -1;
+}
+
+void StateStore::bind_to(const std::string& server, const std::string& shard, bool move_server) {
+  std::lock_guard lock(mu_);
+  in_transaction(*session_, "recording the server", [&] {
+    const auto recorded_server = meta("server");
+    const auto recorded_shard = meta("shard");
+    if (recorded_server && *recorded_server != server && !move_server) {
+      throw StateStoreMismatch("state store " + path_ + " belongs to server " + *recorded_server +
+                               ", not " + server +
+                               ": its checkpoint would skip this server's changes; give another "
+                               "--state file, delete this one to start over, or pass "
+                               "--state-server-moved if the same server now has this URL");
+    }
+    if (recorded_shard && *recorded_shard != shard) {
+      throw StateStoreMismatch("state store " + path_ + " belongs to shard " + *recorded_shard +
+                               ", not " + shard +
+                               ": give each shard its own --state file, or delete this one to "
+                               "start over");
+    }
+    if (recorded_server != server) set_meta("server", server);
+    if (!recorded_shard) set_meta("shard", shard);
+  });
+}
 
 std::optional<std::string> StateStore::meta(const std::string& key) {
   std::vector<std::string> values;

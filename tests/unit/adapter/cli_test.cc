@@ -457,7 +457,7 @@ TEST_F(CliTest, LoadRefusesFilesThatAreNotTransactions) {
   EXPECT_EQ(run({"load", "--server", "http://h/fhir", collection.path(), "/nonexistent/x.json"}),
             kUsage);
   EXPECT_THAT(out.str(), HasSubstr("not a transaction Bundle"));
-  EXPECT_THAT(out.str(), HasSubstr("cannot read /nonexistent/x.json"));
+  EXPECT_THAT(out.str(), HasSubstr("cannot read Bundle file /nonexistent/x.json"));
   EXPECT_EQ(run({"load", "--server", "http://h/fhir"}), kUsage);
   EXPECT_THAT(err.str(), HasSubstr("load needs at least one Bundle FILE"));
 }
@@ -469,6 +469,28 @@ TEST_F(CliTest, LoadStopsWhenTheServerIsUnreachable) {
     throw TransportError(TransportError::Kind::kConnect, "refused");
   }));
   EXPECT_EQ(run({"load", "--server", "http://h/fhir", a.path(), b.path()}), kUnreachable);
+}
+
+// Issue #12: one out-of-range number rejected the whole --input, and a
+// Condition dropped for an impossible date left the run saying "No spinal
+// metastasis was found" as if the record were complete.
+TEST_F(CliTest, UnreadableConditionsEndThemselvesAndAreNotCalledAbsentDisease) {
+  TempFile bundle(R"({"resourceType":"Bundle","type":"collection","entry":[
+    {"resource":{"resourceType":"Patient","id":"p1"}},
+    {"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},
+      "code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"C79.51"}]},
+      "bodySite":[{"text":"T10 vertebra"}],"onsetAge":{"value":1e400}}},
+    {"resource":{"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/p1"},
+      "code":{"text":"renal cell carcinoma"},"recordedDate":"2023-02-30"}}]})");
+  EXPECT_EQ(run({"run", "--input", bundle.path(), "--as-of", "2025-06-01", "--format", "json"}),
+            kNothingToDo);
+  EXPECT_THAT(out.str(), HasSubstr("2 Conditions could not be read"));
+  EXPECT_THAT(out.str(), HasSubstr("\"reason\":\"unreadable-conditions\""));
+  EXPECT_THAT(out.str(), Not(HasSubstr("No spinal metastasis was found")));
+  out.str("");
+  EXPECT_EQ(run({"explain", "--input", bundle.path(), "--as-of", "2025-06-01"}), kNothingToDo);
+  EXPECT_THAT(out.str(), HasSubstr("Condition/c1: unreadable Condition: number 1e400"));
+  EXPECT_THAT(out.str(), HasSubstr("Condition/c2: unreadable Condition"));
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
 #include "mst/adapter/state_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 namespace mst::adapter {
 namespace {
@@ -113,6 +116,95 @@ TEST(StateStore, UnopenablePathIsAClearError) {
   } catch (const StateStoreError& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x/state.db"), std::string::npos);
   }
+}
+
+// A state file in the temp directory, removed with its companions.
+class TempState {
+ public:
+  explicit TempState(const std::string& name)
+      : path_((std::filesystem::temp_directory_path() /
+               ("mst-" + name + "-" + std::to_string(::getpid()) + ".db"))
+                  .string()) {
+    clean();
+  }
+  ~TempState() { clean(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  void clean() {
+    for (const char* suffix : {"", "-wal", "-shm", ".lock"})
+      std::filesystem::remove(path_ + suffix);
+  }
+  std::string path_;
+};
+
+// Two syncs on one state file both processed every patient (issue #12).
+TEST(StateStore, IsHeldExclusivelyWhileOpen) {
+  TempState file("state-lock");
+  {
+    StateStore first(file.path());
+    try {
+      StateStore second(file.path());
+      FAIL() << "a second store opened a held state file";
+    } catch (const StateStoreLocked& e) {
+      EXPECT_NE(std::string(e.what()).find(file.path()), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("in use"), std::string::npos) << e.what();
+    }
+    first.enqueue({"p1"}, "c1");  // the first keeps working
+  }
+  StateStore again(file.path());  // released with the first
+  EXPECT_EQ(again.due(0), (std::vector<std::string>{"p1"}));
+}
+
+// A state file reused against another server kept that server's checkpoint.
+TEST(StateStore, BelongsToOneServerAndShard) {
+  TempState file("state-bind");
+  {
+    StateStore s(file.path());
+    s.bind_to("https://a.example/fhir", "0/1");
+    s.bind_to("https://a.example/fhir", "0/1");  // the same: fine
+  }
+  StateStore s(file.path());
+  s.bind_to("https://a.example/fhir", "0/1");
+  try {
+    s.bind_to("https://b.example/fhir", "0/1");
+    FAIL() << "another server was accepted";
+  } catch (const StateStoreMismatch& e) {
+    EXPECT_NE(std::string(e.what()).find("https://a.example/fhir"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("https://b.example/fhir"), std::string::npos);
+  }
+  EXPECT_THROW(s.bind_to("https://a.example/fhir", "1/2"), StateStoreMismatch);
+  // The same server behind a new URL, said so explicitly: the state stays.
+  s.enqueue({"p1"}, "c1");
+  s.bind_to("https://b.example/fhir", "0/1", /*move_server=*/true);
+  s.bind_to("https://b.example/fhir", "0/1");
+  EXPECT_THROW(s.bind_to("https://a.example/fhir", "0/1"), StateStoreMismatch);
+  EXPECT_THROW(s.bind_to("https://b.example/fhir", "1/2", true), StateStoreMismatch);
+  EXPECT_EQ(s.due(0), (std::vector<std::string>{"p1"}));
+}
+
+// A read-modify-write transaction takes the write lock before it reads: a
+// deferred one read the failure count, then failed (SQLITE_BUSY, no wait)
+// when another connection was writing, or would have counted from a stale
+// value.
+TEST(StateStore, ReadModifyWriteWaitsForAnotherWriter) {
+  TempState file("state-immediate");
+  StateStore s(file.path());
+  s.enqueue({"p"}, "c1");
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(file.path().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE; UPDATE patient SET failures = 3 WHERE id = 'p';",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  std::thread committer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  });
+  PatientState st;
+  EXPECT_NO_THROW(st = s.record_failure("p", "x", 0, RetrySchedule{}));
+  committer.join();
+  sqlite3_close(other);
+  EXPECT_EQ(st.failures, 4);
 }
 
 }  // namespace

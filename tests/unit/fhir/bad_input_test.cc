@@ -10,6 +10,7 @@
 
 #include "mst/fhir/datatypes.h"
 #include "mst/fhir/json.h"
+#include "mst/fhir/json_value.h"
 #include "mst/fhir/resource.h"
 
 namespace mst::fhir {
@@ -185,6 +186,54 @@ TEST(BadInput, NumbersOutsideTheRangeOfADoubleAreRefused) {
   auto doc = JsonDocument::parse("[1.7976931348623157e308, 5e-324, -2.2250738585072014e-308]");
   EXPECT_EQ(doc.root().elements()[0].as_number(), 1.7976931348623157e308);
   EXPECT_EQ(doc.root().elements()[1].as_number(), 5e-324);
+}
+
+// Issue #12: one number no double holds rejected a whole --input document.
+// Kept (on request), it is a number out of range where it stands: reading
+// it is an ElementError, so only the resource holding it is lost.
+TEST(BadInput, NumbersOutsideTheRangeOfADoubleCanBeKeptAsOutOfRange) {
+  ParseLimits keep;
+  keep.keep_out_of_range_numbers = true;
+  auto doc = JsonDocument::parse(
+      R"([1e400, 2, -0.5e309, 18446746931348623157e308, {"v":1e99999999999999999999}, "1e400"])",
+      keep);
+  EXPECT_EQ(doc.out_of_range_numbers(), 4u);
+  const auto items = doc.root().elements();
+  EXPECT_TRUE(contains(element_error_of([&] { (void)items[0].as_number(); }),
+                       "holds 1e400, outside the range of a double"));
+  EXPECT_FALSE(element_error_of([&] { (void)items[0].as_integer(); }).empty());
+  EXPECT_FALSE(items[0].is_string());
+  EXPECT_TRUE(contains(element_error_of([&] { (void)items[0].as_string(); }),
+                       "must be a string, found a number outside the range of a double"));
+  EXPECT_EQ(items[1].as_integer(), 2);
+  EXPECT_FALSE(element_error_of([&] { (void)items[2].as_number(); }).empty());
+  EXPECT_FALSE(element_error_of([&] { (void)items[3].as_number(); }).empty());
+  EXPECT_TRUE(contains(element_error_of([&] { (void)items[4].number("v"); }),
+                       "holds 1e99999999999999999999"));
+  EXPECT_EQ(items[5].as_string(), "1e400");  // a real string stays one
+  EXPECT_TRUE(is_out_of_range_number(*items[0].raw()));
+  EXPECT_FALSE(is_out_of_range_number(*items[5].raw()));
+  // Written out again, it keeps its text.
+  EXPECT_EQ(JsonValue::from(items[0]).dump(), "1e400");
+
+  // Other errors still name their offset in the text as given.
+  EXPECT_EQ(parse_error_of("[1e400, 1e500, x]", keep),
+            "malformed JSON at offset 15: Invalid value.");
+  // Without the request, the document is refused as before.
+  EXPECT_TRUE(contains(parse_error_of("[1e400]"), "number outside the range of a double"));
+  // Each such number costs a parse: past a bound the document is refused.
+  std::string many = "[";
+  for (int i = 0; i < 100; ++i) many += "1e400,";
+  many += "0]";
+  EXPECT_TRUE(contains(parse_error_of(many, keep), "number outside the range of a double"));
+}
+
+// Issue #12: a key given twice read as its first value; HAPI FHIR keeps the
+// last, so the adapter must read what the server stores.
+TEST(BadInput, ADuplicateKeyReadsAsItsLastValue) {
+  auto doc = JsonDocument::parse(R"({"a":1,"b":"x","a":2,"a":3})");
+  EXPECT_EQ(doc.root().integer("a"), 3);
+  EXPECT_EQ(doc.root().string("b"), "x");
 }
 
 TEST(BadInput, NumbersAreReadCorrectlyRounded) {

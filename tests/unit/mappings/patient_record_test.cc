@@ -2,7 +2,10 @@
 // resources that cannot be the patient's (docs/considerations.md, "Input").
 #include "mst/mappings/patient_record.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "record_fixture.h"
 
@@ -201,6 +204,135 @@ TEST(PatientRecord, ResourcesWithoutAnIdMayShareAFullUrlAndAreAllKept) {
   EXPECT_EQ(refs,
             (std::vector<std::string>{"Condition/c1", "urn:uuid:a", "urn:uuid:a", "urn:uuid:b"}));
   EXPECT_TRUE(rec.duplicates().empty());
+}
+
+// Offline input (issue #12, finding 8): nothing but the exact reference ties
+// a resource to the patient.
+PatientRecord strict_record(const std::string& bundle) {
+  return PatientRecord::Builder()
+      .strict_subjects()
+      .add_document(fhir::JsonDocument::parse(bundle))
+      .build();
+}
+
+std::string condition_with(const std::string& id, const std::string& subject) {
+  return R"({"fullUrl":"https://ehr.example/fhir/Condition/)" + id +
+         R"(","resource":{"resourceType":"Condition","id":")" + id + R"(")" +
+         (subject.empty() ? "" : R"(,"subject":)" + subject) +
+         R"(,"code":{"text":"renal cell carcinoma"}}})";
+}
+
+TEST(PatientRecordStrict, OnlyExactReferencesToTheOnePatientCount) {
+  const std::string bundle =
+      R"({"resourceType":"Bundle","type":"collection","entry":[
+    {"fullUrl":"https://ehr.example/fhir/Patient/p1","resource":{"resourceType":"Patient","id":"p1"}},
+    )" +
+      condition_with("ok-relative", R"({"reference":"Patient/p1"})") + "," +
+      condition_with("ok-versioned", R"({"reference":"Patient/p1/_history/3"})") + "," +
+      condition_with("ok-own-base", R"({"reference":"https://ehr.example/fhir/Patient/p1"})") +
+      "," + condition_with("trailing-slash", R"({"reference":"Patient/p1/"})") + "," +
+      condition_with("lower-case", R"({"reference":"patient/p1"})") + "," +
+      condition_with("no-subject", "") + "," +
+      condition_with("no-reference", R"({"display":"Jane"})") + "," +
+      condition_with("contained", R"({"reference":"#p1"})") + "," +
+      condition_with("bare-id", R"({"reference":"p1"})") + "," +
+      condition_with("foreign-host", R"({"reference":"https://evil.example/fhir/Patient/p1"})") +
+      "," + condition_with("other", R"({"reference":"Patient/other/"})") + "," +
+      condition_with("urn", R"({"reference":"urn:uuid:123"})") + "," +
+      R"({"resource":{"resourceType":"Medication","id":"m1"}}]})";
+  auto rec = strict_record(bundle);
+  EXPECT_EQ(rec.patient_id(), "p1");
+  std::vector<std::string> kept;
+  for (const auto& c : rec.conditions()) kept.push_back(c.ref);
+  EXPECT_THAT(kept, ::testing::ElementsAre("Condition/ok-own-base", "Condition/ok-relative",
+                                           "Condition/ok-versioned"));
+  EXPECT_EQ(rec.medications().size(), 1u);  // no subject by definition
+  std::map<std::string, std::string> why;
+  for (const auto& i : rec.ignored()) why[i.ref] = i.reason;
+  EXPECT_EQ(why.size(), 9u);
+  EXPECT_EQ(why["Condition/trailing-slash"], "subject reference is not of the form Patient/p1");
+  EXPECT_EQ(why["Condition/lower-case"], "subject reference is not of the form Patient/p1");
+  EXPECT_EQ(why["Condition/bare-id"], "subject reference is not of the form Patient/p1");
+  EXPECT_EQ(why["Condition/other"], "subject reference is not of the form Patient/p1");
+  EXPECT_EQ(why["Condition/no-subject"], "no subject: cannot be tied to Patient/p1");
+  EXPECT_EQ(why["Condition/no-reference"], "subject has no reference");
+  EXPECT_EQ(why["Condition/contained"], "subject is a contained resource, not Patient/p1");
+  EXPECT_EQ(why["Condition/foreign-host"],
+            "subject is Patient/p1 on another server than the input's");
+  EXPECT_EQ(why["Condition/urn"], "subject urn:uuid is not the fullUrl of Patient/p1");
+}
+
+TEST(PatientRecordStrict, UrnUuidSubjectsResolveThroughThePatientsFullUrl) {
+  auto rec = strict_record(R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"fullUrl":"urn:uuid:aaa","resource":{"resourceType":"Patient","id":"p1"}},
+      {"fullUrl":"urn:uuid:bbb","resource":{"resourceType":"Condition","subject":{"reference":"urn:uuid:aaa"}}},
+      {"fullUrl":"urn:uuid:ccc","resource":{"resourceType":"Condition","subject":{"reference":"Patient/p1"}}},
+      {"fullUrl":"urn:uuid:ddd","resource":{"resourceType":"Condition","subject":{"reference":"https://ehr.example/Patient/p1"}}}]})");
+  std::vector<std::string> kept;
+  for (const auto& c : rec.conditions()) kept.push_back(c.ref);
+  EXPECT_THAT(kept, ::testing::ElementsAre("urn:uuid:bbb", "urn:uuid:ccc"));
+  ASSERT_EQ(rec.ignored().size(), 1u);  // no absolute fullUrl: no URL base is the input's own
+  EXPECT_EQ(rec.ignored()[0].ref, "urn:uuid:ddd");
+}
+
+TEST(PatientRecordStrict, SubjectsNamingSeveralPatientsAndNoPatientIsAnError) {
+  const std::string bundle = R"({"resourceType":"Bundle","type":"collection","entry":[
+      {"resource":{"resourceType":"Condition","id":"a","subject":{"reference":"Patient/p1"}}},
+      {"resource":{"resourceType":"Condition","id":"b","subject":{"reference":"Patient/p2"}}}]})";
+  EXPECT_THROW(strict_record(bundle), RecordError);
+  auto rec = PatientRecord::Builder("p2")
+                 .strict_subjects()
+                 .add_document(fhir::JsonDocument::parse(bundle))
+                 .build();
+  ASSERT_EQ(rec.conditions().size(), 1u);
+  EXPECT_EQ(rec.conditions()[0].ref, "Condition/b");
+}
+
+TEST(PatientRecordStrict, TheLenientBuilderStillKeepsWhatItCannotCompare) {
+  // Server pulls search by subject, so the server has already matched them.
+  auto rec = PatientRecord::Builder("p1")
+                 .add_document(fhir::JsonDocument::parse(
+                     R"({"resourceType":"Condition","id":"c","subject":{"reference":"p1"}})"))
+                 .build();
+  EXPECT_EQ(rec.conditions().size(), 1u);
+}
+
+// Issue #12: one number no double holds rejected the whole document; now
+// only the resource holding it is lost, listed as unreadable.
+TEST(PatientRecord, ANumberOutOfRangeEndsItsResourceOnly) {
+  fhir::ParseLimits keep;
+  keep.keep_out_of_range_numbers = true;
+  auto rec = PatientRecord::from_bundle(fhir::JsonDocument::parse(R"({"resourceType":"Bundle",
+    "type":"collection","total":1e400,"entry":[
+      {"resource":{"resourceType":"Patient","id":"p1"}},
+      {"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},
+        "code":{"text":"renal cell carcinoma"},"onsetAge":{"value":1e400}}},
+      {"resource":{"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/p1"},
+        "code":{"text":"renal cell carcinoma"}}}]})",
+                                                                  keep));
+  ASSERT_EQ(rec.conditions().size(), 1u);
+  EXPECT_EQ(rec.conditions()[0].ref, "Condition/c2");
+  ASSERT_EQ(rec.ignored().size(), 1u);
+  EXPECT_EQ(rec.ignored()[0].ref, "Condition/c1");
+  EXPECT_EQ(rec.ignored()[0].reason,
+            "unreadable Condition: number 1e400 is outside the range of a double");
+  ASSERT_EQ(rec.unreadable().size(), 1u);
+  EXPECT_EQ(rec.unreadable()[0].type, "Condition");
+  EXPECT_EQ(rec.unreadable()[0].ref, "Condition/c1");
+}
+
+// An impossible date drops its Condition, and the Considerations say that a
+// Condition could not be read, so nothing downstream claims the record is
+// complete.
+TEST(PatientRecord, UnreadableConditionsAreCountedForTheGoalEngine) {
+  auto c = run({patient(), R"({"resourceType":"Condition","id":"bad-date",
+      "subject":{"reference":"Patient/p1"},"code":{"text":"renal cell carcinoma"},
+      "recordedDate":"2023-02-30"})",
+                R"({"resourceType":"Condition","id":"bad-month",
+      "subject":{"reference":"Patient/p1"},"code":{"text":"renal cell carcinoma"},
+      "onsetDateTime":"2023-13-01"})"});
+  EXPECT_EQ(c.unreadable_conditions,
+            (std::vector<std::string>{"Condition/bad-date", "Condition/bad-month"}));
 }
 
 }  // namespace

@@ -145,6 +145,9 @@ struct GoalPlan {
   // `not_applicable_reason` says why and everything else is empty.
   bool applicable = false;
   std::string not_applicable_reason;
+  // For machines (run --format json, metrics): empty means
+  // "no-spinal-metastasis".
+  std::string not_applicable_code;
 
   Urgency urgency = Urgency::kRoutine;   // the highest urgency of goals and referrals
   bool emergency = false;                // an emergency pathway (rows 1, 3-5, 16) fired

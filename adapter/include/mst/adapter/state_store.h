@@ -22,6 +22,18 @@ class StateStoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Another process holds the state file.
+class StateStoreLocked : public StateStoreError {
+ public:
+  using StateStoreError::StateStoreError;
+};
+
+// The state file was written for another server or shard.
+class StateStoreMismatch : public StateStoreError {
+ public:
+  using StateStoreError::StateStoreError;
+};
+
 struct PatientState {
   std::string patient_id;
   std::string fingerprint;   // content fingerprint of the last plan written or confirmed
@@ -43,12 +55,21 @@ struct RetrySchedule {
 
 class StateStore {
  public:
-  // Opens or creates the database at `path` (":memory:" for tests).
-  // Throws StateStoreError naming the path when it cannot.
+  // Opens or creates the database at `path` (":memory:" for tests) and
+  // holds `path`.lock exclusively until destroyed: StateStoreLocked when
+  // another process (or store) holds it. Throws StateStoreError naming the
+  // path when it cannot open the file.
   explicit StateStore(const std::string& path);
   ~StateStore();
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
+
+  // Records the FHIR server base URL and shard ("I/N") on first use and
+  // checks them afterwards: StateStoreMismatch when the file was written for
+  // another, whose checkpoint would silently skip this one's changes.
+  // `move_server` records a new URL for the same server (a proxy, a
+  // migration) and keeps the state; a shard never moves.
+  void bind_to(const std::string& server, const std::string& shard, bool move_server = false);
 
   // The instant up to which every change has been processed, if any.
   std::optional<std::string> checkpoint();
@@ -88,6 +109,10 @@ class StateStore {
   std::optional<std::string> meta(const std::string& key);
   void set_meta(const std::string& key, const std::string& value);
 
+  void release_lock();
+
+  std::string path_;
+  int lock_fd_ = -1;
   std::mutex mu_;  // Poco::Data sessions are not thread-safe; workers share one.
   std::unique_ptr<Poco::Data::Session> session_;
 };

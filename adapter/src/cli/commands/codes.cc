@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "cli/command.h"
 #include "cli/exit_codes.h"
+#include "cli/input_file.h"
 #include "cli/pipeline_setup.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/json.h"
@@ -58,16 +58,16 @@ int read_offline(const std::string& input, mappings::UnmappedCodeCollector& coll
                  std::size_t& sources, Context& context) {
   int skipped = 0;
   for (const auto& path : input_files(input)) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      context.err << "mst-adapter: skipped " << path.string() << ": cannot read the file\n";
+    std::string text;
+    try {
+      text = read_input_file(path.string(), fhir::ParseLimits{}.max_bytes, "file");
+    } catch (const UsageError& e) {
+      context.err << "mst-adapter: skipped " << path.string() << ": " << e.what() << "\n";
       ++skipped;
       continue;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
     try {
-      fhir::JsonDocument doc = fhir::JsonDocument::parse(ss.str());
+      fhir::JsonDocument doc = fhir::JsonDocument::parse(text);
       collector.add(doc.root());
       ++sources;
     } catch (const fhir::ParseError& e) {

@@ -1,10 +1,8 @@
 // `mst-adapter load`: POST transaction or batch Bundles (e.g. fixture
 // patients) to a server and report each entry's outcome.
-#include <fstream>
-#include <sstream>
-
 #include "cli/command.h"
 #include "cli/exit_codes.h"
+#include "cli/input_file.h"
 #include "cli/server_options.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
@@ -14,11 +12,7 @@ namespace mst::adapter::cli {
 namespace {
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read " + path);
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
+  return read_input_file(path, fhir::ParseLimits{}.max_bytes, "Bundle file");
 }
 
 bool is_success(std::string_view status) { return !status.empty() && status.front() == '2'; }

@@ -31,12 +31,20 @@ std::vector<OptionSpec> sync_options() {
   o.push_back({"once", "", "run one cycle and exit (default: repeat every --interval)", ""});
   o.push_back({"interval", "SECONDS", "seconds between cycles", "sync.interval_s"});
   o.push_back({"state", "PATH", "SQLite file of the sync state", "sync.state_path"});
+  o.push_back({"state-server-moved", "",
+               "the --state file's server is now reached at --server's URL: keep its state", ""});
   o.push_back({"concurrency", "N", "patients processed at once", "sync.concurrency"});
   o.push_back(
       {"shard", "I/N", "process only patients whose id hashes to shard I of N", "sync.shard"});
   o.push_back(
       {"listen", "HOST:PORT", "serve /healthz, /readyz and /metrics here", "service.listen"});
   return o;
+}
+
+// The server a state file belongs to: its base URL without trailing slashes.
+std::string server_key(std::string base) {
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
 }
 
 int run_sync(const ParsedArgs& args, Context& context) {
@@ -52,8 +60,21 @@ int run_sync(const ParsedArgs& args, Context& context) {
     return std::make_shared<InstrumentedTransport>(context.make_transport(o), metrics);
   };
   Connection connection = connect(config, instrumented);
+  std::unique_ptr<StateStore> state_store;
+  try {
+    // Opening fails for reasons of configuration (the file is another
+    // sync's, or another server's or shard's, or its directory is missing):
+    // exit 2 with the file named, before any patient is touched.
+    state_store = std::make_unique<StateStore>(config.sync.state_path);
+    state_store->bind_to(
+        server_key(config.server.base_url),
+        std::to_string(config.sync.shard_index) + "/" + std::to_string(config.sync.shard_count),
+        args.has("state-server-moved"));
+  } catch (const StateStoreError& e) {
+    throw ConfigError(e.what());
+  }
+  StateStore& state = *state_store;
   load_server_concept_maps(setup, *connection.client, connection.limits);
-  StateStore state(config.sync.state_path);
   Pipeline pipeline(connection.client.get(), *setup.tables, *setup.thresholds, setup.settings);
 
   ChangeFeedOptions feed_options;

@@ -19,7 +19,24 @@ namespace mst::fhir {
 struct ParseLimits {
   std::size_t max_bytes = 64u << 20;  // 64 MiB: far above any one patient's record.
   int max_depth = 200;                // FHIR resources nest a few dozen levels at most.
+  // A number outside the range of a double (1e400) fails the parse unless
+  // this is set; then it is kept as its text, reads as a number out of range
+  // (as_number() throws ElementError) and is counted, so that a reader can
+  // drop the one resource holding it instead of the whole document.
+  bool keep_out_of_range_numbers = false;
 };
+
+// Marks a number kept as text (ParseLimits::keep_out_of_range_numbers): the
+// string is this byte, then the number's text. 0xFF never occurs in UTF-8,
+// and every string of a parsed document is valid UTF-8, so no real string
+// starts with it.
+inline constexpr char kOutOfRangeNumberMark = '\xFF';
+
+// True when `v` is a number kept as text because it is outside the range of
+// a double (ParseLimits::keep_out_of_range_numbers).
+inline bool is_out_of_range_number(const rapidjson::Value& v) {
+  return v.IsString() && v.GetStringLength() > 0 && v.GetString()[0] == kOutOfRangeNumberMark;
+}
 
 class Node;
 
@@ -34,13 +51,16 @@ class Node {
   explicit operator bool() const { return present(); }
   bool is_object() const { return present() && value_->IsObject(); }
   bool is_array() const { return present() && value_->IsArray(); }
-  bool is_string() const { return present() && value_->IsString(); }
+  bool is_string() const {
+    return present() && value_->IsString() && !is_out_of_range_number(*value_);
+  }
   // The element's own name, for error messages.
   std::string_view name() const { return name_; }
   const rapidjson::Value* raw() const { return value_; }
 
   // Member `key`; absent when missing. Throws ElementError if this node is
-  // present but not an object.
+  // present but not an object. A key given twice reads as its last value,
+  // as HAPI FHIR reads it.
   Node operator[](std::string_view key) const;
 
   // Typed members: nullopt when missing, ElementError when of the wrong type.
@@ -74,6 +94,7 @@ class Node {
 
  private:
   [[noreturn]] void type_error(const char* expected) const;
+  [[noreturn]] void out_of_range_error() const;
 
   const rapidjson::Value* value_ = nullptr;
   std::string_view name_;
@@ -119,10 +140,14 @@ class JsonDocument {
   static JsonDocument parse(std::string_view text, const ParseLimits& limits = {});
 
   Node root() const { return Node(doc_.get(), "$"); }
+  // How many numbers were kept out of range (keep_out_of_range_numbers).
+  std::size_t out_of_range_numbers() const { return out_of_range_numbers_; }
 
  private:
-  explicit JsonDocument(std::unique_ptr<rapidjson::Document> doc) : doc_(std::move(doc)) {}
+  explicit JsonDocument(std::unique_ptr<rapidjson::Document> doc, std::size_t out_of_range = 0)
+      : doc_(std::move(doc)), out_of_range_numbers_(out_of_range) {}
   std::unique_ptr<rapidjson::Document> doc_;  // heap: Nodes stay valid when moved
+  std::size_t out_of_range_numbers_ = 0;
 };
 
 // Name of the JSON type of `v` ("string", "object", ...), for messages.

@@ -303,6 +303,9 @@ struct Considerations {
 
   std::vector<DataGap> data_gaps;
   std::vector<IgnoredResource> ignored;
+  // Conditions that could not be read (also in `ignored`): any of them may
+  // be the spinal disease, so "none found" cannot be said. Sorted.
+  Evidence unreadable_conditions = {};
 
   // Resources in `used` whose facts rest on text (a synonym found in
   // CodeableConcept.text, a value parsed from a string), not on a code:

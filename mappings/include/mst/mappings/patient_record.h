@@ -27,6 +27,12 @@ class RecordError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A resource dropped because its content could not be read.
+struct UnreadableResource {
+  std::string type;
+  std::string ref;
+};
+
 // A resource of the record. `ref` is "Type/id", else the Bundle fullUrl
 // (e.g. "urn:uuid:..."), else where it was found ("entry[3]").
 struct RecordResource {
@@ -44,10 +50,20 @@ class PatientRecord {
   //    search.mode "outcome" are skipped (they report, they are not data);
   //    a Bundle inside a Bundle is read the same way;
   //  - non-object entries and resources without resourceType go to ignored;
+  //    so does a resource holding a number no double can hold (parsed with
+  //    ParseLimits::keep_out_of_range_numbers), alone;
   //  - the patient is `patient_id` when given, else the one Patient resource,
   //    else the one Patient every subject names; a resource whose subject or
   //    patient reference names another Patient (or a Group) goes to ignored;
   //    a reference that cannot be compared (contained, bare id) is kept;
+  //  - with strict_subjects() (offline input, where nothing else vouches for
+  //    the data): a resource counts only when its subject or patient is
+  //    Patient/<id> (any version), <base>/Patient/<id> with the base of the
+  //    Patient entry's own fullUrl, or the urn:uuid fullUrl of the Patient
+  //    entry; anything else (no subject, another host, a malformed or
+  //    contained reference) goes to ignored. Resources that have no subject
+  //    by definition (Medication, Device, ...) are kept. Subjects naming
+  //    several patients, and no Patient or id to choose, is a RecordError;
   //  - resources with the same Type/id are kept once: the highest
   //    meta.versionId (numeric when both are), then the latest
   //    meta.lastUpdated, then a fixed order of their JSON text; each dropped
@@ -66,6 +82,8 @@ class PatientRecord {
     // the caller guarantees outlives the record.
     Builder& add_resource(fhir::Node resource);
     Builder& keep(std::shared_ptr<const fhir::JsonDocument> doc);
+    // Requires every subject to name the patient exactly (see above).
+    Builder& strict_subjects();
 
     // Throws RecordError when the patient cannot be decided.
     PatientRecord build();
@@ -84,9 +102,12 @@ class PatientRecord {
                        std::size_t entry);
 
     std::string patient_id_;
+    bool strict_subjects_ = false;
     std::vector<std::shared_ptr<const fhir::JsonDocument>> docs_;
     std::vector<Candidate> candidates_;
     std::vector<IgnoredResource> ignored_;
+    std::vector<UnreadableResource> unreadable_;
+    bool check_numbers_ = false;  // a document holds numbers out of range
     int next_origin_ = 0;
   };
 
@@ -111,6 +132,10 @@ class PatientRecord {
   const std::vector<std::string>& duplicates() const { return duplicates_; }
   // What could not be part of the record, and why; sorted by ref.
   const std::vector<IgnoredResource>& ignored() const { return ignored_; }
+  // The ignored resources whose content could not be read (a subject of
+  // the wrong shape, a number no double holds): they may hold the patient's
+  // data, so the record is incomplete. Also in ignored().
+  const std::vector<UnreadableResource>& unreadable() const { return unreadable_; }
 
  private:
   std::vector<std::shared_ptr<const fhir::JsonDocument>> docs_;
@@ -125,6 +150,7 @@ class PatientRecord {
   std::vector<RecordResource> others_;
   std::vector<std::string> duplicates_;
   std::vector<IgnoredResource> ignored_;
+  std::vector<UnreadableResource> unreadable_;
 };
 
 }  // namespace mst::mappings
