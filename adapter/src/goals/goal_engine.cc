@@ -10,6 +10,7 @@ GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
   if (c.death.recorded) {
     GoalPlan none;
     none.applicable = false;
+    none.not_applicable_code = "deceased";
     none.not_applicable_reason =
         "The patient is recorded as deceased" +
         (c.death.when ? " (" + c.death.when->date_string() + ")" : std::string()) +
