@@ -119,6 +119,17 @@ std::set<std::string> adapter_devices(fhir::Client& client, const PlanIdentity& 
   return out;
 }
 
+// What marks the adapter's resources on this server, as of now.
+OwnerMarks owner_marks(fhir::Client& client, const PlanIdentity& identity,
+                       const std::string& base_url) {
+  OwnerMarks marks;
+  marks.base_url = base_url;
+  marks.patient_id = identity.patient_id;
+  marks.note_author = identity.note_author;
+  marks.device_refs = adapter_devices(client, identity, base_url);
+  return marks;
+}
+
 struct FoundPlan {
   ExistingPlan plan;
   Verdict verdict;
@@ -300,11 +311,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
   std::string base_url = client_.base_url();
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   for (int attempt = 0;; ++attempt) {
-    OwnerMarks marks;
-    marks.base_url = base_url;
-    marks.patient_id = identity.patient_id;
-    marks.note_author = identity.note_author;
-    marks.device_refs = adapter_devices(client_, identity, base_url);
+    OwnerMarks marks = owner_marks(client_, identity, base_url);
     std::vector<FoundPlan> found = find_plans(client_, identity, marks, read_fingerprint_);
     std::vector<std::string> foreign;
     for (const auto& f : found) {
@@ -426,11 +433,7 @@ PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const 
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   for (int attempt = 0;; ++attempt) {
     Withdrawal w;
-    OwnerMarks marks;
-    marks.base_url = base_url;
-    marks.patient_id = identity.patient_id;
-    marks.note_author = identity.note_author;
-    marks.device_refs = adapter_devices(client_, identity, base_url);
+    OwnerMarks marks = owner_marks(client_, identity, base_url);
     fhir::SearchResult plans = client_.search(
         "CarePlan", {{"identifier", identity.identifier_system + "|" + identity.identifier_value}},
         fhir::SearchLimits{5, 50});
