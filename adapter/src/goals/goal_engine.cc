@@ -61,6 +61,8 @@ GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
   detail::rule_pain_goal(a, d);
   detail::rule_ambulation(a, d);
   detail::rule_bone_targeted_agent(a, d);
+  // After every row that may ask for an operation.
+  detail::rule_declined_operation_alternatives(a, d);
   // Modifiers: they temper, never cancel, what the rows above proposed.
   detail::rule_systemic_gate(a, d);
   detail::rule_poor_prognosis(a, d);

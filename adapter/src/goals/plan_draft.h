@@ -3,6 +3,7 @@
 // referral per discipline, preferences applied to referrals.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,6 +39,14 @@ class PlanDraft {
              std::vector<GoalCode> serves, const mappings::Evidence& evidence,
              const Snomed* code = nullptr);
   Referral* find_referral(Discipline d);
+  // True when a referral to `d` was withheld (in full, or its operation)
+  // because the patient declined what it offers.
+  bool withheld(Discipline d) const { return withheld_.count(d) != 0; }
+  // Records an option offered in place of a declined one, for the plan text.
+  void offer_instead(const std::string& text) {
+    if (std::find(alternatives_.begin(), alternatives_.end(), text) == alternatives_.end())
+      alternatives_.push_back(text);
+  }
   // Adds a discipline to the team without a referral (e.g. for coordination).
   void team(Discipline d, const std::string& reason);
 
@@ -68,6 +77,7 @@ class PlanDraft {
   std::map<Discipline, Referral> referrals_;
   std::map<Discipline, std::vector<std::string>> team_;
   std::map<Discipline, Withheld> withheld_;
+  std::vector<std::string> alternatives_;
   std::vector<SuggestedAction> actions_;
   std::vector<std::string> notes_;
   std::vector<MissingInput> missing_;

@@ -81,7 +81,7 @@ TEST(Narrative, ShowsWhatAClinicianNeeds) {
         "Non-small cell lung cancer; radioresistant", "Proposed goals",
         "Preservation of neurological function", "Immediately (stat)", "Referrals proposed",
         "Radiation oncology", "Patient preferences", "No operation please",
-        "Respected: no surgical referral is proposed", "Data gaps", "Prepared on 2024-03-05",
+        "Respected: no operation is proposed", "Data gaps", "Prepared on 2024-03-05",
         "NICE NG234"}) {
     EXPECT_NE(div.find(needle), std::string::npos) << needle;
   }
