@@ -29,7 +29,8 @@ TEST(ExplainReport, AlertsOpenTheReportAndTextFactsAreMarked) {
       "mentions cord compression; not used: Observation code is not in "
       "the code tables.");
   ASSERT_NE(alerts, std::string::npos);
-  EXPECT_LT(alerts, text.find("CONSIDERATIONS"));
+  EXPECT_LT(alerts, text.find("GOALS"));
+  EXPECT_LT(alerts, text.find("DETAILS: CONSIDERATIONS"));
   EXPECT_NE(text.find("Condition/deficit (read from text: confirm)"), std::string::npos);
   EXPECT_NE(text.find("Read from text, confirm against the record"), std::string::npos);
 }
@@ -48,6 +49,37 @@ TEST(ExplainReport, AlertsShowEvenWithoutAPlan) {
   EXPECT_NE(json.find(R"("alerts":[{"ref":"Observation/mri","finding":"cord compression")"),
             std::string::npos);
   EXPECT_NE(json.find(R"("read_from_text":["Condition/deficit"])"), std::string::npos);
+}
+
+// Issue #11 item 7: `explain` opens like the narrative, with the pathway and
+// the actions now, then one line per goal and the referrals; details last.
+TEST(ExplainReport, SharesTheNarrativeStructure) {
+  Derivation d = with_alert_and_text_fact();
+  const std::string text = explain_text(d);
+  const auto pathway =
+      text.find("PATHWAY AND ACTIONS NOW\n  Emergency pathway (Immediately (stat))");
+  ASSERT_NE(pathway, std::string::npos) << text;
+  EXPECT_EQ(text.find("\n\n") + 2, pathway);  // the first section after the header line
+  EXPECT_NE(text.find("  - [stat] Contact the MSCC coordinator"), std::string::npos);
+  const auto goals = text.find("GOALS (priority, urgency, target, why)");
+  const auto referrals = text.find("\nREFERRALS\n");
+  const auto details = text.find("DETAILS: CONSIDERATIONS");
+  EXPECT_LT(pathway, goals);
+  EXPECT_LT(goals, referrals);
+  EXPECT_LT(referrals, details);
+  EXPECT_NE(text.find("  - Preservation of neurological function: High, stat; target: "),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("Site thresholds in use"), std::string::npos);
+
+  // Site thresholds: the report names them, and reads the spine with them.
+  RuleThresholds site;
+  site.sins_consult_min = 2;
+  d.plan = propose(d.considerations, site);
+  const std::string with_site = explain_text(d);
+  EXPECT_NE(with_site.find("Site thresholds in use (default in brackets): sins_consult_min 2 (7)"),
+            std::string::npos)
+      << with_site;
 }
 
 }  // namespace
