@@ -57,7 +57,7 @@ TEST(ExplainReport, SharesTheNarrativeStructure) {
   Derivation d = with_alert_and_text_fact();
   const std::string text = explain_text(d);
   const auto pathway =
-      text.find("PATHWAY AND ACTIONS NOW\n  Emergency pathway (Immediately (stat))");
+      text.find("PATHWAY AND ACTIONS NOW\n  Emergency pathway, overall urgency Immediately (stat)");
   ASSERT_NE(pathway, std::string::npos) << text;
   EXPECT_EQ(text.find("\n\n") + 2, pathway);  // the first section after the header line
   EXPECT_NE(text.find("  - [stat] Contact the MSCC coordinator"), std::string::npos);

@@ -141,8 +141,10 @@ TEST(Narrative, OpensWithThePathwayAndTheActionsNow) {
   ASSERT_LT(goals, referrals);
   ASSERT_LT(referrals, details);
   const std::string head = div.substr(first_section, goals - first_section);
-  EXPECT_NE(head.find("<b>Emergency pathway (Immediately (stat)): New neurological symptoms"),
-            std::string::npos)
+  EXPECT_NE(
+      head.find(
+          "<b>Emergency pathway, overall urgency Immediately (stat): New neurological symptoms"),
+      std::string::npos)
       << head;
   // Each action now carries its urgency; the MSCC coordinator comes first.
   EXPECT_NE(head.find("<li>Immediately (stat): Contact the MSCC coordinator"), std::string::npos)

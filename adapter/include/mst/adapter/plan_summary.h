@@ -14,8 +14,8 @@ std::string priority_word(Priority p);  // "High" | "Medium" | "Low"
 std::string urgency_word(Urgency u);    // "Routine" ... "Immediately (stat)"
 
 // One sentence: emergency, urgent or routine pathway, the overall urgency and
-// the clinical rows that set it (at most two), e.g. "Emergency pathway (Immediately (stat)): New
-// neurological symptoms: suspected MSCC (row 1)."
+// the clinical rows that set it (at most two), e.g. "Emergency pathway, overall urgency Immediately
+// (stat): New neurological symptoms in a patient with cancer (row 1)."
 std::string pathway_line(const GoalPlan& plan);
 
 struct ActionNow {
