@@ -383,7 +383,8 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
   h += wrap("table", wrap("tbody", body));
   if (const std::string line = read_from_text_line(c); !line.empty()) h += wrap("p", e(line));
   if (const auto changed = threshold_changes(plan.assessment.thresholds); !changed.empty()) {
-    h += wrap("p", e("Site thresholds in use (default in brackets): " + join(changed, "; ") + "."));
+    h += wrap("p",
+              e("Site thresholds in use (default in parentheses): " + join(changed, "; ") + "."));
   }
 
   if (!plan.goals.empty()) {

@@ -125,7 +125,7 @@ std::string explain_text(const Derivation& d) {
     out << "  " << line << "\n";
   }
   if (const auto changed = threshold_changes(plan.assessment.thresholds); !changed.empty()) {
-    out << "  Site thresholds in use (default in brackets): " << joined(changed, "; ") << "\n";
+    out << "  Site thresholds in use (default in parentheses): " << joined(changed, "; ") << "\n";
   }
   if (plan.applicable) {
     out << "\nDETAILS: WHY EACH GOAL\n";

@@ -77,8 +77,9 @@ TEST(ExplainReport, SharesTheNarrativeStructure) {
   site.sins_consult_min = 2;
   d.plan = propose(d.considerations, site);
   const std::string with_site = explain_text(d);
-  EXPECT_NE(with_site.find("Site thresholds in use (default in brackets): sins_consult_min 2 (7)"),
-            std::string::npos)
+  EXPECT_NE(
+      with_site.find("Site thresholds in use (default in parentheses): sins_consult_min 2 (7)"),
+      std::string::npos)
       << with_site;
 }
 
