@@ -2,6 +2,12 @@
 // and mark facts read from text (docs/considerations.md, "Safety net").
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/app.h"
+#include "cli/command.h"
 #include "considerations_fixture.h"
 #include "mst/adapter/goal_engine.h"
 #include "mst/adapter/run_report.h"
@@ -81,6 +87,38 @@ TEST(ExplainReport, SharesTheNarrativeStructure) {
       with_site.find("Site thresholds in use (default in parentheses): sins_consult_min 2 (7)"),
       std::string::npos)
       << with_site;
+}
+
+// Issue #11 item 6 end to end: `explain --rules` on a fixture patient read
+// from its Bundle. SINS 8 under a site's unstable cut-off of 8 is unstable in
+// the considerations, in the rule that fired and in the thresholds line; the
+// narrative used to recompute "potentially unstable" with the defaults.
+TEST(ExplainReport, SiteRulesFileReachesEveryPartOfTheReport) {
+  const auto rules = std::filesystem::temp_directory_path() /
+                     ("mst-explain-rules-" +
+                      std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + ".json");
+  std::ofstream(rules) << R"({"thresholds": {"sins_consult_min": {"value": 5},
+    "sins_unstable_min": {"value": 8}, "sbrt_max_sins": {"value": 7}}})";
+  std::ostringstream out;
+  std::ostringstream err;
+  cli::Context context{out, err, {}, nullptr};
+  const int code = cli::run_cli(
+      {"explain", "--input", std::string(MST_SOURCE_DIR) + "/tests/fixtures/patients/mst-p06.json",
+       "--as-of", "2026-11-20", "--rules", rules.string()},
+      context);
+  std::filesystem::remove(rules);
+  ASSERT_EQ(code, 0) << err.str();
+  const std::string text = out.str();
+  EXPECT_NE(text.find("Mechanical status:        SINS 8 of 18 (unstable)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Urgent pathway, overall urgency Urgent: Unstable spine (SINS 8-18"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Site thresholds in use (default in parentheses): sins_consult_min 5 (7); "
+                      "sins_unstable_min 8 (13)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("potentially unstable"), std::string::npos) << text;
 }
 
 }  // namespace
