@@ -68,7 +68,8 @@ std::string pathway_line(const GoalPlan& plan) {
     if (names.size() == 2) break;
     names.push_back(rule_label(*r));
   }
-  std::string line = std::string(kind) + ", overall urgency " + urgency_word(plan.urgency);
+  std::string line = kind;
+  if (plan.urgency != Urgency::kRoutine) line += ", overall urgency " + urgency_word(plan.urgency);
   if (!names.empty()) line += ": " + join(names, "; ");
   if (drivers.size() > names.size()) line += "; and more below";
   if (!plan.emergency && plan.urgency == Urgency::kRoutine) {

@@ -171,7 +171,9 @@ TEST(Narrative, ARoutinePlanSaysNothingIsNeededBeforeTheMeeting) {
   const auto div = careplan_narrative(c, plan, {"2024-03-05", "MST Care-Plan Adapter 0.1.0"});
   const auto first_section = div.find("<h3>");
   EXPECT_EQ(div.substr(first_section, 32), "<h3>Pathway and actions now</h3>");
-  EXPECT_NE(div.find("Routine pathway"), std::string::npos);
+  EXPECT_NE(div.find("<b>Routine pathway"), std::string::npos);
+  EXPECT_NE(div.find("For the next multidisciplinary team meeting.</b>"), std::string::npos);
+  EXPECT_EQ(div.find("overall urgency"), std::string::npos);
 }
 
 TEST(Narrative, EvidenceTextMarksOnlyTheRefsReadFromText) {
