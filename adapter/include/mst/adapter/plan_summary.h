@@ -13,9 +13,10 @@ namespace mst::adapter {
 std::string priority_word(Priority p);  // "High" | "Medium" | "Low"
 std::string urgency_word(Urgency u);    // "Routine" ... "Immediately (stat)"
 
-// One sentence: emergency, urgent or routine pathway, the overall urgency and
-// the clinical rows that set it (at most two), e.g. "Emergency pathway, overall urgency Immediately
-// (stat): New neurological symptoms in a patient with cancer (row 1)."
+// One sentence: the emergency, urgent or routine pathway, the overall
+// urgency (unless routine) and at most two clinical rows that set it, e.g.
+// "Emergency pathway, overall urgency Immediately (stat): New neurological
+// symptoms in a patient with cancer (row 1)."
 std::string pathway_line(const GoalPlan& plan);
 
 struct ActionNow {
