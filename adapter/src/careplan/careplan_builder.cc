@@ -118,10 +118,6 @@ std::vector<std::string> sorted_unique(std::vector<std::string> v) {
   return v;
 }
 
-std::string priority_word(Priority p) {
-  return p == Priority::kHigh ? "High" : p == Priority::kMedium ? "Medium" : "Low";
-}
-
 JsonValue goal_target(const Target& t, const std::string& base) {
   JsonValue measure = JsonValue::object(
       {{"coding",

@@ -144,7 +144,8 @@ void row6_radioresistant(const Assessment& a, PlanDraft& d) {
           "Low-grade compression, radioresistant tumour (row 6)", {G::kDebulkTumor, G::kPainRelief},
           ev, &kRadiotherapy);
   for (const auto& m : missing) {
-    d.missing(m, "SBRT selection (SC.24: ECOG 0-2, SINS below 12) cannot be confirmed");
+    d.missing(m, "SBRT selection (SC.24: ECOG 0-" + number_text(t.sbrt_max_ecog) + ", SINS below " +
+                     number_text(t.sbrt_max_sins + 1) + ") cannot be confirmed");
   }
   d.fired(6);
 }
@@ -194,9 +195,10 @@ void rule_painful_uncomplicated(const Assessment& a, PlanDraft& d) {
   if (a.poor_prognosis == Tri::kYes) proposal += "; the single fraction suits the short prognosis";
   const Tri sbrt = sbrt_selected(a);
   if (sbrt == Tri::kYes) {
-    proposal +=
-        "; SBRT may be considered because the SC.24 selection is met (ECOG 0-2, SINS "
-        "below 12, up to 3 contiguous levels, no neurological deficit)";
+    proposal += "; SBRT may be considered because the SC.24 selection is met (ECOG 0-" +
+                number_text(t.sbrt_max_ecog) + ", SINS below " + number_text(t.sbrt_max_sins + 1) +
+                ", up to " + number_text(t.sbrt_max_levels) +
+                " contiguous levels, no neurological deficit)";
   }
   RuleFiring r{12,
                "Painful metastasis without compression or instability",
