@@ -75,6 +75,12 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
         return false;
       });
     }
+    if (queries[i].type == "Goal") {
+      // Only what the patient (or a relative) expressed is input: a
+      // clinician's Goal, or the adapter's own proposal, would otherwise
+      // change the next plan the adapter writes from its own last one.
+      std::erase_if(r.resources, [](fhir::Node n) { return !detail::expressed_by_patient(n); });
+    }
     builder.add_search(r);
   }
   out.record = builder.build();

@@ -97,6 +97,16 @@ TEST_F(WriteBackOwnership, ARevisionUpdatesTheAdaptersUntouchedResourcesById) {
   EXPECT_NE(store_.get(goal).find("\"versionId\":\"2\""), std::string::npos) << store_.get(goal);
 }
 
+TEST_F(WriteBackOwnership, TheAdaptersOwnResourcesAreNotItsNextInput) {
+  // The pull reads the patient's Goals (preferences) and CarePlans: the
+  // adapter's own must not change the plan it writes next.
+  ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
+  const int writes = store_.transactions();
+  const PatientOutcome again = run();
+  EXPECT_EQ(again.kind, OutcomeKind::kUnchanged) << again.detail;
+  EXPECT_EQ(store_.transactions(), writes);
+}
+
 TEST_F(WriteBackOwnership, WhatAClinicianTookOverIsLeftAloneAndLinked) {
   ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
   const std::string goal = first("Goal");
