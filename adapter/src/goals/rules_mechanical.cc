@@ -39,6 +39,15 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
       consequence += "; missing SINS components: " + join(m.missing_components, ", ");
     }
     d.missing("SINS (Spinal Instability Neoplastic Score)", consequence);
+    if (d.has_referral(Discipline::kDiagnosticRadiology, Urgency::kStat)) {
+      // In an emergency stability decides immobilisation (NICE NG234): it is
+      // scored on the emergency imaging, not after it.
+      d.refer(Discipline::kDiagnosticRadiology, Urgency::kStat,
+              "Report the six SINS components (spinal instability) on that imaging, with CT of "
+              "the affected levels if needed",
+              "Spinal stability not scored in the record (work-up)", {}, a.c->spine.evidence);
+      return;
+    }
     d.refer(Discipline::kDiagnosticRadiology, Urgency::kRoutine,
             "CT and MRI review to score spinal instability (the six SINS components)",
             "Spinal stability not scored in the record (work-up)", {}, a.c->spine.evidence);

@@ -530,6 +530,13 @@ void rule_compression_not_graded(const Assessment& a, PlanDraft& d) {
   d.missing("ESCC (Bilsky) grade of epidural compression",
             "the NOMS neurological branch (rule table rows 3-8) cannot be chosen until MRI grades "
             "the compression");
+  if (d.has_referral(Discipline::kDiagnosticRadiology, Urgency::kStat)) {
+    // The emergency MRI grades it; a second, routine MRI would be elective.
+    d.refer(Discipline::kDiagnosticRadiology, Urgency::kStat,
+            "Report the Bilsky ESCC grade of epidural compression on that MRI",
+            "Epidural compression not graded in the record (work-up)", {}, a.c->spine.evidence);
+    return;
+  }
   d.refer(Discipline::kDiagnosticRadiology, Urgency::kRoutine,
           "MRI of the whole spine to grade epidural compression (Bilsky ESCC)",
           "Epidural compression not graded in the record (work-up)", {}, a.c->spine.evidence);

@@ -121,7 +121,8 @@ TEST(HardRules, SpineEmergencyIsNotDeferredForOngoingTreatmentButCoordinated) {
   auto plan = propose(c);
   const auto* g6 = plan.find(G::kSupportCancerTreatment);
   ASSERT_NE(g6, nullptr);
-  EXPECT_EQ(g6->priority, Priority::kHigh);
+  // Coordinated now (stat), but a condition on the plan, not what drives it.
+  EXPECT_EQ(g6->priority, Priority::kMedium);
   EXPECT_EQ(g6->urgency, Urgency::kStat);
   EXPECT_EQ(plan.find(D::kMedicalOncology)->priority, Urgency::kStat);
   EXPECT_TRUE(any_note(plan, "spine treatment is not deferred"));
