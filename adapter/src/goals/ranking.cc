@@ -32,9 +32,11 @@ bool drives(const ProposedGoal& g, Pathway pathway, const GoalPlan& plan) {
     case G::kPreserveNeurologicFunction:
       return true;
     case G::kImproveFunctionAmbulation:
-      // In an emergency walking is kept by saving the cord; it is an end of
-      // its own only when walking was lost within the Patchell window.
-      return pathway != Pathway::kEmergency || proposed_by_row(g, 16);
+      // Walking is the outcome the cord-compression pathway protects (Patchell's
+      // primary end point; QS56): an end when an emergency row proposed it,
+      // not when only the rehabilitation rule did.
+      return pathway != Pathway::kEmergency || proposed_by_row(g, 1) || proposed_by_row(g, 3) ||
+             proposed_by_row(g, 16);
     case G::kCorrectSpinalInstability:
       // Gross instability is urgent on its own; a potentially unstable spine
       // is assessed by the surgeon who sees the compression.

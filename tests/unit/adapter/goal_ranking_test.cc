@@ -39,19 +39,37 @@ Considerations mscc_patient() {
   return c;
 }
 
-TEST(GoalRanking, MsccEmergencyRanksOnlyTheCordHigh_NICE_NG234) {
+TEST(GoalRanking, MsccEmergencyRanksTheCordAndWalkingHigh_NICE_NG234_Patchell) {
   const auto plan = propose(mscc_patient());
   ASSERT_TRUE(plan.emergency);
   EXPECT_EQ(plan.pathway, Pathway::kEmergency);
   EXPECT_EQ(plan.find(G::kPreserveNeurologicFunction)->priority, Priority::kHigh);
+  EXPECT_EQ(plan.find(G::kImproveFunctionAmbulation)->priority, Priority::kHigh);
   // Every rule that touched these proposed them high before ranking.
-  for (G g : {G::kImproveFunctionAmbulation, G::kDebulkTumor, G::kSupportCancerTreatment,
-              G::kCorrectSpinalInstability, G::kPreventFracture, G::kPainRelief}) {
+  for (G g : {G::kDebulkTumor, G::kSupportCancerTreatment, G::kCorrectSpinalInstability,
+              G::kPreventFracture, G::kPainRelief}) {
     ASSERT_NE(plan.find(g), nullptr) << code_of(g);
     EXPECT_NE(plan.find(g)->priority, Priority::kHigh) << code_of(g);
     EXPECT_FALSE(plan.find(g)->ranking.empty()) << code_of(g);
   }
-  EXPECT_EQ(high_goals(plan), 1);
+  EXPECT_EQ(high_goals(plan), 2);
+}
+
+TEST(GoalRanking, RehabilitationAloneDoesNotMakeWalkingAnEmergencyEnd) {
+  // Walking lost months ago (outside the Patchell window): the walking goal
+  // comes from the rehabilitation rule only and is not a driver.
+  auto c = mscc_patient();
+  c.quality_of_life.ambulation =
+      Fact<Ambulation>{Ambulation::kNonAmbulatory, {"Observation/walk"}, day(2023, 12, 1)};
+  c.quality_of_life.non_ambulatory_since = day(2023, 12, 1);
+  c.neurology.deficits.clear();
+  set_escc(c, EsccGrade::k3);
+  set_survival(c, 2);
+  const auto plan = propose(c);
+  ASSERT_TRUE(plan.emergency);
+  ASSERT_FALSE(plan.fired(16));
+  ASSERT_NE(plan.find(G::kImproveFunctionAmbulation), nullptr);
+  EXPECT_EQ(plan.find(G::kImproveFunctionAmbulation)->priority, Priority::kMedium);
 }
 
 TEST(GoalRanking, DebulkingRanksBelowNeurologicalPreservation_NOMS) {
