@@ -220,5 +220,47 @@ TEST(Referrals, EmergencyMriAlsoGradesCompressionAndScoresStability_NICE_NG234) 
   EXPECT_TRUE(any_request(imaging[0], "SINS components"));
 }
 
+TEST(Referrals, BackPainMriIsNotRequestedTwiceBesideTheEmergencyMri_NICE_NG234) {
+  auto c = stable_patient();
+  c.neurology.escc.reset();
+  add_new_deficit(c, "Lower limb weakness");
+  c.quality_of_life.new_back_pain = Fact<bool>{true, {"Condition/backpain"}, day(2024, 3, 4)};
+  const auto plan = propose(c);
+  ASSERT_TRUE(plan.fired(2));
+  const auto imaging = plan.referrals_to(D::kDiagnosticRadiology);
+  ASSERT_EQ(imaging.size(), 1u);
+  EXPECT_EQ(imaging[0]->priority, Urgency::kStat);
+  EXPECT_FALSE(any_request(imaging[0], "local pathway"));
+}
+
+TEST(Referrals, StabilityInAnEmergencyIsUrgentNotElective_NICE_NG234_ASTRO2024) {
+  // Imaged after the onset (no new MRI), SINS not scored: the work-up is
+  // urgent, not "after the emergency".
+  auto c = stable_patient();
+  add_new_deficit(c, "Radicular pain", day(2024, 3, 2));
+  set_escc(c, EsccGrade::k2, day(2024, 3, 4));
+  c.mechanics.sins_total.reset();
+  const auto plan = propose(c);
+  ASSERT_TRUE(plan.emergency);
+  const auto imaging = plan.referrals_to(D::kDiagnosticRadiology);
+  ASSERT_EQ(imaging.size(), 1u);
+  EXPECT_EQ(imaging[0]->priority, Urgency::kUrgent);
+  EXPECT_TRUE(any_request(imaging[0], "SINS"));
+  // SINS 9 without pain or neurology is routine (row 9, P2) outside an
+  // emergency, urgent inside one.
+  auto m = stable_patient();
+  set_sins(m, 9);
+  set_escc(m, EsccGrade::k3);
+  set_survival(m, 2);
+  const auto urgent = propose(m);
+  ASSERT_TRUE(urgent.emergency);
+  ASSERT_NE(urgent.find(D::kSpineSurgery), nullptr);
+  EXPECT_TRUE(any_request(urgent.find(D::kSpineSurgery), "stability"));
+  EXPECT_EQ(urgent.find(D::kSpineSurgery)->priority, Urgency::kUrgent);
+  auto calm = stable_patient();
+  set_sins(calm, 9);
+  EXPECT_EQ(propose(calm).find(D::kSpineSurgery)->priority, Urgency::kRoutine);
+}
+
 }  // namespace
 }  // namespace mst::adapter
