@@ -8,8 +8,8 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <utility>
 #include <sstream>
+#include <utility>
 
 #include "considerations_fixture.h"
 #include "mst/adapter/goal_engine.h"

@@ -137,13 +137,17 @@ TEST(GoalRanking, PainReliefUrgencyFollowsThePathway) {
   EXPECT_EQ(planned.pathway, Pathway::kPlanned);
   EXPECT_EQ(planned.find(G::kPainRelief)->urgency, Urgency::kRoutine);
   EXPECT_TRUE(planned.find(G::kPainRelief)->ranking.empty());
-  // Urgent (SINS 9 with neurological signs raises row 9): at least urgent.
+  // Urgent (an unstable spine, row 10): at least urgent.
   auto u = stable_patient();
   set_pain(u, 4);
   set_sins(u, 14);
   const auto urgent = propose(u);
   EXPECT_EQ(urgent.pathway, Pathway::kUrgent);
   EXPECT_GE(urgent.find(G::kPainRelief)->urgency, Urgency::kUrgent);
+  // Row 10 proposes G4, G3 and G1 high: stability is the end; fracture
+  // prevention follows from the same stabilisation.
+  EXPECT_EQ(urgent.find(G::kCorrectSpinalInstability)->priority, Priority::kHigh);
+  EXPECT_EQ(urgent.find(G::kPreventFracture)->priority, Priority::kMedium);
 }
 
 TEST(Referrals, OnePerDisciplineAndUrgencyEachWithItsOwnRequests) {
