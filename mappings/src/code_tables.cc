@@ -67,7 +67,7 @@ const std::vector<ObservationSpec>& observation_specs() {
       {"treatment-preference",
        ValueKind::kGrade,
        {"declines-surgery", "declines-radiotherapy", "comfort-focused", "full-treatment",
-        "selective-treatment"}},
+        "selective-treatment", "accepts-surgery", "accepts-radiotherapy", "not-for-surgery"}},
       {"preference-narrative", ValueKind::kText, {}},
   };
   return specs;

@@ -406,80 +406,146 @@ void derive_mechanics(const Context& ctx, const Inputs& in) {
   }
 }
 
+namespace {
+
+// The subject a preference token speaks to: the latest statement on each
+// subject stands ("declined surgery in May, agreed in June": agrees).
+std::string_view subject_of_token(std::string_view token) {
+  if (token == "declines-surgery" || token == "accepts-surgery") return "surgery";
+  if (token == "declines-radiotherapy" || token == "accepts-radiotherapy") return "radiotherapy";
+  return token;
+}
+
+struct PhraseHit {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  std::string token;
+};
+
+// The tokens `text` states, one per subject: the phrase that comes last in
+// the text wins ("previously declined surgery, now agrees to surgery"), and
+// a phrase inside a longer one ("declines surgery" in "no longer declines
+// surgery") does not count on its own.
+std::vector<std::string> statement_tokens(const ObservationEntry* narrative,
+                                          const std::string& text) {
+  std::vector<std::string> tokens;
+  if (!narrative || text.empty()) return tokens;
+  const std::string norm = normalize_text(text);
+  std::vector<PhraseHit> hits;
+  for (const auto& [token, list] : narrative->phrases) {
+    for (const auto& p : list) {
+      for (std::size_t at = norm.find(p); at != std::string::npos; at = norm.find(p, at + 1)) {
+        const std::size_t end = at + p.size();
+        if ((at == 0 || norm[at - 1] == ' ') && (end == norm.size() || norm[end] == ' '))
+          hits.push_back({at, end, token});
+      }
+    }
+  }
+  std::map<std::string_view, const PhraseHit*> last_of;
+  for (const auto& h : hits) {
+    const bool inner = std::any_of(hits.begin(), hits.end(), [&](const PhraseHit& o) {
+      return &o != &h && o.begin <= h.begin && h.end <= o.end && o.end - o.begin > h.end - h.begin;
+    });
+    if (inner) continue;
+    const PhraseHit*& slot = last_of[subject_of_token(h.token)];
+    if (!slot || slot->begin < h.begin) slot = &h;
+  }
+  for (const auto& [subject, h] : last_of) tokens.push_back(h->token);
+  return tokens;
+}
+
+}  // namespace
+
 void derive_preferences(const Context& ctx, const Inputs& in) {
   struct Found {
-    PreferenceKind kind;
+    std::string token;  // empty: a statement no rule reads
     std::string text;
     std::string ref;
     std::optional<fhir::DateTime> when;
+    PreferenceSource source = PreferenceSource::kPatient;
   };
   std::vector<Found> found;
+  const ObservationEntry* narrative = ctx.tables.observation_by_key("preference-narrative");
+  auto add_text = [&](std::vector<std::string> tokens, const std::string& text,
+                      const std::string& ref, const std::optional<fhir::DateTime>& when,
+                      PreferenceSource source) {
+    if (tokens.empty()) found.push_back({"", text, ref, when, source});
+    for (auto& t : tokens) found.push_back({std::move(t), text, ref, when, source});
+  };
+  for (const auto* r : all_of(in, "treatment-preference")) {
+    if (!r->token.empty()) {
+      found.push_back({r->token, r->token, r->ref, r->when, PreferenceSource::kPatient});
+      continue;
+    }
+    // An answer written in words only ("does not want any spinal operation").
+    add_text(statement_tokens(narrative, r->text), r->text, r->ref, r->when,
+             PreferenceSource::kPatient);
+  }
+  for (const auto* r : all_of(in, "preference-narrative")) {
+    std::vector<std::string> tokens = statement_tokens(narrative, r->text);
+    if (!r->token.empty() && tokens.empty()) tokens.push_back(r->token);
+    add_text(std::move(tokens), r->text.empty() ? r->token : r->text, r->ref, r->when,
+             PreferenceSource::kPatient);
+  }
+  for (const auto& f : in.conditions) {
+    if (!f.active || !f.finding || f.finding->finding != FindingKind::kTreatmentRefusal) continue;
+    const std::string text = f.note.empty() ? f.label : f.label + ": " + f.note;
+    add_text(statement_tokens(narrative, f.note), text, f.ref, f.onset ? f.onset : f.recorded,
+             PreferenceSource::kPatient);
+  }
+  for (const auto& s : in.stated) {
+    if (!s.token.empty()) {
+      found.push_back({s.token, s.text, s.ref, s.when, s.source});
+      continue;
+    }
+    add_text(statement_tokens(narrative, s.text), s.text, s.ref, s.when, s.source);
+  }
+  // A clinician's "not for surgery" is a clinical decision whoever wrote it
+  // down; it never stands in for the patient's refusal.
+  for (auto& f : found) {
+    if (f.token == "not-for-surgery") f.source = PreferenceSource::kClinician;
+  }
   auto kind_of = [](const std::string& token) {
     if (token == "declines-surgery") return PreferenceKind::kDeclinesSurgery;
     if (token == "declines-radiotherapy") return PreferenceKind::kDeclinesRadiotherapy;
     if (token == "comfort-focused") return PreferenceKind::kComfortFocused;
     return PreferenceKind::kOther;
   };
-  const ObservationEntry* narrative = ctx.tables.observation_by_key("preference-narrative");
-  // Phrases of the documented synonyms found in free text.
-  auto phrases_in = [&](const std::string& text) {
-    std::vector<std::string> tokens;
-    if (!narrative) return tokens;
-    const std::string norm = normalize_text(text);
-    for (const auto& [token, list] : narrative->phrases) {
-      for (const auto& p : list) {
-        if (contains_phrase(norm, p)) {
-          tokens.push_back(token);
-          break;
-        }
+  auto key = [](const Found* x) {
+    return std::make_pair(x->when ? x->when->start_ms() : INT64_MIN, x->ref);
+  };
+  // The latest statement on each subject stands; what it replaced is kept
+  // for the plan's text.
+  std::map<std::string, std::vector<const Found*>> by_subject;
+  for (const auto& f : found) {
+    by_subject[f.token.empty() ? std::string() : std::string(subject_of_token(f.token))].push_back(
+        &f);
+  }
+  for (auto& [subject, list] : by_subject) {
+    std::sort(list.begin(), list.end(),
+              [&](const Found* a, const Found* b) { return key(a) < key(b); });
+    const Found* f = list.back();
+    Preference p;
+    p.kind = kind_of(f->token);
+    p.text = f->text;
+    p.source = f->source;
+    p.when = f->when;
+    add_evidence(p.evidence, f->ref);
+    for (auto it = list.rbegin() + 1; it != list.rend(); ++it) {
+      if ((*it)->token != f->token && !(*it)->token.empty()) {
+        p.supersedes = "'" + (*it)->text.substr(0, 60) + "' (" + when_text((*it)->when) + ")";
+        add_evidence(p.evidence, (*it)->ref);
+        break;
       }
     }
-    return tokens;
-  };
-  for (const auto* r : all_of(in, "treatment-preference")) {
-    if (!r->token.empty()) {
-      found.push_back({kind_of(r->token), r->token, r->ref, r->when});
-      continue;
-    }
-    // An answer written in words only ("does not want any spinal operation").
-    std::vector<std::string> tokens = phrases_in(r->text);
-    if (tokens.empty()) found.push_back({PreferenceKind::kOther, r->text, r->ref, r->when});
-    for (const auto& t : tokens) found.push_back({kind_of(t), r->text, r->ref, r->when});
-  }
-  for (const auto* r : all_of(in, "preference-narrative")) {
-    std::vector<std::string> tokens = phrases_in(r->text);
-    if (!r->token.empty()) tokens.push_back(r->token);
-    if (tokens.empty()) found.push_back({PreferenceKind::kOther, r->text, r->ref, r->when});
-    for (const auto& t : tokens)
-      found.push_back({kind_of(t), r->text.empty() ? t : r->text, r->ref, r->when});
-  }
-  for (const auto& f : in.conditions) {
-    if (!f.active || !f.finding || f.finding->finding != FindingKind::kTreatmentRefusal) continue;
-    const std::string text = f.note.empty() ? f.label : f.label + ": " + f.note;
-    std::vector<std::string> tokens = phrases_in(f.note);
-    if (tokens.empty()) found.push_back({PreferenceKind::kOther, text, f.ref, f.onset});
-    for (const auto& t : tokens) found.push_back({kind_of(t), text, f.ref, f.onset});
-  }
-  // The latest statement of each kind stands.
-  std::map<PreferenceKind, const Found*> latest_of;
-  for (const auto& f : found) {
-    auto& slot = latest_of[f.kind];
-    auto key = [](const Found* x) {
-      return std::make_pair(x->when ? x->when->start_ms() : INT64_MIN, x->ref);
-    };
-    if (!slot || key(slot) < key(&f)) slot = &f;
-  }
-  for (const auto& [kind, f] : latest_of) {
-    Preference p;
-    p.kind = kind;
-    p.text = f->text;
-    add_evidence(p.evidence, f->ref);
     ctx.out.preferences.push_back(std::move(p));
     if (ctx.stale(f->when, "recency.preferences")) {
       ctx.gap("patient preferences", "preference '" + f->text.substr(0, 60) + "' is from " +
                                          when_text(f->when) + ": confirm it still holds");
     }
   }
+  std::stable_sort(ctx.out.preferences.begin(), ctx.out.preferences.end(),
+                   [](const Preference& a, const Preference& b) { return a.kind < b.kind; });
   if (ctx.out.preferences.empty())
     ctx.gap("patient preferences", "no preferences or goals of care recorded");
 }

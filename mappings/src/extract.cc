@@ -217,6 +217,7 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
   }
   for (const auto& r : record.procedures()) {
     const std::size_t before = c.ignored.size();
+    if (detail::read_procedure_refusal(ctx, r, in.stated)) continue;
     if (!detail::read_treatment_procedure(ctx, r, in.treatments)) {
       detail::read_procedure(ctx, r, c.spinal_surgeries);
     }
@@ -229,6 +230,15 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
     screen(r, before);
   }
   for (const auto& r : record.others()) {
+    const std::size_t before = c.ignored.size();
+    if (r.type == "Goal" && detail::read_goal_preference(ctx, r, in.stated)) {
+      screen(r, before);
+      continue;
+    }
+    if (r.type == "Consent" && detail::read_consent(ctx, r, in.stated)) {
+      screen(r, before);
+      continue;
+    }
     ctx.ignore(r.ref, r.type + " resources are not read by the extractor");
     detail::screen_ignored(r, mentions);
   }

@@ -109,12 +109,38 @@ bool read_treatment_procedure(const Context& ctx, const RecordResource& r,
 // malformed one is listed in ignored and, being a modifier, read as unknown.
 void read_death(const Context& ctx, const RecordResource& patient);
 
+// A statement of preference read from a resource other than an
+// Observation or Condition (read_preferences.cc): `text` is classified by
+// derive_preferences with the preference phrases; `token` when the resource
+// itself says what (a refused radiotherapy Procedure, a Consent).
+struct PreferenceStatement {
+  std::string token;  // a treatment-preference grade, or empty
+  std::string text;
+  std::string ref;
+  std::optional<fhir::DateTime> when;
+  PreferenceSource source = PreferenceSource::kPatient;
+};
+
+// Goal with expressedBy Patient or RelatedPerson: its description and notes.
+// Goals set by clinicians (or ours) are not preferences: false, untouched.
+bool read_goal_preference(const Context& ctx, const RecordResource& r,
+                          std::vector<PreferenceStatement>& out);
+// Consent (scope treatment or any active Consent naming a treatment): a
+// permit agrees to what it names, a deny declines it.
+bool read_consent(const Context& ctx, const RecordResource& r,
+                  std::vector<PreferenceStatement>& out);
+// Procedure status=not-done with a refusal statusReason (fhir-coding.md
+// §16.2): the patient declined that operation or radiotherapy.
+bool read_procedure_refusal(const Context& ctx, const RecordResource& r,
+                            std::vector<PreferenceStatement>& out);
+
 // Derivers, in the order extract() calls them.
 struct Inputs {
   std::vector<ConditionFacts> conditions;  // sorted by ref
   std::vector<Reading> readings;           // sorted by (key, when, ref)
   std::vector<CarePlanFacts> plans;
   std::vector<ActiveTreatment> treatments;  // from medications and Procedures
+  std::vector<PreferenceStatement> stated;  // Goals, Consents, refused Procedures
   std::string gender;                       // Patient.gender
   std::string patient_ref;
 };

@@ -189,6 +189,26 @@ class WriteSafety(unittest.TestCase):
         self.assertEqual(now["meta"]["versionId"], saved["meta"]["versionId"])
         self.assertEqual(now["subject"]["reference"], f"Patient/{other}")
 
+    def test_a_deceased_patients_draft_is_withdrawn(self):
+        [pid] = load_prefixed(self.fhir, unique_prefix("dead"), ["mst-p02"])
+        run_json("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF)
+        [plan] = self.fhir.plans_of(pid)
+        patient = self.fhir.read("Patient", pid)
+        patient["deceasedDateTime"] = "2026-11-19"
+        self.assertEqual(self.fhir.put(patient)[0], 200)
+        p = run_adapter("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF,
+                        "--format", "json", check=False)
+        out = json.loads(p.stdout)
+        self.assertEqual(out["outcome"], "skipped", out)
+        self.assertIn(f"Withdrew the adapter's draft CarePlan/{plan['id']}", out["detail"])
+        now = self.fhir.read("CarePlan", plan["id"])
+        self.assertEqual(now["status"], "revoked")
+        for ref in plan["goal"]:
+            self.assertEqual(self.fhir.read(*ref["reference"].split("/")[-2:])["lifecycleStatus"],
+                             "cancelled")
+        # HAPI accepts what was written as valid R4.
+        self.assertEqual(self.fhir.validate(now), [])
+
     def test_two_concurrent_runs_leave_one_draft(self):
         [pid] = load_prefixed(self.fhir, unique_prefix("cc"), ["mst-p03"])
         cmd = [adapter_path(), "run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF]

@@ -40,7 +40,7 @@ KEYS = {"RS384": ("rs384.pem", "rs384-1"), "ES384": ("es384.pem", "es384-1")}
 ADAPTER_SCOPE = None
 DEFAULT_SCOPE = ("system/Patient.r system/Condition.rs system/Observation.rs "
                  "system/Procedure.rs system/MedicationRequest.rs "
-                 "system/MedicationAdministration.rs system/MedicationStatement.rs "
+                 "system/MedicationAdministration.rs system/MedicationStatement.rs system/Consent.rs "
                  "system/Medication.r system/CarePlan.crus system/Goal.crus "
                  "system/ServiceRequest.crus system/CareTeam.crus system/Device.crs "
                  "system/Provenance.c")

@@ -118,10 +118,6 @@ std::vector<std::string> sorted_unique(std::vector<std::string> v) {
   return v;
 }
 
-std::string priority_word(Priority p) {
-  return p == Priority::kHigh ? "High" : p == Priority::kMedium ? "Medium" : "Low";
-}
-
 JsonValue goal_target(const Target& t, const std::string& base) {
   JsonValue measure = JsonValue::object(
       {{"coding",
@@ -299,6 +295,27 @@ Built build_device(const BuildOptions& o, const Names& n) {
           {{"method", "POST"}, {"url", "Device"}, {"ifNoneExist", conditional(system, value)}})};
 }
 
+// The Provenance of one write: what it wrote, when, by the adapter's Device.
+JsonValue provenance(const std::string& summary, const std::vector<std::string>& targets,
+                     const std::string& as_of_day, bool update, const std::string& device_ref) {
+  JsonValue prov = JsonValue::object({{"resourceType", "Provenance"}});
+  prov.set("text", narrative(paragraph_narrative(summary)));
+  prov.set("target", refs(targets));
+  prov.set("recorded", as_of_day + "T00:00:00Z");
+  prov.set(
+      "activity",
+      JsonValue::object(
+          {{"coding", JsonValue::array({coding(detail::kDataOperation, update ? "UPDATE" : "CREATE",
+                                               update ? "revise" : "create")})}}));
+  prov.set("agent",
+           JsonValue::array({JsonValue::object(
+               {{"type", JsonValue::object(
+                             {{"coding", JsonValue::array({coding(detail::kProvenanceParticipant,
+                                                                  "author", "Author")})}})},
+                {"who", reference_to(device_ref)}})}));
+  return prov;
+}
+
 std::vector<std::string> careplan_notes(const Considerations& c, const GoalPlan& plan,
                                         const std::vector<detail::IgnoredGroup>& ignored) {
   std::vector<std::string> out;
@@ -387,6 +404,19 @@ std::string strip_trailing_slash(std::string s) {
 
 PlanIdentifier careplan_identifier(const std::string& patient_ref, const BuildOptions& options) {
   return Names(strip_trailing_slash(options.canonical_base), patient_ref).careplan();
+}
+
+fhir::JsonValue build_withdrawal(const std::string& device_ref, const std::string& as_of_day,
+                                 const std::string& cause) {
+  JsonValue bundle = JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
+  JsonValue request = JsonValue::object({{"method", "POST"}, {"url", "Provenance"}});
+  bundle.set("entry",
+             JsonValue::array({entry("urn:uuid:" + detail::NameUuids(device_ref)(
+                                                       "withdrawal|" + as_of_day + "|" + cause),
+                                     provenance("Withdrawn on " + as_of_day + ": " + cause + ".",
+                                                {}, as_of_day, true, device_ref),
+                                     std::move(request))}));
+  return bundle;
 }
 
 std::string device_identifier_system(const BuildOptions& options) {
@@ -489,24 +519,10 @@ JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const
   for (const auto& r : requests) targets.push_back(r.full_url);
   targets.push_back(careplan_urn);
   const bool update = opts.existing.has_value();
-  JsonValue prov = JsonValue::object({{"resourceType", "Provenance"}});
-  prov.set("text", narrative(paragraph_narrative(
-                       std::string(update ? "Revised" : "Created") + " on " + as_of_day + " by " +
-                       opts.device_name + " " + opts.device_version + " from " +
-                       std::to_string(used.size()) + " source resources.")));
-  prov.set("target", refs(targets));
-  prov.set("recorded", as_of_day + "T00:00:00Z");
-  prov.set(
-      "activity",
-      JsonValue::object(
-          {{"coding", JsonValue::array({coding(detail::kDataOperation, update ? "UPDATE" : "CREATE",
-                                               update ? "revise" : "create")})}}));
-  prov.set("agent",
-           JsonValue::array({JsonValue::object(
-               {{"type", JsonValue::object(
-                             {{"coding", JsonValue::array({coding(detail::kProvenanceParticipant,
-                                                                  "author", "Author")})}})},
-                {"who", reference_to(device.full_url)}})}));
+  JsonValue prov = provenance(std::string(update ? "Revised" : "Created") + " on " + as_of_day +
+                                  " by " + opts.device_name + " " + opts.device_version + " from " +
+                                  std::to_string(used.size()) + " source resources.",
+                              targets, as_of_day, update, device.full_url);
   if (!used.empty()) {
     JsonValue entities = JsonValue::array();
     for (const auto& u : used) {

@@ -82,32 +82,6 @@ std::string list(const std::vector<std::string>& items) {
   return wrap("ul", out);
 }
 
-std::string priority_word(Priority p) {
-  switch (p) {
-    case Priority::kHigh:
-      return "High";
-    case Priority::kMedium:
-      return "Medium";
-    case Priority::kLow:
-      return "Low";
-  }
-  return "";
-}
-
-std::string urgency_word(Urgency u) {
-  switch (u) {
-    case Urgency::kRoutine:
-      return "Routine";
-    case Urgency::kUrgent:
-      return "Urgent";
-    case Urgency::kAsap:
-      return "As soon as possible";
-    case Urgency::kStat:
-      return "Immediately (stat)";
-  }
-  return "";
-}
-
 std::string dated(const std::string& what, const std::optional<fhir::DateTime>& when) {
   return what + detail::day_text(when);
 }
@@ -130,11 +104,11 @@ std::string cancer_row(const Considerations& c) {
   return s;
 }
 
-std::string spine_row(const Considerations& c, const detail::Assessment& a) {
+std::string spine_row(const Considerations& c, const PlanAssessment& a) {
   if (!c.spine.present) return "No spinal lesion recorded";
   if (c.spine.lesions.empty()) return "Spinal disease recorded; vertebral level not stated";
   const auto n = c.spine.lesions.size();
-  std::string s = std::to_string(n) + (n == 1 ? " level: " : " levels: ") + a.levels_text;
+  std::string s = std::to_string(n) + (n == 1 ? " level: " : " levels: ") + a.levels;
   if (n > 1) s += c.spine.contiguous ? " (contiguous)" : " (not contiguous)";
   if (c.spine.any_junctional) s += "; includes a junctional level";
   return s;
@@ -148,8 +122,8 @@ std::string other_mets_row(const Considerations& c) {
   return parts.empty() ? "None recorded" : join(parts, "; ");
 }
 
-std::string life_row(const Considerations& c, const detail::Assessment& a) {
-  if (!a.prognosis_text.empty()) return a.prognosis_text;
+std::string life_row(const Considerations& c, const PlanAssessment& a) {
+  if (!a.prognosis.empty()) return a.prognosis;
   const auto& tok = c.life_expectancy.tokuhashi;
   std::string s = "Not documented";
   if (!tok.missing.empty())
@@ -157,7 +131,7 @@ std::string life_row(const Considerations& c, const detail::Assessment& a) {
   return s;
 }
 
-std::string quality_row(const Considerations& c) {
+std::string quality_row(const Considerations& c, const PlanAssessment& a) {
   const auto& q = c.quality_of_life;
   std::vector<std::string> parts;
   if (q.pain_score)
@@ -187,6 +161,7 @@ std::string quality_row(const Considerations& c) {
       parts.push_back(q.non_ambulatory_since
                           ? "unable to walk since " + q.non_ambulatory_since->to_string()
                           : "unable to walk");
+      if (!a.walking.empty()) parts.push_back(a.walking);
       break;
     case mappings::Ambulation::kUnknown:
       parts.push_back("walking ability not recorded");
@@ -195,7 +170,7 @@ std::string quality_row(const Considerations& c) {
   return join(parts, "; ");
 }
 
-std::string general_row(const Considerations& c) {
+std::string general_row(const Considerations& c, const PlanAssessment& a) {
   const auto& g = c.general_condition;
   std::vector<const mappings::Comorbidity*> cms;
   for (const auto& cm : g.comorbidities) cms.push_back(&cm);
@@ -225,34 +200,38 @@ std::string general_row(const Considerations& c) {
     parts.push_back(
         dated("albumin " + number_text(g.albumin_g_dl->value) + " g/dL", g.albumin_g_dl->when));
   }
+  if (!a.surgical_candidacy.empty()) parts.push_back("surgical candidacy " + a.surgical_candidacy);
   return parts.empty() ? "No comorbidity or laboratory value recorded" : join(parts, "; ");
 }
 
-std::string neuro_row(const Considerations& c, const detail::Assessment& a) {
+std::string neuro_row(const Considerations& c) {
   const auto& n = c.neurology;
+  std::vector<const mappings::NeurologicDeficit*> deficits;
+  for (const auto& d : n.deficits) deficits.push_back(&d);
+  std::sort(deficits.begin(), deficits.end(), [](const auto* x, const auto* y) {
+    return std::make_tuple(!x->is_new, x->label, x->evidence) <
+           std::make_tuple(!y->is_new, y->label, y->evidence);
+  });
   std::vector<std::string> parts;
   parts.push_back(
       n.escc ? dated("ESCC (Bilsky) grade " + detail::escc_name(n.escc->value), n.escc->when)
              : "ESCC grade not documented");
-  for (const auto* d : a.deficits) {
+  for (const auto* d : deficits) {
     parts.push_back((d->is_new ? "new: " : "") + dated(d->label, d->onset));
   }
-  if (a.deficits.empty()) parts.push_back("no neurological deficit recorded");
+  if (deficits.empty()) parts.push_back("no neurological deficit recorded");
   if (n.frankel) parts.push_back(std::string("Frankel ") + n.frankel->value);
   if (n.asia) parts.push_back(std::string("ASIA ") + n.asia->value);
   return join(parts, "; ");
 }
 
-std::string mechanical_row(const Considerations& c) {
+std::string mechanical_row(const Considerations& c, const PlanAssessment& a) {
   const auto& m = c.mechanics;
   std::vector<std::string> parts;
   if (m.sins_total) {
     std::string s = "SINS " + std::to_string(m.sins_total->value) + " of 18";
-    if (m.band) {
-      s += *m.band == mappings::SinsBand::kStable          ? " (stable)"
-           : *m.band == mappings::SinsBand::kIndeterminate ? " (potentially unstable)"
-                                                           : " (unstable)";
-    }
+    // The band the rules used (site thresholds), not the code tables' own.
+    if (!a.sins_band.empty()) s += " (" + a.sins_band + ")";
     if (m.sins_computed) s += ", computed from its components";
     parts.push_back(dated(s, m.sins_total->when));
   } else {
@@ -261,29 +240,34 @@ std::string mechanical_row(const Considerations& c) {
     parts.push_back(s);
   }
   if (m.subluxation) parts.push_back("subluxation or translation");
+  if (!m.sins_total && !a.sins_band.empty()) parts.push_back("read as " + a.sins_band);
   if (m.pathological_fracture) parts.push_back("pathological vertebral fracture");
   return join(parts, "; ");
 }
 
-std::string target_text(const ProposedGoal& g) {
-  std::vector<std::string> parts;
-  for (const auto& t : g.targets) parts.push_back(t.description);
-  return parts.empty() ? "No standard measure" : join(parts, "; ");
-}
-
-std::string goal_rows(const Considerations& c, const GoalPlan& plan) {
+std::string goal_rows(const GoalPlan& plan) {
   std::string rows;
-  for (const auto& g : plan.goals) {
-    std::string rationale = e(g.rationale());
-    if (!g.evidence.empty()) rationale += "<br/>Evidence: " + e(evidence_text(g.evidence, c));
+  for (const auto& line : goal_lines(plan)) {
+    const ProposedGoal& g = *line.goal;
     rows +=
         wrap("tr", wrap("td", e(display_of(g.code))) + wrap("td", e(priority_word(g.priority))) +
-                       wrap("td", e(urgency_word(g.urgency))) +
-                       wrap("td", g.certainty == Certainty::kConfirmed ? "Inputs complete"
-                                                                       : "Some inputs missing") +
-                       wrap("td", rationale) + wrap("td", e(target_text(g))));
+                       wrap("td", e(urgency_word(g.urgency))) + wrap("td", e(line.target)) +
+                       wrap("td", e(line.why)));
   }
   return rows;
+}
+
+// The long form of each goal: every rule with its finding, proposal and
+// source, then the evidence. Below the summary, for whoever wants to check.
+std::string goal_details(const Considerations& c, const GoalPlan& plan) {
+  std::vector<std::string> items;
+  std::string out;
+  for (const auto& g : plan.goals) {
+    std::string item = wrap("b", e(display_of(g.code))) + ": " + e(g.rationale());
+    if (!g.evidence.empty()) item += "<br/>Evidence: " + e(evidence_text(g.evidence, c));
+    out += wrap("li", item);
+  }
+  return wrap("ul", out);
 }
 
 }  // namespace
@@ -311,50 +295,46 @@ std::string read_from_text_line(const Considerations& c) {
          " were read from free text or a value written in words, not from a code.";
 }
 
-std::vector<LabeledText> consideration_summary(const Considerations& c) {
-  const auto a = detail::assess(c, RuleThresholds{});
+std::vector<LabeledText> consideration_summary(const Considerations& c, const PlanAssessment& a) {
   return {
       {"Type of cancer", cancer_row(c)},
       {"Spinal tumours", spine_row(c, a)},
       {"Other metastases", other_mets_row(c)},
       {"Current cancer treatment",
-       a.ongoing.empty() ? "None recorded" : detail::treatment_labels(a)},
+       a.ongoing_treatment.empty() ? "None recorded" : a.ongoing_treatment},
       {"Life expectancy", life_row(c, a)},
-      {"Quality of life", quality_row(c)},
-      {"General condition", general_row(c)},
-      {"Neurological status", neuro_row(c, a)},
-      {"Mechanical status", mechanical_row(c)},
+      {"Quality of life", quality_row(c, a)},
+      {"General condition", general_row(c, a)},
+      {"Neurological status", neuro_row(c)},
+      {"Mechanical status", mechanical_row(c, a)},
   };
 }
 
 std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
                                const NarrativeContext& ctx) {
+  // Read in 30 seconds (issue #11): the pathway and what to do now, one line
+  // per goal, the referrals; the reasoning and the record follow below.
   std::string h;
   h += "<div xmlns=\"http://www.w3.org/1999/xhtml\">";
-  h += wrap("h2", "Draft spine care plan: a proposal for the multidisciplinary team");
-  h += wrap("p", wrap("b",
-                      "Draft proposal generated by software for review by the "
-                      "multidisciplinary spine-oncology team. It is not a treatment "
-                      "decision: every goal and referral needs a clinician's review."));
-  h +=
-      wrap("p", e("Patient: " + c.patient_ref + ". Overall urgency: " + urgency_word(plan.urgency) +
-                  (plan.emergency ? " (emergency pathway)." : ".")));
+  h += wrap("h2", "Draft spine care plan for " + e(c.patient_ref) +
+                      ": a proposal for the multidisciplinary team");
+
+  h += wrap("h3", "Pathway and actions now");
+  h += wrap("p", wrap("b", e(pathway_line(plan))));
+  std::vector<std::string> now;
+  for (const auto& a : actions_now(plan)) now.push_back(urgency_word(a.urgency) + ": " + a.text);
+  h += now.empty() ? wrap("p",
+                          "Nothing needs doing before the team meets: the referrals below "
+                          "are routine.")
+                   : list(now);
   if (!c.alerts.empty()) {
-    // First after the urgency: a finding the rules could not read must not
-    // sit unseen at the bottom of a long record.
+    // Right under the actions: a finding the rules could not read may change
+    // them, so it must not sit unseen at the bottom of a long record.
     h += wrap("h3", "Alerts: safety-relevant findings the adapter did not use");
     std::vector<std::string> items;
     for (const auto& a : c.alerts) items.push_back(alert_line(a));
-    h += wrap("div", list(items));
+    h += list(items);
   }
-
-  h += wrap("h3", "Considerations");
-  std::string body;
-  for (const auto& row : consideration_summary(c)) {
-    body += wrap("tr", wrap("th", e(row.label)) + wrap("td", e(row.text)));
-  }
-  h += wrap("table", wrap("tbody", body));
-  if (const std::string line = read_from_text_line(c); !line.empty()) h += wrap("p", e(line));
 
   h += wrap("h3", "Proposed goals");
   if (plan.goals.empty()) {
@@ -362,17 +342,8 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
   } else {
     h += wrap("table", wrap("thead", wrap("tr",
                                           "<th>Goal</th><th>Priority</th><th>Urgency</th>"
-                                          "<th>Certainty</th><th>Rationale</th><th>Target</th>")) +
-                           wrap("tbody", goal_rows(c, plan)));
-  }
-
-  if (!plan.actions.empty()) {
-    h += wrap("h3", "Suggested immediate actions");
-    std::vector<std::string> items;
-    for (const auto& act : plan.actions) {
-      items.push_back(urgency_word(act.urgency) + ": " + act.text + " Source: " + act.source + ".");
-    }
-    h += list(items);
+                                          "<th>Target</th><th>Why</th>")) +
+                           wrap("tbody", goal_rows(plan)));
   }
 
   h += wrap("h3", "Referrals proposed");
@@ -386,16 +357,9 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
                              wrap("td", e(join(r.reasons, "; "))));
     }
     h += wrap("table",
-              wrap("thead", wrap("tr", "<th>To</th><th>Priority</th><th>What</th><th>Why</th>")) +
+              wrap("thead", wrap("tr", "<th>To</th><th>Urgency</th><th>What</th><th>Why</th>")) +
                   wrap("tbody", refs));
   }
-
-  h += wrap("h3", "Team the plan needs");
-  std::vector<std::string> team;
-  for (const auto& t : plan.team) {
-    team.push_back(std::string(display_of(t.discipline)) + ": " + join(t.reasons, "; "));
-  }
-  h += team.empty() ? wrap("p", "No discipline beyond the treating team.") : list(team);
 
   h += wrap("h3", "Patient preferences");
   if (plan.preferences.empty()) {
@@ -405,6 +369,35 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
     for (const auto& p : plan.preferences) prefs.push_back("\"" + p.text + "\": " + p.effect);
     h += list(prefs);
   }
+  h += wrap("p", wrap("b",
+                      "Draft proposal generated by software for review by the "
+                      "multidisciplinary spine-oncology team. It is not a treatment "
+                      "decision: every goal and referral needs a clinician's review."));
+
+  // ---- Details: what the summary above rests on.
+  h += wrap("h3", "Details: considerations");
+  std::string body;
+  for (const auto& row : consideration_summary(c, plan.assessment)) {
+    body += wrap("tr", wrap("th", e(row.label)) + wrap("td", e(row.text)));
+  }
+  h += wrap("table", wrap("tbody", body));
+  if (const std::string line = read_from_text_line(c); !line.empty()) h += wrap("p", e(line));
+  if (const auto changed = threshold_changes(plan.assessment.thresholds); !changed.empty()) {
+    h += wrap("p",
+              e("Site thresholds in use (default in parentheses): " + join(changed, "; ") + "."));
+  }
+
+  if (!plan.goals.empty()) {
+    h += wrap("h3", "Details: why each goal");
+    h += goal_details(c, plan);
+  }
+
+  h += wrap("h3", "Team the plan needs");
+  std::vector<std::string> team;
+  for (const auto& t : plan.team) {
+    team.push_back(std::string(display_of(t.discipline)) + ": " + join(t.reasons, "; "));
+  }
+  h += team.empty() ? wrap("p", "No discipline beyond the treating team.") : list(team);
 
   if (!plan.notes.empty()) {
     h += wrap("h3", "Notes");

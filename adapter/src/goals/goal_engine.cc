@@ -1,22 +1,25 @@
 #include "mst/adapter/goal_engine.h"
 
 #include "assessment.h"
+#include "assessment_shown.h"
 #include "plan_draft.h"
 #include "rules.h"
 
 namespace mst::adapter {
 
-GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
+namespace {
+
+GoalPlan propose_from(const mappings::Considerations& c, const detail::Assessment& a) {
   if (c.death.recorded) {
     GoalPlan none;
     none.applicable = false;
+    none.not_applicable_code = "deceased";
     none.not_applicable_reason =
         "The patient is recorded as deceased" +
         (c.death.when ? " (" + c.death.when->date_string() + ")" : std::string()) +
         ", so no care plan is proposed.";
     return none;
   }
-  const detail::Assessment a = detail::assess(c, t);
   // NICE NG234's emergency comes before the "no spinal disease" gate: cancer
   // plus a new deficit or a recorded compression always gets a plan.
   if (!c.spine.present && !a.mscc_suspected && !c.unreadable_conditions.empty()) {
@@ -60,6 +63,8 @@ GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
   detail::rule_pain_goal(a, d);
   detail::rule_ambulation(a, d);
   detail::rule_bone_targeted_agent(a, d);
+  // After every row that may ask for an operation.
+  detail::rule_declined_operation_alternatives(a, d);
   // Modifiers: they temper, never cancel, what the rows above proposed.
   detail::rule_systemic_gate(a, d);
   detail::rule_poor_prognosis(a, d);
@@ -67,6 +72,16 @@ GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
   detail::rule_preferences(a, d);
   detail::rule_input_quality(a, d);
   return d.finish();
+}
+
+}  // namespace
+
+GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
+  const detail::Assessment a = detail::assess(c, t);
+  GoalPlan plan = propose_from(c, a);
+  // The one reading the rules used, so no reader recomputes it (issue #11).
+  plan.assessment = detail::shown(a);
+  return plan;
 }
 
 }  // namespace mst::adapter

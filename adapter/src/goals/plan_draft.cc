@@ -57,7 +57,25 @@ void PlanDraft::refer(Discipline d, Urgency u, const std::string& request,
     Withheld& w = withheld_[d];
     push_unique(w.requests, request);
     for (GoalCode g : serves) push_unique(w.serves, g);
-    return;
+    if (d != Discipline::kSpineSurgery) return;
+  }
+  // Declining an operation withholds the operation, never the surgeon's
+  // opinion on stability and immobilisation (NICE NG234: expert advice on
+  // spinal stability within 24 h; clinical-decision.md §8 'Immobilisation').
+  const std::string asked =
+      declined ? std::string(
+                     "Surgical opinion on spinal stability, immobilisation and non-operative "
+                     "options (the patient declined an operation: none is proposed)")
+               : request;
+  if (declined) {
+    code = nullptr;
+    // One opinion is enough: asked already at this urgency or a higher one.
+    for (auto& [key, r] : referrals_) {
+      if (key.first == d && key.second >= u &&
+          std::find(r.requests.begin(), r.requests.end(), asked) != r.requests.end()) {
+        return;
+      }
+    }
   }
   auto [it, inserted] = referrals_.try_emplace({d, u});
   Referral& ref = it->second;
@@ -73,7 +91,7 @@ void PlanDraft::refer(Discipline d, Urgency u, const std::string& request,
     ref.snomed_code.clear();
     ref.snomed_display.clear();
   }
-  push_unique(ref.requests, request);
+  push_unique(ref.requests, asked);
   push_unique(ref.reasons, reason);
   for (GoalCode g : serves) push_unique(ref.serves, g);
   std::sort(ref.serves.begin(), ref.serves.end());
@@ -189,16 +207,22 @@ GoalPlan PlanDraft::finish() {
     const mappings::Preference* p =
         d == Discipline::kSpineSurgery ? a_.declines_surgery : a_.declines_radiotherapy;
     const std::string what = d == Discipline::kSpineSurgery ? "surgery" : "radiotherapy";
-    const std::string line = "No referral to " + std::string(display_of(d)) +
-                             " is proposed because the patient declined " + what +
-                             preference_quote(*p) +
-                             ". It would have asked for: " + join(w.requests, "; ") +
-                             ". Other options are proposed where they exist; the team can "
-                             "revisit this with the patient.";
+    const bool opinion_kept = d == Discipline::kSpineSurgery;
+    std::string line = "The patient declined " + what + preference_quote(*p) +
+                       (p->when ? " on " + p->when->date_string() : std::string()) + ". " +
+                       (opinion_kept ? "No operation is proposed; the surgical opinion on "
+                                       "stability and immobilisation is still asked for. "
+                                     : "No radiotherapy referral is proposed. ") +
+                       "Withheld: " + join(w.requests, "; ") + ".";
+    line += alternatives_.empty() ? " No alternative was found by the rules; the team can "
+                                    "revisit this with the patient."
+                                  : " Offered instead: " + join(alternatives_, "; ") + ".";
     note(line);
     for (GoalCode g : w.serves) {
-      caution(g, "the patient declined " + what + ", so the " + what +
-                     " referral that would serve this goal is not proposed");
+      caution(g, "the patient declined " + what + ", so " +
+                     (opinion_kept ? std::string("no operation") : "no " + what) +
+                     " is proposed for this goal" +
+                     (alternatives_.empty() ? "" : "; alternatives are offered"));
     }
   }
 
@@ -241,9 +265,13 @@ GoalPlan PlanDraft::finish() {
     PreferenceShown shown{p->kind, p->text, "", p->evidence};
     switch (p->kind) {
       case mappings::PreferenceKind::kDeclinesSurgery:
-        shown.effect = withheld_.count(Discipline::kSpineSurgery)
-                           ? "Respected: no surgical referral is proposed"
-                           : "Respected: no surgical option was needed by the rules";
+        shown.effect =
+            withheld_.count(Discipline::kSpineSurgery)
+                ? "Respected: no operation is proposed; the surgical opinion on stability and "
+                  "immobilisation is kept" +
+                      (alternatives_.empty() ? std::string()
+                                             : "; offered instead: " + join(alternatives_, "; "))
+                : "Respected: no surgical option was needed by the rules";
         break;
       case mappings::PreferenceKind::kDeclinesRadiotherapy:
         shown.effect = withheld_.count(Discipline::kRadiationOncology)
@@ -256,7 +284,16 @@ GoalPlan PlanDraft::finish() {
             "is shown with a prompt to confirm the patient's wishes";
         break;
       case mappings::PreferenceKind::kOther:
-        shown.effect = "Shown to the team; no rule acts on it automatically";
+        if (p->source == mappings::PreferenceSource::kClinician) {
+          shown.effect =
+              "A clinician's decision, not the patient's preference: shown to the team, not "
+              "applied as the patient's choice";
+        } else if (!p->supersedes.empty()) {
+          shown.effect = "The latest statement stands; it replaces " + p->supersedes +
+                         ", so nothing is withheld on that account";
+        } else {
+          shown.effect = "Shown to the team; no rule acts on it automatically";
+        }
         break;
     }
     plan.preferences.push_back(std::move(shown));

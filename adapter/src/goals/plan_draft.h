@@ -4,6 +4,7 @@
 // referrals.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
@@ -43,6 +44,14 @@ class PlanDraft {
   // The referrals to `d`, most urgent first.
   std::vector<Referral*> referrals_to(Discipline d);
   bool has_referral(Discipline d, Urgency u) const { return referrals_.count({d, u}) != 0; }
+  // True when a referral to `d` was withheld (in full, or its operation)
+  // because the patient declined what it offers.
+  bool withheld(Discipline d) const { return withheld_.count(d) != 0; }
+  // Records an option offered in place of a declined one, for the plan text.
+  void offer_instead(const std::string& text) {
+    if (std::find(alternatives_.begin(), alternatives_.end(), text) == alternatives_.end())
+      alternatives_.push_back(text);
+  }
   // Adds a discipline to the team without a referral (e.g. for coordination).
   void team(Discipline d, const std::string& reason);
 
@@ -81,6 +90,7 @@ class PlanDraft {
   std::map<std::pair<Discipline, Urgency>, Referral, ReferralOrder> referrals_;
   std::map<Discipline, std::vector<std::string>> team_;
   std::map<Discipline, Withheld> withheld_;
+  std::vector<std::string> alternatives_;
   std::vector<SuggestedAction> actions_;
   std::vector<std::string> notes_;
   std::vector<MissingInput> missing_;

@@ -43,11 +43,12 @@ void rule_grey_zone_compression(const Assessment& a, PlanDraft& d);   // row 8
 void rule_compression_not_graded(const Assessment& a, PlanDraft& d);  // work-up
 
 // Local treatment rules (rows 6, 7, 12, 13, 19).
-void rule_low_grade_compression(const Assessment& a, PlanDraft& d);  // rows 6, 7
-void rule_painful_uncomplicated(const Assessment& a, PlanDraft& d);  // row 12
-void rule_excisional_surgery(const Assessment& a, PlanDraft& d);     // row 13
-void rule_postoperative_rt(const Assessment& a, PlanDraft& d);       // row 19
-void rule_pain_goal(const Assessment& a, PlanDraft& d);              // team rule
+void rule_low_grade_compression(const Assessment& a, PlanDraft& d);            // rows 6, 7
+void rule_painful_uncomplicated(const Assessment& a, PlanDraft& d);            // row 12
+void rule_excisional_surgery(const Assessment& a, PlanDraft& d);               // row 13
+void rule_postoperative_rt(const Assessment& a, PlanDraft& d);                 // row 19
+void rule_pain_goal(const Assessment& a, PlanDraft& d);                        // team rule
+void rule_declined_operation_alternatives(const Assessment& a, PlanDraft& d);  // row 20
 
 // Mechanical rules (rows 9-11; stability work-up).
 void rule_instability(const Assessment& a, PlanDraft& d);             // rows 9, 10

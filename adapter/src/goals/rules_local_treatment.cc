@@ -144,7 +144,8 @@ void row6_radioresistant(const Assessment& a, PlanDraft& d) {
           "Low-grade compression, radioresistant tumour (row 6)", {G::kDebulkTumor, G::kPainRelief},
           ev, &kRadiotherapy);
   for (const auto& m : missing) {
-    d.missing(m, "SBRT selection (SC.24: ECOG 0-2, SINS below 12) cannot be confirmed");
+    d.missing(m, "SBRT selection (SC.24: ECOG 0-" + number_text(t.sbrt_max_ecog) + ", SINS below " +
+                     number_text(t.sbrt_max_sins + 1) + ") cannot be confirmed");
   }
   d.fired(6);
 }
@@ -194,9 +195,10 @@ void rule_painful_uncomplicated(const Assessment& a, PlanDraft& d) {
   if (a.poor_prognosis == Tri::kYes) proposal += "; the single fraction suits the short prognosis";
   const Tri sbrt = sbrt_selected(a);
   if (sbrt == Tri::kYes) {
-    proposal +=
-        "; SBRT may be considered because the SC.24 selection is met (ECOG 0-2, SINS "
-        "below 12, up to 3 contiguous levels, no neurological deficit)";
+    proposal += "; SBRT may be considered because the SC.24 selection is met (ECOG 0-" +
+                number_text(t.sbrt_max_ecog) + ", SINS below " + number_text(t.sbrt_max_sins + 1) +
+                ", up to " + number_text(t.sbrt_max_levels) +
+                " contiguous levels, no neurological deficit)";
   }
   RuleFiring r{12,
                "Painful metastasis without compression or instability",
@@ -350,6 +352,52 @@ void rule_pain_goal(const Assessment& a, PlanDraft& d) {
                true,
                pain_evidence(a)};
   d.goal(G::kPainRelief, a.severe_pain ? Priority::kHigh : Priority::kMedium, Urgency::kRoutine, r);
+}
+
+// Preference branch (issue #11): an operation the patient declined is
+// withheld (PlanDraft::refer keeps the surgical opinion); the non-operative
+// options for the same problem are offered in its place: radiotherapy
+// (NICE NG234; NOMS), a brace and immobilisation advice for an unstable or
+// fractured spine (clinical-decision.md §8 'Immobilisation', row 14), and
+// vertebral augmentation for a fracture without gross instability or
+// compression (NOMS 'M'; CAFE).
+void rule_declined_operation_alternatives(const Assessment& a, PlanDraft& d) {
+  if (a.declines_surgery == nullptr || !d.withheld(Discipline::kSpineSurgery)) return;
+  const auto& m = a.c->mechanics;
+  mappings::Evidence ev = a.declines_surgery->evidence;
+  add_evidence(ev, m.evidence);
+  const std::string reason = "In place of the operation the patient declined";
+  if (a.declines_radiotherapy == nullptr) {
+    if (d.emergency()) {
+      d.refer(Discipline::kRadiationOncology, Urgency::kAsap,
+              "Urgent radiotherapy (with dexamethasone) as the non-operative treatment of the "
+              "cord compression",
+              reason, {G::kPreserveNeurologicFunction, G::kPainRelief}, ev, &kRadiotherapy);
+      d.offer_instead("urgent radiotherapy with dexamethasone");
+    } else {
+      d.refer(Discipline::kRadiationOncology, Urgency::kRoutine,
+              "Radiotherapy as the non-operative local treatment of the spinal lesions", reason,
+              {G::kPainRelief, G::kDebulkTumor}, ev, &kRadiotherapy);
+      d.offer_instead("radiotherapy");
+    }
+  }
+  const bool mechanical = a.gross_instability == Tri::kYes || a.sins_stable == Tri::kNo ||
+                          m.pathological_fracture || m.instability_diagnosis;
+  if (mechanical) {
+    d.refer(Discipline::kRehabilitation, d.emergency() ? Urgency::kUrgent : Urgency::kRoutine,
+            "Spinal orthosis (brace), immobilisation advice and a mobilisation plan as "
+            "non-operative support of the spine",
+            reason, {G::kCorrectSpinalInstability, G::kPreventFracture, G::kPainRelief}, ev);
+    d.offer_instead("bracing (spinal orthosis) with immobilisation advice");
+  }
+  if (m.pathological_fracture && a.gross_instability != Tri::kYes &&
+      a.escc_class != EsccClass::kHigh) {
+    d.refer(Discipline::kInterventionalRadiology, Urgency::kRoutine,
+            "Assessment for vertebral augmentation (vertebroplasty or kyphoplasty) in place of "
+            "open surgery",
+            reason, {G::kPainRelief, G::kPreventFracture}, ev);
+    d.offer_instead("vertebral augmentation (interventional radiology)");
+  }
 }
 
 }  // namespace mst::adapter::detail

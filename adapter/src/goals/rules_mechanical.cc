@@ -57,7 +57,7 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
   const auto ev = mechanics_evidence(a);
   if (a.gross_instability == Tri::kYes) {
     RuleFiring r{10,
-                 "Unstable spine (SINS 13-18 or subluxation)",
+                 "Unstable spine (SINS " + number_text(t.sins_unstable_min) + "-18 or subluxation)",
                  "Unstable spine: " + sins_text(a),
                  "",
                  kSrcSins + "; " + kSrcNoms,
@@ -93,7 +93,8 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
     finding += a.deficits.empty() ? ", with severe mechanical pain" : ", with neurological signs";
   }
   RuleFiring r{9,
-               "Potentially unstable spine (SINS 7-12)",
+               "Potentially unstable spine (SINS " + number_text(t.sins_consult_min) + "-" +
+                   number_text(t.sins_unstable_min - 1) + ")",
                finding,
                "surgical consultation on stability (at SINS 10 or more, more than half of "
                "patients were stabilised in one series [R47])",

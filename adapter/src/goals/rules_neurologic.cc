@@ -122,8 +122,8 @@ void row3_separation_surgery(const Assessment& a, PlanDraft& d) {
                         " is radioresistant to conventional radiotherapy; " + fitness_text(a) +
                         "; " + a.prognosis_text;
   RuleFiring r{3,
-               "High-grade compression, radioresistant tumour, operable, survival of 3 months "
-               "or more",
+               "High-grade compression, radioresistant tumour, operable, survival of " +
+                   number_text(a.t->patchell_min_survival_months) + " months or more",
                finding,
                "",
                kSrcNoms + "; " + kSrcPatchell + "; " + kSrcSeparation,
@@ -156,7 +156,8 @@ void row5_radiotherapy_first(const Assessment& a, PlanDraft& d,
   mappings::Evidence ev = escc_evidence(a);
   add_evidence(ev, systemic_evidence(a));
   RuleFiring r{5,
-               "High-grade compression, not operable or survival under 3 months",
+               "High-grade compression, not operable or survival under " +
+                   number_text(t.patchell_min_survival_months) + " months",
                escc_finding(a) + "; surgery first is not proposed because " + join(against, "; "),
                "",
                kSrcQs56 + "; " + kSrcScorad + "; " + kSrcAstro2024,
@@ -405,8 +406,8 @@ void rule_walking_lost(const Assessment& a, PlanDraft& d) {
   add_evidence(ev, escc_evidence(a));
   add_evidence(ev, systemic_evidence(a));
   RuleFiring r{16,
-               "Unable to walk for less than 48 h, solid tumour, single compression site, "
-               "operable",
+               "Unable to walk for less than " + number_text(t.paraplegia_window_hours) +
+                   " h, solid tumour, single compression site, operable",
                "Unable to walk since " + since +
                    (a.window_uncertain ? " (within " + window + " at the earliest reading)"
                                        : ", within " + window),

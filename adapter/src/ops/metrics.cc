@@ -23,7 +23,8 @@ constexpr Declared kDeclared[] = {
     {"mst_plans_unchanged_total", "counter", "",
      "Runs whose inputs gave the plan already written."},
     {"mst_plans_skipped_total", "counter", "reason",
-     "Patients given no plan, by reason (no-spinal-metastasis, unreadable-conditions, not-draft)."},
+     "Patients given no plan, by reason (no-spinal-metastasis, unreadable-conditions, deceased, "
+     "not-draft, edited)."},
     {"mst_failures_total", "counter", "kind", "Patient runs that failed, by error kind."},
     {"mst_fhir_retries_total", "counter", "", "FHIR requests retried after a retryable failure."},
     {"mst_fhir_requests_total", "counter", "status", "FHIR HTTP exchanges, by status class."},

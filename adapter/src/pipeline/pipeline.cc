@@ -77,10 +77,6 @@ PatientRun Pipeline::run(const std::string& patient_id) {
   PulledRecord pulled = pull_record(*client_, patient_id, tables_, settings_.pull);
   run.derivation = derive(pulled.record, tables_, thresholds_, settings_.as_of, pulled.warnings);
   const Derivation& d = *run.derivation;
-  if (!d.plan.applicable) {
-    run.outcome = not_applicable(patient_id, d.plan);
-    return run;
-  }
   const BuildOptions base_options = build_options();
   const PlanIdentifier ident = careplan_identifier("Patient/" + patient_id, base_options);
   const PlanIdentity identity{patient_id,
@@ -89,6 +85,27 @@ PatientRun Pipeline::run(const std::string& patient_id) {
                               plan_member_kinds(base_options),
                               device_identifier_system(base_options),
                               base_options.device_name};
+  if (!d.plan.applicable) {
+    run.outcome = not_applicable(patient_id, d.plan);
+    if (d.plan.not_applicable_code == "deceased") {
+      // A draft proposing treatment for someone who has died must not stay
+      // in front of the team.
+      const auto w = writer_->withdraw(identity, "The patient is recorded as deceased",
+                                       settings_.as_of.date_string());
+      run.outcome.plan_ref = w.plan_ref;
+      if (w.withdrawn > 0) {
+        run.outcome.detail += " Withdrew the adapter's draft " + w.plan_ref +
+                              " and its untouched proposals (" + std::to_string(w.withdrawn) +
+                              " resources).";
+      }
+      if (!w.left.empty()) {
+        std::string left;
+        for (const auto& l : w.left) left += (left.empty() ? "" : "; ") + l;
+        run.outcome.detail += " Left as a person has them: " + left + ".";
+      }
+    }
+    return run;
+  }
   run.outcome = writer_->write(identity, [&](const std::optional<ExistingPlan>& existing) {
     BuildOptions o = base_options;
     if (existing) o.existing = ExistingDraft{existing->id, existing->version};

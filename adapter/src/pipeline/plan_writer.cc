@@ -54,16 +54,20 @@ std::string identifier_value(fhir::Node resource, const std::string& system) {
 }
 
 // The resource as read, withdrawn: status, narrative and a reason a reader sees.
-fhir::JsonValue retired_copy(fhir::Node resource, const MemberKind& r, const std::string& author) {
+// `cause` says why, e.g. "The patient is recorded as deceased"; empty: the
+// revised plan no longer proposes it.
+fhir::JsonValue retired_copy(fhir::Node resource, const MemberKind& r, const std::string& author,
+                             const std::string& cause) {
   fhir::JsonValue out = fhir::JsonValue::from(resource);
   std::string label;
   fhir::Node named = resource[r.label_element];
   if (auto text = named.is_object() ? named.string("text") : resource.string(r.label_element)) {
     label = std::string(*text);
   }
-  const std::string why = "The revised draft care plan no longer proposes this " +
-                          std::string(r.noun) + ", so the adapter withdrew it (" +
-                          std::string(r.retired) + ").";
+  const std::string why =
+      (cause.empty() ? "The revised draft care plan no longer proposes this " + std::string(r.noun)
+                     : cause) +
+      ", so the adapter withdrew it (" + std::string(r.retired) + ").";
   out.set(r.status_element, std::string(r.retired));
   fhir::JsonValue text = fhir::JsonValue::object({{"status", "generated"}});
   text.set("div", paragraph_narrative("Withdrawn proposal" + (label.empty() ? "" : ": " + label) +
@@ -113,6 +117,17 @@ std::set<std::string> adapter_devices(fhir::Client& client, const PlanIdentity& 
     if (!ref.empty()) out.insert(std::move(ref));
   }
   return out;
+}
+
+// What marks the adapter's resources on this server, as of now.
+OwnerMarks owner_marks(fhir::Client& client, const PlanIdentity& identity,
+                       const std::string& base_url) {
+  OwnerMarks marks;
+  marks.base_url = base_url;
+  marks.patient_id = identity.patient_id;
+  marks.note_author = identity.note_author;
+  marks.device_refs = adapter_devices(client, identity, base_url);
+  return marks;
 }
 
 struct FoundPlan {
@@ -226,11 +241,12 @@ MemberSearch find_members(fhir::Client& client, const PlanIdentity& identity,
   return out;
 }
 
-// Adds to `bundle` the withdrawal of the adapter's untouched proposals it no
-// longer makes; returns how many.
+// Adds to `bundle`, before its Provenance, the withdrawal of the adapter's
+// untouched resources in `found` whose identifier is not in `kept`; returns
+// how many. `cause` as for retired_copy().
 std::size_t retire_dropped(const std::vector<FoundMember>& found, const std::set<std::string>& kept,
                            const std::string& base_url, const std::string& note_author,
-                           fhir::JsonValue& bundle) {
+                           const std::string& cause, fhir::JsonValue& bundle) {
   std::vector<fhir::JsonValue> retire_entries;
   std::vector<std::string> retired_refs;
   for (const auto& f : found) {
@@ -243,7 +259,7 @@ std::size_t retire_dropped(const std::vector<FoundMember>& found, const std::set
     // the write starts over from a fresh read.
     if (!f.version.empty()) request.set("ifMatch", "W/\"" + f.version + "\"");
     fhir::JsonValue entry = fhir::JsonValue::object({{"fullUrl", base_url + "/" + f.ref}});
-    entry.set("resource", retired_copy(f.resource, *mk, note_author));
+    entry.set("resource", retired_copy(f.resource, *mk, note_author, cause));
     entry.set("request", std::move(request));
     retire_entries.push_back(std::move(entry));
     retired_refs.push_back(f.ref);
@@ -295,11 +311,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
   std::string base_url = client_.base_url();
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   for (int attempt = 0;; ++attempt) {
-    OwnerMarks marks;
-    marks.base_url = base_url;
-    marks.patient_id = identity.patient_id;
-    marks.note_author = identity.note_author;
-    marks.device_refs = adapter_devices(client_, identity, base_url);
+    OwnerMarks marks = owner_marks(client_, identity, base_url);
     std::vector<FoundPlan> found = find_plans(client_, identity, marks, read_fingerprint_);
     std::vector<std::string> foreign;
     for (const auto& f : found) {
@@ -368,7 +380,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
     }();
     const Reconciled reconciled = reconcile(built.bundle, members.members, base_url);
     const std::size_t retired =
-        retire_dropped(members.members, kept, base_url, identity.note_author, built.bundle);
+        retire_dropped(members.members, kept, base_url, identity.note_author, "", built.bundle);
     std::string notes;
     if (retired > 0) {
       notes +=
@@ -409,6 +421,59 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
     } catch (const fhir::VersionConflict&) {
       // Someone changed what we read before we wrote: read again and decide
       // again (they may have taken it over).
+      if (attempt >= options_.max_conflict_retries) throw;
+    }
+  }
+}
+
+PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const std::string& cause,
+                                            const std::string& as_of_day) {
+  std::lock_guard patient_guard(patient_lock(identity.patient_id));
+  std::string base_url = client_.base_url();
+  while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+  for (int attempt = 0;; ++attempt) {
+    Withdrawal w;
+    OwnerMarks marks = owner_marks(client_, identity, base_url);
+    fhir::SearchResult plans = client_.search(
+        "CarePlan", {{"identifier", identity.identifier_system + "|" + identity.identifier_value}},
+        fhir::SearchLimits{5, 50});
+    plans.require_complete();
+    std::vector<FoundMember> found;
+    for (fhir::Node n : plans.resources) {
+      fhir::Resource res(n);
+      if (res.type() != "CarePlan") continue;
+      FoundMember f{res.ref(), std::string(res.version_id()), identity.identifier_value, n,
+                    judge(n, *member_kind("CarePlan"), marks)};
+      if (f.verdict.standing == Standing::kOurs) {
+        const auto named = named_members(n, base_url);
+        marks.plan_members.insert(named.begin(), named.end());
+        found.push_back(std::move(f));
+      } else {
+        w.left.push_back(f.ref + " (" + f.verdict.why + ")");
+      }
+    }
+    if (found.empty()) return w;
+    w.plan_ref = found.front().ref;
+    const fhir::JsonValue no_proposals =
+        fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
+    MemberSearch members = find_members(client_, identity, no_proposals, marks, true);
+    for (const auto& m : members.members) {
+      if (m.verdict.standing == Standing::kChanged)
+        w.left.push_back(m.ref + " (" + m.verdict.why + ")");
+    }
+    found.insert(found.end(), members.members.begin(), members.members.end());
+    fhir::JsonValue bundle = build_withdrawal(*marks.device_refs.begin(), as_of_day, cause);
+    w.withdrawn = retire_dropped(found, {}, base_url, identity.note_author, cause, bundle);
+    std::string body = bundle.dump();
+    if (options_.dry_run) {
+      last_bundle_ = std::move(body);
+      return w;
+    }
+    try {
+      client_.transaction(std::move(body));
+      return w;
+    } catch (const fhir::VersionConflict&) {
+      // A person changed something after we read it: read again, decide again.
       if (attempt >= options_.max_conflict_retries) throw;
     }
   }

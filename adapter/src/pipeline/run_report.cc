@@ -78,27 +78,57 @@ std::string joined(const std::vector<std::string>& items, const char* sep) {
 }  // namespace
 
 std::string explain_text(const Derivation& d) {
+  // The narrative's structure in plain text: pathway and actions now, one
+  // line per goal, referrals, preferences; then the details.
   const auto& c = d.considerations;
   const GoalPlan& plan = d.plan;
   std::ostringstream out;
   out << c.patient_ref << ", as of " << c.as_of.date_string() << "\n\n";
+  if (plan.applicable) {
+    out << "PATHWAY AND ACTIONS NOW\n  " << pathway_line(plan) << "\n";
+    const auto now = actions_now(plan);
+    if (now.empty()) out << "  Nothing needs doing before the team meets.\n";
+    for (const auto& a : now) out << "  - [" << code_of(a.urgency) << "] " << a.text << "\n";
+    out << "\n";
+  }
   if (!c.alerts.empty()) {
     out << "ALERTS: SAFETY-RELEVANT FINDINGS NOT USED\n";
     for (const auto& a : c.alerts) out << "  ! " << alert_line(a) << "\n";
     out << "\n";
   }
-  out << "CONSIDERATIONS\n";
-  for (const auto& row : consideration_summary(c)) {
+  if (!plan.applicable) {
+    out << "NO PLAN\n  " << plan.not_applicable_reason << "\n\n";
+  } else {
+    out << "GOALS (priority, urgency, target, why)\n";
+    for (const auto& line : goal_lines(plan)) {
+      const ProposedGoal& g = *line.goal;
+      out << "  - " << display_of(g.code) << ": " << priority_word(g.priority) << ", "
+          << code_of(g.urgency) << "; target: " << line.target << "; why: " << line.why << "\n";
+    }
+    out << "\nREFERRALS\n";
+    if (plan.referrals.empty()) out << "  none\n";
+    for (const auto& r : plan.referrals) {
+      out << "  - " << display_of(r.to) << " [" << code_of(r.priority)
+          << "]: " << joined(r.requests, "; ") << "\n      because " << joined(r.reasons, "; ")
+          << "\n";
+    }
+    out << "\nPATIENT PREFERENCES\n";
+    if (plan.preferences.empty()) out << "  none recorded: discuss with the patient\n";
+    for (const auto& p : plan.preferences) out << "  - \"" << p.text << "\": " << p.effect << "\n";
+    out << "\n";
+  }
+  out << "DETAILS: CONSIDERATIONS\n";
+  for (const auto& row : consideration_summary(c, plan.assessment)) {
     out << "  " << pad(row.label + ":", 26) << row.text << "\n";
   }
   if (const std::string line = read_from_text_line(c); !line.empty()) {
     out << "  " << line << "\n";
   }
-  if (!plan.applicable) {
-    out << "\nNO PLAN\n  " << plan.not_applicable_reason << "\n";
-  } else {
-    out << "\nPROPOSED GOALS (overall urgency " << code_of(plan.urgency)
-        << (plan.emergency ? ", emergency pathway" : "") << ")\n";
+  if (const auto changed = threshold_changes(plan.assessment.thresholds); !changed.empty()) {
+    out << "  Site thresholds in use (default in parentheses): " << joined(changed, "; ") << "\n";
+  }
+  if (plan.applicable) {
+    out << "\nDETAILS: WHY EACH GOAL\n";
     int n = 0;
     for (const auto& g : plan.goals) {
       out << "  " << ++n << ". " << display_of(g.code) << ": " << display_of(g.priority) << ", "
@@ -108,26 +138,10 @@ std::string explain_text(const Derivation& d) {
       if (!g.evidence.empty()) out << "     Evidence: " << evidence_text(g.evidence, c) << "\n";
       for (const auto& t : g.targets) out << "     Target: " << t.description << "\n";
     }
-    if (!plan.actions.empty()) {
-      out << "\nSUGGESTED ACTIONS\n";
-      for (const auto& a : plan.actions) {
-        out << "  - [" << code_of(a.urgency) << "] " << a.text << " (" << a.source << ")\n";
-      }
-    }
-    out << "\nREFERRALS\n";
-    if (plan.referrals.empty()) out << "  none\n";
-    for (const auto& r : plan.referrals) {
-      out << "  - " << display_of(r.to) << " [" << code_of(r.priority)
-          << "]: " << joined(r.requests, "; ") << "\n      because " << joined(r.reasons, "; ")
-          << "\n";
-    }
     out << "\nTEAM\n";
     for (const auto& t : plan.team) {
       out << "  - " << display_of(t.discipline) << ": " << joined(t.reasons, "; ") << "\n";
     }
-    out << "\nPATIENT PREFERENCES\n";
-    if (plan.preferences.empty()) out << "  none recorded: discuss with the patient\n";
-    for (const auto& p : plan.preferences) out << "  - \"" << p.text << "\": " << p.effect << "\n";
     if (!plan.notes.empty()) {
       out << "\nNOTES\n";
       for (const auto& note : plan.notes) out << "  - " << note << "\n";

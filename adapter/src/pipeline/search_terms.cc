@@ -24,12 +24,16 @@ std::vector<std::string> code_batches(const std::vector<std::string>& codes,
 }
 
 const std::vector<PatientSearch>& patient_searches() {
-  // Procedures: recent spinal surgery, chemotherapy and radiotherapy; the
-  // medication records: current cancer treatment (docs/considerations.md).
+  // Procedures: recent spinal surgery, chemotherapy and radiotherapy (and
+  // refused operations); the medication records: current cancer treatment;
+  // Goals expressed by the patient and Consents: preferences
+  // (docs/considerations.md).
   static const std::vector<PatientSearch> list{
       {"Condition", nullptr},
       {"CarePlan", nullptr},
       {"Procedure", nullptr},
+      {"Goal", nullptr},
+      {"Consent", nullptr},
       {"MedicationRequest", "MedicationRequest:medication"},
       {"MedicationAdministration", "MedicationAdministration:medication"},
       {"MedicationStatement", "MedicationStatement:medication"},
@@ -78,6 +82,15 @@ bool is_adapter_plan(fhir::Node care_plan, const std::string& system) {
     const auto author =
         fhir::Reference::parse(care_plan["author"].string("reference").value_or(""));
     return author.type == "Device";
+  } catch (const fhir::ElementError&) {
+    return false;
+  }
+}
+
+bool expressed_by_patient(fhir::Node goal) {
+  try {
+    const auto by = fhir::Reference::parse(goal["expressedBy"].string("reference").value_or(""));
+    return by.type == "Patient" || by.type == "RelatedPerson";
   } catch (const fhir::ElementError&) {
     return false;
   }

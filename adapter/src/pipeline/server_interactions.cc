@@ -18,13 +18,16 @@ std::vector<ServerInteraction> server_interactions(bool server_concept_maps) {
       {"MedicationRequest", kSearch},
       {"MedicationAdministration", kSearch},
       {"MedicationStatement", kSearch},
+      // A patient's treatment consents and refusals (preferences).
+      {"Consent", kSearch},
       // Arrives through _include of the medication records.
       {"Medication", kRead},
       // Searched by patient (inputs) and by our identifier (plan_writer.cc);
       // a new plan is POSTed with ifNoneExist, a revision PUT by id with
       // If-Match.
       {"CarePlan", kCreate | kUpdate | kSearch, true, false},
-      // Created with ifNoneExist in the plan's transaction
+      // Searched by patient as input (a Goal the patient expressed is a
+      // preference). Created with ifNoneExist in the plan's transaction
       // (careplan_builder.cc); searched by identifier and subject, and
       // updated or withdrawn by id with If-Match, only while the adapter's
       // own untouched proposals (plan_writer.cc, plan_members.h).

@@ -68,8 +68,9 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
   }
   for (auto& q : queries) {
     // Subjects only: the feed needs to know who changed, not what.
-    q.params.emplace_back("_elements",
-                          q.type == "CarePlan" ? "subject,identifier,author" : "subject");
+    q.params.emplace_back("_elements", q.type == "CarePlan" ? "subject,identifier,author"
+                                       : q.type == "Goal"   ? "subject,expressedBy"
+                                                            : "subject");
   }
   std::vector<fhir::SearchResult> results = detail::search_all(client_, queries, options_.limits);
   for (const auto& r : results) r.require_complete();
@@ -93,6 +94,9 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
     for (fhir::Node n : r.resources) {
       if (q.type == "CarePlan" && detail::is_adapter_plan(n, options_.own_identifier_system))
         continue;
+      // Only a Goal the patient (or a relative) expressed is input; the
+      // adapter's own proposals change with every plan it writes.
+      if (q.type == "Goal" && !detail::expressed_by_patient(n)) continue;
       std::string id = subject_patient(n);
       if (!id.empty()) scan.patient_ids.push_back(std::move(id));
     }

@@ -23,7 +23,7 @@ import sys
 
 RESOURCE_TYPES = [
     "Patient", "Condition", "Observation", "CarePlan", "Procedure", "MedicationRequest",
-    "MedicationAdministration", "MedicationStatement", "Medication", "Goal", "CareTeam",
+    "MedicationAdministration", "MedicationStatement", "Consent", "Medication", "Goal", "CareTeam",
     "ServiceRequest", "Provenance", "Device",
 ]
 # SMART v2 permissions (letters in c r u d s order) a client might ask for; not

@@ -125,7 +125,8 @@ TEST_F(CliAuthTest, CheckNamesAScopeTheServerDidNotGrantAndExits4) {
   serve_smart(
       "system/Patient.read system/Condition.read system/Observation.read system/CarePlan.read "
       "system/MedicationRequest.read system/MedicationAdministration.read "
-      "system/MedicationStatement.read system/Medication.read system/CarePlan.write "
+      "system/MedicationStatement.read system/Consent.read system/Medication.read "
+      "system/CarePlan.write "
       "system/Goal.write system/CareTeam.write system/ServiceRequest.write "
       "system/Provenance.write");
   EXPECT_EQ(run(smart_check()), kAuthFailed) << out.str() << err.str();

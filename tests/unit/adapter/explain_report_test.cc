@@ -2,6 +2,12 @@
 // and mark facts read from text (docs/considerations.md, "Safety net").
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/app.h"
+#include "cli/command.h"
 #include "considerations_fixture.h"
 #include "mst/adapter/goal_engine.h"
 #include "mst/adapter/run_report.h"
@@ -29,7 +35,8 @@ TEST(ExplainReport, AlertsOpenTheReportAndTextFactsAreMarked) {
       "mentions cord compression; not used: Observation code is not in "
       "the code tables.");
   ASSERT_NE(alerts, std::string::npos);
-  EXPECT_LT(alerts, text.find("CONSIDERATIONS"));
+  EXPECT_LT(alerts, text.find("GOALS"));
+  EXPECT_LT(alerts, text.find("DETAILS: CONSIDERATIONS"));
   EXPECT_NE(text.find("Condition/deficit (read from text: confirm)"), std::string::npos);
   EXPECT_NE(text.find("Read from text, confirm against the record"), std::string::npos);
 }
@@ -48,6 +55,70 @@ TEST(ExplainReport, AlertsShowEvenWithoutAPlan) {
   EXPECT_NE(json.find(R"("alerts":[{"ref":"Observation/mri","finding":"cord compression")"),
             std::string::npos);
   EXPECT_NE(json.find(R"("read_from_text":["Condition/deficit"])"), std::string::npos);
+}
+
+// Issue #11 item 7: `explain` opens like the narrative, with the pathway and
+// the actions now, then one line per goal and the referrals; details last.
+TEST(ExplainReport, SharesTheNarrativeStructure) {
+  Derivation d = with_alert_and_text_fact();
+  const std::string text = explain_text(d);
+  const auto pathway =
+      text.find("PATHWAY AND ACTIONS NOW\n  Emergency pathway, overall urgency Immediately (stat)");
+  ASSERT_NE(pathway, std::string::npos) << text;
+  EXPECT_EQ(text.find("\n\n") + 2, pathway);  // the first section after the header line
+  EXPECT_NE(text.find("  - [stat] Contact the MSCC coordinator"), std::string::npos);
+  const auto goals = text.find("GOALS (priority, urgency, target, why)");
+  const auto referrals = text.find("\nREFERRALS\n");
+  const auto details = text.find("DETAILS: CONSIDERATIONS");
+  EXPECT_LT(pathway, goals);
+  EXPECT_LT(goals, referrals);
+  EXPECT_LT(referrals, details);
+  EXPECT_NE(text.find("  - Preservation of neurological function: High, stat; target: "),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("Site thresholds in use"), std::string::npos);
+
+  // Site thresholds: the report names them, and reads the spine with them.
+  RuleThresholds site;
+  site.sins_consult_min = 2;
+  d.plan = propose(d.considerations, site);
+  const std::string with_site = explain_text(d);
+  EXPECT_NE(
+      with_site.find("Site thresholds in use (default in parentheses): sins_consult_min 2 (7)"),
+      std::string::npos)
+      << with_site;
+}
+
+// Issue #11 item 6 end to end: `explain --rules` on a fixture patient read
+// from its Bundle. SINS 8 under a site's unstable cut-off of 8 is unstable in
+// the considerations, in the rule that fired and in the thresholds line; the
+// narrative used to recompute "potentially unstable" with the defaults.
+TEST(ExplainReport, SiteRulesFileReachesEveryPartOfTheReport) {
+  const auto rules = std::filesystem::temp_directory_path() /
+                     ("mst-explain-rules-" +
+                      std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + ".json");
+  std::ofstream(rules) << R"({"thresholds": {"sins_consult_min": {"value": 5},
+    "sins_unstable_min": {"value": 8}, "sbrt_max_sins": {"value": 7}}})";
+  std::ostringstream out;
+  std::ostringstream err;
+  cli::Context context{out, err, {}, nullptr};
+  const int code = cli::run_cli(
+      {"explain", "--input", std::string(MST_SOURCE_DIR) + "/tests/fixtures/patients/mst-p06.json",
+       "--as-of", "2026-11-20", "--rules", rules.string()},
+      context);
+  std::filesystem::remove(rules);
+  ASSERT_EQ(code, 0) << err.str();
+  const std::string text = out.str();
+  EXPECT_NE(text.find("Mechanical status:        SINS 8 of 18 (unstable)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Urgent pathway, overall urgency Urgent: Unstable spine (SINS 8-18"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Site thresholds in use (default in parentheses): sins_consult_min 5 (7); "
+                      "sins_unstable_min 8 (13)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("potentially unstable"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -129,39 +129,64 @@ TEST(HardRules, SpineEmergencyIsNotDeferredForOngoingTreatmentButCoordinated) {
   EXPECT_FALSE(any_reason(plan.find(D::kSpineSurgery), "is not interrupted"));
 }
 
-TEST(HardRules, DeclinedSurgeryMeansNoSurgicalReferralAndThePlanSaysWhy) {
+// Issue #11: declining an operation withholds the operation, never the
+// surgical opinion; the alternatives are offered and the plan says so.
+TEST(HardRules, DeclinedSurgeryWithholdsTheOperationNotTheOpinion) {
   auto c = stable_patient();
   set_escc(c, EsccGrade::k2);
   set_sins(c, 14);
   add_preference(c, PreferenceKind::kDeclinesSurgery, "I do not want an operation",
                  "Observation/no-surgery");
   auto plan = propose(c);
-  EXPECT_EQ(plan.find(D::kSpineSurgery), nullptr);
-  for (const auto& t : plan.team) EXPECT_NE(t.discipline, D::kSpineSurgery);
-  EXPECT_TRUE(plan.fired(5));  // radiotherapy first instead of separation surgery
+  const Referral* surgery = plan.find(D::kSpineSurgery);
+  ASSERT_NE(surgery, nullptr);
+  EXPECT_TRUE(any_request(surgery, "Surgical opinion on spinal stability, immobilisation"));
+  EXPECT_FALSE(any_request(surgery, "Assessment for surgical stabilisation"));
+  EXPECT_TRUE(surgery->snomed_code.empty());  // no operation code on an opinion
+  EXPECT_TRUE(plan.fired(5));                 // radiotherapy first instead of separation surgery
   EXPECT_TRUE(any_note(plan, "patient declined surgery"));
   EXPECT_TRUE(any_note(plan, "I do not want an operation"));
+  EXPECT_TRUE(any_note(plan, "Withheld: Assessment for surgical stabilisation"));
+  EXPECT_TRUE(any_note(plan, "Offered instead: "));
+  EXPECT_TRUE(any_note(plan, "bracing (spinal orthosis)"));
+  EXPECT_TRUE(any_request(plan.find(D::kRehabilitation), "Spinal orthosis (brace)"));
   EXPECT_TRUE(contains(plan.find(G::kCorrectSpinalInstability)->rationale(),
                        "the patient declined surgery"));
   bool shown = false;
   for (const auto& p : plan.preferences) {
     if (p.kind == PreferenceKind::kDeclinesSurgery) {
       shown = true;
-      EXPECT_TRUE(contains(p.effect, "no surgical referral"));
+      EXPECT_TRUE(contains(p.effect, "no operation is proposed"));
+      EXPECT_TRUE(contains(p.effect, "offered instead"));
       EXPECT_EQ(p.evidence, Evidence{"Observation/no-surgery"});
     }
   }
   EXPECT_TRUE(shown);
 }
 
-TEST(HardRules, DeclinedSurgeryStillKeepsTheEmergencyUrgency) {
+TEST(HardRules, DeclinedSurgeryInAnEmergencyKeepsTheOpinionAndOffersRadiotherapy) {
   auto c = stable_patient();
   add_new_deficit(c, "Lower limb weakness");
   add_preference(c, PreferenceKind::kDeclinesSurgery, "No surgery");
   auto plan = propose(c);
   EXPECT_EQ(plan.urgency, Urgency::kStat);
-  EXPECT_EQ(plan.find(D::kSpineSurgery), nullptr);
+  const Referral* surgery = plan.find(D::kSpineSurgery);
+  ASSERT_NE(surgery, nullptr);
+  EXPECT_FALSE(any_request(surgery, "decompression and stabilisation"));
+  EXPECT_TRUE(any_request(surgery, "Surgical opinion on spinal stability"));
   EXPECT_EQ(plan.find(D::kRadiationOncology)->priority, Urgency::kStat);
+  EXPECT_TRUE(any_request_to(plan, D::kRadiationOncology, "non-operative treatment"));
+  EXPECT_TRUE(any_note(plan, "urgent radiotherapy with dexamethasone"));
+}
+
+TEST(HardRules, NoAlternativesWithoutADeclinedOperation) {
+  auto c = stable_patient();
+  set_escc(c, EsccGrade::k2);
+  set_sins(c, 14);
+  auto plan = propose(c);
+  EXPECT_FALSE(any_note(plan, "Offered instead"));
+  EXPECT_FALSE(any_request_to(plan, D::kRadiationOncology, "non-operative"));
+  EXPECT_TRUE(any_request_to(plan, D::kSpineSurgery, "Assessment for surgical stabilisation"));
 }
 
 TEST(HardRules, DeclinedRadiotherapyMeansNoRadiotherapyReferral) {

@@ -225,5 +225,50 @@ TEST_F(WriteBackOwnership, AReferralUnderOurIdentifierRequestedByAPersonIsLinked
       << o.detail;
 }
 
+TEST_F(WriteBackOwnership, ADeceasedPatientsDraftIsWithdrawnWhatAPersonTookOverIsLeft) {
+  // Issue #11, item 5.
+  ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
+  const std::string plan = first("CarePlan");
+  const std::string accepted = first("Goal");
+  edit(accepted, "\"lifecycleStatus\":\"proposed\"", "\"lifecycleStatus\":\"accepted\"");
+  const std::string accepted_before = store_.get(accepted);
+  edit("Patient/mst-p02", "\"resourceType\":\"Patient\"",
+       "\"resourceType\":\"Patient\",\"deceasedDateTime\":\"2026-11-19\"");
+  const int writes = store_.transactions();
+
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kSkipped) << o.detail;
+  EXPECT_EQ(o.skip_reason, "deceased");
+  EXPECT_EQ(o.plan_ref, plan);
+  EXPECT_NE(o.detail.find("Withdrew the adapter's draft " + plan), std::string::npos) << o.detail;
+  EXPECT_NE(o.detail.find(accepted + " (its lifecycleStatus is 'accepted')"), std::string::npos)
+      << o.detail;
+  EXPECT_EQ(store_.transactions(), writes + 1);
+  EXPECT_NE(store_.get(plan).find("\"status\":\"revoked\""), std::string::npos);
+  EXPECT_NE(
+      store_.get(plan).find("The patient is recorded as deceased, so the adapter withdrew it"),
+      std::string::npos);
+  for (const auto& goal : store_.all("Goal")) {
+    if (goal == accepted) continue;
+    EXPECT_NE(store_.get(goal).find("\"lifecycleStatus\":\"cancelled\""), std::string::npos)
+        << store_.get(goal);
+  }
+  EXPECT_EQ(store_.get(accepted), accepted_before);
+  for (const auto& request : store_.all("ServiceRequest")) {
+    EXPECT_NE(store_.get(request).find("\"status\":\"revoked\""), std::string::npos);
+  }
+  bool recorded = false;
+  for (const auto& p : store_.all("Provenance")) {
+    recorded |= store_.get(p).find("Withdrawn on 2026-11-20") != std::string::npos &&
+                store_.get(p).find("\"reference\":\"" + plan + "\"") != std::string::npos;
+  }
+  EXPECT_TRUE(recorded);
+
+  // Once withdrawn, nothing more is written.
+  const PatientOutcome again = run();
+  EXPECT_EQ(again.skip_reason, "deceased");
+  EXPECT_EQ(store_.transactions(), writes + 1);
+}
+
 }  // namespace
 }  // namespace mst::adapter

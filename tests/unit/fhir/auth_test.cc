@@ -569,6 +569,17 @@ TEST(CleartextRemote, OnlyPlainHttpToANonLoopbackHost) {
   }
 }
 
+TEST(LoopbackUrl, OnlyThisMachineWhateverTheScheme) {
+  for (const char* url : {"http://127.0.0.1/fhir", "https://127.8.9.10:8443/", "http://LOCALHOST/",
+                          "https://[::1]:8080/fhir"}) {
+    EXPECT_TRUE(is_loopback_url(url)) << url;
+  }
+  for (const char* url : {"https://ehr.example/fhir", "http://127.0.0.1.evil.example/",
+                          "http://localhost.evil.example/", "http://[::2]/", "not a url"}) {
+    EXPECT_FALSE(is_loopback_url(url)) << url;
+  }
+}
+
 // ---- secrets never appear in errors ----
 
 TEST(SecretsInErrors, NoCredentialAppearsInAnyClientError) {

@@ -604,5 +604,73 @@ TEST(Preferences, CodedAndFreeTextPreferences) {
   EXPECT_EQ(negated.preferences[0].kind, PreferenceKind::kOther);
 }
 
+// Issue #11 item 3: preferences from Goal, Procedure not-done and Consent.
+TEST(Preferences, GoalExpressedByThePatientDeclinesSurgery) {
+  const std::string goal =
+      R"({"resourceType":"Goal","id":"goal1","lifecycleStatus":"active","subject":{"reference":"Patient/p1"},)"
+      R"("description":{"text":"I do not want an operation on my spine"},"startDate":"2025-05-20",)"
+      R"("expressedBy":{"reference":"Patient/p1"}})";
+  auto c = run({patient(), goal});
+  ASSERT_EQ(c.preferences.size(), 1u);
+  EXPECT_EQ(c.preferences[0].kind, PreferenceKind::kDeclinesSurgery);
+  EXPECT_EQ(c.preferences[0].evidence, (Evidence{"Goal/goal1"}));
+  // A clinician's goal is not the patient's preference.
+  std::string by_doctor = goal;
+  by_doctor.replace(by_doctor.find("Patient/p1\"}}"), 10, "Practitioner/d1");
+  auto d = run({patient(), by_doctor});
+  EXPECT_TRUE(d.preferences.empty());
+}
+
+TEST(Preferences, ProcedureNotDoneWithARefusalReason) {
+  const std::string proc =
+      R"({"resourceType":"Procedure","id":"pr1","status":"not-done","subject":{"reference":"Patient/p1"},)"
+      R"("statusReason":)" +
+      coding(kSct, "105480006") + R"(,"code":)" + coding(kSct, "10836008") +
+      R"(,"performedDateTime":"2025-05-10"})";
+  auto c = run({patient(), proc});
+  ASSERT_EQ(c.preferences.size(), 1u);
+  EXPECT_EQ(c.preferences[0].kind, PreferenceKind::kDeclinesSurgery);
+  EXPECT_EQ(c.preferences[0].evidence, (Evidence{"Procedure/pr1"}));
+}
+
+TEST(Preferences, TheLatestStatementStands) {
+  // "Previously declined ... now agrees" is agreement, within one text.
+  auto agrees = run({patient(), observation("g1", kLnc, "75773-2",
+                                            R"("valueString":"Previously declined surgery; )"
+                                            R"(now agrees to surgery.")",
+                                            "2025-05-20")});
+  ASSERT_EQ(agrees.preferences.size(), 1u);
+  EXPECT_EQ(agrees.preferences[0].kind, PreferenceKind::kOther);
+  // A refusal, then a later Consent: the consent revokes the refusal...
+  const std::string refusal =
+      condition("r1", kSct, "105480006",
+                R"("onsetDateTime":"2025-04-01","note":[{"text":"declines surgery"}])");
+  const std::string consent =
+      R"({"resourceType":"Consent","id":"k1","status":"active","patient":{"reference":"Patient/p1"},)"
+      R"("scope":)" +
+      coding("http://terminology.hl7.org/CodeSystem/consentscope", "treatment") +
+      R"(,"category":[{"text":"Consent for spinal surgery"}],"dateTime":"2025-05-25",)"
+      R"("provision":{"type":"permit"}})";
+  auto revoked = run({patient(), refusal, consent});
+  ASSERT_EQ(revoked.preferences.size(), 1u);
+  EXPECT_EQ(revoked.preferences[0].kind, PreferenceKind::kOther);
+  EXPECT_NE(revoked.preferences[0].supersedes.find("declines surgery"), std::string::npos);
+  // ...and a refusal after the consent stands.
+  std::string later = refusal;
+  later.replace(later.find("2025-04-01"), 10, "2025-05-28");
+  auto declined = run({patient(), later, consent});
+  ASSERT_EQ(declined.preferences.size(), 1u);
+  EXPECT_EQ(declined.preferences[0].kind, PreferenceKind::kDeclinesSurgery);
+}
+
+TEST(Preferences, NotForSurgeryIsAClinicalDecision) {
+  auto c = run(
+      {patient(), observation("g1", kLnc, "81380-8",
+                              R"("valueString":"Spinal MDT: not for surgery.")", "2025-05-20")});
+  ASSERT_EQ(c.preferences.size(), 1u);
+  EXPECT_EQ(c.preferences[0].kind, PreferenceKind::kOther);
+  EXPECT_EQ(c.preferences[0].source, PreferenceSource::kClinician);
+}
+
 }  // namespace
 }  // namespace mst::mappings

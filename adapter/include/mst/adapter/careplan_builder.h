@@ -64,6 +64,13 @@ struct PlanMemberKind {
 };
 std::vector<PlanMemberKind> plan_member_kinds(const BuildOptions& options);
 
+// A transaction Bundle holding only the Provenance of a withdrawal (by the
+// Device `device_ref`, "Device/<id>", on `as_of_day`, for `cause`), with no
+// targets yet: the write-back adds the withdrawn resources before it and
+// names them in its targets.
+fhir::JsonValue build_withdrawal(const std::string& device_ref, const std::string& as_of_day,
+                                 const std::string& cause);
+
 // The system of the Device identifier (one value per adapter version): every
 // Device carrying it is the adapter, whichever version wrote a plan.
 std::string device_identifier_system(const BuildOptions& options);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mst/adapter/rule_thresholds.h"
 #include "mst/mappings/considerations.h"
 
 namespace mst::adapter {
@@ -156,6 +157,27 @@ struct PreferenceShown {
   mappings::Evidence evidence;
 };
 
+// How the engine read the patient, under the thresholds it used. The builder,
+// the narrative and `explain` show only this reading, never a recomputed one,
+// so the plan text cannot disagree with the goals under site thresholds.
+struct PlanAssessment {
+  RuleThresholds thresholds;      // the values every rule of this plan used
+  std::string levels;             // "T11-T12", "T4, L2", or empty
+  std::string ongoing_treatment;  // "chemotherapy (Docetaxel), ...", empty when none
+  // What the survival estimate rests on and how the rules read it, e.g.
+  // "stated life expectancy of about 5 months (2024-03-01); read as a poor
+  // prognosis (below 6 months)". Empty when no estimate is recorded.
+  std::string prognosis;
+  std::string prognosis_band;  // "poor" | "intermediate" | "favourable" | "unknown"
+  // The SINS band by `thresholds`: "stable" | "potentially unstable" |
+  // "unstable"; empty without a SINS total or subluxation.
+  std::string sins_band;
+  // Loss of walking read against the paraplegia window, e.g. "walking lost
+  // within the 48-hour window"; empty when the patient walks or it is unknown.
+  std::string walking;
+  std::string surgical_candidacy;  // "lowered (ECOG 3, severe anaemia)", or empty
+};
+
 struct GoalPlan {
   // False when no plan is proposed (e.g. no spinal metastasis); then
   // `not_applicable_reason` says why and everything else is empty.
@@ -178,6 +200,8 @@ struct GoalPlan {
   std::vector<std::string> notes;  // hard-rule statements, de-escalation, rules not applied and why
   std::vector<MissingInput> missing;  // in the order the rules met them, unique
   std::vector<int> fired_rows;        // section 9 rows that fired, sorted, unique
+  // The reading the rules used; set on every plan, applicable or not.
+  PlanAssessment assessment;
 
   const ProposedGoal* find(GoalCode g) const;
   // The most urgent referral to `d`, or null.

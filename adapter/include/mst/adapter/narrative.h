@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mst/adapter/goal_plan.h"
+#include "mst/adapter/plan_summary.h"
 #include "mst/mappings/considerations.h"
 
 namespace mst::adapter {
@@ -21,9 +22,11 @@ struct NarrativeContext {
   std::string device;     // "MST Care-Plan Adapter 0.1.0"
 };
 
-// The CarePlan narrative: disclaimer, considerations, goals with rationale,
-// priority and urgency, suggested actions, referrals, team, preferences,
-// notes, data gaps and resources not used.
+// The CarePlan narrative, read in 30 seconds: first the pathway and the
+// actions now with their urgency (then any alert), one line per goal, the
+// referrals and the preferences; below them the details (considerations as
+// the engine read them, each goal's full rationale, team, notes, data gaps,
+// resources not used).
 std::string careplan_narrative(const mappings::Considerations& c, const GoalPlan& plan,
                                const NarrativeContext& ctx);
 
@@ -33,8 +36,10 @@ struct LabeledText {
 };
 
 // The nine considerations in plain words, one row each, as the narrative and
-// `explain` show them.
-std::vector<LabeledText> consideration_summary(const mappings::Considerations& c);
+// `explain` show them. Bands and readings come from `a`, the assessment the
+// goal engine used (GoalPlan::assessment), never from defaults.
+std::vector<LabeledText> consideration_summary(const mappings::Considerations& c,
+                                               const PlanAssessment& a);
 
 // Evidence references joined by ", ", each one whose fact was read from
 // text (Considerations::read_from_text) followed by "(read from text:

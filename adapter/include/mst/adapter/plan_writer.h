@@ -29,9 +29,9 @@ namespace mst::adapter {
 // The adapter's plan as found on the server.
 struct ExistingPlan {
   std::string id;
-  std::string version;      // meta.versionId
-  std::string status;       // CarePlan.status
-  std::string fingerprint;  // as stored in the plan by the builder; may be empty
+  std::string version;            // meta.versionId
+  std::string status;             // CarePlan.status
+  std::string fingerprint;        // as stored in the plan by the builder; may be empty
   std::set<std::string> members;  // "Type/id" of the Goals, CareTeams, ServiceRequests it names
 };
 
@@ -75,6 +75,21 @@ class PlanWriter {
   // adapter's identifier (a look-alike), are reported as non-retryable
   // failures and never modified.
   PatientOutcome write(const PlanIdentity& identity, const PlanBuildFn& build);
+
+  // What withdraw() did.
+  struct Withdrawal {
+    std::string plan_ref;           // the adapter's plan it withdrew, if any
+    std::size_t withdrawn = 0;      // resources withdrawn (the plan among them)
+    std::vector<std::string> left;  // "CarePlan/7 (its status is 'active')"
+  };
+  // Withdraws the adapter's untouched draft plan for the patient and its
+  // untouched proposals, in one transaction with a Provenance recorded on
+  // `as_of_day`, because of `cause` (e.g. "The patient is recorded as
+  // deceased"): CarePlan revoked, Goals cancelled, ServiceRequests revoked,
+  // CareTeam inactive. What a person took over, or another system wrote, is
+  // left as it is and listed.
+  Withdrawal withdraw(const PlanIdentity& identity, const std::string& cause,
+                      const std::string& as_of_day);
 
   // The transaction the last dry run would have sent (empty before one).
   const std::string& last_dry_run_bundle() const { return last_bundle_; }

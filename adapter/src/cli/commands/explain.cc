@@ -49,9 +49,11 @@ const bool registered = register_command({
     "show the considerations and the reasoning for one patient, without writing",
     "explain --patient ID --server URL [--as-of YYYY-MM-DD] | explain --input FILE",
     "",
-    "Prints what the adapter read for the patient (the nine considerations), the goals it would\n"
-    "propose with their rationale, evidence and targets, the referrals, the team, the patient's\n"
-    "preferences, the data gaps and what it could not use. Writes nothing.",
+    "Prints the plan the way the CarePlan narrative shows it: the pathway and the actions now\n"
+    "with their urgency, one line per goal, the referrals and the patient's preferences; then\n"
+    "the details: the nine considerations as the rules read them (with any site thresholds),\n"
+    "each goal's rationale, evidence and targets, the team, notes, data gaps and what could\n"
+    "not be used. Writes nothing.",
     explain_options(),
     run_explain,
 });

@@ -6,6 +6,7 @@
 #include "cli/server_options.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
+#include "mst/fhir/safe_text.h"
 
 namespace mst::adapter::cli {
 
@@ -40,8 +41,10 @@ EntryCounts report_entries(const std::string& path, const fhir::FhirResponse& re
       ++ok;
     } else {
       ++failed;
+      // The diagnostics are kept here (an engineer loading their own test data
+      // needs "Condition.code is required"), but never raw to a terminal.
       const std::string outcome =
-          fhir::summarize_issues(fhir::read_outcome_issues(result["outcome"]));
+          fhir::printable(fhir::summarize_issues(fhir::read_outcome_issues(result["outcome"])));
       if (!outcome.empty()) out << " [" << outcome << "]";
     }
     out << "\n";

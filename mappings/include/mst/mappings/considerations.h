@@ -28,7 +28,7 @@ template <typename T>
 struct Fact {
   T value{};
   Evidence evidence;
-  std::optional<fhir::DateTime> when;
+  std::optional<fhir::DateTime> when = {};
   bool stale = false;
 };
 
@@ -113,7 +113,7 @@ struct ActiveTreatment {
 // extractor's recency window (rule row 19: post-operative radiotherapy).
 struct SpinalSurgery {
   std::string label;  // e.g. "Decompression of spinal cord"
-  std::optional<fhir::DateTime> when;
+  std::optional<fhir::DateTime> when = {};
   Evidence evidence;
 };
 
@@ -244,10 +244,25 @@ enum class PreferenceKind {
   kOther,
 };
 
+// Who made the statement. A clinician's "not for surgery" is a clinical
+// decision, never the patient's preference (issue #11).
+enum class PreferenceSource {
+  kPatient,        // the patient's words, or a record that says whose they are not
+  kRelatedPerson,  // Goal.expressedBy / Consent.performer a RelatedPerson
+  kClinician,      // a clinical decision recorded about the patient
+};
+
+// The latest statement on each subject (surgery, radiotherapy, comfort
+// care): a later agreement or Consent revokes an earlier refusal.
 struct Preference {
   PreferenceKind kind = PreferenceKind::kOther;
   std::string text;  // the patient's words or the coded display
   Evidence evidence;
+  PreferenceSource source = PreferenceSource::kPatient;
+  std::optional<fhir::DateTime> when = {};
+  // What the latest statement replaced, e.g. "declined surgery on 2026-10-01"
+  // when the patient now agrees; empty when nothing was replaced.
+  std::string supersedes = {};
 };
 
 // ---- Bookkeeping --------------------------------------------------------------
@@ -275,7 +290,7 @@ struct Alert {
 // deceasedBoolean true, or a deceasedDateTime on or before as_of.
 struct Death {
   bool recorded = false;
-  std::optional<fhir::DateTime> when;
+  std::optional<fhir::DateTime> when = {};
   Evidence evidence;
 };
 

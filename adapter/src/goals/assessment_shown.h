@@ -1,0 +1,12 @@
+// The engine's Assessment as the plan carries it (PlanAssessment): plain
+// words that depend on the thresholds, computed once, beside the goals.
+#pragma once
+
+#include "assessment.h"
+#include "mst/adapter/goal_plan.h"
+
+namespace mst::adapter::detail {
+
+PlanAssessment shown(const Assessment& a);
+
+}  // namespace mst::adapter::detail
