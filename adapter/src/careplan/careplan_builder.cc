@@ -235,7 +235,10 @@ Built build_service_request(const Referral& r, const Names& n, const std::string
                             const std::string& as_of_day,
                             const std::vector<std::string>& conditions) {
   const std::string system = n.naming_system("mst-servicerequest");
-  const std::string value = n.uuid("ServiceRequest|" + std::string(code_of(r.to)));
+  // One ServiceRequest per discipline and urgency: a re-run addresses the
+  // same resources, and a request that changes urgency is a new proposal.
+  const std::string value = n.uuid("ServiceRequest|" + std::string(code_of(r.to)) + "|" +
+                                   std::string(code_of(r.priority)));
   const std::string what =
       "Referral to " + std::string(display_of(r.to)) + ": " + detail::join(r.requests, "; ");
   std::vector<std::string> goals;

@@ -143,6 +143,11 @@ std::string ProposedGoal::rationale() const {
     rule += "; source: " + r.source;
     sentence(rule);
   }
+  if (!ranking.empty()) {
+    std::string r = ranking;
+    r[0] = static_cast<char>(r[0] - 'a' + 'A');
+    sentence(r);
+  }
   for (const auto& c : cautions) sentence("Caution: " + c);
   if (!missing.empty()) {
     std::string m = "Less certain because these inputs are missing: ";
@@ -153,6 +158,18 @@ std::string ProposedGoal::rationale() const {
     sentence(m);
   }
   return out;
+}
+
+std::string_view code_of(Pathway p) {
+  switch (p) {
+    case Pathway::kPlanned:
+      return "planned";
+    case Pathway::kUrgent:
+      return "urgent";
+    case Pathway::kEmergency:
+      return "emergency";
+  }
+  return "";
 }
 
 const ProposedGoal* GoalPlan::find(GoalCode g) const {
@@ -167,6 +184,14 @@ const Referral* GoalPlan::find(Discipline d) const {
     if (r.to == d) return &r;
   }
   return nullptr;
+}
+
+std::vector<const Referral*> GoalPlan::referrals_to(Discipline d) const {
+  std::vector<const Referral*> out;
+  for (const auto& r : referrals) {
+    if (r.to == d) out.push_back(&r);
+  }
+  return out;
 }
 
 bool GoalPlan::fired(int row) const {

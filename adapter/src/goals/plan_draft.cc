@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ranking.h"
+
 namespace mst::adapter::detail {
 
 namespace {
@@ -65,8 +67,17 @@ void PlanDraft::refer(Discipline d, Urgency u, const std::string& request,
                      "Surgical opinion on spinal stability, immobilisation and non-operative "
                      "options (the patient declined an operation: none is proposed)")
                : request;
-  if (declined) code = nullptr;
-  auto [it, inserted] = referrals_.try_emplace(d);
+  if (declined) {
+    code = nullptr;
+    // One opinion is enough: asked already at this urgency or a higher one.
+    for (auto& [key, r] : referrals_) {
+      if (key.first == d && key.second >= u &&
+          std::find(r.requests.begin(), r.requests.end(), asked) != r.requests.end()) {
+        return;
+      }
+    }
+  }
+  auto [it, inserted] = referrals_.try_emplace({d, u});
   Referral& ref = it->second;
   if (inserted) {
     ref.to = d;
@@ -80,7 +91,6 @@ void PlanDraft::refer(Discipline d, Urgency u, const std::string& request,
     ref.snomed_code.clear();
     ref.snomed_display.clear();
   }
-  ref.priority = std::max(ref.priority, u);
   push_unique(ref.requests, asked);
   push_unique(ref.reasons, reason);
   for (GoalCode g : serves) push_unique(ref.serves, g);
@@ -88,9 +98,12 @@ void PlanDraft::refer(Discipline d, Urgency u, const std::string& request,
   add_evidence(ref.evidence, evidence);
 }
 
-Referral* PlanDraft::find_referral(Discipline d) {
-  auto it = referrals_.find(d);
-  return it == referrals_.end() ? nullptr : &it->second;
+std::vector<Referral*> PlanDraft::referrals_to(Discipline d) {
+  std::vector<Referral*> out;
+  for (auto& [key, r] : referrals_) {
+    if (key.first == d) out.push_back(&r);
+  }
+  return out;
 }
 
 void PlanDraft::team(Discipline d, const std::string& reason) { push_unique(team_[d], reason); }
@@ -126,7 +139,7 @@ std::vector<ProposedGoal*> PlanDraft::goals() {
 
 std::vector<Referral*> PlanDraft::referrals() {
   std::vector<Referral*> out;
-  for (auto& [d, r] : referrals_) out.push_back(&r);
+  for (auto& [key, r] : referrals_) out.push_back(&r);
   return out;
 }
 
@@ -215,17 +228,29 @@ GoalPlan PlanDraft::finish() {
 
   for (auto& [code, g] : goals_) {
     add_targets(g);
-    plan.urgency = std::max(plan.urgency, g.urgency);
     plan.goals.push_back(std::move(g));
   }
-  for (auto& [d, r] : referrals_) {
+  rank(plan);
+  for (const auto& g : plan.goals) plan.urgency = std::max(plan.urgency, g.urgency);
+  std::map<Discipline, std::vector<std::string>> team_reasons;
+  for (auto& [key, r] : referrals_) {
+    // An elective request waits for the emergency treatment; it is never sent
+    // at the emergency's urgency (it has its own ServiceRequest).
+    if (emergency_ && r.priority == Urgency::kRoutine) {
+      r.after_emergency = true;
+      push_unique(r.reasons, std::string(kAfterEmergency));
+    }
     plan.urgency = std::max(plan.urgency, r.priority);
-    plan.team.push_back(TeamNeed{d, r.reasons});
-    for (const auto& extra : team_[d]) push_unique(plan.team.back().reasons, extra);
+    for (const auto& why : r.reasons) {
+      if (why != kAfterEmergency) push_unique(team_reasons[key.first], why);
+    }
     plan.referrals.push_back(std::move(r));
   }
   for (const auto& [d, reasons] : team_) {
-    if (referrals_.count(d) == 0 && !reasons.empty()) plan.team.push_back(TeamNeed{d, reasons});
+    for (const auto& extra : reasons) push_unique(team_reasons[d], extra);
+  }
+  for (auto& [d, reasons] : team_reasons) {
+    if (!reasons.empty()) plan.team.push_back(TeamNeed{d, std::move(reasons)});
   }
   std::sort(plan.team.begin(), plan.team.end(),
             [](const TeamNeed& x, const TeamNeed& y) { return x.discipline < y.discipline; });

@@ -1,11 +1,13 @@
 // Accumulates what the rules propose and merges it into one GoalPlan: one
-// goal per code (highest priority and urgency win, reasons append), one
-// referral per discipline, preferences applied to referrals.
+// goal per code (reasons append; the final priority comes from the ranking,
+// ranking.h), one referral per discipline and urgency, preferences applied to
+// referrals.
 #pragma once
 
 #include <algorithm>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "assessment.h"
@@ -33,12 +35,15 @@ class PlanDraft {
   void caution(GoalCode g, const std::string& text);
   void drop_goal(GoalCode g) { goals_.erase(g); }
 
-  // Proposes a referral; merged per discipline. Withheld (and recorded)
-  // when the patient declined what the discipline offers.
+  // Proposes a referral; merged per discipline and urgency, so a request
+  // never rides at another request's urgency. Withheld (and recorded) when
+  // the patient declined what the discipline offers.
   void refer(Discipline d, Urgency u, const std::string& request, const std::string& reason,
              std::vector<GoalCode> serves, const mappings::Evidence& evidence,
              const Snomed* code = nullptr);
-  Referral* find_referral(Discipline d);
+  // The referrals to `d`, most urgent first.
+  std::vector<Referral*> referrals_to(Discipline d);
+  bool has_referral(Discipline d, Urgency u) const { return referrals_.count({d, u}) != 0; }
   // True when a referral to `d` was withheld (in full, or its operation)
   // because the patient declined what it offers.
   bool withheld(Discipline d) const { return withheld_.count(d) != 0; }
@@ -72,9 +77,17 @@ class PlanDraft {
   };
   void add_targets(ProposedGoal& g) const;
 
+  // Discipline order, then most urgent first.
+  struct ReferralOrder {
+    bool operator()(const std::pair<Discipline, Urgency>& x,
+                    const std::pair<Discipline, Urgency>& y) const {
+      return x.first != y.first ? x.first < y.first : x.second > y.second;
+    }
+  };
+
   const Assessment& a_;
   std::map<GoalCode, ProposedGoal> goals_;
-  std::map<Discipline, Referral> referrals_;
+  std::map<std::pair<Discipline, Urgency>, Referral, ReferralOrder> referrals_;
   std::map<Discipline, std::vector<std::string>> team_;
   std::map<Discipline, Withheld> withheld_;
   std::vector<std::string> alternatives_;

@@ -3,6 +3,7 @@
 // them row by row with their sources.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "assessment.h"
@@ -61,6 +62,10 @@ void rule_poor_prognosis(const Assessment& a, PlanDraft& d);       // row 14
 void rule_ongoing_treatment(const Assessment& a, PlanDraft& d);    // row 17
 void rule_preferences(const Assessment& a, PlanDraft& d);          // row 20
 void rule_input_quality(const Assessment& a, PlanDraft& d);        // stale and missing inputs
+
+// The urgency of a diagnostic-radiology request already made at `urgent` or
+// above (the emergency or back-pain MRI), so a work-up joins it; else none.
+std::optional<Urgency> pending_mri(const PlanDraft& d);
 
 // True when `g` was proposed by an emergency row (1, 3, 4, 5, 16).
 bool from_emergency_row(const ProposedGoal& g);

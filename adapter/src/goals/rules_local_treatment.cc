@@ -235,6 +235,22 @@ void rule_excisional_surgery(const Assessment& a, PlanDraft& d) {
     return;
   }
   if (a.favourable_prognosis != Tri::kYes) return;
+  // An elective (P3) proposal: never during an emergency, and not before the
+  // lesion is characterised (compression graded, stability scored).
+  if (d.emergency()) {
+    d.note(
+        "Excisional surgery for the solitary metastasis (rule table row 13, elective) is not "
+        "proposed while the emergency pathway is open; the team can consider it after the "
+        "emergency treatment.");
+    return;
+  }
+  if (a.escc_class == EsccClass::kUnknown || !a.sins) {
+    d.note(
+        "Excisional surgery for the solitary metastasis (rule table row 13, elective) is not "
+        "proposed yet: the lesion's epidural compression (ESCC) and stability (SINS) must be "
+        "graded first.");
+    return;
+  }
   if (a.operable != Tri::kYes) {
     d.note(
         "A solitary spinal metastasis with a favourable prognosis could be considered for "
@@ -317,10 +333,14 @@ void rule_pain_goal(const Assessment& a, PlanDraft& d) {
   if (d.has_goal(G::kPainRelief) || !q.pain_score) return;
   if (q.pain_score->value < a.t->pain_goal_min) return;
   std::vector<std::string> means;
+  // A discipline may hold several referrals (one per urgency); name it once.
+  auto add_means = [&means](const std::string& m) {
+    if (std::find(means.begin(), means.end(), m) == means.end()) means.push_back(m);
+  };
   for (const Referral* r : d.referrals()) {
-    if (r->to == Discipline::kSpineSurgery) means.push_back("surgery");
-    if (r->to == Discipline::kRadiationOncology) means.push_back("radiotherapy");
-    if (r->to == Discipline::kInterventionalRadiology) means.push_back("vertebral augmentation");
+    if (r->to == Discipline::kSpineSurgery) add_means("surgery");
+    if (r->to == Discipline::kRadiationOncology) add_means("radiotherapy");
+    if (r->to == Discipline::kInterventionalRadiology) add_means("vertebral augmentation");
   }
   RuleFiring r{0,
                "Moderate or severe pain",

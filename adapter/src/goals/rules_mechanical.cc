@@ -39,7 +39,17 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
       consequence += "; missing SINS components: " + join(m.missing_components, ", ");
     }
     d.missing("SINS (Spinal Instability Neoplastic Score)", consequence);
-    d.refer(Discipline::kDiagnosticRadiology, Urgency::kRoutine,
+    if (const auto u = pending_mri(d)) {
+      // Scored on the imaging already asked for, not on a later routine one.
+      d.refer(Discipline::kDiagnosticRadiology, *u,
+              "Report the six SINS components (spinal instability) on that imaging, with CT of "
+              "the affected levels if needed",
+              "Spinal stability not scored in the record (work-up)", {}, a.c->spine.evidence);
+      return;
+    }
+    // In an emergency stability decides immobilisation and the treatment:
+    // expert advice within 24 h (NICE NG234), so the work-up is not elective.
+    d.refer(Discipline::kDiagnosticRadiology, d.emergency() ? Urgency::kUrgent : Urgency::kRoutine,
             "CT and MRI review to score spinal instability (the six SINS components)",
             "Spinal stability not scored in the record (work-up)", {}, a.c->spine.evidence);
     return;
@@ -72,8 +82,11 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
   }
   if (*a.sins < t.sins_consult_min) return;  // stable: no instability goal
   const bool raise = (a.severe_pain && a.c->quality_of_life.mechanical_pain) || !a.deficits.empty();
-  // Row 9 is P2, or P1 with severe mechanical pain or neurology: P1 goals are high.
-  const Urgency u = raise ? Urgency::kUrgent : Urgency::kRoutine;
+  // Row 9 is P2, or P1 with severe mechanical pain or neurology: P1 goals are
+  // high. During an emergency the consultation is urgent whatever the pain:
+  // stability is evaluated before the emergency radiotherapy (ASTRO 2024) and
+  // decides immobilisation (NICE NG234).
+  const Urgency u = raise || d.emergency() ? Urgency::kUrgent : Urgency::kRoutine;
   const Priority p = raise ? Priority::kHigh : Priority::kMedium;
   std::string finding = "Potentially unstable spine: " + sins_text(a);
   if (raise) {

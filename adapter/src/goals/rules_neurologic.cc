@@ -219,6 +219,13 @@ void rows3_5_undecided(const Assessment& a, PlanDraft& d, const std::vector<std:
 
 }  // namespace
 
+std::optional<Urgency> pending_mri(const PlanDraft& d) {
+  for (Urgency u : {Urgency::kStat, Urgency::kAsap, Urgency::kUrgent}) {
+    if (d.has_referral(Discipline::kDiagnosticRadiology, u)) return u;
+  }
+  return std::nullopt;
+}
+
 void rule_new_neurology(const Assessment& a, PlanDraft& d) {
   if (!a.mscc_suspected) return;
   const auto& c = *a.c;
@@ -453,7 +460,8 @@ void rule_new_back_pain(const Assessment& a, PlanDraft& d) {
   const auto& escc = a.c->neurology.escc;
   const bool imaged_since =
       escc && escc->when && bp.when && escc->when->start_ms() >= bp.when->start_ms();
-  if (!imaged_since) {
+  // The emergency whole-spine MRI (row 1) already images the painful spine.
+  if (!imaged_since && !d.has_referral(Discipline::kDiagnosticRadiology, Urgency::kStat)) {
     d.refer(Discipline::kDiagnosticRadiology, Urgency::kUrgent,
             "MRI of the whole spine per the local pathway for pain suggestive of spinal "
             "metastases",
@@ -531,6 +539,13 @@ void rule_compression_not_graded(const Assessment& a, PlanDraft& d) {
   d.missing("ESCC (Bilsky) grade of epidural compression",
             "the NOMS neurological branch (rule table rows 3-8) cannot be chosen until MRI grades "
             "the compression");
+  if (const auto u = pending_mri(d)) {
+    // The MRI already asked for grades it; a second, routine one would not.
+    d.refer(Discipline::kDiagnosticRadiology, *u,
+            "Report the Bilsky ESCC grade of epidural compression on that MRI",
+            "Epidural compression not graded in the record (work-up)", {}, a.c->spine.evidence);
+    return;
+  }
   d.refer(Discipline::kDiagnosticRadiology, Urgency::kRoutine,
           "MRI of the whole spine to grade epidural compression (Bilsky ESCC)",
           "Epidural compression not graded in the record (work-up)", {}, a.c->spine.evidence);

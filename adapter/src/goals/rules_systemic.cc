@@ -113,7 +113,7 @@ void rule_systemic_gate(const Assessment& a, PlanDraft& d) {
                              "); non-surgical means are preferred where they work");
     }
   }
-  if (Referral* ref = d.find_referral(Discipline::kSpineSurgery)) {
+  for (Referral* ref : d.referrals_to(Discipline::kSpineSurgery)) {
     if (ref->priority < Urgency::kAsap) {
       ref->reasons.push_back("Surgical candidacy lowered (" + a.s_gate_reasons +
                              "): the surgeon weighs whether surgery clearly helps (row 15)");
@@ -164,12 +164,12 @@ void rule_poor_prognosis(const Assessment& a, PlanDraft& d) {
               "with a short prognosis, long-term local control matters less "
               "(rule table row 14)");
   }
-  if (Referral* ref = d.find_referral(Discipline::kRadiationOncology)) {
+  for (Referral* ref : d.referrals_to(Discipline::kRadiationOncology)) {
     ref->reasons.push_back(
         "Short prognosis: a single 8 Gy fraction is preferred where it "
         "suffices (row 14; ASTRO 2017, ESMO 2020)");
   }
-  if (Referral* ref = d.find_referral(Discipline::kSpineSurgery)) {
+  for (Referral* ref : d.referrals_to(Discipline::kSpineSurgery)) {
     if (ref->priority < Urgency::kAsap) {
       ref->reasons.push_back(
           "Short prognosis: surgery only if it clearly relieves pain or "

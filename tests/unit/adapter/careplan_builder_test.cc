@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "considerations_fixture.h"
@@ -244,6 +245,39 @@ TEST(CarePlanBuilder, CareTeamAndServiceRequestsAreProposals) {
     EXPECT_EQ(str(sr["requester"], "reference"), str(p.entries_of("Device").at(0), "fullUrl"));
   }
   EXPECT_TRUE(priorities.count("stat"));
+}
+
+// The key of a ServiceRequest as the write-back matches it: identifier value.
+std::map<std::string, std::string> request_ids_by_what(const Parsed& p) {
+  std::map<std::string, std::string> out;
+  for (fhir::Node sr : p.of("ServiceRequest")) {
+    const std::string what = str(sr["code"], "text").substr(0, 30) + "|" + str(sr, "priority");
+    EXPECT_TRUE(out.emplace(what, str(sr.array("identifier")[0], "value")).second) << what;
+  }
+  return out;
+}
+
+TEST(CarePlanBuilder, OneServiceRequestPerDisciplineAndUrgencyWithItsOwnIdentifier) {
+  const auto c = emergency_patient();
+  Parsed p(build(c));
+  std::set<std::string> ids;
+  int spine = 0;
+  for (fhir::Node sr : p.of("ServiceRequest")) {
+    EXPECT_TRUE(ids.insert(str(sr.array("identifier")[0], "value")).second);
+    if (str(sr["code"], "text").rfind("Referral to Spine surgery", 0) == 0) ++spine;
+  }
+  EXPECT_GE(spine, 2);  // the stat MSCC assessment and the asap separation surgery
+  // Dropping the urgent stability consult (SINS 4) leaves the other
+  // requests' identifiers unchanged, so a revision withdraws only that one.
+  auto calmer = c;
+  set_sins(calmer, 4);
+  const auto before = request_ids_by_what(p);
+  const auto after = request_ids_by_what(Parsed(build(calmer)));
+  EXPECT_LT(after.size(), before.size());
+  for (const auto& [what, id] : after) {
+    ASSERT_TRUE(before.count(what)) << what;
+    EXPECT_EQ(before.at(what), id) << what;
+  }
 }
 
 TEST(CarePlanBuilder, ProvenanceNamesTargetsAgentAndEverySource) {

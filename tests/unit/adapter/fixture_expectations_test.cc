@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "considerations_fixture.h"
 #include "mst/adapter/goal_engine.h"
@@ -205,6 +206,15 @@ TEST(FixtureExpectations, EnginePlansMatchExpectedJson) {
       for (const auto& t : plan.team) {
         EXPECT_NE(code_of(t.discipline), d);
       }
+    }
+    // Ranking and grouping hold for every fixture (clinical-rules.md).
+    int high = 0;
+    for (const auto& g : plan.goals) high += g.priority == Priority::kHigh ? 1 : 0;
+    EXPECT_LE(high, 3) << "high goals";
+    std::set<std::pair<Discipline, Urgency>> keys;
+    for (const auto& r : plan.referrals) {
+      EXPECT_TRUE(keys.insert({r.to, r.priority}).second) << code_of(r.to);
+      EXPECT_EQ(r.after_emergency, plan.emergency && r.priority == Urgency::kRoutine);
     }
   }
   EXPECT_EQ(checked, 13);

@@ -121,7 +121,8 @@ TEST(HardRules, SpineEmergencyIsNotDeferredForOngoingTreatmentButCoordinated) {
   auto plan = propose(c);
   const auto* g6 = plan.find(G::kSupportCancerTreatment);
   ASSERT_NE(g6, nullptr);
-  EXPECT_EQ(g6->priority, Priority::kHigh);
+  // Coordinated now (stat), but a condition on the plan, not what drives it.
+  EXPECT_EQ(g6->priority, Priority::kMedium);
   EXPECT_EQ(g6->urgency, Urgency::kStat);
   EXPECT_EQ(plan.find(D::kMedicalOncology)->priority, Urgency::kStat);
   EXPECT_TRUE(any_note(plan, "spine treatment is not deferred"));
@@ -174,7 +175,7 @@ TEST(HardRules, DeclinedSurgeryInAnEmergencyKeepsTheOpinionAndOffersRadiotherapy
   EXPECT_FALSE(any_request(surgery, "decompression and stabilisation"));
   EXPECT_TRUE(any_request(surgery, "Surgical opinion on spinal stability"));
   EXPECT_EQ(plan.find(D::kRadiationOncology)->priority, Urgency::kStat);
-  EXPECT_TRUE(any_request(plan.find(D::kRadiationOncology), "non-operative treatment"));
+  EXPECT_TRUE(any_request_to(plan, D::kRadiationOncology, "non-operative treatment"));
   EXPECT_TRUE(any_note(plan, "urgent radiotherapy with dexamethasone"));
 }
 
@@ -184,8 +185,8 @@ TEST(HardRules, NoAlternativesWithoutADeclinedOperation) {
   set_sins(c, 14);
   auto plan = propose(c);
   EXPECT_FALSE(any_note(plan, "Offered instead"));
-  EXPECT_FALSE(any_request(plan.find(D::kRadiationOncology), "non-operative"));
-  EXPECT_TRUE(any_request(plan.find(D::kSpineSurgery), "Assessment for surgical stabilisation"));
+  EXPECT_FALSE(any_request_to(plan, D::kRadiationOncology, "non-operative"));
+  EXPECT_TRUE(any_request_to(plan, D::kSpineSurgery, "Assessment for surgical stabilisation"));
 }
 
 TEST(HardRules, DeclinedRadiotherapyMeansNoRadiotherapyReferral) {

@@ -98,7 +98,8 @@ TEST(GoalRules, Row3_HighGradeRadioresistantOperable_SeparationSurgery_NOMS_Patc
   EXPECT_EQ(surgery->snomed_code, "10836008");
   const auto* g7 = plan.find(G::kDebulkTumor);
   ASSERT_NE(g7, nullptr);
-  EXPECT_EQ(g7->priority, Priority::kHigh);
+  // Debulking is the means to the cord: it ranks below it (clinical-rules.md, Ranking).
+  EXPECT_EQ(g7->priority, Priority::kMedium);
   EXPECT_EQ(g7->certainty, Certainty::kConfirmed);
   EXPECT_TRUE(contains(g7->rationale(), "Patchell"));
   EXPECT_TRUE(any_request(plan.find(D::kRadiationOncology), "SBRT after separation surgery"));
@@ -170,7 +171,8 @@ TEST(GoalRules, Row5_ShortSurvivalRadiotherapyFirst_QS56_SCORAD) {
   ASSERT_NE(rt, nullptr);
   EXPECT_EQ(rt->priority, Urgency::kAsap);
   EXPECT_TRUE(any_request(rt, "within 24 h of the decision"));
-  EXPECT_EQ(plan.find(G::kPainRelief)->priority, Priority::kHigh);
+  EXPECT_EQ(plan.find(G::kPainRelief)->priority, Priority::kMedium);
+  EXPECT_EQ(plan.find(G::kPainRelief)->urgency, Urgency::kAsap);
   EXPECT_TRUE(contains(plan.find(G::kPreserveNeurologicFunction)->rationale(),
                        "expected survival is under 3 months"));
 }
@@ -558,7 +560,9 @@ TEST(GoalRules, TeamRule_ModerateOrSeverePainAlwaysGetsAPainGoal) {
   auto plan = propose(c);
   const auto* g1 = plan.find(G::kPainRelief);
   ASSERT_NE(g1, nullptr);
-  EXPECT_EQ(g1->priority, Priority::kHigh);
+  // In the compression emergency the cord drives the plan; pain rides on its urgency.
+  EXPECT_EQ(g1->priority, Priority::kMedium);
+  EXPECT_EQ(g1->urgency, Urgency::kAsap);
   EXPECT_TRUE(contains(g1->rationale(), "proposed surgery and radiotherapy"));
   set_pain(c, 3);
   EXPECT_EQ(propose(c).find(G::kPainRelief), nullptr);

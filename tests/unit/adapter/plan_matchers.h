@@ -40,6 +40,14 @@ inline bool any_request(const Referral* r, const std::string& needle) {
   return false;
 }
 
+// Any referral to `d`, at any urgency (one referral per discipline and urgency).
+inline bool any_request_to(const GoalPlan& p, Discipline d, const std::string& needle) {
+  for (const Referral* r : p.referrals_to(d)) {
+    if (any_request(r, needle)) return true;
+  }
+  return false;
+}
+
 inline bool any_reason(const Referral* r, const std::string& needle) {
   if (r == nullptr) return false;
   for (const auto& q : r->reasons) {

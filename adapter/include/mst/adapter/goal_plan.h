@@ -29,6 +29,14 @@ enum class Priority { kLow, kMedium, kHigh };
 // Request priority (http://hl7.org/fhir/request-priority). Ordered: stat is highest.
 enum class Urgency { kRoutine, kUrgent, kAsap, kStat };
 
+// The pathway the plan is on, from the most urgent rule that fired: it decides
+// which goals rank high (docs/clinical-rules.md, "Ranking").
+enum class Pathway {
+  kPlanned,    // next MDT or planned: rows 6-9, 11-13, 17-19
+  kUrgent,     // within 24 h: rows 2, 10, row 9 with severe pain or neurology
+  kEmergency,  // suspected or confirmed cord compression: rows 1, 3-5, 16
+};
+
 enum class Certainty {
   kConfirmed,  // every input the rule needs was present
   kPartial,    // some inputs were missing; they are named and never assumed favourable
@@ -55,6 +63,7 @@ std::string_view code_of(Urgency u);     // "routine" | "urgent" | "asap" | "sta
 std::string_view code_of(Discipline d);  // "spine-surgery", ...
 std::string_view display_of(Discipline d);
 std::string_view code_of(Certainty c);  // "confirmed" | "partial"
+std::string_view code_of(Pathway p);    // "planned" | "urgent" | "emergency"
 
 // Why a rule proposed something: the finding, the rule, the source.
 struct RuleFiring {
@@ -93,16 +102,23 @@ struct ProposedGoal {
   std::vector<std::string> missing;   // inputs that would firm up this goal
   mappings::Evidence evidence;        // sorted, unique union of the reasons' evidence
   std::vector<Target> targets;
+  // Why the priority (or pain relief's urgency) differs from what the rules
+  // proposed; empty when it does not (docs/clinical-rules.md, "Ranking").
+  std::string ranking;
 
   // Plain-language rationale: each reason (finding, proposal, rule, source),
-  // then cautions and missing inputs.
+  // the ranking, then cautions and missing inputs.
   std::string rationale() const;
 };
 
-// A referral to propose (ServiceRequest-level).
+// A referral to propose (ServiceRequest-level): one discipline at one
+// urgency, holding only the requests made at that urgency.
 struct Referral {
   Discipline to = Discipline::kSpineSurgery;
   Urgency priority = Urgency::kRoutine;
+  // An elective (routine) request while an emergency pathway is open: it
+  // waits until the emergency treatment is done.
+  bool after_emergency = false;
   std::vector<std::string> requests;  // what is asked, in rule order
   std::vector<std::string> reasons;   // why, one line per rule
   std::vector<GoalCode> serves;       // sorted, unique
@@ -171,10 +187,13 @@ struct GoalPlan {
   // "no-spinal-metastasis".
   std::string not_applicable_code;
 
-  Urgency urgency = Urgency::kRoutine;   // the highest urgency of goals and referrals
-  bool emergency = false;                // an emergency pathway (rows 1, 3-5, 16) fired
-  std::vector<ProposedGoal> goals;       // in GoalCode order
-  std::vector<Referral> referrals;       // in Discipline order, one per discipline
+  Urgency urgency = Urgency::kRoutine;  // the highest urgency of goals and referrals
+  bool emergency = false;               // an emergency pathway (rows 1, 3-5, 16) fired
+  Pathway pathway = Pathway::kPlanned;  // emergency iff `emergency`
+  std::vector<ProposedGoal> goals;      // in GoalCode order
+  // In Discipline order, most urgent first within a discipline; one per
+  // discipline and urgency.
+  std::vector<Referral> referrals;
   std::vector<TeamNeed> team;            // in Discipline order
   std::vector<SuggestedAction> actions;  // in rule order
   std::vector<PreferenceShown> preferences;
@@ -185,7 +204,10 @@ struct GoalPlan {
   PlanAssessment assessment;
 
   const ProposedGoal* find(GoalCode g) const;
+  // The most urgent referral to `d`, or null.
   const Referral* find(Discipline d) const;
+  // Every referral to `d`, most urgent first.
+  std::vector<const Referral*> referrals_to(Discipline d) const;
   bool fired(int row) const;
 };
 
