@@ -271,7 +271,11 @@ class ServerTrouble(unittest.TestCase):
                 for _ in range(6):
                     p = run_adapter(*args, check=False, timeout=600,
                                     env={"MST_SYNC_RETRY_BASE_S": "1"})
-                    self.assertIn(p.returncode, (0, 5), p.stderr[-2000:])
+                    # 5: some patients failed and wait for a retry; 6: the change
+                    # scan itself outlived its retries inside the outage, and the
+                    # next cycle scans again from the same checkpoint.
+                    scan_failed = p.returncode == 6 and "sync.scan_failed" in p.stderr
+                    self.assertTrue(p.returncode in (0, 5) or scan_failed, p.stderr[-2000:])
                     if p.returncode == 0 and all(len(fhir.plans_of(pid)) == 1 for pid in spinal):
                         break
                     time.sleep(2)
