@@ -95,8 +95,8 @@ std::string capability_statement(const std::string& version = "4.0.1",
   std::string resources;
   for (const char* type :
        {"Patient", "Condition", "Observation", "Procedure", "MedicationRequest",
-        "MedicationAdministration", "MedicationStatement", "Consent", "Medication", "CarePlan", "Goal",
-        "CareTeam", "ServiceRequest", "Device", "Provenance"}) {
+        "MedicationAdministration", "MedicationStatement", "Consent", "Medication", "CarePlan",
+        "Goal", "CareTeam", "ServiceRequest", "Device", "Provenance"}) {
     if (type == skip_type) continue;
     if (!resources.empty()) resources += ",";
     resources +=

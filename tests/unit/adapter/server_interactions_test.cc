@@ -171,20 +171,22 @@ TEST(ServerInteractions, ConceptMapsAreSearchedOnlyWhenConfigured) {
 // Pinned: the Keycloak integration tests and docs/configuration.md name
 // these scopes. A change here is a change every deployment must grant.
 TEST(ServerInteractions, TheDefaultScopesInBothSyntaxes) {
-  EXPECT_EQ(fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV2),
-            "system/Patient.r system/Condition.rs system/Observation.rs system/Procedure.rs "
-            "system/MedicationRequest.rs system/MedicationAdministration.rs "
-            "system/MedicationStatement.rs system/Consent.rs system/Medication.r system/CarePlan.crus "
-            "system/Goal.crus system/ServiceRequest.crus system/CareTeam.crus "
-            "system/Device.crs system/Provenance.c");
-  EXPECT_EQ(fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV1),
-            "system/Patient.read system/Condition.read system/Observation.read "
-            "system/Procedure.read system/MedicationRequest.read "
-            "system/MedicationAdministration.read system/MedicationStatement.read system/Consent.read "
-            "system/Medication.read system/CarePlan.read system/CarePlan.write "
-            "system/Goal.read system/Goal.write system/ServiceRequest.read "
-            "system/ServiceRequest.write system/CareTeam.read system/CareTeam.write "
-            "system/Device.read system/Device.write system/Provenance.write");
+  EXPECT_EQ(
+      fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV2),
+      "system/Patient.r system/Condition.rs system/Observation.rs system/Procedure.rs "
+      "system/MedicationRequest.rs system/MedicationAdministration.rs "
+      "system/MedicationStatement.rs system/Consent.rs system/Medication.r system/CarePlan.crus "
+      "system/Goal.crus system/ServiceRequest.crus system/CareTeam.crus "
+      "system/Device.crs system/Provenance.c");
+  EXPECT_EQ(
+      fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV1),
+      "system/Patient.read system/Condition.read system/Observation.read "
+      "system/Procedure.read system/MedicationRequest.read "
+      "system/MedicationAdministration.read system/MedicationStatement.read system/Consent.read "
+      "system/Medication.read system/CarePlan.read system/CarePlan.write "
+      "system/Goal.read system/Goal.write system/ServiceRequest.read "
+      "system/ServiceRequest.write system/CareTeam.read system/CareTeam.write "
+      "system/Device.read system/Device.write system/Provenance.write");
 }
 
 }  // namespace
