@@ -405,8 +405,8 @@ void CodeTables::Impl::load_observations(const TableReader& r, detail::ConflictS
     e.recency = v.string("recency", true);
     e.per_lesion = v.boolean("per_lesion");
     for (const auto& [grade, part] : v.members("phrases")) {
-      if (e.value != ValueKind::kText)
-        v.fail_in(part.file, "\"phrases\" is only for value \"text\"");
+      if (e.value != ValueKind::kText && e.value != ValueKind::kGrade)
+        v.fail_in(part.file, "\"phrases\" is only for value \"text\" or \"grade\"");
       if (!part.node.is_array()) v.fail_in(part.file, "\"phrases\"." + grade + " must be an array");
       auto& list = e.phrases[grade];
       for (fhir::Node p : part.node.elements()) {
@@ -416,10 +416,18 @@ void CodeTables::Impl::load_observations(const TableReader& r, detail::ConflictS
         list.push_back(std::move(norm));
       }
     }
+    // A text entry's phrases name treatment-preference grades; a graded
+    // entry's name its own grades (read from text values: value_text.cc).
     const ObservationSpec* pref = spec_for("treatment-preference");
     for (const auto& [grade, list] : e.phrases) {
-      if (std::find(pref->grades.begin(), pref->grades.end(), grade) == pref->grades.end()) {
-        v.fail("\"phrases\" key \"" + grade + "\" is not a treatment-preference grade");
+      const bool known =
+          e.value == ValueKind::kGrade
+              ? std::find(e.grades.begin(), e.grades.end(), grade) != e.grades.end()
+              : std::find(pref->grades.begin(), pref->grades.end(), grade) != pref->grades.end();
+      if (!known) {
+        v.fail("\"phrases\" key \"" + grade + "\" is not a " +
+               (e.value == ValueKind::kGrade ? "grade of \"" + e.key + "\""
+                                             : std::string("treatment-preference grade")));
       }
     }
     std::unordered_map<std::string, AnswerValue> answer_map;

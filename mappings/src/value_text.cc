@@ -123,6 +123,19 @@ TextValue<std::string> grade_in_text(const ObservationEntry& e, std::string_view
     if (found && *found != *g) return {std::nullopt, "text names more than one grade"};
     found = g;
   }
+  if (found) return {*found, {}};
+  // Then the entry's phrases ("unable to walk"), affirmed in their clause: a
+  // grade a chart writes in words rather than by name.
+  for (const auto& [grade, list] : e.phrases) {
+    for (const auto& phrase : list) {
+      const std::size_t n = WordText(phrase).size();
+      for (std::size_t i = 0; i + n <= words.size(); ++i) {
+        if (words.words(i, n) != phrase || assertion(words, i, n) != Assertion::kAffirmed) continue;
+        if (found && *found != grade) return {std::nullopt, "text names more than one grade"};
+        found = &grade;
+      }
+    }
+  }
   if (!found) return {std::nullopt, "text names no grade of " + e.label};
   return {*found, {}};
 }

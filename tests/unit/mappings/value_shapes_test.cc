@@ -101,6 +101,30 @@ TEST(ValueShapes, GradesFromWordsAndTextOnlyAnswers) {
   EXPECT_TRUE(is_ignored(c, "Observation/e", "more than one grade"));
 }
 
+Ambulation ambulation_of(const std::string& value) {
+  auto c = run({patient(), local_obs("a", "Ambulatory status", value)});
+  return c.quality_of_life.ambulation.value;
+}
+
+TEST(ValueShapes, AmbulationWrittenInTheWordsChartsUse) {
+  // A coded answer sent as its display only, or a flowsheet's free text:
+  // "Unable to walk" is the loss of walking rows 1 and 16 act on.
+  EXPECT_EQ(ambulation_of(R"("valueCodeableConcept":{"text":"Unable to walk"})"),
+            Ambulation::kNonAmbulatory);
+  EXPECT_EQ(ambulation_of(str("Pt is bed bound since Monday")), Ambulation::kNonAmbulatory);
+  EXPECT_EQ(ambulation_of(str("not able to walk")), Ambulation::kNonAmbulatory);
+  EXPECT_EQ(ambulation_of(str("Walks with a frame")), Ambulation::kWithAid);
+  EXPECT_EQ(ambulation_of(str("walks independently")), Ambulation::kIndependent);
+  EXPECT_EQ(ambulation_of(str("non-ambulatory")), Ambulation::kNonAmbulatory);
+  // Negated, or two grades at once: not read, and said why.
+  EXPECT_EQ(ambulation_of(str("not walks independently")), Ambulation::kUnknown);
+  auto c = run({patient(), local_obs("a", "Ambulation",
+                                     str("walks with a stick, unable to walk "
+                                         "outdoors"))});
+  EXPECT_EQ(c.quality_of_life.ambulation.value, Ambulation::kUnknown);
+  EXPECT_TRUE(is_ignored(c, "Observation/a", "more than one grade"));
+}
+
 TEST(ValueShapes, ValuesReadByCodeAreNotMarked) {
   auto c = run({patient(), observation("hb", kLnc, "718-7", quantity(9.5, "g/dL"), kDay),
                 observation("e", kMst, "escc-grade", str("Grade 2"), kDay)});
