@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ class MockTransport : public HttpTransport {
   MOCK_METHOD(HttpResponse, send, (const HttpRequest& request), (override));
 };
 
+// Safe to share between threads: a patient's pull searches concurrently, and
+// each search may back off.
 class FakeClock : public Clock {
  public:
   // 2026-03-01T12:00:00Z: wall time for JWT and HTTP-date tests.
@@ -25,21 +28,30 @@ class FakeClock : public Clock {
 
   std::chrono::system_clock::time_point now() override {
     return std::chrono::system_clock::time_point(std::chrono::seconds(kStartEpochSeconds)) +
-           elapsed_;
+           elapsed();
   }
   std::chrono::steady_clock::time_point steady_now() override {
-    return std::chrono::steady_clock::time_point(std::chrono::hours(1)) + elapsed_;
+    return std::chrono::steady_clock::time_point(std::chrono::hours(1)) + elapsed();
   }
   void sleep_for(std::chrono::milliseconds d) override {
+    std::lock_guard lock(mu_);
     sleeps.push_back(d);
     if (d.count() > 0) elapsed_ += d;
   }
-  void advance(std::chrono::milliseconds d) { elapsed_ += d; }
-  std::chrono::milliseconds elapsed() const { return elapsed_; }
+  void advance(std::chrono::milliseconds d) {
+    std::lock_guard lock(mu_);
+    elapsed_ += d;
+  }
+  std::chrono::milliseconds elapsed() const {
+    std::lock_guard lock(mu_);
+    return elapsed_;
+  }
 
+  // Read it once the code under test has returned.
   std::vector<std::chrono::milliseconds> sleeps;
 
  private:
+  mutable std::mutex mu_;
   std::chrono::milliseconds elapsed_{0};
 };
 
