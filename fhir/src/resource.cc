@@ -1,5 +1,7 @@
 #include "mst/fhir/resource.h"
 
+#include "mst/fhir/safe_text.h"
+
 namespace mst::fhir {
 
 Resource::Resource(Node n) : node_(n) {
@@ -133,19 +135,8 @@ std::string summarize_issues(const std::vector<OutcomeIssue>& issues, std::size_
     if (!text.empty()) s += ": " + text;
     if (s.size() > max_chars) break;
   }
-  for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  if (s.size() > max_chars) {
-    // Room for "..." only when the limit allows it; cut on a UTF-8 character
-    // boundary so the line stays valid text wherever it is written.
-    const bool ellipsis = max_chars >= 3;
-    std::size_t cut = ellipsis ? max_chars - 3 : max_chars;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-    s.resize(cut);
-    if (ellipsis) s += "...";
-  }
-  return s;
+  // One line, valid text wherever it is written.
+  return cut_utf8(printable(s), max_chars);
 }
 
 bool has_errors(const std::vector<OutcomeIssue>& issues) {

@@ -329,16 +329,18 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-std::string safe_text(std::string_view text, std::size_t max_bytes) {
-  std::string s = Redactor(printable(text)).run();
-  if (s.size() > max_bytes) {
-    const bool ellipsis = max_bytes >= 3;
-    std::size_t cut = ellipsis ? max_bytes - 3 : max_bytes;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-    s.resize(cut);
-    if (ellipsis) s += "...";
-  }
+std::string cut_utf8(std::string s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  const bool ellipsis = max_bytes >= 3;
+  std::size_t cut = ellipsis ? max_bytes - 3 : max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  if (ellipsis) s += "...";
   return s;
+}
+
+std::string safe_text(std::string_view text, std::size_t max_bytes) {
+  return cut_utf8(Redactor(printable(text)).run(), max_bytes);
 }
 
 }  // namespace mst::fhir

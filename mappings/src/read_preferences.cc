@@ -70,13 +70,29 @@ std::string reference_type(fhir::Node n) {
 }
 
 }  // namespace
+}  // namespace mst::mappings::detail
+
+namespace mst::mappings {
+
+bool expressed_by_patient(fhir::Node goal) {
+  try {
+    const std::string by = detail::reference_type(goal.object("expressedBy"));
+    return by == "Patient" || by == "RelatedPerson";
+  } catch (const fhir::Error&) {
+    return false;
+  }
+}
+
+}  // namespace mst::mappings
+
+namespace mst::mappings::detail {
 
 bool read_goal_preference(const Context& ctx, const RecordResource& r,
                           std::vector<PreferenceStatement>& out) {
   try {
     fhir::Node n = r.node;
+    if (!expressed_by_patient(n)) return false;
     const std::string by = reference_type(n.object("expressedBy"));
-    if (by != "Patient" && by != "RelatedPerson") return false;
     const std::string status(n.string("lifecycleStatus").value_or(""));
     if (status == "cancelled" || status == "entered-in-error" || status == "rejected") {
       ctx.ignore(r.ref, "Goal lifecycleStatus '" + status + "': not a preference in force");

@@ -111,12 +111,11 @@ bool in_reserved_domain(std::string host) {
 }  // namespace
 
 void require_own_canonical_base(const AdapterConfig& config) {
+  // "scheme://host[:port]"; an IPv6 literal ("[...]") is nobody's example.
   const std::string origin = fhir::url_origin(config.canonical_base);
   std::string host = origin.substr(std::min(origin.find("://") + 3, origin.size()));
-  if (host.starts_with('[')) return;  // an IPv6 literal is nobody's example
-  host = host.substr(0, host.rfind(':') == std::string::npos || host.find(':') != host.rfind(':')
-                            ? host.size()
-                            : host.rfind(':'));
+  if (host.starts_with('[')) return;
+  host = host.substr(0, host.find(':'));
   if (!in_reserved_domain(host) || fhir::is_loopback_url(config.server.base_url)) return;
   throw ConfigError(
       "configuration key 'adapter.canonical_base' is " + config.canonical_base +

@@ -5,6 +5,7 @@
 
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
+#include "mst/mappings/extract.h"
 #include "search_terms.h"
 
 namespace mst::adapter {
@@ -79,7 +80,7 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
       // Only what the patient (or a relative) expressed is input: a
       // clinician's Goal, or the adapter's own proposal, would otherwise
       // change the next plan the adapter writes from its own last one.
-      std::erase_if(r.resources, [](fhir::Node n) { return !detail::expressed_by_patient(n); });
+      std::erase_if(r.resources, [](fhir::Node n) { return !mappings::expressed_by_patient(n); });
     }
     builder.add_search(r);
   }

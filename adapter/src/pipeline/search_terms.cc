@@ -87,13 +87,4 @@ bool is_adapter_plan(fhir::Node care_plan, const std::string& system) {
   }
 }
 
-bool expressed_by_patient(fhir::Node goal) {
-  try {
-    const auto by = fhir::Reference::parse(goal["expressedBy"].string("reference").value_or(""));
-    return by.type == "Patient" || by.type == "RelatedPerson";
-  } catch (const fhir::ElementError&) {
-    return false;
-  }
-}
-
 }  // namespace mst::adapter::detail

@@ -49,8 +49,4 @@ bool has_identifier_system(fhir::Node resource, const std::string& system);
 // read as one.
 bool is_adapter_plan(fhir::Node care_plan, const std::string& system);
 
-// True for a Goal whose expressedBy is a Patient or RelatedPerson: a
-// preference, which is input (a clinician's or the adapter's Goal is not).
-bool expressed_by_patient(fhir::Node goal);
-
 }  // namespace mst::adapter::detail

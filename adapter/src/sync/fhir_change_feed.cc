@@ -6,6 +6,7 @@
 #include "mst/adapter/state_store.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/datetime.h"
+#include "mst/mappings/extract.h"
 
 namespace mst::adapter {
 
@@ -96,7 +97,7 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
         continue;
       // Only a Goal the patient (or a relative) expressed is input; the
       // adapter's own proposals change with every plan it writes.
-      if (q.type == "Goal" && !detail::expressed_by_patient(n)) continue;
+      if (q.type == "Goal" && !mappings::expressed_by_patient(n)) continue;
       std::string id = subject_patient(n);
       if (!id.empty()) scan.patient_ids.push_back(std::move(id));
     }

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "../fhir/client_test_support.h"
+#include "capability_fixture.h"
 #include "cli/app.h"
 #include "cli/exit_codes.h"
 #include "cli/server_options.h"
@@ -24,24 +25,11 @@ using fhir::HttpRequest;
 using fhir::testing::FakeClock;
 using fhir::testing::MockTransport;
 using fhir::testing::response;
+using mst::adapter::testing::capability_statement;
 using ::testing::_;
 using ::testing::HasSubstr;
 using ::testing::Invoke;
 using ::testing::Not;
-
-// Every type and interaction the adapter uses, conditional ones included.
-std::string full_capability_statement() {
-  std::string resources;
-  for (const auto& row : server_interactions(false)) {
-    if (!resources.empty()) resources += ",";
-    resources += R"({"type":")" + row.type +
-                 R"(","interaction":[{"code":"read"},{"code":"search-type"},{"code":"create"},)"
-                 R"({"code":"update"}],"conditionalCreate":true,"conditionalUpdate":true})";
-  }
-  return R"({"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","rest":[{"mode":"server",)"
-         R"("interaction":[{"code":"transaction"}],"resource":[)" +
-         resources + "]}]}";
-}
 
 std::string form_value(const std::string& body, const std::string& name) {
   std::istringstream in(body);
@@ -88,7 +76,7 @@ class CliAuthTest : public ::testing::Test {
         return response(200, R"({"access_token":"at","token_type":"bearer","expires_in":300)" +
                                  (granted ? R"(,"scope":")" + *granted + "\"" : "") + "}");
       }
-      return response(200, full_capability_statement());
+      return response(200, capability_statement());
     }));
     EXPECT_CALL(*transport, send(_)).Times(::testing::AnyNumber());
   }
@@ -181,7 +169,7 @@ TEST_F(CliAuthTest, CredentialsAreRefusedOverPlainHttpToARemoteHost) {
 TEST_F(CliAuthTest, LoopbackAndAnExplicitFlagAreAllowed) {
   ::setenv("MST_CLI_AUTH_TOKEN", "tok", 1);
   ON_CALL(*transport, send(_)).WillByDefault(Invoke([](const HttpRequest&) {
-    return response(200, full_capability_statement());
+    return response(200, capability_statement());
   }));
   EXPECT_CALL(*transport, send(_)).Times(::testing::AnyNumber());
   for (const char* server : {"http://127.0.0.1:8080/fhir", "http://localhost/fhir",

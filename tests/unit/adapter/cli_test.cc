@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "../fhir/client_test_support.h"
+#include "capability_fixture.h"
 #include "cli/app.h"
 #include "cli/args.h"
 #include "cli/exit_codes.h"
@@ -24,6 +25,7 @@ using fhir::TransportError;
 using fhir::testing::FakeClock;
 using fhir::testing::MockTransport;
 using fhir::testing::response;
+using mst::adapter::testing::capability_statement;
 using ::testing::_;
 using ::testing::HasSubstr;
 using ::testing::Invoke;
@@ -88,28 +90,6 @@ TEST(ExitCodes, MapEachErrorClass) {
 }
 
 // ---- requirements ----
-
-std::string capability_statement(const std::string& version = "4.0.1",
-                                 bool conditional_create = true, bool transaction = true,
-                                 const std::string& skip_type = "") {
-  std::string resources;
-  for (const char* type :
-       {"Patient", "Condition", "Observation", "Procedure", "MedicationRequest",
-        "MedicationAdministration", "MedicationStatement", "Consent", "Medication", "CarePlan",
-        "Goal", "CareTeam", "ServiceRequest", "Device", "Provenance"}) {
-    if (type == skip_type) continue;
-    if (!resources.empty()) resources += ",";
-    resources +=
-        R"({"type":")" + std::string(type) +
-        R"(","interaction":[{"code":"read"},{"code":"search-type"},{"code":"create"},{"code":"update"}],)" +
-        R"("conditionalUpdate":true,"conditionalCreate":)" +
-        (conditional_create ? "true" : "false") + "}";
-  }
-  return R"({"resourceType":"CapabilityStatement","fhirVersion":")" + version +
-         R"(","software":{"name":"HAPI FHIR Server","version":"8.8.0"},"rest":[{"mode":"server","interaction":[)" +
-         (transaction ? R"({"code":"transaction"})" : "") + R"(],"resource":[)" + resources +
-         "]}]}";
-}
 
 fhir::Capabilities caps_of(const std::string& json) {
   auto doc = fhir::JsonDocument::parse(json);

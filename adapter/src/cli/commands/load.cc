@@ -6,7 +6,6 @@
 #include "cli/server_options.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
-#include "mst/fhir/safe_text.h"
 
 namespace mst::adapter::cli {
 
@@ -41,10 +40,11 @@ EntryCounts report_entries(const std::string& path, const fhir::FhirResponse& re
       ++ok;
     } else {
       ++failed;
-      // The diagnostics are kept here (an engineer loading their own test data
-      // needs "Condition.code is required"), but never raw to a terminal.
+      // The diagnostics are kept here: an engineer loading their own test
+      // data needs "Condition.code is required" (summarize_issues keeps it
+      // printable).
       const std::string outcome =
-          fhir::printable(fhir::summarize_issues(fhir::read_outcome_issues(result["outcome"])));
+          fhir::summarize_issues(fhir::read_outcome_issues(result["outcome"]));
       if (!outcome.empty()) out << " [" << outcome << "]";
     }
     out << "\n";

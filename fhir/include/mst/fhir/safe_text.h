@@ -14,6 +14,10 @@ namespace mst::fhir {
 // become '?'. Nothing that reaches a terminal can move the cursor or recolour.
 std::string printable(std::string_view text);
 
+// `text` cut to at most `max_bytes` on a UTF-8 character boundary, ending
+// in "..." when cut (and when the limit leaves room for it).
+std::string cut_utf8(std::string text, std::size_t max_bytes);
+
 // printable(text) with credentials and patient-identifying patterns replaced
 // (docs/reliability.md, "Error text"), then cut to at most `max_bytes` on a
 // character boundary. Redaction comes first so a cut never leaves a prefix

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mst/fhir/datetime.h"
+#include "mst/fhir/json.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/considerations.h"
 #include "mst/mappings/patient_record.h"
@@ -16,6 +17,11 @@ namespace mst::mappings {
 // Resources dated after `as_of` are not used (they were not known then).
 Considerations extract(const PatientRecord& record, const CodeTables& tables,
                        const fhir::DateTime& as_of);
+
+// True for a Goal whose expressedBy is a Patient or RelatedPerson: a
+// preference, the only kind of Goal extract() reads as input (a clinician's
+// Goal, or the adapter's own proposal, is not).
+bool expressed_by_patient(fhir::Node goal);
 
 // Documented ECOG <-> Karnofsky correspondence (clinical-decision.md §6, the
 // widely circulated mapping): KPS 100/90 -> ECOG 0, 80/70 -> 1, 60/50 -> 2,
