@@ -421,4 +421,10 @@ std::string systemic_team(const Assessment& a) {
   return a.haematological ? "haematology" : "medical oncology";
 }
 
+std::string comfort_basis(const Assessment& a) {
+  if (a.comfort_focused->source == mappings::PreferenceSource::kClinician)
+    return "a portable medical order (POLST) for comfort-focused treatments is in place";
+  return "the patient's stated preference is comfort-focused treatment";
+}
+
 }  // namespace mst::adapter::detail

@@ -113,5 +113,10 @@ std::string treatment_labels(const Assessment& a);
 // Who leads systemic treatment: "haematology" for a haematological
 // malignancy, else "medical oncology".
 std::string systemic_team(const Assessment& a);  // "chemotherapy (Docetaxel), ..."
+// Why care is comfort-focused, for the plan's text: "the patient's stated
+// preference is comfort-focused treatment", or the POLST order when a
+// clinician's portable medical order says so (fhir-coding.md §16.2).
+// Requires a.comfort_focused.
+std::string comfort_basis(const Assessment& a);
 
 }  // namespace mst::adapter::detail

@@ -280,8 +280,12 @@ GoalPlan PlanDraft::finish() {
         break;
       case mappings::PreferenceKind::kComfortFocused:
         shown.effect =
-            "Respected: debulking and elective surgery are not proposed; any emergency pathway "
-            "is shown with a prompt to confirm the patient's wishes";
+            p->source == mappings::PreferenceSource::kClinician
+                ? "An existing order, not the patient's words: followed; debulking and elective "
+                  "surgery are not proposed; any emergency pathway is shown with a prompt to "
+                  "confirm the patient's wishes"
+                : "Respected: debulking and elective surgery are not proposed; any emergency "
+                  "pathway is shown with a prompt to confirm the patient's wishes";
         break;
       case mappings::PreferenceKind::kOther:
         if (p->source == mappings::PreferenceSource::kClinician) {

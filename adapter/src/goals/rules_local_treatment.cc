@@ -261,9 +261,8 @@ void rule_excisional_surgery(const Assessment& a, PlanDraft& d) {
     return;
   }
   if (a.comfort_focused != nullptr) {
-    d.note(
-        "Excisional surgery for the solitary metastasis (rule table row 13) is not proposed: "
-        "the patient's stated preference is comfort-focused treatment.");
+    d.note("Excisional surgery for the solitary metastasis (rule table row 13) is not proposed: " +
+           comfort_basis(a) + ".");
     return;
   }
   // A declined operation is handled where every referral is: the row still

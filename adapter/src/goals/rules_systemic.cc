@@ -253,16 +253,14 @@ void rule_preferences(const Assessment& a, PlanDraft& d) {
   if (a.comfort_focused == nullptr) return;
   if (ProposedGoal* g = d.find_goal(G::kDebulkTumor); g != nullptr && !from_emergency_row(*g)) {
     d.drop_goal(G::kDebulkTumor);
-    d.note(
-        "Debulking is not proposed: the patient's stated preference is comfort-focused "
-        "treatment.");
+    d.note("Debulking is not proposed: " + comfort_basis(a) + ".");
   }
   if (d.emergency()) {
     for (ProposedGoal* g : d.goals()) {
       if (from_emergency_row(*g)) {
-        d.caution(g->code,
-                  "the patient's stated preference is comfort-focused treatment: confirm "
-                  "urgently with the patient whether emergency treatment is wanted");
+        d.caution(g->code, comfort_basis(a) +
+                               ": confirm urgently with the patient "
+                               "whether emergency treatment is wanted");
       }
     }
   }
