@@ -13,6 +13,8 @@ Each profile runs the steps named in STEPS, in order, one function each:
   write_refused a plain `run` (one transaction Bundle, after looking up its
                 earlier plan by identifier) fails with a clear error
                 through the profile, and nothing reaches the server.
+  sync_refused  `sync --once` stops with a clear error at its first scan
+                (unscoped searches, _lastUpdated), writing nothing.
 More steps (a write in another mode, sync by population) are functions of
 the same shape added to STEPS; `--steps` picks some, `--write-mode MODE`
 (the write.mode key, as MST_WRITE_MODE), `--env KEY=VALUE` and
@@ -164,8 +166,24 @@ def step_pull_paged(ctx):
             proxy.stop()
 
 
+def step_sync_refused(ctx):
+    with tempfile.TemporaryDirectory() as tmp:
+        p = ctx.adapter("sync", "--once", "--state", os.path.join(tmp, "state.db"),
+                        "--as-of", AS_OF)
+    problems = []
+    if p.returncode in (0, 1):
+        problems.append(f"sync through {ctx.profile} exited {p.returncode}; expected its "
+                        f"population scan to be refused")
+    if not re.search(r"^mst-adapter: GET \S+: HTTP 400", p.stderr, re.M):
+        problems.append(f"no one-line error naming the refused search: {p.stderr[-400:]}")
+    for pid in ctx.patients:
+        if ctx.fhir.plans_of(pid):
+            problems.append(f"{pid}: a plan reached the server")
+    return problems, p.stderr.strip()
+
+
 STEPS = {"check": step_check, "pull": step_pull, "pull_paged": step_pull_paged,
-         "write_refused": step_write_refused}
+         "write_refused": step_write_refused, "sync_refused": step_sync_refused}
 
 
 def main():
