@@ -132,6 +132,10 @@ const std::vector<KeySpec>& specs() {
        integer(&A::server, &ServerConfig::max_pages, 1, 100'000)},
       {{"server.paging.max_resources", "50000", "most resources read per query"},
        integer(&A::server, &ServerConfig::max_resources, 1, 10'000'000)},
+      {{"server.search.observation_code_categories", "",
+        "categories put on Observation searches by code, for servers that require one "
+        "(e.g. laboratory,vital-signs,social-history)"},
+       str(&A::server, &ServerConfig::observation_code_categories)},
       {{"auth.type", "none", "none | bearer | basic | smart"},
        one_of(str(&A::auth, &AuthConfig::type), {"none", "bearer", "basic", "smart"})},
       {{"auth.token_env", "", "bearer: environment variable holding the token"},

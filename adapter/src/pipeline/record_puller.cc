@@ -21,7 +21,11 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
   }
   for (auto& batch :
        detail::code_batches(tables.observation_search_codes(), options.codes_per_search)) {
-    queries.push_back({"Observation", {{"patient", patient_id}, {"code", std::move(batch)}}});
+    fhir::SearchParams params{{"patient", patient_id}, {"code", std::move(batch)}};
+    if (!options.code_search_category.empty()) {
+      params.emplace_back("category", options.code_search_category);
+    }
+    queries.push_back({"Observation", std::move(params)});
   }
   for (const auto& category : options.observation_categories) {
     queries.push_back({"Observation", {{"patient", patient_id}, {"category", category}}});

@@ -36,6 +36,7 @@ struct ServerConfig {
   int retry_deadline_ms = 120'000;
   int max_pages = 200;
   int max_resources = 50'000;
+  std::string observation_code_categories;  // comma-separated; empty: none
 };
 
 // Secrets are named by where to find them, never given inline.
