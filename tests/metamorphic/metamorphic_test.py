@@ -37,14 +37,24 @@ ALLOWED = [
         "patient": "mst-p12",
         "variant": "who-icd10",
         "difference": [
-            "goal improve-function-ambulation: medium-priority -> absent",
+            "emergency: False -> True",
+            "goal improve-function-ambulation: high-priority -> absent",
+            "goal pain-relief: high-priority -> medium-priority",
+            "goal preserve-neurologic-function: absent -> high-priority",
+            "referral diagnostic-radiology: absent -> urgent",
+            "referral radiation-oncology: urgent -> asap",
             "referral rehabilitation: routine -> absent",
+            "urgency: urgent -> asap",
         ],
         "why": "ICD-10-CM G82.21 says complete paraplegia, which the tables read as unable to "
                "walk; WHO ICD-10 has no such code (G82.2 is paraplegia, unspecified: "
                "fhir-coding.md §16.4, WHO stops at four characters), so the WHO record no longer "
-               "says the patient cannot walk and the walking goal and its rehabilitation referral "
-               "rightly need another source (an ambulation Observation).",
+               "says the patient cannot walk, nor that the deficit is complete. With a complete "
+               "deficit older than 48 h the ESCC 3 compression has no function left to preserve "
+               "and the plan is palliative (docs/clinical-rules.md, 'The palliative pathway'); "
+               "with paraplegia of unknown completeness there may be function left, so row 5's "
+               "urgent radiotherapy with dexamethasone rightly applies (hard rule 3: a short "
+               "prognosis never cancels it), and the walking goal needs another source.",
     },
 ]
 
