@@ -56,8 +56,33 @@ ALLOWED = [
                "urgent radiotherapy with dexamethasone rightly applies (hard rule 3: a short "
                "prognosis never cancels it), and the walking goal needs another source.",
     },
+    {
+        "patient": "rw-33",
+        "variant": "who-icd10",
+        "difference": [
+            "emergency: False -> True",
+            "goal pain-relief: high-priority -> medium-priority",
+            "goal preserve-neurologic-function: absent -> high-priority",
+            "referral diagnostic-radiology: absent -> urgent",
+            "referral radiation-oncology: urgent -> asap",
+            "referral spine-surgery: absent -> stat",
+            "urgency: urgent -> stat",
+        ],
+        "why": "As mst-p12: WHO ICD-10 G82.2 does not say the paraplegia is complete (SNOMED 60389000 "
+               "is not in the tables, fhir-coding.md §8 verified none), so the recorded compression "
+               "may still have function to preserve and NICE NG234's emergency rightly applies.",
+    },
+    {
+        "patient": "rw-36",
+        "variant": "who-icd10",
+        "difference": [
+            "goal improve-function-ambulation: medium-priority -> absent",
+            "referral rehabilitation: routine -> absent",
+        ],
+        "why": "As mst-p12: WHO G82.2 does not say the patient cannot walk, so the established-"
+               "deficit goal (seating, transfers, skin, continence) needs an ambulation Observation.",
+    },
 ]
-
 TIMEOUT_S = 60
 
 
