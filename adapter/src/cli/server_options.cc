@@ -186,7 +186,14 @@ Connection connect(const AdapterConfig& config, Context& context, ServerRole rol
     throw ConfigError(e.what());
   }
   auto sender = std::make_shared<fhir::RetryingSender>(transport, policy, context.clock);
-  auto auth = make_auth(config, endpoint, role, sender);
+  std::shared_ptr<fhir::AuthProvider> auth;
+  try {
+    auth = make_auth(config, endpoint, role, sender);
+  } catch (const ConfigError& e) {
+    if (role != ServerRole::kTarget) throw;
+    // The messages name the source's flags; the target has keys only.
+    throw ConfigError(std::string("target server (keys target.auth.*): ") + e.what());
+  }
   Connection connection;
   connection.auth = auth;
   try {
