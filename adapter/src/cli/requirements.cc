@@ -18,7 +18,8 @@ constexpr Declared kDeclared[] = {{fhir::kRead, "read", "read"},
 }  // namespace
 
 std::vector<RequirementCheck> check_requirements(const fhir::Capabilities& caps,
-                                                 const std::vector<ServerInteraction>& needs) {
+                                                 const std::vector<ServerInteraction>& needs,
+                                                 const std::vector<std::string>& system_needs) {
   std::vector<RequirementCheck> out;
   out.push_back({"FHIR version 4.0.x (R4)", caps.is_r4(),
                  caps.fhir_version.empty() ? "the server states no fhirVersion"
@@ -41,8 +42,10 @@ std::vector<RequirementCheck> check_requirements(const fhir::Capabilities& caps,
                      "conditionalUpdate is not true for " + need.type});
     }
   }
-  out.push_back({"system transaction", caps.supports_system("transaction"),
-                 "'transaction' is not a declared system interaction"});
+  for (const auto& system : system_needs) {
+    out.push_back({"system " + system, caps.supports_system(system),
+                   "'" + system + "' is not a declared system interaction"});
+  }
   for (auto& check : out) {
     if (check.met) check.detail.clear();
   }

@@ -11,8 +11,10 @@
 namespace mst::adapter::cli {
 
 std::string needed_smart_scope(const AdapterConfig& config) {
-  return fhir::system_scopes(server_access(!config.concept_map_urls.empty()),
-                             fhir::parse_scope_syntax(config.auth.scope_syntax));
+  return fhir::system_scopes(
+      server_access(!config.concept_map_urls.empty(),
+                    parse_write_mode(config.write_mode).value_or(WriteMode::kAuto)),
+      fhir::parse_scope_syntax(config.auth.scope_syntax));
 }
 
 std::vector<OptionSpec> server_options() {
@@ -42,6 +44,9 @@ std::vector<OptionSpec> server_options() {
        "send credentials over plain http to a host that is not loopback (testing only; warns)",
        "auth.allow_insecure_http", "true"},
       {"ca-file", "FILE", "PEM bundle of CAs to trust instead of the system's", "server.ca_file"},
+      {"write-mode", "MODE",
+       "auto | transaction | batch | individual | document (default auto: from the server)",
+       "write.mode"},
       {"insecure-skip-tls-verify", "",
        "do not verify the server's certificate (testing only; warns)", "server.tls_verify",
        "false"},

@@ -4,6 +4,7 @@
 #include "cli/requirements.h"
 #include "cli/server_options.h"
 #include "mst/adapter/server_interactions.h"
+#include "mst/adapter/write_mode.h"
 
 namespace mst::adapter::cli {
 
@@ -11,7 +12,8 @@ namespace {
 
 // With SMART auth: a token is fetched (a refusal throws, exit 4) and its
 // granted scopes compared with the derived ones. Returns the number missing.
-int check_granted_scopes(const AdapterConfig& config, fhir::AuthProvider& auth, std::ostream& out) {
+int check_granted_scopes(const AdapterConfig& config, WriteMode mode, fhir::AuthProvider& auth,
+                         std::ostream& out) {
   if (auth.scheme() != "smart") return 0;
   fhir::HttpRequest probe;
   auth.authorize(probe);
@@ -21,7 +23,7 @@ int check_granted_scopes(const AdapterConfig& config, fhir::AuthProvider& auth, 
     return 0;
   }
   const auto missing =
-      fhir::missing_scopes(server_access(!config.concept_map_urls.empty()), *granted,
+      fhir::missing_scopes(server_access(!config.concept_map_urls.empty(), mode), *granted,
                            fhir::parse_scope_syntax(config.auth.scope_syntax));
   for (const auto& scope : missing) {
     out << "  MISSING  scope " << scope << ": not granted to client " << config.auth.client_id
@@ -29,6 +31,31 @@ int check_granted_scopes(const AdapterConfig& config, fhir::AuthProvider& auth, 
   }
   if (missing.empty()) out << "  ok       granted scopes cover what the adapter does\n";
   return static_cast<int>(missing.size());
+}
+
+// Which write modes the server's CapabilityStatement allows, which one the
+// adapter will use, and, when the configured one cannot work, which would.
+void report_write_modes(const fhir::Capabilities& caps, WriteMode configured, WriteMode mode,
+                        std::ostream& out) {
+  out << "write modes (write.mode):\n";
+  std::optional<WriteMode> first_possible;
+  bool chosen_possible = false;
+  for (const ModeSupport& s : write_mode_support(caps)) {
+    out << (s.possible() ? "  possible     " : "  impossible   ") << write_mode_name(s.mode);
+    if (!s.possible()) {
+      out << ": lacks ";
+      for (std::size_t i = 0; i < s.missing.size(); ++i) out << (i ? ", " : "") << s.missing[i];
+    }
+    out << "\n";
+    if (s.possible() && !first_possible) first_possible = s.mode;
+    if (s.mode == mode) chosen_possible = s.possible();
+  }
+  out << "write mode: " << write_mode_name(mode)
+      << (configured == WriteMode::kAuto ? " (chosen by auto)" : " (set by write.mode)") << "\n";
+  if (!chosen_possible && first_possible) {
+    out << "  hint     set write.mode=" << write_mode_name(*first_possible) << " (--write-mode "
+        << write_mode_name(*first_possible) << "): the server allows it\n";
+  }
 }
 
 int run_check(const ParsedArgs& args, Context& context) {
@@ -41,9 +68,12 @@ int run_check(const ParsedArgs& args, Context& context) {
   out << "server:   " << fhir::redact_url(connection.client->base_url()) << "\n";
   out << "software: " << (caps.software.empty() ? "(not stated)" : caps.software) << "\n";
   out << "fhir:     " << (caps.fhir_version.empty() ? "(not stated)" : caps.fhir_version) << "\n";
+  const WriteMode configured = parse_write_mode(config.write_mode).value_or(WriteMode::kAuto);
+  const WriteMode mode = configured == WriteMode::kAuto ? auto_write_mode(caps) : configured;
+  report_write_modes(caps, configured, mode, out);
   int missing = 0;
-  const auto needs = server_interactions(!config.concept_map_urls.empty());
-  for (const RequirementCheck& check : check_requirements(caps, needs)) {
+  const auto needs = server_interactions(!config.concept_map_urls.empty(), mode);
+  for (const RequirementCheck& check : check_requirements(caps, needs, system_interactions(mode))) {
     out << (check.met ? "  ok       " : "  MISSING  ") << check.what;
     if (!check.met) {
       out << ": " << check.detail;
@@ -51,7 +81,7 @@ int run_check(const ParsedArgs& args, Context& context) {
     }
     out << "\n";
   }
-  const int missing_scopes = check_granted_scopes(config, *connection.auth, out);
+  const int missing_scopes = check_granted_scopes(config, mode, *connection.auth, out);
   if (missing_scopes > 0) {
     // The server would answer 403 to every patient: a credentials problem,
     // reported as one (exit 4) whatever else is missing.
@@ -77,7 +107,10 @@ const bool registered = register_command({
     "",
     "Reads the server's CapabilityStatement (GET [base]/metadata) and reports, one line each,\n"
     "whether it is FHIR 4.0.x and declares the reads, searches, writes, conditional creates and\n"
-    "updates and system transaction the adapter uses. With --auth smart it also fetches a token\n"
+    "updates and system interactions the adapter uses in its write mode. It lists the write\n"
+    "modes the server allows (transaction, batch, individual, document) and the one used:\n"
+    "write.mode, or for auto the first the server allows. With --auth smart it also fetches a "
+    "token\n"
     "and compares the scopes granted with those the adapter needs. Exits 0 when all are met,\n"
     "1 when the server lacks something, 4 when a needed scope was not granted.",
     server_options(),
