@@ -290,6 +290,44 @@ TEST_F(CliTest, CheckPassesOnAFullServer) {
   EXPECT_EQ(err.str(), "");
 }
 
+TEST_F(CliTest, CheckChoosesIndividualRequestsWhenTheServerTakesNoTransaction) {
+  // Issue #17: an EHR that rejects transaction Bundles still takes the plan.
+  EXPECT_CALL(*transport, send(_))
+      .WillOnce(Return(response(200, capability_statement("4.0.1", true, false))));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir"}), 0) << out.str();
+  EXPECT_THAT(out.str(), HasSubstr("  impossible   transaction: lacks system transaction\n"));
+  EXPECT_THAT(out.str(), HasSubstr("  impossible   batch: lacks system batch\n"));
+  EXPECT_THAT(out.str(), HasSubstr("  possible     individual\n"));
+  EXPECT_THAT(out.str(), HasSubstr("  impossible   document: lacks create DocumentReference"));
+  EXPECT_THAT(out.str(), HasSubstr("write mode: individual (chosen by auto)"));
+  EXPECT_THAT(out.str(), Not(HasSubstr("system transaction: ")));
+  EXPECT_THAT(out.str(), HasSubstr("result: the server supports everything the adapter needs"));
+}
+
+TEST_F(CliTest, CheckNamesTheModeThatWorksWhenTheConfiguredOneDoesNot) {
+  EXPECT_CALL(*transport, send(_))
+      .WillOnce(Return(response(200, capability_statement("4.0.1", true, false))));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "--write-mode", "transaction"}),
+            kNothingToDo);
+  EXPECT_THAT(out.str(), HasSubstr("write mode: transaction (set by write.mode)"));
+  EXPECT_THAT(out.str(), HasSubstr("  MISSING  system transaction"));
+  EXPECT_THAT(out.str(),
+              HasSubstr("  hint     set write.mode=individual (--write-mode individual)"));
+}
+
+TEST_F(CliTest, CheckInDocumentModeNeedsDocumentReferenceWritesNotCarePlanOnes) {
+  EXPECT_CALL(*transport, send(_)).WillOnce(Return(response(200, capability_statement())));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "--write-mode", "document"}), kNothingToDo);
+  EXPECT_THAT(out.str(), HasSubstr("  MISSING  create DocumentReference"));
+  EXPECT_THAT(out.str(), Not(HasSubstr("create CarePlan")));
+  EXPECT_THAT(out.str(), Not(HasSubstr("system transaction")));
+}
+
+TEST_F(CliTest, AnUnknownWriteModeIsAUsageError) {
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "--write-mode", "bulk"}), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("write.mode"));
+}
+
 TEST_F(CliTest, CheckFailsWithExit1WhenTheServerLacksSomething) {
   EXPECT_CALL(*transport, send(_))
       .WillOnce(Return(response(200, capability_statement("4.0.1", false))));
