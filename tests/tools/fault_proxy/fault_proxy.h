@@ -6,6 +6,9 @@
 // write whose response the client did not see; only the opt-in
 // reset-after-write fault forwards a request and then drops the response.
 // GET /__proxy/stats answers with the counters as JSON and is not forwarded.
+// With `refuse_bundles` it also plays a server without transactions
+// (bundle_refusal.h): such Bundles get 405, never forwarded, and /metadata
+// stops declaring them.
 #pragma once
 
 #include <array>
@@ -13,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +37,9 @@ struct FaultProxyOptions {
   std::vector<Fault> faults = default_faults();
   std::chrono::milliseconds latency{200};
   std::chrono::milliseconds upstream_timeout{60'000};
+  // Bundle types ("transaction", "batch") answered 405 and removed from the
+  // CapabilityStatement's system interactions.
+  std::set<std::string> refuse_bundles;
 };
 
 // Counters since start(); `injected` is indexed by Fault.
@@ -40,6 +47,7 @@ struct FaultCounts {
   std::uint64_t requests = 0;         // proxied requests (stats requests excluded)
   std::uint64_t forwarded = 0;        // sent to the upstream
   std::uint64_t upstream_errors = 0;  // upstream unreachable or broken: answered 502
+  std::uint64_t refused_bundles = 0;  // answered 405 for refuse_bundles
   std::array<std::uint64_t, kFaultKinds> injected{};
 
   std::uint64_t of(Fault f) const { return injected[static_cast<std::size_t>(f)]; }
