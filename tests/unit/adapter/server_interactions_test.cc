@@ -102,8 +102,8 @@ class RecordingServer : public testing::FixtureServer {
   std::vector<fhir::HttpRequest> requests_;
 };
 
-void expect_listed(const std::vector<Seen>& seen) {
-  const auto rows = server_interactions(false);
+void expect_listed(const std::vector<Seen>& seen, WriteMode mode = WriteMode::kTransaction) {
+  const auto rows = server_interactions(false, mode);
   for (const Seen& s : seen) {
     auto row = std::find_if(rows.begin(), rows.end(),
                             [&](const ServerInteraction& r) { return r.type == s.type; });
@@ -136,6 +136,31 @@ TEST_F(ServerInteractionsRun, APipelineRunUsesOnlyListedInteractions) {
                         "Provenance", "ServiceRequest"}) {
     EXPECT_TRUE(types.count(t)) << t << " was not seen; the fixture changed?";
   }
+}
+
+TEST_F(ServerInteractionsRun, ANoteRunUsesOnlyTheDocumentModesInteractions) {
+  write_mode_ = WriteMode::kDocument;
+  PatientRun r = run();
+  EXPECT_EQ(r.outcome.kind, OutcomeKind::kWritten) << r.outcome.detail;
+  const auto seen = recorder_->interactions();
+  expect_listed(seen, WriteMode::kDocument);
+  std::set<std::string> types;
+  for (const auto& s : seen) types.insert(s.type);
+  EXPECT_TRUE(types.count("DocumentReference"));
+  for (const char* t : {"Device", "Provenance", "ServiceRequest", "CareTeam"})
+    EXPECT_FALSE(types.count(t)) << t << " is not touched in document mode";
+}
+
+TEST(ServerInteractions, TheDocumentModesScopesWriteOnlyNotes) {
+  EXPECT_EQ(fhir::system_scopes(server_access(false, WriteMode::kDocument), fhir::ScopeSyntax::kV2),
+            "system/Patient.r system/Condition.rs system/Observation.rs system/Procedure.rs "
+            "system/MedicationRequest.rs system/MedicationAdministration.rs "
+            "system/MedicationStatement.rs system/Consent.rs system/Medication.r "
+            "system/CarePlan.rs system/Goal.rs system/DocumentReference.crus");
+  // The CarePlan modes, auto among them, ask for the same scopes.
+  for (WriteMode m : {WriteMode::kAuto, WriteMode::kBatch, WriteMode::kIndividual})
+    EXPECT_EQ(fhir::system_scopes(server_access(false, m), fhir::ScopeSyntax::kV2),
+              fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV2));
 }
 
 TEST(ServerInteractions, TheSyncChangeFeedUsesOnlyListedInteractions) {
