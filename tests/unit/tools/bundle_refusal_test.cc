@@ -16,9 +16,9 @@ TEST(BundleRefusal, RefusesOnlyAPostedBundleOfARefusedType) {
   EXPECT_EQ(refused_bundle_type("POST", batch, {"transaction", "batch"}), "batch");
   EXPECT_EQ(refused_bundle_type("PUT", tx, kTransaction), std::nullopt);
   EXPECT_EQ(refused_bundle_type("POST", tx, {}), std::nullopt);
-  EXPECT_EQ(refused_bundle_type("POST", R"({"resourceType":"Goal","type":"transaction"})",
-                                kTransaction),
-            std::nullopt);
+  EXPECT_EQ(
+      refused_bundle_type("POST", R"({"resourceType":"Goal","type":"transaction"})", kTransaction),
+      std::nullopt);
   EXPECT_EQ(refused_bundle_type("POST", "{\"Bundle\" not json", kTransaction), std::nullopt);
 }
 
