@@ -230,6 +230,10 @@ const std::vector<KeySpec>& base_specs() {
          c.sync.shard_count = parse_int(key, n, 1, 1024);
          c.sync.shard_index = parse_int(key, i, 0, c.sync.shard_count - 1);
        }},
+      {{"write.mode", "auto",
+        "auto | transaction | batch | individual | document: how the plan is written; auto "
+        "picks from the server's CapabilityStatement"},
+       one_of(str(&A::write_mode), {"auto", "transaction", "batch", "individual", "document"})},
       {{"service.listen", "", "host:port serving /healthz, /readyz, /metrics; empty: off"},
        str(&A::listen)},
       {{"log.level", "info", "debug | info | warn | error"},

@@ -86,6 +86,7 @@ PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context)
       context.err, level, config.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   s.settings.canonical_base = config.canonical_base;
   s.settings.as_of = s.as_of;
+  s.settings.write.mode = parse_write_mode(config.write_mode).value_or(WriteMode::kAuto);
   s.settings.pull.limits.max_pages = static_cast<std::size_t>(config.server.max_pages);
   s.settings.pull.limits.max_resources = static_cast<std::size_t>(config.server.max_resources);
   s.settings.pull.code_search_category = config.server.observation_code_categories;

@@ -20,7 +20,8 @@ constexpr Declared kDeclared[] = {{fhir::kRead, "read", "read"},
 }  // namespace
 
 std::vector<RequirementCheck> check_requirements(const fhir::Capabilities& caps,
-                                                 const std::vector<ServerInteraction>& needs) {
+                                                 const std::vector<ServerInteraction>& needs,
+                                                 const std::vector<std::string>& system_needs) {
   std::vector<RequirementCheck> out;
   out.push_back({"FHIR version 4.0.x (R4)", caps.is_r4(),
                  caps.fhir_version.empty() ? "the server states no fhirVersion"
@@ -43,14 +44,9 @@ std::vector<RequirementCheck> check_requirements(const fhir::Capabilities& caps,
                      "conditionalUpdate is not true for " + need.type});
     }
   }
-  // Plans are written as transactions; a server only read from (a separate
-  // source) needs none.
-  const bool writes = std::any_of(needs.begin(), needs.end(), [](const ServerInteraction& n) {
-    return (n.access & (fhir::kCreate | fhir::kUpdate)) != 0;
-  });
-  if (writes) {
-    out.push_back({"system transaction", caps.supports_system("transaction"),
-                   "'transaction' is not a declared system interaction"});
+  for (const auto& system : system_needs) {
+    out.push_back({"system " + system, caps.supports_system(system),
+                   "'" + system + "' is not a declared system interaction"});
   }
   for (auto& check : out) {
     if (check.met) check.detail.clear();

@@ -17,9 +17,10 @@ struct RequirementCheck {
 };
 
 // FHIR 4.0.x; each interaction of `needs` (server_interactions()) declared
-// for its type, conditional creates and updates included; system transaction
-// when `needs` writes.
+// for its type, conditional creates and updates included; each system
+// interaction of `system_needs` (system_interactions(): transaction, batch).
 std::vector<RequirementCheck> check_requirements(const fhir::Capabilities& caps,
-                                                 const std::vector<ServerInteraction>& needs);
+                                                 const std::vector<ServerInteraction>& needs,
+                                                 const std::vector<std::string>& system_needs);
 
 }  // namespace mst::adapter::cli

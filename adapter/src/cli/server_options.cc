@@ -18,8 +18,10 @@ ServerRole effective_role(const AdapterConfig& config, ServerRole role) {
 std::string needed_smart_scope(const AdapterConfig& config, ServerRole role) {
   const ServerRole r = effective_role(config, role);
   const AuthConfig& auth = r == ServerRole::kTarget ? target_endpoint(config).auth : config.auth;
-  return fhir::system_scopes(server_access(!config.concept_map_urls.empty(), r),
-                             fhir::parse_scope_syntax(auth.scope_syntax));
+  return fhir::system_scopes(
+      server_access(!config.concept_map_urls.empty(),
+                    parse_write_mode(config.write_mode).value_or(WriteMode::kAuto), r),
+      fhir::parse_scope_syntax(auth.scope_syntax));
 }
 
 std::vector<OptionSpec> server_options() {
@@ -52,6 +54,9 @@ std::vector<OptionSpec> server_options() {
        "send credentials over plain http to a host that is not loopback (testing only; warns)",
        "auth.allow_insecure_http", "true"},
       {"ca-file", "FILE", "PEM bundle of CAs to trust instead of the system's", "server.ca_file"},
+      {"write-mode", "MODE",
+       "auto | transaction | batch | individual | document (default auto: from the server)",
+       "write.mode"},
       {"insecure-skip-tls-verify", "",
        "do not verify the server's certificate (testing only; warns)", "server.tls_verify",
        "false"},

@@ -139,6 +139,13 @@ PatientRun Pipeline::run(const std::string& patient_id) {
     run.transaction = bundle.dump(settings_.write.dry_run);
     return BuiltPlan{std::move(bundle), std::move(fp)};
   });
+  if (settings_.write.dry_run && run.outcome.kind == OutcomeKind::kBuilt &&
+      writer_->mode() == WriteMode::kDocument) {
+    // What would be sent is the note, not the CarePlan it was made from.
+    run.transaction =
+        fhir::JsonValue::from(fhir::JsonDocument::parse(writer_->last_dry_run_bundle()).root())
+            .dump(true);
+  }
   return run;
 }
 

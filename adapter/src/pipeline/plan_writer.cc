@@ -10,18 +10,71 @@
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
 #include "plan_members.h"
+#include "staged_write.h"
 
 namespace mst::adapter {
 
 namespace {
 
-// The id and version of the CarePlan in a transaction-response Bundle.
-std::pair<std::string, std::string> written_care_plan(fhir::Node response) {
-  for (const auto& e : fhir::Bundle(response).entries()) {
-    auto ref = fhir::Reference::parse(e.response_location);
+// The id and version of the CarePlan among where the entries went.
+std::pair<std::string, std::string> written_care_plan(const std::vector<std::string>& where) {
+  for (const auto& location : where) {
+    auto ref = fhir::Reference::parse(location);
     if (ref.type == "CarePlan") return {ref.id, ref.version};
   }
   return {};
+}
+
+// Where each entry of a transaction-response Bundle went.
+std::vector<std::string> response_locations(fhir::Node response) {
+  std::vector<std::string> out;
+  for (const auto& e : fhir::Bundle(response).entries()) out.emplace_back(e.response_location);
+  return out;
+}
+
+// The FHIR R4 RESTful API section each mode follows, for Provenance.policy
+// ("the policy or plan the activity was defined by"): a standard element,
+// so how a plan was written is read without an extension.
+struct HowWritten {
+  const char* policy;
+  const char* sentence;
+};
+HowWritten how_written(WriteMode mode) {
+  switch (mode) {
+    case WriteMode::kBatch:
+      return {"http://hl7.org/fhir/R4/http.html#brules",
+              "Written as batches of conditional requests, the care plan last."};
+    case WriteMode::kIndividual:
+      return {"http://hl7.org/fhir/R4/http.html#ccreate",
+              "Written as individual conditional requests, the care plan last."};
+    default:
+      return {"http://hl7.org/fhir/R4/http.html#trules", "Written as one transaction."};
+  }
+}
+
+// Records on the bundle's Provenance how the plan is written: policy and a
+// sentence closing its narrative. Outside the fingerprint (plan_fingerprint.h),
+// so changing the mode never revises a plan.
+void record_how_written(fhir::JsonValue& bundle, WriteMode mode) {
+  auto* entries = bundle.find("entry");
+  if (entries == nullptr || !entries->is_array()) return;
+  const HowWritten how = how_written(mode);
+  for (auto& e : entries->items()) {
+    auto* prov = e.find("resource");
+    const auto* type = prov ? prov->find("resourceType") : nullptr;
+    if (!type || !type->is_string() || type->str() != "Provenance") continue;
+    prov->set("policy", fhir::JsonValue::array({fhir::JsonValue(std::string(how.policy))}));
+    auto* text = prov->find("text");
+    auto* div = text ? text->find("div") : nullptr;
+    if (div && div->is_string()) {
+      std::string xhtml = div->str();
+      const std::size_t close = xhtml.rfind("</div>");
+      if (close != std::string::npos) {
+        xhtml.insert(close, "<p>" + std::string(how.sentence) + "</p>");
+        *div = fhir::JsonValue(xhtml);
+      }
+    }
+  }
 }
 
 // "system|value" of every business identifier in the bundle's resources.
@@ -90,6 +143,21 @@ fhir::JsonValue retired_copy(fhir::Node resource, const MemberKind& r, const std
 PlanWriter::PlanWriter(fhir::Client& client, FingerprintReader read_fingerprint,
                        WriteOptions options)
     : client_(client), read_fingerprint_(std::move(read_fingerprint)), options_(options) {}
+
+WriteMode PlanWriter::mode() {
+  if (options_.mode != WriteMode::kAuto) return options_.mode;
+  std::lock_guard lock(mode_mu_);
+  if (!resolved_mode_) resolved_mode_ = auto_write_mode(client_.capabilities());
+  return *resolved_mode_;
+}
+
+std::vector<std::string> PlanWriter::send(fhir::JsonValue& bundle) {
+  const WriteMode m = mode();
+  record_how_written(bundle, m);
+  if (m == WriteMode::kBatch || m == WriteMode::kIndividual) return send_staged(client_, bundle, m);
+  fhir::FhirResponse resp = client_.transaction(bundle.dump());
+  return response_locations(resp.resource());
+}
 
 std::mutex& PlanWriter::patient_lock(const std::string& patient_id) {
   std::lock_guard lock(locks_mu_);
@@ -307,6 +375,7 @@ std::string joined(const std::vector<std::string>& items) {
 
 PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn& build) {
   std::lock_guard patient_guard(patient_lock(identity.patient_id));
+  if (mode() == WriteMode::kDocument) return write_note(identity, build);
   PatientOutcome out;
   out.patient_id = identity.patient_id;
   std::string base_url = client_.base_url();
@@ -393,9 +462,8 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
                "to them: " +
                joined(reconciled.left);
     }
-    std::string body = built.bundle.dump();
     if (options_.dry_run) {
-      last_bundle_ = std::move(body);
+      last_bundle_ = built.bundle.dump();
       out.kind = OutcomeKind::kBuilt;
       out.detail =
           (existing ? "dry run: would update the draft" : "dry run: would create the draft") +
@@ -403,8 +471,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       return out;
     }
     try {
-      fhir::FhirResponse resp = client_.transaction(std::move(body));
-      auto [id, version] = written_care_plan(resp.resource());
+      auto [id, version] = written_care_plan(send(built.bundle));
       out.kind = OutcomeKind::kWritten;
       if (!id.empty()) {
         out.plan_ref = "CarePlan/" + id;
@@ -430,6 +497,10 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
 PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const std::string& cause,
                                             const std::string& as_of_day) {
   std::lock_guard patient_guard(patient_lock(identity.patient_id));
+  // A note has no withdrawn status (R4 DocumentReference.status is current,
+  // superseded or entered-in-error, none of which says "withdrawn"), and a
+  // note target grants no CarePlan or Device access: nothing to do.
+  if (mode() == WriteMode::kDocument) return {};
   std::string base_url = client_.base_url();
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   for (int attempt = 0;; ++attempt) {
@@ -465,13 +536,12 @@ PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const 
     found.insert(found.end(), members.members.begin(), members.members.end());
     fhir::JsonValue bundle = build_withdrawal(*marks.device_refs.begin(), as_of_day, cause);
     w.withdrawn = retire_dropped(found, {}, base_url, identity.note_author, cause, bundle);
-    std::string body = bundle.dump();
     if (options_.dry_run) {
-      last_bundle_ = std::move(body);
+      last_bundle_ = bundle.dump();
       return w;
     }
     try {
-      client_.transaction(std::move(body));
+      send(bundle);
       return w;
     } catch (const fhir::VersionConflict&) {
       // A person changed something after we read it: read again, decide again.

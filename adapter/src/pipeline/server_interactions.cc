@@ -12,7 +12,7 @@ using fhir::kUpdate;
 
 namespace {
 
-std::vector<ServerInteraction> both_roles(bool server_concept_maps) {
+std::vector<ServerInteraction> both_roles(bool server_concept_maps, WriteMode mode) {
   std::vector<ServerInteraction> rows = {
       // The pull (record_puller.cc): the Patient by id, the rest by search
       // (search_terms.cc); the sync change feed searches the same types.
@@ -27,23 +27,41 @@ std::vector<ServerInteraction> both_roles(bool server_concept_maps) {
       {"Consent", kSearch},
       // Arrives through _include of the medication records.
       {"Medication", kRead},
-      // Searched by patient (inputs) and by our identifier (plan_writer.cc);
-      // a new plan is POSTed with ifNoneExist, a revision PUT by id with
-      // If-Match.
-      {"CarePlan", kCreate | kUpdate | kSearch, true, false},
-      // Searched by patient as input (a Goal the patient expressed is a
-      // preference). Created with ifNoneExist in the plan's transaction
-      // (careplan_builder.cc); searched by identifier and subject, and
-      // updated or withdrawn by id with If-Match, only while the adapter's
-      // own untouched proposals (plan_writer.cc, plan_members.h).
-      {"Goal", kCreate | kUpdate | kSearch, true, false},
-      {"ServiceRequest", kCreate | kUpdate | kSearch, true, false},
-      {"CareTeam", kCreate | kUpdate | kSearch, true, false},
-      // The adapter's own Device, created once (POST with ifNoneExist), and
-      // searched by identifier to prove who wrote a plan.
-      {"Device", kCreate | kSearch, true, false},
-      {"Provenance", kCreate},
   };
+  if (mode == WriteMode::kDocument) {
+    // The pull still reads the patient's CarePlans and Goals as inputs; the
+    // plan goes out as one note, conditionally created on the plan's
+    // identifier, searched by it, and revised by id with If-Match
+    // (document_writer.cc). Its author is the adapter by display only, so
+    // no Device is written.
+    rows.push_back({"CarePlan", kSearch});
+    rows.push_back({"Goal", kSearch});
+    // Portable medical orders (POLST) are input, searched by category.
+    rows.push_back({"ServiceRequest", kSearch});
+    rows.push_back({"DocumentReference", kCreate | kUpdate | kSearch, true, false});
+  } else {
+    // The same rows for transaction, batch and individual requests: each
+    // entry of the transaction becomes one request of the same kind.
+    rows.insert(rows.end(),
+                {
+                    // Searched by patient (inputs) and by our identifier (plan_writer.cc);
+                    // a new plan is POSTed with ifNoneExist, a revision PUT by id with
+                    // If-Match.
+                    {"CarePlan", kCreate | kUpdate | kSearch, true, false},
+                    // Searched by patient as input (a Goal the patient expressed is a
+                    // preference). Created with ifNoneExist in the plan's transaction
+                    // (careplan_builder.cc); searched by identifier and subject, and
+                    // updated or withdrawn by id with If-Match, only while the adapter's
+                    // own untouched proposals (plan_writer.cc, plan_members.h).
+                    {"Goal", kCreate | kUpdate | kSearch, true, false},
+                    {"ServiceRequest", kCreate | kUpdate | kSearch, true, false},
+                    {"CareTeam", kCreate | kUpdate | kSearch, true, false},
+                    // The adapter's own Device, created once (POST with ifNoneExist), and
+                    // searched by identifier to prove who wrote a plan.
+                    {"Device", kCreate | kSearch, true, false},
+                    {"Provenance", kCreate},
+                });
+  }
   if (server_concept_maps) rows.push_back({"ConceptMap", kSearch});
   return rows;
 }
@@ -57,21 +75,26 @@ bool one_of(const std::string& type, std::initializer_list<std::string_view> typ
 
 }  // namespace
 
-std::vector<ServerInteraction> server_interactions(bool server_concept_maps, ServerRole role) {
-  std::vector<ServerInteraction> rows = both_roles(server_concept_maps);
+std::vector<ServerInteraction> server_interactions(bool server_concept_maps, WriteMode mode,
+                                                   ServerRole role) {
+  std::vector<ServerInteraction> rows = both_roles(server_concept_maps, mode);
   if (role == ServerRole::kBoth) return rows;
   std::vector<ServerInteraction> out;
   for (ServerInteraction row : rows) {
-    // The writer searches CarePlan, Goal, ServiceRequest, CareTeam and Device
-    // by identifier on the server it writes to; the pull reads CarePlans and
-    // Goals as inputs from the source.
-    const bool written = one_of(
-        row.type, {"CarePlan", "Goal", "ServiceRequest", "CareTeam", "Device", "Provenance"});
+    // The writer searches CarePlan, Goal, ServiceRequest, CareTeam, Device
+    // (or DocumentReference) by identifier on the server it writes to; the
+    // pull reads CarePlans, Goals and portable orders (ServiceRequest) as
+    // inputs from the source.
+    const bool written = mode == WriteMode::kDocument
+                             ? row.type == "DocumentReference"
+                             : one_of(row.type, {"CarePlan", "Goal", "ServiceRequest", "CareTeam",
+                                                 "Device", "Provenance"});
     if (role == ServerRole::kTarget) {
       if (written) out.push_back(row);
       continue;
     }
-    if (written && !one_of(row.type, {"CarePlan", "Goal"})) continue;
+    if (written && !one_of(row.type, {"CarePlan", "Goal", "ServiceRequest"})) continue;
+    if (row.type == "DocumentReference") continue;
     row.access &= kRead | kSearch;
     row.conditional_create = row.conditional_update = false;
     out.push_back(row);
@@ -79,9 +102,24 @@ std::vector<ServerInteraction> server_interactions(bool server_concept_maps, Ser
   return out;
 }
 
-std::vector<fhir::ResourceAccess> server_access(bool server_concept_maps, ServerRole role) {
+std::vector<std::string> system_interactions(WriteMode mode) {
+  switch (mode) {
+    case WriteMode::kAuto:
+    case WriteMode::kTransaction:
+      return {"transaction"};
+    case WriteMode::kBatch:
+      return {"batch"};
+    case WriteMode::kIndividual:
+    case WriteMode::kDocument:
+      return {};
+  }
+  return {};
+}
+
+std::vector<fhir::ResourceAccess> server_access(bool server_concept_maps, WriteMode mode,
+                                                ServerRole role) {
   std::vector<fhir::ResourceAccess> out;
-  for (const auto& row : server_interactions(server_concept_maps, role))
+  for (const auto& row : server_interactions(server_concept_maps, mode, role))
     out.push_back({row.type, row.access});
   return out;
 }

@@ -27,6 +27,7 @@
 #include <thread>
 #include <utility>
 
+#include "fault_proxy/bundle_refusal.h"
 #include "mst/fhir/json_value.h"
 
 namespace mst::testing {
@@ -121,6 +122,7 @@ std::string FaultCounts::to_json() const {
   return JsonValue::object({{"requests", static_cast<std::int64_t>(requests)},
                             {"forwarded", static_cast<std::int64_t>(forwarded)},
                             {"upstream_errors", static_cast<std::int64_t>(upstream_errors)},
+                            {"refused_bundles", static_cast<std::int64_t>(refused_bundles)},
                             {"faults", std::move(faults)}})
       .dump();
 }
@@ -128,7 +130,8 @@ std::string FaultCounts::to_json() const {
 std::string FaultCounts::to_line() const {
   std::string s = "requests=" + std::to_string(requests) +
                   " forwarded=" + std::to_string(forwarded) +
-                  " upstream_errors=" + std::to_string(upstream_errors);
+                  " upstream_errors=" + std::to_string(upstream_errors) +
+                  " refused_bundles=" + std::to_string(refused_bundles);
   for (Fault f : kAllFaults) s += " " + std::string(fault_name(f)) + "=" + std::to_string(of(f));
   return s;
 }
@@ -180,6 +183,7 @@ class FaultProxy::Impl {
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> forwarded_{0};
   std::atomic<std::uint64_t> upstream_errors_{0};
+  std::atomic<std::uint64_t> refused_bundles_{0};
   std::array<std::atomic<std::uint64_t>, kFaultKinds> injected_{};
 
   std::mutex mu_;
@@ -252,6 +256,7 @@ FaultCounts FaultProxy::Impl::counts() const {
   c.requests = requests_.load();
   c.forwarded = forwarded_.load();
   c.upstream_errors = upstream_errors_.load();
+  c.refused_bundles = refused_bundles_.load();
   for (std::size_t i = 0; i < kFaultKinds; ++i) c.injected[i] = injected_[i].load();
   return c;
 }
@@ -275,6 +280,21 @@ void FaultProxy::Impl::serve(Poco::Net::HTTPServerRequest& request,
   // its response, as when a server fails while processing.
   std::string body = read_all(request.stream());
   ++requests_;
+  if (auto type = refused_bundle_type(method, body, options_.refuse_bundles)) {
+    ++refused_bundles_;
+    return reply_outcome(response, 405, "not-supported",
+                         "mst-fault-proxy: this server does not accept " + *type + " Bundles");
+  }
+  if (!options_.refuse_bundles.empty() && method == "GET" &&
+      target.substr(0, target.find('?')).ends_with("/metadata")) {
+    // Faults aside: the adapter reads this once, to choose how to write.
+    if (auto up = forward(request, target, body)) {
+      up->body = without_system_interactions(up->body, options_.refuse_bundles);
+      up->content_length.reset();
+      return reply(response, *up, false);
+    }
+    return reply_outcome(response, 502, "transient", "mst-fault-proxy: upstream failed");
+  }
   ProxiedRequest proxied{method, target, std::move(body),
                          "http://" + url_host() + ":" + std::to_string(port_.load())};
   if (options_.filter) {

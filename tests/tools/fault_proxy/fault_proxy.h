@@ -7,6 +7,9 @@
 // reset-after-write fault forwards a request and then drops the response.
 // GET /__proxy/stats answers with the counters as JSON and is not forwarded.
 // An optional ExchangeFilter answers or rewrites requests before any fault.
+// With `refuse_bundles` it also plays a server without transactions
+// (bundle_refusal.h): such Bundles get 405, never forwarded, and /metadata
+// stops declaring them.
 #pragma once
 
 #include <array>
@@ -14,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +41,9 @@ struct FaultProxyOptions {
   std::chrono::milliseconds upstream_timeout{60'000};
   // Sees every request first (see ExchangeFilter); null: none.
   std::shared_ptr<ExchangeFilter> filter;
+  // Bundle types ("transaction", "batch") answered 405 and removed from the
+  // CapabilityStatement's system interactions.
+  std::set<std::string> refuse_bundles;
 };
 
 // Counters since start(); `injected` is indexed by Fault.
@@ -44,6 +51,7 @@ struct FaultCounts {
   std::uint64_t requests = 0;         // proxied requests (stats requests excluded)
   std::uint64_t forwarded = 0;        // sent to the upstream
   std::uint64_t upstream_errors = 0;  // upstream unreachable or broken: answered 502
+  std::uint64_t refused_bundles = 0;  // answered 405 for refuse_bundles
   std::array<std::uint64_t, kFaultKinds> injected{};
 
   std::uint64_t of(Fault f) const { return injected[static_cast<std::size_t>(f)]; }

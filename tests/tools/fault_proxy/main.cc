@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -23,13 +24,15 @@ constexpr const char* kUsage =
     "usage: mst-fault-proxy --upstream http://127.0.0.1:PORT [--listen 127.0.0.1:0]\n"
     "         [--rate 0.1] [--seed 42] [--faults latency,reset,truncate,429,503]\n"
     "         [--latency-ms 200] [--upstream-timeout-ms 60000] [--port-file FILE]\n"
-    "         [--profile EHR-PROFILE.json]\n"
+    "         [--profile EHR-PROFILE.json] [--refuse-bundles transaction,batch]\n"
     "Forwards HTTP requests to the upstream and injects faults at the given rate,\n"
     "deterministically from the seed. Faults: latency, reset, truncate, 429, 503,\n"
     "reset-after-write (forwards a write, then drops the response; off by default).\n"
     "GET /__proxy/stats returns the counters as JSON; SIGTERM prints them and exits.\n"
     "--profile enforces an EHR's API restrictions (tests/tools/ehr_proxy/README.md);\n"
-    "combine it with --rate 0 for the restrictions alone.\n";
+    "combine it with --rate 0 for the restrictions alone.\n"
+    "--refuse-bundles plays a server without transactions: those Bundle types get 405\n"
+    "and /metadata no longer declares them.\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -89,6 +92,16 @@ Args parse_args(int argc, char** argv) {
     } else if (flag == "--profile") {
       o.filter =
           std::make_shared<mst::testing::EhrFilter>(mst::testing::load_profile(std::string(value)));
+    } else if (flag == "--refuse-bundles") {
+      std::string list(value);
+      for (std::size_t start = 0; start <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', start), list.size());
+        const std::string type = list.substr(start, comma - start);
+        if (type != "transaction" && type != "batch")
+          throw UsageError("--refuse-bundles takes transaction and/or batch, not '" + type + "'");
+        o.refuse_bundles.insert(type);
+        start = comma + 1;
+      }
     } else if (flag == "--port-file") {
       args.port_file = value;
     } else {

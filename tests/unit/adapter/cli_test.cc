@@ -97,8 +97,8 @@ fhir::Capabilities caps_of(const std::string& json) {
 }
 
 TEST(Requirements, AllMetOnAFullR4Server) {
-  for (const auto& check :
-       check_requirements(caps_of(capability_statement()), server_interactions(false))) {
+  for (const auto& check : check_requirements(caps_of(capability_statement()),
+                                              server_interactions(false), {"transaction"})) {
     EXPECT_TRUE(check.met) << check.what << ": " << check.detail;
   }
 }
@@ -106,7 +106,7 @@ TEST(Requirements, AllMetOnAFullR4Server) {
 TEST(Requirements, NamesWhatIsMissing) {
   auto checks =
       check_requirements(caps_of(capability_statement("5.0.0", false, false, "Provenance")),
-                         server_interactions(false));
+                         server_interactions(false), {"transaction"});
   std::vector<std::string> missing;
   for (const auto& c : checks) {
     if (!c.met) missing.push_back(c.what + ": " + c.detail);
@@ -288,6 +288,44 @@ TEST_F(CliTest, CheckPassesOnAFullServer) {
   EXPECT_THAT(out.str(), HasSubstr("result: the server supports everything the adapter needs"));
   EXPECT_TRUE(transport_options.verify_tls);
   EXPECT_EQ(err.str(), "");
+}
+
+TEST_F(CliTest, CheckChoosesIndividualRequestsWhenTheServerTakesNoTransaction) {
+  // Issue #17: an EHR that rejects transaction Bundles still takes the plan.
+  EXPECT_CALL(*transport, send(_))
+      .WillOnce(Return(response(200, capability_statement("4.0.1", true, false))));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir"}), 0) << out.str();
+  EXPECT_THAT(out.str(), HasSubstr("  impossible   transaction: lacks system transaction\n"));
+  EXPECT_THAT(out.str(), HasSubstr("  impossible   batch: lacks system batch\n"));
+  EXPECT_THAT(out.str(), HasSubstr("  possible     individual\n"));
+  EXPECT_THAT(out.str(), HasSubstr("  impossible   document: lacks create DocumentReference"));
+  EXPECT_THAT(out.str(), HasSubstr("write mode: individual (chosen by auto)"));
+  EXPECT_THAT(out.str(), Not(HasSubstr("system transaction: ")));
+  EXPECT_THAT(out.str(), HasSubstr("result: the server supports everything the adapter needs"));
+}
+
+TEST_F(CliTest, CheckNamesTheModeThatWorksWhenTheConfiguredOneDoesNot) {
+  EXPECT_CALL(*transport, send(_))
+      .WillOnce(Return(response(200, capability_statement("4.0.1", true, false))));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "--write-mode", "transaction"}),
+            kNothingToDo);
+  EXPECT_THAT(out.str(), HasSubstr("write mode: transaction (set by write.mode)"));
+  EXPECT_THAT(out.str(), HasSubstr("  MISSING  system transaction"));
+  EXPECT_THAT(out.str(),
+              HasSubstr("  hint     set write.mode=individual (--write-mode individual)"));
+}
+
+TEST_F(CliTest, CheckInDocumentModeNeedsDocumentReferenceWritesNotCarePlanOnes) {
+  EXPECT_CALL(*transport, send(_)).WillOnce(Return(response(200, capability_statement())));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "--write-mode", "document"}), kNothingToDo);
+  EXPECT_THAT(out.str(), HasSubstr("  MISSING  create DocumentReference"));
+  EXPECT_THAT(out.str(), Not(HasSubstr("create CarePlan")));
+  EXPECT_THAT(out.str(), Not(HasSubstr("system transaction")));
+}
+
+TEST_F(CliTest, AnUnknownWriteModeIsAUsageError) {
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "--write-mode", "bulk"}), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("write.mode"));
 }
 
 TEST_F(CliTest, CheckFailsWithExit1WhenTheServerLacksSomething) {

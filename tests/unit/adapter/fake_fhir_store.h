@@ -4,13 +4,18 @@
 // `subject`/`patient`, other parameters ignored (one patient's data per
 // test); transactions applied all-or-nothing with POST + ifNoneExist, PUT by
 // id with If-Match (409 on a stale version) and urn:uuid references
-// resolved. The integration tests prove the same against HAPI.
+// resolved; batches entry by entry (a failed entry answered in the 200
+// response, as R4 batches are); single creates (If-None-Exist) and updates
+// (If-Match). It can refuse transactions, as many EHRs do, and fail every
+// write request after the first k, as a crash or an outage part-way would.
+// The integration tests prove the same against HAPI.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +62,14 @@ class FakeFhirStore : public fhir::Client {
     return out;
   }
   int transactions() const { return transactions_; }
+  // Write requests of every kind: transactions, batch entries, creates and
+  // updates, counting those that failed.
+  int write_requests() const { return write_requests_; }
+  // Answers 405 to a transaction Bundle (batches still work).
+  bool refuse_transactions = false;
+  // When set, every write request after the first `fail_after_writes`
+  // fails with 503 (a batch entry in its response, a request by throwing).
+  std::optional<int> fail_after_writes;
   // Answers searches as a server that ignores `subject` and `patient` would.
   bool ignore_subject = false;
 
@@ -87,6 +100,11 @@ class FakeFhirStore : public fhir::Client {
   fhir::FhirResponse transaction(std::string bundle_json) override {
     log("transaction");
     auto doc = fhir::JsonDocument::parse(bundle_json);
+    if (doc.root().string("type") == std::optional<std::string_view>("batch")) return batch(doc);
+    if (refuse_transactions) {
+      throw fhir::HttpStatusError("POST", base_, 405, "", "this server does not take transactions");
+    }
+    ++write_requests_;
     std::map<std::string, fhir::JsonValue> next = resources_;
     std::map<std::string, int> next_ids = next_id_;
     std::map<std::string, std::string> resolved;  // fullUrl -> Type/id
@@ -145,16 +163,29 @@ class FakeFhirStore : public fhir::Client {
                     "]}");
   }
 
-  fhir::FhirResponse create(std::string_view, std::string, const fhir::SearchParams&) override {
-    throw fhir::HttpStatusError("POST", base_, 405, "", "the adapter writes by transaction");
+  fhir::FhirResponse create(std::string_view type, std::string body,
+                            const fhir::SearchParams& if_none_exist) override {
+    fail_if_due("POST", std::string(type));
+    std::string criteria;
+    for (const auto& [k, v] : if_none_exist)
+      criteria += (criteria.empty() ? "" : "&") + k + "=" + v;
+    fhir::JsonValue r = fhir::JsonValue::from(fhir::JsonDocument::parse(body).root());
+    const std::string ref =
+        write_one(std::string(type), "POST", std::string(type), criteria, "", r);
+    return stored_response(ref);
   }
-  fhir::FhirResponse update(std::string_view, std::string_view, std::string,
-                            std::string_view) override {
-    throw fhir::HttpStatusError("PUT", base_, 405, "", "the adapter writes by transaction");
+  fhir::FhirResponse update(std::string_view type, std::string_view id, std::string body,
+                            std::string_view if_match_version) override {
+    const std::string ref = std::string(type) + "/" + std::string(id);
+    fail_if_due("PUT", ref);
+    fhir::JsonValue r = fhir::JsonValue::from(fhir::JsonDocument::parse(body).root());
+    const std::string if_match =
+        if_match_version.empty() ? "" : "W/\"" + std::string(if_match_version) + "\"";
+    return stored_response(write_one(std::string(type), "PUT", ref, "", if_match, r));
   }
   fhir::FhirResponse update_conditional(std::string_view, const fhir::SearchParams&,
                                         std::string) override {
-    throw fhir::HttpStatusError("PUT", base_, 405, "", "the adapter writes by transaction");
+    throw fhir::HttpStatusError("PUT", base_, 405, "", "the adapter never updates conditionally");
   }
 
  private:
@@ -219,6 +250,73 @@ class FakeFhirStore : public fhir::Client {
     }
     return "";
   }
+  void fail_if_due(const std::string& method, const std::string& what) {
+    ++write_requests_;
+    if (fail_after_writes && write_requests_ > *fail_after_writes)
+      throw fhir::HttpStatusError(method, base_ + "/" + what, 503, "", "injected outage");
+  }
+  // One write outside a transaction, applied at once; returns "Type/id".
+  // Throws VersionConflict on a stale If-Match.
+  std::string write_one(const std::string& type, const std::string& method, const std::string& url,
+                        const std::string& if_none_exist, const std::string& if_match,
+                        fhir::JsonValue r) {
+    std::string ref;
+    if (method == "POST") {
+      if (!if_none_exist.empty()) {
+        ref = first_match(resources_, type, if_none_exist);
+        if (!ref.empty()) return ref;  // 200: the match, unchanged
+      }
+      ref = type + "/" + std::to_string(++next_id_[type]);
+    } else if (method == "PUT" && url.find('?') == std::string::npos) {
+      ref = url;
+      if (!if_match.empty()) {
+        auto it = resources_.find(ref);
+        const std::string current = it == resources_.end() ? "" : version(it->second);
+        if ("W/\"" + current + "\"" != if_match)
+          throw fhir::VersionConflict("PUT", base_ + "/" + ref, 409, "", "version conflict");
+      }
+    } else {
+      ADD_FAILURE() << "FakeFhirStore: unsupported " << method << " " << url;
+      throw fhir::HttpStatusError(method, base_ + "/" + url, 400, "", "unsupported");
+    }
+    r.set("id", ref.substr(ref.find('/') + 1));
+    store(ref, std::move(r));
+    return ref;
+  }
+  fhir::FhirResponse stored_response(const std::string& ref) {
+    fhir::FhirResponse out = response(resources_.at(ref).dump());
+    out.id = ref.substr(ref.find('/') + 1);
+    out.version_id = version(resources_.at(ref));
+    return out;
+  }
+  // An R4 batch: each entry on its own, its outcome in the response entry.
+  fhir::FhirResponse batch(const fhir::JsonDocument& doc) {
+    std::string out;
+    for (fhir::Node e : doc.root().array("entry")) {
+      std::string status, location;
+      ++write_requests_;
+      if (fail_after_writes && write_requests_ > *fail_after_writes) {
+        status = "503 Service Unavailable";
+      } else {
+        try {
+          fhir::JsonValue r = fhir::JsonValue::from(e["resource"]);
+          const std::string type = str(r, "resourceType");
+          const std::string ref =
+              write_one(type, std::string(e["request"].string("method").value_or("")),
+                        std::string(e["request"].string("url").value_or("")),
+                        std::string(e["request"].string("ifNoneExist").value_or("")),
+                        std::string(e["request"].string("ifMatch").value_or("")), std::move(r));
+          status = "200 OK";
+          location = ref + "/_history/" + version(resources_.at(ref));
+        } catch (const fhir::HttpStatusError& err) {
+          status = std::to_string(err.status()) + " Error";
+        }
+      }
+      out += (out.empty() ? "" : ",") + std::string(R"({"response":{"status":")") + status + "\"" +
+             (location.empty() ? "" : R"(,"location":")" + location + "\"") + "}}";
+    }
+    return response(R"({"resourceType":"Bundle","type":"batch-response","entry":[)" + out + "]}");
+  }
   void store(const std::string& ref, fhir::JsonValue r) {
     auto it = resources_.find(ref);
     const int v = it == resources_.end() ? 1 : std::stoi(version(it->second)) + 1;
@@ -242,6 +340,7 @@ class FakeFhirStore : public fhir::Client {
   std::map<std::string, fhir::JsonValue> resources_;
   std::map<std::string, int> next_id_;
   int transactions_ = 0;
+  int write_requests_ = 0;
 };
 
 }  // namespace mst::adapter::testing

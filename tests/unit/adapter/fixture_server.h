@@ -147,6 +147,7 @@ class PipelineFixture : public ::testing::Test {
     BuildOptions build;
     build.canonical_base = kCanonical;
     settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+    settings.write.mode = write_mode_;
     Pipeline pipeline(&client, tables_, thresholds_, settings);
     return pipeline.run_safely(kPatient);
   }
@@ -167,6 +168,7 @@ class PipelineFixture : public ::testing::Test {
   mappings::CodeTables tables_;
   RuleThresholds thresholds_;
   std::shared_ptr<FixtureServer> server_;
+  WriteMode write_mode_ = WriteMode::kTransaction;
 };
 
 }  // namespace mst::adapter::testing

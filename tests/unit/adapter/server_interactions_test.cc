@@ -102,8 +102,8 @@ class RecordingServer : public testing::FixtureServer {
   std::vector<fhir::HttpRequest> requests_;
 };
 
-void expect_listed(const std::vector<Seen>& seen) {
-  const auto rows = server_interactions(false);
+void expect_listed(const std::vector<Seen>& seen, WriteMode mode = WriteMode::kTransaction) {
+  const auto rows = server_interactions(false, mode);
   for (const Seen& s : seen) {
     auto row = std::find_if(rows.begin(), rows.end(),
                             [&](const ServerInteraction& r) { return r.type == s.type; });
@@ -136,6 +136,38 @@ TEST_F(ServerInteractionsRun, APipelineRunUsesOnlyListedInteractions) {
                         "Provenance", "ServiceRequest"}) {
     EXPECT_TRUE(types.count(t)) << t << " was not seen; the fixture changed?";
   }
+}
+
+TEST_F(ServerInteractionsRun, ANoteRunUsesOnlyTheDocumentModesInteractions) {
+  write_mode_ = WriteMode::kDocument;
+  PatientRun r = run();
+  EXPECT_EQ(r.outcome.kind, OutcomeKind::kWritten) << r.outcome.detail;
+  const auto seen = recorder_->interactions();
+  expect_listed(seen, WriteMode::kDocument);
+  std::set<std::string> types;
+  for (const auto& s : seen) types.insert(s.type);
+  EXPECT_TRUE(types.count("DocumentReference"));
+  for (const char* t : {"Device", "Provenance", "CareTeam"})
+    EXPECT_FALSE(types.count(t)) << t << " is not touched in document mode";
+  // ServiceRequests only as input: portable medical orders, searched.
+  for (const auto& s : seen) {
+    if (s.type == "ServiceRequest") {
+      EXPECT_EQ(s.access, fhir::kSearch) << s.request;
+    }
+  }
+}
+
+TEST(ServerInteractions, TheDocumentModesScopesWriteOnlyNotes) {
+  EXPECT_EQ(fhir::system_scopes(server_access(false, WriteMode::kDocument), fhir::ScopeSyntax::kV2),
+            "system/Patient.r system/Condition.rs system/Observation.rs system/Procedure.rs "
+            "system/MedicationRequest.rs system/MedicationAdministration.rs "
+            "system/MedicationStatement.rs system/Consent.rs system/Medication.r "
+            "system/CarePlan.rs system/Goal.rs system/ServiceRequest.rs "
+            "system/DocumentReference.crus");
+  // The CarePlan modes, auto among them, ask for the same scopes.
+  for (WriteMode m : {WriteMode::kAuto, WriteMode::kBatch, WriteMode::kIndividual})
+    EXPECT_EQ(fhir::system_scopes(server_access(false, m), fhir::ScopeSyntax::kV2),
+              fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV2));
 }
 
 TEST(ServerInteractions, TheSyncChangeFeedUsesOnlyListedInteractions) {
@@ -197,8 +229,8 @@ namespace {
 
 TEST(ServerRoles, TheSourceIsOnlyReadTheTargetGetsTheWritesAndTheirSearches) {
   for (bool maps : {false, true}) {
-    const auto source = server_interactions(maps, ServerRole::kSource);
-    const auto target = server_interactions(maps, ServerRole::kTarget);
+    const auto source = server_interactions(maps, WriteMode::kTransaction, ServerRole::kSource);
+    const auto target = server_interactions(maps, WriteMode::kTransaction, ServerRole::kTarget);
     std::set<std::string> source_types;
     for (const auto& row : source) {
       source_types.insert(row.type);
@@ -208,7 +240,7 @@ TEST(ServerRoles, TheSourceIsOnlyReadTheTargetGetsTheWritesAndTheirSearches) {
     EXPECT_TRUE(source_types.count("Condition"));
     EXPECT_TRUE(source_types.count("CarePlan"));  // the patient's plans are inputs
     EXPECT_FALSE(source_types.count("Device"));
-    EXPECT_FALSE(source_types.count("ServiceRequest"));
+    EXPECT_TRUE(source_types.count("ServiceRequest"));  // portable medical orders
     EXPECT_EQ(source_types.count("ConceptMap"), maps ? 1u : 0u);
     std::set<std::string> target_types;
     for (const auto& row : target) target_types.insert(row.type);

@@ -74,7 +74,9 @@ TEST_F(SourceAndTarget, ReadsGoToTheSourceWritesAndOwnershipSearchesToTheTarget)
   EXPECT_TRUE(asked(source_, "GET Patient"));
   EXPECT_TRUE(asked(source_, "GET Condition"));
   EXPECT_FALSE(asked(source_, "GET Device"));
-  EXPECT_FALSE(asked(source_, "GET ServiceRequest"));
+  // ServiceRequests are input only as portable medical orders (searched by
+  // category on the source); the ownership searches of ours go to the target.
+  EXPECT_TRUE(asked(target_, "GET ServiceRequest"));
 
   EXPECT_EQ(target_.transactions(), 1);
   EXPECT_TRUE(asked(target_, "GET Device"));

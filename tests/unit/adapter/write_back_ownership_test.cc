@@ -1,7 +1,9 @@
 // Issue #12, finding 1 and 3: a re-run never overwrites what a clinician
 // took over, and never modifies a look-alike carrying the adapter's
 // identifier. Runs the whole pipeline against an in-memory FHIR store; the
-// same scenarios run against HAPI in tests/integration/e2e_test.py.
+// same scenarios run against HAPI in tests/integration/e2e_test.py. Each
+// runs in every CarePlan write mode (issue #17): ownership does not depend
+// on how the plan reaches the server.
 #include <gtest/gtest.h>
 
 #include "fake_fhir_store.h"
@@ -15,7 +17,7 @@ namespace {
 
 using testing::FakeFhirStore;
 
-class WriteBackOwnership : public ::testing::Test {
+class WriteBackOwnership : public ::testing::TestWithParam<WriteMode> {
  protected:
   WriteBackOwnership()
       : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)) {
@@ -32,6 +34,9 @@ class WriteBackOwnership : public ::testing::Test {
     BuildOptions build;
     build.canonical_base = testing::kCanonical;
     settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+    settings.write.mode = GetParam();
+    // Proves the staged modes never fall back on a transaction.
+    store_.refuse_transactions = GetParam() != WriteMode::kTransaction;
     Pipeline pipeline(&store_, tables_, thresholds_, settings);
     last_ = pipeline.run_safely(testing::kPatient);
     return last_.outcome;
@@ -82,7 +87,7 @@ class WriteBackOwnership : public ::testing::Test {
   PatientRun last_;
 };
 
-TEST_F(WriteBackOwnership, ARevisionUpdatesTheAdaptersUntouchedResourcesById) {
+TEST_P(WriteBackOwnership, ARevisionUpdatesTheAdaptersUntouchedResourcesById) {
   ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
   const auto goals = store_.all("Goal");
   const std::string goal = goals.front();
@@ -97,17 +102,17 @@ TEST_F(WriteBackOwnership, ARevisionUpdatesTheAdaptersUntouchedResourcesById) {
   EXPECT_NE(store_.get(goal).find("\"versionId\":\"2\""), std::string::npos) << store_.get(goal);
 }
 
-TEST_F(WriteBackOwnership, TheAdaptersOwnResourcesAreNotItsNextInput) {
+TEST_P(WriteBackOwnership, TheAdaptersOwnResourcesAreNotItsNextInput) {
   // The pull reads the patient's Goals (preferences) and CarePlans: the
   // adapter's own must not change the plan it writes next.
   ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
-  const int writes = store_.transactions();
+  const int writes = store_.write_requests();
   const PatientOutcome again = run();
   EXPECT_EQ(again.kind, OutcomeKind::kUnchanged) << again.detail;
-  EXPECT_EQ(store_.transactions(), writes);
+  EXPECT_EQ(store_.write_requests(), writes);
 }
 
-TEST_F(WriteBackOwnership, WhatAClinicianTookOverIsLeftAloneAndLinked) {
+TEST_P(WriteBackOwnership, WhatAClinicianTookOverIsLeftAloneAndLinked) {
   ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
   const std::string goal = first("Goal");
   const std::string request = first("ServiceRequest");
@@ -138,7 +143,7 @@ TEST_F(WriteBackOwnership, WhatAClinicianTookOverIsLeftAloneAndLinked) {
   EXPECT_EQ(store_.all("CareTeam").size(), 1u);
 }
 
-TEST_F(WriteBackOwnership, ANoteBySomeoneElseMarksAProposalAsTakenOver) {
+TEST_P(WriteBackOwnership, ANoteBySomeoneElseMarksAProposalAsTakenOver) {
   ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
   const std::string goal = first("Goal");
   edit(goal, "\"note\":[", "\"note\":[{\"text\":\"Discuss at MDT.\"},");
@@ -150,7 +155,7 @@ TEST_F(WriteBackOwnership, ANoteBySomeoneElseMarksAProposalAsTakenOver) {
   EXPECT_NE(o.detail.find("a note someone else wrote"), std::string::npos) << o.detail;
 }
 
-TEST_F(WriteBackOwnership, ADraftPlanAClinicianAnnotatedIsLeftUntouched) {
+TEST_P(WriteBackOwnership, ADraftPlanAClinicianAnnotatedIsLeftUntouched) {
   ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
   const std::string plan = first("CarePlan");
   edit(plan, "\"note\":[", "\"note\":[{\"text\":\"Hold until MRI.\"},");
@@ -162,14 +167,14 @@ TEST_F(WriteBackOwnership, ADraftPlanAClinicianAnnotatedIsLeftUntouched) {
   EXPECT_EQ(store_.get(plan), before);
 }
 
-TEST_F(WriteBackOwnership, ALookAlikePlanOfAnotherPatientIsReportedNeverMoved) {
+TEST_P(WriteBackOwnership, ALookAlikePlanOfAnotherPatientIsReportedNeverMoved) {
   ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
   const std::string plan = first("CarePlan");
   // Another system's plan for another patient, carrying our identifier.
   edit(plan, "\"subject\":{\"reference\":\"Patient/mst-p02\"}",
        "\"subject\":{\"reference\":\"Patient/someone-else\"}");
   const std::string before = store_.get(plan);
-  const int writes = store_.transactions();
+  const int writes = store_.write_requests();
   worsen_pain();
   const PatientOutcome o = run();
   EXPECT_EQ(o.kind, OutcomeKind::kFailed);
@@ -183,10 +188,10 @@ TEST_F(WriteBackOwnership, ALookAlikePlanOfAnotherPatientIsReportedNeverMoved) {
             std::string::npos)
       << fhir::safe_text(o.detail);
   EXPECT_EQ(store_.get(plan), before);
-  EXPECT_EQ(store_.transactions(), writes);
+  EXPECT_EQ(store_.write_requests(), writes);
 }
 
-TEST_F(WriteBackOwnership, APlanUnderOurIdentifierNotAuthoredByTheAdapterIsNeverModified) {
+TEST_P(WriteBackOwnership, APlanUnderOurIdentifierNotAuthoredByTheAdapterIsNeverModified) {
   ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
   const std::string plan = first("CarePlan");
   edit(plan, "\"author\":{\"reference\":\"Device/", "\"author\":{\"reference\":\"Practitioner/");
@@ -206,7 +211,7 @@ TEST_F(WriteBackOwnership, APlanUnderOurIdentifierNotAuthoredByTheAdapterIsNever
       << gaps;
 }
 
-TEST_F(WriteBackOwnership, ALookAlikeGoalOfAnotherPatientStopsTheWrite) {
+TEST_P(WriteBackOwnership, ALookAlikeGoalOfAnotherPatientStopsTheWrite) {
   ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
   std::string copy = store_.get(first("Goal"));
   copy.replace(copy.find("\"id\":\""), 6, "\"id\":\"planted-");
@@ -221,7 +226,7 @@ TEST_F(WriteBackOwnership, ALookAlikeGoalOfAnotherPatientStopsTheWrite) {
   EXPECT_EQ(store_.get(planted), before);
 }
 
-TEST_F(WriteBackOwnership, AReferralUnderOurIdentifierRequestedByAPersonIsLinkedNotWritten) {
+TEST_P(WriteBackOwnership, AReferralUnderOurIdentifierRequestedByAPersonIsLinkedNotWritten) {
   ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
   const std::string request = first("ServiceRequest");
   edit(request, "\"requester\":{\"reference\":\"Device/",
@@ -235,7 +240,7 @@ TEST_F(WriteBackOwnership, AReferralUnderOurIdentifierRequestedByAPersonIsLinked
       << o.detail;
 }
 
-TEST_F(WriteBackOwnership, ADeceasedPatientsDraftIsWithdrawnWhatAPersonTookOverIsLeft) {
+TEST_P(WriteBackOwnership, ADeceasedPatientsDraftIsWithdrawnWhatAPersonTookOverIsLeft) {
   // Issue #11, item 5.
   ASSERT_EQ(first_run().kind, OutcomeKind::kWritten);
   const std::string plan = first("CarePlan");
@@ -244,7 +249,7 @@ TEST_F(WriteBackOwnership, ADeceasedPatientsDraftIsWithdrawnWhatAPersonTookOverI
   const std::string accepted_before = store_.get(accepted);
   edit("Patient/mst-p02", "\"resourceType\":\"Patient\"",
        "\"resourceType\":\"Patient\",\"deceasedDateTime\":\"2026-11-19\"");
-  const int writes = store_.transactions();
+  const int writes = store_.write_requests();
 
   const PatientOutcome o = run();
   EXPECT_EQ(o.kind, OutcomeKind::kSkipped) << o.detail;
@@ -253,7 +258,8 @@ TEST_F(WriteBackOwnership, ADeceasedPatientsDraftIsWithdrawnWhatAPersonTookOverI
   EXPECT_NE(o.detail.find("Withdrew the adapter's draft " + plan), std::string::npos) << o.detail;
   EXPECT_NE(o.detail.find(accepted + " (its lifecycleStatus is 'accepted')"), std::string::npos)
       << o.detail;
-  EXPECT_EQ(store_.transactions(), writes + 1);
+  EXPECT_GT(store_.write_requests(), writes);
+  const int withdrawn = store_.write_requests();
   EXPECT_NE(store_.get(plan).find("\"status\":\"revoked\""), std::string::npos);
   EXPECT_NE(
       store_.get(plan).find("The patient is recorded as deceased, so the adapter withdrew it"),
@@ -277,8 +283,15 @@ TEST_F(WriteBackOwnership, ADeceasedPatientsDraftIsWithdrawnWhatAPersonTookOverI
   // Once withdrawn, nothing more is written.
   const PatientOutcome again = run();
   EXPECT_EQ(again.skip_reason, "deceased");
-  EXPECT_EQ(store_.transactions(), writes + 1);
+  EXPECT_EQ(store_.write_requests(), withdrawn);
 }
+
+INSTANTIATE_TEST_SUITE_P(EveryCarePlanMode, WriteBackOwnership,
+                         ::testing::Values(WriteMode::kTransaction, WriteMode::kBatch,
+                                           WriteMode::kIndividual),
+                         [](const ::testing::TestParamInfo<WriteMode>& mode) {
+                           return std::string(write_mode_name(mode.param));
+                         });
 
 }  // namespace
 }  // namespace mst::adapter

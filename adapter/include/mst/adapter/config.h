@@ -91,6 +91,9 @@ struct AdapterConfig {
   std::string rules_file;                     // empty: built-in rule thresholds
   std::string as_of;                          // YYYY-MM-DD; empty: today (UTC)
   SyncConfig sync;
+  // How the plan is written: auto | transaction | batch | individual |
+  // document (write_mode.h, docs/careplan-output.md "Write modes").
+  std::string write_mode = "auto";
   std::string listen;  // host:port for /healthz, /readyz, /metrics; empty: off
   std::string log_level = "info";
   std::string log_format = "text";

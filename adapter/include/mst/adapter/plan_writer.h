@@ -8,7 +8,11 @@
 // a conflict, a bounded number of times), links the new plan to the ones a
 // person changed, and withdraws in the same transaction the untouched
 // proposals the revision no longer makes; creates with conditional creates
-// so concurrent writers converge on one plan. Each write is one transaction.
+// so concurrent writers converge on one plan. Each write is one transaction,
+// or, for a server without transactions (WriteOptions::mode), batches or
+// individual conditional requests with the CarePlan last (staged_write.h),
+// or one DocumentReference note for a server that takes no CarePlan writes
+// (document_note.h); ownership is judged the same way in every mode.
 #pragma once
 
 #include <functional>
@@ -21,6 +25,7 @@
 
 #include "mst/adapter/careplan_builder.h"
 #include "mst/adapter/patient_outcome.h"
+#include "mst/adapter/write_mode.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/json_value.h"
 
@@ -62,6 +67,8 @@ struct PlanIdentity {
 struct WriteOptions {
   int max_conflict_retries = 3;
   bool dry_run = false;  // build and compare, never write
+  // kAuto: chosen once from the server's CapabilityStatement (write_mode.h).
+  WriteMode mode = WriteMode::kTransaction;
 };
 
 // Builds the transaction for the plan found (or for none).
@@ -95,11 +102,20 @@ class PlanWriter {
   Withdrawal withdraw(const PlanIdentity& identity, const std::string& cause,
                       const std::string& as_of_day);
 
-  // The transaction the last dry run would have sent (empty before one).
+  // The transaction (or, in document mode, the note) the last dry run would
+  // have sent (empty before one).
   const std::string& last_dry_run_bundle() const { return last_bundle_; }
+
+  // The mode writes use: options.mode, or for kAuto the one the server's
+  // CapabilityStatement allows (read once).
+  WriteMode mode();
 
  private:
   std::mutex& patient_lock(const std::string& patient_id);
+  // Sends a transaction-shaped bundle in mode(); returns where each written
+  // entry went ("Type/id/_history/v").
+  std::vector<std::string> send(fhir::JsonValue& bundle);
+  PatientOutcome write_note(const PlanIdentity& identity, const PlanBuildFn& build);
 
   fhir::Client& client_;
   FingerprintReader read_fingerprint_;
@@ -107,6 +123,8 @@ class PlanWriter {
   std::mutex locks_mu_;
   std::unordered_map<std::string, std::unique_ptr<std::mutex>> locks_;
   std::string last_bundle_;
+  std::mutex mode_mu_;
+  std::optional<WriteMode> resolved_mode_;
 };
 
 }  // namespace mst::adapter

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "mst/adapter/write_mode.h"
 #include "mst/fhir/smart_scopes.h"
 
 namespace mst::adapter {
@@ -28,12 +29,21 @@ enum class ServerRole {
 
 // In the order scopes are requested. `server_concept_maps`: the
 // configuration names ConceptMaps to read from the server at start
-// (adapter.concept_map_urls), which adds a ConceptMap search.
+// (adapter.concept_map_urls), which adds a ConceptMap search. The writes
+// depend on `mode`: the CarePlan modes write the plan and its members, the
+// document mode one DocumentReference; auto is taken as the CarePlan modes
+// (a site that can only take notes sets write.mode=document). `role` keeps
+// the rows one server of a source/target pair needs.
 std::vector<ServerInteraction> server_interactions(bool server_concept_maps,
+                                                   WriteMode mode = WriteMode::kTransaction,
                                                    ServerRole role = ServerRole::kBoth);
+
+// The system interactions `mode` posts to [base]: "transaction" or "batch".
+std::vector<std::string> system_interactions(WriteMode mode);
 
 // The same rows as SMART needs them.
 std::vector<fhir::ResourceAccess> server_access(bool server_concept_maps,
+                                                WriteMode mode = WriteMode::kTransaction,
                                                 ServerRole role = ServerRole::kBoth);
 
 }  // namespace mst::adapter

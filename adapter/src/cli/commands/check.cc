@@ -4,16 +4,17 @@
 #include "cli/requirements.h"
 #include "cli/server_options.h"
 #include "mst/adapter/server_interactions.h"
+#include "mst/adapter/write_mode.h"
 
 namespace mst::adapter::cli {
 
 namespace {
 
 // With SMART auth: a token is fetched (a refusal throws, exit 4) and its
-// granted scopes compared with those the role needs. Returns the number
-// missing. `who` prefixes each line ("" with one server, "target: ").
-int check_granted_scopes(const AdapterConfig& config, ServerRole role, fhir::AuthProvider& auth,
-                         const std::string& who, std::ostream& out) {
+// granted scopes compared with those the role needs in `mode`. Returns the
+// number missing. `who` prefixes each line ("" with one server, "target: ").
+int check_granted_scopes(const AdapterConfig& config, WriteMode mode, ServerRole role,
+                         fhir::AuthProvider& auth, const std::string& who, std::ostream& out) {
   if (auth.scheme() != "smart") return 0;
   fhir::HttpRequest probe;
   auth.authorize(probe);
@@ -26,7 +27,7 @@ int check_granted_scopes(const AdapterConfig& config, ServerRole role, fhir::Aut
   const AuthConfig& auth_config =
       role == ServerRole::kTarget ? target_endpoint(config).auth : config.auth;
   const auto missing =
-      fhir::missing_scopes(server_access(!config.concept_map_urls.empty(), role), *granted,
+      fhir::missing_scopes(server_access(!config.concept_map_urls.empty(), mode, role), *granted,
                            fhir::parse_scope_syntax(auth_config.scope_syntax));
   for (const auto& scope : missing) {
     out << "  MISSING  " << who << "scope " << scope << ": not granted to client "
@@ -35,6 +36,31 @@ int check_granted_scopes(const AdapterConfig& config, ServerRole role, fhir::Aut
   if (missing.empty())
     out << "  ok       " << who << "granted scopes cover what the adapter does\n";
   return static_cast<int>(missing.size());
+}
+
+// Which write modes the server's CapabilityStatement allows, which one the
+// adapter will use, and, when the configured one cannot work, which would.
+void report_write_modes(const fhir::Capabilities& caps, WriteMode configured, WriteMode mode,
+                        std::ostream& out) {
+  out << "write modes (write.mode):\n";
+  std::optional<WriteMode> first_possible;
+  bool chosen_possible = false;
+  for (const ModeSupport& s : write_mode_support(caps)) {
+    out << (s.possible() ? "  possible     " : "  impossible   ") << write_mode_name(s.mode);
+    if (!s.possible()) {
+      out << ": lacks ";
+      for (std::size_t i = 0; i < s.missing.size(); ++i) out << (i ? ", " : "") << s.missing[i];
+    }
+    out << "\n";
+    if (s.possible() && !first_possible) first_possible = s.mode;
+    if (s.mode == mode) chosen_possible = s.possible();
+  }
+  out << "write mode: " << write_mode_name(mode)
+      << (configured == WriteMode::kAuto ? " (chosen by auto)" : " (set by write.mode)") << "\n";
+  if (!chosen_possible && first_possible) {
+    out << "  hint     set write.mode=" << write_mode_name(*first_possible) << " (--write-mode "
+        << write_mode_name(*first_possible) << "): the server allows it\n";
+  }
 }
 
 struct Checked {
@@ -53,9 +79,18 @@ Checked check_server(const AdapterConfig& config, ServerRole role, const std::st
       << fhir::redact_url(connection.client->base_url()) << "\n";
   out << "software: " << (caps.software.empty() ? "(not stated)" : caps.software) << "\n";
   out << "fhir:     " << (caps.fhir_version.empty() ? "(not stated)" : caps.fhir_version) << "\n";
+  // The write mode matters where plans are written; a source is only read.
+  const bool writes = role != ServerRole::kSource;
+  const WriteMode configured = parse_write_mode(config.write_mode).value_or(WriteMode::kAuto);
+  WriteMode mode = configured == WriteMode::kAuto ? WriteMode::kTransaction : configured;
+  if (writes) {
+    mode = configured == WriteMode::kAuto ? auto_write_mode(caps) : configured;
+    report_write_modes(caps, configured, mode, out);
+  }
   Checked c;
-  const auto needs = server_interactions(!config.concept_map_urls.empty(), role);
-  for (const RequirementCheck& check : check_requirements(caps, needs)) {
+  const auto needs = server_interactions(!config.concept_map_urls.empty(), mode, role);
+  const auto system_needs = writes ? system_interactions(mode) : std::vector<std::string>{};
+  for (const RequirementCheck& check : check_requirements(caps, needs, system_needs)) {
     out << (check.met ? "  ok       " : "  MISSING  ") << who << check.what;
     if (!check.met) {
       out << ": " << check.detail;
@@ -63,7 +98,7 @@ Checked check_server(const AdapterConfig& config, ServerRole role, const std::st
     }
     out << "\n";
   }
-  c.missing_scopes = check_granted_scopes(config, role, *connection.auth, who, out);
+  c.missing_scopes = check_granted_scopes(config, mode, role, *connection.auth, who, out);
   return c;
 }
 
@@ -113,10 +148,12 @@ const bool registered = register_command({
     "",
     "Reads the server's CapabilityStatement (GET [base]/metadata) and reports, one line each,\n"
     "whether it is FHIR 4.0.x and declares the reads, searches, writes, conditional creates and\n"
-    "updates and system transaction the adapter uses. With --auth smart it also fetches a token\n"
-    "and compares the scopes granted with those the adapter needs. With a target (--target,\n"
-    "target.*) the source is checked for the reads and the target for the writes, each line\n"
-    "naming its server. Exits 0 when all are met,\n"
+    "updates and system interactions the adapter uses in its write mode. It lists the write\n"
+    "modes the server allows (transaction, batch, individual, document) and the one used:\n"
+    "write.mode, or for auto the first the server allows. With --auth smart it also fetches a\n"
+    "token and compares the scopes granted with those the adapter needs. With a target\n"
+    "(--target, target.*) the source is checked for the reads and the target for the writes,\n"
+    "each line naming its server. Exits 0 when all are met,\n"
     "1 when the server lacks something, 4 when a needed scope was not granted.",
     server_options(),
     run_check,

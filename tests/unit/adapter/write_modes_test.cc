@@ -1,0 +1,262 @@
+// Issue #17, item 2: servers without transactions. The plan goes out as
+// batches or as individual conditional requests, dependencies first and the
+// CarePlan last; a write that fails after any number of requests resumes on
+// the next run without a duplicate. Against the in-memory store, with
+// transactions refused; tests/integration/write_modes_test.py does the same
+// through the fault proxy in front of HAPI.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+
+#include "fake_fhir_store.h"
+#include "fixture_server.h"
+#include "mst/adapter/careplan_builder.h"
+#include "mst/adapter/pipeline.h"
+#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/write_mode.h"
+#include "staged_write.h"
+
+namespace mst::adapter {
+namespace {
+
+using testing::FakeFhirStore;
+
+fhir::JsonValue parse(const std::string& json) {
+  return fhir::JsonValue::from(fhir::JsonDocument::parse(json).root());
+}
+
+TEST(WriteStages, IndividualRequestsGoDependenciesFirstTheCarePlanThenTheProvenanceLast) {
+  // As the write-back leaves it: a withdrawal (PUT Goal/9) after the plan.
+  const fhir::JsonValue bundle = parse(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"fullUrl":"urn:uuid:d","resource":{"resourceType":"Device"},"request":{"method":"POST","url":"Device"}},
+    {"fullUrl":"urn:uuid:g","resource":{"resourceType":"Goal"},"request":{"method":"POST","url":"Goal"}},
+    {"fullUrl":"urn:uuid:t","resource":{"resourceType":"CareTeam"},"request":{"method":"POST","url":"CareTeam"}},
+    {"fullUrl":"urn:uuid:s","resource":{"resourceType":"ServiceRequest","requester":{"reference":"urn:uuid:d"}},"request":{"method":"POST","url":"ServiceRequest"}},
+    {"fullUrl":"urn:uuid:c","resource":{"resourceType":"CarePlan","goal":[{"reference":"urn:uuid:g"}],"activity":[{"reference":{"reference":"urn:uuid:s"}}]},"request":{"method":"POST","url":"CarePlan"}},
+    {"fullUrl":"http://x/Goal/9","resource":{"resourceType":"Goal","id":"9"},"request":{"method":"PUT","url":"Goal/9"}},
+    {"fullUrl":"urn:uuid:p","resource":{"resourceType":"Provenance","target":[{"reference":"urn:uuid:c"}]},"request":{"method":"POST","url":"Provenance"}}]})");
+  using Stages = std::vector<std::vector<std::size_t>>;
+  EXPECT_EQ(write_stages(bundle, WriteMode::kIndividual),
+            (Stages{{0}, {1}, {2}, {3}, {5}, {4}, {6}}));
+  // A batch resolves no references between its entries: the referral waits
+  // for the Device it names.
+  EXPECT_EQ(write_stages(bundle, WriteMode::kBatch), (Stages{{0, 1, 2, 5}, {3}, {4}, {6}}));
+  EXPECT_THROW(write_stages(bundle, WriteMode::kTransaction), std::invalid_argument);
+}
+
+TEST(WriteStages, ACycleIsAnErrorNotALoop) {
+  const fhir::JsonValue bundle = parse(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"fullUrl":"urn:uuid:a","resource":{"resourceType":"Goal","x":{"reference":"urn:uuid:b"}},"request":{"method":"POST","url":"Goal"}},
+    {"fullUrl":"urn:uuid:b","resource":{"resourceType":"Goal","x":{"reference":"urn:uuid:a"}},"request":{"method":"POST","url":"Goal"}}]})");
+  EXPECT_THROW(write_stages(bundle, WriteMode::kIndividual), std::invalid_argument);
+}
+
+TEST(WriteModeSupport, AutoPrefersATransactionThenBatchThenIndividualRequestsThenANote) {
+  fhir::Capabilities caps;
+  for (const auto& row : server_interactions(false)) {
+    auto& r = caps.resources[row.type];
+    r.interactions = {"read", "search-type", "create", "update"};
+    r.conditional_create = true;
+  }
+  caps.system_interactions = {"transaction", "batch"};
+  EXPECT_EQ(auto_write_mode(caps), WriteMode::kTransaction);
+  caps.system_interactions = {"batch"};
+  EXPECT_EQ(auto_write_mode(caps), WriteMode::kBatch);
+  caps.system_interactions = {};
+  EXPECT_EQ(auto_write_mode(caps), WriteMode::kIndividual);
+  // An EHR's CarePlan is read-only; it takes clinical notes.
+  caps.resources["CarePlan"].interactions = {"read", "search-type"};
+  EXPECT_EQ(auto_write_mode(caps), WriteMode::kTransaction);  // nothing works: check says why
+  caps.resources["DocumentReference"] = {{"read", "search-type", "create", "update"}, {}, true};
+  EXPECT_EQ(auto_write_mode(caps), WriteMode::kDocument);
+  const auto support = write_mode_support(caps);
+  ASSERT_EQ(support.size(), 4u);
+  EXPECT_EQ(support[0].missing,
+            (std::vector<std::string>{"create CarePlan", "update CarePlan", "system transaction"}));
+  EXPECT_EQ(support[2].missing, (std::vector<std::string>{"create CarePlan", "update CarePlan"}));
+  EXPECT_TRUE(support[3].possible());
+}
+
+TEST(WriteModeSupport, NamesRoundTrip) {
+  for (auto m : {WriteMode::kAuto, WriteMode::kTransaction, WriteMode::kBatch,
+                 WriteMode::kIndividual, WriteMode::kDocument})
+    EXPECT_EQ(parse_write_mode(write_mode_name(m)), m);
+  EXPECT_FALSE(parse_write_mode("bulk"));
+}
+
+// The whole pipeline on the fixture patient, transactions refused.
+class WriteResume : public ::testing::TestWithParam<WriteMode> {
+ protected:
+  WriteResume() : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)) {
+    fresh_store();
+  }
+
+  void fresh_store() {
+    store_ = std::make_unique<FakeFhirStore>();
+    store_->refuse_transactions = true;
+    auto doc = fhir::JsonDocument::parse(testing::read_file(testing::kFixture));
+    for (fhir::Node e : doc.root().array("entry"))
+      store_->put(fhir::JsonValue::from(e["resource"]).dump());
+  }
+
+  PatientOutcome run() {
+    PipelineSettings settings;
+    settings.canonical_base = testing::kCanonical;
+    settings.as_of = fhir::DateTime::from_ymd(2026, 11, 20);
+    BuildOptions build;
+    build.canonical_base = testing::kCanonical;
+    settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+    settings.write.mode = GetParam();
+    Pipeline pipeline(store_.get(), tables_, thresholds_, settings);
+    return pipeline.run_safely(testing::kPatient).outcome;
+  }
+
+  // "Type|system|value" -> how many resources carry it, over the adapter's
+  // own identifier systems.
+  std::map<std::string, int> adapter_identifiers() const {
+    std::map<std::string, int> out;
+    const std::string ours = std::string(testing::kCanonical) + "/NamingSystem/";
+    for (const char* type : {"CarePlan", "Goal", "ServiceRequest", "CareTeam", "Device"}) {
+      for (const auto& ref : store_->all(type)) {
+        auto doc = fhir::JsonDocument::parse(store_->get(ref));
+        for (fhir::Node id : doc.root().array("identifier")) {
+          const std::string system(id.string("system").value_or(""));
+          if (system.rfind(ours, 0) == 0)
+            ++out[std::string(type) + "|" + system + "|" +
+                  std::string(id.string("value").value_or(""))];
+        }
+      }
+    }
+    return out;
+  }
+
+  // The adapter's CarePlans (the fixture has one of its own).
+  std::vector<std::string> adapter_plans() const {
+    std::vector<std::string> out;
+    for (const auto& ref : store_->all("CarePlan")) {
+      if (store_->get(ref).find("/NamingSystem/mst-careplan") != std::string::npos)
+        out.push_back(ref);
+    }
+    return out;
+  }
+
+  // Every Goal, CareTeam, ServiceRequest and Device a plan of ours names
+  // exists: never a plan pointing at what was not written.
+  void expect_plans_resolve(const std::string& context) const {
+    for (const auto& plan : adapter_plans()) {
+      const std::string json = store_->get(plan);
+      for (std::size_t at = json.find("\"reference\":\""); at != std::string::npos;
+           at = json.find("\"reference\":\"", at + 1)) {
+        const std::size_t start = at + 13;
+        const std::string ref = json.substr(start, json.find('"', start) - start);
+        if (ref.rfind("Patient/", 0) == 0 || ref.rfind("Condition/", 0) == 0 ||
+            ref.rfind("Observation/", 0) == 0 || ref.rfind("Procedure/", 0) == 0)
+          continue;
+        EXPECT_FALSE(store_->get(ref).empty()) << context << ": " << plan << " names " << ref;
+      }
+    }
+  }
+
+  mappings::CodeTables tables_;
+  RuleThresholds thresholds_;
+  std::unique_ptr<FakeFhirStore> store_;
+};
+
+TEST_P(WriteResume, WritesWithoutATransactionAndSaysHowInTheProvenance) {
+  const PatientOutcome o = run();
+  ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+  EXPECT_EQ(store_->transactions(), 0);
+  ASSERT_EQ(adapter_plans().size(), 1u);
+  EXPECT_EQ(o.plan_ref, adapter_plans().front());
+  expect_plans_resolve("first run");
+  const std::string policy = GetParam() == WriteMode::kBatch
+                                 ? "http://hl7.org/fhir/R4/http.html#brules"
+                                 : "http://hl7.org/fhir/R4/http.html#ccreate";
+  const std::string sentence = GetParam() == WriteMode::kBatch
+                                   ? "Written as batches of conditional requests"
+                                   : "Written as individual conditional requests";
+  std::size_t recorded = 0;
+  for (const auto& p : store_->all("Provenance")) {
+    const std::string json = store_->get(p);
+    if (json.find(policy) != std::string::npos && json.find(sentence) != std::string::npos &&
+        json.find("\"reference\":\"" + o.plan_ref + "\"") != std::string::npos)
+      ++recorded;
+  }
+  EXPECT_EQ(recorded, 1u);
+}
+
+TEST_P(WriteResume, AFailureAfterAnyRequestResumesWithoutDuplicates) {
+  ASSERT_EQ(run().kind, OutcomeKind::kWritten);
+  const int n = store_->write_requests();
+  const auto expected = adapter_identifiers();
+  ASSERT_GE(n, 5);
+  for (int k = 0; k < n; ++k) {
+    const std::string context = "failing after " + std::to_string(k) + " of " + std::to_string(n);
+    fresh_store();
+    store_->fail_after_writes = k;
+    const PatientOutcome failed = run();
+    EXPECT_EQ(failed.kind, OutcomeKind::kFailed) << context << ": " << failed.detail;
+    EXPECT_TRUE(failed.retryable) << context;
+    expect_plans_resolve(context);
+    // Only the Provenance, the last request, can be missing when a plan is there.
+    if (k < n - 1) {
+      EXPECT_TRUE(adapter_plans().empty()) << context;
+    }
+
+    store_->fail_after_writes.reset();
+    const PatientOutcome resumed = run();
+    EXPECT_EQ(resumed.kind, k < n - 1 ? OutcomeKind::kWritten : OutcomeKind::kUnchanged)
+        << context << ": " << resumed.detail;
+    EXPECT_EQ(adapter_identifiers(), expected) << context;
+    expect_plans_resolve(context);
+
+    const int writes = store_->write_requests();
+    const PatientOutcome again = run();
+    EXPECT_EQ(again.kind, OutcomeKind::kUnchanged) << context << ": " << again.detail;
+    EXPECT_EQ(store_->write_requests(), writes) << context;
+  }
+}
+
+TEST_P(WriteResume, ARevisionFailingAfterAnyRequestResumesWithoutDuplicates) {
+  auto worsen_pain = [this] {
+    std::string obs = store_->get("Observation/mst-p02-obs-pain");
+    const auto at = obs.find("\"value\":4");
+    ASSERT_NE(at, std::string::npos) << obs;
+    obs.replace(at, 9, "\"value\":9");
+    store_->put(obs);
+  };
+  ASSERT_EQ(run().kind, OutcomeKind::kWritten);
+  worsen_pain();
+  const int before = store_->write_requests();
+  ASSERT_EQ(run().kind, OutcomeKind::kWritten);
+  const int n = store_->write_requests() - before;
+  const auto expected = adapter_identifiers();
+  for (int k = 0; k < n; ++k) {
+    const std::string context =
+        "revision failing after " + std::to_string(k) + " of " + std::to_string(n);
+    fresh_store();
+    ASSERT_EQ(run().kind, OutcomeKind::kWritten) << context;
+    worsen_pain();
+    store_->fail_after_writes = store_->write_requests() + k;
+    EXPECT_EQ(run().kind, OutcomeKind::kFailed) << context;
+    expect_plans_resolve(context);
+    store_->fail_after_writes.reset();
+    const PatientOutcome resumed = run();
+    EXPECT_NE(resumed.kind, OutcomeKind::kFailed) << context << ": " << resumed.detail;
+    EXPECT_EQ(adapter_identifiers(), expected) << context;
+    expect_plans_resolve(context);
+    const int writes = store_->write_requests();
+    EXPECT_EQ(run().kind, OutcomeKind::kUnchanged) << context;
+    EXPECT_EQ(store_->write_requests(), writes) << context;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(WithoutTransactions, WriteResume,
+                         ::testing::Values(WriteMode::kBatch, WriteMode::kIndividual),
+                         [](const ::testing::TestParamInfo<WriteMode>& mode) {
+                           return std::string(write_mode_name(mode.param));
+                         });
+
+}  // namespace
+}  // namespace mst::adapter
