@@ -191,6 +191,9 @@ fhir::JsonValue summary_json(const PatientRun& run) {
   if (!plan.applicable) return j;
   j.set("urgency", std::string(code_of(plan.urgency)));
   j.set("emergency", plan.emergency);
+  // The pathway the ranking used (docs/clinical-rules.md "Ranking"); the
+  // review table in the same doc is generated from it.
+  j.set("pathway", std::string(code_of(plan.pathway)));
   JsonValue goals = JsonValue::array();
   for (const auto& g : plan.goals) {
     goals.push(JsonValue::object({{"code", std::string(code_of(g.code))},

@@ -57,6 +57,24 @@ TEST(ExplainReport, AlertsShowEvenWithoutAPlan) {
   EXPECT_NE(json.find(R"("read_from_text":["Condition/deficit"])"), std::string::npos);
 }
 
+// The review table of docs/clinical-rules.md is generated from the pathway
+// in the run summary (scripts/review-table).
+TEST(ExplainReport, TheRunSummaryNamesThePathway) {
+  PatientRun run;
+  run.outcome.patient_id = "p1";
+  run.derivation = with_alert_and_text_fact();
+  ASSERT_TRUE(run.derivation->plan.emergency);
+  const std::string json = summary_json(run).dump();
+  EXPECT_NE(json.find(R"("emergency":true,"pathway":"emergency")"), std::string::npos) << json;
+
+  Derivation routine;
+  routine.considerations = stable_patient();
+  routine.plan = propose(routine.considerations);
+  ASSERT_FALSE(routine.plan.emergency);
+  run.derivation = routine;
+  EXPECT_NE(summary_json(run).dump().find(R"("pathway":"planned")"), std::string::npos);
+}
+
 // Issue #11 item 7: `explain` opens like the narrative, with the pathway and
 // the actions now, then one line per goal and the referrals; details last.
 TEST(ExplainReport, SharesTheNarrativeStructure) {
