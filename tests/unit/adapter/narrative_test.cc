@@ -15,6 +15,7 @@
 
 #include "considerations_fixture.h"
 #include "mst/adapter/goal_engine.h"
+#include "mst/adapter/plan_summary.h"
 
 namespace mst::adapter {
 namespace {
@@ -207,6 +208,35 @@ TEST(Narrative, DetailsGiveEachRuleItsOwnItem) {
     }
     EXPECT_EQ(joined, g.rationale());
     EXPECT_GE(g.rationale_parts().size(), g.reasons.size());
+  }
+}
+
+// The one-line why names the rule that set the goal's urgency: "Immediately
+// (stat)" beside "bone metastases without a bone-targeted agent (row 18)", an
+// elective rule, read as a contradiction in the rendered plan (mst-p01).
+TEST(Narrative, TheOneLineWhyNamesTheRuleBehindTheUrgency) {
+  auto c = stable_patient();
+  c.treatments.clear();
+  add_treatment(c, TreatmentKind::kTargeted, "Sunitinib", "MedicationRequest/sunitinib");
+  set_escc(c, EsccGrade::k3);
+  add_new_deficit(c, "Lower limb weakness");
+  const auto plan = propose(c);
+  const auto* support = plan.find(GoalCode::kSupportCancerTreatment);
+  ASSERT_NE(support, nullptr);
+  ASSERT_EQ(support->urgency, Urgency::kStat);
+  bool has_row_18 = false;
+  for (const auto& r : support->reasons) has_row_18 |= r.row == 18;
+  ASSERT_TRUE(has_row_18) << "the case needs the elective bone-health rule among the reasons";
+  for (const auto& line : goal_lines(plan)) {
+    if (line.goal != support) continue;
+    EXPECT_NE(line.why.find("(row 17)"), std::string::npos) << line.why;
+    EXPECT_EQ(line.why.find("(row 18)"), std::string::npos) << line.why;
+  }
+  // A goal with a clinical row keeps it first (preservation: row 1).
+  for (const auto& line : goal_lines(plan)) {
+    if (line.goal->code == GoalCode::kPreserveNeurologicFunction) {
+      EXPECT_NE(line.why.find("(row 1)"), std::string::npos) << line.why;
+    }
   }
 }
 
