@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <sstream>
+#include <string_view>
 
 #include "mst/fhir/datetime.h"
 #include "mst/fhir/json.h"
@@ -97,7 +100,7 @@ Setter one_of(Setter inner, std::vector<std::string> allowed) {
   };
 }
 
-const std::vector<KeySpec>& specs() {
+const std::vector<KeySpec>& base_specs() {
   using A = AdapterConfig;
   static const std::vector<KeySpec> kSpecs = {
       {{"server.base_url", "", "FHIR R4 base URL of the EHR or HAPI server"},
@@ -132,6 +135,10 @@ const std::vector<KeySpec>& specs() {
        integer(&A::server, &ServerConfig::max_pages, 1, 100'000)},
       {{"server.paging.max_resources", "50000", "most resources read per query"},
        integer(&A::server, &ServerConfig::max_resources, 1, 10'000'000)},
+      {{"server.search.observation_code_categories", "",
+        "categories put on Observation searches by code, for servers that require one "
+        "(e.g. laboratory,vital-signs,social-history)"},
+       str(&A::server, &ServerConfig::observation_code_categories)},
       {{"auth.type", "none", "none | bearer | basic | smart"},
        one_of(str(&A::auth, &AuthConfig::type), {"none", "bearer", "basic", "smart"})},
       {{"auth.token_env", "", "bearer: environment variable holding the token"},
@@ -232,6 +239,98 @@ const std::vector<KeySpec>& specs() {
   return kSpecs;
 }
 
+// Keys live as long as the program; generated ones ("target.auth.type") are
+// kept here so ConfigKey can point at them.
+const char* keep(std::string key) {
+  static std::deque<std::string> kept;
+  return kept.emplace_back(std::move(key)).c_str();
+}
+
+void require_url(const std::string& key, const Raw& r) {
+  if (!r.value.empty() && r.value.rfind("http://", 0) != 0 && r.value.rfind("https://", 0) != 0) {
+    bad(key, r, "must start with http:// or https://");
+  }
+}
+
+// The target's auth keys ("target.auth.type", ...): the same keys, meanings
+// and checks as the source's auth.*.
+std::vector<KeySpec> target_auth_specs() {
+  using S = std::string AuthConfig::*;
+  auto text = [](S field) -> Setter {
+    return [field](AdapterConfig& c, const Raw& r, const std::string&) {
+      c.target.auth.*field = r.value;
+    };
+  };
+  auto k = [](const char* name) { return keep(std::string("target.auth.") + name); };
+  return {
+      {{k("type"), "none", "none | bearer | basic | smart"},
+       one_of(text(&AuthConfig::type), {"none", "bearer", "basic", "smart"})},
+      {{k("token_env"), "", "bearer: environment variable holding the token"},
+       text(&AuthConfig::token_env)},
+      {{k("token_file"), "", "bearer: file holding the token"}, text(&AuthConfig::token_file)},
+      {{k("username"), "", "basic: user name"}, text(&AuthConfig::username)},
+      {{k("password_env"), "", "basic: environment variable holding the password"},
+       text(&AuthConfig::password_env)},
+      {{k("password_file"), "", "basic: file holding the password"},
+       text(&AuthConfig::password_file)},
+      {{k("client_id"), "", "smart: registered client id"}, text(&AuthConfig::client_id)},
+      {{k("private_key_file"), "", "smart: PEM private key signing the client assertion"},
+       text(&AuthConfig::private_key_file)},
+      {{k("key_id"), "", "smart: kid of the key in the registered JWKS"},
+       text(&AuthConfig::key_id)},
+      {{k("algorithm"), "RS384", "smart: RS384 | ES384"},
+       one_of(text(&AuthConfig::algorithm), {"RS384", "ES384"})},
+      {{k("scope"), "", "smart: requested scopes; empty: the target's share of the derived ones"},
+       text(&AuthConfig::scope)},
+      {{k("scope_syntax"), "v2", "smart: v2 (system/Condition.rs) | v1 (system/Condition.read)"},
+       one_of(text(&AuthConfig::scope_syntax), {"v2", "v1"})},
+      {{k("token_endpoint"), "", "smart: token endpoint; empty: discovered from the target"},
+       [](AdapterConfig& c, const Raw& r, const std::string& key) {
+         require_url(key, r);
+         c.target.auth.token_endpoint = r.value;
+       }},
+      {{k("allow_insecure_http"), "false",
+        "send credentials over plain http to a host that is not loopback (testing only)"},
+       [](AdapterConfig& c, const Raw& r, const std::string& key) {
+         if (r.value != "true" && r.value != "1" && r.value != "false" && r.value != "0") {
+           bad(key, r, "'" + r.value + "' is not true or false");
+         }
+         c.target.auth.allow_insecure_http = r.value == "true" || r.value == "1";
+       }},
+  };
+}
+
+// base_specs() with the target's keys after the source's auth.*.
+const std::vector<KeySpec>& specs() {
+  using A = AdapterConfig;
+  static const std::vector<KeySpec> kSpecs = [] {
+    std::vector<KeySpec> v = base_specs();
+    std::vector<KeySpec> target = {
+        {{"target.base_url", "",
+          "FHIR R4 base URL plans are written to; empty: server.base_url (one server for both)"},
+         [](A& c, const Raw& r, const std::string& key) {
+           require_url(key, r);
+           c.target.base_url = r.value;
+           while (!c.target.base_url.empty() && c.target.base_url.back() == '/') {
+             c.target.base_url.pop_back();
+           }
+         }},
+        {{"target.tls_verify", "true", "verify the target's TLS certificate (keep true)"},
+         boolean(&A::target, &TargetConfig::tls_verify)},
+        {{"target.ca_file", "", "target: PEM CA bundle; empty: the system's"},
+         str(&A::target, &TargetConfig::ca_file)},
+    };
+    for (auto& k : target_auth_specs()) target.push_back(std::move(k));
+    auto after_auth = std::find_if(v.begin(), v.end(), [](const KeySpec& k) {
+      return std::string_view(k.doc.key) == "adapter.canonical_base";
+    });
+    v.insert(after_auth, std::make_move_iterator(target.begin()),
+             std::make_move_iterator(target.end()));
+    return v;
+  }();
+  return kSpecs;
+}
+
 const KeySpec* find_spec(const std::string& key) {
   for (const auto& s : specs()) {
     if (key == s.doc.key) return &s;
@@ -326,6 +425,21 @@ AdapterConfig load_config(const ConfigSources& sources) {
     if (it != values.end()) s.set(c, it->second, s.doc.key);
   }
   return c;
+}
+
+Endpoint source_endpoint(const AdapterConfig& config) { return {config.server, config.auth}; }
+
+bool separate_target(const AdapterConfig& config) {
+  return !config.target.base_url.empty() && config.target.base_url != config.server.base_url;
+}
+
+Endpoint target_endpoint(const AdapterConfig& config) {
+  if (config.target.base_url.empty()) return source_endpoint(config);
+  Endpoint e{config.server, config.target.auth};
+  e.server.base_url = config.target.base_url;
+  e.server.tls_verify = config.target.tls_verify;
+  e.server.ca_file = config.target.ca_file;
+  return e;
 }
 
 }  // namespace mst::adapter

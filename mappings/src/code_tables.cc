@@ -67,7 +67,8 @@ const std::vector<ObservationSpec>& observation_specs() {
       {"treatment-preference",
        ValueKind::kGrade,
        {"declines-surgery", "declines-radiotherapy", "comfort-focused", "full-treatment",
-        "selective-treatment", "accepts-surgery", "accepts-radiotherapy", "not-for-surgery"}},
+        "selective-treatment", "accepts-surgery", "accepts-radiotherapy", "not-for-surgery",
+        "order-comfort-focused", "order-full-treatment", "order-selective-treatment"}},
       {"preference-narrative", ValueKind::kText, {}},
   };
   return specs;

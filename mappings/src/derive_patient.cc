@@ -413,8 +413,16 @@ namespace {
 std::string_view subject_of_token(std::string_view token) {
   if (token == "declines-surgery" || token == "accepts-surgery") return "surgery";
   if (token == "declines-radiotherapy" || token == "accepts-radiotherapy") return "radiotherapy";
+  // The three answers of one POLST section: a later one replaces an earlier.
+  if (token == "comfort-focused" || token == "full-treatment" || token == "selective-treatment")
+    return "treatment-intensity";
   return token;
 }
+
+// A POLST initial-treatment answer ("order-comfort-focused") is a
+// clinician's portable medical order (fhir-coding.md §16.2): the plan obeys
+// it as an order, and says so, rather than crediting the patient's words.
+constexpr std::string_view kOrderPrefix = "order-";
 
 struct PhraseHit {
   std::size_t begin = 0;
@@ -473,6 +481,13 @@ void derive_preferences(const Context& ctx, const Inputs& in) {
     for (auto& t : tokens) found.push_back({std::move(t), text, ref, when, source});
   };
   for (const auto* r : all_of(in, "treatment-preference")) {
+    if (r->token.rfind(kOrderPrefix, 0) == 0) {
+      std::string token = r->token.substr(kOrderPrefix.size());
+      std::string text = portable_order_text(token);
+      found.push_back(
+          {std::move(token), std::move(text), r->ref, r->when, PreferenceSource::kClinician});
+      continue;
+    }
     if (!r->token.empty()) {
       found.push_back({r->token, r->token, r->ref, r->when, PreferenceSource::kPatient});
       continue;

@@ -239,6 +239,10 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
       screen(r, before);
       continue;
     }
+    if (r.type == "ServiceRequest" && detail::read_portable_order(ctx, r, in.stated)) {
+      screen(r, before);
+      continue;
+    }
     ctx.ignore(r.ref, r.type + " resources are not read by the extractor");
     detail::screen_ignored(r, mentions);
   }

@@ -133,6 +133,14 @@ bool read_consent(const Context& ctx, const RecordResource& r,
 // §16.2): the patient declined that operation or radiotherapy.
 bool read_procedure_refusal(const Context& ctx, const RecordResource& r,
                             std::vector<PreferenceStatement>& out);
+// ServiceRequest that is a portable medical order (POLST, category LOINC
+// 100823-4, or a POLST answer in orderDetail): a clinician's order that
+// constrains the plan, never a preference of the patient's.
+bool read_portable_order(const Context& ctx, const RecordResource& r,
+                         std::vector<PreferenceStatement>& out);
+// How the plan names a POLST answer ("comfort-focused", "selective-treatment",
+// "full-treatment").
+std::string portable_order_text(std::string_view token);
 
 // Derivers, in the order extract() calls them.
 struct Inputs {

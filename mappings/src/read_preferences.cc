@@ -1,8 +1,9 @@
 // Readers of the places FHIR records a patient's treatment preferences
 // besides Observations and Conditions: a Goal the patient expressed, a
 // Consent, and a Procedure not done because the patient declined it
-// (fhir-coding.md §16.2). Each yields statements; derive_preferences weighs
-// them by time.
+// (fhir-coding.md §16.2); and the portable medical order (POLST) that
+// constrains treatment as a clinician's order. Each yields statements;
+// derive_preferences weighs them by time.
 #include <array>
 
 #include "extract_internal.h"
@@ -42,6 +43,15 @@ std::string_view subject_of(const std::string& text) {
   return {};
 }
 
+// "surgery" or "radiotherapy" when the code tables know `code` as a spinal
+// operation or a radiotherapy, "" otherwise: a code outranks the words.
+std::string_view coded_subject(const Context& ctx, const fhir::CodeableConcept& code) {
+  if (ctx.tables.procedure(code) != nullptr) return "surgery";
+  const CarePlanEntry* e = ctx.tables.care_plan(code);
+  if (e && e->treatment == TreatmentKind::kRadiotherapy) return "radiotherapy";
+  return {};
+}
+
 void append(std::string& out, std::string_view part) {
   if (part.empty()) return;
   if (!out.empty()) out += "; ";
@@ -69,6 +79,27 @@ std::string reference_type(fhir::Node n) {
   return {};
 }
 
+// Initial portable medical treatment orders (ServiceRequest.category LOINC
+// 100823-4) and the POLST initial-treatment answers in orderDetail
+// (answer list LL6264-7), fhir-coding.md §16.2.
+constexpr std::string_view kPortableOrderCategory = "100823-4";
+struct OrderAnswer {
+  std::string_view code;
+  std::string_view token;
+};
+constexpr std::array<OrderAnswer, 3> kOrderAnswers = {{{"LA33475-7", "comfort-focused"},
+                                                       {"LA33474-0", "selective-treatment"},
+                                                       {"LA33473-2", "full-treatment"}}};
+
+bool has_loinc(const std::vector<fhir::CodeableConcept>& concepts, std::string_view code) {
+  for (const auto& cc : concepts) {
+    for (const auto& c : cc.codings) {
+      if (c.system == "http://loinc.org" && c.code == code) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 }  // namespace mst::mappings::detail
 
@@ -81,6 +112,26 @@ bool expressed_by_patient(fhir::Node goal) {
   } catch (const fhir::Error&) {
     return false;
   }
+}
+
+bool is_portable_order(fhir::Node service_request) {
+  try {
+    if (detail::has_loinc(fhir::read_codeable_concepts(service_request.array("category")),
+                          detail::kPortableOrderCategory))
+      return true;
+    const auto details = fhir::read_codeable_concepts(service_request.array("orderDetail"));
+    for (const auto& answer : detail::kOrderAnswers) {
+      if (detail::has_loinc(details, answer.code)) return true;
+    }
+  } catch (const fhir::Error&) {
+  }
+  return false;
+}
+
+bool is_plan_input(std::string_view type, fhir::Node resource) {
+  if (type == "Goal") return expressed_by_patient(resource);
+  if (type == "ServiceRequest") return is_portable_order(resource);
+  return true;
 }
 
 }  // namespace mst::mappings
@@ -139,7 +190,11 @@ bool read_consent(const Context& ctx, const RecordResource& r,
     if (fhir::Node a = n.object("sourceAttachment"); a.is_object()) {
       append(words, a.string("title").value_or(""));
     }
-    const std::string_view subject = subject_of(words);
+    std::string_view subject;
+    for (const auto& cc : fhir::read_codeable_concepts(provision.array("code"))) {
+      if (subject.empty()) subject = coded_subject(ctx, cc);
+    }
+    if (subject.empty()) subject = subject_of(words);
     if (subject.empty()) return false;
     const std::string status(n.string("status").value_or(""));
     if (status != "active") {
@@ -183,11 +238,7 @@ bool read_procedure_refusal(const Context& ctx, const RecordResource& r,
     auto code = fhir::read_codeable_concept(n.object("code"));
     std::string_view subject;
     std::string label = code ? std::string(code->label()) : std::string("a procedure");
-    if (code && ctx.tables.procedure(*code) != nullptr) subject = "surgery";
-    if (subject.empty() && code) {
-      const CarePlanEntry* e = ctx.tables.care_plan(*code);
-      if (e && e->treatment == TreatmentKind::kRadiotherapy) subject = "radiotherapy";
-    }
+    if (code) subject = coded_subject(ctx, *code);
     if (subject.empty()) subject = subject_of(label);
     std::optional<fhir::DateTime> when = fhir::read_datetime(n["performedDateTime"]);
     if (!when) {
@@ -204,6 +255,47 @@ bool read_procedure_refusal(const Context& ctx, const RecordResource& r,
     return true;
   } catch (const fhir::ElementError& err) {
     ctx.ignore(r.ref, std::string("unreadable Procedure: ") + err.what());
+    return true;
+  }
+}
+
+std::string portable_order_text(std::string_view token) {
+  if (token == "comfort-focused")
+    return "Portable medical order (POLST): comfort-focused treatments";
+  if (token == "selective-treatment") return "Portable medical order (POLST): selective treatments";
+  return "Portable medical order (POLST): full treatments";
+}
+
+bool read_portable_order(const Context& ctx, const RecordResource& r,
+                         std::vector<PreferenceStatement>& out) {
+  try {
+    fhir::Node n = r.node;
+    if (!is_portable_order(n)) return false;
+    const auto details = fhir::read_codeable_concepts(n.array("orderDetail"));
+    std::string_view token;
+    for (const auto& answer : kOrderAnswers) {
+      if (has_loinc(details, answer.code)) token = answer.token;
+    }
+    if (token.empty()) {
+      ctx.ignore(r.ref, "portable medical order without an initial-treatment answer");
+      return true;
+    }
+    const std::string status(n.string("status").value_or(""));
+    if (status != "active") {
+      ctx.ignore(r.ref, "portable medical order status '" + status + "': not in force");
+      return true;
+    }
+    std::optional<fhir::DateTime> when = fhir::read_datetime(n["authoredOn"]);
+    if (when && ctx.after_as_of(*when)) {
+      ctx.ignore(r.ref, "ordered after the as-of time");
+      return true;
+    }
+    std::string text = portable_order_text(token);
+    append(text, note_words(n));
+    out.push_back({std::string(token), std::move(text), r.ref, when, PreferenceSource::kClinician});
+    return true;
+  } catch (const fhir::ElementError& err) {
+    ctx.ignore(r.ref, std::string("unreadable ServiceRequest: ") + err.what());
     return true;
   }
 }

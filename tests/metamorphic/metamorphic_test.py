@@ -37,17 +37,52 @@ ALLOWED = [
         "patient": "mst-p12",
         "variant": "who-icd10",
         "difference": [
-            "goal improve-function-ambulation: medium-priority -> absent",
+            "emergency: False -> True",
+            "goal improve-function-ambulation: high-priority -> absent",
+            "goal pain-relief: high-priority -> medium-priority",
+            "goal preserve-neurologic-function: absent -> high-priority",
+            "referral diagnostic-radiology: absent -> urgent",
+            "referral radiation-oncology: urgent -> asap",
             "referral rehabilitation: routine -> absent",
+            "urgency: urgent -> asap",
         ],
         "why": "ICD-10-CM G82.21 says complete paraplegia, which the tables read as unable to "
                "walk; WHO ICD-10 has no such code (G82.2 is paraplegia, unspecified: "
                "fhir-coding.md §16.4, WHO stops at four characters), so the WHO record no longer "
-               "says the patient cannot walk and the walking goal and its rehabilitation referral "
-               "rightly need another source (an ambulation Observation).",
+               "says the patient cannot walk, nor that the deficit is complete. With a complete "
+               "deficit older than 48 h the ESCC 3 compression has no function left to preserve "
+               "and the plan is palliative (docs/clinical-rules.md, 'The palliative pathway'); "
+               "with paraplegia of unknown completeness there may be function left, so row 5's "
+               "urgent radiotherapy with dexamethasone rightly applies (hard rule 3: a short "
+               "prognosis never cancels it), and the walking goal needs another source.",
+    },
+    {
+        "patient": "rw-33",
+        "variant": "who-icd10",
+        "difference": [
+            "emergency: False -> True",
+            "goal pain-relief: high-priority -> medium-priority",
+            "goal preserve-neurologic-function: absent -> high-priority",
+            "referral diagnostic-radiology: absent -> urgent",
+            "referral radiation-oncology: urgent -> asap",
+            "referral spine-surgery: absent -> stat",
+            "urgency: urgent -> stat",
+        ],
+        "why": "As mst-p12: WHO ICD-10 G82.2 does not say the paraplegia is complete (SNOMED 60389000 "
+               "is not in the tables, fhir-coding.md §8 verified none), so the recorded compression "
+               "may still have function to preserve and NICE NG234's emergency rightly applies.",
+    },
+    {
+        "patient": "rw-36",
+        "variant": "who-icd10",
+        "difference": [
+            "goal improve-function-ambulation: medium-priority -> absent",
+            "referral rehabilitation: routine -> absent",
+        ],
+        "why": "As mst-p12: WHO G82.2 does not say the patient cannot walk, so the established-"
+               "deficit goal (seating, transfers, skin, continence) needs an ambulation Observation.",
     },
 ]
-
 TIMEOUT_S = 60
 
 

@@ -9,6 +9,7 @@
 #include "ignored_summary.h"
 #include "mst/adapter/narrative.h"
 #include "mst/adapter/plan_fingerprint.h"
+#include "mst/fhir/datatypes.h"
 #include "name_uuid.h"
 
 namespace mst::adapter {
@@ -377,6 +378,11 @@ void validate(const Considerations& c, const GoalPlan& plan, const BuildOptions&
   if (b.find_first_of(" |?#") != std::string::npos) {
     throw BuildError("canonical base \"" + b + "\" contains a space, '|', '?' or '#'");
   }
+  const auto& s = o.source_base;
+  if (!s.empty() && ((s.compare(0, 7, "http://") != 0 && s.compare(0, 8, "https://") != 0) ||
+                     s.find_first_of(" |?#") != std::string::npos)) {
+    throw BuildError("source base \"" + s + "\" is not an http(s) base URL");
+  }
   if (o.device_name.empty() || o.device_identifier.empty() || o.device_version.empty()) {
     throw BuildError("device name, identifier and version must not be empty");
   }
@@ -400,10 +406,36 @@ std::string strip_trailing_slash(std::string s) {
   return s;
 }
 
+// The patient as the written plan refers to it, and the name its
+// identifiers derive from.
+std::string patient_key(const std::string& patient_ref, const std::string& source_base) {
+  return source_base.empty() ? patient_ref : strip_trailing_slash(source_base) + "/" + patient_ref;
+}
+
+// Every relative reference in a built bundle names a resource of the record
+// (the resources written meanwhile are urn:uuid); on another server they
+// are only valid as absolute URLs on the source.
+void point_at_source(JsonValue& v, const std::string& source_base) {
+  if (v.is_array()) {
+    for (auto& item : v.items()) point_at_source(item, source_base);
+  } else if (v.is_object()) {
+    for (auto& [key, value] : v.members()) {
+      if (key == "reference" && value.is_string() &&
+          fhir::Reference::parse(value.str()).kind == fhir::Reference::Kind::kRelative) {
+        value = JsonValue(source_base + "/" + value.str());
+      } else {
+        point_at_source(value, source_base);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 PlanIdentifier careplan_identifier(const std::string& patient_ref, const BuildOptions& options) {
-  return Names(strip_trailing_slash(options.canonical_base), patient_ref).careplan();
+  return Names(strip_trailing_slash(options.canonical_base),
+               patient_key(patient_ref, options.source_base))
+      .careplan();
 }
 
 fhir::JsonValue build_withdrawal(const std::string& device_ref, const std::string& as_of_day,
@@ -434,7 +466,8 @@ JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const
   BuildOptions opts = o;
   opts.canonical_base = strip_trailing_slash(opts.canonical_base);
   validate(c, plan, opts);
-  const Names n(opts.canonical_base, c.patient_ref, opts.device_name);
+  const Names n(opts.canonical_base, patient_key(c.patient_ref, opts.source_base),
+                opts.device_name);
   const fhir::DateTime as_of = opts.as_of.value_or(c.as_of);
   const std::string as_of_day = as_of.date_string();
 
@@ -546,6 +579,7 @@ JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const
                      JsonValue::object({{"method", "POST"}, {"url", "Provenance"}})));
   JsonValue bundle = JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
   bundle.set("entry", std::move(entries));
+  if (!opts.source_base.empty()) point_at_source(bundle, strip_trailing_slash(opts.source_base));
 
   // The fingerprint covers everything above except its volatile parts (and
   // itself); it goes right after the narrative, where FHIR JSON puts

@@ -57,6 +57,7 @@ int why_rank(const RuleFiring& r) {
 std::string pathway_line(const GoalPlan& plan) {
   if (!plan.applicable) return "No plan: " + plan.not_applicable_reason;
   const char* kind = plan.emergency                     ? "Emergency pathway"
+                     : plan.palliative                  ? "Palliative pathway"
                      : plan.urgency >= Urgency::kUrgent ? "Urgent pathway"
                                                         : "Routine pathway";
   // What set the pathway: the clinical rows behind the goals at the plan's
@@ -80,9 +81,16 @@ std::string pathway_line(const GoalPlan& plan) {
   }
   std::string line = kind;
   if (plan.urgency != Urgency::kRoutine) line += ", overall urgency " + urgency_word(plan.urgency);
+  if (plan.palliative) {
+    // The palliative rule is a team rule (row 0 in the drivers' filter):
+    // name what it puts first instead.
+    names.insert(names.begin(),
+                 "comfort first (pain relief, then seating, transfers, pressure-area and bladder "
+                 "and bowel care)");
+  }
   if (!names.empty()) line += ": " + join(names, "; ");
   if (drivers.size() > names.size()) line += "; and more below";
-  if (!plan.emergency && plan.urgency == Urgency::kRoutine) {
+  if (!plan.emergency && !plan.palliative && plan.urgency == Urgency::kRoutine) {
     line += ". For the next multidisciplinary team meeting";
   }
   return line + ".";

@@ -88,6 +88,7 @@ PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context)
   s.settings.as_of = s.as_of;
   s.settings.pull.limits.max_pages = static_cast<std::size_t>(config.server.max_pages);
   s.settings.pull.limits.max_resources = static_cast<std::size_t>(config.server.max_resources);
+  s.settings.pull.code_search_category = config.server.observation_code_categories;
   BuildOptions build;
   build.canonical_base = config.canonical_base;
   s.settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
@@ -116,14 +117,14 @@ void require_own_canonical_base(const AdapterConfig& config) {
   std::string host = origin.substr(std::min(origin.find("://") + 3, origin.size()));
   if (host.starts_with('[')) return;
   host = host.substr(0, host.find(':'));
-  if (!in_reserved_domain(host) || fhir::is_loopback_url(config.server.base_url)) return;
+  const std::string written_to = target_endpoint(config).server.base_url;
+  if (!in_reserved_domain(host) || fhir::is_loopback_url(written_to)) return;
   throw ConfigError(
       "configuration key 'adapter.canonical_base' is " + config.canonical_base +
       ", an example domain: every install keeping it shares one identifier space, so another "
       "system's resources could carry this adapter's identifiers. Set it (or " +
       env_name("adapter.canonical_base") +
-      ") to a URL your organisation controls before writing to " +
-      fhir::redact_url(config.server.base_url));
+      ") to a URL your organisation controls before writing to " + fhir::redact_url(written_to));
 }
 
 mappings::PatientRecord read_input_record(const std::string& path, const std::string& patient) {

@@ -1,5 +1,7 @@
 #include "cli/requirements.h"
 
+#include <algorithm>
+
 namespace mst::adapter::cli {
 
 namespace {
@@ -41,8 +43,15 @@ std::vector<RequirementCheck> check_requirements(const fhir::Capabilities& caps,
                      "conditionalUpdate is not true for " + need.type});
     }
   }
-  out.push_back({"system transaction", caps.supports_system("transaction"),
-                 "'transaction' is not a declared system interaction"});
+  // Plans are written as transactions; a server only read from (a separate
+  // source) needs none.
+  const bool writes = std::any_of(needs.begin(), needs.end(), [](const ServerInteraction& n) {
+    return (n.access & (fhir::kCreate | fhir::kUpdate)) != 0;
+  });
+  if (writes) {
+    out.push_back({"system transaction", caps.supports_system("transaction"),
+                   "'transaction' is not a declared system interaction"});
+  }
   for (auto& check : out) {
     if (check.met) check.detail.clear();
   }

@@ -17,7 +17,8 @@ struct RequirementCheck {
 };
 
 // FHIR 4.0.x; each interaction of `needs` (server_interactions()) declared
-// for its type, conditional creates and updates included; system transaction.
+// for its type, conditional creates and updates included; system transaction
+// when `needs` writes.
 std::vector<RequirementCheck> check_requirements(const fhir::Capabilities& caps,
                                                  const std::vector<ServerInteraction>& needs);
 

@@ -10,15 +10,25 @@
 
 namespace mst::adapter::cli {
 
-std::string needed_smart_scope(const AdapterConfig& config) {
-  return fhir::system_scopes(server_access(!config.concept_map_urls.empty()),
-                             fhir::parse_scope_syntax(config.auth.scope_syntax));
+ServerRole effective_role(const AdapterConfig& config, ServerRole role) {
+  if (config.target.base_url.empty()) return role == ServerRole::kTarget ? role : ServerRole::kBoth;
+  return role == ServerRole::kTarget ? ServerRole::kTarget : ServerRole::kSource;
+}
+
+std::string needed_smart_scope(const AdapterConfig& config, ServerRole role) {
+  const ServerRole r = effective_role(config, role);
+  const AuthConfig& auth = r == ServerRole::kTarget ? target_endpoint(config).auth : config.auth;
+  return fhir::system_scopes(server_access(!config.concept_map_urls.empty(), r),
+                             fhir::parse_scope_syntax(auth.scope_syntax));
 }
 
 std::vector<OptionSpec> server_options() {
   return {
       {"config", "FILE", "JSON configuration file (keys: docs/configuration.md)", ""},
       {"server", "URL", "FHIR R4 base URL, e.g. https://ehr.example/fhir", "server.base_url"},
+      {"target", "URL",
+       "FHIR R4 base URL plans are written to (default: --server); its auth: target.auth.*",
+       "target.base_url"},
       {"auth", "KIND", "none | bearer | basic | smart (default none)", "auth.type"},
       {"token-env", "VAR", "bearer: environment variable holding the token", "auth.token_env"},
       {"token-file", "FILE", "bearer: file holding the token", "auth.token_file"},
@@ -80,9 +90,10 @@ fhir::SecretSource secret_source(const std::string& env, const std::string& file
   return {env, file};
 }
 
-std::shared_ptr<fhir::AuthProvider> make_auth(const AdapterConfig& config,
+std::shared_ptr<fhir::AuthProvider> make_auth(const AdapterConfig& config, const Endpoint& endpoint,
+                                              ServerRole role,
                                               const std::shared_ptr<fhir::RetryingSender>& sender) {
-  const AuthConfig& auth = config.auth;
+  const AuthConfig& auth = endpoint.auth;
   try {
     if (auth.type == "none") return fhir::make_no_auth();
     if (auth.type == "bearer") {
@@ -100,14 +111,14 @@ std::shared_ptr<fhir::AuthProvider> make_auth(const AdapterConfig& config,
       if (auth.private_key_file.empty()) throw ConfigError("--auth smart needs --private-key FILE");
       if (auth.key_id.empty()) throw ConfigError("--auth smart needs --key-id KID");
       fhir::SmartBackendOptions options;
-      options.fhir_base = config.server.base_url;
+      options.fhir_base = endpoint.server.base_url;
       options.token_endpoint = auth.token_endpoint;
       options.allow_insecure_http = auth.allow_insecure_http;
       options.client_id = auth.client_id;
       options.private_key_pem = read_key_file(auth.private_key_file);
       options.key_id = auth.key_id;
       options.algorithm = auth.algorithm;
-      options.scope = auth.scope.empty() ? needed_smart_scope(config) : auth.scope;
+      options.scope = auth.scope.empty() ? needed_smart_scope(config, role) : auth.scope;
       return fhir::make_smart_backend_auth(std::move(options), sender);
     }
   } catch (const fhir::AuthError& e) {
@@ -120,15 +131,18 @@ std::shared_ptr<fhir::AuthProvider> make_auth(const AdapterConfig& config,
 
 }  // namespace
 
-Connection connect(const AdapterConfig& config, Context& context) {
-  const ServerConfig& server = config.server;
+Connection connect(const AdapterConfig& config, Context& context, ServerRole role) {
+  const Endpoint endpoint =
+      role == ServerRole::kTarget ? target_endpoint(config) : source_endpoint(config);
+  const ServerConfig& server = endpoint.server;
+  const AuthConfig& auth_config = endpoint.auth;
   if (server.base_url.empty()) {
     throw UsageError("no FHIR server: give --server URL (or server.base_url in --config, or " +
                      env_name("server.base_url") + ")");
   }
-  if (config.auth.type != "none" && fhir::is_cleartext_remote(server.base_url)) {
-    if (!config.auth.allow_insecure_http) {
-      throw ConfigError("refusing to send " + config.auth.type +
+  if (auth_config.type != "none" && fhir::is_cleartext_remote(server.base_url)) {
+    if (!auth_config.allow_insecure_http) {
+      throw ConfigError("refusing to send " + auth_config.type +
                         " credentials over plain http to " + fhir::redact_url(server.base_url) +
                         ": use https, or allow it on a test network with --allow-insecure-http "
                         "(auth.allow_insecure_http)");
@@ -172,7 +186,14 @@ Connection connect(const AdapterConfig& config, Context& context) {
     throw ConfigError(e.what());
   }
   auto sender = std::make_shared<fhir::RetryingSender>(transport, policy, context.clock);
-  auto auth = make_auth(config, sender);
+  std::shared_ptr<fhir::AuthProvider> auth;
+  try {
+    auth = make_auth(config, endpoint, role, sender);
+  } catch (const ConfigError& e) {
+    if (role != ServerRole::kTarget) throw;
+    // The messages name the source's flags; the target has keys only.
+    throw ConfigError(std::string("target server (keys target.auth.*): ") + e.what());
+  }
   Connection connection;
   connection.auth = auth;
   try {
@@ -184,6 +205,14 @@ Connection connect(const AdapterConfig& config, Context& context) {
   connection.limits.max_pages = static_cast<std::size_t>(server.max_pages);
   connection.limits.max_resources = static_cast<std::size_t>(server.max_resources);
   return connection;
+}
+
+Connections connect_source_and_target(const AdapterConfig& config, Context& context) {
+  Connections c;
+  c.source = connect(config, context, ServerRole::kSource);
+  c.target =
+      config.target.base_url.empty() ? c.source : connect(config, context, ServerRole::kTarget);
+  return c;
 }
 
 }  // namespace mst::adapter::cli

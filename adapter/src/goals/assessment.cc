@@ -129,6 +129,15 @@ void assess_neurology(const Considerations& c, const RuleThresholds& t, Assessme
     }
   }
   a.new_neuro = !a.new_deficits.empty() || a.walking_lost_in_window == Tri::kYes;
+  a.established_deficit = a.non_ambulatory && a.walking_lost_in_window == Tri::kNo && !a.new_neuro;
+  if (a.established_deficit) {
+    auto complete_grade = [](const auto& g) { return g && (g->value == 'A' || g->value == 'B'); };
+    bool complete = complete_grade(c.neurology.frankel) || complete_grade(c.neurology.asia);
+    // The code tables label the complete plegias "Complete paraplegia" and
+    // "Complete quadriplegia" (G82.21, G82.51, G82.53).
+    for (const auto* d : a.deficits) complete = complete || d->label.rfind("Complete ", 0) == 0;
+    a.established_complete = complete;
+  }
   a.has_cancer = c.cancer.has_value() || !c.primary_conditions.empty() ||
                  !c.metastasis_conditions.empty() || c.spine.present;
   a.mscc_suspected = a.has_cancer && (a.new_neuro || !a.compressions.empty());
@@ -211,6 +220,7 @@ void assess_systemic(const Considerations& c, const RuleThresholds& t, Assessmen
     a.s_gate = Tri::kNo;
   }
   a.s_gate_reasons = join(reasons, ", ");
+  a.ps_gates_procedures = a.poor_ps == Tri::kYes && !a.new_neuro;
   if (a.s_gate == Tri::kNo) {
     a.operable = Tri::kYes;
   } else if (a.s_gate == Tri::kYes) {
@@ -321,6 +331,9 @@ Assessment assess(const Considerations& c, const RuleThresholds& t) {
   assess_mechanics(c, t, a);
   assess_systemic(c, t, a);
   assess_prognosis(c, t, a);
+  a.short_prognosis = a.survival_ge_patchell == Tri::kNo;
+  a.palliative_candidate =
+      !a.new_neuro && (a.short_prognosis || (a.established_deficit && a.poor_ps == Tri::kYes));
   assess_pain(c, t, a);
   assess_treatment(c, a);
   assess_preferences(c, a);
@@ -419,6 +432,12 @@ std::string treatment_labels(const Assessment& a) {
 
 std::string systemic_team(const Assessment& a) {
   return a.haematological ? "haematology" : "medical oncology";
+}
+
+std::string comfort_basis(const Assessment& a) {
+  if (a.comfort_focused->source == mappings::PreferenceSource::kClinician)
+    return "a portable medical order (POLST) for comfort-focused treatments is in place";
+  return "the patient's stated preference is comfort-focused treatment";
 }
 
 }  // namespace mst::adapter::detail

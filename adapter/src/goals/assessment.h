@@ -47,6 +47,13 @@ struct Assessment {
   bool mscc_suspected = false;
   // An ESCC grade documented on or after the latest new symptom.
   bool imaging_after_onset = false;
+  // Walking lost longer ago than the paraplegia window, and no new deficit:
+  // beyond what decompression can restore (Patchell excluded > 48 h).
+  bool established_deficit = false;
+  // An established deficit that is complete (complete paraplegia or
+  // tetraplegia, Frankel or ASIA A-B): no function below it left to preserve,
+  // so a compression that is not new is not re-treated as an emergency.
+  bool established_complete = false;
 
   // ---- O: oncology
   Onco onco = Onco::kUnknown;
@@ -70,6 +77,9 @@ struct Assessment {
   // alongside a new deficit reads kUnknown (the deficit may cause it).
   Tri operable = Tri::kUnknown;
   std::string s_gate_reasons;  // plain words, empty when the gate is closed
+  // Poor performance status with no new deficit to explain it: no operation
+  // or SBRT is proposed outside an emergency (NOMS 'S').
+  bool ps_gates_procedures = false;
 
   // ---- Prognosis
   Tri survival_ge_patchell = Tri::kUnknown;
@@ -78,6 +88,12 @@ struct Assessment {
   Tri poor_prognosis = Tri::kUnknown;
   Tri favourable_prognosis = Tri::kUnknown;
   std::string prognosis_text;  // what the estimate rests on, plain words
+  // Expected survival under the Patchell minimum (3 months by default).
+  bool short_prognosis = false;
+  // Comfort comes first: a short prognosis, or an established deficit with
+  // poor performance status, and no new deficit. The palliative pathway
+  // applies when no emergency row fired (rules_palliative.cc).
+  bool palliative_candidate = false;
   mappings::Evidence prognosis_evidence;
 
   // ---- Pain
@@ -113,5 +129,10 @@ std::string treatment_labels(const Assessment& a);
 // Who leads systemic treatment: "haematology" for a haematological
 // malignancy, else "medical oncology".
 std::string systemic_team(const Assessment& a);  // "chemotherapy (Docetaxel), ..."
+// Why care is comfort-focused, for the plan's text: "the patient's stated
+// preference is comfort-focused treatment", or the POLST order when a
+// clinician's portable medical order says so (fhir-coding.md §16.2).
+// Requires a.comfort_focused.
+std::string comfort_basis(const Assessment& a);
 
 }  // namespace mst::adapter::detail

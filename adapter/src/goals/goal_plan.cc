@@ -184,6 +184,8 @@ std::string_view code_of(Pathway p) {
       return "urgent";
     case Pathway::kEmergency:
       return "emergency";
+    case Pathway::kPalliative:
+      return "palliative";
   }
   return "";
 }

@@ -163,6 +163,13 @@ void PlanDraft::add_targets(ProposedGoal& g) const {
     g.targets.push_back(pain);
   }
   if (g.code == GoalCode::kImproveFunctionAmbulation) {
+    // Walking lost beyond the paraplegia window, or comfort first: the
+    // targets are function from bed and chair, never walking again
+    // (docs/clinical-rules.md, "The palliative pathway").
+    if (a_.established_deficit || (palliative_ && !emergency_)) {
+      add_care_targets(g);
+      return;
+    }
     Target walk;
     walk.code = "ambulatory-status";
     walk.display = "Ambulatory status";
@@ -196,10 +203,34 @@ void PlanDraft::add_targets(ProposedGoal& g) const {
   }
 }
 
+void PlanDraft::add_care_targets(ProposedGoal& g) const {
+  auto local = [&g](std::string code, std::string display, std::string detail) {
+    Target t;
+    t.code = std::move(code);
+    t.display = std::move(display);
+    t.local_code = true;
+    t.detail_text = std::move(detail);
+    t.description = t.detail_text;
+    g.targets.push_back(std::move(t));
+  };
+  // Seating matters to someone who spends the day in a chair; a patient who
+  // still walks keeps the other three.
+  if (a_.non_ambulatory) {
+    local("seating", "Seating",
+          "Sits out comfortably in a suitable wheelchair or chair, with pressure relief");
+  }
+  local("transfers", "Transfers",
+        "Transfers safely between bed, chair and toilet, with aids or carers as needed");
+  local("pressure-area", "Pressure-area care", "No new pressure ulcer: skin kept intact");
+  local("bladder-bowel", "Bladder and bowel care",
+        "A bladder and bowel routine in place: retention, incontinence and constipation managed");
+}
+
 GoalPlan PlanDraft::finish() {
   GoalPlan plan;
   plan.applicable = true;
   plan.emergency = emergency_;
+  plan.palliative = palliative_ && !emergency_;
 
   // Referrals withheld by the patient's stated preference: say so, and say
   // on each goal they would have served.
@@ -280,8 +311,12 @@ GoalPlan PlanDraft::finish() {
         break;
       case mappings::PreferenceKind::kComfortFocused:
         shown.effect =
-            "Respected: debulking and elective surgery are not proposed; any emergency pathway "
-            "is shown with a prompt to confirm the patient's wishes";
+            p->source == mappings::PreferenceSource::kClinician
+                ? "An existing order, not the patient's words: followed; debulking and elective "
+                  "surgery are not proposed; any emergency pathway is shown with a prompt to "
+                  "confirm the patient's wishes"
+                : "Respected: debulking and elective surgery are not proposed; any emergency "
+                  "pathway is shown with a prompt to confirm the patient's wishes";
         break;
       case mappings::PreferenceKind::kOther:
         if (p->source == mappings::PreferenceSource::kClinician) {

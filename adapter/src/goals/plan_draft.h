@@ -63,6 +63,8 @@ class PlanDraft {
   bool has_fired(int row) const;
   void mark_emergency() { emergency_ = true; }
   bool emergency() const { return emergency_; }
+  void mark_palliative() { palliative_ = true; }
+  bool palliative() const { return palliative_; }
 
   std::vector<ProposedGoal*> goals();
   std::vector<Referral*> referrals();
@@ -76,6 +78,9 @@ class PlanDraft {
     std::vector<GoalCode> serves;
   };
   void add_targets(ProposedGoal& g) const;
+  // Seating, transfers, pressure-area and bladder/bowel care: function from
+  // bed and chair when walking is not a realistic target.
+  void add_care_targets(ProposedGoal& g) const;
 
   // Discipline order, then most urgent first.
   struct ReferralOrder {
@@ -96,6 +101,7 @@ class PlanDraft {
   std::vector<MissingInput> missing_;
   std::vector<int> fired_;
   bool emergency_ = false;
+  bool palliative_ = false;
 };
 
 }  // namespace mst::adapter::detail

@@ -14,6 +14,9 @@ using G = GoalCode;
 // NG234), then walking, stability, pain and fracture.
 constexpr G kEndsInOrder[] = {G::kPreserveNeurologicFunction, G::kImproveFunctionAmbulation,
                               G::kCorrectSpinalInstability, G::kPainRelief, G::kPreventFracture};
+// On the palliative pathway comfort comes first: pain, then function in bed
+// and chair (seating, transfers, pressure-area and bladder/bowel care).
+constexpr G kPalliativeEndsInOrder[] = {G::kPainRelief, G::kImproveFunctionAmbulation};
 
 bool proposed_by_row(const ProposedGoal& g, int row) {
   return std::any_of(g.reasons.begin(), g.reasons.end(),
@@ -25,6 +28,11 @@ bool proposed_by_row(const ProposedGoal& g, int row) {
 // treatment is a condition on the plan: neither ever drives it.
 bool drives(const ProposedGoal& g, Pathway pathway, const GoalPlan& plan) {
   if (g.priority != Priority::kHigh) return false;
+  if (pathway == Pathway::kPalliative) {
+    // Comfort and function in bed and chair are the ends; an operation or
+    // durable local control is not offered (docs/clinical-rules.md).
+    return g.code == G::kPainRelief || g.code == G::kImproveFunctionAmbulation;
+  }
   switch (g.code) {
     case G::kDebulkTumor:
     case G::kSupportCancerTreatment:
@@ -71,6 +79,7 @@ std::string driver_names(const std::vector<G>& drivers) {
 
 Pathway pathway_of(const GoalPlan& plan) {
   if (plan.emergency) return Pathway::kEmergency;
+  if (plan.palliative) return Pathway::kPalliative;
   for (const auto& g : plan.goals) {
     if (g.urgency >= Urgency::kUrgent) return Pathway::kUrgent;
   }
@@ -80,7 +89,12 @@ Pathway pathway_of(const GoalPlan& plan) {
 void rank(GoalPlan& plan) {
   plan.pathway = pathway_of(plan);
   std::vector<G> drivers;
-  for (G end : kEndsInOrder) {
+  const bool palliative = plan.pathway == Pathway::kPalliative;
+  const std::vector<G> ends =
+      palliative
+          ? std::vector<G>(std::begin(kPalliativeEndsInOrder), std::end(kPalliativeEndsInOrder))
+          : std::vector<G>(std::begin(kEndsInOrder), std::end(kEndsInOrder));
+  for (G end : ends) {
     const ProposedGoal* g = plan.find(end);
     if (g != nullptr && drives(*g, plan.pathway, plan) &&
         static_cast<int>(drivers.size()) < kMaxHighGoals) {

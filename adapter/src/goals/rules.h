@@ -55,7 +55,10 @@ void rule_instability(const Assessment& a, PlanDraft& d);             // rows 9,
 void rule_vertebral_augmentation(const Assessment& a, PlanDraft& d);  // row 11
 
 // Function, systemic and whole-person rules.
-void rule_ambulation(const Assessment& a, PlanDraft& d);           // team rule
+void rule_ambulation(const Assessment& a, PlanDraft& d);  // team rule
+// Comfort first with a short prognosis, or an established deficit and poor
+// performance status (rules_palliative.cc); never during an emergency.
+void rule_palliative_pathway(const Assessment& a, PlanDraft& d);   // row 14, team synthesis
 void rule_bone_targeted_agent(const Assessment& a, PlanDraft& d);  // row 18
 void rule_systemic_gate(const Assessment& a, PlanDraft& d);        // row 15
 void rule_poor_prognosis(const Assessment& a, PlanDraft& d);       // row 14

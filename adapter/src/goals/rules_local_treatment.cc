@@ -154,6 +154,13 @@ void row6_radioresistant(const Assessment& a, PlanDraft& d) {
 
 void rule_low_grade_compression(const Assessment& a, PlanDraft& d) {
   if (a.escc_class != EsccClass::kLow) return;
+  if (a.palliative_candidate && !d.emergency()) {
+    d.note(
+        "Radiotherapy or SBRT for durable local control (rule table rows 6 and 7) is not "
+        "proposed on the palliative pathway: radiotherapy is offered for pain, as a single "
+        "fraction.");
+    return;
+  }
   if (a.haematological || a.onco == Onco::kSensitive) {
     row7_radiosensitive(a, d);
   } else if (a.onco == Onco::kResistant) {
@@ -180,6 +187,9 @@ void rule_low_grade_compression(const Assessment& a, PlanDraft& d) {
 
 void rule_painful_uncomplicated(const Assessment& a, PlanDraft& d) {
   if (a.pain_present != Tri::kYes) return;
+  // The palliative pathway offers its own single fraction for pain, without
+  // waiting for compression and stability to be graded (rules_palliative.cc).
+  if (a.palliative_candidate && !d.emergency()) return;
   if (a.escc_class == EsccClass::kHigh || a.escc_class == EsccClass::kGrey) return;
   if (a.sins_stable == Tri::kNo) return;
   const auto& t = *a.t;
@@ -261,9 +271,8 @@ void rule_excisional_surgery(const Assessment& a, PlanDraft& d) {
     return;
   }
   if (a.comfort_focused != nullptr) {
-    d.note(
-        "Excisional surgery for the solitary metastasis (rule table row 13) is not proposed: "
-        "the patient's stated preference is comfort-focused treatment.");
+    d.note("Excisional surgery for the solitary metastasis (rule table row 13) is not proposed: " +
+           comfort_basis(a) + ".");
     return;
   }
   // A declined operation is handled where every referral is: the row still
@@ -313,7 +322,11 @@ void rule_postoperative_rt(const Assessment& a, PlanDraft& d) {
   RuleFiring r{19,
                "After spinal decompression or stabilisation",
                label + day_text(latest->when) + " with no radiotherapy recorded since",
-               "postoperative radiotherapy (conventional or SBRT) for local control",
+               a.ps_gates_procedures
+                   ? "postoperative conventional radiotherapy for local control (SBRT is not "
+                     "proposed with performance status " +
+                         a.s_gate_reasons + ")"
+                   : "postoperative radiotherapy (conventional or SBRT) for local control",
                kSrcAstro2024 + "; " + kSrcEsmo + "; " + kSrcSeparation + "; " + kSrcAlOmair,
                false,
                ev};

@@ -26,6 +26,31 @@ mappings::Evidence mechanics_evidence(const Assessment& a) {
   return ev;
 }
 
+// Poor performance status gates an operation (NOMS 'S'; Patchell: "medically
+// operable"): the surgeon's opinion on stability and bracing is still asked
+// for, and the non-operative means are proposed in place of stabilisation.
+void refer_without_operation(const Assessment& a, PlanDraft& d, Urgency u,
+                             const std::string& reason, const mappings::Evidence& ev) {
+  const std::string why = reason + "; performance status " + a.s_gate_reasons +
+                          ": no operation is proposed (row 15, NOMS 'S')";
+  d.refer(Discipline::kSpineSurgery, u,
+          "Opinion on spinal stability, bracing and immobilisation (" + sins_text(a) +
+              "); no operation is proposed because of performance status " + a.s_gate_reasons,
+          why, {G::kCorrectSpinalInstability, G::kPreventFracture}, ev);
+  d.refer(Discipline::kRehabilitation, u,
+          "Spinal orthosis (brace) and a safe-handling and mobilisation plan as non-operative "
+          "support of the spine",
+          why, {G::kCorrectSpinalInstability, G::kPreventFracture, G::kPainRelief}, ev);
+  if (a.pain_present == Tri::kYes && a.declines_radiotherapy == nullptr) {
+    d.refer(Discipline::kRadiationOncology, u,
+            "Palliative radiotherapy for pain (a single 8 Gy fraction) in place of stabilisation",
+            why, {G::kPainRelief}, ev, &kRadiotherapy);
+  }
+  d.caution(G::kCorrectSpinalInstability,
+            "performance status " + a.s_gate_reasons +
+                ": stabilisation surgery is not proposed; bracing and radiotherapy instead");
+}
+
 }  // namespace
 
 void rule_instability(const Assessment& a, PlanDraft& d) {
@@ -39,6 +64,16 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
       consequence += "; missing SINS components: " + join(m.missing_components, ", ");
     }
     d.missing("SINS (Spinal Instability Neoplastic Score)", consequence);
+    if ((a.palliative_candidate || a.ps_gates_procedures) && !d.emergency() && !pending_mri(d)) {
+      // SINS chooses between stabilisation, SBRT and augmentation; none of
+      // them is offered here, so imaging to score it would change nothing.
+      d.note(std::string("No imaging is requested only to score spinal stability (SINS): ") +
+             (a.palliative_candidate ? "on the palliative pathway"
+                                     : "with performance status " + a.s_gate_reasons) +
+             " no stabilisation or SBRT is offered, so the score would not change the plan. "
+             "Pain on movement is treated with analgesia, radiotherapy and, if needed, a brace.");
+      return;
+    }
     if (const auto u = pending_mri(d)) {
       // Scored on the imaging already asked for, not on a later routine one.
       d.refer(Discipline::kDiagnosticRadiology, *u,
@@ -73,10 +108,14 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
       r.proposal = "mechanical pain from instability responds to stabilisation";
       d.goal(G::kPainRelief, Priority::kHigh, Urgency::kUrgent, r);
     }
-    d.refer(Discipline::kSpineSurgery, Urgency::kUrgent,
-            "Assessment for surgical stabilisation (" + sins_text(a) + ")",
-            "Unstable spine (row 10)",
-            {G::kCorrectSpinalInstability, G::kPreventFracture, G::kPainRelief}, ev, &kArthrodesis);
+    if (a.ps_gates_procedures) {
+      refer_without_operation(a, d, Urgency::kUrgent, "Unstable spine (row 10)", ev);
+    } else {
+      d.refer(
+          Discipline::kSpineSurgery, Urgency::kUrgent,
+          "Assessment for surgical stabilisation (" + sins_text(a) + ")", "Unstable spine (row 10)",
+          {G::kCorrectSpinalInstability, G::kPreventFracture, G::kPainRelief}, ev, &kArthrodesis);
+    }
     d.fired(10);
     return;
   }
@@ -104,10 +143,14 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
   d.goal(G::kCorrectSpinalInstability, p, u, r);
   r.proposal = "assess fracture risk and whether stabilisation or augmentation prevents collapse";
   d.goal(G::kPreventFracture, p, u, r);
-  d.refer(Discipline::kSpineSurgery, u,
-          "Surgical consultation on spinal stability (" + sins_text(a) + ")",
-          "Potentially unstable spine (row 9)", {G::kCorrectSpinalInstability, G::kPreventFracture},
-          ev);
+  if (a.ps_gates_procedures) {
+    refer_without_operation(a, d, u, "Potentially unstable spine (row 9)", ev);
+  } else {
+    d.refer(Discipline::kSpineSurgery, u,
+            "Surgical consultation on spinal stability (" + sins_text(a) + ")",
+            "Potentially unstable spine (row 9)",
+            {G::kCorrectSpinalInstability, G::kPreventFracture}, ev);
+  }
   d.fired(9);
 }
 

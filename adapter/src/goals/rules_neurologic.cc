@@ -138,7 +138,9 @@ void row3_separation_surgery(const Assessment& a, PlanDraft& d) {
   r.proposal =
       "decompression preserves or restores walking (Patchell: 84% vs 57% walking after surgery "
       "plus radiotherapy versus radiotherapy alone)";
-  d.goal(G::kImproveFunctionAmbulation, Priority::kHigh, Urgency::kAsap, r);
+  // Walking lost beyond the window is not what decompression restores.
+  if (!a.established_deficit)
+    d.goal(G::kImproveFunctionAmbulation, Priority::kHigh, Urgency::kAsap, r);
   const std::string reason = "High-grade compression, radioresistant tumour, operable (row 3)";
   d.refer(Discipline::kSpineSurgery, Urgency::kAsap,
           "Urgent separation surgery (decompression, stabilisation as needed) before SBRT", reason,
@@ -226,8 +228,28 @@ std::optional<Urgency> pending_mri(const PlanDraft& d) {
   return std::nullopt;
 }
 
+// The deficit a recorded compression caused is complete and older than the
+// paraplegia window, and nothing is new: there is no function below it left
+// to preserve, so the compression is not re-treated as an emergency.
+static void note_established_complete(const Assessment& a, PlanDraft& d, const std::string& what) {
+  const auto& since = a.c->quality_of_life.non_ambulatory_since;
+  d.note(what + " is recorded with an established complete deficit (unable to walk since " +
+         (since ? since->date_string() : std::string("an unknown day")) + ", longer than " +
+         number_text(a.t->paraplegia_window_hours) +
+         " h) and no new neurological symptom: emergency decompression, and radiotherapy or "
+         "high-dose dexamethasone to preserve neurological function, are not proposed (Patchell "
+         "excluded complete paraplegia of more than 48 h; NICE QS56: treatment preserves "
+         "function while the patient still walks). Radiotherapy is offered for pain. Any new "
+         "symptom (a higher sensory level, arm weakness, rising pain) restarts the emergency "
+         "pathway.");
+}
+
 void rule_new_neurology(const Assessment& a, PlanDraft& d) {
   if (!a.mscc_suspected) return;
+  if (a.established_complete) {
+    note_established_complete(a, d, "Cord or cauda equina compression");
+    return;
+  }
   const auto& c = *a.c;
   const auto& t = *a.t;
   std::vector<std::string> findings;
@@ -477,6 +499,10 @@ void rule_new_back_pain(const Assessment& a, PlanDraft& d) {
 
 void rule_high_grade_compression(const Assessment& a, PlanDraft& d) {
   if (a.escc_class != EsccClass::kHigh) return;
+  if (a.established_complete) {
+    if (!a.mscc_suspected) note_established_complete(a, d, "High-grade epidural compression");
+    return;
+  }
   const auto& t = *a.t;
   if (a.haematological || a.onco == Onco::kSensitive) {
     row4_radiosensitive(a, d);
@@ -539,6 +565,13 @@ void rule_compression_not_graded(const Assessment& a, PlanDraft& d) {
   d.missing("ESCC (Bilsky) grade of epidural compression",
             "the NOMS neurological branch (rule table rows 3-8) cannot be chosen until MRI grades "
             "the compression");
+  if (a.palliative_candidate && !d.emergency() && !pending_mri(d)) {
+    d.note(
+        "No MRI is requested only to grade epidural compression: on the palliative pathway the "
+        "grade would not change the plan (no surgery or SBRT is offered; radiotherapy for pain "
+        "is given either way). Image if a new neurological symptom appears.");
+    return;
+  }
   if (const auto u = pending_mri(d)) {
     // The MRI already asked for grades it; a second, routine one would not.
     d.refer(Discipline::kDiagnosticRadiology, *u,

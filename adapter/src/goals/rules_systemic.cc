@@ -23,6 +23,28 @@ void rule_ambulation(const Assessment& a, PlanDraft& d) {
               "walking ability is not recorded, so the function goal has no "
               "baseline");
   }
+  if (a.established_deficit && !d.has_goal(G::kImproveFunctionAmbulation)) {
+    // Beyond the paraplegia window walking is not a realistic target;
+    // function from bed and chair is (docs/clinical-rules.md, "The
+    // palliative pathway").
+    const auto& since = *a.c->quality_of_life.non_ambulatory_since;
+    RuleFiring r{0,
+                 "Established loss of walking",
+                 "Unable to walk since " + since.date_string() + ", longer than " +
+                     number_text(a.t->paraplegia_window_hours) + " h",
+                 "function from bed and chair: wheelchair seating, safe transfers, pressure-area "
+                 "care and a bladder and bowel routine; regaining walking is not the target",
+                 kSrcPatchell + " (paraplegia over 48 h excluded); " + kSrcQs56,
+                 true,
+                 amb.evidence};
+    d.goal(G::kImproveFunctionAmbulation, Priority::kMedium, Urgency::kRoutine, r);
+    d.refer(Discipline::kRehabilitation, Urgency::kRoutine,
+            "Rehabilitation for established paraplegia: wheelchair seating, transfers, "
+            "pressure-area care and a bladder and bowel programme",
+            "Goal: function from bed and chair (walking lost beyond the 48 h window)",
+            {G::kImproveFunctionAmbulation}, amb.evidence);
+    return;
+  }
   const bool impaired = amb.value == mappings::Ambulation::kWithAid ||
                         amb.value == mappings::Ambulation::kNonAmbulatory;
   if (impaired && !d.has_goal(G::kImproveFunctionAmbulation)) {
@@ -253,16 +275,14 @@ void rule_preferences(const Assessment& a, PlanDraft& d) {
   if (a.comfort_focused == nullptr) return;
   if (ProposedGoal* g = d.find_goal(G::kDebulkTumor); g != nullptr && !from_emergency_row(*g)) {
     d.drop_goal(G::kDebulkTumor);
-    d.note(
-        "Debulking is not proposed: the patient's stated preference is comfort-focused "
-        "treatment.");
+    d.note("Debulking is not proposed: " + comfort_basis(a) + ".");
   }
   if (d.emergency()) {
     for (ProposedGoal* g : d.goals()) {
       if (from_emergency_row(*g)) {
-        d.caution(g->code,
-                  "the patient's stated preference is comfort-focused treatment: confirm "
-                  "urgently with the patient whether emergency treatment is wanted");
+        d.caution(g->code, comfort_basis(a) +
+                               ": confirm urgently with the patient "
+                               "whether emergency treatment is wanted");
       }
     }
   }

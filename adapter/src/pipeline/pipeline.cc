@@ -21,13 +21,36 @@ Derivation derive(const mappings::PatientRecord& record, const mappings::CodeTab
   return d;
 }
 
+namespace {
+
+std::string without_slash(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
 Pipeline::Pipeline(fhir::Client* client, const mappings::CodeTables& tables,
                    const RuleThresholds& thresholds, PipelineSettings settings)
-    : client_(client), tables_(tables), thresholds_(thresholds), settings_(std::move(settings)) {
-  if (client_) {
+    : Pipeline(client, client, tables, thresholds, std::move(settings)) {}
+
+Pipeline::Pipeline(fhir::Client* source, fhir::Client* target, const mappings::CodeTables& tables,
+                   const RuleThresholds& thresholds, PipelineSettings settings)
+    : client_(source),
+      target_(target),
+      tables_(tables),
+      thresholds_(thresholds),
+      settings_(std::move(settings)) {
+  if ((client_ == nullptr) != (target_ == nullptr)) {
+    throw std::logic_error("Pipeline needs both a source and a target client, or neither");
+  }
+  if (client_ && without_slash(client_->base_url()) != without_slash(target_->base_url())) {
+    source_base_ = without_slash(client_->base_url());
+  }
+  if (target_) {
     const std::string base = settings_.canonical_base;
     writer_ = std::make_unique<PlanWriter>(
-        *client_,
+        *target_,
         [base](fhir::Node care_plan) { return read_fingerprint(care_plan, base).value_or(""); },
         settings_.write);
   }
@@ -37,6 +60,7 @@ BuildOptions Pipeline::build_options() const {
   BuildOptions o;
   o.canonical_base = settings_.canonical_base;
   o.as_of = settings_.as_of;
+  o.source_base = source_base_;
   return o;
 }
 
@@ -84,7 +108,8 @@ PatientRun Pipeline::run(const std::string& patient_id) {
                               ident.value,
                               plan_member_kinds(base_options),
                               device_identifier_system(base_options),
-                              base_options.device_name};
+                              base_options.device_name,
+                              source_base_};
   if (!d.plan.applicable) {
     run.outcome = not_applicable(patient_id, d.plan);
     if (d.plan.not_applicable_code == "deceased") {

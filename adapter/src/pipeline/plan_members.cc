@@ -89,10 +89,26 @@ std::set<std::string> named_members(fhir::Node care_plan, const std::string& bas
   return out;
 }
 
+std::string subject_reference(const OwnerMarks& marks) {
+  const std::string local = "Patient/" + marks.patient_id;
+  return marks.subject_base.empty() ? local : strip_slash(marks.subject_base) + "/" + local;
+}
+
 Verdict judge(fhir::Node resource, const MemberKind& kind, const OwnerMarks& marks) {
-  const std::string subject =
-      local_reference(resource["subject"].string("reference").value_or(""), marks.base_url);
+  const std::string_view written = resource["subject"].string("reference").value_or("");
+  std::string subject;
+  if (marks.subject_base.empty()) {
+    subject = local_reference(written, marks.base_url);
+  } else if (const fhir::Reference r = fhir::Reference::parse(written);
+             r.kind == fhir::Reference::Kind::kAbsolute &&
+             strip_slash(r.base) == strip_slash(marks.subject_base)) {
+    // A relative subject here would be a patient of the target, not ours.
+    subject = r.relative();
+  }
   if (subject != "Patient/" + marks.patient_id) {
+    if (!marks.subject_base.empty() && !written.empty()) {
+      return {Standing::kOtherPatient, "its subject is " + std::string(written)};
+    }
     return {Standing::kOtherPatient,
             subject.empty() ? "it has no subject on this server" : "its subject is " + subject};
   }

@@ -34,8 +34,11 @@ const MemberKind* member_kind(std::string_view type);
 
 // What marks the adapter's own resources on this server.
 struct OwnerMarks {
-  std::string base_url;                // the server's base, for absolute references
-  std::string patient_id;              // the patient the plan is for
+  std::string base_url;    // the server's base, for absolute references
+  std::string patient_id;  // the patient the plan is for
+  // The source server the patient lives on when it is not this one: the
+  // subject is then <subject_base>/Patient/<patient_id>, nothing else.
+  std::string subject_base;
   std::set<std::string> device_refs;   // "Device/<id>" of every adapter Device found
   std::string note_author;             // Annotation.authorString of the adapter's notes
   std::set<std::string> plan_members;  // "Type/id" the adapter's own CarePlan names
@@ -52,6 +55,9 @@ struct Verdict {
   Standing standing = Standing::kOurs;
   std::string why;  // for kChanged, kNotOurs, kOtherPatient: a sentence part
 };
+
+// The subject reference the adapter writes for the patient of `marks`.
+std::string subject_reference(const OwnerMarks& marks);
 
 // Judges one resource found by the adapter's identifier.
 Verdict judge(fhir::Node resource, const MemberKind& kind, const OwnerMarks& marks);

@@ -125,6 +125,7 @@ OwnerMarks owner_marks(fhir::Client& client, const PlanIdentity& identity,
   OwnerMarks marks;
   marks.base_url = base_url;
   marks.patient_id = identity.patient_id;
+  marks.subject_base = identity.subject_base;
   marks.note_author = identity.note_author;
   marks.device_refs = adapter_devices(client, identity, base_url);
   return marks;
@@ -201,10 +202,10 @@ MemberSearch find_members(fhir::Client& client, const PlanIdentity& identity,
     if (revision) {
       // Also finds proposals an earlier version of the adapter made and
       // this revision drops.
-      results.push_back(client.search(kind.type,
-                                      {{"subject", "Patient/" + identity.patient_id},
-                                       {"identifier", kind.identifier_system + "|"}},
-                                      kMemberLimits));
+      results.push_back(client.search(
+          kind.type,
+          {{"subject", subject_reference(marks)}, {"identifier", kind.identifier_system + "|"}},
+          kMemberLimits));
     }
     const std::set<std::string> wanted(values.begin(), values.end());
     std::map<std::string, std::vector<std::string>> refs_by_value;

@@ -16,11 +16,16 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
   for (const auto& s : detail::patient_searches()) {
     fhir::SearchParams params{{"patient", patient_id}};
     if (s.include) params.emplace_back("_include", s.include);
+    if (s.category) params.emplace_back("category", s.category);
     queries.push_back({s.type, std::move(params)});
   }
   for (auto& batch :
        detail::code_batches(tables.observation_search_codes(), options.codes_per_search)) {
-    queries.push_back({"Observation", {{"patient", patient_id}, {"code", std::move(batch)}}});
+    fhir::SearchParams params{{"patient", patient_id}, {"code", std::move(batch)}};
+    if (!options.code_search_category.empty()) {
+      params.emplace_back("category", options.code_search_category);
+    }
+    queries.push_back({"Observation", std::move(params)});
   }
   for (const auto& category : options.observation_categories) {
     queries.push_back({"Observation", {{"patient", patient_id}, {"category", category}}});
@@ -76,12 +81,12 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
         return false;
       });
     }
-    if (queries[i].type == "Goal") {
-      // Only what the patient (or a relative) expressed is input: a
-      // clinician's Goal, or the adapter's own proposal, would otherwise
-      // change the next plan the adapter writes from its own last one.
-      std::erase_if(r.resources, [](fhir::Node n) { return !mappings::expressed_by_patient(n); });
-    }
+    // Only what the patient (or a relative) expressed, and the orders that
+    // constrain treatment, are input: a clinician's Goal, or the adapter's
+    // own proposals, would otherwise change the next plan the adapter writes
+    // from its own last one (a server may ignore the category we asked for).
+    std::erase_if(r.resources,
+                  [&](fhir::Node n) { return !mappings::is_plan_input(queries[i].type, n); });
     builder.add_search(r);
   }
   out.record = builder.build();

@@ -191,8 +191,6 @@ fhir::JsonValue summary_json(const PatientRun& run) {
   if (!plan.applicable) return j;
   j.set("urgency", std::string(code_of(plan.urgency)));
   j.set("emergency", plan.emergency);
-  // The pathway the ranking used (docs/clinical-rules.md "Ranking"); the
-  // review table in the same doc is generated from it.
   j.set("pathway", std::string(code_of(plan.pathway)));
   JsonValue goals = JsonValue::array();
   for (const auto& g : plan.goals) {
@@ -204,8 +202,9 @@ fhir::JsonValue summary_json(const PatientRun& run) {
   j.set("goals", std::move(goals));
   JsonValue referrals = JsonValue::array();
   for (const auto& r : plan.referrals) {
-    referrals.push(JsonValue::object(
-        {{"to", std::string(code_of(r.to))}, {"priority", std::string(code_of(r.priority))}}));
+    referrals.push(JsonValue::object({{"to", std::string(code_of(r.to))},
+                                      {"priority", std::string(code_of(r.priority))},
+                                      {"after_emergency", r.after_emergency}}));
   }
   j.set("referrals", std::move(referrals));
   JsonValue gaps = JsonValue::array();

@@ -26,14 +26,16 @@ std::vector<std::string> code_batches(const std::vector<std::string>& codes,
 const std::vector<PatientSearch>& patient_searches() {
   // Procedures: recent spinal surgery, chemotherapy and radiotherapy (and
   // refused operations); the medication records: current cancer treatment;
-  // Goals expressed by the patient and Consents: preferences
-  // (docs/considerations.md).
+  // Goals expressed by the patient and Consents: preferences; portable
+  // medical orders (POLST, fhir-coding.md §16.2): a clinician's order that
+  // constrains treatment (docs/considerations.md).
   static const std::vector<PatientSearch> list{
       {"Condition", nullptr},
       {"CarePlan", nullptr},
       {"Procedure", nullptr},
       {"Goal", nullptr},
       {"Consent", nullptr},
+      {"ServiceRequest", nullptr, "http://loinc.org|100823-4"},
       {"MedicationRequest", "MedicationRequest:medication"},
       {"MedicationAdministration", "MedicationAdministration:medication"},
       {"MedicationStatement", "MedicationStatement:medication"},

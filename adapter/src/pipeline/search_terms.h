@@ -23,6 +23,9 @@ std::vector<std::string> code_batches(const std::vector<std::string>& codes,
 struct PatientSearch {
   const char* type;
   const char* include;  // the pull's _include (the Medication an order names), or nullptr
+  // A category the search is narrowed to (system|code), or nullptr: the
+  // orders a chart holds are many, the portable medical orders few.
+  const char* category = nullptr;
 };
 const std::vector<PatientSearch>& patient_searches();
 

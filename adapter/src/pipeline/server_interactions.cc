@@ -1,5 +1,8 @@
 #include "mst/adapter/server_interactions.h"
 
+#include <initializer_list>
+#include <string_view>
+
 namespace mst::adapter {
 
 using fhir::kCreate;
@@ -7,7 +10,9 @@ using fhir::kRead;
 using fhir::kSearch;
 using fhir::kUpdate;
 
-std::vector<ServerInteraction> server_interactions(bool server_concept_maps) {
+namespace {
+
+std::vector<ServerInteraction> both_roles(bool server_concept_maps) {
   std::vector<ServerInteraction> rows = {
       // The pull (record_puller.cc): the Patient by id, the rest by search
       // (search_terms.cc); the sync change feed searches the same types.
@@ -43,9 +48,40 @@ std::vector<ServerInteraction> server_interactions(bool server_concept_maps) {
   return rows;
 }
 
-std::vector<fhir::ResourceAccess> server_access(bool server_concept_maps) {
+bool one_of(const std::string& type, std::initializer_list<std::string_view> types) {
+  for (auto t : types) {
+    if (type == t) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<ServerInteraction> server_interactions(bool server_concept_maps, ServerRole role) {
+  std::vector<ServerInteraction> rows = both_roles(server_concept_maps);
+  if (role == ServerRole::kBoth) return rows;
+  std::vector<ServerInteraction> out;
+  for (ServerInteraction row : rows) {
+    // The writer searches CarePlan, Goal, ServiceRequest, CareTeam and Device
+    // by identifier on the server it writes to; the pull reads CarePlans and
+    // Goals as inputs from the source.
+    const bool written = one_of(
+        row.type, {"CarePlan", "Goal", "ServiceRequest", "CareTeam", "Device", "Provenance"});
+    if (role == ServerRole::kTarget) {
+      if (written) out.push_back(row);
+      continue;
+    }
+    if (written && !one_of(row.type, {"CarePlan", "Goal"})) continue;
+    row.access &= kRead | kSearch;
+    row.conditional_create = row.conditional_update = false;
+    out.push_back(row);
+  }
+  return out;
+}
+
+std::vector<fhir::ResourceAccess> server_access(bool server_concept_maps, ServerRole role) {
   std::vector<fhir::ResourceAccess> out;
-  for (const auto& row : server_interactions(server_concept_maps))
+  for (const auto& row : server_interactions(server_concept_maps, role))
     out.push_back({row.type, row.access});
   return out;
 }

@@ -57,7 +57,9 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
                                              fhir::Precision::kSecond)
                    .to_string();
     for (const auto& s : detail::patient_searches()) {
-      queries.push_back({s.type, {{"_lastUpdated", gt}}});
+      fhir::SearchParams params{{"_lastUpdated", gt}};
+      if (s.category) params.emplace_back("category", s.category);
+      queries.push_back({s.type, std::move(params)});
     }
     for (auto& batch :
          detail::code_batches(tables_.observation_search_codes(), options_.codes_per_search)) {
@@ -95,9 +97,9 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
     for (fhir::Node n : r.resources) {
       if (q.type == "CarePlan" && detail::is_adapter_plan(n, options_.own_identifier_system))
         continue;
-      // Only a Goal the patient (or a relative) expressed is input; the
-      // adapter's own proposals change with every plan it writes.
-      if (q.type == "Goal" && !mappings::expressed_by_patient(n)) continue;
+      // The adapter's own Goals and ServiceRequests change with every plan
+      // it writes; they are not input.
+      if (!mappings::is_plan_input(q.type, n)) continue;
       std::string id = subject_patient(n);
       if (!id.empty()) scan.patient_ids.push_back(std::move(id));
     }

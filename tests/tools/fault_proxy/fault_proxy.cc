@@ -164,7 +164,7 @@ class FaultProxy::Impl {
   // Waits `d` unless the proxy stops first; false when it stopped.
   bool wait(std::chrono::milliseconds d);
   std::optional<UpstreamReply> forward(const Poco::Net::HTTPServerRequest& request,
-                                       const std::string& body);
+                                       const std::string& target, const std::string& body);
   void reply(Poco::Net::HTTPServerResponse& response, const UpstreamReply& up, bool head);
   void reply_truncated(Poco::Net::HTTPServerResponse& response, const UpstreamReply& up);
   static void reply_outcome(Poco::Net::HTTPServerResponse& response, int status,
@@ -175,6 +175,7 @@ class FaultProxy::Impl {
   UpstreamTarget upstream_;
   FaultPlan plan_;
 
+  std::atomic<std::uint16_t> port_{0};
   std::atomic<std::uint64_t> next_{0};
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> forwarded_{0};
@@ -226,7 +227,8 @@ std::uint16_t FaultProxy::Impl::start() {
   server_ =
       std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(*this), *threads_, socket, params);
   server_->start();
-  return socket.address().port();
+  port_ = socket.address().port();
+  return port_;
 }
 
 void FaultProxy::Impl::stop() {
@@ -271,8 +273,23 @@ void FaultProxy::Impl::serve(Poco::Net::HTTPServerRequest& request,
   }
   // The whole request first: a fault then hits a client that is waiting for
   // its response, as when a server fails while processing.
-  const std::string body = read_all(request.stream());
+  std::string body = read_all(request.stream());
   ++requests_;
+  ProxiedRequest proxied{method, target, std::move(body),
+                         "http://" + url_host() + ":" + std::to_string(port_.load())};
+  if (options_.filter) {
+    if (auto answer = options_.filter->on_request(proxied)) {
+      response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer->status));
+      response.setContentType(answer->content_type);
+      return response.sendBuffer(answer->body.data(), answer->body.size());
+    }
+  }
+  // Rewrites the answer of a forwarded request (when a filter asks to).
+  auto forward_filtered = [&]() -> std::optional<UpstreamReply> {
+    auto up = forward(request, proxied.target, proxied.body);
+    if (up && options_.filter) options_.filter->on_response(proxied, up->status, up->body);
+    return up;
+  };
   const std::optional<Fault> fault = plan_.fault_for(next_++);
   const bool write = is_write(method);
   const bool head = method == "HEAD";
@@ -282,7 +299,7 @@ void FaultProxy::Impl::serve(Poco::Net::HTTPServerRequest& request,
       count(Fault::kLatency);
       if (!wait(options_.latency)) return reset(request, response);
     }
-    if (auto up = forward(request, body)) return reply(response, *up, head);
+    if (auto up = forward_filtered()) return reply(response, *up, head);
     return reply_outcome(response, 502, "transient", "mst-fault-proxy: upstream failed");
   }
   switch (*fault) {
@@ -307,12 +324,12 @@ void FaultProxy::Impl::serve(Poco::Net::HTTPServerRequest& request,
                            std::nullopt};
         return reply_truncated(response, fake);
       }
-      if (auto up = forward(request, body)) return reply_truncated(response, *up);
+      if (auto up = forward_filtered()) return reply_truncated(response, *up);
       return reply_outcome(response, 502, "transient", "mst-fault-proxy: upstream failed");
     }
     case Fault::kResetAfterWrite:
       count(Fault::kResetAfterWrite);
-      (void)forward(request, body);
+      (void)forward(request, proxied.target, proxied.body);
       return reset(request, response);
     case Fault::kLatency:
       break;  // handled above
@@ -320,6 +337,7 @@ void FaultProxy::Impl::serve(Poco::Net::HTTPServerRequest& request,
 }
 
 std::optional<UpstreamReply> FaultProxy::Impl::forward(const Poco::Net::HTTPServerRequest& request,
+                                                       const std::string& target,
                                                        const std::string& body) {
   ++forwarded_;
   try {
@@ -327,7 +345,7 @@ std::optional<UpstreamReply> FaultProxy::Impl::forward(const Poco::Net::HTTPServ
     const Poco::Timespan timeout(
         std::chrono::duration_cast<std::chrono::microseconds>(options_.upstream_timeout).count());
     session.setTimeout(timeout, timeout, timeout);
-    Poco::Net::HTTPRequest out(request.getMethod(), upstream_.prefix + request.getURI(),
+    Poco::Net::HTTPRequest out(request.getMethod(), upstream_.prefix + target,
                                Poco::Net::HTTPMessage::HTTP_1_1);
     // Host is kept as the client sent it, so the upstream's own links
     // (paging, Location) lead back through the proxy.

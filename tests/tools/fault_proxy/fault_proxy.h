@@ -6,6 +6,7 @@
 // write whose response the client did not see; only the opt-in
 // reset-after-write fault forwards a request and then drops the response.
 // GET /__proxy/stats answers with the counters as JSON and is not forwarded.
+// An optional ExchangeFilter answers or rewrites requests before any fault.
 #pragma once
 
 #include <array>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "fault_proxy/exchange_filter.h"
 #include "fault_proxy/fault_plan.h"
 
 namespace mst::testing {
@@ -33,6 +35,8 @@ struct FaultProxyOptions {
   std::vector<Fault> faults = default_faults();
   std::chrono::milliseconds latency{200};
   std::chrono::milliseconds upstream_timeout{60'000};
+  // Sees every request first (see ExchangeFilter); null: none.
+  std::shared_ptr<ExchangeFilter> filter;
 };
 
 // Counters since start(); `injected` is indexed by Fault.

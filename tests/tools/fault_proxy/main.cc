@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "ehr_proxy/ehr_filter.h"
 #include "fault_proxy/fault_proxy.h"
 
 namespace {
@@ -22,10 +23,13 @@ constexpr const char* kUsage =
     "usage: mst-fault-proxy --upstream http://127.0.0.1:PORT [--listen 127.0.0.1:0]\n"
     "         [--rate 0.1] [--seed 42] [--faults latency,reset,truncate,429,503]\n"
     "         [--latency-ms 200] [--upstream-timeout-ms 60000] [--port-file FILE]\n"
+    "         [--profile EHR-PROFILE.json]\n"
     "Forwards HTTP requests to the upstream and injects faults at the given rate,\n"
     "deterministically from the seed. Faults: latency, reset, truncate, 429, 503,\n"
     "reset-after-write (forwards a write, then drops the response; off by default).\n"
-    "GET /__proxy/stats returns the counters as JSON; SIGTERM prints them and exits.\n";
+    "GET /__proxy/stats returns the counters as JSON; SIGTERM prints them and exits.\n"
+    "--profile enforces an EHR's API restrictions (tests/tools/ehr_proxy/README.md);\n"
+    "combine it with --rate 0 for the restrictions alone.\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -82,6 +86,9 @@ Args parse_args(int argc, char** argv) {
       o.latency = std::chrono::milliseconds(number<std::uint32_t>(flag, value));
     } else if (flag == "--upstream-timeout-ms") {
       o.upstream_timeout = std::chrono::milliseconds(number<std::uint32_t>(flag, value));
+    } else if (flag == "--profile") {
+      o.filter =
+          std::make_shared<mst::testing::EhrFilter>(mst::testing::load_profile(std::string(value)));
     } else if (flag == "--port-file") {
       args.port_file = value;
     } else {

@@ -191,3 +191,31 @@ TEST_F(CliAuthTest, LoopbackAndAnExplicitFlagAreAllowed) {
 
 }  // namespace
 }  // namespace mst::adapter::cli
+
+namespace mst::adapter::cli {
+namespace {
+
+TEST(SmartScopesByServer, WithATargetTheSourceIsAskedToReadAndTheTargetToWrite) {
+  AdapterConfig one;
+  const std::string both = needed_smart_scope(one);
+  EXPECT_EQ(needed_smart_scope(one, ServerRole::kSource), both);  // one server: every scope
+  EXPECT_NE(both.find("system/CarePlan.crus"), std::string::npos) << both;
+
+  AdapterConfig split;
+  split.server.base_url = "https://ehr.test/fhir";
+  split.target.base_url = "https://repo.test/fhir";
+  split.target.auth.scope_syntax = "v1";
+  const std::string source = needed_smart_scope(split, ServerRole::kSource);
+  const std::string target = needed_smart_scope(split, ServerRole::kTarget);
+  EXPECT_EQ(needed_smart_scope(split), source);
+  EXPECT_NE(source.find("system/Condition.rs"), std::string::npos) << source;
+  EXPECT_NE(source.find("system/CarePlan.rs"), std::string::npos) << source;
+  EXPECT_EQ(source.find("Provenance"), std::string::npos) << source;
+  EXPECT_EQ(source.find("Device"), std::string::npos) << source;
+  // The target's own syntax.
+  EXPECT_NE(target.find("system/Provenance.write"), std::string::npos) << target;
+  EXPECT_EQ(target.find("Condition"), std::string::npos) << target;
+}
+
+}  // namespace
+}  // namespace mst::adapter::cli

@@ -299,6 +299,43 @@ TEST_F(CliTest, CheckFailsWithExit1WhenTheServerLacksSomething) {
   EXPECT_THAT(out.str(), HasSubstr("result: 5 requirement(s) not met"));
 }
 
+TEST_F(CliTest, CheckWithATargetChecksEachServerForItsShare) {
+  // The source reads only (no transaction, no writes, no Device): enough as
+  // a source, not as a target.
+  EXPECT_CALL(*transport, send(_)).Times(2).WillRepeatedly(Invoke([](const HttpRequest& r) {
+    if (r.url == "http://127.0.0.1:1/fhir/metadata") {
+      return response(200, capability_statement("4.0.1", false, false, "Device"));
+    }
+    EXPECT_EQ(r.url, "http://127.0.0.1:2/fhir/metadata");
+    return response(200, capability_statement());
+  }));
+  EXPECT_EQ(
+      run({"check", "--server", "http://127.0.0.1:1/fhir", "--target", "http://127.0.0.1:2/fhir"}),
+      0)
+      << out.str() << err.str();
+  EXPECT_THAT(out.str(), HasSubstr("source:   http://127.0.0.1:1/fhir"));
+  EXPECT_THAT(out.str(), HasSubstr("target:   http://127.0.0.1:2/fhir"));
+  EXPECT_THAT(out.str(), HasSubstr("  ok       source: search Condition"));
+  EXPECT_THAT(out.str(), HasSubstr("  ok       target: conditional create CarePlan"));
+  EXPECT_THAT(out.str(), HasSubstr("  ok       target: system transaction"));
+  EXPECT_THAT(out.str(), ::testing::Not(HasSubstr("source: system transaction")));
+  EXPECT_THAT(out.str(), ::testing::Not(HasSubstr("target: search Condition")));
+  EXPECT_THAT(out.str(), HasSubstr("result: the servers support everything the adapter needs"));
+
+  // The same read-only server as the target is reported, line by line.
+  EXPECT_CALL(*transport, send(_)).Times(2).WillRepeatedly(Invoke([](const HttpRequest& r) {
+    if (r.url == "http://127.0.0.1:2/fhir/metadata") {
+      return response(200, capability_statement("4.0.1", false, false, "Device"));
+    }
+    return response(200, capability_statement());
+  }));
+  EXPECT_EQ(
+      run({"check", "--server", "http://127.0.0.1:1/fhir", "--target", "http://127.0.0.1:2/fhir"}),
+      kNothingToDo);
+  EXPECT_THAT(out.str(), HasSubstr("  MISSING  target: system transaction"));
+  EXPECT_THAT(out.str(), HasSubstr("  MISSING  target: create Device"));
+}
+
 TEST_F(CliTest, AnUnreachableServerIsExit3) {
   EXPECT_CALL(*transport, send(_)).WillRepeatedly(Invoke([](const HttpRequest&) -> HttpResponse {
     throw TransportError(TransportError::Kind::kConnect, "connection refused");

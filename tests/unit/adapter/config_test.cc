@@ -130,3 +130,55 @@ TEST(Config, ExampleFileLoadsAndCoversEveryKey) {
 
 }  // namespace
 }  // namespace mst::adapter
+
+namespace mst::adapter {
+namespace {
+
+TEST(Config, WithoutATargetOneServerReadsAndWrites) {
+  ConfigSources src;
+  src.flags = {{"server.base_url", "https://ehr.test/fhir"}, {"auth.type", "bearer"}};
+  const AdapterConfig c = load_config(src);
+  EXPECT_FALSE(separate_target(c));
+  EXPECT_EQ(target_endpoint(c).server.base_url, "https://ehr.test/fhir");
+  EXPECT_EQ(target_endpoint(c).auth.type, "bearer");
+}
+
+TEST(Config, ATargetHasItsOwnUrlTlsAndAuth) {
+  auto file = write_temp("mst-config-target.json", R"({
+    "server":{"base_url":"https://ehr.test/fhir","ca_file":"ehr.pem","request_timeout_ms":900},
+    "auth":{"type":"smart","client_id":"reader"},
+    "target":{"base_url":"https://repo.test/fhir/","ca_file":"repo.pem",
+              "auth":{"type":"basic","username":"writer","password_env":"REPO_PW"}}})");
+  ConfigSources src;
+  src.file = file;
+  src.env = {{"MST_TARGET_AUTH_USERNAME", "writer2"}};
+  const AdapterConfig c = load_config(src);
+  EXPECT_TRUE(separate_target(c));
+  const Endpoint source = source_endpoint(c);
+  const Endpoint target = target_endpoint(c);
+  EXPECT_EQ(source.server.base_url, "https://ehr.test/fhir");
+  EXPECT_EQ(source.auth.client_id, "reader");
+  EXPECT_EQ(target.server.base_url, "https://repo.test/fhir");
+  EXPECT_EQ(target.server.ca_file, "repo.pem");
+  EXPECT_EQ(target.server.request_timeout_ms, 900);  // shared with server.*
+  EXPECT_EQ(target.auth.type, "basic");
+  EXPECT_EQ(target.auth.username, "writer2");
+  EXPECT_EQ(target.auth.password_env, "REPO_PW");
+  EXPECT_EQ(target.auth.client_id, "");
+}
+
+TEST(Config, ABadTargetIsRefusedByName) {
+  ConfigSources src;
+  src.flags = {{"target.base_url", "ftp://repo.test"}};
+  try {
+    load_config(src);
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("target.base_url"), std::string::npos) << e.what();
+  }
+  src.flags = {{"target.auth.type", "kerberos"}};
+  EXPECT_THROW(load_config(src), ConfigError);
+}
+
+}  // namespace
+}  // namespace mst::adapter

@@ -57,22 +57,24 @@ TEST(ExplainReport, AlertsShowEvenWithoutAPlan) {
   EXPECT_NE(json.find(R"("read_from_text":["Condition/deficit"])"), std::string::npos);
 }
 
-// The review table of docs/clinical-rules.md is generated from the pathway
-// in the run summary (scripts/review-table).
-TEST(ExplainReport, TheRunSummaryNamesThePathway) {
+// `run --format json` says what the narrative says first: the pathway, and
+// which referrals wait for the emergency to be over.
+TEST(ExplainReport, JsonSummaryCarriesThePathwayAndDeferredReferrals) {
   PatientRun run;
   run.outcome.patient_id = "p1";
   run.derivation = with_alert_and_text_fact();
-  ASSERT_TRUE(run.derivation->plan.emergency);
+  GoalPlan& plan = run.derivation->plan;
+  ASSERT_TRUE(plan.applicable);
+  ASSERT_EQ(plan.pathway, Pathway::kEmergency);
+  Referral later;
+  later.to = Discipline::kMedicalOncology;
+  later.priority = Urgency::kRoutine;
+  later.after_emergency = true;
+  plan.referrals.push_back(later);
   const std::string json = summary_json(run).dump();
-  EXPECT_NE(json.find(R"("emergency":true,"pathway":"emergency")"), std::string::npos) << json;
-
-  Derivation routine;
-  routine.considerations = stable_patient();
-  routine.plan = propose(routine.considerations);
-  ASSERT_FALSE(routine.plan.emergency);
-  run.derivation = routine;
-  EXPECT_NE(summary_json(run).dump().find(R"("pathway":"planned")"), std::string::npos);
+  EXPECT_NE(json.find(R"("pathway":"emergency")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("priority":"routine","after_emergency":true)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("priority":"stat","after_emergency":false)"), std::string::npos) << json;
 }
 
 // Issue #11 item 7: `explain` opens like the narrative, with the pathway and

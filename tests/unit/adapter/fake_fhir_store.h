@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,16 @@ namespace mst::adapter::testing {
 
 class FakeFhirStore : public fhir::Client {
  public:
+  explicit FakeFhirStore(std::string base_url = "http://fhir.test/fhir")
+      : base_(std::move(base_url)) {}
   const std::string& base_url() const override { return base_; }
+  // "GET Type" for every read and search, "transaction" for every
+  // transaction, in order: which server a pipeline asked what.
+  // The pull reads concurrently: a copy, taken under the lock.
+  std::vector<std::string> requests() const {
+    std::lock_guard lock(requests_mu_);
+    return requests_;
+  }
   fhir::Capabilities capabilities() override { return {}; }
 
   // Stores `resource_json` (which must carry resourceType and id) as a new
@@ -52,6 +62,7 @@ class FakeFhirStore : public fhir::Client {
 
   fhir::FhirResponse read(std::string_view type, std::string_view id) override {
     const std::string ref = std::string(type) + "/" + std::string(id);
+    log("GET " + std::string(type));
     auto it = resources_.find(ref);
     if (it == resources_.end()) throw fhir::NotFound("GET", base_ + "/" + ref, 404, "", "gone");
     return response(it->second.dump());
@@ -62,6 +73,7 @@ class FakeFhirStore : public fhir::Client {
 
   fhir::SearchResult search(std::string_view type, const fhir::SearchParams& params,
                             const fhir::SearchLimits&) override {
+    log("GET " + std::string(type));
     std::string entries;
     for (const auto& [ref, r] : resources_) {
       if (ref.compare(0, type.size() + 1, std::string(type) + "/") != 0) continue;
@@ -73,6 +85,7 @@ class FakeFhirStore : public fhir::Client {
   }
 
   fhir::FhirResponse transaction(std::string bundle_json) override {
+    log("transaction");
     auto doc = fhir::JsonDocument::parse(bundle_json);
     std::map<std::string, fhir::JsonValue> next = resources_;
     std::map<std::string, int> next_ids = next_id_;
@@ -189,7 +202,10 @@ class FakeFhirStore : public fhir::Client {
       if (name == "identifier" && !has_identifier(r, value)) return false;
       if ((name == "subject" || name == "patient") && !ignore_subject) {
         const auto* subject = r.find("subject") ? r.find("subject") : r.find("patient");
-        const std::string want = value.rfind("Patient/", 0) == 0 ? value : "Patient/" + value;
+        const std::string want =
+            value.rfind("Patient/", 0) == 0 || value.find("://") != std::string::npos
+                ? value
+                : "Patient/" + value;
         if (subject == nullptr || str(*subject, "reference") != want) return false;
       }
     }
@@ -216,7 +232,13 @@ class FakeFhirStore : public fhir::Client {
     return out;
   }
 
-  std::string base_ = "http://fhir.test/fhir";
+  std::string base_;
+  void log(std::string request) {
+    std::lock_guard lock(requests_mu_);
+    requests_.push_back(std::move(request));
+  }
+  mutable std::mutex requests_mu_;
+  std::vector<std::string> requests_;
   std::map<std::string, fhir::JsonValue> resources_;
   std::map<std::string, int> next_id_;
   int transactions_ = 0;

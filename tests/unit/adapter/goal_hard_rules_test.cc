@@ -213,6 +213,20 @@ TEST(HardRules, ComfortFocusedDropsDebulkingAndPromptsOnEmergencies) {
   EXPECT_TRUE(any_note(calm_plan, "Debulking is not proposed"));
 }
 
+// fhir-coding.md §16.2: a POLST comfort-focused order is followed as a
+// clinician's order, and never worded as the patient's stated preference.
+TEST(HardRules, APortableOrderForComfortIsFollowedAsAnOrder) {
+  auto c = stable_patient();
+  c.preferences.push_back(Preference{PreferenceKind::kComfortFocused,
+                                     "Portable medical order (POLST): comfort-focused treatments",
+                                     {"ServiceRequest/pmo"},
+                                     mappings::PreferenceSource::kClinician});
+  auto plan = propose(c);
+  EXPECT_EQ(plan.find(G::kDebulkTumor), nullptr);
+  EXPECT_TRUE(any_note(plan, "Debulking is not proposed: a portable medical order (POLST)"));
+  EXPECT_FALSE(any_note(plan, "the patient's stated preference"));
+}
+
 TEST(HardRules, MissingInputsAreNamedAndNeverFavourable) {
   Considerations c;
   c.patient_ref = "Patient/bare";

@@ -35,6 +35,53 @@ fhir::SearchResult with_include(const std::string& resource, const std::string& 
   return r;
 }
 
+// Every Observation search the pull makes, by its parameters.
+std::vector<fhir::SearchParams> observation_searches(const PullOptions& options) {
+  MockClient client;
+  std::mutex mu;
+  std::vector<fhir::SearchParams> asked;
+  EXPECT_CALL(client, read(_, _)).WillOnce([](auto, auto) {
+    fhir::FhirResponse r;
+    r.status = 200;
+    r.body = std::make_shared<const fhir::JsonDocument>(
+        fhir::JsonDocument::parse(R"({"resourceType":"Patient","id":"p1"})"));
+    return r;
+  });
+  EXPECT_CALL(client, search(_, _, _))
+      .WillRepeatedly(
+          [&](std::string_view type, const fhir::SearchParams& p, const fhir::SearchLimits&) {
+            if (type == "Observation") {
+              std::lock_guard lock(mu);
+              asked.push_back(p);
+            }
+            return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
+          });
+  pull_record(client, "p1", tables(), options);
+  return asked;
+}
+
+TEST(RecordPuller, ObservationSearchesByCodeCarryTheConfiguredCategory) {
+  // An EHR that refuses an Observation search without a category (Epic R4)
+  // must still be asked for our codes, within the categories that hold them.
+  PullOptions options;
+  options.code_search_category = "laboratory,vital-signs";
+  int by_code = 0;
+  for (const auto& p : observation_searches(options)) {
+    EXPECT_FALSE(param(p, "category").empty()) << "an Observation search without a category";
+    if (!param(p, "code").empty()) {
+      ++by_code;
+      EXPECT_EQ(param(p, "category"), "laboratory,vital-signs");
+    }
+  }
+  EXPECT_GT(by_code, 0);
+  // By default a code search names no category: it finds uncategorised results too.
+  for (const auto& p : observation_searches(PullOptions{})) {
+    if (!param(p, "code").empty()) {
+      EXPECT_EQ(param(p, "category"), "");
+    }
+  }
+}
+
 TEST(RecordPuller, PullsMedicationRecordsWithTheirMedications) {
   MockClient client;
   std::mutex mu;

@@ -191,3 +191,39 @@ TEST(ServerInteractions, TheDefaultScopesInBothSyntaxes) {
 
 }  // namespace
 }  // namespace mst::adapter
+
+namespace mst::adapter {
+namespace {
+
+TEST(ServerRoles, TheSourceIsOnlyReadTheTargetGetsTheWritesAndTheirSearches) {
+  for (bool maps : {false, true}) {
+    const auto source = server_interactions(maps, ServerRole::kSource);
+    const auto target = server_interactions(maps, ServerRole::kTarget);
+    std::set<std::string> source_types;
+    for (const auto& row : source) {
+      source_types.insert(row.type);
+      EXPECT_EQ(row.access & (fhir::kCreate | fhir::kUpdate), 0u) << row.type;
+      EXPECT_FALSE(row.conditional_create) << row.type;
+    }
+    EXPECT_TRUE(source_types.count("Condition"));
+    EXPECT_TRUE(source_types.count("CarePlan"));  // the patient's plans are inputs
+    EXPECT_FALSE(source_types.count("Device"));
+    EXPECT_FALSE(source_types.count("ServiceRequest"));
+    EXPECT_EQ(source_types.count("ConceptMap"), maps ? 1u : 0u);
+    std::set<std::string> target_types;
+    for (const auto& row : target) target_types.insert(row.type);
+    EXPECT_EQ(target_types, (std::set<std::string>{"CarePlan", "Goal", "ServiceRequest", "CareTeam",
+                                                   "Device", "Provenance"}));
+    // Together they are the one-server list.
+    const auto both = server_interactions(maps);
+    for (const auto& row : both) {
+      unsigned split = 0;
+      for (const auto& s : source) split |= s.type == row.type ? s.access : 0u;
+      for (const auto& t : target) split |= t.type == row.type ? t.access : 0u;
+      EXPECT_EQ(split, row.access) << row.type;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mst::adapter

@@ -672,5 +672,66 @@ TEST(Preferences, NotForSurgeryIsAClinicalDecision) {
   EXPECT_EQ(c.preferences[0].source, PreferenceSource::kClinician);
 }
 
+// fhir-coding.md §16.2: the POLST initial-treatment answers are a
+// clinician's portable medical order, not the patient's preference.
+TEST(Preferences, PolstAnswerIsAnOrderNotThePatientsWords) {
+  auto obs = run({patient(), observation("o1", kMst, "treatment-preference",
+                                         R"("valueCodeableConcept":)" + coding(kLnc, "LA33475-7"),
+                                         "2025-05-20")});
+  ASSERT_EQ(obs.preferences.size(), 1u);
+  EXPECT_EQ(obs.preferences[0].kind, PreferenceKind::kComfortFocused);
+  EXPECT_EQ(obs.preferences[0].source, PreferenceSource::kClinician);
+  EXPECT_NE(obs.preferences[0].text.find("POLST"), std::string::npos);
+
+  const std::string order =
+      R"({"resourceType":"ServiceRequest","id":"pmo1","status":"active","intent":"order",)"
+      R"("subject":{"reference":"Patient/p1"},"authoredOn":"2025-05-01","category":[)" +
+      coding(kLnc, "100823-4") + R"(],"code":)" + coding(kLnc, "100823-4") + R"(,"orderDetail":[)" +
+      coding(kLnc, "LA33475-7") + "]}";
+  auto sr = run({patient(), order});
+  ASSERT_EQ(sr.preferences.size(), 1u);
+  EXPECT_EQ(sr.preferences[0].kind, PreferenceKind::kComfortFocused);
+  EXPECT_EQ(sr.preferences[0].source, PreferenceSource::kClinician);
+  EXPECT_EQ(sr.preferences[0].evidence, (Evidence{"ServiceRequest/pmo1"}));
+  // A later order for full treatments replaces it: one POLST section.
+  std::string full = order;
+  full.replace(full.find("pmo1"), 4, "pmo2");
+  full.replace(full.find("2025-05-01"), 10, "2025-05-15");
+  full.replace(full.find("LA33475-7"), 9, "LA33473-2");
+  auto later = run({patient(), order, full});
+  ASSERT_EQ(later.preferences.size(), 1u);
+  EXPECT_EQ(later.preferences[0].kind, PreferenceKind::kOther);
+  EXPECT_EQ(later.preferences[0].evidence,
+            (Evidence{"ServiceRequest/pmo1", "ServiceRequest/pmo2"}));
+  // A revoked order is not in force.
+  std::string revoked = order;
+  revoked.replace(revoked.find("\"active\""), 8, "\"revoked\"");
+  auto none = run({patient(), revoked});
+  EXPECT_TRUE(none.preferences.empty());
+  EXPECT_TRUE(is_ignored(none, "ServiceRequest/pmo1", "not in force"));
+}
+
+TEST(Preferences, ConsentCodedForAnOperationIsReadByCode) {
+  // Decompression of spinal cord (SNOMED 10836008) coded without a display:
+  // no treatment word to read, only the code.
+  const std::string consent =
+      R"({"resourceType":"Consent","id":"k2","status":"active","patient":{"reference":"Patient/p1"},)"
+      R"("scope":)" +
+      coding("http://terminology.hl7.org/CodeSystem/consentscope", "treatment") +
+      R"(,"dateTime":"2025-05-25","provision":{"type":"deny","code":[{"coding":[{"system":")" +
+      kSct + R"(","code":"10836008"}]}]}})";
+  auto c = run({patient(), consent});
+  ASSERT_EQ(c.preferences.size(), 1u);
+  EXPECT_EQ(c.preferences[0].kind, PreferenceKind::kDeclinesSurgery);
+}
+
+TEST(Preferences, NoOperationIndicatedIsNotARefusal) {
+  auto c = run({patient(), observation("g1", kLnc, "81380-8",
+                                       R"("valueString":"MDT review: no operation indicated.")",
+                                       "2025-05-20")});
+  ASSERT_EQ(c.preferences.size(), 1u);
+  EXPECT_EQ(c.preferences[0].kind, PreferenceKind::kOther);
+}
+
 }  // namespace
 }  // namespace mst::mappings

@@ -36,6 +36,12 @@ struct BuildOptions {
   // The as-of day; absent = Considerations::as_of.
   std::optional<fhir::DateTime> as_of;
   std::optional<ExistingDraft> existing;
+  // Base URL of the server the record was read from, when the plan is
+  // written to another one: references to the record (subject, evidence,
+  // Provenance entities) become absolute URLs on it, and the identifiers are
+  // named from the patient's absolute URL, so that patients of two sources
+  // never share one. Empty: the same server, relative references.
+  std::string source_base;
 };
 
 // A plan that cannot be built (not applicable, or options unusable).
@@ -49,7 +55,8 @@ class BuildError : public std::runtime_error {
 fhir::JsonValue build_transaction(const mappings::Considerations& c, const GoalPlan& plan,
                                   const BuildOptions& options = {});
 
-// The adapter-owned business identifier of a patient's CarePlan.
+// The adapter-owned business identifier of a patient's CarePlan
+// (`patient_ref` is "Patient/<id>"; options.source_base applies).
 struct PlanIdentifier {
   std::string system;  // <canonical>/NamingSystem/mst-careplan
   std::string value;   // name-based UUID of the patient reference

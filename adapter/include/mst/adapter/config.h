@@ -36,6 +36,7 @@ struct ServerConfig {
   int retry_deadline_ms = 120'000;
   int max_pages = 200;
   int max_resources = 50'000;
+  std::string observation_code_categories;  // comma-separated; empty: none
 };
 
 // Secrets are named by where to find them, never given inline.
@@ -69,9 +70,19 @@ struct SyncConfig {
   int shard_count = 1;
 };
 
-struct AdapterConfig {
-  ServerConfig server;
+// Where plans are written when it is not the server they are read from
+// (target.*). Timeouts, retries and paging are shared with server.*.
+struct TargetConfig {
+  std::string base_url;  // empty: plans are written to server.base_url
+  bool tls_verify = true;
+  std::string ca_file;
   AuthConfig auth;
+};
+
+struct AdapterConfig {
+  ServerConfig server;  // the source: read (and written, without a target)
+  AuthConfig auth;
+  TargetConfig target;
   std::string canonical_base = "http://mst-adapter.example.org/fhir";
   std::string tables_dir;                     // empty: the built-in tables
   std::vector<std::string> site_tables;       // later directories override earlier ones
@@ -84,6 +95,19 @@ struct AdapterConfig {
   std::string log_level = "info";
   std::string log_format = "text";
 };
+
+// One server as the clients see it: where, how to trust it, how to log in.
+struct Endpoint {
+  ServerConfig server;
+  AuthConfig auth;
+};
+// The server records are read from (server.*, auth.*).
+Endpoint source_endpoint(const AdapterConfig& config);
+// The server plans are written to: target.* when target.base_url is set,
+// else the source (one server for both, the default).
+Endpoint target_endpoint(const AdapterConfig& config);
+// True when target.base_url names a server other than server.base_url.
+bool separate_target(const AdapterConfig& config);
 
 // Resolves every key from the sources. Throws ConfigError on an unknown key,
 // a value of the wrong type or out of range, or an unreadable file.

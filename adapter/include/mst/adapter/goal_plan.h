@@ -35,6 +35,9 @@ enum class Pathway {
   kPlanned,    // next MDT or planned: rows 6-9, 11-13, 17-19
   kUrgent,     // within 24 h: rows 2, 10, row 9 with severe pain or neurology
   kEmergency,  // suspected or confirmed cord compression: rows 1, 3-5, 16
+  // Comfort first: a short prognosis, or an established deficit with poor
+  // performance status, and no emergency (rules_palliative.cc).
+  kPalliative,
 };
 
 enum class Certainty {
@@ -63,7 +66,7 @@ std::string_view code_of(Urgency u);     // "routine" | "urgent" | "asap" | "sta
 std::string_view code_of(Discipline d);  // "spine-surgery", ...
 std::string_view display_of(Discipline d);
 std::string_view code_of(Certainty c);  // "confirmed" | "partial"
-std::string_view code_of(Pathway p);    // "planned" | "urgent" | "emergency"
+std::string_view code_of(Pathway p);    // "planned" | "urgent" | "emergency" | "palliative"
 
 // Why a rule proposed something: the finding, the rule, the source.
 struct RuleFiring {
@@ -192,8 +195,10 @@ struct GoalPlan {
 
   Urgency urgency = Urgency::kRoutine;  // the highest urgency of goals and referrals
   bool emergency = false;               // an emergency pathway (rows 1, 3-5, 16) fired
-  Pathway pathway = Pathway::kPlanned;  // emergency iff `emergency`
-  std::vector<ProposedGoal> goals;      // in GoalCode order
+  bool palliative = false;              // the palliative pathway fired (never with `emergency`)
+  Pathway pathway =
+      Pathway::kPlanned;            // emergency iff `emergency`, else palliative iff `palliative`
+  std::vector<ProposedGoal> goals;  // in GoalCode order
   // In Discipline order, most urgent first within a discipline; one per
   // discipline and urgency.
   std::vector<Referral> referrals;

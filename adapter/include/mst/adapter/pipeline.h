@@ -47,12 +47,20 @@ struct PatientRun {
   std::string transaction;               // the Bundle sent or, in a dry run, not sent
 };
 
-// Runs the whole pipeline for one patient against `client`. Server and
-// input errors propagate as exceptions; run_patient_safely maps them.
+// Runs the whole pipeline for one patient: reads the record from the
+// source, writes the plan (and makes the searches that prove what is the
+// adapter's) on the target. Server and input errors propagate as
+// exceptions; run_safely maps them.
 class Pipeline {
  public:
-  // `client` may be null for offline use (build_offline only).
+  // `client` reads and writes; it may be null for offline use
+  // (build_offline only).
   Pipeline(fhir::Client* client, const mappings::CodeTables& tables,
+           const RuleThresholds& thresholds, PipelineSettings settings);
+  // Reads from `source`, writes to `target`. When their base URLs differ the
+  // plan refers to the record by absolute URLs on the source
+  // (BuildOptions::source_base); otherwise as with one client.
+  Pipeline(fhir::Client* source, fhir::Client* target, const mappings::CodeTables& tables,
            const RuleThresholds& thresholds, PipelineSettings settings);
 
   PatientRun run(const std::string& patient_id);
@@ -69,7 +77,9 @@ class Pipeline {
   const PipelineSettings& settings() const { return settings_; }
 
  private:
-  fhir::Client* client_;
+  fhir::Client* client_;  // the source
+  fhir::Client* target_;
+  std::string source_base_;  // set when the target is another server
   const mappings::CodeTables& tables_;
   const RuleThresholds& thresholds_;
   PipelineSettings settings_;

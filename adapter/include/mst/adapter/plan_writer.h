@@ -53,6 +53,10 @@ struct PlanIdentity {
   std::string device_identifier_system;
   // The Annotation.authorString of the adapter's notes.
   std::string note_author;
+  // The base URL of the server the patient was read from when the writer
+  // writes to another: the subject is then the absolute URL there
+  // (BuildOptions::source_base). Empty: the writer's own server.
+  std::string subject_base = {};
 };
 
 struct WriteOptions {

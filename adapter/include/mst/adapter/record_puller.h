@@ -34,6 +34,11 @@ struct PullOptions {
   // servers (Tomcat, nginx) accept.
   std::size_t codes_per_search = 40;
   std::vector<std::string> observation_categories = default_observation_categories();
+  // Put as `category` on every Observation search by code when not empty (a
+  // comma-separated OR list): some EHRs refuse an Observation search without
+  // a category (Epic R4, tests/tools/ehr_proxy/README.md). Categories read
+  // whole above need not be listed.
+  std::string code_search_category;
   // CarePlans with an identifier in this system are the adapter's own drafts,
   // not clinical input; they are left out of the record.
   std::string own_identifier_system;

@@ -10,48 +10,84 @@ namespace mst::adapter::cli {
 namespace {
 
 // With SMART auth: a token is fetched (a refusal throws, exit 4) and its
-// granted scopes compared with the derived ones. Returns the number missing.
-int check_granted_scopes(const AdapterConfig& config, fhir::AuthProvider& auth, std::ostream& out) {
+// granted scopes compared with those the role needs. Returns the number
+// missing. `who` prefixes each line ("" with one server, "target: ").
+int check_granted_scopes(const AdapterConfig& config, ServerRole role, fhir::AuthProvider& auth,
+                         const std::string& who, std::ostream& out) {
   if (auth.scheme() != "smart") return 0;
   fhir::HttpRequest probe;
   auth.authorize(probe);
   const std::optional<std::string> granted = auth.granted_scope();
   if (!granted) {
-    out << "scopes:   the token response did not list the granted scopes; not checked\n";
+    out << "scopes:   " << who
+        << "the token response did not list the granted scopes; not checked\n";
     return 0;
   }
+  const AuthConfig& auth_config =
+      role == ServerRole::kTarget ? target_endpoint(config).auth : config.auth;
   const auto missing =
-      fhir::missing_scopes(server_access(!config.concept_map_urls.empty()), *granted,
-                           fhir::parse_scope_syntax(config.auth.scope_syntax));
+      fhir::missing_scopes(server_access(!config.concept_map_urls.empty(), role), *granted,
+                           fhir::parse_scope_syntax(auth_config.scope_syntax));
   for (const auto& scope : missing) {
-    out << "  MISSING  scope " << scope << ": not granted to client " << config.auth.client_id
-        << "\n";
+    out << "  MISSING  " << who << "scope " << scope << ": not granted to client "
+        << auth_config.client_id << "\n";
   }
-  if (missing.empty()) out << "  ok       granted scopes cover what the adapter does\n";
+  if (missing.empty())
+    out << "  ok       " << who << "granted scopes cover what the adapter does\n";
   return static_cast<int>(missing.size());
+}
+
+struct Checked {
+  int missing = 0;
+  int missing_scopes = 0;
+};
+
+// Checks one server for what `role` needs of it.
+Checked check_server(const AdapterConfig& config, ServerRole role, const std::string& label,
+                     Context& context) {
+  Connection connection = connect(config, context, role);
+  const fhir::Capabilities caps = connection.client->capabilities();
+  const std::string who = label == "server" ? "" : label + ": ";
+  std::ostream& out = context.out;
+  out << label << ":" << std::string(label.size() < 9 ? 9 - label.size() : 1, ' ')
+      << fhir::redact_url(connection.client->base_url()) << "\n";
+  out << "software: " << (caps.software.empty() ? "(not stated)" : caps.software) << "\n";
+  out << "fhir:     " << (caps.fhir_version.empty() ? "(not stated)" : caps.fhir_version) << "\n";
+  Checked c;
+  const auto needs = server_interactions(!config.concept_map_urls.empty(), role);
+  for (const RequirementCheck& check : check_requirements(caps, needs)) {
+    out << (check.met ? "  ok       " : "  MISSING  ") << who << check.what;
+    if (!check.met) {
+      out << ": " << check.detail;
+      ++c.missing;
+    }
+    out << "\n";
+  }
+  c.missing_scopes = check_granted_scopes(config, role, *connection.auth, who, out);
+  return c;
 }
 
 int run_check(const ParsedArgs& args, Context& context) {
   const auto options = server_options();
   const AdapterConfig config = resolve_config(args, options, context);
-  Connection connection = connect(config, context);
-  const fhir::Capabilities caps = connection.client->capabilities();
-
-  std::ostream& out = context.out;
-  out << "server:   " << fhir::redact_url(connection.client->base_url()) << "\n";
-  out << "software: " << (caps.software.empty() ? "(not stated)" : caps.software) << "\n";
-  out << "fhir:     " << (caps.fhir_version.empty() ? "(not stated)" : caps.fhir_version) << "\n";
-  int missing = 0;
-  const auto needs = server_interactions(!config.concept_map_urls.empty());
-  for (const RequirementCheck& check : check_requirements(caps, needs)) {
-    out << (check.met ? "  ok       " : "  MISSING  ") << check.what;
-    if (!check.met) {
-      out << ": " << check.detail;
-      ++missing;
-    }
-    out << "\n";
+  Checked total;
+  // With a target the source is checked for the reads and the target for
+  // the writes; each line names the server it is about.
+  const std::vector<std::pair<ServerRole, std::string>> servers =
+      config.target.base_url.empty()
+          ? std::vector<std::pair<ServerRole, std::string>>{{ServerRole::kBoth, "server"}}
+          : std::vector<std::pair<ServerRole, std::string>>{{ServerRole::kSource, "source"},
+                                                            {ServerRole::kTarget, "target"}};
+  for (const auto& [role, label] : servers) {
+    const Checked c = check_server(config, role, label, context);
+    total.missing += c.missing;
+    total.missing_scopes += c.missing_scopes;
   }
-  const int missing_scopes = check_granted_scopes(config, *connection.auth, out);
+  std::ostream& out = context.out;
+  const int missing = total.missing;
+  const int missing_scopes = total.missing_scopes;
+  const std::string servers_word =
+      servers.size() > 1 ? "the servers support" : "the server supports";
   if (missing_scopes > 0) {
     // The server would answer 403 to every patient: a credentials problem,
     // reported as one (exit 4) whatever else is missing.
@@ -63,7 +99,7 @@ int run_check(const ParsedArgs& args, Context& context) {
     return kAuthFailed;
   }
   if (missing == 0) {
-    out << "result: the server supports everything the adapter needs\n";
+    out << "result: " << servers_word << " everything the adapter needs\n";
     return kSuccess;
   }
   out << "result: " << missing << " requirement(s) not met\n";
@@ -73,12 +109,14 @@ int run_check(const ParsedArgs& args, Context& context) {
 const bool registered = register_command({
     "check",
     "check that a FHIR server supports what the adapter needs",
-    "check --server URL [auth options]",
+    "check --server URL [--target URL] [auth options]",
     "",
     "Reads the server's CapabilityStatement (GET [base]/metadata) and reports, one line each,\n"
     "whether it is FHIR 4.0.x and declares the reads, searches, writes, conditional creates and\n"
     "updates and system transaction the adapter uses. With --auth smart it also fetches a token\n"
-    "and compares the scopes granted with those the adapter needs. Exits 0 when all are met,\n"
+    "and compares the scopes granted with those the adapter needs. With a target (--target,\n"
+    "target.*) the source is checked for the reads and the target for the writes, each line\n"
+    "naming its server. Exits 0 when all are met,\n"
     "1 when the server lacks something, 4 when a needed scope was not granted.",
     server_options(),
     run_check,

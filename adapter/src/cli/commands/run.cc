@@ -51,8 +51,9 @@ int run_run(const ParsedArgs& args, Context& context) {
   const std::string format = args.get("format").value_or("text");
   if (format != "text" && format != "json") throw UsageError("--format must be text or json");
   if (!patient && !input) throw UsageError("run needs --patient ID (or --input FILE)");
-  if (input && args.has("server")) {
-    throw UsageError("--input runs offline; drop --server (or drop --input to use the server)");
+  if (input && (args.has("server") || args.has("target"))) {
+    throw UsageError(
+        "--input runs offline; drop --server and --target (or drop --input to use the server)");
   }
   AdapterConfig config = resolve_config(args, specs, context);
   PipelineSetup setup = load_pipeline_setup(config, context);
@@ -66,9 +67,10 @@ int run_run(const ParsedArgs& args, Context& context) {
     run = pipeline.build_offline(record);
   } else {
     if (!dry_run) require_own_canonical_base(config);
-    Connection connection = connect(config, context);
-    load_server_concept_maps(setup, *connection.client, connection.limits);
-    Pipeline pipeline(connection.client.get(), *setup.tables, *setup.thresholds, setup.settings);
+    Connections servers = connect_source_and_target(config, context);
+    load_server_concept_maps(setup, *servers.source.client, servers.source.limits);
+    Pipeline pipeline(servers.source.client.get(), servers.target.client.get(), *setup.tables,
+                      *setup.thresholds, setup.settings);
     setup.log->info("run.start", {{"patient", *patient}, {"as_of", setup.as_of.to_string()}});
     run = pipeline.run_safely(*patient);
     setup.log->info("run.done", {{"patient", *patient},

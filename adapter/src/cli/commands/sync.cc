@@ -32,7 +32,9 @@ std::vector<OptionSpec> sync_options() {
   o.push_back({"interval", "SECONDS", "seconds between cycles", "sync.interval_s"});
   o.push_back({"state", "PATH", "SQLite file of the sync state", "sync.state_path"});
   o.push_back({"state-server-moved", "",
-               "the --state file's server is now reached at --server's URL: keep its state", ""});
+               "the --state file's servers are now reached at --server's (and --target's) URL: "
+               "keep its state",
+               ""});
   o.push_back({"concurrency", "N", "patients processed at once", "sync.concurrency"});
   o.push_back(
       {"shard", "I/N", "process only patients whose id hashes to shard I of N", "sync.shard"});
@@ -41,10 +43,18 @@ std::vector<OptionSpec> sync_options() {
   return o;
 }
 
-// The server a state file belongs to: its base URL without trailing slashes.
-std::string server_key(std::string base) {
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base;
+// The servers a state file belongs to: the source's base URL and, when
+// plans go to another server, " -> " and the target's. A new target holds
+// none of the plans the state says were written, so it needs a new state
+// (or --state-server-moved when it is the same server at a new URL).
+std::string server_key(const AdapterConfig& config) {
+  auto base = [](std::string b) {
+    while (!b.empty() && b.back() == '/') b.pop_back();
+    return b;
+  };
+  std::string key = base(config.server.base_url);
+  if (separate_target(config)) key += " -> " + base(config.target.base_url);
+  return key;
 }
 
 int run_sync(const ParsedArgs& args, Context& context) {
@@ -59,7 +69,8 @@ int run_sync(const ParsedArgs& args, Context& context) {
       [&](const fhir::TransportOptions& o) -> std::shared_ptr<fhir::HttpTransport> {
     return std::make_shared<InstrumentedTransport>(context.make_transport(o), metrics);
   };
-  Connection connection = connect(config, instrumented);
+  Connections servers = connect_source_and_target(config, instrumented);
+  Connection& connection = servers.source;
   std::unique_ptr<StateStore> state_store;
   try {
     // Opening fails for reasons of configuration (the file is another
@@ -67,7 +78,7 @@ int run_sync(const ParsedArgs& args, Context& context) {
     // exit 2 with the file named, before any patient is touched.
     state_store = std::make_unique<StateStore>(config.sync.state_path);
     state_store->bind_to(
-        server_key(config.server.base_url),
+        server_key(config),
         std::to_string(config.sync.shard_index) + "/" + std::to_string(config.sync.shard_count),
         args.has("state-server-moved"));
   } catch (const StateStoreError& e) {
@@ -75,7 +86,8 @@ int run_sync(const ParsedArgs& args, Context& context) {
   }
   StateStore& state = *state_store;
   load_server_concept_maps(setup, *connection.client, connection.limits);
-  Pipeline pipeline(connection.client.get(), *setup.tables, *setup.thresholds, setup.settings);
+  Pipeline pipeline(servers.source.client.get(), servers.target.client.get(), *setup.tables,
+                    *setup.thresholds, setup.settings);
 
   ChangeFeedOptions feed_options;
   feed_options.overlap_s = config.sync.overlap_s;

@@ -23,6 +23,17 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
 // Goal, or the adapter's own proposal, is not).
 bool expressed_by_patient(fhir::Node goal);
 
+// True for a ServiceRequest that is a portable medical order (POLST:
+// category LOINC 100823-4, or a POLST answer in orderDetail), the only
+// ServiceRequest extract() reads as input.
+bool is_portable_order(fhir::Node service_request);
+
+// Whether a resource of `type` found by a patient's search is input to the
+// plan: a Goal the patient expressed, a portable medical order, anything of
+// another type. The pull and the change feed ask this one question, so
+// neither reads back the adapter's own Goals and ServiceRequests.
+bool is_plan_input(std::string_view type, fhir::Node resource);
+
 // Documented ECOG <-> Karnofsky correspondence (clinical-decision.md §6, the
 // widely circulated mapping): KPS 100/90 -> ECOG 0, 80/70 -> 1, 60/50 -> 2,
 // 40/30 -> 3, 20/10 -> 4, 0 -> 5; ECOG -> the lower KPS of its band

@@ -1,0 +1,204 @@
+// Issue #17, item 1: records read from one server (the source), plans
+// written to another (the target). Two in-memory stores stand for the two
+// servers; tests/integration/source_target_test.sh runs the same against two
+// HAPI servers.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "fake_fhir_store.h"
+#include "fixture_server.h"
+#include "mst/adapter/careplan_builder.h"
+#include "mst/adapter/pipeline.h"
+
+namespace mst::adapter {
+namespace {
+
+using testing::FakeFhirStore;
+
+constexpr const char* kSourceBase = "https://ehr.test/fhir";
+constexpr const char* kTargetBase = "https://repository.test/fhir";
+
+class SourceAndTarget : public ::testing::Test {
+ protected:
+  SourceAndTarget()
+      : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)),
+        source_(kSourceBase),
+        target_(kTargetBase) {
+    auto doc = fhir::JsonDocument::parse(testing::read_file(testing::kFixture));
+    for (fhir::Node e : doc.root().array("entry")) {
+      source_.put(fhir::JsonValue::from(e["resource"]).dump());
+    }
+  }
+
+  PipelineSettings settings() const {
+    PipelineSettings s;
+    s.canonical_base = testing::kCanonical;
+    s.as_of = fhir::DateTime::from_ymd(2026, 11, 20);
+    BuildOptions build;
+    build.canonical_base = testing::kCanonical;
+    s.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+    return s;
+  }
+
+  PatientOutcome run() {
+    Pipeline pipeline(&source_, &target_, tables_, thresholds_, settings());
+    return pipeline.run_safely(testing::kPatient).outcome;
+  }
+
+  std::string plan_on_target() {
+    const auto plans = target_.all("CarePlan");
+    EXPECT_EQ(plans.size(), 1u);
+    return plans.empty() ? "" : target_.get(plans.front());
+  }
+
+  static bool asked(const FakeFhirStore& store, const std::string& request) {
+    const auto r = store.requests();
+    return std::find(r.begin(), r.end(), request) != r.end();
+  }
+
+  mappings::CodeTables tables_;
+  RuleThresholds thresholds_;
+  FakeFhirStore source_;
+  FakeFhirStore target_;
+};
+
+TEST_F(SourceAndTarget, ReadsGoToTheSourceWritesAndOwnershipSearchesToTheTarget) {
+  const std::size_t source_plans = source_.all("CarePlan").size();
+  const PatientOutcome o = run();
+  ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+
+  EXPECT_EQ(source_.transactions(), 0);
+  EXPECT_EQ(source_.all("CarePlan").size(), source_plans);
+  EXPECT_TRUE(source_.all("Device").empty());
+  EXPECT_TRUE(asked(source_, "GET Patient"));
+  EXPECT_TRUE(asked(source_, "GET Condition"));
+  EXPECT_FALSE(asked(source_, "GET Device"));
+  EXPECT_FALSE(asked(source_, "GET ServiceRequest"));
+
+  EXPECT_EQ(target_.transactions(), 1);
+  EXPECT_TRUE(asked(target_, "GET Device"));
+  EXPECT_TRUE(asked(target_, "GET CarePlan"));
+  EXPECT_FALSE(asked(target_, "GET Patient"));
+  EXPECT_FALSE(asked(target_, "GET Condition"));
+  EXPECT_FALSE(asked(target_, "GET Observation"));
+}
+
+TEST_F(SourceAndTarget, ThePlanRefersToTheRecordByAbsoluteUrlsOnTheSource) {
+  ASSERT_EQ(run().kind, OutcomeKind::kWritten);
+  const std::string plan = plan_on_target();
+  const std::string subject =
+      std::string(kSourceBase) + "/Patient/" + std::string(testing::kPatient);
+  EXPECT_NE(plan.find("\"subject\":{\"reference\":\"" + subject + "\"}"), std::string::npos)
+      << plan;
+  // Evidence: absolute on the source; what was written: local on the target.
+  EXPECT_NE(plan.find("\"reference\":\"" + std::string(kSourceBase) + "/Condition/"),
+            std::string::npos)
+      << plan;
+  EXPECT_EQ(plan.find("\"reference\":\"Condition/"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("\"reference\":\"Patient/"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("\"reference\":\"Goal/"), std::string::npos) << plan;
+  for (const auto& ref : target_.all("Goal")) {
+    EXPECT_NE(target_.get(ref).find(subject), std::string::npos) << target_.get(ref);
+  }
+  for (const auto& ref : target_.all("Provenance")) {
+    const std::string prov = target_.get(ref);
+    EXPECT_EQ(prov.find("\"reference\":\"Observation/"), std::string::npos) << prov;
+  }
+}
+
+TEST_F(SourceAndTarget, ARerunWritesNothing) {
+  ASSERT_EQ(run().kind, OutcomeKind::kWritten);
+  const PatientOutcome again = run();
+  EXPECT_EQ(again.kind, OutcomeKind::kUnchanged) << again.detail;
+  EXPECT_EQ(target_.transactions(), 1);
+  EXPECT_EQ(source_.transactions(), 0);
+}
+
+TEST_F(SourceAndTarget, ARevisionUpdatesTheTargetsResourcesById) {
+  ASSERT_EQ(run().kind, OutcomeKind::kWritten);
+  const std::string goal = target_.all("Goal").front();
+  std::string obs = source_.get("Observation/mst-p02-obs-pain");
+  const auto at = obs.find("\"value\":4");
+  ASSERT_NE(at, std::string::npos) << obs;
+  obs.replace(at, 9, "\"value\":9");
+  source_.put(obs);
+
+  const PatientOutcome o = run();
+  ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+  EXPECT_EQ(target_.all("CarePlan").size(), 1u);
+  EXPECT_NE(target_.get(goal).find("\"versionId\":\"2\""), std::string::npos) << target_.get(goal);
+  EXPECT_EQ(source_.transactions(), 0);
+}
+
+TEST_F(SourceAndTarget, APlanAClinicianEditedOnTheTargetIsLeftAlone) {
+  ASSERT_EQ(run().kind, OutcomeKind::kWritten);
+  const std::string ref = target_.all("CarePlan").front();
+  std::string plan = target_.get(ref);
+  const auto at = plan.find("\"status\":\"draft\"");
+  ASSERT_NE(at, std::string::npos);
+  plan.replace(at, 16, "\"status\":\"active\"");
+  target_.put(plan);
+  const std::string edited = target_.get(ref);
+
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kSkipped) << o.detail;
+  EXPECT_EQ(o.skip_reason, "not-draft");
+  EXPECT_EQ(target_.get(ref), edited);
+  EXPECT_EQ(target_.transactions(), 1);
+}
+
+TEST_F(SourceAndTarget, APlanForTheTargetsOwnPatientOfTheSameIdIsALookAlike) {
+  // The target's "Patient/mst-p02" is not the source's: a plan about it
+  // under our identifier is never the adapter's to change.
+  ASSERT_EQ(run().kind, OutcomeKind::kWritten);
+  const std::string ref = target_.all("CarePlan").front();
+  std::string plan = target_.get(ref);
+  const std::string absolute = std::string(kSourceBase) + "/Patient/";
+  for (auto at = plan.find(absolute); at != std::string::npos; at = plan.find(absolute)) {
+    plan.replace(at, absolute.size(), "Patient/");
+  }
+  target_.put(plan);
+  const std::string moved = target_.get(ref);
+
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kFailed) << o.detail;
+  EXPECT_EQ(o.skip_reason, "look-alike") << o.detail;
+  EXPECT_EQ(target_.get(ref), moved);
+}
+
+TEST_F(SourceAndTarget, IdentifiersAreNamedFromTheSourcesPatientUrl) {
+  BuildOptions one_server;
+  one_server.canonical_base = testing::kCanonical;
+  BuildOptions other_source = one_server;
+  other_source.source_base = kSourceBase;
+  BuildOptions third = one_server;
+  third.source_base = "https://other-ehr.test/fhir";
+  const auto a = careplan_identifier("Patient/p1", one_server);
+  const auto b = careplan_identifier("Patient/p1", other_source);
+  const auto c = careplan_identifier("Patient/p1", third);
+  EXPECT_NE(a.value, b.value);
+  EXPECT_NE(b.value, c.value);
+  EXPECT_EQ(b.value, careplan_identifier("Patient/p1", other_source).value);
+
+  ASSERT_EQ(run().kind, OutcomeKind::kWritten);
+  EXPECT_NE(plan_on_target().find(b.system + "\",\"value\":\"" +
+                                  careplan_identifier("Patient/mst-p02", other_source).value),
+            std::string::npos)
+      << plan_on_target();
+}
+
+TEST_F(SourceAndTarget, TwoClientsOfOneServerKeepRelativeReferences) {
+  // Reading and writing with different credentials on one server: the plan
+  // is the one-server plan.
+  FakeFhirStore same_server(kSourceBase);
+  Pipeline pipeline(&source_, &same_server, tables_, thresholds_, settings());
+  ASSERT_EQ(pipeline.run_safely(testing::kPatient).outcome.kind, OutcomeKind::kWritten);
+  const std::string plan = same_server.get(same_server.all("CarePlan").front());
+  EXPECT_NE(plan.find("\"subject\":{\"reference\":\"Patient/mst-p02\"}"), std::string::npos)
+      << plan;
+  EXPECT_EQ(plan.find(kSourceBase), std::string::npos) << plan;
+}
+
+}  // namespace
+}  // namespace mst::adapter
