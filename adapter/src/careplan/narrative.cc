@@ -260,14 +260,44 @@ std::string goal_rows(const GoalPlan& plan) {
 // The long form of each goal: every rule with its finding, proposal and
 // source, then the evidence. Below the summary, for whoever wants to check.
 std::string goal_details(const Considerations& c, const GoalPlan& plan) {
-  std::vector<std::string> items;
   std::string out;
   for (const auto& g : plan.goals) {
-    std::string item = wrap("b", e(display_of(g.code))) + ": " + e(g.rationale());
-    if (!g.evidence.empty()) item += "<br/>Evidence: " + e(evidence_text(g.evidence, c));
-    out += wrap("li", item);
+    // One item per rule: several rules run together in one paragraph were
+    // unreadable in a 700 px panel (issue #11 item 7).
+    std::string parts;
+    for (const auto& part : g.rationale_parts()) parts += wrap("li", e(part));
+    if (!g.evidence.empty()) parts += wrap("li", "Evidence: " + e(evidence_text(g.evidence, c)));
+    out += wrap("li", wrap("b", e(display_of(g.code))) + wrap("ul", parts));
   }
   return wrap("ul", out);
+}
+
+// The actions under one bold heading per urgency, most urgent first: the
+// urgency is what a clinician scans for, and six "Immediately (stat):"
+// prefixes in a row hid it.
+std::string actions_by_urgency(const std::vector<ActionNow>& actions) {
+  std::string out;
+  for (std::size_t k = 0; k < actions.size();) {
+    const Urgency u = actions[k].urgency;
+    std::string items;
+    for (; k < actions.size() && actions[k].urgency == u; ++k)
+      items += wrap("li", e(actions[k].text));
+    out += wrap("p", wrap("b", e(urgency_word(u)) + ":")) + wrap("ul", items);
+  }
+  return out;
+}
+
+// A refusal or a comfort-care wish changes what is done now; it is stated
+// beside the actions, not only in the preferences section further down.
+std::string preferences_that_act(const GoalPlan& plan) {
+  std::string out;
+  for (const auto& p : plan.preferences) {
+    if (p.kind == mappings::PreferenceKind::kOther || p.effect.empty()) continue;
+    // A paragraph, not a list item: under the last urgency's list an item
+    // read as one more action at that urgency.
+    out += wrap("p", wrap("b", "Patient preference:") + " " + e("\"" + p.text + "\": " + p.effect));
+  }
+  return out;
 }
 
 }  // namespace
@@ -321,12 +351,12 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
 
   h += wrap("h3", "Pathway and actions now");
   h += wrap("p", wrap("b", e(pathway_line(plan))));
-  std::vector<std::string> now;
-  for (const auto& a : actions_now(plan)) now.push_back(urgency_word(a.urgency) + ": " + a.text);
+  const auto now = actions_now(plan);
   h += now.empty() ? wrap("p",
                           "Nothing needs doing before the team meets: the referrals below "
                           "are routine.")
-                   : list(now);
+                   : actions_by_urgency(now);
+  h += preferences_that_act(plan);
   if (!c.alerts.empty()) {
     // Right under the actions: a finding the rules could not read may change
     // them, so it must not sit unseen at the bottom of a long record.

@@ -42,6 +42,16 @@ std::string rule_label(const RuleFiring& r) {
   return r.row > 0 ? r.rule + " (row " + std::to_string(r.row) + ")" : r.rule;
 }
 
+// Which reason a goal's one-line why names: a clinical row that sets
+// urgency (rows 1-13, 16) before row 17, whose urgency follows the pathway,
+// before the modifiers, the bone-health row 18 and team rules. Named first,
+// an elective row sat beside "Immediately (stat)" as if it were the reason.
+int why_rank(const RuleFiring& r) {
+  if ((r.row >= 1 && r.row <= 13) || r.row == 16) return 0;
+  if (r.row == 17) return 1;
+  return 2;
+}
+
 }  // namespace
 
 std::string pathway_line(const GoalPlan& plan) {
@@ -108,7 +118,10 @@ std::vector<GoalLine> goal_lines(const GoalPlan& plan) {
     for (const auto& t : g.targets) targets.push_back(t.description);
     line.target = targets.empty() ? "No standard measure" : join(targets, "; ");
     if (!g.reasons.empty()) {
-      line.why = rule_label(g.reasons.front());
+      const auto first = std::min_element(
+          g.reasons.begin(), g.reasons.end(),
+          [](const RuleFiring& x, const RuleFiring& y) { return why_rank(x) < why_rank(y); });
+      line.why = rule_label(*first);
       if (g.reasons.size() > 1) {
         line.why += " and " + std::to_string(g.reasons.size() - 1) +
                     (g.reasons.size() == 2 ? " more rule" : " more rules");

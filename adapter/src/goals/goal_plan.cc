@@ -126,36 +126,52 @@ std::string_view code_of(Certainty c) {
   return c == Certainty::kConfirmed ? "confirmed" : "partial";
 }
 
-std::string ProposedGoal::rationale() const {
-  std::string out;
-  auto sentence = [&out](const std::string& s) {
+std::vector<std::string> ProposedGoal::rationale_parts() const {
+  std::vector<std::string> parts;
+  auto sentence = [](std::string& out, const std::string& s) {
     if (s.empty()) return;
     if (!out.empty()) out += ' ';
     out += s;
     if (out.back() != '.') out += '.';
   };
   for (const auto& r : reasons) {
-    sentence(r.finding);
-    sentence("Proposed: " + r.proposal);
+    std::string part;
+    sentence(part, r.finding);
+    sentence(part, "Proposed: " + r.proposal);
     std::string rule = "Rule: " + r.rule;
     rule += r.row > 0 ? " (rule table row " + std::to_string(r.row) + ")" : " (team rule)";
     if (r.synthesis) rule += ", a team synthesis";
     rule += "; source: " + r.source;
-    sentence(rule);
+    sentence(part, rule);
+    parts.push_back(std::move(part));
   }
   if (!ranking.empty()) {
     std::string r = ranking;
     r[0] = static_cast<char>(r[0] - 'a' + 'A');
-    sentence(r);
+    parts.emplace_back();
+    sentence(parts.back(), r);
   }
-  for (const auto& c : cautions) sentence("Caution: " + c);
+  for (const auto& c : cautions) {
+    parts.emplace_back();
+    sentence(parts.back(), "Caution: " + c);
+  }
   if (!missing.empty()) {
     std::string m = "Less certain because these inputs are missing: ";
     for (std::size_t i = 0; i < missing.size(); ++i) {
       if (i > 0) m += "; ";
       m += missing[i];
     }
-    sentence(m);
+    parts.emplace_back();
+    sentence(parts.back(), m);
+  }
+  return parts;
+}
+
+std::string ProposedGoal::rationale() const {
+  std::string out;
+  for (const auto& part : rationale_parts()) {
+    if (!out.empty()) out += ' ';
+    out += part;
   }
   return out;
 }

@@ -15,6 +15,7 @@
 
 #include "considerations_fixture.h"
 #include "mst/adapter/goal_engine.h"
+#include "mst/adapter/plan_summary.h"
 
 namespace mst::adapter {
 namespace {
@@ -146,10 +147,18 @@ TEST(Narrative, OpensWithThePathwayAndTheActionsNow) {
           "<b>Emergency pathway, overall urgency Immediately (stat): New neurological symptoms"),
       std::string::npos)
       << head;
-  // Each action now carries its urgency; the MSCC coordinator comes first.
-  EXPECT_NE(head.find("<li>Immediately (stat): Contact the MSCC coordinator"), std::string::npos)
+  // The actions sit under a bold heading per urgency, most urgent first;
+  // the MSCC coordinator comes first of all.
+  EXPECT_NE(head.find("<p><b>Immediately (stat):</b></p><ul><li>Contact the MSCC coordinator"),
+            std::string::npos)
       << head;
   EXPECT_NE(head.find("Refer to Spine surgery: "), std::string::npos) << head;
+  const auto stat = head.find("<b>Immediately (stat):</b>");
+  const auto asap = head.find("<b>As soon as possible:</b>");
+  ASSERT_NE(asap, std::string::npos) << head;
+  EXPECT_LT(stat, asap);
+  EXPECT_EQ(head.find("<b>Immediately (stat):</b>", stat + 1), std::string::npos)
+      << "one heading per urgency";
   // One line per goal: the full rationale waits for the details.
   const std::string summary = div.substr(goals, details - goals);
   EXPECT_EQ(summary.find("Rule: "), std::string::npos);
@@ -161,6 +170,74 @@ TEST(Narrative, OpensWithThePathwayAndTheActionsNow) {
     ++rows;
   }
   EXPECT_EQ(rows, plan.goals.size());
+}
+
+// A refusal changes what is done now, so it is stated in the first section;
+// a preference that changes nothing stays in the preferences section.
+TEST(Narrative, ARefusalIsStatedBesideTheActions) {
+  auto c = stable_patient();
+  set_escc(c, EsccGrade::k3);
+  add_new_deficit(c, "Lower limb weakness");
+  add_preference(c, PreferenceKind::kDeclinesSurgery, "No operation please");
+  add_preference(c, PreferenceKind::kOther, "Wants to be home for Christmas");
+  const auto plan = propose(c);
+  const auto div = careplan_narrative(c, plan, {"2024-03-05", "MST Care-Plan Adapter 0.1.0"});
+  elements_of(div);
+  const std::string head = div.substr(0, div.find("<h3>Proposed goals</h3>"));
+  EXPECT_NE(head.find("<p><b>Patient preference:</b> &quot;No operation please&quot;: Respected"),
+            std::string::npos)
+      << head;
+  EXPECT_EQ(head.find("Christmas"), std::string::npos) << head;
+  EXPECT_NE(div.find("Christmas"), std::string::npos);
+}
+
+// The details give each rule its own item: the rules of one goal do not run
+// together, and the text is the goal's whole rationale.
+TEST(Narrative, DetailsGiveEachRuleItsOwnItem) {
+  auto c = stable_patient();
+  set_escc(c, EsccGrade::k3);
+  add_new_deficit(c, "Lower limb weakness");
+  const auto plan = propose(c);
+  const auto div = careplan_narrative(c, plan, {"2024-03-05", "MST Care-Plan Adapter 0.1.0"});
+  const std::string details = div.substr(div.find("<h3>Details: why each goal</h3>"));
+  for (const auto& g : plan.goals) {
+    std::string joined;
+    for (const auto& part : g.rationale_parts()) {
+      EXPECT_NE(details.find("<li>" + xhtml_escape(part) + "</li>"), std::string::npos) << part;
+      joined += (joined.empty() ? "" : " ") + part;
+    }
+    EXPECT_EQ(joined, g.rationale());
+    EXPECT_GE(g.rationale_parts().size(), g.reasons.size());
+  }
+}
+
+// The one-line why names the rule that set the goal's urgency: "Immediately
+// (stat)" beside "bone metastases without a bone-targeted agent (row 18)", an
+// elective rule, read as a contradiction in the rendered plan (mst-p01).
+TEST(Narrative, TheOneLineWhyNamesTheRuleBehindTheUrgency) {
+  auto c = stable_patient();
+  c.treatments.clear();
+  add_treatment(c, TreatmentKind::kTargeted, "Sunitinib", "MedicationRequest/sunitinib");
+  set_escc(c, EsccGrade::k3);
+  add_new_deficit(c, "Lower limb weakness");
+  const auto plan = propose(c);
+  const auto* support = plan.find(GoalCode::kSupportCancerTreatment);
+  ASSERT_NE(support, nullptr);
+  ASSERT_EQ(support->urgency, Urgency::kStat);
+  bool has_row_18 = false;
+  for (const auto& r : support->reasons) has_row_18 |= r.row == 18;
+  ASSERT_TRUE(has_row_18) << "the case needs the elective bone-health rule among the reasons";
+  for (const auto& line : goal_lines(plan)) {
+    if (line.goal != support) continue;
+    EXPECT_NE(line.why.find("(row 17)"), std::string::npos) << line.why;
+    EXPECT_EQ(line.why.find("(row 18)"), std::string::npos) << line.why;
+  }
+  // A goal with a clinical row keeps it first (preservation: row 1).
+  for (const auto& line : goal_lines(plan)) {
+    if (line.goal->code == GoalCode::kPreserveNeurologicFunction) {
+      EXPECT_NE(line.why.find("(row 1)"), std::string::npos) << line.why;
+    }
+  }
 }
 
 TEST(Narrative, ARoutinePlanSaysNothingIsNeededBeforeTheMeeting) {

@@ -112,6 +112,9 @@ struct ProposedGoal {
   // Plain-language rationale: each reason (finding, proposal, rule, source),
   // the ranking, then cautions and missing inputs.
   std::string rationale() const;
+  // The same sentences in groups, one per reason, then the ranking, each
+  // caution and the missing inputs: rationale() is their join with spaces.
+  std::vector<std::string> rationale_parts() const;
 };
 
 // A referral to propose (ServiceRequest-level): one discipline at one

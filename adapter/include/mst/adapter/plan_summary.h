@@ -31,7 +31,7 @@ std::vector<ActionNow> actions_now(const GoalPlan& plan);
 struct GoalLine {
   const ProposedGoal* goal = nullptr;
   std::string target;  // "Pain score of 3 or lower ...", or "No standard measure"
-  std::string why;     // the first rule with its row, and how many more follow
+  std::string why;     // the rule behind its urgency with its row, and how many more follow
 };
 
 // One line per goal of `plan` (which must outlive them), highest priority
