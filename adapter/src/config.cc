@@ -6,6 +6,7 @@
 #include <functional>
 #include <sstream>
 
+#include "mst/adapter/population.h"
 #include "mst/fhir/datetime.h"
 #include "mst/fhir/json.h"
 
@@ -223,6 +224,22 @@ const std::vector<KeySpec>& specs() {
          c.sync.shard_count = parse_int(key, n, 1, 1024);
          c.sync.shard_index = parse_int(key, i, 0, c.sync.shard_count - 1);
        }},
+      {{"sync.population", "search",
+        "search | group:<id> | list:<id> | file:<path>: who the sync looks after"},
+       [](A& c, const Raw& r, const std::string& key) {
+         try {
+           PopulationSource::parse(r.value);
+         } catch (const PopulationError& e) {
+           bad(key, r, e.what());
+         }
+         c.sync.population = r.value;
+       }},
+      {{"sync.changes", "auto",
+        "auto | last-updated | repull: how the sync finds patients whose data changed"},
+       one_of(str(&A::sync, &SyncConfig::changes), {"auto", "last-updated", "repull"})},
+      {{"sync.repull_budget", "0",
+        "patients pulled per cycle, least recently checked first; 0: all"},
+       integer(&A::sync, &SyncConfig::repull_budget, 0, 10'000'000)},
       {{"service.listen", "", "host:port serving /healthz, /readyz, /metrics; empty: off"},
        str(&A::listen)},
       {{"log.level", "info", "debug | info | warn | error"},

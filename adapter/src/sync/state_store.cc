@@ -225,7 +225,7 @@ void StateStore::enqueue(const std::vector<std::string>& patient_ids,
 }
 
 PopulationChange StateStore::enqueue_population(const std::vector<std::string>& members,
-                                                const std::string& candidate, std::int64_t now_ms) {
+                                                std::int64_t now_ms) {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "enqueueing the population", [&] {
     PopulationChange change;
@@ -248,7 +248,6 @@ PopulationChange StateStore::enqueue_population(const std::vector<std::string>& 
       if (!std::binary_search(listed.begin(), listed.end(), id)) ++change.left;
     }
     *session_ << "UPDATE patient SET pending = 0 WHERE member = 0", now;
-    set_meta("candidate", candidate);
     return change;
   });
 }

@@ -60,7 +60,7 @@ SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
   // resumes with these patients, however far it got.
   if (scan.population) {
     const PopulationChange change =
-        state_.enqueue_population({mine.begin(), mine.end()}, scan.scan_time, epoch_ms(*clock_));
+        state_.enqueue_population({mine.begin(), mine.end()}, epoch_ms(*clock_));
     report.joined = change.joined;
     report.left = change.left;
     log_.info("sync.population", {{"members", std::to_string(mine.size())},

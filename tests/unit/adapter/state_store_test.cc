@@ -251,12 +251,12 @@ TEST(StateStore, MigratesASchemaOneFileInPlace) {
 
 TEST(StateStore, ThePopulationIsReplacedEachTimeAndLeaversStopBeingPending) {
   StateStore s(":memory:");
-  auto c1 = s.enqueue_population({"a", "b", "c", "b"}, "t1", 0);
+  auto c1 = s.enqueue_population({"a", "b", "c", "b"}, 0);
   EXPECT_EQ(c1.joined, 3);
   EXPECT_EQ(c1.left, 0);
   EXPECT_EQ(s.due(0), (std::vector<std::string>{"a", "b", "c"}));
   s.record_success("b", "written", "fp", "CarePlan/b", "1", 50);
-  auto c2 = s.enqueue_population({"b", "d"}, "t2", 100);
+  auto c2 = s.enqueue_population({"b", "d"}, 100);
   EXPECT_EQ(c2.joined, 1);
   EXPECT_EQ(c2.left, 2);
   EXPECT_EQ(s.due(100), (std::vector<std::string>{"d", "b"}));  // never checked first
@@ -265,18 +265,28 @@ TEST(StateStore, ThePopulationIsReplacedEachTimeAndLeaversStopBeingPending) {
   EXPECT_EQ(s.patient("b")->plan_ref, "CarePlan/b");  // a member's state is kept
   // A leaver who comes back is a member again, with its state.
   s.record_success("b", "unchanged", "fp", "CarePlan/b", "1", 150);
-  auto c3 = s.enqueue_population({"a", "b", "d"}, "t3", 200);
+  auto c3 = s.enqueue_population({"a", "b", "d"}, 200);
   EXPECT_EQ(c3.joined, 1);
   EXPECT_TRUE(s.patient("a")->member);
 }
 
+// The checkpoint is the _lastUpdated feed's: a population cycle leaves it,
+// so a sync switched back to _lastUpdated resumes where it stopped.
+TEST(StateStore, APopulationCycleLeavesTheCheckpointCandidate) {
+  StateStore s(":memory:");
+  s.enqueue({"x"}, "2026-11-01T00:00:00Z");
+  auto c = s.enqueue_population({"x", "y"}, 0);
+  EXPECT_EQ(c.joined, 1);
+  EXPECT_EQ(s.candidate_checkpoint(), "2026-11-01T00:00:00Z");
+}
+
 TEST(StateStore, DueIsLeastRecentlyCheckedFirstAndBounded) {
   StateStore s(":memory:");
-  s.enqueue_population({"a", "b", "c", "d"}, "t", 0);
+  s.enqueue_population({"a", "b", "c", "d"}, 0);
   s.record_success("a", "unchanged", "", "", "", 30);
   s.record_success("b", "unchanged", "", "", "", 10);
   s.record_success("c", "unchanged", "", "", "", 20);
-  s.enqueue_population({"a", "b", "c", "d"}, "t", 40);
+  s.enqueue_population({"a", "b", "c", "d"}, 40);
   EXPECT_EQ(s.due(40), (std::vector<std::string>{"d", "b", "c", "a"}));
   EXPECT_EQ(s.due(40, 2), (std::vector<std::string>{"d", "b"}));
   EXPECT_EQ(s.due(40, 0).size(), 4u);
@@ -287,16 +297,16 @@ TEST(StateStore, DueIsLeastRecentlyCheckedFirstAndBounded) {
 TEST(StateStore, ReListingKeepsBackoffAndQuarantine) {
   StateStore s(":memory:");
   RetrySchedule sched{1000, 4000, 2};
-  s.enqueue_population({"p"}, "t", 0);
+  s.enqueue_population({"p"}, 0);
   s.record_failure("p", "x", 0, sched);
-  s.enqueue_population({"p"}, "t", 10);
+  s.enqueue_population({"p"}, 10);
   EXPECT_EQ(s.patient("p")->failures, 1);
   EXPECT_TRUE(s.due(10).empty());
   auto q = s.record_failure("p", "x", 1000, sched);
   ASSERT_TRUE(q.quarantined);
-  s.enqueue_population({"p"}, "t", 1500);
+  s.enqueue_population({"p"}, 1500);
   EXPECT_TRUE(s.patient("p")->quarantined);
-  s.enqueue_population({"p"}, "t", q.next_retry_ms);
+  s.enqueue_population({"p"}, q.next_retry_ms);
   EXPECT_FALSE(s.patient("p")->quarantined);
   EXPECT_EQ(s.due(q.next_retry_ms), (std::vector<std::string>{"p"}));
   // One more failure quarantines it again at once.

@@ -67,6 +67,10 @@ struct SyncConfig {
   int quarantine_after = 5;
   int shard_index = 0;
   int shard_count = 1;
+  // Sync without `_lastUpdated` (docs/operations.md "Population sources").
+  std::string population = "search";  // search | group:<id> | list:<id> | file:<path>
+  std::string changes = "auto";       // auto | last-updated | repull
+  int repull_budget = 0;              // patients pulled per cycle; 0: no bound
 };
 
 struct AdapterConfig {

@@ -95,9 +95,10 @@ class StateStore {
   // for a re-pull; members no longer listed leave the pending set (their
   // state is kept, should they come back). Unlike enqueue(), a failure count
   // and its backoff are kept: re-listing a member is no new data. A
-  // quarantined member is taken back once its retry time has come.
-  PopulationChange enqueue_population(const std::vector<std::string>& members,
-                                      const std::string& candidate, std::int64_t now_ms);
+  // quarantined member is taken back once its retry time has come. The
+  // checkpoint candidate is left as it is: it belongs to `_lastUpdated`
+  // scans, which resume from it if the sync is switched back to them.
+  PopulationChange enqueue_population(const std::vector<std::string>& members, std::int64_t now_ms);
 
   // Pending, non-quarantined patients whose retry time has come, the least
   // recently checked first (then by id); at most `limit` when it is > 0.

@@ -23,7 +23,8 @@ struct ChangeScan {
   std::vector<std::string> patient_ids;  // may repeat; order irrelevant
   std::string scan_time;                 // server time the scan began: the next checkpoint
   // patient_ids is the whole population, each member due for a re-pull:
-  // patients no longer listed leave it (StateStore::enqueue_population).
+  // patients no longer listed leave it (StateStore::enqueue_population), and
+  // scan_time is not a checkpoint.
   bool population = false;
 };
 
