@@ -11,8 +11,9 @@
 namespace mst::adapter::cli {
 
 std::string needed_smart_scope(const AdapterConfig& config) {
-  return fhir::system_scopes(server_access(!config.concept_map_urls.empty()),
-                             fhir::parse_scope_syntax(config.auth.scope_syntax));
+  auto access = server_access(!config.concept_map_urls.empty());
+  for (auto& a : population_access(config.sync.population)) access.push_back(a);
+  return fhir::system_scopes(access, fhir::parse_scope_syntax(config.auth.scope_syntax));
 }
 
 std::vector<OptionSpec> server_options() {

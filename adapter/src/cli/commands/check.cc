@@ -20,9 +20,10 @@ int check_granted_scopes(const AdapterConfig& config, fhir::AuthProvider& auth, 
     out << "scopes:   the token response did not list the granted scopes; not checked\n";
     return 0;
   }
+  auto access = server_access(!config.concept_map_urls.empty());
+  for (auto& a : population_access(config.sync.population)) access.push_back(a);
   const auto missing =
-      fhir::missing_scopes(server_access(!config.concept_map_urls.empty()), *granted,
-                           fhir::parse_scope_syntax(config.auth.scope_syntax));
+      fhir::missing_scopes(access, *granted, fhir::parse_scope_syntax(config.auth.scope_syntax));
   for (const auto& scope : missing) {
     out << "  MISSING  scope " << scope << ": not granted to client " << config.auth.client_id
         << "\n";
@@ -42,7 +43,8 @@ int run_check(const ParsedArgs& args, Context& context) {
   out << "software: " << (caps.software.empty() ? "(not stated)" : caps.software) << "\n";
   out << "fhir:     " << (caps.fhir_version.empty() ? "(not stated)" : caps.fhir_version) << "\n";
   int missing = 0;
-  const auto needs = server_interactions(!config.concept_map_urls.empty());
+  auto needs = server_interactions(!config.concept_map_urls.empty());
+  for (auto& row : population_interactions(config.sync.population)) needs.push_back(row);
   for (const RequirementCheck& check : check_requirements(caps, needs)) {
     out << (check.met ? "  ok       " : "  MISSING  ") << check.what;
     if (!check.met) {
