@@ -63,6 +63,7 @@ SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
         state_.enqueue_population({mine.begin(), mine.end()}, epoch_ms(*clock_));
     report.joined = change.joined;
     report.left = change.left;
+    metrics_.set_gauge("mst_sync_population_members", static_cast<double>(mine.size()));
     log_.info("sync.population", {{"members", std::to_string(mine.size())},
                                   {"joined", std::to_string(change.joined)},
                                   {"left", std::to_string(change.left)},

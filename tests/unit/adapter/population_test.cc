@@ -4,9 +4,16 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "fake_fhir_store.h"
 #include "mst/adapter/fhir_change_feed.h"
+#include "mst/adapter/population_feed.h"
+#include "mst/fhir/client_errors.h"
 #include "mst/fhir/datetime.h"
 
 namespace mst::adapter {
@@ -168,6 +175,60 @@ TEST(Population, TheChangeFeedNeedsLastUpdatedOnEveryTypeItWatches) {
   EXPECT_FALSE(supports_change_feed(caps_with_last_updated("Observation")));
   EXPECT_FALSE(supports_change_feed(caps_with_last_updated("Condition")));
   EXPECT_FALSE(supports_change_feed(fhir::Capabilities{}));
+}
+
+}  // namespace
+}  // namespace mst::adapter
+
+namespace mst::adapter {
+namespace {
+
+class CountingFeed : public ChangeFeed {
+ public:
+  ChangeScan changed_since(const std::optional<std::string>&) override {
+    ++calls;
+    return {};
+  }
+  int calls = 0;
+};
+
+TEST(Population, AutoChoosesTheChangeFeedOnceByTheCapabilityStatement) {
+  std::ostringstream text;
+  Logger log{text, LogLevel::kInfo, LogFormat::kText, [] { return std::int64_t{0}; }};
+  for (const bool declared : {true, false}) {
+    CountingFeed last_updated, repull;
+    int reads = 0;
+    AutoChangeFeed feed(
+        [&] {
+          if (++reads == 1)
+            throw fhir::ServerUnreachable("GET", "/metadata", fhir::TransportError::Kind::kConnect,
+                                          "down");
+          return caps_with_last_updated(declared ? "" : "Procedure");
+        },
+        last_updated, repull, log);
+    // A server down at start: the scan fails, nothing is chosen yet.
+    EXPECT_THROW(feed.changed_since(std::nullopt), fhir::ServerUnreachable);
+    feed.changed_since(std::nullopt);
+    feed.changed_since(std::string("2026-11-20T00:00:00Z"));
+    EXPECT_EQ(reads, 2);  // decided once
+    EXPECT_EQ(last_updated.calls, declared ? 2 : 0);
+    EXPECT_EQ(repull.calls, declared ? 0 : 2);
+  }
+  EXPECT_THAT(text.str(), HasSubstr("mode=last-updated"));
+  EXPECT_THAT(text.str(), HasSubstr("mode=repull"));
+}
+
+TEST(Population, AFilePopulationIsReadFromDisk) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("mst-population-" + std::to_string(::getpid()) + ".txt");
+  {
+    std::ofstream out(path);
+    out << "# ward 7\nb\na\n";
+  }
+  testing::FakeFhirStore client;
+  EXPECT_EQ(read_population(PopulationSource::parse("file:" + path.string()), client, 0),
+            (std::vector<std::string>{"a", "b"}));
+  std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -173,19 +173,19 @@ TEST(ServerInteractions, APopulationReadIsListedWhenConfigured) {
       r.body = std::make_shared<fhir::JsonDocument>(fhir::JsonDocument::parse(
           R"({"resourceType":")" + std::string(t) + R"(","id":")" + std::string(id) + "\"}"));
       return r;
-  });
-  read_population(PopulationSource::parse(population), client, 0);
-  const auto rows = population_interactions(population);
-  ASSERT_EQ(seen.size(), 1u);
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].type, type);
-  EXPECT_EQ(seen[0].type, type);
-  EXPECT_EQ(seen[0].access & ~rows[0].access, 0u);
-  EXPECT_EQ(fhir::system_scopes(population_access(population), fhir::ScopeSyntax::kV2),
-            "system/" + std::string(type) + ".r");
-}
-EXPECT_TRUE(population_interactions("search").empty());
-EXPECT_TRUE(population_interactions("file:/etc/ids.txt").empty());
+    });
+    read_population(PopulationSource::parse(population), client, 0);
+    const auto rows = population_interactions(population);
+    ASSERT_EQ(seen.size(), 1u);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].type, type);
+    EXPECT_EQ(seen[0].type, type);
+    EXPECT_EQ(seen[0].access & ~rows[0].access, 0u);
+    EXPECT_EQ(fhir::system_scopes(population_access(population), fhir::ScopeSyntax::kV2),
+              "system/" + std::string(type) + ".r");
+  }
+  EXPECT_TRUE(population_interactions("search").empty());
+  EXPECT_TRUE(population_interactions("file:/etc/ids.txt").empty());
 }
 
 TEST(ServerInteractions, ConceptMapsAreSearchedOnlyWhenConfigured) {

@@ -3,6 +3,7 @@
 // least recently checked first. The whole pipeline runs against an
 // in-memory FHIR store; tests/integration/population_sync_test.py runs the
 // same against HAPI.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -128,6 +129,8 @@ TEST_F(PopulationSync, UnchangedMembersAreRePulledButWriteNothingAndAChangedOneG
   EXPECT_EQ(first.joined, 3);
   EXPECT_EQ(first.written, 3);
   EXPECT_EQ(store_.transactions(), 3);
+  EXPECT_THAT(metrics_.render(), ::testing::HasSubstr("mst_sync_population_members 3"));
+  EXPECT_FALSE(state_.candidate_checkpoint());  // a population cycle is no checkpoint
 
   auto again = cycle();
   EXPECT_EQ(again.processed, 3);  // every member was pulled again

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "mst/adapter/logger.h"
 #include "mst/adapter/sync_engine.h"
+#include "mst/fhir/client.h"
 #include "mst/fhir/clock.h"
 
 namespace mst::adapter {
@@ -28,6 +30,25 @@ class PopulationFeed : public ChangeFeed {
  private:
   MemberReader members_;
   std::shared_ptr<fhir::Clock> clock_;
+};
+
+// sync.changes=auto: the `_lastUpdated` feed when the server's
+// CapabilityStatement supports it (supports_change_feed), else the re-pull.
+// Decided in the first cycle that reads the CapabilityStatement, so a server
+// down at start is a failed scan like any other; kept for the process's life.
+class AutoChangeFeed : public ChangeFeed {
+ public:
+  AutoChangeFeed(std::function<fhir::Capabilities()> capabilities, ChangeFeed& last_updated,
+                 ChangeFeed& repull, Logger& log);
+
+  ChangeScan changed_since(const std::optional<std::string>& since) override;
+
+ private:
+  std::function<fhir::Capabilities()> capabilities_;
+  ChangeFeed& last_updated_;
+  ChangeFeed& repull_;
+  Logger& log_;
+  ChangeFeed* chosen_ = nullptr;
 };
 
 }  // namespace mst::adapter

@@ -47,33 +47,6 @@ std::vector<OptionSpec> sync_options() {
   return o;
 }
 
-// sync.changes=auto decides on the first cycle that reads the server's
-// CapabilityStatement (a server down at start is a failed scan, retried
-// like any other), then keeps its choice for the life of the process.
-class AutoFeed : public ChangeFeed {
- public:
-  AutoFeed(fhir::Client& client, ChangeFeed& last_updated, ChangeFeed& repull, Logger& log)
-      : client_(client), last_updated_(last_updated), repull_(repull), log_(log) {}
-  ChangeScan changed_since(const std::optional<std::string>& since) override {
-    if (!chosen_) {
-      const bool supported = supports_change_feed(client_.capabilities());
-      chosen_ = supported ? &last_updated_ : &repull_;
-      log_.info("sync.changes", {{"mode", supported ? "last-updated" : "repull"},
-                                 {"reason", supported ? "the server lists _lastUpdated"
-                                                      : "the server does not list _lastUpdated "
-                                                        "on every type the sync watches"}});
-    }
-    return chosen_->changed_since(since);
-  }
-
- private:
-  fhir::Client& client_;
-  ChangeFeed& last_updated_;
-  ChangeFeed& repull_;
-  Logger& log_;
-  ChangeFeed* chosen_ = nullptr;
-};
-
 // The server a state file belongs to: its base URL without trailing slashes.
 std::string server_key(std::string base) {
   while (!base.empty() && base.back() == '/') base.pop_back();
@@ -131,7 +104,8 @@ int run_sync(const ParsedArgs& args, Context& context) {
         return read_population(population, *connection.client, epoch_now());
       },
       context.clock);
-  AutoFeed auto_feed(*connection.client, last_updated_feed, repull_feed, *setup.log);
+  AutoChangeFeed auto_feed([&] { return connection.client->capabilities(); }, last_updated_feed,
+                           repull_feed, *setup.log);
   ChangeFeed* feed = &auto_feed;
   if (population.kind != PopulationSource::Kind::kSearch) {
     if (config.sync.changes == "last-updated") {
