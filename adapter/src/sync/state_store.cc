@@ -225,7 +225,8 @@ void StateStore::enqueue(const std::vector<std::string>& patient_ids,
 }
 
 PopulationChange StateStore::enqueue_population(const std::vector<std::string>& members,
-                                                std::int64_t now_ms) {
+                                                std::int64_t now_ms,
+                                                std::int64_t checked_before_ms) {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "enqueueing the population", [&] {
     PopulationChange change;
@@ -235,14 +236,15 @@ PopulationChange StateStore::enqueue_population(const std::vector<std::string>& 
     std::sort(listed.begin(), listed.end());
     listed.erase(std::unique(listed.begin(), listed.end()), listed.end());
     *session_ << "UPDATE patient SET member = 0", now;
-    std::int64_t t = now_ms;
+    std::int64_t t = now_ms, checked = checked_before_ms;
     for (const std::string& id : listed) {
       std::string pid = id;
       if (!std::binary_search(before.begin(), before.end(), id)) ++change.joined;
       *session_ << "INSERT INTO patient (id, pending, member) VALUES (?, 1, 1) "
-                   "ON CONFLICT(id) DO UPDATE SET member = 1, pending = 1,"
+                   "ON CONFLICT(id) DO UPDATE SET member = 1,"
+                   " pending = CASE WHEN last_checked_ms <= ? THEN 1 ELSE pending END,"
                    " quarantined = CASE WHEN next_retry_ms <= ? THEN 0 ELSE quarantined END",
-          use(pid), use(t), now;
+          use(pid), use(checked), use(t), now;
     }
     for (const std::string& id : before) {
       if (!std::binary_search(listed.begin(), listed.end(), id)) ++change.left;

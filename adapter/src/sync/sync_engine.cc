@@ -59,8 +59,9 @@ SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
   // Persist what is to be done before doing any of it: a crash from here on
   // resumes with these patients, however far it got.
   if (scan.population) {
-    const PopulationChange change =
-        state_.enqueue_population({mine.begin(), mine.end()}, epoch_ms(*clock_));
+    const std::int64_t now = epoch_ms(*clock_);
+    const PopulationChange change = state_.enqueue_population({mine.begin(), mine.end()}, now,
+                                                              now - options_.repull_interval_ms);
     report.joined = change.joined;
     report.left = change.left;
     metrics_.set_gauge("mst_sync_population_members", static_cast<double>(mine.size()));

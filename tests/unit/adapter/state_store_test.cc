@@ -251,12 +251,12 @@ TEST(StateStore, MigratesASchemaOneFileInPlace) {
 
 TEST(StateStore, ThePopulationIsReplacedEachTimeAndLeaversStopBeingPending) {
   StateStore s(":memory:");
-  auto c1 = s.enqueue_population({"a", "b", "c", "b"}, 0);
+  auto c1 = s.enqueue_population({"a", "b", "c", "b"}, 0, 0);
   EXPECT_EQ(c1.joined, 3);
   EXPECT_EQ(c1.left, 0);
   EXPECT_EQ(s.due(0), (std::vector<std::string>{"a", "b", "c"}));
   s.record_success("b", "written", "fp", "CarePlan/b", "1", 50);
-  auto c2 = s.enqueue_population({"b", "d"}, 100);
+  auto c2 = s.enqueue_population({"b", "d"}, 100, 100);
   EXPECT_EQ(c2.joined, 1);
   EXPECT_EQ(c2.left, 2);
   EXPECT_EQ(s.due(100), (std::vector<std::string>{"d", "b"}));  // never checked first
@@ -265,7 +265,7 @@ TEST(StateStore, ThePopulationIsReplacedEachTimeAndLeaversStopBeingPending) {
   EXPECT_EQ(s.patient("b")->plan_ref, "CarePlan/b");  // a member's state is kept
   // A leaver who comes back is a member again, with its state.
   s.record_success("b", "unchanged", "fp", "CarePlan/b", "1", 150);
-  auto c3 = s.enqueue_population({"a", "b", "d"}, 200);
+  auto c3 = s.enqueue_population({"a", "b", "d"}, 200, 200);
   EXPECT_EQ(c3.joined, 1);
   EXPECT_TRUE(s.patient("a")->member);
 }
@@ -275,18 +275,31 @@ TEST(StateStore, ThePopulationIsReplacedEachTimeAndLeaversStopBeingPending) {
 TEST(StateStore, APopulationCycleLeavesTheCheckpointCandidate) {
   StateStore s(":memory:");
   s.enqueue({"x"}, "2026-11-01T00:00:00Z");
-  auto c = s.enqueue_population({"x", "y"}, 0);
+  auto c = s.enqueue_population({"x", "y"}, 0, 0);
   EXPECT_EQ(c.joined, 1);
   EXPECT_EQ(s.candidate_checkpoint(), "2026-11-01T00:00:00Z");
 }
 
+// sync.repull_interval_s: a member checked recently is not due again yet,
+// while a new member, and one still failing, is.
+TEST(StateStore, OnlyMembersCheckedLongEnoughAgoAreDueAgain) {
+  StateStore s(":memory:");
+  s.enqueue_population({"a", "b", "c"}, 0, 0);
+  s.record_success("a", "unchanged", "", "", "", 100);
+  s.record_success("b", "unchanged", "", "", "", 500);
+  s.record_failure("c", "x", 500, RetrySchedule{100, 100, 5});
+  s.enqueue_population({"a", "b", "c", "d"}, 1000, 1000 - 600);
+  EXPECT_EQ(s.due(1000), (std::vector<std::string>{"c", "d", "a"}));
+  EXPECT_EQ(s.pending_count(), 3u);
+}
+
 TEST(StateStore, DueIsLeastRecentlyCheckedFirstAndBounded) {
   StateStore s(":memory:");
-  s.enqueue_population({"a", "b", "c", "d"}, 0);
+  s.enqueue_population({"a", "b", "c", "d"}, 0, 0);
   s.record_success("a", "unchanged", "", "", "", 30);
   s.record_success("b", "unchanged", "", "", "", 10);
   s.record_success("c", "unchanged", "", "", "", 20);
-  s.enqueue_population({"a", "b", "c", "d"}, 40);
+  s.enqueue_population({"a", "b", "c", "d"}, 40, 40);
   EXPECT_EQ(s.due(40), (std::vector<std::string>{"d", "b", "c", "a"}));
   EXPECT_EQ(s.due(40, 2), (std::vector<std::string>{"d", "b"}));
   EXPECT_EQ(s.due(40, 0).size(), 4u);
@@ -297,16 +310,16 @@ TEST(StateStore, DueIsLeastRecentlyCheckedFirstAndBounded) {
 TEST(StateStore, ReListingKeepsBackoffAndQuarantine) {
   StateStore s(":memory:");
   RetrySchedule sched{1000, 4000, 2};
-  s.enqueue_population({"p"}, 0);
+  s.enqueue_population({"p"}, 0, 0);
   s.record_failure("p", "x", 0, sched);
-  s.enqueue_population({"p"}, 10);
+  s.enqueue_population({"p"}, 10, 10);
   EXPECT_EQ(s.patient("p")->failures, 1);
   EXPECT_TRUE(s.due(10).empty());
   auto q = s.record_failure("p", "x", 1000, sched);
   ASSERT_TRUE(q.quarantined);
-  s.enqueue_population({"p"}, 1500);
+  s.enqueue_population({"p"}, 1500, 1500);
   EXPECT_TRUE(s.patient("p")->quarantined);
-  s.enqueue_population({"p"}, q.next_retry_ms);
+  s.enqueue_population({"p"}, q.next_retry_ms, q.next_retry_ms);
   EXPECT_FALSE(s.patient("p")->quarantined);
   EXPECT_EQ(s.due(q.next_retry_ms), (std::vector<std::string>{"p"}));
   // One more failure quarantines it again at once.

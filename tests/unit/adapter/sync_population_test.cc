@@ -81,7 +81,7 @@ class PopulationSync : public ::testing::Test {
     store_.put(obs);
   }
 
-  SyncReport cycle(std::size_t budget = 0) {
+  SyncReport cycle(std::size_t budget = 0, std::int64_t repull_interval_ms = 0) {
     Pipeline pipeline(&store_, tables_, thresholds_, settings_);
     const auto source = PopulationSource::parse("group:spine-mdt");
     PopulationFeed feed(
@@ -95,6 +95,7 @@ class PopulationSync : public ::testing::Test {
     SyncOptions options;
     options.concurrency = 1;  // the fake store is not thread-safe
     options.budget = budget;
+    options.repull_interval_ms = repull_interval_ms;
     SyncEngine engine(
         state_, feed,
         [&](const std::string& id) {
@@ -167,6 +168,20 @@ TEST_F(PopulationSync, TheBudgetBoundsPullsPerCycleAndCoversEveryoneInTurn) {
   // Ten pulls over five members: each exactly twice, none starved.
   for (const auto& id : ids) EXPECT_EQ(pulls_[id], 2) << id;
   EXPECT_EQ(store_.transactions(), 5);  // one plan each; the second pulls wrote nothing
+}
+
+TEST_F(PopulationSync, TheRepullIntervalSpacesAMembersPulls) {
+  for (const char* id : {"pop-a", "pop-b"}) add_patient(id);
+  put_group({"pop-a", "pop-b"});
+  std::vector<int> processed;
+  // Cycles a minute apart; each member pulled again after 150 s.
+  for (int i = 0; i < 4; ++i) processed.push_back(cycle(0, 150'000).processed);
+  EXPECT_EQ(processed, (std::vector<int>{2, 0, 0, 2}));
+  // A member who joins is pulled at once.
+  add_patient("pop-c");
+  put_group({"pop-a", "pop-b", "pop-c"});
+  EXPECT_EQ(cycle(0, 150'000).processed, 1);
+  EXPECT_EQ(pulls_["pop-c"], 1);
 }
 
 TEST_F(PopulationSync, AMemberWhoLeavesIsNoLongerProcessedAndTheirDraftIsLeftAlone) {

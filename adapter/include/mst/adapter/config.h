@@ -71,6 +71,7 @@ struct SyncConfig {
   std::string population = "search";  // search | group:<id> | list:<id> | file:<path>
   std::string changes = "auto";       // auto | last-updated | repull
   int repull_budget = 0;              // patients pulled per cycle; 0: no bound
+  int repull_interval_s = 0;          // a member is pulled again after this; 0: every cycle
 };
 
 struct AdapterConfig {

@@ -47,6 +47,8 @@ struct SyncOptions {
   bool progress = false;  // redraw a progress line on stderr (a terminal)
   // Patients pulled per cycle, least recently checked first; 0: all due.
   std::size_t budget = 0;
+  // Population scans: a member is due again this long after its last check.
+  std::int64_t repull_interval_ms = 0;
 };
 
 struct SyncReport {

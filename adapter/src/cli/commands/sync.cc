@@ -44,6 +44,8 @@ std::vector<OptionSpec> sync_options() {
       {"population", "SOURCE", "search | group:ID | list:ID | file:PATH", "sync.population"});
   o.push_back({"changes", "MODE", "auto | last-updated | repull", "sync.changes"});
   o.push_back({"repull-budget", "N", "patients pulled per cycle (0: all)", "sync.repull_budget"});
+  o.push_back({"repull-interval", "SECONDS", "pull a member again after this long (0: every cycle)",
+               "sync.repull_interval_s"});
   return o;
 }
 
@@ -127,6 +129,7 @@ int run_sync(const ParsedArgs& args, Context& context) {
                    config.sync.quarantine_after};
   options.progress = ::isatty(STDERR_FILENO) != 0 && config.log_format != "json";
   options.budget = static_cast<std::size_t>(config.sync.repull_budget);
+  options.repull_interval_ms = config.sync.repull_interval_s * 1000LL;
 
   SyncEngine engine(
       state, *feed,
