@@ -321,6 +321,17 @@ TEST_F(CliTest, CheckPassesOnAFullServer) {
   EXPECT_THAT(out.str(), HasSubstr("result: the server supports everything the adapter needs"));
   EXPECT_TRUE(transport_options.verify_tls);
   EXPECT_EQ(err.str(), "");
+  // The fixture declares no search parameters: sync would re-pull.
+  EXPECT_THAT(out.str(), HasSubstr("  note     sync: _lastUpdated is not declared"));
+}
+
+// A Group population is one more read the server must declare.
+TEST_F(CliTest, CheckCoversTheSyncPopulationRead) {
+  EXPECT_CALL(*transport, send(_)).WillOnce(Return(response(200, capability_statement())));
+  env["MST_SYNC_POPULATION"] = "group:spine-mdt";
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir"}), kNothingToDo);
+  EXPECT_THAT(out.str(), HasSubstr("  MISSING  read Group"));
+  EXPECT_THAT(out.str(), HasSubstr("result: 1 requirement(s) not met"));
 }
 
 TEST_F(CliTest, CheckFailsWithExit1WhenTheServerLacksSomething) {

@@ -3,6 +3,7 @@
 #include "cli/exit_codes.h"
 #include "cli/requirements.h"
 #include "cli/server_options.h"
+#include "mst/adapter/fhir_change_feed.h"
 #include "mst/adapter/server_interactions.h"
 
 namespace mst::adapter::cli {
@@ -52,6 +53,14 @@ int run_check(const ParsedArgs& args, Context& context) {
       ++missing;
     }
     out << "\n";
+  }
+  // Not a requirement: without _lastUpdated, sync re-pulls a population.
+  if (supports_change_feed(caps)) {
+    out << "  ok       sync: _lastUpdated on every type it watches (sync.changes=auto uses it)\n";
+  } else {
+    out << "  note     sync: _lastUpdated is not declared on every type it watches: sync "
+           "re-pulls its population (sync.population group:ID | list:ID | file:PATH, "
+           "docs/operations.md)\n";
   }
   const int missing_scopes = check_granted_scopes(config, *connection.auth, out);
   if (missing_scopes > 0) {
