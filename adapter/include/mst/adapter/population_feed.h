@@ -1,8 +1,9 @@
 // A change feed for servers that cannot say what changed (no `_lastUpdated`):
-// every cycle it lists the whole population, each member due for a re-pull.
-// The sync's budget and the state store's last-checked times spread the
-// pulls round-robin; an unchanged member's re-pull writes nothing, because
-// the plan it builds has the fingerprint of the plan already written.
+// every cycle it lists the whole population as candidates for a re-pull.
+// The state store's last-checked times, the re-pull interval and the budget
+// decide who is pulled, round-robin; an unchanged member's re-pull writes
+// nothing, because the plan it builds has the fingerprint of the plan
+// already written.
 #pragma once
 
 #include <functional>

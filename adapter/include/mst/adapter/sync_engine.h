@@ -1,6 +1,8 @@
 // The scheduled sync: finds patients whose relevant data changed since the
 // checkpoint, processes them with bounded concurrency, and moves the
-// checkpoint only past changes whose patients were all processed.
+// checkpoint only past changes whose patients were all processed. A feed
+// that lists a whole population instead has its members re-pulled, least
+// recently checked first, within a per-cycle budget.
 #pragma once
 
 #include <atomic>
