@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "mst/adapter/population.h"
 #include "mst/fhir/datetime.h"
 #include "mst/fhir/json.h"
 
@@ -234,6 +235,25 @@ const std::vector<KeySpec>& base_specs() {
         "auto | transaction | batch | individual | document: how the plan is written; auto "
         "picks from the server's CapabilityStatement"},
        one_of(str(&A::write_mode), {"auto", "transaction", "batch", "individual", "document"})},
+      {{"sync.population", "search",
+        "search | group:<id> | list:<id> | file:<path>: who the sync looks after"},
+       [](A& c, const Raw& r, const std::string& key) {
+         try {
+           PopulationSource::parse(r.value);
+         } catch (const PopulationError& e) {
+           bad(key, r, e.what());
+         }
+         c.sync.population = r.value;
+       }},
+      {{"sync.changes", "auto",
+        "auto | last-updated | repull: how the sync finds patients whose data changed"},
+       one_of(str(&A::sync, &SyncConfig::changes), {"auto", "last-updated", "repull"})},
+      {{"sync.repull_budget", "0",
+        "patients pulled per cycle, least recently checked first; 0: all"},
+       integer(&A::sync, &SyncConfig::repull_budget, 0, 10'000'000)},
+      {{"sync.repull_interval_s", "0",
+        "seconds before a re-pulled member is pulled again; 0: every cycle"},
+       integer(&A::sync, &SyncConfig::repull_interval_s, 0, 30 * 86'400)},
       {{"service.listen", "", "host:port serving /healthz, /readyz, /metrics; empty: off"},
        str(&A::listen)},
       {{"log.level", "info", "debug | info | warn | error"},

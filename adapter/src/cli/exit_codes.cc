@@ -2,6 +2,7 @@
 
 #include "cli/args.h"
 #include "mst/adapter/config.h"
+#include "mst/adapter/population.h"
 #include "mst/adapter/rule_thresholds.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/mappings/code_tables.h"
@@ -13,7 +14,8 @@ ExitCode exit_code_for(const std::exception& e) {
       dynamic_cast<const fhir::InvalidRequest*>(&e) || dynamic_cast<const fhir::ParseError*>(&e) ||
       dynamic_cast<const mappings::CodeTableError*>(&e) ||
       dynamic_cast<const mappings::ConceptMapError*>(&e) ||
-      dynamic_cast<const ThresholdsError*>(&e)) {
+      dynamic_cast<const ThresholdsError*>(&e) ||
+      dynamic_cast<const PopulationError*>(&e)) {  // the configured population is unusable
     return kUsage;
   }
   if (dynamic_cast<const fhir::ServerUnreachable*>(&e) ||

@@ -18,10 +18,13 @@ ServerRole effective_role(const AdapterConfig& config, ServerRole role) {
 std::string needed_smart_scope(const AdapterConfig& config, ServerRole role) {
   const ServerRole r = effective_role(config, role);
   const AuthConfig& auth = r == ServerRole::kTarget ? target_endpoint(config).auth : config.auth;
-  return fhir::system_scopes(
-      server_access(!config.concept_map_urls.empty(),
-                    parse_write_mode(config.write_mode).value_or(WriteMode::kAuto), r),
-      fhir::parse_scope_syntax(auth.scope_syntax));
+  auto access = server_access(!config.concept_map_urls.empty(),
+                              parse_write_mode(config.write_mode).value_or(WriteMode::kAuto), r);
+  // The sync population (a Group or List) is read where the records are.
+  if (r != ServerRole::kTarget) {
+    for (auto& a : population_access(config.sync.population)) access.push_back(a);
+  }
+  return fhir::system_scopes(access, fhir::parse_scope_syntax(auth.scope_syntax));
 }
 
 std::vector<OptionSpec> server_options() {

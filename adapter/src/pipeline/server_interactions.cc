@@ -3,6 +3,8 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "mst/adapter/population.h"
+
 namespace mst::adapter {
 
 using fhir::kCreate;
@@ -121,6 +123,29 @@ std::vector<fhir::ResourceAccess> server_access(bool server_concept_maps, WriteM
   std::vector<fhir::ResourceAccess> out;
   for (const auto& row : server_interactions(server_concept_maps, mode, role))
     out.push_back({row.type, row.access});
+  return out;
+}
+
+std::vector<ServerInteraction> population_interactions(const std::string& population) {
+  try {
+    // The whole Group or List in one read (population.cc).
+    switch (PopulationSource::parse(population).kind) {
+      case PopulationSource::Kind::kGroup:
+        return {{"Group", kRead}};
+      case PopulationSource::Kind::kList:
+        return {{"List", kRead}};
+      case PopulationSource::Kind::kSearch:
+      case PopulationSource::Kind::kFile:
+        break;
+    }
+  } catch (const PopulationError&) {
+  }
+  return {};
+}
+
+std::vector<fhir::ResourceAccess> population_access(const std::string& population) {
+  std::vector<fhir::ResourceAccess> out;
+  for (const auto& row : population_interactions(population)) out.push_back({row.type, row.access});
   return out;
 }
 

@@ -27,6 +27,14 @@ std::string subject_patient(fhir::Node resource) {
 
 }  // namespace
 
+bool supports_change_feed(const fhir::Capabilities& caps) {
+  if (!caps.supports_search_param("Observation", "_lastUpdated")) return false;
+  for (const auto& s : detail::patient_searches()) {
+    if (!caps.supports_search_param(s.type, "_lastUpdated")) return false;
+  }
+  return true;
+}
+
 FhirChangeFeed::FhirChangeFeed(fhir::Client& client, const mappings::CodeTables& tables,
                                ChangeFeedOptions options, std::shared_ptr<fhir::Clock> clock)
     : client_(client), tables_(tables), options_(std::move(options)), clock_(std::move(clock)) {}

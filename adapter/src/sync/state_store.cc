@@ -19,7 +19,9 @@ namespace mst::adapter {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2 added last_checked_ms and member (population sync); a version 1 file is
+// migrated in place on open.
+constexpr int kSchemaVersion = 2;
 
 // Runs `fn` inside one transaction; rolls back and rethrows as
 // StateStoreError on any database error. BEGIN IMMEDIATE takes the write
@@ -130,7 +132,16 @@ StateStore::StateStore(const std::string& path) : path_(path) {
     s << "CREATE INDEX IF NOT EXISTS patient_pending ON patient (pending, quarantined, "
          "next_retry_ms)",
         now;
-    s << "PRAGMA user_version = " + std::to_string(kSchemaVersion), now;
+    if (version < 2) {
+      // Columns with defaults: every existing patient is a member never
+      // re-pulled, which is what it was. One transaction with the version
+      // (SQLite's DDL is transactional), so a crash cannot half-migrate.
+      in_transaction(s, "migrating the schema", [&] {
+        s << "ALTER TABLE patient ADD COLUMN last_checked_ms INTEGER NOT NULL DEFAULT 0", now;
+        s << "ALTER TABLE patient ADD COLUMN member INTEGER NOT NULL DEFAULT 1", now;
+        s << "PRAGMA user_version = " + std::to_string(kSchemaVersion), now;
+      });
+    }
   } catch (const Poco::Exception& e) {
     release_lock();
     throw StateStoreError("cannot open state store " + path + ": " + e.displayText());
@@ -206,22 +217,54 @@ void StateStore::enqueue(const std::vector<std::string>& patient_ids,
       std::string pid = id;
       *session_ << "INSERT INTO patient (id, pending) VALUES (?, 1) "
                    "ON CONFLICT(id) DO UPDATE SET pending = 1, quarantined = 0, failures = 0,"
-                   " next_retry_ms = 0",
+                   " next_retry_ms = 0, member = 1",
           use(pid), now;
     }
     set_meta("candidate", candidate);
   });
 }
 
-std::vector<std::string> StateStore::due(std::int64_t now_ms) {
+PopulationChange StateStore::enqueue_population(const std::vector<std::string>& members,
+                                                std::int64_t now_ms,
+                                                std::int64_t checked_before_ms) {
+  std::lock_guard lock(mu_);
+  return in_transaction(*session_, "enqueueing the population", [&] {
+    PopulationChange change;
+    std::vector<std::string> before;
+    *session_ << "SELECT id FROM patient WHERE member = 1 ORDER BY id", into(before), now;
+    std::vector<std::string> listed = members;
+    std::sort(listed.begin(), listed.end());
+    listed.erase(std::unique(listed.begin(), listed.end()), listed.end());
+    *session_ << "UPDATE patient SET member = 0", now;
+    std::int64_t t = now_ms, checked = checked_before_ms;
+    for (const std::string& id : listed) {
+      std::string pid = id;
+      if (!std::binary_search(before.begin(), before.end(), id)) ++change.joined;
+      *session_ << "INSERT INTO patient (id, pending, member) VALUES (?, 1, 1) "
+                   "ON CONFLICT(id) DO UPDATE SET member = 1,"
+                   " pending = CASE WHEN last_checked_ms <= ? THEN 1 ELSE pending END,"
+                   " quarantined = CASE WHEN next_retry_ms <= ? THEN 0 ELSE quarantined END",
+          use(pid), use(checked), use(t), now;
+    }
+    for (const std::string& id : before) {
+      if (!std::binary_search(listed.begin(), listed.end(), id)) ++change.left;
+    }
+    *session_ << "UPDATE patient SET pending = 0 WHERE member = 0", now;
+    return change;
+  });
+}
+
+std::vector<std::string> StateStore::due(std::int64_t now_ms, std::size_t limit) {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "listing due patients", [&] {
     std::vector<std::string> ids;
     std::int64_t t = now_ms;
+    // SQLite reads a negative LIMIT as no limit.
+    std::int64_t n = limit > 0 ? static_cast<std::int64_t>(limit) : -1;
     *session_
         << "SELECT id FROM patient WHERE pending = 1 AND quarantined = 0 AND next_retry_ms <= ? "
-           "ORDER BY id",
-        use(t), into(ids), now;
+           "ORDER BY last_checked_ms, id LIMIT ?",
+        use(t), use(n), into(ids), now;
     return ids;
   });
 }
@@ -237,16 +280,18 @@ std::size_t StateStore::pending_count() {
 
 void StateStore::record_success(const std::string& patient_id, const std::string& outcome,
                                 const std::string& fingerprint, const std::string& plan_ref,
-                                const std::string& plan_version) {
+                                const std::string& plan_version, std::int64_t checked_ms) {
   std::lock_guard lock(mu_);
   in_transaction(*session_, "recording a processed patient", [&] {
     std::string id = patient_id, o = outcome, f = fingerprint, r = plan_ref, v = plan_version;
-    *session_ << "INSERT INTO patient (id, last_outcome, fingerprint, plan_ref, plan_version) "
-                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+    std::int64_t t = checked_ms;
+    *session_ << "INSERT INTO patient (id, last_outcome, fingerprint, plan_ref, plan_version,"
+                 " last_checked_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
                  " last_outcome = excluded.last_outcome, fingerprint = excluded.fingerprint,"
                  " plan_ref = excluded.plan_ref, plan_version = excluded.plan_version,"
+                 " last_checked_ms = excluded.last_checked_ms,"
                  " last_error = '', failures = 0, next_retry_ms = 0, pending = 0, quarantined = 0",
-        use(id), use(o), use(f), use(r), use(v), now;
+        use(id), use(o), use(f), use(r), use(v), use(t), now;
   });
 }
 
@@ -293,7 +338,7 @@ bool StateStore::try_advance_checkpoint() {
 namespace {
 
 using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string,
-                        std::string, int, Poco::Int64, int, int>;
+                        std::string, int, Poco::Int64, int, int, Poco::Int64, int>;
 
 PatientState to_state(const Row& r) {
   PatientState p;
@@ -307,12 +352,14 @@ PatientState to_state(const Row& r) {
   p.next_retry_ms = r.get<7>();
   p.pending = r.get<8>() != 0;
   p.quarantined = r.get<9>() != 0;
+  p.last_checked_ms = r.get<10>();
+  p.member = r.get<11>() != 0;
   return p;
 }
 
 constexpr const char* kSelectPatient =
     "SELECT id, fingerprint, plan_ref, plan_version, last_outcome, last_error, failures,"
-    " next_retry_ms, pending, quarantined FROM patient";
+    " next_retry_ms, pending, quarantined, last_checked_ms, member FROM patient";
 
 }  // namespace
 

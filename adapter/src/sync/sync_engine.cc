@@ -58,16 +58,31 @@ SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
   report.discovered = static_cast<int>(mine.size());
   // Persist what is to be done before doing any of it: a crash from here on
   // resumes with these patients, however far it got.
-  state_.enqueue({mine.begin(), mine.end()}, scan.scan_time);
-  log_.info("sync.scan", {{"since", since.value_or("(first run)")},
-                          {"changed_patients", std::to_string(mine.size())},
-                          {"pending", std::to_string(state_.pending_count())}});
+  if (scan.population) {
+    const std::int64_t now = epoch_ms(*clock_);
+    const PopulationChange change = state_.enqueue_population({mine.begin(), mine.end()}, now,
+                                                              now - options_.repull_interval_ms);
+    report.joined = change.joined;
+    report.left = change.left;
+    metrics_.set_gauge("mst_sync_population_members", static_cast<double>(mine.size()));
+    log_.info("sync.population", {{"members", std::to_string(mine.size())},
+                                  {"joined", std::to_string(change.joined)},
+                                  {"left", std::to_string(change.left)},
+                                  {"pending", std::to_string(state_.pending_count())}});
+  } else {
+    state_.enqueue({mine.begin(), mine.end()}, scan.scan_time);
+    log_.info("sync.scan", {{"since", since.value_or("(first run)")},
+                            {"changed_patients", std::to_string(mine.size())},
+                            {"pending", std::to_string(state_.pending_count())}});
+  }
   process_due(stop, report);
   report.interrupted = stop.load();
   report.checkpoint_advanced = state_.try_advance_checkpoint();
   const auto now = epoch_ms(*clock_);
-  report.waiting = static_cast<int>(state_.pending_count() - state_.due(now).size());
-  metrics_.set_gauge("mst_sync_pending_patients", static_cast<double>(state_.pending_count()));
+  const std::size_t pending = state_.pending_count();
+  report.pending = static_cast<int>(pending);
+  report.waiting = static_cast<int>(pending - state_.due(now).size());
+  metrics_.set_gauge("mst_sync_pending_patients", static_cast<double>(pending));
   metrics_.set_gauge("mst_sync_quarantined_patients",
                      static_cast<double>(state_.quarantined().size()));
   if (!report.interrupted) {
@@ -80,13 +95,14 @@ SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
                            {"skipped", std::to_string(report.skipped)},
                            {"failed", std::to_string(report.failed)},
                            {"waiting_retry", std::to_string(report.waiting)},
+                           {"pending", std::to_string(report.pending)},
                            {"checkpoint", state_.checkpoint().value_or("(none)")},
                            {"interrupted", report.interrupted ? "true" : "false"}});
   return report;
 }
 
 void SyncEngine::process_due(const std::atomic<bool>& stop, SyncReport& report) {
-  const std::vector<std::string> due = state_.due(epoch_ms(*clock_));
+  const std::vector<std::string> due = state_.due(epoch_ms(*clock_), options_.budget);
   if (due.empty()) return;
   std::mutex mu;
   std::size_t next = 0;
@@ -145,7 +161,7 @@ void SyncEngine::record(const PatientOutcome& o, SyncReport& report) {
   }
   if (o.kind != OutcomeKind::kFailed) {
     state_.record_success(o.patient_id, outcome_name(o.kind), o.fingerprint, o.plan_ref,
-                          o.plan_version);
+                          o.plan_version, epoch_ms(*clock_));
     log_.info("patient.done", {{"patient", o.patient_id},
                                {"outcome", outcome_name(o.kind)},
                                {"plan", o.plan_ref},

@@ -220,6 +220,39 @@ TEST_F(CliTest, ConfigurationErrorsExitWith2NotInternal) {
   std::filesystem::remove(state);
 }
 
+// A sync population that cannot be used is a configuration error (exit 2),
+// found before anything is read, or in the first cycle for a file.
+TEST_F(CliTest, ABadSyncPopulationExitsWith2) {
+  const auto state = std::filesystem::temp_directory_path() /
+                     ("mst-cli-population-" + std::to_string(::getpid()) + ".db");
+  const auto ids = std::filesystem::temp_directory_path() /
+                   ("mst-cli-population-" + std::to_string(::getpid()) + ".txt");
+  {
+    std::ofstream f(ids);
+    f << "p1\nnot an id\n";
+  }
+  env["MST_ADAPTER_CANONICAL_BASE"] = "https://interop.st-elsewhere.org/fhir";
+  const std::vector<std::string> sync = {"sync",   "--server", "http://127.0.0.1:9/fhir",
+                                         "--once", "--state",  state.string()};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = sync;
+    args.insert(args.end(), extra.begin(), extra.end());
+    err.str("");
+    return run(args);
+  };
+  EXPECT_EQ(with({"--population", "Group/x"}), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("sync.population"));
+  EXPECT_EQ(with({"--population", "group:g1", "--changes", "last-updated"}), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("needs sync.population=search"));
+  EXPECT_EQ(with({"--changes", "sometimes"}), kUsage);
+  EXPECT_EQ(with({"--repull-budget", "-1"}), kUsage);
+  EXPECT_EQ(with({"--population", "file:" + ids.string()}), kUsage);
+  EXPECT_THAT(err.str(), HasSubstr("line 2: not a patient id"));
+  EXPECT_THAT(err.str(), Not(HasSubstr("internal error")));
+  std::filesystem::remove(state);
+  std::filesystem::remove(ids);
+}
+
 TEST_F(CliTest, WritingUnderTheExampleCanonicalBaseIsRefusedOutsideThisMachine) {
   // Issue #12, finding 3: every install keeping the example base shares one
   // identifier space. Nothing is sent.
@@ -288,6 +321,17 @@ TEST_F(CliTest, CheckPassesOnAFullServer) {
   EXPECT_THAT(out.str(), HasSubstr("result: the server supports everything the adapter needs"));
   EXPECT_TRUE(transport_options.verify_tls);
   EXPECT_EQ(err.str(), "");
+  // The fixture declares no search parameters: sync would re-pull.
+  EXPECT_THAT(out.str(), HasSubstr("  note     sync: _lastUpdated is not declared"));
+}
+
+// A Group population is one more read the server must declare.
+TEST_F(CliTest, CheckCoversTheSyncPopulationRead) {
+  EXPECT_CALL(*transport, send(_)).WillOnce(Return(response(200, capability_statement())));
+  env["MST_SYNC_POPULATION"] = "group:spine-mdt";
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir"}), kNothingToDo);
+  EXPECT_THAT(out.str(), HasSubstr("  MISSING  read Group"));
+  EXPECT_THAT(out.str(), HasSubstr("result: 1 requirement(s) not met"));
 }
 
 TEST_F(CliTest, CheckChoosesIndividualRequestsWhenTheServerTakesNoTransaction) {

@@ -48,6 +48,8 @@ class FakeFhirStore : public fhir::Client {
     store(ref, std::move(r));
     return ref;
   }
+  // Deletes "Type/id", as a server's DELETE would: later reads get 404.
+  void remove(const std::string& ref) { resources_.erase(ref); }
   // The current version of "Type/id" as JSON, or "" when absent.
   std::string get(const std::string& ref) const {
     auto it = resources_.find(ref);

@@ -11,6 +11,7 @@
 #include "fixture_server.h"
 #include "mock_client.h"
 #include "mst/adapter/fhir_change_feed.h"
+#include "mst/adapter/population.h"
 
 namespace mst::adapter {
 namespace {
@@ -189,6 +190,34 @@ TEST(ServerInteractions, TheSyncChangeFeedUsesOnlyListedInteractions) {
   feed.changed_since(std::string("2026-01-01T00:00:00Z"));
   ASSERT_FALSE(seen.empty());
   expect_listed(seen);
+}
+
+// A Group or List population is one read, listed (and so scoped and
+// checked) only when configured.
+TEST(ServerInteractions, APopulationReadIsListedWhenConfigured) {
+  for (const auto& [population, type] : {std::pair{"group:g1", "Group"}, {"list:l1", "List"}}) {
+    testing::MockClient client;
+    std::vector<Seen> seen;
+    EXPECT_CALL(client, read(_, _)).WillOnce([&](std::string_view t, std::string_view id) {
+      seen.push_back({std::string(t), fhir::kRead, false, false, "read " + std::string(id)});
+      fhir::FhirResponse r;
+      r.status = 200;
+      r.body = std::make_shared<fhir::JsonDocument>(fhir::JsonDocument::parse(
+          R"({"resourceType":")" + std::string(t) + R"(","id":")" + std::string(id) + "\"}"));
+      return r;
+    });
+    read_population(PopulationSource::parse(population), client, 0);
+    const auto rows = population_interactions(population);
+    ASSERT_EQ(seen.size(), 1u);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].type, type);
+    EXPECT_EQ(seen[0].type, type);
+    EXPECT_EQ(seen[0].access & ~rows[0].access, 0u);
+    EXPECT_EQ(fhir::system_scopes(population_access(population), fhir::ScopeSyntax::kV2),
+              "system/" + std::string(type) + ".r");
+  }
+  EXPECT_TRUE(population_interactions("search").empty());
+  EXPECT_TRUE(population_interactions("file:/etc/ids.txt").empty());
 }
 
 TEST(ServerInteractions, ConceptMapsAreSearchedOnlyWhenConfigured) {

@@ -18,10 +18,10 @@ TEST(StateStore, CheckpointAdvancesOnlyWhenEveryPatientIsProcessed) {
   s.enqueue({"p2", "p1"}, "2026-11-20T10:00:00Z");
   EXPECT_EQ(s.due(0), (std::vector<std::string>{"p1", "p2"}));
   EXPECT_FALSE(s.try_advance_checkpoint());
-  s.record_success("p1", "written", "fp1", "CarePlan/c1", "1");
+  s.record_success("p1", "written", "fp1", "CarePlan/c1", "1", 0);
   EXPECT_FALSE(s.try_advance_checkpoint());
   EXPECT_EQ(s.pending_count(), 1u);
-  s.record_success("p2", "unchanged", "fp2", "CarePlan/c2", "3");
+  s.record_success("p2", "unchanged", "fp2", "CarePlan/c2", "3", 0);
   EXPECT_TRUE(s.try_advance_checkpoint());
   EXPECT_EQ(s.checkpoint(), "2026-11-20T10:00:00Z");
   EXPECT_FALSE(s.try_advance_checkpoint());  // already there
@@ -46,7 +46,7 @@ TEST(StateStore, FailuresBackOffExponentiallyThenQuarantineWithoutBlocking) {
   auto f3 = s.record_failure("bad", "again", 13'000, sched);
   EXPECT_TRUE(f3.quarantined);
   EXPECT_EQ(f3.last_outcome, "quarantined");
-  s.record_success("good", "written", "fp", "CarePlan/x", "1");
+  s.record_success("good", "written", "fp", "CarePlan/x", "1", 0);
   EXPECT_TRUE(s.try_advance_checkpoint());  // the quarantined patient does not block
   ASSERT_EQ(s.quarantined().size(), 1u);
   EXPECT_EQ(s.quarantined()[0].last_error, "again");
@@ -72,7 +72,7 @@ TEST(StateStore, SurvivesReopening) {
   {
     StateStore s(path.string());
     s.enqueue({"p1", "p2"}, "c1");
-    s.record_success("p1", "written", "fp", "CarePlan/a", "1");
+    s.record_success("p1", "written", "fp", "CarePlan/a", "1", 0);
   }
   {
     StateStore s(path.string());
@@ -205,6 +205,125 @@ TEST(StateStore, ReadModifyWriteWaitsForAnotherWriter) {
   committer.join();
   sqlite3_close(other);
   EXPECT_EQ(st.failures, 4);
+}
+
+}  // namespace
+}  // namespace mst::adapter
+
+namespace mst::adapter {
+namespace {
+
+// A state file written before population sync (schema 1) opens, keeps its
+// checkpoint and patients, and gains the new columns with neutral values.
+TEST(StateStore, MigratesASchemaOneFileInPlace) {
+  TempState file("state-v1");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                         "CREATE TABLE patient (id TEXT PRIMARY KEY,"
+                         " fingerprint TEXT NOT NULL DEFAULT '', plan_ref TEXT NOT NULL DEFAULT '',"
+                         " plan_version TEXT NOT NULL DEFAULT '',"
+                         " last_outcome TEXT NOT NULL DEFAULT '',"
+                         " last_error TEXT NOT NULL DEFAULT '',"
+                         " failures INTEGER NOT NULL DEFAULT 0,"
+                         " next_retry_ms INTEGER NOT NULL DEFAULT 0,"
+                         " pending INTEGER NOT NULL DEFAULT 0,"
+                         " quarantined INTEGER NOT NULL DEFAULT 0);"
+                         "INSERT INTO meta VALUES ('checkpoint', '2026-11-01T00:00:00Z');"
+                         "INSERT INTO patient (id, fingerprint, plan_ref, pending)"
+                         " VALUES ('done', 'fp', 'CarePlan/1', 0), ('todo', '', '', 1);"
+                         "PRAGMA user_version = 1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  for (int open = 0; open < 2; ++open) {  // and opens again once migrated
+    StateStore s(file.path());
+    EXPECT_EQ(s.checkpoint(), "2026-11-01T00:00:00Z");
+    EXPECT_EQ(s.due(0), (std::vector<std::string>{"todo"}));
+    auto done = s.patient("done");
+    ASSERT_TRUE(done);
+    EXPECT_EQ(done->plan_ref, "CarePlan/1");
+    EXPECT_TRUE(done->member);
+    EXPECT_EQ(done->last_checked_ms, 0);
+  }
+}
+
+TEST(StateStore, ThePopulationIsReplacedEachTimeAndLeaversStopBeingPending) {
+  StateStore s(":memory:");
+  auto c1 = s.enqueue_population({"a", "b", "c", "b"}, 0, 0);
+  EXPECT_EQ(c1.joined, 3);
+  EXPECT_EQ(c1.left, 0);
+  EXPECT_EQ(s.due(0), (std::vector<std::string>{"a", "b", "c"}));
+  s.record_success("b", "written", "fp", "CarePlan/b", "1", 50);
+  auto c2 = s.enqueue_population({"b", "d"}, 100, 100);
+  EXPECT_EQ(c2.joined, 1);
+  EXPECT_EQ(c2.left, 2);
+  EXPECT_EQ(s.due(100), (std::vector<std::string>{"d", "b"}));  // never checked first
+  EXPECT_FALSE(s.patient("a")->member);
+  EXPECT_FALSE(s.patient("a")->pending);
+  EXPECT_EQ(s.patient("b")->plan_ref, "CarePlan/b");  // a member's state is kept
+  // A leaver who comes back is a member again, with its state.
+  s.record_success("b", "unchanged", "fp", "CarePlan/b", "1", 150);
+  auto c3 = s.enqueue_population({"a", "b", "d"}, 200, 200);
+  EXPECT_EQ(c3.joined, 1);
+  EXPECT_TRUE(s.patient("a")->member);
+}
+
+// The checkpoint is the _lastUpdated feed's: a population cycle leaves it,
+// so a sync switched back to _lastUpdated resumes where it stopped.
+TEST(StateStore, APopulationCycleLeavesTheCheckpointCandidate) {
+  StateStore s(":memory:");
+  s.enqueue({"x"}, "2026-11-01T00:00:00Z");
+  auto c = s.enqueue_population({"x", "y"}, 0, 0);
+  EXPECT_EQ(c.joined, 1);
+  EXPECT_EQ(s.candidate_checkpoint(), "2026-11-01T00:00:00Z");
+}
+
+// sync.repull_interval_s: a member checked recently is not due again yet,
+// while a new member, and one still failing, is.
+TEST(StateStore, OnlyMembersCheckedLongEnoughAgoAreDueAgain) {
+  StateStore s(":memory:");
+  s.enqueue_population({"a", "b", "c"}, 0, 0);
+  s.record_success("a", "unchanged", "", "", "", 100);
+  s.record_success("b", "unchanged", "", "", "", 500);
+  s.record_failure("c", "x", 500, RetrySchedule{100, 100, 5});
+  s.enqueue_population({"a", "b", "c", "d"}, 1000, 1000 - 600);
+  EXPECT_EQ(s.due(1000), (std::vector<std::string>{"c", "d", "a"}));
+  EXPECT_EQ(s.pending_count(), 3u);
+}
+
+TEST(StateStore, DueIsLeastRecentlyCheckedFirstAndBounded) {
+  StateStore s(":memory:");
+  s.enqueue_population({"a", "b", "c", "d"}, 0, 0);
+  s.record_success("a", "unchanged", "", "", "", 30);
+  s.record_success("b", "unchanged", "", "", "", 10);
+  s.record_success("c", "unchanged", "", "", "", 20);
+  s.enqueue_population({"a", "b", "c", "d"}, 40, 40);
+  EXPECT_EQ(s.due(40), (std::vector<std::string>{"d", "b", "c", "a"}));
+  EXPECT_EQ(s.due(40, 2), (std::vector<std::string>{"d", "b"}));
+  EXPECT_EQ(s.due(40, 0).size(), 4u);
+}
+
+// Re-listing a member is not new data: a failing member keeps its count and
+// backoff, and a quarantined one is only taken back once its retry time came.
+TEST(StateStore, ReListingKeepsBackoffAndQuarantine) {
+  StateStore s(":memory:");
+  RetrySchedule sched{1000, 4000, 2};
+  s.enqueue_population({"p"}, 0, 0);
+  s.record_failure("p", "x", 0, sched);
+  s.enqueue_population({"p"}, 10, 10);
+  EXPECT_EQ(s.patient("p")->failures, 1);
+  EXPECT_TRUE(s.due(10).empty());
+  auto q = s.record_failure("p", "x", 1000, sched);
+  ASSERT_TRUE(q.quarantined);
+  s.enqueue_population({"p"}, 1500, 1500);
+  EXPECT_TRUE(s.patient("p")->quarantined);
+  s.enqueue_population({"p"}, q.next_retry_ms, q.next_retry_ms);
+  EXPECT_FALSE(s.patient("p")->quarantined);
+  EXPECT_EQ(s.due(q.next_retry_ms), (std::vector<std::string>{"p"}));
+  // One more failure quarantines it again at once.
+  EXPECT_TRUE(s.record_failure("p", "x", q.next_retry_ms, sched).quarantined);
 }
 
 }  // namespace

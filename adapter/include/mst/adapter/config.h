@@ -68,6 +68,11 @@ struct SyncConfig {
   int quarantine_after = 5;
   int shard_index = 0;
   int shard_count = 1;
+  // Sync without `_lastUpdated` (docs/operations.md "Population sources").
+  std::string population = "search";  // search | group:<id> | list:<id> | file:<path>
+  std::string changes = "auto";       // auto | last-updated | repull
+  int repull_budget = 0;              // patients pulled per cycle; 0: no bound
+  int repull_interval_s = 0;          // a member is pulled again after this; 0: every cycle
 };
 
 // Where plans are written when it is not the server they are read from

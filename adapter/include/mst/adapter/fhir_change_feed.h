@@ -24,6 +24,12 @@ struct ChangeFeedOptions {
   std::string own_identifier_system;  // the adapter's own CarePlans are not changes
 };
 
+// True when the CapabilityStatement lists `_lastUpdated` as a search
+// parameter of every type the change feed searches with it: only then can
+// the feed see every change (a server may ignore a parameter it does not
+// support and answer everything, or reject it).
+bool supports_change_feed(const fhir::Capabilities& caps);
+
 class FhirChangeFeed : public ChangeFeed {
  public:
   FhirChangeFeed(fhir::Client& client, const mappings::CodeTables& tables,

@@ -46,4 +46,10 @@ std::vector<fhir::ResourceAccess> server_access(bool server_concept_maps,
                                                 WriteMode mode = WriteMode::kTransaction,
                                                 ServerRole role = ServerRole::kBoth);
 
+// The read a sync population makes (sync.population): a Group or List read
+// for group:<id> and list:<id>, nothing for search and file populations or
+// a value that does not parse (configuration rejects it).
+std::vector<ServerInteraction> population_interactions(const std::string& population);
+std::vector<fhir::ResourceAccess> population_access(const std::string& population);
+
 }  // namespace mst::adapter

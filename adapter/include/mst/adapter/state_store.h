@@ -45,6 +45,14 @@ struct PatientState {
   std::int64_t next_retry_ms = 0;
   bool pending = false;
   bool quarantined = false;
+  std::int64_t last_checked_ms = 0;  // last successful pull; 0: never
+  bool member = true;                // in the sync's population (false: left it)
+};
+
+// What re-reading the population changed in the state file.
+struct PopulationChange {
+  int joined = 0;  // members not in the previous population (or never seen)
+  int left = 0;    // previous members no longer listed: no longer processed
 };
 
 struct RetrySchedule {
@@ -83,15 +91,27 @@ class StateStore {
   // quarantine: the change may be the fix.
   void enqueue(const std::vector<std::string>& patient_ids, const std::string& candidate);
 
-  // Pending, non-quarantined patients whose retry time has come, sorted.
-  std::vector<std::string> due(std::int64_t now_ms);
+  // Replaces the population with `members` and marks pending for a re-pull
+  // every member last checked at or before `checked_before_ms` (and every
+  // new one); members no longer listed leave the pending set (their
+  // state is kept, should they come back). Unlike enqueue(), a failure count
+  // and its backoff are kept: re-listing a member is no new data. A
+  // quarantined member is taken back once its retry time has come. The
+  // checkpoint candidate is left as it is: it belongs to `_lastUpdated`
+  // scans, which resume from it if the sync is switched back to them.
+  PopulationChange enqueue_population(const std::vector<std::string>& members, std::int64_t now_ms,
+                                      std::int64_t checked_before_ms);
+
+  // Pending, non-quarantined patients whose retry time has come, the least
+  // recently checked first (then by id); at most `limit` when it is > 0.
+  std::vector<std::string> due(std::int64_t now_ms, std::size_t limit = 0);
   // Every pending, non-quarantined patient (due or waiting for a retry).
   std::size_t pending_count();
 
-  // Marks a patient processed: clears pending and failures.
+  // Marks a patient processed at `checked_ms`: clears pending and failures.
   void record_success(const std::string& patient_id, const std::string& outcome,
                       const std::string& fingerprint, const std::string& plan_ref,
-                      const std::string& plan_version);
+                      const std::string& plan_version, std::int64_t checked_ms);
   // Counts a failure and schedules a retry with exponential backoff; after
   // `quarantine_after` consecutive failures the patient leaves the pending
   // set as quarantined. Returns the resulting state.

@@ -1,6 +1,8 @@
 // The scheduled sync: finds patients whose relevant data changed since the
 // checkpoint, processes them with bounded concurrency, and moves the
-// checkpoint only past changes whose patients were all processed.
+// checkpoint only past changes whose patients were all processed. A feed
+// that lists a whole population instead has its members re-pulled, least
+// recently checked first, within a per-cycle budget.
 #pragma once
 
 #include <atomic>
@@ -22,6 +24,10 @@ namespace mst::adapter {
 struct ChangeScan {
   std::vector<std::string> patient_ids;  // may repeat; order irrelevant
   std::string scan_time;                 // server time the scan began: the next checkpoint
+  // patient_ids is the whole population, each member due for a re-pull:
+  // patients no longer listed leave it (StateStore::enqueue_population), and
+  // scan_time is not a checkpoint.
+  bool population = false;
 };
 
 // Finds patients with relevant changes. I/O lives behind this interface.
@@ -41,6 +47,10 @@ struct SyncOptions {
   int shard_count = 1;
   RetrySchedule retry;
   bool progress = false;  // redraw a progress line on stderr (a terminal)
+  // Patients pulled per cycle, least recently checked first; 0: all due.
+  std::size_t budget = 0;
+  // Population scans: a member is due again this long after its last check.
+  std::int64_t repull_interval_ms = 0;
 };
 
 struct SyncReport {
@@ -52,6 +62,9 @@ struct SyncReport {
   int failed = 0;
   int quarantined = 0;  // newly quarantined in this cycle
   int waiting = 0;      // pending patients whose retry time has not come
+  int pending = 0;      // left for later cycles (budget, retries), after this one
+  int joined = 0;       // population scans: members new since the last cycle
+  int left = 0;         // population scans: members no longer listed
   bool checkpoint_advanced = false;
   bool interrupted = false;  // stop was requested before the work ran out
 };

@@ -3,6 +3,7 @@
 #include "cli/exit_codes.h"
 #include "cli/requirements.h"
 #include "cli/server_options.h"
+#include "mst/adapter/fhir_change_feed.h"
 #include "mst/adapter/server_interactions.h"
 #include "mst/adapter/write_mode.h"
 
@@ -26,9 +27,12 @@ int check_granted_scopes(const AdapterConfig& config, WriteMode mode, ServerRole
   }
   const AuthConfig& auth_config =
       role == ServerRole::kTarget ? target_endpoint(config).auth : config.auth;
+  auto access = server_access(!config.concept_map_urls.empty(), mode, role);
+  if (role != ServerRole::kTarget) {
+    for (auto& a : population_access(config.sync.population)) access.push_back(a);
+  }
   const auto missing =
-      fhir::missing_scopes(server_access(!config.concept_map_urls.empty(), mode, role), *granted,
-                           fhir::parse_scope_syntax(auth_config.scope_syntax));
+      fhir::missing_scopes(access, *granted, fhir::parse_scope_syntax(auth_config.scope_syntax));
   for (const auto& scope : missing) {
     out << "  MISSING  " << who << "scope " << scope << ": not granted to client "
         << auth_config.client_id << "\n";
@@ -88,7 +92,11 @@ Checked check_server(const AdapterConfig& config, ServerRole role, const std::st
     report_write_modes(caps, configured, mode, out);
   }
   Checked c;
-  const auto needs = server_interactions(!config.concept_map_urls.empty(), mode, role);
+  auto needs = server_interactions(!config.concept_map_urls.empty(), mode, role);
+  // The sync population (a Group or List) is read where the records are.
+  if (role != ServerRole::kTarget) {
+    for (auto& row : population_interactions(config.sync.population)) needs.push_back(row);
+  }
   const auto system_needs = writes ? system_interactions(mode) : std::vector<std::string>{};
   for (const RequirementCheck& check : check_requirements(caps, needs, system_needs)) {
     out << (check.met ? "  ok       " : "  MISSING  ") << who << check.what;
@@ -97,6 +105,18 @@ Checked check_server(const AdapterConfig& config, ServerRole role, const std::st
       ++c.missing;
     }
     out << "\n";
+  }
+  if (role != ServerRole::kTarget) {
+    // Not a requirement: without _lastUpdated, sync re-pulls a population.
+    if (supports_change_feed(caps)) {
+      out << "  ok       " << who
+          << "sync: _lastUpdated on every type it watches (sync.changes=auto uses it)\n";
+    } else {
+      out << "  note     " << who
+          << "sync: _lastUpdated is not declared on every type it watches: sync "
+             "re-pulls its population (sync.population group:ID | list:ID | file:PATH, "
+             "docs/operations.md)\n";
+    }
   }
   c.missing_scopes = check_granted_scopes(config, mode, role, *connection.auth, who, out);
   return c;

@@ -12,6 +12,8 @@
 #include "mst/adapter/instrumented_transport.h"
 #include "mst/adapter/metrics.h"
 #include "mst/adapter/ops_server.h"
+#include "mst/adapter/population.h"
+#include "mst/adapter/population_feed.h"
 #include "mst/adapter/state_store.h"
 #include "mst/adapter/sync_engine.h"
 #include "mst/fhir/client_errors.h"
@@ -40,6 +42,12 @@ std::vector<OptionSpec> sync_options() {
       {"shard", "I/N", "process only patients whose id hashes to shard I of N", "sync.shard"});
   o.push_back(
       {"listen", "HOST:PORT", "serve /healthz, /readyz and /metrics here", "service.listen"});
+  o.push_back(
+      {"population", "SOURCE", "search | group:ID | list:ID | file:PATH", "sync.population"});
+  o.push_back({"changes", "MODE", "auto | last-updated | repull", "sync.changes"});
+  o.push_back({"repull-budget", "N", "patients pulled per cycle (0: all)", "sync.repull_budget"});
+  o.push_back({"repull-interval", "SECONDS", "pull a member again after this long (0: every cycle)",
+               "sync.repull_interval_s"});
   return o;
 }
 
@@ -92,7 +100,38 @@ int run_sync(const ParsedArgs& args, Context& context) {
   ChangeFeedOptions feed_options;
   feed_options.overlap_s = config.sync.overlap_s;
   feed_options.own_identifier_system = setup.settings.pull.own_identifier_system;
-  FhirChangeFeed feed(*connection.client, *setup.tables, feed_options, context.clock);
+  FhirChangeFeed last_updated_feed(*connection.client, *setup.tables, feed_options, context.clock);
+  // Without _lastUpdated, the population is listed whole every cycle: the
+  // members of a Group, List or file, or (population `search`) every
+  // patient the first-run Condition search finds.
+  const PopulationSource population = PopulationSource::parse(config.sync.population);
+  const auto epoch_now = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               context.clock->now().time_since_epoch())
+        .count();
+  };
+  PopulationFeed repull_feed(
+      [&]() -> std::vector<std::string> {
+        if (population.kind == PopulationSource::Kind::kSearch) {
+          return last_updated_feed.changed_since(std::nullopt).patient_ids;
+        }
+        return read_population(population, *connection.client, epoch_now());
+      },
+      context.clock);
+  AutoChangeFeed auto_feed([&] { return connection.client->capabilities(); }, last_updated_feed,
+                           repull_feed, *setup.log);
+  ChangeFeed* feed = &auto_feed;
+  if (population.kind != PopulationSource::Kind::kSearch) {
+    if (config.sync.changes == "last-updated") {
+      throw ConfigError("sync.changes=last-updated needs sync.population=search: a " +
+                        population.describe() + " population is re-pulled (sync.changes=repull)");
+    }
+    feed = &repull_feed;
+  } else if (config.sync.changes == "last-updated") {
+    feed = &last_updated_feed;
+  } else if (config.sync.changes == "repull") {
+    feed = &repull_feed;
+  }
 
   SyncOptions options;
   options.concurrency = config.sync.concurrency;
@@ -101,9 +140,11 @@ int run_sync(const ParsedArgs& args, Context& context) {
   options.retry = {config.sync.retry_base_s * 1000LL, config.sync.retry_max_s * 1000LL,
                    config.sync.quarantine_after};
   options.progress = ::isatty(STDERR_FILENO) != 0 && config.log_format != "json";
+  options.budget = static_cast<std::size_t>(config.sync.repull_budget);
+  options.repull_interval_ms = config.sync.repull_interval_s * 1000LL;
 
   SyncEngine engine(
-      state, feed,
+      state, *feed,
       [&](const std::string& id) {
         const auto started = context.clock->steady_now();
         PatientOutcome o = pipeline.run_safely(id).outcome;
@@ -138,6 +179,17 @@ int run_sync(const ParsedArgs& args, Context& context) {
   std::signal(SIGINT, on_stop_signal);
   const bool once = args.has("once");
   int failed = 0;
+  // A failed scan (a server error, or a population that cannot be read
+  // whole) skips the cycle with nothing changed; the next one retries.
+  auto scan_failed = [&](const std::exception& e) {
+    // /readyz answers anyone who can reach the port: the reason is filtered.
+    const std::string reason = fhir::safe_text(e.what());
+    {
+      std::lock_guard lock(ready_mu);
+      readiness = {false, reason};
+    }
+    setup.log->error("sync.scan_failed", {{"error", reason}});
+  };
   for (;;) {
     try {
       SyncReport r = engine.run_once(g_stop);
@@ -145,13 +197,10 @@ int run_sync(const ParsedArgs& args, Context& context) {
       std::lock_guard lock(ready_mu);
       readiness = {true, ""};
     } catch (const fhir::ClientError& e) {
-      // /readyz answers anyone who can reach the port: the reason is filtered.
-      const std::string reason = fhir::safe_text(e.what());
-      {
-        std::lock_guard lock(ready_mu);
-        readiness = {false, reason};
-      }
-      setup.log->error("sync.scan_failed", {{"error", reason}});
+      scan_failed(e);
+      if (once) throw;
+    } catch (const PopulationError& e) {
+      scan_failed(e);
       if (once) throw;
     }
     if (once || g_stop) break;
@@ -180,7 +229,11 @@ const bool registered = register_command({
     "checkpoint moves only when every changed patient was processed; failures retry with\n"
     "backoff and a patient that keeps failing is quarantined without blocking the rest.\n"
     "SIGINT/SIGTERM finish the patients in flight and exit cleanly. Exit 5 when some\n"
-    "patients failed.",
+    "patients failed.\n"
+    "Servers without _lastUpdated: --population group:ID | list:ID | file:PATH names who to\n"
+    "look after, re-read every cycle; --changes repull (or auto, by the CapabilityStatement)\n"
+    "re-pulls them, least recently checked first, at most --repull-budget per cycle. An\n"
+    "unchanged patient's re-pull writes nothing.",
     sync_options(),
     run_sync,
 });
