@@ -215,3 +215,49 @@ class InterceptingProxy:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class FaultProxyProcess:
+    """mst-fault-proxy (tests/tools/fault_proxy) in front of `upstream_base`,
+    started with `args` (e.g. ["--rate", "0", "--refuse-bundles", "batch"]);
+    `url` is the FHIR base through it. Needs MST_FAULT_PROXY."""
+
+    def __init__(self, upstream_base, args, tmp, name="proxy"):
+        parts = urllib.parse.urlsplit(upstream_base)
+        port_file = os.path.join(tmp, f"{name}.port")
+        self.proc = subprocess.Popen(
+            [os.environ["MST_FAULT_PROXY"], "--upstream", f"{parts.scheme}://{parts.netloc}",
+             "--listen", "127.0.0.1:0", "--port-file", port_file, *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        end = time.time() + 30
+        port = ""
+        while not port:
+            if self.proc.poll() is not None or time.time() > end:
+                raise AssertionError(f"mst-fault-proxy did not start: {self.proc.stderr.read()}")
+            time.sleep(0.05)
+            if os.path.exists(port_file):
+                with open(port_file) as f:
+                    port = f.read().strip()
+        self.origin = f"http://127.0.0.1:{port}"
+        self.url = self.origin + parts.path
+
+    def stats(self):
+        with urllib.request.urlopen(self.origin + "/__proxy/stats", timeout=10) as r:
+            return json.loads(r.read())
+
+    def stop(self):
+        """Stops it; returns its exit code and everything it printed."""
+        self.proc.terminate()
+        out, err = self.proc.communicate(timeout=30)
+        return self.proc.returncode, out + err
+
+
+def log_events(stderr):
+    """The JSON log lines (--log-format json) of a run's stderr."""
+    events = []
+    for line in stderr.splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+    return events

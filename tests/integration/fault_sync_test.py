@@ -17,18 +17,16 @@ import datetime
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 import unittest
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench", "e2e"))
-from e2e_support import (AS_OF, Fhir, InterceptingProxy, base_url, expected,  # noqa: E402
-                         goal_codes, goal_mismatches, run_adapter, unique_prefix)
+from e2e_support import (AS_OF, FaultProxyProcess, Fhir, InterceptingProxy,  # noqa: E402
+                         base_url, expected, goal_codes, goal_mismatches, log_events,
+                         run_adapter, unique_prefix)
 import load_patients  # noqa: E402
 
 FAULTS = ["latency", "reset", "truncate", "429", "503"]
@@ -43,35 +41,9 @@ def instant(text):
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-class FaultProxy:
-    def __init__(self, upstream_base, seed, tmp):
-        parts = urllib.parse.urlsplit(upstream_base)
-        port_file = os.path.join(tmp, "proxy.port")
-        self.proc = subprocess.Popen(
-            [os.environ["MST_FAULT_PROXY"], "--upstream", f"{parts.scheme}://{parts.netloc}",
-             "--listen", "127.0.0.1:0", "--rate", "0.1", "--seed", str(seed),
-             "--faults", ",".join(FAULTS), "--latency-ms", "200", "--port-file", port_file],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        end = time.time() + 30
-        port = ""
-        while not port:
-            if self.proc.poll() is not None or time.time() > end:
-                raise AssertionError(f"mst-fault-proxy did not start: {self.proc.stderr.read()}")
-            time.sleep(0.05)
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    port = f.read().strip()
-        self.origin = f"http://127.0.0.1:{port}"
-        self.url = self.origin + parts.path
-
-    def stats(self):
-        with urllib.request.urlopen(self.origin + "/__proxy/stats", timeout=10) as r:
-            return json.loads(r.read())
-
-    def stop(self):
-        self.proc.terminate()
-        out, err = self.proc.communicate(timeout=30)
-        return self.proc.returncode, out + err
+def fault_proxy(upstream, seed, tmp):
+    return FaultProxyProcess(upstream, ["--rate", "0.1", "--seed", str(seed), "--faults",
+                                        ",".join(FAULTS), "--latency-ms", "200"], tmp)
 
 
 class State:
@@ -100,15 +72,6 @@ class State:
                 for r in self.query(f"SELECT {', '.join(cols)} FROM patient")}
 
 
-def log_events(stderr):
-    events = []
-    for line in stderr.splitlines():
-        try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass
-    return events
-
 
 class FaultInjectedSync(unittest.TestCase):
     def test_a_sync_through_injected_faults_writes_each_plan_exactly_once(self):
@@ -127,7 +90,7 @@ class FaultInjectedSync(unittest.TestCase):
             exp = {pid: expected()[pid.split("-", 1)[1]] for pid in ids}
             eligible = [pid for pid in ids if exp[pid]["plan"]]
             loaded_at = time.time()
-            proxy = FaultProxy(fhir.base, seed, tmp)
+            proxy = fault_proxy(fhir.base, seed, tmp)
             runs, failures, scan_failures, scanned = [], 0, 0, False
             try:
                 for _ in range(MAX_RUNS):

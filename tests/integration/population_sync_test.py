@@ -9,25 +9,15 @@ sync touches only the Group's members, so the test need not run serially.
 
 Environment: MST_ADAPTER, MST_HAPI_STATE_DIR."""
 
-import json
 import os
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e_support import (AS_OF, Fhir, base_url, load_prefixed, run_adapter,  # noqa: E402
-                         unique_prefix)
+from e2e_support import (AS_OF, Fhir, base_url, load_prefixed, log_events,  # noqa: E402
+                         run_adapter, unique_prefix)
 
-
-def log_events(stderr):
-    events = []
-    for line in stderr.splitlines():
-        try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass
-    return events
 
 
 class PopulationSync(unittest.TestCase):

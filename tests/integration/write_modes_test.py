@@ -9,52 +9,23 @@ Environment: MST_ADAPTER, MST_FAULT_PROXY (binaries), MST_HAPI_STATE_DIR."""
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e_support import (AS_OF, OWN_SYSTEM, Fhir, base_url, expected, goal_codes,  # noqa: E402
-                         goal_mismatches, load_prefixed, run_adapter, run_json, unique_prefix)
+from e2e_support import (AS_OF, OWN_SYSTEM, Fhir, FaultProxyProcess, base_url,  # noqa: E402
+                         expected, goal_codes, goal_mismatches, load_prefixed, run_adapter,
+                         run_json, unique_prefix)
 
 POLICY = {"batch": "http://hl7.org/fhir/R4/http.html#brules",
           "individual": "http://hl7.org/fhir/R4/http.html#ccreate"}
 
 
-class RefusingProxy:
+def refusing_proxy(upstream, refuse, tmp):
     """mst-fault-proxy with no faults, refusing the given Bundle types."""
-
-    def __init__(self, upstream_base, refuse, tmp):
-        parts = urllib.parse.urlsplit(upstream_base)
-        port_file = os.path.join(tmp, f"proxy-{refuse.replace(',', '-')}.port")
-        self.proc = subprocess.Popen(
-            [os.environ["MST_FAULT_PROXY"], "--upstream", f"{parts.scheme}://{parts.netloc}",
-             "--listen", "127.0.0.1:0", "--rate", "0", "--refuse-bundles", refuse,
-             "--port-file", port_file],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        end = time.time() + 30
-        port = ""
-        while not port:
-            if self.proc.poll() is not None or time.time() > end:
-                raise AssertionError(f"mst-fault-proxy did not start: {self.proc.stderr.read()}")
-            time.sleep(0.05)
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    port = f.read().strip()
-        self.origin = f"http://127.0.0.1:{port}"
-        self.url = self.origin + parts.path
-
-    def stats(self):
-        with urllib.request.urlopen(self.origin + "/__proxy/stats", timeout=10) as r:
-            return json.loads(r.read())
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.communicate(timeout=30)
+    return FaultProxyProcess(upstream, ["--rate", "0", "--refuse-bundles", refuse], tmp,
+                             name="proxy-" + refuse.replace(",", "-"))
 
 
 def versions(fhir, pid):
@@ -75,7 +46,7 @@ class WithoutTransactions(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="mst-writemodes-")
         cls.fhir = Fhir(base_url())
-        cls.proxy = RefusingProxy(cls.fhir.base, "transaction", cls.tmp)
+        cls.proxy = refusing_proxy(cls.fhir.base, "transaction", cls.tmp)
         cls.prefix = unique_prefix("wm")
         cls.ids = load_prefixed(cls.fhir, cls.prefix)  # straight to HAPI
         cls.expected = expected()
@@ -124,8 +95,8 @@ class ExplicitModes(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="mst-writemodes-")
         cls.fhir = Fhir(base_url())
-        cls.no_tx = RefusingProxy(cls.fhir.base, "transaction", cls.tmp)
-        cls.no_bundles = RefusingProxy(cls.fhir.base, "transaction,batch", cls.tmp)
+        cls.no_tx = refusing_proxy(cls.fhir.base, "transaction", cls.tmp)
+        cls.no_bundles = refusing_proxy(cls.fhir.base, "transaction,batch", cls.tmp)
 
     @classmethod
     def tearDownClass(cls):
