@@ -191,7 +191,11 @@ class FaultInjectedSync(unittest.TestCase):
         """A first run against a server with no patients: the checkpoint is
         set, and the next runs scan for changes since it."""
         empty = b'{"resourceType":"Bundle","type":"searchset","total":0}'
-        nobody = InterceptingProxy(fhir.base, lambda method, path: (200, empty, {}))
+        # Every search finds nobody; the CapabilityStatement is the server's,
+        # so sync.changes=auto keeps the _lastUpdated feed.
+        nobody = InterceptingProxy(
+            fhir.base,
+            lambda method, path: None if "/metadata" in path else (200, empty, {}))
         try:
             p = run_adapter("sync", "--once", "--server", nobody.url, "--state", state.path,
                             "--as-of", AS_OF, check=False, timeout=120)
