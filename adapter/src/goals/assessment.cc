@@ -313,6 +313,9 @@ void assess_preferences(const Considerations& c, Assessment& a) {
       case mappings::PreferenceKind::kComfortFocused:
         slot = &a.comfort_focused;
         break;
+      case mappings::PreferenceKind::kNotForSurgery:
+        slot = &a.not_for_surgery;
+        break;
       case mappings::PreferenceKind::kOther:
         break;
     }

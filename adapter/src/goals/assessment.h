@@ -113,6 +113,8 @@ struct Assessment {
   const mappings::Preference* declines_surgery = nullptr;
   const mappings::Preference* declines_radiotherapy = nullptr;
   const mappings::Preference* comfort_focused = nullptr;
+  // The MDT's or a clinician's "not for surgery": a clinical decision.
+  const mappings::Preference* not_for_surgery = nullptr;
 };
 
 Assessment assess(const mappings::Considerations& c, const RuleThresholds& t);
