@@ -167,5 +167,49 @@ TEST(MdtReview, InstabilityScoredAfterTheMdtDecisionReopensIt_SOSG) {
   EXPECT_EQ(propose(mdt_not_for_surgery(c)).find(D::kSpineSurgery), nullptr);
 }
 
+// rw-19/20: a primary bone tumour of the spine (C41.2, chordoma) is not a
+// metastasis: NOMS is a framework for metastatic tumours [R6] and Patchell
+// excluded tumours of spinal-column origin [R35] (CD 7.4). It goes to a
+// sarcoma / primary spinal tumour service; no SBRT or palliative RT as for a
+// metastasis (team rule, hard rule 9).
+Considerations chordoma() {
+  auto c = stable_patient();
+  set_cancer(c, "bone-sarcoma", "Chordoma", Radiosensitivity::kResistant);
+  c.spine.evidence = {"Condition/primary"};
+  set_lesions(c, {"S2", "S3"});
+  set_pain(c, 5);
+  set_survival(c, 60);
+  return c;
+}
+
+TEST(MdtReview, PrimarySpinalBoneTumourGoesToASarcomaServiceNotTheMetastaticRules_ScopeRule) {
+  const auto plan = propose(chordoma());
+  ASSERT_TRUE(plan.applicable);
+  EXPECT_TRUE(any_request_to(plan, D::kSpineSurgery, "sarcoma / primary spinal tumour service"));
+  EXPECT_EQ(plan.find(D::kRadiationOncology), nullptr);  // no SBRT or RT as for a metastasis
+  EXPECT_FALSE(plan.fired(6));
+  EXPECT_FALSE(plan.fired(12));
+  EXPECT_TRUE(any_note(plan, "not a spinal metastasis"));
+}
+
+TEST(MdtReview, PrimarySpinalBoneTumourKeepsTheEmergency_HardRule1) {
+  auto c = chordoma();
+  add_new_deficit(c, "Lower limb weakness", day(2024, 3, 4));
+  const auto plan = propose(c);
+  EXPECT_TRUE(plan.emergency);
+  EXPECT_EQ(plan.urgency, Urgency::kStat);
+  EXPECT_TRUE(any_note(plan, "beyond the emergency"));
+}
+
+// A bone sarcoma elsewhere with a coded spinal metastasis is a metastatic
+// spinal tumour: the usual rules apply.
+TEST(MdtReview, BoneSarcomaWithASpinalMetastasisFollowsTheMetastaticRules_NOMS) {
+  auto c = chordoma();
+  c.spine.evidence = {"Condition/met-spine"};
+  const auto plan = propose(c);
+  EXPECT_FALSE(any_request_to(plan, D::kSpineSurgery, "sarcoma / primary spinal tumour service"));
+  EXPECT_NE(plan.find(D::kRadiationOncology), nullptr);
+}
+
 }  // namespace
 }  // namespace mst::adapter
