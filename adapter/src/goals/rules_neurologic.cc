@@ -229,8 +229,8 @@ bool lesion_unconfirmed(const Assessment& a) {
 
 // Row 1's requests to the spine surgeon and the radiation oncologist. The
 // surgeon is asked for a decompression only when nothing known argues
-// against surgery first: a radiosensitive or haematological tumour gets
-// radiotherapy first whatever the compression (NOMS [R7], CD 3.2), and poor
+// against surgery first: a haematological or germ-cell tumour gets
+// radiotherapy first whatever the compression (NOMS [R7], CD 3.2-3.3), and poor
 // performance status lowers surgical candidacy (NOMS 'S', Patchell
 // "medically operable" [R35]); both get an opinion on stability and
 // immobilisation within 24 h (NICE NG234, CD 7.1 "Immobilisation").
@@ -246,10 +246,16 @@ void refer_specialists(const Assessment& a, PlanDraft& d, const std::string& rea
   const std::vector<GoalCode> serves = {G::kPreserveNeurologicFunction,
                                         G::kImproveFunctionAmbulation};
   std::string not_first;
-  if (a.haematological || a.onco == Onco::kSensitive) {
+  // The verified radiosensitive list (lymphoma, myeloma, seminoma, CD 3.3 [V]),
+  // which Patchell excluded with leukaemia and germ-cell tumours [R35];
+  // breast and prostate, radiosensitive only on the [U] NOMS list, were in
+  // Patchell, so the surgeon still assesses them for decompression.
+  const bool patchell_excluded =
+      a.haematological || (a.c->cancer && a.c->cancer->key == "seminoma");
+  if (patchell_excluded) {
     not_first = "radiotherapy and systemic treatment come first for " + a.cancer_label +
-                " (radiosensitive or haematological); surgery only for instability or bony "
-                "retropulsion";
+                " (haematological or germ-cell, radiosensitive); surgery only for instability "
+                "or bony retropulsion";
   } else if (a.poor_ps == Tri::kYes) {
     std::vector<std::string> ps;
     if (a.ecog) ps.push_back("ECOG " + std::to_string(*a.ecog));

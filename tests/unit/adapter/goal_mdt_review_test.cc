@@ -99,6 +99,17 @@ TEST(MdtReview, RadiosensitiveTumourWithANewDeficitAsksAStabilityOpinion_NOMS) {
   EXPECT_FALSE(any_request(surgery, "(decompression and stabilisation)"));
 }
 
+// Breast cancer is radiosensitive only on the unverified NOMS list (CD 3.3
+// [U]) and was in Patchell [R35]: the surgeon still assesses decompression.
+TEST(MdtReview, BreastCancerWithANewDeficitKeepsTheDecompressionAssessment_Patchell) {
+  auto c = stable_patient();
+  c.neurology.escc.reset();
+  set_cancer(c, "breast", "Breast cancer", Radiosensitivity::kSensitive);
+  add_new_deficit(c, "Lower limb weakness", day(2024, 3, 4));
+  const auto plan = propose(c);
+  EXPECT_TRUE(any_request(at(plan, D::kSpineSurgery, Urgency::kStat), "decompression"));
+}
+
 // mst-p08: the patient declines surgery and the spine is stable (SINS 5),
 // not compressed: there is no stability question, so no surgical referral.
 TEST(MdtReview, DeclinedSurgeryWithAStableSpineNeedsNoSurgicalOpinion_SINS) {
