@@ -285,6 +285,10 @@ GoalPlan PlanDraft::finish() {
   plan.emergency = emergency_;
   plan.palliative = palliative_ && !emergency_;
 
+  // The team's own decision first, so the patient's refusal below sees
+  // which surgical referral is left.
+  apply_not_for_surgery();
+
   // Referrals withheld by the patient's stated preference: say so, and say
   // on each goal they would have served.
   for (const auto& [d, w] : withheld_) {
@@ -314,7 +318,6 @@ GoalPlan PlanDraft::finish() {
     }
   }
 
-  apply_not_for_surgery();
   const bool surgical_referral = !referrals_to(Discipline::kSpineSurgery).empty();
 
   for (auto& [code, g] : goals_) {
