@@ -524,6 +524,7 @@ void derive_preferences(const Context& ctx, const Inputs& in) {
     if (token == "declines-surgery") return PreferenceKind::kDeclinesSurgery;
     if (token == "declines-radiotherapy") return PreferenceKind::kDeclinesRadiotherapy;
     if (token == "comfort-focused") return PreferenceKind::kComfortFocused;
+    if (token == "not-for-surgery") return PreferenceKind::kNotForSurgery;
     return PreferenceKind::kOther;
   };
   auto key = [](const Found* x) {

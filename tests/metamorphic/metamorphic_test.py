@@ -65,12 +65,14 @@ ALLOWED = [
             "goal preserve-neurologic-function: absent -> high-priority",
             "referral diagnostic-radiology: absent -> urgent",
             "referral radiation-oncology: urgent -> asap",
-            "referral spine-surgery: absent -> stat",
+            "referral spine-surgery: absent -> urgent",
             "urgency: urgent -> stat",
         ],
         "why": "As mst-p12: WHO ICD-10 G82.2 does not say the paraplegia is complete (SNOMED 60389000 "
                "is not in the tables, fhir-coding.md §8 verified none), so the recorded compression "
-               "may still have function to preserve and NICE NG234's emergency rightly applies.",
+               "may still have function to preserve and NICE NG234's emergency rightly applies; "
+               "with ECOG 4 the surgeon is asked for an urgent opinion, not a decompression "
+               "(docs/clinical-rules.md row 1, NOMS 'S').",
     },
     {
         "patient": "rw-36",

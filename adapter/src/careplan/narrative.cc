@@ -295,7 +295,10 @@ std::string preferences_that_act(const GoalPlan& plan) {
     if (p.kind == mappings::PreferenceKind::kOther || p.effect.empty()) continue;
     // A paragraph, not a list item: under the last urgency's list an item
     // read as one more action at that urgency.
-    out += wrap("p", wrap("b", "Patient preference:") + " " + e("\"" + p.text + "\": " + p.effect));
+    // The MDT's "not for surgery" acts too, but it is the team's decision.
+    const char* label = p.kind == mappings::PreferenceKind::kNotForSurgery ? "Clinical decision:"
+                                                                           : "Patient preference:";
+    out += wrap("p", wrap("b", label) + " " + e("\"" + p.text + "\": " + p.effect));
   }
   return out;
 }

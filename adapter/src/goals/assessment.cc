@@ -152,6 +152,17 @@ void assess_oncology(const Considerations& c, Assessment& a) {
   if (!c.cancer) return;
   if (!c.cancer->label.empty()) a.cancer_label = c.cancer->label;
   a.haematological = c.cancer->haematological;
+  // A primary bone malignancy whose own Condition is the spinal disease; a
+  // bone sarcoma with separately coded spinal metastases is not one.
+  const std::string& key = c.cancer->key;
+  if (key == "spine-bone-tumour" || key == "bone-sarcoma" || key == "osteosarcoma") {
+    for (const auto& ref : c.cancer->evidence) {
+      if (std::find(c.spine.evidence.begin(), c.spine.evidence.end(), ref) !=
+          c.spine.evidence.end()) {
+        a.primary_spine_tumour = true;
+      }
+    }
+  }
   switch (c.cancer->radiosensitivity) {
     case mappings::Radiosensitivity::kSensitive:
       a.onco = Onco::kSensitive;
@@ -312,6 +323,9 @@ void assess_preferences(const Considerations& c, Assessment& a) {
         break;
       case mappings::PreferenceKind::kComfortFocused:
         slot = &a.comfort_focused;
+        break;
+      case mappings::PreferenceKind::kNotForSurgery:
+        slot = &a.not_for_surgery;
         break;
       case mappings::PreferenceKind::kOther:
         break;

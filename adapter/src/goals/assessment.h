@@ -59,6 +59,10 @@ struct Assessment {
   Onco onco = Onco::kUnknown;
   bool haematological = false;
   std::string cancer_label;  // "the primary cancer" when unknown
+  // The spinal disease is a primary malignant bone tumour of the spine itself
+  // (chordoma, chondrosarcoma, C41.2): not a metastasis, so outside the
+  // metastatic frameworks (docs/clinical-rules.md hard rule 9).
+  bool primary_spine_tumour = false;
 
   // ---- M: mechanics
   std::optional<int> sins;
@@ -113,6 +117,8 @@ struct Assessment {
   const mappings::Preference* declines_surgery = nullptr;
   const mappings::Preference* declines_radiotherapy = nullptr;
   const mappings::Preference* comfort_focused = nullptr;
+  // The MDT's or a clinician's "not for surgery": a clinical decision.
+  const mappings::Preference* not_for_surgery = nullptr;
 };
 
 Assessment assess(const mappings::Considerations& c, const RuleThresholds& t);

@@ -62,6 +62,7 @@ GoalPlan propose_from(const mappings::Considerations& c, const detail::Assessmen
   detail::rule_postoperative_rt(a, d);
   detail::rule_pain_goal(a, d);
   detail::rule_ambulation(a, d);
+  detail::rule_primary_spine_tumour(a, d);
   // After every row, so it knows whether an emergency fired.
   detail::rule_palliative_pathway(a, d);
   detail::rule_bone_targeted_agent(a, d);

@@ -57,7 +57,7 @@ void PlanDraft::refer(Discipline d, Urgency u, const std::string& request,
     Withheld& w = withheld_[d];
     push_unique(w.requests, request);
     for (GoalCode g : serves) push_unique(w.serves, g);
-    if (d != Discipline::kSpineSurgery) return;
+    if (d != Discipline::kSpineSurgery || !surgical_opinion_needed()) return;
   }
   // Declining an operation withholds the operation, never the surgeon's
   // opinion on stability and immobilisation (NICE NG234: expert advice on
@@ -96,6 +96,59 @@ void PlanDraft::refer(Discipline d, Urgency u, const std::string& request,
   for (GoalCode g : serves) push_unique(ref.serves, g);
   std::sort(ref.serves.begin(), ref.serves.end());
   add_evidence(ref.evidence, evidence);
+}
+
+bool PlanDraft::surgical_opinion_needed() const {
+  const auto& m = a_.c->mechanics;
+  return emergency_ || a_.mscc_suspected || a_.escc_class == EsccClass::kHigh ||
+         a_.sins_stable != Tri::kYes || m.pathological_fracture || m.instability_diagnosis;
+}
+
+void PlanDraft::apply_not_for_surgery() {
+  const mappings::Preference* p = a_.not_for_surgery;
+  if (p == nullptr) return;
+  std::vector<std::pair<Discipline, Urgency>> surgical;
+  for (const auto& [key, r] : referrals_) {
+    if (key.first == Discipline::kSpineSurgery) surgical.push_back(key);
+  }
+  if (surgical.empty()) return;
+  const std::string decision = "'" + p->text + "'" + day_text(p->when);
+  // Instability scored after the decision is new to the team.
+  const auto& sins = a_.c->mechanics.sins_total;
+  const bool new_instability = a_.gross_instability == Tri::kYes && sins && sins->when &&
+                               (!p->when || sins->when->start_ms() > p->when->start_ms());
+  if (emergency_ || new_instability) {
+    mdt_reopened_ = true;
+    const std::string why = emergency_
+                                ? "a new neurological deficit or cord compression (an emergency)"
+                                : "spinal instability scored after the decision (SINS " +
+                                      std::to_string(sins->value) + day_text(sins->when) + ")";
+    for (const auto& key : surgical) {
+      push_unique(referrals_[key].reasons,
+                  "The MDT recorded " + decision + "; " + why +
+                      " has appeared since: reconsider that decision urgently");
+    }
+    note("The MDT recorded " + decision + " (a clinical decision, not the patient's choice). " +
+         "Since then " + why +
+         " has appeared: the surgical referral stands and the team is asked to reconsider the "
+         "decision urgently; the emergency actions are not delayed.");
+    return;
+  }
+  std::vector<GoalCode> served;
+  for (const auto& key : surgical) {
+    const Referral& r = referrals_[key];
+    for (const auto& q : r.requests) push_unique(mdt_withheld_, q);
+    for (GoalCode g : r.serves) push_unique(served, g);
+    referrals_.erase(key);
+  }
+  note("The MDT decided the patient is not for surgery at present: " + decision +
+       ". No surgical referral is proposed (withheld: " + join(mdt_withheld_, "; ") +
+       "). A new neurological deficit or new spinal instability would reopen the question.");
+  for (GoalCode g : served) {
+    caution(g,
+            "the MDT decided 'not for surgery' at present, so no surgical referral is "
+            "proposed for this goal");
+  }
 }
 
 std::vector<Referral*> PlanDraft::referrals_to(Discipline d) {
@@ -232,18 +285,26 @@ GoalPlan PlanDraft::finish() {
   plan.emergency = emergency_;
   plan.palliative = palliative_ && !emergency_;
 
+  // The team's own decision first, so the patient's refusal below sees
+  // which surgical referral is left.
+  apply_not_for_surgery();
+
   // Referrals withheld by the patient's stated preference: say so, and say
   // on each goal they would have served.
   for (const auto& [d, w] : withheld_) {
     const mappings::Preference* p =
         d == Discipline::kSpineSurgery ? a_.declines_surgery : a_.declines_radiotherapy;
     const std::string what = d == Discipline::kSpineSurgery ? "surgery" : "radiotherapy";
-    const bool opinion_kept = d == Discipline::kSpineSurgery;
+    const bool opinion_kept =
+        d == Discipline::kSpineSurgery && !referrals_to(Discipline::kSpineSurgery).empty();
     std::string line = "The patient declined " + what + preference_quote(*p) +
                        (p->when ? " on " + p->when->date_string() : std::string()) + ". " +
                        (opinion_kept ? "No operation is proposed; the surgical opinion on "
                                        "stability and immobilisation is still asked for. "
-                                     : "No radiotherapy referral is proposed. ") +
+                        : d == Discipline::kSpineSurgery
+                            ? "No surgical referral is proposed: the spine is stable and not "
+                              "compressed, so there is no stability question for a surgeon. "
+                            : "No radiotherapy referral is proposed. ") +
                        "Withheld: " + join(w.requests, "; ") + ".";
     line += alternatives_.empty() ? " No alternative was found by the rules; the team can "
                                     "revisit this with the patient."
@@ -251,11 +312,13 @@ GoalPlan PlanDraft::finish() {
     note(line);
     for (GoalCode g : w.serves) {
       caution(g, "the patient declined " + what + ", so " +
-                     (opinion_kept ? std::string("no operation") : "no " + what) +
+                     (d == Discipline::kSpineSurgery ? std::string("no operation") : "no " + what) +
                      " is proposed for this goal" +
                      (alternatives_.empty() ? "" : "; alternatives are offered"));
     }
   }
+
+  const bool surgical_referral = !referrals_to(Discipline::kSpineSurgery).empty();
 
   for (auto& [code, g] : goals_) {
     add_targets(g);
@@ -296,13 +359,28 @@ GoalPlan PlanDraft::finish() {
     PreferenceShown shown{p->kind, p->text, "", p->evidence};
     switch (p->kind) {
       case mappings::PreferenceKind::kDeclinesSurgery:
+        if (!withheld_.count(Discipline::kSpineSurgery)) {
+          shown.effect = "Respected: no surgical option was needed by the rules";
+        } else {
+          shown.effect =
+              std::string("Respected: no operation is proposed") +
+              (!surgical_referral
+                   ? "; no surgical opinion is needed (stable spine, no compression)"
+                   : "; the surgical opinion on stability and immobilisation is kept") +
+              (alternatives_.empty() ? std::string()
+                                     : "; offered instead: " + join(alternatives_, "; "));
+        }
+        break;
+      case mappings::PreferenceKind::kNotForSurgery:
         shown.effect =
-            withheld_.count(Discipline::kSpineSurgery)
-                ? "Respected: no operation is proposed; the surgical opinion on stability and "
-                  "immobilisation is kept" +
-                      (alternatives_.empty() ? std::string()
-                                             : "; offered instead: " + join(alternatives_, "; "))
-                : "Respected: no surgical option was needed by the rules";
+            !mdt_withheld_.empty()
+                ? "A clinical decision, not the patient's preference: followed; no surgical "
+                  "referral is proposed until a new deficit or new instability reopens it"
+            : mdt_reopened_
+                ? "A clinical decision, not the patient's preference: a new finding since asks "
+                  "the team to reconsider it urgently; the emergency actions stand"
+                : "A clinical decision, not the patient's preference: followed; no surgical "
+                  "referral was needed by the rules";
         break;
       case mappings::PreferenceKind::kDeclinesRadiotherapy:
         shown.effect = withheld_.count(Discipline::kRadiationOncology)

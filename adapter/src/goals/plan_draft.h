@@ -77,6 +77,13 @@ class PlanDraft {
     std::vector<std::string> requests;
     std::vector<GoalCode> serves;
   };
+  // Declining an operation keeps the surgeon's opinion only where there is a
+  // question to answer: a compression, an emergency, or a spine not known to
+  // be stable.
+  bool surgical_opinion_needed() const;
+  // The MDT's "not for surgery": withholds the surgical referrals outside an
+  // emergency, asks the team to reconsider in one.
+  void apply_not_for_surgery();
   void add_targets(ProposedGoal& g) const;
   // Seating, transfers, pressure-area and bladder/bowel care: function from
   // bed and chair when walking is not a realistic target.
@@ -96,6 +103,9 @@ class PlanDraft {
   std::map<Discipline, std::vector<std::string>> team_;
   std::map<Discipline, Withheld> withheld_;
   std::vector<std::string> alternatives_;
+  // What the MDT's "not for surgery" withheld; whether it was reopened.
+  std::vector<std::string> mdt_withheld_;
+  bool mdt_reopened_ = false;
   std::vector<SuggestedAction> actions_;
   std::vector<std::string> notes_;
   std::vector<MissingInput> missing_;

@@ -49,6 +49,9 @@ void rule_excisional_surgery(const Assessment& a, PlanDraft& d);               /
 void rule_postoperative_rt(const Assessment& a, PlanDraft& d);                 // row 19
 void rule_pain_goal(const Assessment& a, PlanDraft& d);                        // team rule
 void rule_declined_operation_alternatives(const Assessment& a, PlanDraft& d);  // row 20
+// A primary bone tumour of the spine goes to a sarcoma / primary spinal
+// tumour service; the metastatic rows step aside outside an emergency.
+void rule_primary_spine_tumour(const Assessment& a, PlanDraft& d);  // hard rule 9
 
 // Mechanical rules (rows 9-11; stability work-up).
 void rule_instability(const Assessment& a, PlanDraft& d);             // rows 9, 10

@@ -154,6 +154,7 @@ void row6_radioresistant(const Assessment& a, PlanDraft& d) {
 
 void rule_low_grade_compression(const Assessment& a, PlanDraft& d) {
   if (a.escc_class != EsccClass::kLow) return;
+  if (a.primary_spine_tumour && !d.emergency()) return;  // the sarcoma service plans it
   if (a.palliative_candidate && !d.emergency()) {
     d.note(
         "Radiotherapy or SBRT for durable local control (rule table rows 6 and 7) is not "
@@ -190,6 +191,7 @@ void rule_painful_uncomplicated(const Assessment& a, PlanDraft& d) {
   // The palliative pathway offers its own single fraction for pain, without
   // waiting for compression and stability to be graded (rules_palliative.cc).
   if (a.palliative_candidate && !d.emergency()) return;
+  if (a.primary_spine_tumour && !d.emergency()) return;  // the sarcoma service plans it
   if (a.escc_class == EsccClass::kHigh || a.escc_class == EsccClass::kGrey) return;
   if (a.sins_stable == Tri::kNo) return;
   const auto& t = *a.t;
@@ -240,6 +242,7 @@ void rule_painful_uncomplicated(const Assessment& a, PlanDraft& d) {
 
 void rule_excisional_surgery(const Assessment& a, PlanDraft& d) {
   const auto& c = *a.c;
+  if (a.primary_spine_tumour) return;  // en bloc for a primary: rule_primary_spine_tumour
   if (c.spine.lesions.size() != 1 || c.other_metastases.extraspinal_bone ||
       c.other_metastases.visceral) {
     return;
@@ -374,6 +377,30 @@ void rule_pain_goal(const Assessment& a, PlanDraft& d) {
 // fractured spine (clinical-decision.md §8 'Immobilisation', row 14), and
 // vertebral augmentation for a fracture without gross instability or
 // compression (NOMS 'M'; CAFE).
+void rule_primary_spine_tumour(const Assessment& a, PlanDraft& d) {
+  if (!a.primary_spine_tumour) return;
+  mappings::Evidence ev = a.c->cancer->evidence;
+  add_evidence(ev, a.c->spine.evidence);
+  // New pain or an emergency makes the specialist's view urgent; a known,
+  // quiet tumour waits for the planned referral.
+  const Urgency u = d.emergency() || a.new_back_pain ? Urgency::kUrgent : Urgency::kRoutine;
+  d.refer(
+      Discipline::kSpineSurgery, u,
+      "Referral to a specialist sarcoma / primary spinal tumour service: assessment for en bloc "
+      "resection (" +
+          a.cancer_label + "), before any biopsy, operation or radiotherapy is planned",
+      "Primary bone tumour of the spine, not a metastasis (team rule, hard rule 9)", {}, ev);
+  d.note("Primary bone tumour of the spine (" + a.cancer_label +
+         (a.levels_text.empty() ? std::string() : " at " + a.levels_text) +
+         "): this is not a spinal metastasis, so the metastatic rules (NOMS radiotherapy and "
+         "SBRT, palliative radiotherapy for pain, excisional surgery of a solitary metastasis, "
+         "bone-targeted agents) are not applied" +
+         (d.emergency() ? " beyond the emergency" : "") +
+         ". It is referred to a specialist sarcoma / primary spinal tumour service, which plans "
+         "resection and radiotherapy; an intralesional procedure or radiotherapy planned as for "
+         "a metastasis may compromise en bloc resection.");
+}
+
 void rule_declined_operation_alternatives(const Assessment& a, PlanDraft& d) {
   if (a.declines_surgery == nullptr || !d.withheld(Discipline::kSpineSurgery)) return;
   const auto& m = a.c->mechanics;

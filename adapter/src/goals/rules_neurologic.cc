@@ -219,6 +219,70 @@ void rows3_5_undecided(const Assessment& a, PlanDraft& d, const std::vector<std:
   d.fired(3);
 }
 
+// Row 1's suspected MSCC with no spinal lesion recorded and no MRI since the
+// onset: nothing is known yet that a surgeon or radiation oncologist could
+// treat. The coordinator, the MRI and dexamethasone are the stat actions;
+// definitive treatment is planned on the MRI (NICE NG234 [R26], CD 7.1).
+bool lesion_unconfirmed(const Assessment& a) {
+  return !a.c->spine.present && !a.imaging_after_onset;
+}
+
+// Row 1's requests to the spine surgeon and the radiation oncologist. The
+// surgeon is asked for a decompression only when nothing known argues
+// against surgery first: a haematological or germ-cell tumour gets
+// radiotherapy first whatever the compression (NOMS [R7], CD 3.2-3.3), and poor
+// performance status lowers surgical candidacy (NOMS 'S', Patchell
+// "medically operable" [R35]); both get an opinion on stability and
+// immobilisation within 24 h (NICE NG234, CD 7.1 "Immobilisation").
+void refer_specialists(const Assessment& a, PlanDraft& d, const std::string& reason,
+                       const mappings::Evidence& ev) {
+  const bool after_mri = lesion_unconfirmed(a);
+  const Urgency definitive = after_mri ? Urgency::kAsap : Urgency::kStat;
+  // "Once the MRI shows ...: assessment for ...", else the request as it is.
+  auto when = [after_mri](const std::string& request) {
+    return after_mri ? "Once the whole-spine MRI shows the compression: " + lower_first(request)
+                     : request;
+  };
+  const std::vector<GoalCode> serves = {G::kPreserveNeurologicFunction,
+                                        G::kImproveFunctionAmbulation};
+  std::string not_first;
+  // The verified radiosensitive list (lymphoma, myeloma, seminoma, CD 3.3 [V]),
+  // which Patchell excluded with leukaemia and germ-cell tumours [R35];
+  // breast and prostate, radiosensitive only on the [U] NOMS list, were in
+  // Patchell, so the surgeon still assesses them for decompression.
+  const bool patchell_excluded =
+      a.haematological || (a.c->cancer && a.c->cancer->key == "seminoma");
+  if (patchell_excluded) {
+    not_first = "radiotherapy and systemic treatment come first for " + a.cancer_label +
+                " (haematological or germ-cell, radiosensitive); surgery only for instability "
+                "or bony retropulsion";
+  } else if (a.poor_ps == Tri::kYes) {
+    std::vector<std::string> ps;
+    if (a.ecog) ps.push_back("ECOG " + std::to_string(*a.ecog));
+    if (a.kps) ps.push_back("Karnofsky " + std::to_string(*a.kps));
+    not_first = "performance status (" + join(ps, ", ") +
+                ") lowers surgical candidacy, so no decompression is proposed unless the "
+                "surgeon judges the new deficit to be its cause";
+  }
+  if (not_first.empty()) {
+    d.refer(Discipline::kSpineSurgery, definitive,
+            when("Immediate assessment for metastatic spinal cord compression (decompression "
+                 "and stabilisation)"),
+            reason, serves, ev);
+  } else {
+    d.refer(Discipline::kSpineSurgery, Urgency::kUrgent,
+            when("Opinion within 24 h on spinal stability and immobilisation, and on whether "
+                 "any operation is appropriate: " +
+                 not_first),
+            reason, serves, ev);
+  }
+  d.refer(Discipline::kRadiationOncology, definitive,
+          after_mri ? when("Assessment for urgent radiotherapy (to start within 24 h of the "
+                           "decision to treat)")
+                    : std::string("Immediate assessment for urgent radiotherapy"),
+          reason, serves, ev, &kRadiotherapy);
+}
+
 }  // namespace
 
 std::optional<Urgency> pending_mri(const PlanDraft& d) {
@@ -285,7 +349,10 @@ void rule_new_neurology(const Assessment& a, PlanDraft& d) {
       "treat as an oncological emergency: contact the MSCC coordinator immediately, "
       "whole-spine MRI within " +
       number_text(t.mscc_mri_hours) + " h, dexamethasone " + number_text(t.dexamethasone_mg) +
-      " mg, and immediate spinal and oncology assessment";
+      " mg, and " +
+      (lesion_unconfirmed(a) ? "spinal and oncology assessment for definitive treatment as soon "
+                               "as the MRI shows the compression"
+                             : "immediate spinal and oncology assessment");
   d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kStat, r);
   r.proposal =
       "act now to keep or regain walking; outcomes are best when treatment starts while "
@@ -329,13 +396,7 @@ void rule_new_neurology(const Assessment& a, PlanDraft& d) {
                   ": if MSCC is excluded the team may step down this pathway (NICE: stop "
                   "dexamethasone when MSCC is excluded)");
   }
-  d.refer(Discipline::kSpineSurgery, Urgency::kStat,
-          "Immediate assessment for metastatic spinal cord compression (decompression and "
-          "stabilisation)",
-          reason, {G::kPreserveNeurologicFunction, G::kImproveFunctionAmbulation}, ev);
-  d.refer(Discipline::kRadiationOncology, Urgency::kStat,
-          "Immediate assessment for urgent radiotherapy", reason,
-          {G::kPreserveNeurologicFunction, G::kImproveFunctionAmbulation}, ev, &kRadiotherapy);
+  refer_specialists(a, d, reason, ev);
   if (a.haematological) {
     // NG234: after the first dexamethasone dose, discuss with the haematology
     // MDT; radiotherapy and systemic treatment come before surgery.

@@ -68,6 +68,7 @@ void rule_ambulation(const Assessment& a, PlanDraft& d) {
 void rule_bone_targeted_agent(const Assessment& a, PlanDraft& d) {
   const auto& c = *a.c;
   if (a.bone_agent_active) return;
+  if (a.primary_spine_tumour) return;  // ESMO's advice is for bone metastases
   const std::string key = c.cancer ? c.cancer->key : "";
   if (key == "prostate") {
     // ESMO 2020 names castration-resistant prostate cancer; castration

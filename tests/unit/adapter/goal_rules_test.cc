@@ -196,7 +196,10 @@ TEST(GoalRules, Row5_PoorPerformanceWithNewDeficitLeavesFitnessToSurgeon) {
   auto plan = propose(c);
   EXPECT_FALSE(plan.fired(5));
   EXPECT_TRUE(any_missing(plan, "may reflect the new deficit"));
-  EXPECT_EQ(plan.find(D::kSpineSurgery)->priority, Urgency::kStat);
+  // An urgent opinion (rows 3/5 undecided), never a stat decompression: poor
+  // performance status lowers surgical candidacy (NOMS 'S'; rw-11).
+  EXPECT_EQ(plan.find(D::kSpineSurgery)->priority, Urgency::kAsap);
+  EXPECT_FALSE(any_request_to(plan, D::kSpineSurgery, "(decompression and stabilisation)"));
   EXPECT_TRUE(any_note(plan, "left to the spine surgeon"));
 }
 

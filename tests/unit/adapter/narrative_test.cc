@@ -191,6 +191,25 @@ TEST(Narrative, ARefusalIsStatedBesideTheActions) {
   EXPECT_NE(div.find("Christmas"), std::string::npos);
 }
 
+// The MDT's "not for surgery" acts too, but it is never worded as the
+// patient's preference (issue #11 review, rw-30).
+TEST(Narrative, AnMdtDecisionIsStatedAsAClinicalDecision) {
+  auto c = stable_patient();
+  set_sins(c, 10);
+  c.preferences.push_back(Preference{PreferenceKind::kNotForSurgery,
+                                     "Spinal MDT: not for surgery",
+                                     {"Observation/mdt"},
+                                     PreferenceSource::kClinician});
+  const auto plan = propose(c);
+  const auto div = careplan_narrative(c, plan, {"2024-03-05", "MST Care-Plan Adapter 0.1.0"});
+  elements_of(div);
+  const std::string head = div.substr(0, div.find("<h3>Proposed goals</h3>"));
+  EXPECT_NE(head.find("<p><b>Clinical decision:</b> &quot;Spinal MDT: not for surgery&quot;"),
+            std::string::npos)
+      << head;
+  EXPECT_EQ(head.find("Patient preference:"), std::string::npos) << head;
+}
+
 // The details give each rule its own item: the rules of one goal do not run
 // together, and the text is the goal's whole rationale.
 TEST(Narrative, DetailsGiveEachRuleItsOwnItem) {

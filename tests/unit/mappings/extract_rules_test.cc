@@ -668,7 +668,7 @@ TEST(Preferences, NotForSurgeryIsAClinicalDecision) {
       {patient(), observation("g1", kLnc, "81380-8",
                               R"("valueString":"Spinal MDT: not for surgery.")", "2025-05-20")});
   ASSERT_EQ(c.preferences.size(), 1u);
-  EXPECT_EQ(c.preferences[0].kind, PreferenceKind::kOther);
+  EXPECT_EQ(c.preferences[0].kind, PreferenceKind::kNotForSurgery);
   EXPECT_EQ(c.preferences[0].source, PreferenceSource::kClinician);
 }
 

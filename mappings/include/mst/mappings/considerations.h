@@ -241,6 +241,10 @@ enum class PreferenceKind {
   kDeclinesSurgery,
   kDeclinesRadiotherapy,
   kComfortFocused,
+  // A clinician's or the MDT's decision that the patient is not for surgery
+  // (always PreferenceSource::kClinician): it stops elective surgical
+  // referrals, never an emergency (docs/clinical-rules.md hard rule 5).
+  kNotForSurgery,
   kOther,
 };
 
