@@ -295,8 +295,9 @@ std::string preferences_that_act(const GoalPlan& plan) {
     if (p.kind == mappings::PreferenceKind::kOther || p.effect.empty()) continue;
     // A paragraph, not a list item: under the last urgency's list an item
     // read as one more action at that urgency.
-    // The MDT's "not for surgery" acts too, but it is the team's decision.
-    const char* label = p.kind == mappings::PreferenceKind::kNotForSurgery ? "Clinical decision:"
+    // The MDT's "not for surgery" and a portable medical order (POLST) act
+    // too, but they are the clinicians' decisions, not the patient's words.
+    const char* label = p.source == mappings::PreferenceSource::kClinician ? "Clinical decision:"
                                                                            : "Patient preference:";
     out += wrap("p", wrap("b", label) + " " + e("\"" + p.text + "\": " + p.effect));
   }

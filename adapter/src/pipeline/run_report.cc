@@ -112,9 +112,14 @@ std::string explain_text(const Derivation& d) {
           << "]: " << joined(r.requests, "; ") << "\n      because " << joined(r.reasons, "; ")
           << "\n";
     }
-    out << "\nPATIENT PREFERENCES\n";
+    out << "\nPATIENT PREFERENCES AND CLINICAL DECISIONS\n";
     if (plan.preferences.empty()) out << "  none recorded: discuss with the patient\n";
-    for (const auto& p : plan.preferences) out << "  - \"" << p.text << "\": " << p.effect << "\n";
+    for (const auto& p : plan.preferences) {
+      out << "  - "
+          << (p.source == mappings::PreferenceSource::kClinician ? "clinical decision: "
+                                                                 : "patient: ")
+          << "\"" << p.text << "\": " << p.effect << "\n";
+    }
     out << "\n";
   }
   out << "DETAILS: CONSIDERATIONS\n";

@@ -210,6 +210,24 @@ TEST(Narrative, AnMdtDecisionIsStatedAsAClinicalDecision) {
   EXPECT_EQ(head.find("Patient preference:"), std::string::npos) << head;
 }
 
+// A POLST order for comfort-focused treatments acts as an order, and is
+// worded as a clinical decision (fhir-coding.md §16.2).
+TEST(Narrative, APortableOrderIsStatedAsAClinicalDecision) {
+  auto c = stable_patient();
+  c.preferences.push_back(Preference{PreferenceKind::kComfortFocused,
+                                     "Portable medical order (POLST): comfort-focused treatments",
+                                     {"ServiceRequest/pmo"},
+                                     PreferenceSource::kClinician});
+  const auto plan = propose(c);
+  const auto div = careplan_narrative(c, plan, {"2024-03-05", "MST Care-Plan Adapter 0.1.0"});
+  elements_of(div);
+  const std::string head = div.substr(0, div.find("<h3>Proposed goals</h3>"));
+  EXPECT_NE(head.find("<p><b>Clinical decision:</b> &quot;Portable medical order (POLST)"),
+            std::string::npos)
+      << head;
+  EXPECT_EQ(head.find("Patient preference:"), std::string::npos) << head;
+}
+
 // The details give each rule its own item: the rules of one goal do not run
 // together, and the text is the goal's whole rationale.
 TEST(Narrative, DetailsGiveEachRuleItsOwnItem) {

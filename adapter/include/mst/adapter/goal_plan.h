@@ -161,6 +161,9 @@ struct PreferenceShown {
   std::string text;
   std::string effect;  // e.g. "no surgical referral proposed"
   mappings::Evidence evidence;
+  // Whose statement: a clinician's decision or order (an MDT's "not for
+  // surgery", a POLST) is never worded as the patient's preference.
+  mappings::PreferenceSource source = mappings::PreferenceSource::kPatient;
 };
 
 // How the engine read the patient, under the thresholds it used. The builder,
