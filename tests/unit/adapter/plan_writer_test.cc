@@ -333,6 +333,32 @@ TEST(PlanWriter, ARevisionRetiresTheProposalsItDropsInTheSameTransaction) {
   }
 }
 
+// Without a transaction the withdrawals of a revision go before the
+// CarePlan: if one fails, the plan still names what it named, and nothing
+// says it was revised.
+TEST(PlanWriter, AFailedWithdrawalStopsARevisionBeforeItsCarePlan) {
+  for (WriteMode mode : {WriteMode::kBatch, WriteMode::kIndividual}) {
+    SCOPED_TRACE(std::string(write_mode_name(mode)));
+    FakeFhirStore store;
+    store.refuse_transactions = true;
+    seed(store);
+    const std::string plan = store.get("CarePlan/cp1");
+    store.fail_requests["PUT Goal/g-drop"] = 500;
+    WriteOptions opts;
+    opts.mode = mode;
+    PlanWriter w(store, reader(), opts);
+    try {
+      w.write(kRevising, revision_builder());
+      ADD_FAILURE() << "the failed withdrawal went unnoticed";
+    } catch (const fhir::HttpStatusError& e) {
+      EXPECT_EQ(e.status(), 500);
+      EXPECT_NE(std::string(e.what()).find("Goal/g-drop"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(store.get("CarePlan/cp1"), plan);
+    EXPECT_TRUE(store.all("Provenance").empty());
+  }
+}
+
 TEST(PlanWriter, NothingDroppedAddsNothing) {
   FakeFhirStore store;
   store.put(R"({"resourceType":"Device","id":"d1","identifier":[{"system":")" + kDeviceSystem +

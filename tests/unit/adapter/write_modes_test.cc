@@ -252,6 +252,23 @@ TEST_P(WriteResume, ARevisionFailingAfterAnyRequestResumesWithoutDuplicates) {
   }
 }
 
+TEST_P(WriteResume, ARefusedMemberStopsTheWriteAndSaysWhy) {
+  // A batch answers 200 whatever its entries did; the refused Goal is one
+  // entry's 400 and its OperationOutcome (R4 http.html#brules).
+  store_->fail_requests["POST Goal"] = 400;
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kFailed) << o.detail;
+  EXPECT_NE(o.detail.find("400"), std::string::npos) << o.detail;
+  EXPECT_NE(o.detail.find("error (processing)"), std::string::npos) << o.detail;
+  EXPECT_TRUE(adapter_plans().empty()) << store_->get(adapter_plans().front());
+  EXPECT_TRUE(store_->all("Provenance").empty());
+  expect_plans_resolve("a refused Goal");
+  // Once the server takes it, the plan is written whole.
+  store_->fail_requests.clear();
+  EXPECT_EQ(run().kind, OutcomeKind::kWritten);
+  expect_plans_resolve("after the refusal");
+}
+
 INSTANTIATE_TEST_SUITE_P(WithoutTransactions, WriteResume,
                          ::testing::Values(WriteMode::kBatch, WriteMode::kIndividual),
                          [](const ::testing::TestParamInfo<WriteMode>& mode) {
