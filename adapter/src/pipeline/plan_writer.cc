@@ -10,6 +10,7 @@
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
 #include "plan_members.h"
+#include "plan_provenance.h"
 #include "staged_write.h"
 
 namespace mst::adapter {
@@ -420,9 +421,25 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
     }
     BuiltPlan built = build(existing);
     out.fingerprint = built.fingerprint;
+    record_plan_fingerprint(built.bundle, built.fingerprint);
     if (existing && !existing->fingerprint.empty() && existing->fingerprint == built.fingerprint) {
       out.kind = OutcomeKind::kUnchanged;
       out.detail = "the draft already says this";
+      // Only a write without a transaction can stop between the CarePlan
+      // and its Provenance.
+      const WriteMode m = mode();
+      if ((m == WriteMode::kBatch || m == WriteMode::kIndividual) &&
+          !plan_provenance_found(*existing, built.fingerprint, marks)) {
+        const std::string plan_ref = "CarePlan/" + existing->id;
+        fhir::JsonValue late = missing_provenance_bundle(built.bundle, plan_ref, existing->version);
+        if (options_.dry_run) {
+          last_bundle_ = late.dump();
+          out.detail += "; dry run: would record the Provenance an interrupted write left out";
+        } else {
+          send(late);
+          out.detail += "; recorded the Provenance an interrupted write left out";
+        }
+      }
       return out;
     }
     if (existing) marks.plan_members = existing->members;
@@ -492,6 +509,15 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       if (attempt >= options_.max_conflict_retries) throw;
     }
   }
+}
+
+bool PlanWriter::plan_provenance_found(const ExistingPlan& plan, const std::string& fingerprint,
+                                       const OwnerMarks& marks) {
+  const std::string plan_ref = "CarePlan/" + plan.id;
+  fhir::SearchResult r = client_.search("Provenance", {{"target", plan_ref}}, kMemberLimits);
+  r.require_complete();
+  return has_plan_provenance(r.resources, plan_ref, marks.device_refs, fingerprint,
+                             read_fingerprint_, marks.base_url);
 }
 
 PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const std::string& cause,

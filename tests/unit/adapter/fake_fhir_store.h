@@ -1,6 +1,6 @@
 // An in-memory FHIR server behind fhir::Client, enough for write-back
 // scenarios without HAPI: resources with versions; searches filtered by
-// `identifier` (sys|value, sys|, comma-separated any-of) and
+// `identifier` (sys|value, sys|, comma-separated any-of), `target` and
 // `subject`/`patient`, other parameters ignored (one patient's data per
 // test); transactions applied all-or-nothing with POST + ifNoneExist, PUT by
 // id with If-Match (409 on a stale version) and urn:uuid references
@@ -239,10 +239,22 @@ class FakeFhirStore : public fhir::Client {
     }
     return false;
   }
+  // Whether an element of `r` (an array of References) refers to `ref`
+  // ("Type/id"), any version of it.
+  static bool names(const fhir::JsonValue& r, std::string_view element, const std::string& ref) {
+    const auto* refs = r.find(element);
+    if (refs == nullptr || !refs->is_array()) return false;
+    for (const auto& t : refs->items()) {
+      const std::string to = str(t, "reference");
+      if (to == ref || to.rfind(ref + "/_history/", 0) == 0) return true;
+    }
+    return false;
+  }
   static bool matches(const fhir::JsonValue& r, const fhir::SearchParams& params,
                       bool ignore_subject) {
     for (const auto& [name, value] : params) {
       if (name == "identifier" && !has_identifier(r, value)) return false;
+      if (name == "target" && !names(r, "target", value)) return false;
       if ((name == "subject" || name == "patient") && !ignore_subject) {
         const auto* subject = r.find("subject") ? r.find("subject") : r.find("patient");
         const std::string want =

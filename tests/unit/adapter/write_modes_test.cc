@@ -141,6 +141,18 @@ class WriteResume : public ::testing::TestWithParam<WriteMode> {
     return out;
   }
 
+  // How many Provenances name `plan` (any version of it) among their targets.
+  std::size_t provenances_of(const std::string& plan) const {
+    std::size_t n = 0;
+    for (const auto& p : store_->all("Provenance")) {
+      const std::string json = store_->get(p);
+      if (json.find("\"reference\":\"" + plan + "\"") != std::string::npos ||
+          json.find("\"reference\":\"" + plan + "/_history/") != std::string::npos)
+        ++n;
+    }
+    return n;
+  }
+
   // Every Goal, CareTeam, ServiceRequest and Device a plan of ours names
   // exists: never a plan pointing at what was not written.
   void expect_plans_resolve(const std::string& context) const {
@@ -210,6 +222,8 @@ TEST_P(WriteResume, AFailureAfterAnyRequestResumesWithoutDuplicates) {
         << context << ": " << resumed.detail;
     EXPECT_EQ(adapter_identifiers(), expected) << context;
     expect_plans_resolve(context);
+    // The plan has the Provenance of its write, even when only that was lost.
+    EXPECT_EQ(provenances_of(adapter_plans().front()), 1u) << context << ": " << resumed.detail;
 
     const int writes = store_->write_requests();
     const PatientOutcome again = run();
@@ -246,6 +260,7 @@ TEST_P(WriteResume, ARevisionFailingAfterAnyRequestResumesWithoutDuplicates) {
     EXPECT_NE(resumed.kind, OutcomeKind::kFailed) << context << ": " << resumed.detail;
     EXPECT_EQ(adapter_identifiers(), expected) << context;
     expect_plans_resolve(context);
+    EXPECT_EQ(provenances_of(adapter_plans().front()), 2u) << context << ": " << resumed.detail;
     const int writes = store_->write_requests();
     EXPECT_EQ(run().kind, OutcomeKind::kUnchanged) << context;
     EXPECT_EQ(store_->write_requests(), writes) << context;

@@ -31,6 +31,8 @@
 
 namespace mst::adapter {
 
+struct OwnerMarks;  // plan_members.h
+
 // The adapter's plan as found on the server.
 struct ExistingPlan {
   std::string id;
@@ -116,6 +118,10 @@ class PlanWriter {
   // entry went ("Type/id/_history/v").
   std::vector<std::string> send(fhir::JsonValue& bundle);
   PatientOutcome write_note(const PlanIdentity& identity, const PlanBuildFn& build);
+  // Whether the adapter's Provenance of `plan` with this content
+  // fingerprint is on the server (plan_provenance.h).
+  bool plan_provenance_found(const ExistingPlan& plan, const std::string& fingerprint,
+                             const OwnerMarks& marks);
 
   fhir::Client& client_;
   FingerprintReader read_fingerprint_;
