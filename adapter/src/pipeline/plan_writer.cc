@@ -357,6 +357,41 @@ std::size_t retire_dropped(const std::vector<FoundMember>& found, const std::set
   return n;
 }
 
+// "Type/id" of the members in `found` that are this run's own proposals
+// left by an earlier write that stopped before its CarePlan
+// (interrupted_proposal()).
+std::set<std::string> interrupted_proposals(const std::vector<FoundMember>& found,
+                                            const fhir::JsonValue& bundle,
+                                            const PlanIdentity& identity, const OwnerMarks& marks) {
+  std::map<std::string, const fhir::JsonValue*> built;  // Type|value -> resource
+  const auto* entries = bundle.find("entry");
+  if (entries != nullptr && entries->is_array()) {
+    for (const auto& e : entries->items()) {
+      const auto* r = e.find("resource");
+      const auto* type = r ? r->find("resourceType") : nullptr;
+      if (type == nullptr || !type->is_string()) continue;
+      const auto* ids = r->find("identifier");
+      if (ids == nullptr || !ids->is_array()) continue;
+      for (const auto& kind : identity.members) {
+        if (kind.type != type->str()) continue;
+        for (const auto& id : ids->items()) {
+          const auto* system = id.find("system");
+          const auto* value = id.find("value");
+          if (system && value && system->is_string() && value->is_string() &&
+              system->str() == kind.identifier_system)
+            built[kind.type + "|" + value->str()] = r;
+        }
+      }
+    }
+  }
+  std::set<std::string> out;
+  for (const auto& f : found) {
+    auto it = built.find(f.ref.substr(0, f.ref.find('/')) + "|" + f.identifier_value);
+    if (it != built.end() && interrupted_proposal(f, *it->second, marks)) out.insert(f.ref);
+  }
+  return out;
+}
+
 PatientOutcome refused(PatientOutcome out, const std::string& reason, const std::string& detail) {
   out.kind = OutcomeKind::kFailed;
   out.error_kind = "conflict";
@@ -465,6 +500,9 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       }
       return k;
     }();
+    // Before reconcile() drops the entries it links instead.
+    const std::set<std::string> interrupted =
+        interrupted_proposals(members.members, built.bundle, identity, marks);
     const Reconciled reconciled = reconcile(built.bundle, members.members, base_url);
     const std::size_t retired =
         retire_dropped(members.members, kept, base_url, identity.note_author, "", built.bundle);
@@ -473,11 +511,19 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       notes +=
           "; withdrew " + std::to_string(retired) + " proposal(s) the revision no longer makes";
     }
-    if (!reconciled.left.empty()) {
-      notes += "; left " + std::to_string(reconciled.left.size()) +
+    std::vector<std::string> ours_taken_in, left;
+    for (const auto& l : reconciled.left)
+      (interrupted.count(l.substr(0, l.find(' '))) ? ours_taken_in : left).push_back(l);
+    if (!ours_taken_in.empty()) {
+      notes +=
+          "; took into the plan " + std::to_string(ours_taken_in.size()) +
+          " proposal(s) an earlier interrupted run of the adapter wrote: " + joined(ours_taken_in);
+    }
+    if (!left.empty()) {
+      notes += "; left " + std::to_string(left.size()) +
                " resource(s) a person changed or another system wrote, and linked the plan "
                "to them: " +
-               joined(reconciled.left);
+               joined(left);
     }
     if (options_.dry_run) {
       last_bundle_ = built.bundle.dump();

@@ -222,6 +222,9 @@ TEST_P(WriteResume, AFailureAfterAnyRequestResumesWithoutDuplicates) {
         << context << ": " << resumed.detail;
     EXPECT_EQ(adapter_identifiers(), expected) << context;
     expect_plans_resolve(context);
+    // What the failed run wrote is ours, and the detail says so.
+    EXPECT_EQ(resumed.detail.find("a person changed"), std::string::npos)
+        << context << ": " << resumed.detail;
     // The plan has the Provenance of its write, even when only that was lost.
     EXPECT_EQ(provenances_of(adapter_plans().front()), 1u) << context << ": " << resumed.detail;
 
@@ -282,6 +285,46 @@ TEST_P(WriteResume, ARefusedMemberStopsTheWriteAndSaysWhy) {
   store_->fail_requests.clear();
   EXPECT_EQ(run().kind, OutcomeKind::kWritten);
   expect_plans_resolve("after the refusal");
+}
+
+TEST_P(WriteResume, AResumeSaysWhichMembersAnInterruptedRunOfOursWrote) {
+  store_->fail_requests["POST CarePlan"] = 503;
+  ASSERT_EQ(run().kind, OutcomeKind::kFailed);
+  const auto goals = store_->all("Goal");
+  ASSERT_FALSE(goals.empty());
+  store_->fail_requests.clear();
+  const PatientOutcome o = run();
+  ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+  EXPECT_NE(o.detail.find("an earlier interrupted run of the adapter wrote: " + goals.front()),
+            std::string::npos)
+      << o.detail;
+  EXPECT_EQ(o.detail.find("a person changed"), std::string::npos) << o.detail;
+}
+
+TEST_P(WriteResume, AMemberSomeoneChangedBeforeTheResumeIsLeftAndSaidSo) {
+  store_->fail_requests["POST CarePlan"] = 503;
+  ASSERT_EQ(run().kind, OutcomeKind::kFailed);
+  // Still proposed, but no longer what the adapter wrote.
+  std::string goal;
+  for (const auto& g : store_->all("Goal")) {
+    if (store_->get(g).find("\"description\"") != std::string::npos) goal = g;
+  }
+  ASSERT_FALSE(goal.empty());
+  std::string json = store_->get(goal);
+  const auto at = json.find("\"description\":{");
+  json.insert(at + 15, "\"id\":\"edited\",");
+  store_->put(json);
+  store_->fail_requests.clear();
+  const PatientOutcome o = run();
+  ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+  // The edited Goal is someone's; the other members are still ours.
+  EXPECT_NE(o.detail.find("left 1 resource(s) a person changed or another system wrote, and "
+                          "linked the plan to them: " +
+                          goal + " ("),
+            std::string::npos)
+      << o.detail;
+  EXPECT_NE(o.detail.find("an earlier interrupted run of the adapter wrote"), std::string::npos)
+      << o.detail;
 }
 
 INSTANTIATE_TEST_SUITE_P(WithoutTransactions, WriteResume,
