@@ -152,10 +152,12 @@ WriteMode PlanWriter::mode() {
   return *resolved_mode_;
 }
 
-std::vector<std::string> PlanWriter::send(fhir::JsonValue& bundle) {
+std::vector<std::string> PlanWriter::send(fhir::JsonValue& bundle,
+                                          std::vector<std::string>* progress) {
   const WriteMode m = mode();
   record_how_written(bundle, m);
-  if (m == WriteMode::kBatch || m == WriteMode::kIndividual) return send_staged(client_, bundle, m);
+  if (m == WriteMode::kBatch || m == WriteMode::kIndividual)
+    return send_staged(client_, bundle, m, progress);
   fhir::FhirResponse resp = client_.transaction(bundle.dump());
   return response_locations(resp.resource());
 }
@@ -416,6 +418,10 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
   out.patient_id = identity.patient_id;
   std::string base_url = client_.base_url();
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+  // What a revision that lost its CarePlan's If-Match had already created,
+  // and the bundle it was part of.
+  std::set<std::string> created;
+  fhir::JsonValue created_by;
   for (int attempt = 0;; ++attempt) {
     OwnerMarks marks = owner_marks(client_, identity, base_url);
     std::vector<FoundPlan> found = find_plans(client_, identity, marks, read_fingerprint_);
@@ -452,6 +458,15 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       out.detail = "CarePlan/" + existing->id + ": " + found.front().verdict.why +
                    ", so a clinician has taken it over and the adapter leaves it untouched";
       out.fingerprint = existing->fingerprint;
+      if (!created.empty()) {
+        // Taken over between this revision's new proposals and its CarePlan.
+        const std::size_t n =
+            withdraw_orphans(identity, created, created_by, existing->members, marks);
+        if (n > 0) {
+          out.detail += "; withdrew " + std::to_string(n) +
+                        " proposal(s) the interrupted revision had written for it";
+        }
+      }
       return out;
     }
     BuiltPlan built = build(existing);
@@ -533,8 +548,9 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
           notes;
       return out;
     }
+    std::vector<std::string> progress;
     try {
-      auto [id, version] = written_care_plan(send(built.bundle));
+      auto [id, version] = written_care_plan(send(built.bundle, &progress));
       out.kind = OutcomeKind::kWritten;
       if (!id.empty()) {
         out.plan_ref = "CarePlan/" + id;
@@ -553,8 +569,55 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       // Someone changed what we read before we wrote: read again and decide
       // again (they may have taken it over).
       if (attempt >= options_.max_conflict_retries) throw;
+      const auto* entries = built.bundle.find("entry");
+      for (std::size_t i = 0;
+           entries && entries->is_array() && i < progress.size() && i < entries->items().size();
+           ++i) {
+        const auto* request = entries->items()[i].find("request");
+        const auto* method = request ? request->find("method") : nullptr;
+        if (progress[i].empty() || !method || !method->is_string() || method->str() != "POST")
+          continue;
+        const fhir::Reference ref = fhir::Reference::parse(progress[i]);
+        const MemberKind* mk = member_kind(ref.type);
+        if (mk && mk->type != "CarePlan") created.insert(ref.type + "/" + ref.id);
+      }
+      if (!created.empty()) created_by = built.bundle;
     }
   }
+}
+
+std::size_t PlanWriter::withdraw_orphans(const PlanIdentity& identity,
+                                         const std::set<std::string>& created,
+                                         const fhir::JsonValue& built,
+                                         const std::set<std::string>& named, OwnerMarks marks) {
+  if (options_.dry_run || marks.device_refs.empty()) return 0;
+  // Written by this process moments ago: counted as named by our plan, so
+  // judge() proves them untouched (subject, status, notes) like any member.
+  marks.plan_members.insert(created.begin(), created.end());
+  MemberSearch members = find_members(client_, identity, built, marks, false);
+  std::vector<FoundMember> orphans;
+  for (auto& m : members.members) {
+    if (created.count(m.ref) && !named.count(m.ref) && m.verdict.standing == Standing::kOurs)
+      orphans.push_back(std::move(m));
+  }
+  if (orphans.empty()) return 0;
+  // The day the revision was built for, as its Provenance recorded it.
+  std::string day;
+  const auto* entries = built.find("entry");
+  if (entries && entries->is_array()) {
+    for (const auto& e : entries->items()) {
+      const auto* r = e.find("resource");
+      const auto* recorded = r ? r->find("recorded") : nullptr;
+      if (recorded && recorded->is_string()) day = recorded->str().substr(0, 10);
+    }
+  }
+  const std::string cause =
+      "A clinician took over the draft care plan before the revision proposing this was written";
+  fhir::JsonValue bundle = build_withdrawal(*marks.device_refs.begin(), day, cause);
+  const std::size_t n =
+      retire_dropped(orphans, {}, marks.base_url, identity.note_author, cause, bundle);
+  send(bundle);
+  return n;
 }
 
 bool PlanWriter::plan_provenance_found(const ExistingPlan& plan, const std::string& fingerprint,

@@ -184,10 +184,13 @@ std::vector<std::vector<std::size_t>> write_stages(const fhir::JsonValue& bundle
 }
 
 std::vector<std::string> send_staged(fhir::Client& client, const fhir::JsonValue& bundle,
-                                     WriteMode mode) {
+                                     WriteMode mode, std::vector<std::string>* progress) {
   const auto stages = write_stages(bundle, mode);
+  if (stages.empty()) return {};
   const auto& items = bundle.find("entry")->items();
-  std::vector<std::string> where(items.size());
+  std::vector<std::string> local;
+  std::vector<std::string>& where = progress ? *progress : local;
+  where.assign(items.size(), "");
   std::map<std::string, std::string> resolved;  // fullUrl -> Type/id
   auto resolved_resource = [&](std::size_t i) {
     fhir::JsonValue r = *items[i].find("resource");

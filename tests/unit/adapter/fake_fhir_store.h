@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -80,6 +81,9 @@ class FakeFhirStore : public fhir::Client {
   // "METHOD url" (e.g. "PUT Goal/7", "POST Goal") -> the status the server
   // answers that write with, in a batch entry, a request or a transaction.
   std::map<std::string, int> fail_requests;
+  // "METHOD url" -> what happens on the server just before that write
+  // arrives (a person's edit in between), run once.
+  std::map<std::string, std::function<void(FakeFhirStore&)>> before_requests;
 
   fhir::FhirResponse read(std::string_view type, std::string_view id) override {
     const std::string ref = std::string(type) + "/" + std::string(id);
@@ -174,6 +178,7 @@ class FakeFhirStore : public fhir::Client {
 
   fhir::FhirResponse create(std::string_view type, std::string body,
                             const fhir::SearchParams& if_none_exist) override {
+    happen_before("POST", std::string(type));
     fail_if_due("POST", std::string(type));
     if (const int status = chosen_failure("POST", std::string(type)))
       refuse("POST", std::string(type), status);
@@ -188,6 +193,7 @@ class FakeFhirStore : public fhir::Client {
   fhir::FhirResponse update(std::string_view type, std::string_view id, std::string body,
                             std::string_view if_match_version) override {
     const std::string ref = std::string(type) + "/" + std::string(id);
+    happen_before("PUT", ref);
     fail_if_due("PUT", ref);
     if (const int status = chosen_failure("PUT", ref)) refuse("PUT", ref, status);
     fhir::JsonValue r = fhir::JsonValue::from(fhir::JsonDocument::parse(body).root());
@@ -274,6 +280,13 @@ class FakeFhirStore : public fhir::Client {
     }
     return "";
   }
+  void happen_before(const std::string& method, const std::string& url) {
+    auto it = before_requests.find(method + " " + url);
+    if (it == before_requests.end()) return;
+    auto edit = std::move(it->second);
+    before_requests.erase(it);
+    edit(*this);
+  }
   int chosen_failure(const std::string& method, const std::string& url) const {
     auto it = fail_requests.find(method + " " + url);
     return it == fail_requests.end() ? 0 : it->second;
@@ -346,6 +359,7 @@ class FakeFhirStore : public fhir::Client {
       const std::string method(e["request"].string("method").value_or(""));
       const std::string url(e["request"].string("url").value_or(""));
       std::string answer;
+      happen_before(method, url);
       ++write_requests_;
       int status = fail_after_writes && write_requests_ > *fail_after_writes ? 503 : 0;
       if (!status) status = chosen_failure(method, url);

@@ -115,8 +115,16 @@ class PlanWriter {
  private:
   std::mutex& patient_lock(const std::string& patient_id);
   // Sends a transaction-shaped bundle in mode(); returns where each written
-  // entry went ("Type/id/_history/v").
-  std::vector<std::string> send(fhir::JsonValue& bundle);
+  // entry went ("Type/id/_history/v"). `progress` as for send_staged()
+  // (staged_write.h); a transaction leaves it empty.
+  std::vector<std::string> send(fhir::JsonValue& bundle,
+                                std::vector<std::string>* progress = nullptr);
+  // Withdraws the proposals in `created` ("Type/id") that a failed
+  // revision wrote and the plan a clinician took over does not name, while
+  // they are still the adapter's untouched proposals; returns how many.
+  std::size_t withdraw_orphans(const PlanIdentity& identity, const std::set<std::string>& created,
+                               const fhir::JsonValue& built, const std::set<std::string>& named,
+                               OwnerMarks marks);
   PatientOutcome write_note(const PlanIdentity& identity, const PlanBuildFn& build);
   // Whether the adapter's Provenance of `plan` with this content
   // fingerprint is on the server (plan_provenance.h).
