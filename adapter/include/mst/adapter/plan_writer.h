@@ -13,6 +13,9 @@
 // individual conditional requests with the CarePlan last (staged_write.h),
 // or one DocumentReference note for a server that takes no CarePlan writes
 // (document_note.h); ownership is judged the same way in every mode.
+// Without a transaction it also repairs what a write stopped part-way
+// leaves: a missing Provenance (plan_provenance.h), and the new proposals
+// of a revision whose plan a clinician took over before its CarePlan.
 #pragma once
 
 #include <functional>
