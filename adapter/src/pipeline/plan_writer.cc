@@ -616,7 +616,14 @@ std::size_t PlanWriter::withdraw_orphans(const PlanIdentity& identity,
   fhir::JsonValue bundle = build_withdrawal(*marks.device_refs.begin(), day, cause);
   const std::size_t n =
       retire_dropped(orphans, {}, marks.base_url, identity.note_author, cause, bundle);
-  send(bundle);
+  try {
+    send(bundle);
+  } catch (const fhir::VersionConflict&) {
+    // A person changed one of them since the search: it is theirs now.
+    // Whatever the request did withdraw carries its reason; the detail
+    // claims none.
+    return 0;
+  }
   return n;
 }
 
