@@ -15,6 +15,7 @@
 #include "mst/adapter/pipeline.h"
 #include "mst/adapter/server_interactions.h"
 #include "mst/adapter/write_mode.h"
+#include "plan_provenance.h"
 #include "staged_write.h"
 
 namespace mst::adapter {
@@ -50,6 +51,50 @@ TEST(WriteStages, ACycleIsAnErrorNotALoop) {
     {"fullUrl":"urn:uuid:a","resource":{"resourceType":"Goal","x":{"reference":"urn:uuid:b"}},"request":{"method":"POST","url":"Goal"}},
     {"fullUrl":"urn:uuid:b","resource":{"resourceType":"Goal","x":{"reference":"urn:uuid:a"}},"request":{"method":"POST","url":"Goal"}}]})");
   EXPECT_THROW(write_stages(bundle, WriteMode::kIndividual), std::invalid_argument);
+}
+
+TEST(PlanProvenance, OnlyTheAdaptersProvenanceOfThisPlanWithItsFingerprintCounts) {
+  auto provenance = [](const std::string& target, const std::string& agent,
+                       const std::string& fingerprint) {
+    return R"({"resourceType":"Provenance","target":[{"reference":")" + target +
+           R"("}],"agent":[{"who":{"reference":")" + agent +
+           R"("}}],"extension":[{"url":"http://mst/fp","valueString":")" + fingerprint + "\"}]}";
+  };
+  auto found = [&](const std::string& json) {
+    auto doc = fhir::JsonDocument::parse(json);
+    return has_plan_provenance(
+        {doc.root()}, "CarePlan/7", {"Device/d1"}, "sha256:a",
+        [](fhir::Node n) {
+          return std::string(n.array("extension")[0].string("valueString").value_or(""));
+        },
+        "http://fhir.test/fhir");
+  };
+  EXPECT_TRUE(found(provenance("CarePlan/7/_history/2", "Device/d1", "sha256:a")));
+  EXPECT_TRUE(found(provenance("http://fhir.test/fhir/CarePlan/7", "Device/d1", "sha256:a")));
+  EXPECT_FALSE(found(provenance("CarePlan/7", "Practitioner/x", "sha256:a")));
+  EXPECT_FALSE(found(provenance("CarePlan/7", "Device/d1", "sha256:b")));
+  EXPECT_FALSE(found(provenance("CarePlan/70", "Device/d1", "sha256:a")));
+  EXPECT_FALSE(found(provenance("http://elsewhere/fhir/CarePlan/7", "Device/d1", "sha256:a")));
+}
+
+TEST(PlanProvenance, ALateProvenanceNamesThePlanVersionAndSaysItIsLate) {
+  const fhir::JsonValue built = parse(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"fullUrl":"urn:uuid:d","resource":{"resourceType":"Device"},"request":{"method":"POST","url":"Device"}},
+    {"fullUrl":"urn:uuid:g","resource":{"resourceType":"Goal"},"request":{"method":"POST","url":"Goal"}},
+    {"fullUrl":"urn:uuid:p","resource":{"resourceType":"Provenance","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Revised.</p></div>"},
+      "target":[{"reference":"urn:uuid:g"}],"activity":{"text":"revise"},"agent":[{"who":{"reference":"urn:uuid:d"}}]},
+     "request":{"method":"POST","url":"Provenance"}}]})");
+  const fhir::JsonValue late = missing_provenance_bundle(built, "CarePlan/7", "3");
+  const auto& entries = late.find("entry")->items();
+  ASSERT_EQ(entries.size(), 2u);  // the Device (for the agent) and the Provenance
+  const fhir::JsonValue& prov = *entries[1].find("resource");
+  EXPECT_EQ(prov.find("target")->dump(), R"([{"reference":"CarePlan/7/_history/3"}])");
+  EXPECT_EQ(prov.find("activity"), nullptr);
+  EXPECT_NE(prov.find("text")->find("div")->str().find("Recorded by a later run"),
+            std::string::npos);
+  EXPECT_THROW(missing_provenance_bundle(parse(R"({"resourceType":"Bundle","entry":[]})"),
+                                         "CarePlan/7", "3"),
+               std::invalid_argument);
 }
 
 TEST(WriteModeSupport, AutoPrefersATransactionThenBatchThenIndividualRequestsThenANote) {
