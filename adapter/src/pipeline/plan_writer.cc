@@ -478,8 +478,16 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       // Only a write without a transaction can stop between the CarePlan
       // and its Provenance.
       const WriteMode m = mode();
-      if ((m == WriteMode::kBatch || m == WriteMode::kIndividual) &&
-          !plan_provenance_found(*existing, built.fingerprint, marks)) {
+      const std::optional<bool> recorded =
+          m == WriteMode::kBatch || m == WriteMode::kIndividual
+              ? plan_provenance_found(*existing, built.fingerprint, marks)
+              : std::optional<bool>(true);
+      if (!recorded) {
+        out.detail +=
+            "; could not look for its Provenance (the server refused "
+            "Provenance?target=CarePlan/" +
+            existing->id + ")";
+      } else if (!*recorded) {
         const std::string plan_ref = "CarePlan/" + existing->id;
         fhir::JsonValue late = missing_provenance_bundle(built.bundle, plan_ref, existing->version);
         if (options_.dry_run) {
@@ -627,10 +635,21 @@ std::size_t PlanWriter::withdraw_orphans(const PlanIdentity& identity,
   return n;
 }
 
-bool PlanWriter::plan_provenance_found(const ExistingPlan& plan, const std::string& fingerprint,
-                                       const OwnerMarks& marks) {
+std::optional<bool> PlanWriter::plan_provenance_found(const ExistingPlan& plan,
+                                                      const std::string& fingerprint,
+                                                      const OwnerMarks& marks) {
   const std::string plan_ref = "CarePlan/" + plan.id;
-  fhir::SearchResult r = client_.search("Provenance", {{"target", plan_ref}}, kMemberLimits);
+  fhir::SearchResult r;
+  try {
+    r = client_.search("Provenance", {{"target", plan_ref}}, kMemberLimits);
+  } catch (const fhir::HttpStatusError& e) {
+    // A server without this search (check lists it) must not fail every
+    // unchanged run: the plan is complete, only its record may be missing.
+    // Transient statuses still fail the run, to be retried.
+    if (e.status() >= 400 && e.status() < 500 && e.status() != 408 && e.status() != 429)
+      return std::nullopt;
+    throw;
+  }
   r.require_complete();
   return has_plan_provenance(r.resources, plan_ref, marks.device_refs, fingerprint,
                              read_fingerprint_, marks.base_url);

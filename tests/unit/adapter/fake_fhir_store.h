@@ -81,6 +81,8 @@ class FakeFhirStore : public fhir::Client {
   // "METHOD url" (e.g. "PUT Goal/7", "POST Goal") -> the status the server
   // answers that write with, in a batch entry, a request or a transaction.
   std::map<std::string, int> fail_requests;
+  // Type -> the status every search of that type is answered with.
+  std::map<std::string, int> fail_searches;
   // "METHOD url" -> what happens on the server just before that write
   // arrives (a person's edit in between), run once.
   std::map<std::string, std::function<void(FakeFhirStore&)>> before_requests;
@@ -99,6 +101,8 @@ class FakeFhirStore : public fhir::Client {
   fhir::SearchResult search(std::string_view type, const fhir::SearchParams& params,
                             const fhir::SearchLimits&) override {
     log("GET " + std::string(type));
+    if (auto it = fail_searches.find(std::string(type)); it != fail_searches.end())
+      refuse("GET", std::string(type), it->second);
     std::string entries;
     for (const auto& [ref, r] : resources_) {
       if (ref.compare(0, type.size() + 1, std::string(type) + "/") != 0) continue;

@@ -372,6 +372,19 @@ TEST_P(WriteResume, AMemberSomeoneChangedBeforeTheResumeIsLeftAndSaidSo) {
       << o.detail;
 }
 
+TEST_P(WriteResume, AServerWithoutTheProvenanceSearchStillGetsUnchangedRuns) {
+  ASSERT_EQ(run().kind, OutcomeKind::kWritten);
+  store_->fail_searches["Provenance"] = 400;
+  const int writes = store_->write_requests();
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kUnchanged) << o.detail;
+  EXPECT_NE(o.detail.find("could not look for its Provenance"), std::string::npos) << o.detail;
+  EXPECT_EQ(store_->write_requests(), writes);
+  // An outage is not a missing search: the run fails, to be retried.
+  store_->fail_searches["Provenance"] = 503;
+  EXPECT_EQ(run().kind, OutcomeKind::kFailed);
+}
+
 INSTANTIATE_TEST_SUITE_P(WithoutTransactions, WriteResume,
                          ::testing::Values(WriteMode::kBatch, WriteMode::kIndividual),
                          [](const ::testing::TestParamInfo<WriteMode>& mode) {

@@ -130,9 +130,11 @@ class PlanWriter {
                                OwnerMarks marks);
   PatientOutcome write_note(const PlanIdentity& identity, const PlanBuildFn& build);
   // Whether the adapter's Provenance of `plan` with this content
-  // fingerprint is on the server (plan_provenance.h).
-  bool plan_provenance_found(const ExistingPlan& plan, const std::string& fingerprint,
-                             const OwnerMarks& marks);
+  // fingerprint is on the server (plan_provenance.h); nullopt when the
+  // server refuses the search.
+  std::optional<bool> plan_provenance_found(const ExistingPlan& plan,
+                                            const std::string& fingerprint,
+                                            const OwnerMarks& marks);
 
   fhir::Client& client_;
   FingerprintReader read_fingerprint_;
