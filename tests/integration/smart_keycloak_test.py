@@ -43,7 +43,7 @@ DEFAULT_SCOPE = ("system/Patient.r system/Condition.rs system/Observation.rs "
                  "system/MedicationAdministration.rs system/MedicationStatement.rs system/Consent.rs "
                  "system/Medication.r system/CarePlan.crus system/Goal.crus "
                  "system/ServiceRequest.crus system/CareTeam.crus system/Device.crs "
-                 "system/Provenance.c")
+                 "system/Provenance.crs")
 WITHOUT_PROCEDURE = " ".join(s for s in DEFAULT_SCOPE.split() if "/Procedure." not in s)
 SYNC_ENV = {"MST_SYNC_OVERLAP_S": "0"}
 

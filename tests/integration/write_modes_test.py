@@ -39,6 +39,10 @@ def provenance_policies(fhir, plan):
     return out
 
 
+def provenance_count(fhir, plan):
+    return len(fhir.search("Provenance", target=f"CarePlan/{plan['id']}"))
+
+
 class WithoutTransactions(unittest.TestCase):
     """Every fixture patient through a target that refuses transactions."""
 
@@ -115,10 +119,13 @@ class ExplicitModes(unittest.TestCase):
                 self.assertEqual(len(plans), 1)
                 self.assertIn(POLICY[mode], provenance_policies(self.fhir, plans[0]))
                 before = versions(self.fhir, pid)
+                provenances = provenance_count(self.fhir, plans[0])
                 again, _ = run_json("run", "--server", proxy.url, "--patient", pid, "--as-of",
                                     AS_OF, "--write-mode", mode)
                 self.assertEqual(again["outcome"], "unchanged", again)
                 self.assertEqual(versions(self.fhir, pid), before)
+                # HAPI finds the plan's Provenance by target: no repair written.
+                self.assertEqual(provenance_count(self.fhir, plans[0]), provenances, again)
 
     def test_batches(self):
         self.run_mode(self.no_tx, "batch", ["mst-p01", "mst-p02"])

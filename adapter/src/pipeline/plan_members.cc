@@ -59,7 +59,53 @@ std::string first_identifier_value(const fhir::JsonValue& resource) {
   return value && value->is_string() ? value->str() : "";
 }
 
+// JSON equality with objects compared as maps: a server may write a
+// resource's elements in another order than they were sent (HAPI writes
+// them in the order of the specification).
+bool same_json(const fhir::JsonValue& a, const fhir::JsonValue& b) {
+  if (a.is_object() != b.is_object() || a.is_array() != b.is_array()) return false;
+  if (a.is_array()) {
+    if (a.items().size() != b.items().size()) return false;
+    for (std::size_t i = 0; i < a.items().size(); ++i) {
+      if (!same_json(a.items()[i], b.items()[i])) return false;
+    }
+    return true;
+  }
+  if (!a.is_object()) return a == b;
+  if (a.members().size() != b.members().size()) return false;
+  for (const auto& [key, value] : a.members()) {
+    const auto* other = b.find(key);
+    if (other == nullptr || !same_json(value, *other)) return false;
+  }
+  return true;
+}
+
+fhir::JsonValue without_id_and_meta(fhir::JsonValue r) {
+  auto& m = r.members();
+  m.erase(std::remove_if(m.begin(), m.end(),
+                         [](const fhir::JsonValue::Member& e) {
+                           return e.first == "id" || e.first == "meta";
+                         }),
+          m.end());
+  return r;
+}
+
 }  // namespace
+
+bool interrupted_proposal(const FoundMember& found, const fhir::JsonValue& built,
+                          const OwnerMarks& marks) {
+  const std::string type = found.ref.substr(0, found.ref.find('/'));
+  const MemberKind* kind = member_kind(type);
+  if (kind == nullptr || !kind->author_element.empty() || !built.is_object()) return false;
+  if (found.verdict.standing != Standing::kNotOurs || marks.plan_members.count(found.ref))
+    return false;
+  // judge() with the resource counted as named: subject, status, notes.
+  OwnerMarks named = marks;
+  named.plan_members.insert(found.ref);
+  if (judge(found.resource, *kind, named).standing != Standing::kOurs) return false;
+  return same_json(without_id_and_meta(fhir::JsonValue::from(found.resource)),
+                   without_id_and_meta(built));
+}
 
 const MemberKind* member_kind(std::string_view type) {
   for (const auto& k : kKinds) {

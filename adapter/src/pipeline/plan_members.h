@@ -78,6 +78,15 @@ struct FoundMember {
   Verdict verdict;
 };
 
+// Whether `found`, a Goal or CareTeam no plan of the adapter's names (so
+// judged kNotOurs), is exactly the proposal `built` this run would write:
+// subject the patient, still proposed, only the adapter's notes, and the
+// same content but for id and meta. That is what a write without a
+// transaction leaves when it stops before its CarePlan; anything else
+// under the identifier is someone's.
+bool interrupted_proposal(const FoundMember& found, const fhir::JsonValue& built,
+                          const OwnerMarks& marks);
+
 // What reconcile() did to the bundle.
 struct Reconciled {
   std::size_t updated = 0;        // entries turned into updates by id

@@ -10,6 +10,7 @@
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
 #include "plan_members.h"
+#include "plan_provenance.h"
 #include "staged_write.h"
 
 namespace mst::adapter {
@@ -151,10 +152,12 @@ WriteMode PlanWriter::mode() {
   return *resolved_mode_;
 }
 
-std::vector<std::string> PlanWriter::send(fhir::JsonValue& bundle) {
+std::vector<std::string> PlanWriter::send(fhir::JsonValue& bundle,
+                                          std::vector<std::string>* progress) {
   const WriteMode m = mode();
   record_how_written(bundle, m);
-  if (m == WriteMode::kBatch || m == WriteMode::kIndividual) return send_staged(client_, bundle, m);
+  if (m == WriteMode::kBatch || m == WriteMode::kIndividual)
+    return send_staged(client_, bundle, m, progress);
   fhir::FhirResponse resp = client_.transaction(bundle.dump());
   return response_locations(resp.resource());
 }
@@ -356,6 +359,41 @@ std::size_t retire_dropped(const std::vector<FoundMember>& found, const std::set
   return n;
 }
 
+// "Type/id" of the members in `found` that are this run's own proposals
+// left by an earlier write that stopped before its CarePlan
+// (interrupted_proposal()).
+std::set<std::string> interrupted_proposals(const std::vector<FoundMember>& found,
+                                            const fhir::JsonValue& bundle,
+                                            const PlanIdentity& identity, const OwnerMarks& marks) {
+  std::map<std::string, const fhir::JsonValue*> built;  // Type|value -> resource
+  const auto* entries = bundle.find("entry");
+  if (entries != nullptr && entries->is_array()) {
+    for (const auto& e : entries->items()) {
+      const auto* r = e.find("resource");
+      const auto* type = r ? r->find("resourceType") : nullptr;
+      if (type == nullptr || !type->is_string()) continue;
+      const auto* ids = r->find("identifier");
+      if (ids == nullptr || !ids->is_array()) continue;
+      for (const auto& kind : identity.members) {
+        if (kind.type != type->str()) continue;
+        for (const auto& id : ids->items()) {
+          const auto* system = id.find("system");
+          const auto* value = id.find("value");
+          if (system && value && system->is_string() && value->is_string() &&
+              system->str() == kind.identifier_system)
+            built[kind.type + "|" + value->str()] = r;
+        }
+      }
+    }
+  }
+  std::set<std::string> out;
+  for (const auto& f : found) {
+    auto it = built.find(f.ref.substr(0, f.ref.find('/')) + "|" + f.identifier_value);
+    if (it != built.end() && interrupted_proposal(f, *it->second, marks)) out.insert(f.ref);
+  }
+  return out;
+}
+
 PatientOutcome refused(PatientOutcome out, const std::string& reason, const std::string& detail) {
   out.kind = OutcomeKind::kFailed;
   out.error_kind = "conflict";
@@ -380,6 +418,10 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
   out.patient_id = identity.patient_id;
   std::string base_url = client_.base_url();
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+  // What a revision that lost its CarePlan's If-Match had already created,
+  // and the bundle it was part of.
+  std::set<std::string> created;
+  fhir::JsonValue created_by;
   for (int attempt = 0;; ++attempt) {
     OwnerMarks marks = owner_marks(client_, identity, base_url);
     std::vector<FoundPlan> found = find_plans(client_, identity, marks, read_fingerprint_);
@@ -416,13 +458,46 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       out.detail = "CarePlan/" + existing->id + ": " + found.front().verdict.why +
                    ", so a clinician has taken it over and the adapter leaves it untouched";
       out.fingerprint = existing->fingerprint;
+      if (!created.empty()) {
+        // Taken over between this revision's new proposals and its CarePlan.
+        const std::size_t n =
+            withdraw_orphans(identity, created, created_by, existing->members, marks);
+        if (n > 0) {
+          out.detail += "; withdrew " + std::to_string(n) +
+                        " proposal(s) the interrupted revision had written for it";
+        }
+      }
       return out;
     }
     BuiltPlan built = build(existing);
     out.fingerprint = built.fingerprint;
+    record_plan_fingerprint(built.bundle, built.fingerprint);
     if (existing && !existing->fingerprint.empty() && existing->fingerprint == built.fingerprint) {
       out.kind = OutcomeKind::kUnchanged;
       out.detail = "the draft already says this";
+      // Only a write without a transaction can stop between the CarePlan
+      // and its Provenance.
+      const WriteMode m = mode();
+      const std::optional<bool> recorded =
+          m == WriteMode::kBatch || m == WriteMode::kIndividual
+              ? plan_provenance_found(*existing, built.fingerprint, marks)
+              : std::optional<bool>(true);
+      if (!recorded) {
+        out.detail +=
+            "; could not look for its Provenance (the server refused "
+            "Provenance?target=CarePlan/" +
+            existing->id + ")";
+      } else if (!*recorded) {
+        const std::string plan_ref = "CarePlan/" + existing->id;
+        fhir::JsonValue late = missing_provenance_bundle(built.bundle, plan_ref, existing->version);
+        if (options_.dry_run) {
+          last_bundle_ = late.dump();
+          out.detail += "; dry run: would record the Provenance an interrupted write left out";
+        } else {
+          send(late);
+          out.detail += "; recorded the Provenance an interrupted write left out";
+        }
+      }
       return out;
     }
     if (existing) marks.plan_members = existing->members;
@@ -448,6 +523,9 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       }
       return k;
     }();
+    // Before reconcile() drops the entries it links instead.
+    const std::set<std::string> interrupted =
+        interrupted_proposals(members.members, built.bundle, identity, marks);
     const Reconciled reconciled = reconcile(built.bundle, members.members, base_url);
     const std::size_t retired =
         retire_dropped(members.members, kept, base_url, identity.note_author, "", built.bundle);
@@ -456,11 +534,19 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       notes +=
           "; withdrew " + std::to_string(retired) + " proposal(s) the revision no longer makes";
     }
-    if (!reconciled.left.empty()) {
-      notes += "; left " + std::to_string(reconciled.left.size()) +
+    std::vector<std::string> ours_taken_in, left;
+    for (const auto& l : reconciled.left)
+      (interrupted.count(l.substr(0, l.find(' '))) ? ours_taken_in : left).push_back(l);
+    if (!ours_taken_in.empty()) {
+      notes +=
+          "; took into the plan " + std::to_string(ours_taken_in.size()) +
+          " proposal(s) an earlier interrupted run of the adapter wrote: " + joined(ours_taken_in);
+    }
+    if (!left.empty()) {
+      notes += "; left " + std::to_string(left.size()) +
                " resource(s) a person changed or another system wrote, and linked the plan "
                "to them: " +
-               joined(reconciled.left);
+               joined(left);
     }
     if (options_.dry_run) {
       last_bundle_ = built.bundle.dump();
@@ -470,8 +556,9 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
           notes;
       return out;
     }
+    std::vector<std::string> progress;
     try {
-      auto [id, version] = written_care_plan(send(built.bundle));
+      auto [id, version] = written_care_plan(send(built.bundle, &progress));
       out.kind = OutcomeKind::kWritten;
       if (!id.empty()) {
         out.plan_ref = "CarePlan/" + id;
@@ -490,8 +577,82 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       // Someone changed what we read before we wrote: read again and decide
       // again (they may have taken it over).
       if (attempt >= options_.max_conflict_retries) throw;
+      const auto* entries = built.bundle.find("entry");
+      for (std::size_t i = 0;
+           entries && entries->is_array() && i < progress.size() && i < entries->items().size();
+           ++i) {
+        const auto* request = entries->items()[i].find("request");
+        const auto* method = request ? request->find("method") : nullptr;
+        if (progress[i].empty() || !method || !method->is_string() || method->str() != "POST")
+          continue;
+        const fhir::Reference ref = fhir::Reference::parse(progress[i]);
+        const MemberKind* mk = member_kind(ref.type);
+        if (mk && mk->type != "CarePlan") created.insert(ref.type + "/" + ref.id);
+      }
+      if (!created.empty()) created_by = built.bundle;
     }
   }
+}
+
+std::size_t PlanWriter::withdraw_orphans(const PlanIdentity& identity,
+                                         const std::set<std::string>& created,
+                                         const fhir::JsonValue& built,
+                                         const std::set<std::string>& named, OwnerMarks marks) {
+  if (options_.dry_run || marks.device_refs.empty()) return 0;
+  // Written by this process moments ago: counted as named by our plan, so
+  // judge() proves them untouched (subject, status, notes) like any member.
+  marks.plan_members.insert(created.begin(), created.end());
+  MemberSearch members = find_members(client_, identity, built, marks, false);
+  std::vector<FoundMember> orphans;
+  for (auto& m : members.members) {
+    if (created.count(m.ref) && !named.count(m.ref) && m.verdict.standing == Standing::kOurs)
+      orphans.push_back(std::move(m));
+  }
+  if (orphans.empty()) return 0;
+  // The day the revision was built for, as its Provenance recorded it.
+  std::string day;
+  const auto* entries = built.find("entry");
+  if (entries && entries->is_array()) {
+    for (const auto& e : entries->items()) {
+      const auto* r = e.find("resource");
+      const auto* recorded = r ? r->find("recorded") : nullptr;
+      if (recorded && recorded->is_string()) day = recorded->str().substr(0, 10);
+    }
+  }
+  const std::string cause =
+      "A clinician took over the draft care plan before the revision proposing this was written";
+  fhir::JsonValue bundle = build_withdrawal(*marks.device_refs.begin(), day, cause);
+  const std::size_t n =
+      retire_dropped(orphans, {}, marks.base_url, identity.note_author, cause, bundle);
+  try {
+    send(bundle);
+  } catch (const fhir::VersionConflict&) {
+    // A person changed one of them since the search: it is theirs now.
+    // Whatever the request did withdraw carries its reason; the detail
+    // claims none.
+    return 0;
+  }
+  return n;
+}
+
+std::optional<bool> PlanWriter::plan_provenance_found(const ExistingPlan& plan,
+                                                      const std::string& fingerprint,
+                                                      const OwnerMarks& marks) {
+  const std::string plan_ref = "CarePlan/" + plan.id;
+  fhir::SearchResult r;
+  try {
+    r = client_.search("Provenance", {{"target", plan_ref}}, kMemberLimits);
+  } catch (const fhir::HttpStatusError& e) {
+    // A server without this search (check lists it) must not fail every
+    // unchanged run: the plan is complete, only its record may be missing.
+    // Transient statuses still fail the run, to be retried.
+    if (e.status() >= 400 && e.status() < 500 && e.status() != 408 && e.status() != 429)
+      return std::nullopt;
+    throw;
+  }
+  r.require_complete();
+  return has_plan_provenance(r.resources, plan_ref, marks.device_refs, fingerprint,
+                             read_fingerprint_, marks.base_url);
 }
 
 PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const std::string& cause,

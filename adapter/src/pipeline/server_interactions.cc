@@ -61,7 +61,9 @@ std::vector<ServerInteraction> both_roles(bool server_concept_maps, WriteMode mo
                     // The adapter's own Device, created once (POST with ifNoneExist), and
                     // searched by identifier to prove who wrote a plan.
                     {"Device", kCreate | kSearch, true, false},
-                    {"Provenance", kCreate},
+                    // One per write; without a transaction, searched by the plan it
+                    // names to find one an interrupted write left out (plan_provenance.h).
+                    {"Provenance", kCreate | kSearch},
                 });
   }
   if (server_concept_maps) rows.push_back({"ConceptMap", kSearch});

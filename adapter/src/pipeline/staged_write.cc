@@ -107,9 +107,11 @@ std::string send_one(fhir::Client& client, const fhir::JsonValue& entry,
   return location(type, resp.id, resp.version_id);
 }
 
-// Where a batch put one entry, or the error its failed entry stands for.
-std::string batch_entry_result(const fhir::BundleEntry& answer, const fhir::JsonValue& sent,
-                               const std::string& base_url) {
+// Where a batch put one entry, or the error its failed entry stands for,
+// with the issues of the entry's OperationOutcome (R4
+// Bundle.entry.response.outcome) in the server's words.
+std::string batch_entry_result(const fhir::BundleEntry& answer, fhir::Node answer_node,
+                               const fhir::JsonValue& sent, const std::string& base_url) {
   const std::string status(answer.response_status);
   const int code = std::atoi(status.c_str());
   const fhir::JsonValue* request = sent.find("request");
@@ -117,9 +119,11 @@ std::string batch_entry_result(const fhir::BundleEntry& answer, const fhir::Json
   const std::string url = base_url + "/" + str(request->find("url"));
   if (code < 200 || code >= 300) {
     const std::string reason = "batch entry failed with " + (status.empty() ? "no status" : status);
+    const std::string outcome =
+        fhir::outcome_summary(fhir::read_outcome_issues(answer_node["response"]["outcome"]));
     if (code == 409 || (code == 412 && request->find("ifMatch")))
-      throw fhir::VersionConflict(method, url, code, "", reason);
-    throw fhir::HttpStatusError(method, url, code, "", reason);
+      throw fhir::VersionConflict(method, url, code, outcome, reason);
+    throw fhir::HttpStatusError(method, url, code, outcome, reason);
   }
   const fhir::Reference ref = fhir::Reference::parse(answer.response_location);
   if (ref.id.empty()) {
@@ -180,10 +184,13 @@ std::vector<std::vector<std::size_t>> write_stages(const fhir::JsonValue& bundle
 }
 
 std::vector<std::string> send_staged(fhir::Client& client, const fhir::JsonValue& bundle,
-                                     WriteMode mode) {
+                                     WriteMode mode, std::vector<std::string>* progress) {
   const auto stages = write_stages(bundle, mode);
+  if (stages.empty()) return {};
   const auto& items = bundle.find("entry")->items();
-  std::vector<std::string> where(items.size());
+  std::vector<std::string> local;
+  std::vector<std::string>& where = progress ? *progress : local;
+  where.assign(items.size(), "");
   std::map<std::string, std::string> resolved;  // fullUrl -> Type/id
   auto resolved_resource = [&](std::size_t i) {
     fhir::JsonValue r = *items[i].find("resource");
@@ -219,13 +226,15 @@ std::vector<std::string> send_staged(fhir::Client& client, const fhir::JsonValue
     batch.set("entry", std::move(batch_entries));
     fhir::FhirResponse resp = client.transaction(batch.dump());
     std::vector<fhir::BundleEntry> answers;
+    std::vector<fhir::Node> answer_nodes;
     try {
       answers = fhir::Bundle(resp.resource()).entries();
+      for (fhir::Node n : resp.resource().array("entry")) answer_nodes.push_back(n);
     } catch (const fhir::Error& e) {
       throw fhir::InvalidResponse("POST", client.base_url(), resp.status, "",
                                   std::string("unusable batch response: ") + e.what());
     }
-    if (answers.size() != stage.size()) {
+    if (answers.size() != stage.size() || answer_nodes.size() != stage.size()) {
       throw fhir::InvalidResponse("POST", client.base_url(), resp.status, "",
                                   "the batch response has " + std::to_string(answers.size()) +
                                       " entries for " + std::to_string(stage.size()) + " sent");
@@ -234,7 +243,8 @@ std::vector<std::string> send_staged(fhir::Client& client, const fhir::JsonValue
     // after a member failed, and the next run's searches find what this
     // batch did write.
     for (std::size_t k = 0; k < stage.size(); ++k)
-      remember(stage[k], batch_entry_result(answers[k], items[stage[k]], client.base_url()));
+      remember(stage[k],
+               batch_entry_result(answers[k], answer_nodes[k], items[stage[k]], client.base_url()));
   }
   std::vector<std::string> out;
   for (const auto& w : where) {

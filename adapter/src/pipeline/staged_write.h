@@ -31,8 +31,10 @@ std::vector<std::vector<std::size_t>> write_stages(const fhir::JsonValue& bundle
 // entry (a batch answers 200 whatever its entries did) throws like the
 // failed request would: VersionConflict for an If-Match update that lost,
 // HttpStatusError otherwise. Client errors propagate; what was written
-// before stays written, and the next run finds it.
+// before stays written, and the next run finds it. `progress`, when given,
+// is sized to Bundle.entry and holds where each entry went as soon as it
+// is written ("" until then), so a caller still knows after a failure.
 std::vector<std::string> send_staged(fhir::Client& client, const fhir::JsonValue& bundle,
-                                     WriteMode mode);
+                                     WriteMode mode, std::vector<std::string>* progress = nullptr);
 
 }  // namespace mst::adapter

@@ -123,7 +123,8 @@ TEST_F(CliAuthTest, CheckNamesAScopeTheServerDidNotGrantAndExits4) {
   EXPECT_THAT(out.str(), HasSubstr("  MISSING  scope system/Device.crs"));
   EXPECT_THAT(out.str(), HasSubstr("  MISSING  scope system/Goal.rs"));
   EXPECT_THAT(out.str(), Not(HasSubstr("MISSING  scope system/Condition")));
-  EXPECT_THAT(err.str(), HasSubstr("did not grant 5 scope(s)"));
+  EXPECT_THAT(out.str(), HasSubstr("  MISSING  scope system/Provenance.rs"));
+  EXPECT_THAT(err.str(), HasSubstr("did not grant 6 scope(s)"));
 }
 
 TEST_F(CliAuthTest, V1SyntaxByConfiguration) {

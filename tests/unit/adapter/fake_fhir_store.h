@@ -1,18 +1,22 @@
 // An in-memory FHIR server behind fhir::Client, enough for write-back
 // scenarios without HAPI: resources with versions; searches filtered by
-// `identifier` (sys|value, sys|, comma-separated any-of) and
+// `identifier` (sys|value, sys|, comma-separated any-of), `target` and
 // `subject`/`patient`, other parameters ignored (one patient's data per
 // test); transactions applied all-or-nothing with POST + ifNoneExist, PUT by
 // id with If-Match (409 on a stale version) and urn:uuid references
 // resolved; batches entry by entry (a failed entry answered in the 200
 // response, as R4 batches are); single creates (If-None-Exist) and updates
-// (If-Match). It can refuse transactions, as many EHRs do, and fail every
-// write request after the first k, as a crash or an outage part-way would.
-// The integration tests prove the same against HAPI.
+// (If-Match). It can refuse transactions, as many EHRs do, fail every
+// write request after the first k, as a crash or an outage part-way would,
+// and fail chosen requests with a chosen status. A failed batch entry is
+// answered as R4 http.html#brules says: its own status and an
+// OperationOutcome, no location. The integration tests prove the same
+// against HAPI.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -74,6 +78,14 @@ class FakeFhirStore : public fhir::Client {
   std::optional<int> fail_after_writes;
   // Answers searches as a server that ignores `subject` and `patient` would.
   bool ignore_subject = false;
+  // "METHOD url" (e.g. "PUT Goal/7", "POST Goal") -> the status the server
+  // answers that write with, in a batch entry, a request or a transaction.
+  std::map<std::string, int> fail_requests;
+  // Type -> the status every search of that type is answered with.
+  std::map<std::string, int> fail_searches;
+  // "METHOD url" -> what happens on the server just before that write
+  // arrives (a person's edit in between), run once.
+  std::map<std::string, std::function<void(FakeFhirStore&)>> before_requests;
 
   fhir::FhirResponse read(std::string_view type, std::string_view id) override {
     const std::string ref = std::string(type) + "/" + std::string(id);
@@ -89,6 +101,8 @@ class FakeFhirStore : public fhir::Client {
   fhir::SearchResult search(std::string_view type, const fhir::SearchParams& params,
                             const fhir::SearchLimits&) override {
     log("GET " + std::string(type));
+    if (auto it = fail_searches.find(std::string(type)); it != fail_searches.end())
+      refuse("GET", std::string(type), it->second);
     std::string entries;
     for (const auto& [ref, r] : resources_) {
       if (ref.compare(0, type.size() + 1, std::string(type) + "/") != 0) continue;
@@ -118,6 +132,7 @@ class FakeFhirStore : public fhir::Client {
       const std::string method(e["request"].string("method").value_or(""));
       const std::string url(e["request"].string("url").value_or(""));
       const std::string full_url(e.string("fullUrl").value_or(""));
+      if (const int status = chosen_failure(method, url)) refuse(method, url, status);
       std::string ref;
       bool write = true;
       if (method == "POST") {
@@ -167,7 +182,10 @@ class FakeFhirStore : public fhir::Client {
 
   fhir::FhirResponse create(std::string_view type, std::string body,
                             const fhir::SearchParams& if_none_exist) override {
+    happen_before("POST", std::string(type));
     fail_if_due("POST", std::string(type));
+    if (const int status = chosen_failure("POST", std::string(type)))
+      refuse("POST", std::string(type), status);
     std::string criteria;
     for (const auto& [k, v] : if_none_exist)
       criteria += (criteria.empty() ? "" : "&") + k + "=" + v;
@@ -179,7 +197,9 @@ class FakeFhirStore : public fhir::Client {
   fhir::FhirResponse update(std::string_view type, std::string_view id, std::string body,
                             std::string_view if_match_version) override {
     const std::string ref = std::string(type) + "/" + std::string(id);
+    happen_before("PUT", ref);
     fail_if_due("PUT", ref);
+    if (const int status = chosen_failure("PUT", ref)) refuse("PUT", ref, status);
     fhir::JsonValue r = fhir::JsonValue::from(fhir::JsonDocument::parse(body).root());
     const std::string if_match =
         if_match_version.empty() ? "" : "W/\"" + std::string(if_match_version) + "\"";
@@ -229,10 +249,22 @@ class FakeFhirStore : public fhir::Client {
     }
     return false;
   }
+  // Whether an element of `r` (an array of References) refers to `ref`
+  // ("Type/id"), any version of it.
+  static bool names(const fhir::JsonValue& r, std::string_view element, const std::string& ref) {
+    const auto* refs = r.find(element);
+    if (refs == nullptr || !refs->is_array()) return false;
+    for (const auto& t : refs->items()) {
+      const std::string to = str(t, "reference");
+      if (to == ref || to.rfind(ref + "/_history/", 0) == 0) return true;
+    }
+    return false;
+  }
   static bool matches(const fhir::JsonValue& r, const fhir::SearchParams& params,
                       bool ignore_subject) {
     for (const auto& [name, value] : params) {
       if (name == "identifier" && !has_identifier(r, value)) return false;
+      if (name == "target" && !names(r, "target", value)) return false;
       if ((name == "subject" || name == "patient") && !ignore_subject) {
         const auto* subject = r.find("subject") ? r.find("subject") : r.find("patient");
         const std::string want =
@@ -251,6 +283,39 @@ class FakeFhirStore : public fhir::Client {
       if (ref.compare(0, type.size() + 1, type + "/") == 0 && has_identifier(r, value)) return ref;
     }
     return "";
+  }
+  void happen_before(const std::string& method, const std::string& url) {
+    auto it = before_requests.find(method + " " + url);
+    if (it == before_requests.end()) return;
+    auto edit = std::move(it->second);
+    before_requests.erase(it);
+    edit(*this);
+  }
+  int chosen_failure(const std::string& method, const std::string& url) const {
+    auto it = fail_requests.find(method + " " + url);
+    return it == fail_requests.end() ? 0 : it->second;
+  }
+  static const char* issue_code(int status) {
+    return status == 409 || status == 412 ? "conflict" : status >= 500 ? "transient" : "processing";
+  }
+  // A chosen failure of a request on its own, as the client reports the
+  // status and its OperationOutcome.
+  [[noreturn]] void refuse(const std::string& method, const std::string& url, int status) const {
+    throw fhir::HttpStatusError(method, base_ + "/" + url, status,
+                                std::string("error (") + issue_code(status) + ")",
+                                "injected failure");
+  }
+  static std::string status_line(int status) {
+    const std::string_view reason = fhir::status_reason(status);
+    return std::to_string(status) + " " + (reason.empty() ? "Error" : std::string(reason));
+  }
+  // A failed batch entry's response: its status and why, as an
+  // OperationOutcome (R4 Bundle.entry.response.outcome), and no location.
+  static std::string failed_entry(int status) {
+    const char* code = issue_code(status);
+    return std::string(R"({"response":{"status":")") + status_line(status) +
+           R"(","outcome":{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":")" +
+           code + R"(","diagnostics":"HAPI-0000: injected failure"}]}}})";
   }
   void fail_if_due(const std::string& method, const std::string& what) {
     ++write_requests_;
@@ -295,27 +360,28 @@ class FakeFhirStore : public fhir::Client {
   fhir::FhirResponse batch(const fhir::JsonDocument& doc) {
     std::string out;
     for (fhir::Node e : doc.root().array("entry")) {
-      std::string status, location;
+      const std::string method(e["request"].string("method").value_or(""));
+      const std::string url(e["request"].string("url").value_or(""));
+      std::string answer;
+      happen_before(method, url);
       ++write_requests_;
-      if (fail_after_writes && write_requests_ > *fail_after_writes) {
-        status = "503 Service Unavailable";
-      } else {
+      int status = fail_after_writes && write_requests_ > *fail_after_writes ? 503 : 0;
+      if (!status) status = chosen_failure(method, url);
+      if (!status) {
         try {
           fhir::JsonValue r = fhir::JsonValue::from(e["resource"]);
           const std::string type = str(r, "resourceType");
-          const std::string ref =
-              write_one(type, std::string(e["request"].string("method").value_or("")),
-                        std::string(e["request"].string("url").value_or("")),
-                        std::string(e["request"].string("ifNoneExist").value_or("")),
-                        std::string(e["request"].string("ifMatch").value_or("")), std::move(r));
-          status = "200 OK";
-          location = ref + "/_history/" + version(resources_.at(ref));
+          const std::string ref = write_one(
+              type, method, url, std::string(e["request"].string("ifNoneExist").value_or("")),
+              std::string(e["request"].string("ifMatch").value_or("")), std::move(r));
+          answer = R"({"response":{"status":"200 OK","location":")" + ref + "/_history/" +
+                   version(resources_.at(ref)) + "\"}}";
         } catch (const fhir::HttpStatusError& err) {
-          status = std::to_string(err.status()) + " Error";
+          status = err.status();
         }
       }
-      out += (out.empty() ? "" : ",") + std::string(R"({"response":{"status":")") + status + "\"" +
-             (location.empty() ? "" : R"(,"location":")" + location + "\"") + "}}";
+      if (status) answer = failed_entry(status);
+      out += (out.empty() ? "" : ",") + answer;
     }
     return response(R"({"resourceType":"Bundle","type":"batch-response","entry":[)" + out + "]}");
   }

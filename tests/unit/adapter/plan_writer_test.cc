@@ -333,6 +333,131 @@ TEST(PlanWriter, ARevisionRetiresTheProposalsItDropsInTheSameTransaction) {
   }
 }
 
+// Without a transaction the withdrawals of a revision go before the
+// CarePlan: if one fails, the plan still names what it named, and nothing
+// says it was revised.
+TEST(PlanWriter, AFailedWithdrawalStopsARevisionBeforeItsCarePlan) {
+  for (WriteMode mode : {WriteMode::kBatch, WriteMode::kIndividual}) {
+    SCOPED_TRACE(std::string(write_mode_name(mode)));
+    FakeFhirStore store;
+    store.refuse_transactions = true;
+    seed(store);
+    const std::string plan = store.get("CarePlan/cp1");
+    store.fail_requests["PUT Goal/g-drop"] = 500;
+    WriteOptions opts;
+    opts.mode = mode;
+    PlanWriter w(store, reader(), opts);
+    try {
+      w.write(kRevising, revision_builder());
+      ADD_FAILURE() << "the failed withdrawal went unnoticed";
+    } catch (const fhir::HttpStatusError& e) {
+      EXPECT_EQ(e.status(), 500);
+      EXPECT_NE(std::string(e.what()).find("Goal/g-drop"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(store.get("CarePlan/cp1"), plan);
+    EXPECT_TRUE(store.all("Provenance").empty());
+  }
+}
+
+// A revision that adds Goal "new" and keeps Goal "keep", with If-Match on
+// the plan's version.
+PlanBuildFn adding_builder() {
+  return [](const std::optional<ExistingPlan>& existing) {
+    auto goal = [](const std::string& value) {
+      fhir::JsonValue g = fhir::JsonValue::object({{"resourceType", "Goal"}});
+      g.set("identifier", fhir::JsonValue::array(
+                              {fhir::JsonValue::object({{"system", kGoals}, {"value", value}})}));
+      g.set("lifecycleStatus", "proposed");
+      g.set("description", fhir::JsonValue::object({{"text", "Goal " + value}}));
+      g.set("subject", fhir::JsonValue::object({{"reference", "Patient/p1"}}));
+      fhir::JsonValue e = fhir::JsonValue::object({{"fullUrl", "urn:uuid:" + value}});
+      e.set("resource", std::move(g));
+      e.set("request",
+            fhir::JsonValue::object({{"method", "POST"},
+                                     {"url", "Goal"},
+                                     {"ifNoneExist", "identifier=" + kGoals + "|" + value}}));
+      return e;
+    };
+    fhir::JsonValue plan = fhir::JsonValue::object({{"resourceType", "CarePlan"}});
+    plan.set("identifier",
+             fhir::JsonValue::array({fhir::JsonValue::object(
+                 {{"system", "http://mst/NamingSystem/mst-careplan"}, {"value", "p1"}})}));
+    plan.set("status", "draft");
+    plan.set("subject", fhir::JsonValue::object({{"reference", "Patient/p1"}}));
+    plan.set("author", fhir::JsonValue::object({{"reference", "Device/d1"}}));
+    plan.set("goal",
+             fhir::JsonValue::array({fhir::JsonValue::object({{"reference", "urn:uuid:keep"}}),
+                                     fhir::JsonValue::object({{"reference", "urn:uuid:new"}})}));
+    plan.set("fp", "fp-new");
+    fhir::JsonValue request = fhir::JsonValue::object({{"method", "PUT"}, {"url", "CarePlan/cp1"}});
+    if (existing) {
+      plan.set("id", existing->id);
+      request.set("ifMatch", "W/\"" + existing->version + "\"");
+    }
+    fhir::JsonValue cp = fhir::JsonValue::object({{"fullUrl", "urn:uuid:cp"}});
+    cp.set("resource", std::move(plan));
+    cp.set("request", std::move(request));
+    fhir::JsonValue prov = fhir::JsonValue::object(
+        {{"resourceType", "Provenance"}, {"recorded", "2026-11-20T00:00:00Z"}});
+    prov.set("target",
+             fhir::JsonValue::array({fhir::JsonValue::object({{"reference", "urn:uuid:cp"}})}));
+    fhir::JsonValue p = fhir::JsonValue::object({{"fullUrl", "urn:uuid:p"}});
+    p.set("resource", std::move(prov));
+    p.set("request", fhir::JsonValue::object({{"method", "POST"}, {"url", "Provenance"}}));
+    fhir::JsonValue bundle =
+        fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
+    bundle.set("entry",
+               fhir::JsonValue::array({goal("keep"), goal("new"), std::move(cp), std::move(p)}));
+    return BuiltPlan{std::move(bundle), "fp-new"};
+  };
+}
+
+// Without a transaction a clinician can take the draft over after a
+// revision's new Goal is written and before its CarePlan: the new Goal is
+// withdrawn, not left proposed with no plan naming it.
+TEST(PlanWriter, APlanTakenOverMidRevisionGetsItsNewProposalsWithdrawn) {
+  for (WriteMode mode : {WriteMode::kBatch, WriteMode::kIndividual}) {
+    SCOPED_TRACE(std::string(write_mode_name(mode)));
+    FakeFhirStore store;
+    store.refuse_transactions = true;
+    store.put(R"({"resourceType":"Device","id":"d1","identifier":[{"system":")" + kDeviceSystem +
+              R"(","value":"mst-1"}]})");
+    store.put(R"({"resourceType":"CarePlan","id":"cp1","identifier":[{"system":)"
+              R"("http://mst/NamingSystem/mst-careplan","value":"p1"}],"status":"draft",)"
+              R"("subject":{"reference":"Patient/p1"},"author":{"reference":"Device/d1"},)"
+              R"("goal":[{"reference":"Goal/g-keep"}],"fp":"fp-old"})");
+    store.put(member("Goal", "g-keep", kGoals, "keep", "lifecycleStatus", "proposed"));
+    store.before_requests["PUT CarePlan/cp1"] = [](FakeFhirStore& s) {
+      std::string plan = s.get("CarePlan/cp1");
+      plan.replace(plan.find("\"draft\""), 7, "\"active\"");
+      s.put(plan);
+    };
+    WriteOptions opts;
+    opts.mode = mode;
+    PlanWriter w(store, reader(), opts);
+    const PatientOutcome o = w.write(kRevising, adding_builder());
+    EXPECT_EQ(o.kind, OutcomeKind::kSkipped) << o.detail;
+    EXPECT_NE(o.detail.find("withdrew 1 proposal(s) the interrupted revision had written"),
+              std::string::npos)
+        << o.detail;
+    std::string added;
+    for (const auto& g : store.all("Goal")) {
+      if (store.get(g).find("\"value\":\"new\"") != std::string::npos) added = g;
+    }
+    ASSERT_FALSE(added.empty());
+    auto goal = fhir::JsonDocument::parse(store.get(added));
+    EXPECT_EQ(goal.root().string("lifecycleStatus"), std::optional<std::string_view>("cancelled"));
+    EXPECT_NE(goal.root().string("statusReason").value_or("").find("A clinician took over"),
+              std::string_view::npos);
+    // The clinician's plan names g-keep: it stays a proposal.
+    EXPECT_NE(store.get("Goal/g-keep").find("\"proposed\""), std::string::npos);
+    // A second run leaves everything as it is.
+    const int writes = store.write_requests();
+    EXPECT_EQ(w.write(kRevising, adding_builder()).kind, OutcomeKind::kSkipped);
+    EXPECT_EQ(store.write_requests(), writes);
+  }
+}
+
 TEST(PlanWriter, NothingDroppedAddsNothing) {
   FakeFhirStore store;
   store.put(R"({"resourceType":"Device","id":"d1","identifier":[{"system":")" + kDeviceSystem +

@@ -238,7 +238,7 @@ TEST(ServerInteractions, TheDefaultScopesInBothSyntaxes) {
       "system/MedicationRequest.rs system/MedicationAdministration.rs "
       "system/MedicationStatement.rs system/Consent.rs system/Medication.r system/CarePlan.crus "
       "system/Goal.crus system/ServiceRequest.crus system/CareTeam.crus "
-      "system/Device.crs system/Provenance.c");
+      "system/Device.crs system/Provenance.crs");
   EXPECT_EQ(
       fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV1),
       "system/Patient.read system/Condition.read system/Observation.read "
@@ -247,7 +247,7 @@ TEST(ServerInteractions, TheDefaultScopesInBothSyntaxes) {
       "system/Medication.read system/CarePlan.read system/CarePlan.write "
       "system/Goal.read system/Goal.write system/ServiceRequest.read "
       "system/ServiceRequest.write system/CareTeam.read system/CareTeam.write "
-      "system/Device.read system/Device.write system/Provenance.write");
+      "system/Device.read system/Device.write system/Provenance.read system/Provenance.write");
 }
 
 }  // namespace

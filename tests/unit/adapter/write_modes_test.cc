@@ -15,6 +15,7 @@
 #include "mst/adapter/pipeline.h"
 #include "mst/adapter/server_interactions.h"
 #include "mst/adapter/write_mode.h"
+#include "plan_provenance.h"
 #include "staged_write.h"
 
 namespace mst::adapter {
@@ -50,6 +51,50 @@ TEST(WriteStages, ACycleIsAnErrorNotALoop) {
     {"fullUrl":"urn:uuid:a","resource":{"resourceType":"Goal","x":{"reference":"urn:uuid:b"}},"request":{"method":"POST","url":"Goal"}},
     {"fullUrl":"urn:uuid:b","resource":{"resourceType":"Goal","x":{"reference":"urn:uuid:a"}},"request":{"method":"POST","url":"Goal"}}]})");
   EXPECT_THROW(write_stages(bundle, WriteMode::kIndividual), std::invalid_argument);
+}
+
+TEST(PlanProvenance, OnlyTheAdaptersProvenanceOfThisPlanWithItsFingerprintCounts) {
+  auto provenance = [](const std::string& target, const std::string& agent,
+                       const std::string& fingerprint) {
+    return R"({"resourceType":"Provenance","target":[{"reference":")" + target +
+           R"("}],"agent":[{"who":{"reference":")" + agent +
+           R"("}}],"extension":[{"url":"http://mst/fp","valueString":")" + fingerprint + "\"}]}";
+  };
+  auto found = [&](const std::string& json) {
+    auto doc = fhir::JsonDocument::parse(json);
+    return has_plan_provenance(
+        {doc.root()}, "CarePlan/7", {"Device/d1"}, "sha256:a",
+        [](fhir::Node n) {
+          return std::string(n.array("extension")[0].string("valueString").value_or(""));
+        },
+        "http://fhir.test/fhir");
+  };
+  EXPECT_TRUE(found(provenance("CarePlan/7/_history/2", "Device/d1", "sha256:a")));
+  EXPECT_TRUE(found(provenance("http://fhir.test/fhir/CarePlan/7", "Device/d1", "sha256:a")));
+  EXPECT_FALSE(found(provenance("CarePlan/7", "Practitioner/x", "sha256:a")));
+  EXPECT_FALSE(found(provenance("CarePlan/7", "Device/d1", "sha256:b")));
+  EXPECT_FALSE(found(provenance("CarePlan/70", "Device/d1", "sha256:a")));
+  EXPECT_FALSE(found(provenance("http://elsewhere/fhir/CarePlan/7", "Device/d1", "sha256:a")));
+}
+
+TEST(PlanProvenance, ALateProvenanceNamesThePlanVersionAndSaysItIsLate) {
+  const fhir::JsonValue built = parse(R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"fullUrl":"urn:uuid:d","resource":{"resourceType":"Device"},"request":{"method":"POST","url":"Device"}},
+    {"fullUrl":"urn:uuid:g","resource":{"resourceType":"Goal"},"request":{"method":"POST","url":"Goal"}},
+    {"fullUrl":"urn:uuid:p","resource":{"resourceType":"Provenance","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Revised.</p></div>"},
+      "target":[{"reference":"urn:uuid:g"}],"activity":{"text":"revise"},"agent":[{"who":{"reference":"urn:uuid:d"}}]},
+     "request":{"method":"POST","url":"Provenance"}}]})");
+  const fhir::JsonValue late = missing_provenance_bundle(built, "CarePlan/7", "3");
+  const auto& entries = late.find("entry")->items();
+  ASSERT_EQ(entries.size(), 2u);  // the Device (for the agent) and the Provenance
+  const fhir::JsonValue& prov = *entries[1].find("resource");
+  EXPECT_EQ(prov.find("target")->dump(), R"([{"reference":"CarePlan/7/_history/3"}])");
+  EXPECT_EQ(prov.find("activity"), nullptr);
+  EXPECT_NE(prov.find("text")->find("div")->str().find("Recorded by a later run"),
+            std::string::npos);
+  EXPECT_THROW(missing_provenance_bundle(parse(R"({"resourceType":"Bundle","entry":[]})"),
+                                         "CarePlan/7", "3"),
+               std::invalid_argument);
 }
 
 TEST(WriteModeSupport, AutoPrefersATransactionThenBatchThenIndividualRequestsThenANote) {
@@ -141,6 +186,18 @@ class WriteResume : public ::testing::TestWithParam<WriteMode> {
     return out;
   }
 
+  // How many Provenances name `plan` (any version of it) among their targets.
+  std::size_t provenances_of(const std::string& plan) const {
+    std::size_t n = 0;
+    for (const auto& p : store_->all("Provenance")) {
+      const std::string json = store_->get(p);
+      if (json.find("\"reference\":\"" + plan + "\"") != std::string::npos ||
+          json.find("\"reference\":\"" + plan + "/_history/") != std::string::npos)
+        ++n;
+    }
+    return n;
+  }
+
   // Every Goal, CareTeam, ServiceRequest and Device a plan of ours names
   // exists: never a plan pointing at what was not written.
   void expect_plans_resolve(const std::string& context) const {
@@ -210,6 +267,11 @@ TEST_P(WriteResume, AFailureAfterAnyRequestResumesWithoutDuplicates) {
         << context << ": " << resumed.detail;
     EXPECT_EQ(adapter_identifiers(), expected) << context;
     expect_plans_resolve(context);
+    // What the failed run wrote is ours, and the detail says so.
+    EXPECT_EQ(resumed.detail.find("a person changed"), std::string::npos)
+        << context << ": " << resumed.detail;
+    // The plan has the Provenance of its write, even when only that was lost.
+    EXPECT_EQ(provenances_of(adapter_plans().front()), 1u) << context << ": " << resumed.detail;
 
     const int writes = store_->write_requests();
     const PatientOutcome again = run();
@@ -246,10 +308,81 @@ TEST_P(WriteResume, ARevisionFailingAfterAnyRequestResumesWithoutDuplicates) {
     EXPECT_NE(resumed.kind, OutcomeKind::kFailed) << context << ": " << resumed.detail;
     EXPECT_EQ(adapter_identifiers(), expected) << context;
     expect_plans_resolve(context);
+    EXPECT_EQ(provenances_of(adapter_plans().front()), 2u) << context << ": " << resumed.detail;
     const int writes = store_->write_requests();
     EXPECT_EQ(run().kind, OutcomeKind::kUnchanged) << context;
     EXPECT_EQ(store_->write_requests(), writes) << context;
   }
+}
+
+TEST_P(WriteResume, ARefusedMemberStopsTheWriteAndSaysWhy) {
+  // A batch answers 200 whatever its entries did; the refused Goal is one
+  // entry's 400 and its OperationOutcome (R4 http.html#brules).
+  store_->fail_requests["POST Goal"] = 400;
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kFailed) << o.detail;
+  EXPECT_NE(o.detail.find("400"), std::string::npos) << o.detail;
+  EXPECT_NE(o.detail.find("error (processing)"), std::string::npos) << o.detail;
+  EXPECT_TRUE(adapter_plans().empty()) << store_->get(adapter_plans().front());
+  EXPECT_TRUE(store_->all("Provenance").empty());
+  expect_plans_resolve("a refused Goal");
+  // Once the server takes it, the plan is written whole.
+  store_->fail_requests.clear();
+  EXPECT_EQ(run().kind, OutcomeKind::kWritten);
+  expect_plans_resolve("after the refusal");
+}
+
+TEST_P(WriteResume, AResumeSaysWhichMembersAnInterruptedRunOfOursWrote) {
+  store_->fail_requests["POST CarePlan"] = 503;
+  ASSERT_EQ(run().kind, OutcomeKind::kFailed);
+  const auto goals = store_->all("Goal");
+  ASSERT_FALSE(goals.empty());
+  store_->fail_requests.clear();
+  const PatientOutcome o = run();
+  ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+  EXPECT_NE(o.detail.find("an earlier interrupted run of the adapter wrote: " + goals.front()),
+            std::string::npos)
+      << o.detail;
+  EXPECT_EQ(o.detail.find("a person changed"), std::string::npos) << o.detail;
+}
+
+TEST_P(WriteResume, AMemberSomeoneChangedBeforeTheResumeIsLeftAndSaidSo) {
+  store_->fail_requests["POST CarePlan"] = 503;
+  ASSERT_EQ(run().kind, OutcomeKind::kFailed);
+  // Still proposed, but no longer what the adapter wrote.
+  std::string goal;
+  for (const auto& g : store_->all("Goal")) {
+    if (store_->get(g).find("\"description\"") != std::string::npos) goal = g;
+  }
+  ASSERT_FALSE(goal.empty());
+  std::string json = store_->get(goal);
+  const auto at = json.find("\"description\":{");
+  json.insert(at + 15, "\"id\":\"edited\",");
+  store_->put(json);
+  store_->fail_requests.clear();
+  const PatientOutcome o = run();
+  ASSERT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
+  // The edited Goal is someone's; the other members are still ours.
+  EXPECT_NE(o.detail.find("left 1 resource(s) a person changed or another system wrote, and "
+                          "linked the plan to them: " +
+                          goal + " ("),
+            std::string::npos)
+      << o.detail;
+  EXPECT_NE(o.detail.find("an earlier interrupted run of the adapter wrote"), std::string::npos)
+      << o.detail;
+}
+
+TEST_P(WriteResume, AServerWithoutTheProvenanceSearchStillGetsUnchangedRuns) {
+  ASSERT_EQ(run().kind, OutcomeKind::kWritten);
+  store_->fail_searches["Provenance"] = 400;
+  const int writes = store_->write_requests();
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kUnchanged) << o.detail;
+  EXPECT_NE(o.detail.find("could not look for its Provenance"), std::string::npos) << o.detail;
+  EXPECT_EQ(store_->write_requests(), writes);
+  // An outage is not a missing search: the run fails, to be retried.
+  store_->fail_searches["Provenance"] = 503;
+  EXPECT_EQ(run().kind, OutcomeKind::kFailed);
 }
 
 INSTANTIATE_TEST_SUITE_P(WithoutTransactions, WriteResume,

@@ -13,6 +13,9 @@
 // individual conditional requests with the CarePlan last (staged_write.h),
 // or one DocumentReference note for a server that takes no CarePlan writes
 // (document_note.h); ownership is judged the same way in every mode.
+// Without a transaction it also repairs what a write stopped part-way
+// leaves: a missing Provenance (plan_provenance.h), and the new proposals
+// of a revision whose plan a clinician took over before its CarePlan.
 #pragma once
 
 #include <functional>
@@ -30,6 +33,8 @@
 #include "mst/fhir/json_value.h"
 
 namespace mst::adapter {
+
+struct OwnerMarks;  // plan_members.h
 
 // The adapter's plan as found on the server.
 struct ExistingPlan {
@@ -113,9 +118,23 @@ class PlanWriter {
  private:
   std::mutex& patient_lock(const std::string& patient_id);
   // Sends a transaction-shaped bundle in mode(); returns where each written
-  // entry went ("Type/id/_history/v").
-  std::vector<std::string> send(fhir::JsonValue& bundle);
+  // entry went ("Type/id/_history/v"). `progress` as for send_staged()
+  // (staged_write.h); a transaction leaves it empty.
+  std::vector<std::string> send(fhir::JsonValue& bundle,
+                                std::vector<std::string>* progress = nullptr);
+  // Withdraws the proposals in `created` ("Type/id") that a failed
+  // revision wrote and the plan a clinician took over does not name, while
+  // they are still the adapter's untouched proposals; returns how many.
+  std::size_t withdraw_orphans(const PlanIdentity& identity, const std::set<std::string>& created,
+                               const fhir::JsonValue& built, const std::set<std::string>& named,
+                               OwnerMarks marks);
   PatientOutcome write_note(const PlanIdentity& identity, const PlanBuildFn& build);
+  // Whether the adapter's Provenance of `plan` with this content
+  // fingerprint is on the server (plan_provenance.h); nullopt when the
+  // server refuses the search.
+  std::optional<bool> plan_provenance_found(const ExistingPlan& plan,
+                                            const std::string& fingerprint,
+                                            const OwnerMarks& marks);
 
   fhir::Client& client_;
   FingerprintReader read_fingerprint_;
