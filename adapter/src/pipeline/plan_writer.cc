@@ -9,6 +9,7 @@
 #include "mst/adapter/narrative.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
+#include "patient_scope.h"
 #include "plan_members.h"
 #include "staged_write.h"
 
@@ -144,10 +145,25 @@ PlanWriter::PlanWriter(fhir::Client& client, FingerprintReader read_fingerprint,
                        WriteOptions options)
     : client_(client), read_fingerprint_(std::move(read_fingerprint)), options_(options) {}
 
+const fhir::Capabilities& PlanWriter::capabilities() {
+  std::lock_guard lock(mode_mu_);
+  if (!capabilities_) {
+    try {
+      capabilities_ = client_.capabilities();
+    } catch (const fhir::ClientError&) {
+      // No statement: nothing is known to be required, and the searches
+      // themselves report a server that refuses them.
+      capabilities_ = fhir::Capabilities{};
+    }
+  }
+  return *capabilities_;
+}
+
 WriteMode PlanWriter::mode() {
   if (options_.mode != WriteMode::kAuto) return options_.mode;
+  const fhir::Capabilities& caps = capabilities();
   std::lock_guard lock(mode_mu_);
-  if (!resolved_mode_) resolved_mode_ = auto_write_mode(client_.capabilities());
+  if (!resolved_mode_) resolved_mode_ = auto_write_mode(caps);
   return *resolved_mode_;
 }
 
@@ -205,12 +221,23 @@ struct FoundPlan {
 };
 
 // The CarePlans carrying the plan's identifier, for any subject: a copy
-// under another patient is a look-alike the writer must report.
-std::vector<FoundPlan> find_plans(fhir::Client& client, const PlanIdentity& id,
-                                  const OwnerMarks& marks, const FingerprintReader& fingerprint) {
-  fhir::SearchResult r =
-      client.search("CarePlan", {{"identifier", id.identifier_system + "|" + id.identifier_value}},
-                    fhir::SearchLimits{5, 50});
+// under another patient is a look-alike the writer must report. A server
+// that requires the patient on searches gets it, and a look-alike under
+// another patient then goes unseen (docs/careplan-output.md, Ownership).
+fhir::SearchResult plans_by_identifier(fhir::Client& client, const fhir::Capabilities& caps,
+                                       const PlanIdentity& id, const OwnerMarks& marks) {
+  return client.search(
+      "CarePlan",
+      detail::patient_scoped(caps, "CarePlan",
+                             {{"identifier", id.identifier_system + "|" + id.identifier_value}},
+                             subject_reference(marks)),
+      fhir::SearchLimits{5, 50});
+}
+
+std::vector<FoundPlan> find_plans(fhir::Client& client, const fhir::Capabilities& caps,
+                                  const PlanIdentity& id, const OwnerMarks& marks,
+                                  const FingerprintReader& fingerprint) {
+  fhir::SearchResult r = plans_by_identifier(client, caps, id, marks);
   r.require_complete();
   std::vector<FoundPlan> plans;
   for (fhir::Node n : r.resources) {
@@ -251,8 +278,9 @@ struct MemberSearch {
 // What the server holds under the member identifiers the built plan uses
 // (for any subject, so a look-alike is seen) and, for a revision, this
 // patient's earlier proposals of each kind (which it may have to withdraw).
-MemberSearch find_members(fhir::Client& client, const PlanIdentity& identity,
-                          const fhir::JsonValue& bundle, const OwnerMarks& marks, bool revision) {
+MemberSearch find_members(fhir::Client& client, const fhir::Capabilities& caps,
+                          const PlanIdentity& identity, const fhir::JsonValue& bundle,
+                          const OwnerMarks& marks, bool revision) {
   MemberSearch out;
   std::map<std::string, FoundMember> by_ref;
   for (const auto& kind : identity.members) {
@@ -265,7 +293,11 @@ MemberSearch find_members(fhir::Client& client, const PlanIdentity& identity,
       for (const auto& v : values) {
         any_of += (any_of.empty() ? "" : ",") + kind.identifier_system + "|" + v;
       }
-      results.push_back(client.search(kind.type, {{"identifier", any_of}}, kMemberLimits));
+      results.push_back(
+          client.search(kind.type,
+                        detail::patient_scoped(caps, kind.type, {{"identifier", any_of}},
+                                               subject_reference(marks)),
+                        kMemberLimits));
     }
     if (revision) {
       // Also finds proposals an earlier version of the adapter made and
@@ -382,7 +414,8 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   for (int attempt = 0;; ++attempt) {
     OwnerMarks marks = owner_marks(client_, identity, base_url);
-    std::vector<FoundPlan> found = find_plans(client_, identity, marks, read_fingerprint_);
+    std::vector<FoundPlan> found =
+        find_plans(client_, capabilities(), identity, marks, read_fingerprint_);
     std::vector<std::string> foreign;
     for (const auto& f : found) {
       if (f.verdict.standing == Standing::kOtherPatient || f.verdict.standing == Standing::kNotOurs)
@@ -427,7 +460,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
     }
     if (existing) marks.plan_members = existing->members;
     MemberSearch members =
-        find_members(client_, identity, built.bundle, marks, existing.has_value());
+        find_members(client_, capabilities(), identity, built.bundle, marks, existing.has_value());
     if (!members.look_alikes.empty()) {
       return refused(out, "look-alike",
                      joined(members.look_alikes) +
@@ -478,7 +511,8 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
         out.plan_version = version;
       }
       out.detail = (existing ? "updated the draft" : "created the draft") + notes;
-      if (!existing && find_plans(client_, identity, marks, read_fingerprint_).size() > 1) {
+      if (!existing &&
+          find_plans(client_, capabilities(), identity, marks, read_fingerprint_).size() > 1) {
         // A concurrent writer created one too, past the conditional create.
         out.detail +=
             "; another writer created a second copy at the same time: the next run "
@@ -506,9 +540,7 @@ PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const 
   for (int attempt = 0;; ++attempt) {
     Withdrawal w;
     OwnerMarks marks = owner_marks(client_, identity, base_url);
-    fhir::SearchResult plans = client_.search(
-        "CarePlan", {{"identifier", identity.identifier_system + "|" + identity.identifier_value}},
-        fhir::SearchLimits{5, 50});
+    fhir::SearchResult plans = plans_by_identifier(client_, capabilities(), identity, marks);
     plans.require_complete();
     std::vector<FoundMember> found;
     for (fhir::Node n : plans.resources) {
@@ -528,7 +560,8 @@ PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const 
     w.plan_ref = found.front().ref;
     const fhir::JsonValue no_proposals =
         fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
-    MemberSearch members = find_members(client_, identity, no_proposals, marks, true);
+    MemberSearch members =
+        find_members(client_, capabilities(), identity, no_proposals, marks, true);
     for (const auto& m : members.members) {
       if (m.verdict.standing == Standing::kChanged)
         w.left.push_back(m.ref + " (" + m.verdict.why + ")");
