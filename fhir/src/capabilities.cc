@@ -12,6 +12,24 @@ void codes_of(Node list, std::string_view key, std::set<std::string, std::less<>
   }
 }
 
+// The R4 extension a server uses to say which parameters a search of a
+// type must carry
+// (https://hl7.org/fhir/R4/extension-capabilitystatement-search-parameter-combination.html).
+constexpr std::string_view kCombination =
+    "http://hl7.org/fhir/StructureDefinition/capabilitystatement-search-parameter-combination";
+
+void required_combinations(Node resource, std::vector<std::vector<std::string>>& out) {
+  for (Node ext : resource.array("extension")) {
+    if (!ext.is_object() || ext.string("url") != kCombination) continue;
+    std::vector<std::string> group;
+    for (Node part : ext.array("extension")) {
+      if (!part.is_object() || part.string("url") != "required") continue;
+      if (auto name = part.string("valueString")) group.emplace_back(*name);
+    }
+    if (!group.empty()) out.push_back(std::move(group));
+  }
+}
+
 }  // namespace
 
 Capabilities read_capabilities(Node n) {
@@ -39,6 +57,7 @@ Capabilities read_capabilities(Node n) {
       support.conditional_create = cc.present() && cc.raw()->IsBool() && cc.as_bool();
       Node cu = r["conditionalUpdate"];
       support.conditional_update = cu.present() && cu.raw()->IsBool() && cu.as_bool();
+      required_combinations(r, support.required_search_params);
     }
   }
   return caps;
@@ -56,6 +75,18 @@ bool Capabilities::supports(std::string_view type, std::string_view interaction)
 bool Capabilities::supports_search_param(std::string_view type, std::string_view param) const {
   auto it = resources.find(type);
   return it != resources.end() && it->second.search_params.contains(param);
+}
+
+bool Capabilities::search_allowed(std::string_view type,
+                                  const std::set<std::string, std::less<>>& params) const {
+  auto it = resources.find(type);
+  if (it == resources.end() || it->second.required_search_params.empty()) return true;
+  for (const auto& group : it->second.required_search_params) {
+    bool all = true;
+    for (const auto& name : group) all = all && params.contains(name);
+    if (all) return true;
+  }
+  return false;
 }
 
 bool Capabilities::supports_system(std::string_view interaction) const {

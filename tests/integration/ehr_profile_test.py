@@ -3,7 +3,8 @@ EHR-shaped endpoint in front of the test HAPI server, once per vendor profile.
 
 Each profile runs the steps named in STEPS, in order, one function each:
   check         `mst-adapter check` reports what the profile takes away
-                (CarePlan create, transactions) and nothing it keeps.
+                (CarePlan create, transactions) and nothing it keeps, and
+                names the note shape and the re-pull it allows.
   pull          every fixture patient's `explain` report (considerations,
                 goals, evidence) through the proxy equals the one read
                 from HAPI directly with default settings: the pull got all
@@ -13,14 +14,25 @@ Each profile runs the steps named in STEPS, in order, one function each:
   write_refused a plain `run` (one transaction Bundle, after looking up its
                 earlier plan by identifier) fails with a clear error
                 through the profile, and nothing reaches the server.
-  sync_refused  `sync --once` stops with a clear error at its first scan
-                (unscoped searches, _lastUpdated), writing nothing.
-More steps (a write in another mode, sync by population) are functions of
-the same shape added to STEPS; `--steps` picks some, `--write-mode MODE`
+  repository_write  the shape "EHR read + FHIR repository write": source =
+                the profile, target = a second, plain HAPI (fixture
+                hapi_target). `check` names the shape and exits 0; `sync
+                --once` of a Group created on the source writes the members'
+                plans to the target, a second writes nothing; `run` of every
+                fixture puts its plan on the target, a re-run writes nothing.
+  note_write    the shape "EHR read + note write": source and target = the
+                profile, write.mode=document. The same, with a file
+                population and DocumentReference notes instead of plans.
+Through the profile nothing may search without the patient or with
+_lastUpdated: the proxy refuses it, so each step also proves that.
+More steps are functions of the same shape added to STEPS (write_refused
+is not in the default list: the shapes replace it); `--steps` picks some,
+`--write-mode MODE`
 (the write.mode key, as MST_WRITE_MODE), `--env KEY=VALUE` and
 `--adapter-arg ARG` (both repeatable) pass settings to every adapter call.
 
-Environment: MST_ADAPTER, MST_FAULT_PROXY, MST_HAPI_STATE_DIR."""
+Environment: MST_ADAPTER, MST_FAULT_PROXY, MST_HAPI_STATE_DIR,
+MST_HAPI_TARGET_STATE_DIR (the second HAPI, for repository_write)."""
 
 import argparse
 import re
@@ -33,16 +45,22 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e_support import (AS_OF, REPO, Fhir, base_url, expected, load_prefixed,  # noqa: E402
-                         run_adapter, unique_prefix)
+from e2e_support import (AS_OF, OWN_SYSTEM, REPO, Fhir, base_url, expected,  # noqa: E402
+                         load_prefixed, run_adapter, run_json, unique_prefix)
 
 PROFILES = os.path.join(REPO, "tests", "tools", "ehr_proxy", "profiles")
-# What `check` must report as MISSING through each profile (and what it must not).
-CHECK_MISSING = {
+# What `check` must say the plan modes lack through each profile: they take
+# notes, so `auto` chooses `document` and nothing is MISSING.
+CHECK_LACKS = {
     "epic-r4.json": ["create CarePlan", "system transaction"],
     "oracle-millennium-r4.json": ["create CarePlan", "system transaction"],
 }
 CHECK_PRESENT = ["read Patient", "search Condition", "search Observation"]
+# Every profile takes notes and requires the patient on Condition searches.
+CHECK_SHAPE = "shape:    EHR read + note write (set write.mode=document)"
+CHECK_SYNC = "population search refused without a patient"
+# Fixtures the sync steps use (every fixture goes through `run`): CI time.
+SYNC_PATIENTS = 3
 # The site settings each profile needs for the pull (docs/configuration.md).
 # The direct run in `pull` uses none, so it also shows they lose nothing.
 PROFILE_ENV = {
@@ -103,14 +121,20 @@ def step_check(ctx):
     p = ctx.adapter("check")
     out = p.stdout + p.stderr
     problems = []
-    for what in CHECK_MISSING[ctx.profile]:
-        if f"MISSING  {what}" not in out:
-            problems.append(f"check does not report 'MISSING  {what}'")
+    lacks = next((line for line in out.splitlines()
+                  if line.startswith("  impossible   transaction: lacks ")), "")
+    for what in CHECK_LACKS[ctx.profile]:
+        if what not in lacks:
+            problems.append(f"check does not say the transaction mode lacks '{what}'")
     for what in CHECK_PRESENT:
         if f"ok       {what}" not in out:
             problems.append(f"check does not accept '{what}'")
-    if p.returncode == 0:
-        problems.append("check exits 0 although requirements are missing")
+    for line in ("write mode: document (chosen by auto)", CHECK_SHAPE, CHECK_SYNC,
+                 "sync:     re-pull"):
+        if line not in out:
+            problems.append(f"check does not print '{line}'")
+    if p.returncode != 0:
+        problems.append(f"check exits {p.returncode} although the note mode works")
     return problems, out
 
 
@@ -166,31 +190,169 @@ def step_pull_paged(ctx):
             proxy.stop()
 
 
-def step_sync_refused(ctx):
+def target_url():
+    with open(os.path.join(os.environ["MST_HAPI_TARGET_STATE_DIR"], "url")) as f:
+        return f.read().strip()
+
+
+def profile_env(ctx, **extra):
+    env = dict(PROFILE_ENV[ctx.profile])
+    env.update(kv.split("=", 1) for kv in ctx.args.env)
+    env.update(extra)
+    return env
+
+
+class Shape:
+    """One deployment shape through ctx's profile: the adapter's arguments
+    and environment, and where what it writes is found."""
+
+    def __init__(self, ctx, name, argv, env, written):
+        self.ctx, self.name, self.argv, self.env, self.written = ctx, name, argv, env, written
+
+    def adapter(self, *argv, timeout=600):
+        return run_adapter(*argv, *self.argv, *self.ctx.args.adapter_arg, check=False,
+                           timeout=timeout, env=self.env)
+
+    def versions(self, pids):
+        """{pid: [versionId of each resource the adapter wrote for pid]}."""
+        return {pid: sorted(r["meta"]["versionId"] for r in self.written(pid)) for pid in pids}
+
+
+def check_shape(shape, expected_line, problems):
+    p = shape.adapter("check")
+    out = p.stdout + p.stderr
+    if p.returncode != 0:
+        problems.append(f"check in the {shape.name} shape exited {p.returncode}")
+    if expected_line not in out:
+        problems.append(f"check does not print '{expected_line}'")
+    return out
+
+
+def sync_twice(shape, population, members, problems):
+    """`sync --once` twice with `population`: the first writes the members'
+    plans (or notes), the second nothing. Returns the log."""
+    log = []
     with tempfile.TemporaryDirectory() as tmp:
-        p = ctx.adapter("sync", "--once", "--state", os.path.join(tmp, "state.db"),
-                        "--as-of", AS_OF)
+        state = os.path.join(tmp, "state.db")
+        args = ("sync", "--once", "--state", state, "--as-of", AS_OF,
+                "--population", population(tmp))
+        first = shape.adapter(*args)
+        log.append(first.stderr[-1500:])
+        if first.returncode != 0:
+            problems.append(f"{shape.name}: first sync exited {first.returncode}")
+            return log
+        before = shape.versions(members)
+        if not any(before.values()):
+            problems.append(f"{shape.name}: the first sync wrote nothing for {members}")
+        if any(len(v) > 1 for v in before.values()):
+            problems.append(f"{shape.name}: more than one written per patient: {before}")
+        second = shape.adapter(*args)
+        log.append(second.stderr[-1500:])
+        if second.returncode != 0:
+            problems.append(f"{shape.name}: second sync exited {second.returncode}")
+        after = shape.versions(members)
+        if after != before:
+            problems.append(f"{shape.name}: the second sync wrote: {before} -> {after}")
+    return log
+
+
+def run_every_patient(shape, problems):
+    """`run` of every fixture writes its plan (or note), a re-run nothing."""
+    lines, written = [], {}
+    for pid in shape.ctx.patients:
+        summary, p = run_json("run", "--patient", pid, "--as-of", AS_OF, *shape.argv,
+                              check=False, env=shape.env)
+        outcome = summary.get("outcome")
+        lines.append(f"{pid}: {outcome}")
+        if p.returncode not in (0, 1):
+            problems.append(f"{shape.name}: run {pid} exited {p.returncode}: {p.stderr[-400:]}")
+            continue
+        if outcome in ("written", "unchanged"):
+            v = shape.versions([pid])[pid]
+            if len(v) != 1:
+                problems.append(f"{shape.name}: {pid} has {len(v)} written resources: {v}")
+            written[pid] = v
+    if len(written) < 5:
+        problems.append(f"{shape.name}: only {len(written)} fixtures got a plan: {lines}")
+    for pid, v in written.items():
+        summary, p = run_json("run", "--patient", pid, "--as-of", AS_OF, *shape.argv,
+                              check=False, env=shape.env)
+        if summary.get("outcome") != "unchanged":
+            problems.append(f"{shape.name}: re-run of {pid}: {summary.get('outcome')} "
+                            f"{summary.get('detail', '')}")
+        if shape.versions([pid])[pid] != v:
+            problems.append(f"{shape.name}: re-run of {pid} changed the versions")
+    return lines
+
+
+def step_repository_write(ctx):
+    """EHR read (the profile) + FHIR repository write (the second HAPI)."""
+    target = Fhir(target_url())
+
+    def plans(pid):
+        return target.search("CarePlan", subject=f"{ctx.proxy.url}/Patient/{pid}",
+                             identifier=f"{OWN_SYSTEM}|")
+
+    shape = Shape(ctx, "repository_write", ["--server", ctx.proxy.url, "--target", target.base],
+                  profile_env(ctx), plans)
     problems = []
-    if p.returncode in (0, 1):
-        problems.append(f"sync through {ctx.profile} exited {p.returncode}; expected its "
-                        f"population scan to be refused")
-    if not re.search(r"^mst-adapter: GET \S+: HTTP 400", p.stderr, re.M):
-        problems.append(f"no one-line error naming the refused search: {p.stderr[-400:]}")
+    log = [check_shape(shape, "shape:    EHR read + FHIR repository write (set target.base_url)",
+                       problems)]
+    members = ctx.patients[:SYNC_PATIENTS]
+    gid = f"{ctx.patients[0].split('-')[0]}-group"
+    group = {"resourceType": "Group", "id": gid, "type": "person", "actual": True,
+             "member": [{"entity": {"reference": f"Patient/{pid}"}} for pid in members]}
+    status, body = ctx.fhir.put(group)  # on the source, behind the proxy
+    if status not in (200, 201):
+        return [f"cannot create Group/{gid} on the source: {status} {body}"], ""
+    log += sync_twice(shape, lambda tmp: f"group:{gid}", members, problems)
+    log += run_every_patient(shape, problems)
     for pid in ctx.patients:
         if ctx.fhir.plans_of(pid):
-            problems.append(f"{pid}: a plan reached the server")
-    return problems, p.stderr.strip()
+            problems.append(f"{pid}: a plan was written to the source")
+    return problems, "\n".join(log)
+
+
+def step_note_write(ctx):
+    """EHR read + note write: the profile both ways, write.mode=document."""
+
+    def notes(pid):
+        found = ctx.fhir.search("DocumentReference", subject=f"Patient/{pid}")
+        return [n for n in found
+                if any(i.get("system") == OWN_SYSTEM for i in n.get("identifier", []))]
+
+    shape = Shape(ctx, "note_write", ["--server", ctx.proxy.url],
+                  profile_env(ctx, MST_WRITE_MODE="document"), notes)
+    problems = []
+    log = [check_shape(shape, CHECK_SHAPE, problems)]
+    members = ctx.patients[SYNC_PATIENTS:2 * SYNC_PATIENTS]
+
+    def population_file(tmp):
+        path = os.path.join(tmp, "patients.txt")
+        with open(path, "w") as f:
+            f.write("".join(pid + "\n" for pid in members))
+        return f"file:{path}"
+
+    log += sync_twice(shape, population_file, members, problems)
+    log += run_every_patient(shape, problems)
+    for pid in ctx.patients:
+        if ctx.fhir.plans_of(pid):
+            problems.append(f"{pid}: a CarePlan was written in document mode")
+    return problems, "\n".join(log)
 
 
 STEPS = {"check": step_check, "pull": step_pull, "pull_paged": step_pull_paged,
-         "write_refused": step_write_refused, "sync_refused": step_sync_refused}
+         "repository_write": step_repository_write, "note_write": step_note_write,
+         "write_refused": step_write_refused}
+DEFAULT_STEPS = ["check", "pull", "pull_paged", "repository_write", "note_write"]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", action="append",
                     help="profile file name in tests/tools/ehr_proxy/profiles (default: all)")
-    ap.add_argument("--steps", default=",".join(STEPS), help="comma-separated, in order")
+    ap.add_argument("--steps", default=",".join(DEFAULT_STEPS),
+                    help=f"comma-separated, in order, of {', '.join(STEPS)}")
     ap.add_argument("--write-mode", default="", help="the write.mode key (MST_WRITE_MODE)")
     ap.add_argument("--env", action="append", default=[],
                     help="KEY=VALUE in every adapter call's environment (MST_* config keys)")
@@ -202,15 +364,17 @@ def main():
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
         ap.error(f"unknown steps {unknown}; known: {', '.join(STEPS)}")
-    profiles = args.profile or sorted(CHECK_MISSING)
+    profiles = args.profile or sorted(CHECK_LACKS)
 
     fhir = Fhir(base_url())
     ids = sorted(expected())
     if args.patients:
         ids = ids[:args.patients]
-    patients = load_prefixed(fhir, unique_prefix("ehr"), ids)
     failures = 0
     for profile in profiles:
+        # Fresh patients per profile: the proxy's URL is in the plans' subjects
+        # on the target, so another profile's plans would be look-alikes.
+        patients = load_prefixed(fhir, unique_prefix("ehr"), ids)
         with tempfile.TemporaryDirectory() as tmp:
             proxy = ProfileProxy(fhir.base, os.path.join(PROFILES, profile), tmp)
             try:

@@ -6,6 +6,7 @@
 #include "mst/adapter/plan_writer.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
+#include "patient_scope.h"
 
 namespace mst::adapter {
 
@@ -48,9 +49,14 @@ PatientOutcome PlanWriter::write_note(const PlanIdentity& identity, const PlanBu
   const NoteIdentity who{identity.patient_id, identity.identifier_system, identity.identifier_value,
                          identity.note_author};
   for (int attempt = 0;; ++attempt) {
+    // EHRs search notes by patient; with the patient required, a note under
+    // our identifier for another patient goes unseen (docs/careplan-output.md).
     fhir::SearchResult found = client_.search(
         "DocumentReference",
-        {{"identifier", identity.identifier_system + "|" + identity.identifier_value}},
+        detail::patient_scoped(
+            capabilities(), "DocumentReference",
+            {{"identifier", identity.identifier_system + "|" + identity.identifier_value}},
+            "Patient/" + identity.patient_id),  // the note's subject (document_note.cc)
         fhir::SearchLimits{5, 50});
     found.require_complete();
     std::vector<std::string> foreign;

@@ -9,6 +9,7 @@
 #include "mst/adapter/narrative.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
+#include "patient_scope.h"
 #include "plan_members.h"
 #include "plan_provenance.h"
 #include "staged_write.h"
@@ -145,10 +146,25 @@ PlanWriter::PlanWriter(fhir::Client& client, FingerprintReader read_fingerprint,
                        WriteOptions options)
     : client_(client), read_fingerprint_(std::move(read_fingerprint)), options_(options) {}
 
+const fhir::Capabilities& PlanWriter::capabilities() {
+  std::lock_guard lock(mode_mu_);
+  if (!capabilities_) {
+    try {
+      capabilities_ = client_.capabilities();
+    } catch (const fhir::ClientError&) {
+      // No statement: nothing is known to be required, and the searches
+      // themselves report a server that refuses them.
+      capabilities_ = fhir::Capabilities{};
+    }
+  }
+  return *capabilities_;
+}
+
 WriteMode PlanWriter::mode() {
   if (options_.mode != WriteMode::kAuto) return options_.mode;
+  const fhir::Capabilities& caps = capabilities();
   std::lock_guard lock(mode_mu_);
-  if (!resolved_mode_) resolved_mode_ = auto_write_mode(client_.capabilities());
+  if (!resolved_mode_) resolved_mode_ = auto_write_mode(caps);
   return *resolved_mode_;
 }
 
@@ -208,12 +224,23 @@ struct FoundPlan {
 };
 
 // The CarePlans carrying the plan's identifier, for any subject: a copy
-// under another patient is a look-alike the writer must report.
-std::vector<FoundPlan> find_plans(fhir::Client& client, const PlanIdentity& id,
-                                  const OwnerMarks& marks, const FingerprintReader& fingerprint) {
-  fhir::SearchResult r =
-      client.search("CarePlan", {{"identifier", id.identifier_system + "|" + id.identifier_value}},
-                    fhir::SearchLimits{5, 50});
+// under another patient is a look-alike the writer must report. A server
+// that requires the patient on searches gets it, and a look-alike under
+// another patient then goes unseen (docs/careplan-output.md, Ownership).
+fhir::SearchResult plans_by_identifier(fhir::Client& client, const fhir::Capabilities& caps,
+                                       const PlanIdentity& id, const OwnerMarks& marks) {
+  return client.search(
+      "CarePlan",
+      detail::patient_scoped(caps, "CarePlan",
+                             {{"identifier", id.identifier_system + "|" + id.identifier_value}},
+                             subject_reference(marks)),
+      fhir::SearchLimits{5, 50});
+}
+
+std::vector<FoundPlan> find_plans(fhir::Client& client, const fhir::Capabilities& caps,
+                                  const PlanIdentity& id, const OwnerMarks& marks,
+                                  const FingerprintReader& fingerprint) {
+  fhir::SearchResult r = plans_by_identifier(client, caps, id, marks);
   r.require_complete();
   std::vector<FoundPlan> plans;
   for (fhir::Node n : r.resources) {
@@ -254,8 +281,9 @@ struct MemberSearch {
 // What the server holds under the member identifiers the built plan uses
 // (for any subject, so a look-alike is seen) and, for a revision, this
 // patient's earlier proposals of each kind (which it may have to withdraw).
-MemberSearch find_members(fhir::Client& client, const PlanIdentity& identity,
-                          const fhir::JsonValue& bundle, const OwnerMarks& marks, bool revision) {
+MemberSearch find_members(fhir::Client& client, const fhir::Capabilities& caps,
+                          const PlanIdentity& identity, const fhir::JsonValue& bundle,
+                          const OwnerMarks& marks, bool revision) {
   MemberSearch out;
   std::map<std::string, FoundMember> by_ref;
   for (const auto& kind : identity.members) {
@@ -268,7 +296,11 @@ MemberSearch find_members(fhir::Client& client, const PlanIdentity& identity,
       for (const auto& v : values) {
         any_of += (any_of.empty() ? "" : ",") + kind.identifier_system + "|" + v;
       }
-      results.push_back(client.search(kind.type, {{"identifier", any_of}}, kMemberLimits));
+      results.push_back(
+          client.search(kind.type,
+                        detail::patient_scoped(caps, kind.type, {{"identifier", any_of}},
+                                               subject_reference(marks)),
+                        kMemberLimits));
     }
     if (revision) {
       // Also finds proposals an earlier version of the adapter made and
@@ -424,7 +456,8 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
   fhir::JsonValue created_by;
   for (int attempt = 0;; ++attempt) {
     OwnerMarks marks = owner_marks(client_, identity, base_url);
-    std::vector<FoundPlan> found = find_plans(client_, identity, marks, read_fingerprint_);
+    std::vector<FoundPlan> found =
+        find_plans(client_, capabilities(), identity, marks, read_fingerprint_);
     std::vector<std::string> foreign;
     for (const auto& f : found) {
       if (f.verdict.standing == Standing::kOtherPatient || f.verdict.standing == Standing::kNotOurs)
@@ -502,7 +535,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
     }
     if (existing) marks.plan_members = existing->members;
     MemberSearch members =
-        find_members(client_, identity, built.bundle, marks, existing.has_value());
+        find_members(client_, capabilities(), identity, built.bundle, marks, existing.has_value());
     if (!members.look_alikes.empty()) {
       return refused(out, "look-alike",
                      joined(members.look_alikes) +
@@ -565,7 +598,8 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
         out.plan_version = version;
       }
       out.detail = (existing ? "updated the draft" : "created the draft") + notes;
-      if (!existing && find_plans(client_, identity, marks, read_fingerprint_).size() > 1) {
+      if (!existing &&
+          find_plans(client_, capabilities(), identity, marks, read_fingerprint_).size() > 1) {
         // A concurrent writer created one too, past the conditional create.
         out.detail +=
             "; another writer created a second copy at the same time: the next run "
@@ -602,7 +636,7 @@ std::size_t PlanWriter::withdraw_orphans(const PlanIdentity& identity,
   // Written by this process moments ago: counted as named by our plan, so
   // judge() proves them untouched (subject, status, notes) like any member.
   marks.plan_members.insert(created.begin(), created.end());
-  MemberSearch members = find_members(client_, identity, built, marks, false);
+  MemberSearch members = find_members(client_, capabilities(), identity, built, marks, false);
   std::vector<FoundMember> orphans;
   for (auto& m : members.members) {
     if (created.count(m.ref) && !named.count(m.ref) && m.verdict.standing == Standing::kOurs)
@@ -667,9 +701,7 @@ PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const 
   for (int attempt = 0;; ++attempt) {
     Withdrawal w;
     OwnerMarks marks = owner_marks(client_, identity, base_url);
-    fhir::SearchResult plans = client_.search(
-        "CarePlan", {{"identifier", identity.identifier_system + "|" + identity.identifier_value}},
-        fhir::SearchLimits{5, 50});
+    fhir::SearchResult plans = plans_by_identifier(client_, capabilities(), identity, marks);
     plans.require_complete();
     std::vector<FoundMember> found;
     for (fhir::Node n : plans.resources) {
@@ -689,7 +721,8 @@ PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const 
     w.plan_ref = found.front().ref;
     const fhir::JsonValue no_proposals =
         fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
-    MemberSearch members = find_members(client_, identity, no_proposals, marks, true);
+    MemberSearch members =
+        find_members(client_, capabilities(), identity, no_proposals, marks, true);
     for (const auto& m : members.members) {
       if (m.verdict.standing == Standing::kChanged)
         w.left.push_back(m.ref + " (" + m.verdict.why + ")");

@@ -1,6 +1,7 @@
 #include "mst/adapter/fhir_change_feed.h"
 
 #include <algorithm>
+#include <set>
 
 #include "../pipeline/search_terms.h"
 #include "mst/adapter/state_store.h"
@@ -28,11 +29,22 @@ std::string subject_patient(fhir::Node resource) {
 }  // namespace
 
 bool supports_change_feed(const fhir::Capabilities& caps) {
-  if (!caps.supports_search_param("Observation", "_lastUpdated")) return false;
+  // The feed's searches name no patient: a server that requires one
+  // (Epic, Oracle) refuses them, whatever it says about _lastUpdated.
+  if (!caps.supports_search_param("Observation", "_lastUpdated") ||
+      !caps.search_allowed("Observation", {"_lastUpdated", "code"}))
+    return false;
   for (const auto& s : detail::patient_searches()) {
-    if (!caps.supports_search_param(s.type, "_lastUpdated")) return false;
+    std::set<std::string, std::less<>> params{"_lastUpdated"};
+    if (s.category) params.insert("category");
+    if (!caps.supports_search_param(s.type, "_lastUpdated") || !caps.search_allowed(s.type, params))
+      return false;
   }
-  return true;
+  return supports_population_search(caps);
+}
+
+bool supports_population_search(const fhir::Capabilities& caps) {
+  return caps.search_allowed("Condition", {"code"});
 }
 
 FhirChangeFeed::FhirChangeFeed(fhir::Client& client, const mappings::CodeTables& tables,

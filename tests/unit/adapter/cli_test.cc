@@ -418,6 +418,43 @@ TEST_F(CliTest, CheckWithATargetChecksEachServerForItsShare) {
   EXPECT_THAT(out.str(), HasSubstr("  MISSING  target: create Device"));
 }
 
+// Issue #17: `check` names the deployment shape the endpoints allow.
+TEST_F(CliTest, CheckNamesTheDeploymentShape) {
+  EXPECT_CALL(*transport, send(_)).WillOnce(Return(response(200, capability_statement())));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir"}), 0) << out.str();
+  EXPECT_THAT(out.str(), HasSubstr("\nshape:    one server\n"));
+  EXPECT_THAT(out.str(), HasSubstr("\nsync:     re-pull"));
+  EXPECT_THAT(out.str(), HasSubstr("population by search possible"));
+
+  // An EHR: no CarePlan at all (so no plan write), notes written,
+  // Conditions only by patient.
+  std::string ehr = capability_statement("4.0.1", true, false, "CarePlan");
+  ehr.replace(ehr.find(R"("resource":[)"), 12,
+              R"("resource":[{"type":"DocumentReference","interaction":[{"code":"create"},)"
+              R"({"code":"update"},{"code":"search-type"}],"conditionalCreate":true},)");
+  const std::string condition = R"({"type":"Condition",)";
+  ehr.replace(ehr.find(condition), condition.size(),
+              condition + R"("extension":[{"url":"http://hl7.org/fhir/StructureDefinition/)" +
+                  R"(capabilitystatement-search-parameter-combination","extension":[)" +
+                  R"({"url":"required","valueString":"patient"}]}],)");
+  out.str("");
+  EXPECT_CALL(*transport, send(_)).WillOnce(Return(response(200, ehr)));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir"}), kNothingToDo);
+  EXPECT_THAT(out.str(),
+              HasSubstr("\nshape:    EHR read + note write (set write.mode=document)\n"));
+  EXPECT_THAT(out.str(), HasSubstr("population search refused without a patient"));
+
+  // The same EHR as the source, a full FHIR server as the target.
+  out.str("");
+  EXPECT_CALL(*transport, send(_)).Times(2).WillRepeatedly(Invoke([&](const HttpRequest& r) {
+    return response(200,
+                    r.url == "http://127.0.0.1:1/fhir/metadata" ? ehr : capability_statement());
+  }));
+  run({"check", "--server", "http://127.0.0.1:1/fhir", "--target", "http://127.0.0.1:2/fhir"});
+  EXPECT_THAT(out.str(),
+              HasSubstr("\nshape:    EHR read + FHIR repository write (set target.base_url)\n"));
+}
+
 TEST_F(CliTest, AnUnreachableServerIsExit3) {
   EXPECT_CALL(*transport, send(_)).WillRepeatedly(Invoke([](const HttpRequest&) -> HttpResponse {
     throw TransportError(TransportError::Kind::kConnect, "connection refused");

@@ -20,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,15 @@ class FakeFhirStore : public fhir::Client {
     std::lock_guard lock(requests_mu_);
     return requests_;
   }
-  fhir::Capabilities capabilities() override { return {}; }
+  fhir::Capabilities capabilities() override { return caps; }
+  // What capabilities() answers: nothing declared unless a test says so.
+  fhir::Capabilities caps;
+  // Refuses (400) searches of `type` without `subject` or `patient`, as
+  // Epic's endpoints do, and declares it in `caps` when `declared`.
+  void require_patient_on(const std::string& type, bool declared = true) {
+    patient_required_.insert(type);
+    if (declared) caps.resources[type].required_search_params = {{"patient"}, {"subject"}};
+  }
 
   // Stores `resource_json` (which must carry resourceType and id) as a new
   // version, as a person editing it in the EHR would. Returns "Type/id".
@@ -103,6 +112,14 @@ class FakeFhirStore : public fhir::Client {
     log("GET " + std::string(type));
     if (auto it = fail_searches.find(std::string(type)); it != fail_searches.end())
       refuse("GET", std::string(type), it->second);
+    if (patient_required_.count(std::string(type))) {
+      bool scoped = false;
+      for (const auto& [name, value] : params) scoped |= name == "patient" || name == "subject";
+      if (!scoped) {
+        throw fhir::HttpStatusError("GET", base_ + "/" + std::string(type), 400, "",
+                                    "a search needs the patient");
+      }
+    }
     std::string entries;
     for (const auto& [ref, r] : resources_) {
       if (ref.compare(0, type.size() + 1, std::string(type) + "/") != 0) continue;
@@ -406,6 +423,7 @@ class FakeFhirStore : public fhir::Client {
   mutable std::mutex requests_mu_;
   std::vector<std::string> requests_;
   std::map<std::string, fhir::JsonValue> resources_;
+  std::set<std::string> patient_required_;
   std::map<std::string, int> next_id_;
   int transactions_ = 0;
   int write_requests_ = 0;

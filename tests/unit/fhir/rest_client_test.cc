@@ -404,6 +404,28 @@ TEST(Capabilities, KnowsR4FromOtherVersions) {
   EXPECT_THROW(read_capabilities(doc.root()), ElementError);
 }
 
+TEST(Capabilities, ReadsRequiredSearchCombinations) {
+  // As an EHR that refuses CarePlan searches without the patient states it
+  // (capabilitystatement-search-parameter-combination, R4).
+  auto doc = JsonDocument::parse(R"({"resourceType":"CapabilityStatement","fhirVersion":"4.0.1",
+    "rest":[{"mode":"server","resource":[
+      {"type":"CarePlan","interaction":[{"code":"search-type"}],"extension":[
+        {"url":"http://hl7.org/fhir/StructureDefinition/capabilitystatement-search-parameter-combination",
+         "extension":[{"url":"required","valueString":"patient"}]},
+        {"url":"http://hl7.org/fhir/StructureDefinition/capabilitystatement-search-parameter-combination",
+         "extension":[{"url":"required","valueString":"subject"},{"url":"optional","valueString":"x"}]},
+        {"url":"http://example.org/other","extension":[{"url":"required","valueString":"_id"}]}]},
+      {"type":"Goal","interaction":[{"code":"search-type"}]}]}]})");
+  Capabilities caps = read_capabilities(doc.root());
+  ASSERT_EQ(caps.resources.at("CarePlan").required_search_params.size(), 2u);
+  EXPECT_FALSE(caps.search_allowed("CarePlan", {"identifier"}));
+  EXPECT_FALSE(caps.search_allowed("CarePlan", {"identifier", "_id"}));
+  EXPECT_TRUE(caps.search_allowed("CarePlan", {"identifier", "patient"}));
+  EXPECT_TRUE(caps.search_allowed("CarePlan", {"subject"}));
+  EXPECT_TRUE(caps.search_allowed("Goal", {"identifier"}));
+  EXPECT_TRUE(caps.search_allowed("Device", {}));
+}
+
 // ---- paging ----
 
 TEST_F(RestClientTest, FollowsRelativeNextLinks) {

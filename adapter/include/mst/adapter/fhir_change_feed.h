@@ -27,8 +27,14 @@ struct ChangeFeedOptions {
 // True when the CapabilityStatement lists `_lastUpdated` as a search
 // parameter of every type the change feed searches with it: only then can
 // the feed see every change (a server may ignore a parameter it does not
-// support and answer everything, or reject it).
+// support and answer everything, or reject it), and when the server takes
+// those searches without a patient.
 bool supports_change_feed(const fhir::Capabilities& caps);
+
+// True unless the server declares that Condition searches need more than a
+// code (a patient, as Epic and Oracle do): the population search
+// (sync.population=search) finds patients by their diagnosis codes alone.
+bool supports_population_search(const fhir::Capabilities& caps);
 
 class FhirChangeFeed : public ChangeFeed {
  public:

@@ -116,6 +116,9 @@ class PlanWriter {
   WriteMode mode();
 
  private:
+  // The target's CapabilityStatement, read once; empty when it cannot be
+  // read (the writes then search as they always did).
+  const fhir::Capabilities& capabilities();
   std::mutex& patient_lock(const std::string& patient_id);
   // Sends a transaction-shaped bundle in mode(); returns where each written
   // entry went ("Type/id/_history/v"). `progress` as for send_staged()
@@ -144,6 +147,7 @@ class PlanWriter {
   std::string last_bundle_;
   std::mutex mode_mu_;
   std::optional<WriteMode> resolved_mode_;
+  std::optional<fhir::Capabilities> capabilities_;
 };
 
 }  // namespace mst::adapter

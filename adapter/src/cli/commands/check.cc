@@ -1,5 +1,6 @@
 // `mst-adapter check`: can this server serve the adapter?
 #include "cli/command.h"
+#include "cli/deployment_shape.h"
 #include "cli/exit_codes.h"
 #include "cli/requirements.h"
 #include "cli/server_options.h"
@@ -70,6 +71,7 @@ void report_write_modes(const fhir::Capabilities& caps, WriteMode configured, Wr
 struct Checked {
   int missing = 0;
   int missing_scopes = 0;
+  fhir::Capabilities caps;
 };
 
 // Checks one server for what `role` needs of it.
@@ -92,6 +94,7 @@ Checked check_server(const AdapterConfig& config, ServerRole role, const std::st
     report_write_modes(caps, configured, mode, out);
   }
   Checked c;
+  c.caps = caps;
   auto needs = server_interactions(!config.concept_map_urls.empty(), mode, role);
   // The sync population (a Group or List) is read where the records are.
   if (role != ServerRole::kTarget) {
@@ -126,6 +129,7 @@ int run_check(const ParsedArgs& args, Context& context) {
   const auto options = server_options();
   const AdapterConfig config = resolve_config(args, options, context);
   Checked total;
+  std::vector<fhir::Capabilities> caps;
   // With a target the source is checked for the reads and the target for
   // the writes; each line names the server it is about.
   const std::vector<std::pair<ServerRole, std::string>> servers =
@@ -137,8 +141,17 @@ int run_check(const ParsedArgs& args, Context& context) {
     const Checked c = check_server(config, role, label, context);
     total.missing += c.missing;
     total.missing_scopes += c.missing_scopes;
+    caps.push_back(c.caps);
   }
   std::ostream& out = context.out;
+  // What the endpoints allow, whatever is configured: the engineer's next step.
+  const ShapeAdvice advice = deployment_shape(caps.front(), caps.back(), caps.size() > 1);
+  out << "shape:    " << shape_text(advice.shape) << "\n";
+  if (advice.shape == Shape::kReadOnly && caps.size() == 1) {
+    out << "  hint     or write the plans to a FHIR repository of your own: set target.base_url "
+           "(--target)\n";
+  }
+  out << "sync:     " << sync_text(advice) << "\n";
   const int missing = total.missing;
   const int missing_scopes = total.missing_scopes;
   const std::string servers_word =
@@ -173,7 +186,9 @@ const bool registered = register_command({
     "write.mode, or for auto the first the server allows. With --auth smart it also fetches a\n"
     "token and compares the scopes granted with those the adapter needs. With a target\n"
     "(--target, target.*) the source is checked for the reads and the target for the writes,\n"
-    "each line naming its server. Exits 0 when all are met,\n"
+    "each line naming its server. The shape: line names the deployment shape the servers allow\n"
+    "(docs/operations.md), the sync: line how sync finds changes and its population.\n"
+    "Exits 0 when all are met,\n"
     "1 when the server lacks something, 4 when a needed scope was not granted.",
     server_options(),
     run_check,

@@ -67,6 +67,10 @@ struct ResourceSupport {
   std::set<std::string, std::less<>> search_params;  // names
   bool conditional_create = false;
   bool conditional_update = false;
+  // The parameter groups a search must carry one of in full, from the
+  // capabilitystatement-search-parameter-combination extension (EHRs that
+  // refuse a search without the patient); empty: any search is taken.
+  std::vector<std::vector<std::string>> required_search_params = {};
 };
 
 // What a server's CapabilityStatement (rest.mode = server) declares.
@@ -79,6 +83,10 @@ struct Capabilities {
   bool is_r4() const;  // fhirVersion 4.0.x
   bool supports(std::string_view type, std::string_view interaction) const;
   bool supports_search_param(std::string_view type, std::string_view param) const;
+  // Whether a search of `type` carrying `params` (names) meets one of its
+  // declared required combinations; true when none is declared.
+  bool search_allowed(std::string_view type,
+                      const std::set<std::string, std::less<>>& params) const;
   bool supports_system(std::string_view interaction) const;
 };
 

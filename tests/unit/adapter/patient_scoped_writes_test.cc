@@ -1,0 +1,130 @@
+// Issue #17: EHR-shaped targets refuse a search without the patient (Epic's
+// CarePlan, Goal and DocumentReference searches). The writer's searches by
+// the adapter's identifiers carry the patient where the target's
+// CapabilityStatement requires it, and stay unscoped elsewhere, so the
+// look-alike check of any subject keeps working there.
+#include <gtest/gtest.h>
+
+#include "fake_fhir_store.h"
+#include "fixture_server.h"
+#include "mst/adapter/careplan_builder.h"
+#include "mst/adapter/pipeline.h"
+#include "patient_scope.h"
+
+namespace mst::adapter {
+namespace {
+
+using detail::identifier_search_scoped;
+using detail::patient_scoped;
+using testing::FakeFhirStore;
+
+fhir::Capabilities requiring(const std::string& type,
+                             std::vector<std::vector<std::string>> groups) {
+  fhir::Capabilities caps;
+  caps.resources[type].required_search_params = std::move(groups);
+  return caps;
+}
+
+TEST(PatientScoped, UnchangedWhereNothingIsRequired) {
+  const fhir::SearchParams params{{"identifier", "s|v"}};
+  EXPECT_EQ(patient_scoped({}, "CarePlan", params, "Patient/p"), params);
+  EXPECT_EQ(patient_scoped(requiring("Goal", {{"patient"}}), "CarePlan", params, "Patient/p"),
+            params);
+  EXPECT_FALSE(identifier_search_scoped({}, "CarePlan"));
+}
+
+TEST(PatientScoped, AddsThePatientTheServerRequires) {
+  const fhir::SearchParams params{{"identifier", "s|v"}};
+  const fhir::SearchParams want{{"identifier", "s|v"}, {"patient", "https://ehr/Patient/p"}};
+  EXPECT_EQ(patient_scoped(requiring("CarePlan", {{"patient"}, {"subject"}}), "CarePlan", params,
+                           "https://ehr/Patient/p"),
+            want);
+  const fhir::SearchParams by_subject{{"identifier", "s|v"}, {"subject", "Patient/p"}};
+  EXPECT_EQ(patient_scoped(requiring("CarePlan", {{"subject", "identifier"}}), "CarePlan", params,
+                           "Patient/p"),
+            by_subject);
+  EXPECT_TRUE(identifier_search_scoped(requiring("CarePlan", {{"patient"}}), "CarePlan"));
+}
+
+TEST(PatientScoped, LeavesWhatThePatientCannotSatisfyToTheServer) {
+  const fhir::SearchParams params{{"identifier", "s|v"}};
+  // Requires a category the adapter cannot know: the server's 400 says so.
+  EXPECT_EQ(patient_scoped(requiring("CarePlan", {{"patient", "category"}}), "CarePlan", params,
+                           "Patient/p"),
+            params);
+  // Already scoped, or an empty value that does not count as carried.
+  const fhir::SearchParams scoped{{"identifier", "s|v"}, {"subject", "Patient/p"}};
+  EXPECT_EQ(patient_scoped(requiring("CarePlan", {{"subject"}}), "CarePlan", scoped, "Patient/p"),
+            scoped);
+  EXPECT_EQ(patient_scoped(requiring("CarePlan", {{"subject"}}), "CarePlan", params, ""), params);
+}
+
+class PatientRequired : public ::testing::Test {
+ protected:
+  PatientRequired() : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)) {
+    auto doc = fhir::JsonDocument::parse(testing::read_file(testing::kFixture));
+    for (fhir::Node e : doc.root().array("entry"))
+      store_.put(fhir::JsonValue::from(e["resource"]).dump());
+  }
+
+  PatientOutcome run(WriteMode mode = WriteMode::kAuto) {
+    PipelineSettings s;
+    s.canonical_base = testing::kCanonical;
+    s.as_of = fhir::DateTime::from_ymd(2026, 11, 20);
+    BuildOptions build;
+    build.canonical_base = testing::kCanonical;
+    s.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+    s.write.mode = mode;
+    Pipeline pipeline(&store_, tables_, thresholds_, s);
+    return pipeline.run_safely(testing::kPatient).outcome;
+  }
+
+  void worsen_pain() {
+    std::string obs = store_.get("Observation/mst-p02-obs-pain");
+    const auto at = obs.find("\"value\":4");
+    ASSERT_NE(at, std::string::npos) << obs;
+    obs.replace(at, 9, "\"value\":9");
+    store_.put(obs);
+  }
+
+  mappings::CodeTables tables_;
+  RuleThresholds thresholds_;
+  FakeFhirStore store_;
+};
+
+TEST_F(PatientRequired, PlansAreWrittenFoundAgainAndRevised) {
+  for (const char* type : {"CarePlan", "Goal", "ServiceRequest", "CareTeam"})
+    store_.require_patient_on(type);
+  const std::size_t plans = store_.all("CarePlan").size();  // the record's own
+  const PatientOutcome first = run();
+  ASSERT_EQ(first.kind, OutcomeKind::kWritten) << first.detail;
+  EXPECT_EQ(store_.all("CarePlan").size(), plans + 1);
+  const PatientOutcome again = run();
+  EXPECT_EQ(again.kind, OutcomeKind::kUnchanged) << again.detail;
+  worsen_pain();
+  const PatientOutcome revised = run();
+  EXPECT_EQ(revised.kind, OutcomeKind::kWritten) << revised.detail;
+  EXPECT_EQ(store_.all("CarePlan").size(), plans + 1);
+  EXPECT_EQ(store_.transactions(), 2);
+}
+
+TEST_F(PatientRequired, NotesAreWrittenAndFoundAgain) {
+  store_.refuse_transactions = true;
+  store_.require_patient_on("DocumentReference");
+  const PatientOutcome first = run(WriteMode::kDocument);
+  ASSERT_EQ(first.kind, OutcomeKind::kWritten) << first.detail;
+  const PatientOutcome again = run(WriteMode::kDocument);
+  EXPECT_EQ(again.kind, OutcomeKind::kUnchanged) << again.detail;
+  EXPECT_EQ(store_.all("DocumentReference").size(), 1u);
+}
+
+TEST_F(PatientRequired, AnUndeclaredRequirementFailsThePatientWithTheServersError) {
+  store_.require_patient_on("CarePlan", /*declared=*/false);
+  const PatientOutcome o = run();
+  EXPECT_EQ(o.kind, OutcomeKind::kFailed);
+  EXPECT_NE(o.detail.find("400"), std::string::npos) << o.detail;
+  EXPECT_EQ(store_.write_requests(), 0);
+}
+
+}  // namespace
+}  // namespace mst::adapter
