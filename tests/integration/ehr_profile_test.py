@@ -38,15 +38,13 @@ import argparse
 import re
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e_support import (AS_OF, OWN_SYSTEM, REPO, Fhir, base_url, expected,  # noqa: E402
-                         load_prefixed, run_adapter, run_json, unique_prefix)
+from e2e_support import (AS_OF, OWN_SYSTEM, REPO, FaultProxyProcess, Fhir,  # noqa: E402
+                         base_url, expected, load_prefixed, run_adapter, run_json,
+                         unique_prefix)
 
 PROFILES = os.path.join(REPO, "tests", "tools", "ehr_proxy", "profiles")
 # What `check` must say the plan modes lack through each profile: they take
@@ -70,31 +68,9 @@ PROFILE_ENV = {
 }
 
 
-class ProfileProxy:
+def profile_proxy(upstream_base, profile, tmp):
     """mst-fault-proxy with a profile and no faults, in front of HAPI."""
-
-    def __init__(self, upstream_base, profile, tmp):
-        parts = urllib.parse.urlsplit(upstream_base)
-        port_file = os.path.join(tmp, "proxy.port")
-        self.proc = subprocess.Popen(
-            [os.environ["MST_FAULT_PROXY"], "--upstream", f"{parts.scheme}://{parts.netloc}",
-             "--listen", "127.0.0.1:0", "--rate", "0", "--profile", profile,
-             "--port-file", port_file],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        end = time.time() + 30
-        port = ""
-        while not port:
-            if self.proc.poll() is not None or time.time() > end:
-                raise AssertionError(f"mst-fault-proxy did not start: {self.proc.stderr.read()}")
-            time.sleep(0.05)
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    port = f.read().strip()
-        self.url = f"http://127.0.0.1:{port}{parts.path}"
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.communicate(timeout=30)
+    return FaultProxyProcess(upstream_base, ["--rate", "0", "--profile", profile], tmp)
 
 
 class Context:
@@ -183,7 +159,7 @@ def step_pull_paged(ctx):
         path = os.path.join(tmp, "paged-" + ctx.profile)
         with open(path, "w") as f:
             json.dump(profile, f)
-        proxy = ProfileProxy(ctx.fhir.base, path, tmp)
+        proxy = profile_proxy(ctx.fhir.base, path, tmp)
         try:
             return step_pull(Context(ctx.args, ctx.profile, proxy, ctx.fhir, ctx.patients))
         finally:
@@ -376,7 +352,7 @@ def main():
         # on the target, so another profile's plans would be look-alikes.
         patients = load_prefixed(fhir, unique_prefix("ehr"), ids)
         with tempfile.TemporaryDirectory() as tmp:
-            proxy = ProfileProxy(fhir.base, os.path.join(PROFILES, profile), tmp)
+            proxy = profile_proxy(fhir.base, os.path.join(PROFILES, profile), tmp)
             try:
                 ctx = Context(args, profile, proxy, fhir, patients)
                 for name in steps:
