@@ -61,6 +61,11 @@ class FakeFhirStore : public fhir::Client {
     store(ref, std::move(r));
     return ref;
   }
+  // Stores every entry's resource of a Bundle (JSON text), as loading it would.
+  void put_bundle(const std::string& bundle_json) {
+    auto doc = fhir::JsonDocument::parse(bundle_json);
+    for (fhir::Node e : doc.root().array("entry")) put(fhir::JsonValue::from(e["resource"]).dump());
+  }
   // Deletes "Type/id", as a server's DELETE would: later reads get 404.
   void remove(const std::string& ref) { resources_.erase(ref); }
   // The current version of "Type/id" as JSON, or "" when absent.

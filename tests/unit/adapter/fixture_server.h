@@ -39,6 +39,18 @@ inline std::string read_file(const std::string& path) {
   return s.str();
 }
 
+// The settings a pipeline over the fixture patient runs with: the test
+// canonical base, the fixtures' as-of day, our own plan identifier system.
+inline PipelineSettings fixture_settings() {
+  PipelineSettings s;
+  s.canonical_base = kCanonical;
+  s.as_of = fhir::DateTime::from_ymd(2026, 11, 20);
+  BuildOptions build;
+  build.canonical_base = kCanonical;
+  s.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+  return s;
+}
+
 inline std::string searchset(const std::vector<std::string>& resources) {
   std::string s = R"({"resourceType":"Bundle","type":"searchset","total":)" +
                   std::to_string(resources.size()) + R"(,"entry":[)";

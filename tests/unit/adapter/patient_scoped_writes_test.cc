@@ -62,18 +62,11 @@ TEST(PatientScoped, LeavesWhatThePatientCannotSatisfyToTheServer) {
 class PatientRequired : public ::testing::Test {
  protected:
   PatientRequired() : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)) {
-    auto doc = fhir::JsonDocument::parse(testing::read_file(testing::kFixture));
-    for (fhir::Node e : doc.root().array("entry"))
-      store_.put(fhir::JsonValue::from(e["resource"]).dump());
+    store_.put_bundle(testing::read_file(testing::kFixture));
   }
 
   PatientOutcome run(WriteMode mode = WriteMode::kAuto) {
-    PipelineSettings s;
-    s.canonical_base = testing::kCanonical;
-    s.as_of = fhir::DateTime::from_ymd(2026, 11, 20);
-    BuildOptions build;
-    build.canonical_base = testing::kCanonical;
-    s.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+    PipelineSettings s = testing::fixture_settings();
     s.write.mode = mode;
     Pipeline pipeline(&store_, tables_, thresholds_, s);
     return pipeline.run_safely(testing::kPatient).outcome;

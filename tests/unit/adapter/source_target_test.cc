@@ -25,19 +25,11 @@ class SourceAndTarget : public ::testing::Test {
       : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)),
         source_(kSourceBase),
         target_(kTargetBase) {
-    auto doc = fhir::JsonDocument::parse(testing::read_file(testing::kFixture));
-    for (fhir::Node e : doc.root().array("entry")) {
-      source_.put(fhir::JsonValue::from(e["resource"]).dump());
-    }
+    source_.put_bundle(testing::read_file(testing::kFixture));
   }
 
   PipelineSettings settings() const {
-    PipelineSettings s;
-    s.canonical_base = testing::kCanonical;
-    s.as_of = fhir::DateTime::from_ymd(2026, 11, 20);
-    BuildOptions build;
-    build.canonical_base = testing::kCanonical;
-    s.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+    PipelineSettings s = testing::fixture_settings();
     return s;
   }
 

@@ -43,21 +43,13 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 
 class PopulationSync : public ::testing::Test {
  protected:
-  PopulationSync() : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)) {
-    settings_.canonical_base = testing::kCanonical;
-    settings_.as_of = fhir::DateTime::from_ymd(2026, 11, 20);
-    BuildOptions build;
-    build.canonical_base = testing::kCanonical;
-    settings_.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
-  }
+  PopulationSync()
+      : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)),
+        settings_(testing::fixture_settings()) {}
 
   // The fixture patient mst-p02 again under `id`, every resource renamed.
   void add_patient(const std::string& id) {
-    auto doc = fhir::JsonDocument::parse(
-        replace_all(testing::read_file(testing::kFixture), testing::kPatient, id));
-    for (fhir::Node e : doc.root().array("entry")) {
-      store_.put(fhir::JsonValue::from(e["resource"]).dump());
-    }
+    store_.put_bundle(replace_all(testing::read_file(testing::kFixture), testing::kPatient, id));
   }
 
   void put_group(const std::vector<std::string>& ids, const std::string& extra_member = "") {

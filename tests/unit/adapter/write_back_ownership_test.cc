@@ -21,19 +21,11 @@ class WriteBackOwnership : public ::testing::TestWithParam<WriteMode> {
  protected:
   WriteBackOwnership()
       : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)) {
-    auto doc = fhir::JsonDocument::parse(testing::read_file(testing::kFixture));
-    for (fhir::Node e : doc.root().array("entry")) {
-      store_.put(fhir::JsonValue::from(e["resource"]).dump());
-    }
+    store_.put_bundle(testing::read_file(testing::kFixture));
   }
 
   PatientOutcome run() {
-    PipelineSettings settings;
-    settings.canonical_base = testing::kCanonical;
-    settings.as_of = fhir::DateTime::from_ymd(2026, 11, 20);
-    BuildOptions build;
-    build.canonical_base = testing::kCanonical;
-    settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+    PipelineSettings settings = testing::fixture_settings();
     settings.write.mode = GetParam();
     // Proves the staged modes never fall back on a transaction.
     store_.refuse_transactions = GetParam() != WriteMode::kTransaction;

@@ -140,18 +140,11 @@ class WriteResume : public ::testing::TestWithParam<WriteMode> {
   void fresh_store() {
     store_ = std::make_unique<FakeFhirStore>();
     store_->refuse_transactions = true;
-    auto doc = fhir::JsonDocument::parse(testing::read_file(testing::kFixture));
-    for (fhir::Node e : doc.root().array("entry"))
-      store_->put(fhir::JsonValue::from(e["resource"]).dump());
+    store_->put_bundle(testing::read_file(testing::kFixture));
   }
 
   PatientOutcome run() {
-    PipelineSettings settings;
-    settings.canonical_base = testing::kCanonical;
-    settings.as_of = fhir::DateTime::from_ymd(2026, 11, 20);
-    BuildOptions build;
-    build.canonical_base = testing::kCanonical;
-    settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+    PipelineSettings settings = testing::fixture_settings();
     settings.write.mode = GetParam();
     Pipeline pipeline(store_.get(), tables_, thresholds_, settings);
     return pipeline.run_safely(testing::kPatient).outcome;
