@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mst/fhir/http_transport.h"
 #include "mst/fhir/json.h"
 #include "mst/fhir/resource.h"
 #include "mst/fhir/url.h"
@@ -114,6 +115,13 @@ class Client {
   // PUT [base]/type?criteria: updates the one match, or creates.
   virtual FhirResponse update_conditional(std::string_view type, const SearchParams& criteria,
                                           std::string body_json) = 0;
+  // One request outside the resource model (a Bulk Data kick-off, status
+  // poll or file download), with the client's retries, deadline and
+  // User-Agent; answers whatever the status. Credentials are added only when
+  // `authorize` and the URL has the base URL's origin. Throws
+  // ServerUnreachable, DeadlineExceeded, or InvalidRequest (not http(s));
+  // clients that cannot do it throw InvalidRequest.
+  virtual HttpResponse exchange(HttpRequest request, bool authorize);
 };
 
 }  // namespace mst::fhir
