@@ -390,6 +390,19 @@ TEST_F(RestClientTest, ReadsTheCapabilityStatement) {
   EXPECT_FALSE(caps.resources.at("Patient").conditional_update);
 }
 
+TEST_F(RestClientTest, ReadsSystemAndTypeOperationsWithoutTheirDollar) {
+  script({response(200, R"({"resourceType":"CapabilityStatement","fhirVersion":"4.0.1",
+    "rest":[{"mode":"server","operation":[{"name":"export","definition":"x"},{"name":"$meta"}],
+      "resource":[{"type":"Group","operation":[{"name":"$export"}]},{"type":"Patient"}]},
+     {"mode":"client","operation":[{"name":"client-only"}]}]})")});
+  Capabilities caps = client().capabilities();
+  EXPECT_TRUE(caps.system_operations.contains("export"));
+  EXPECT_TRUE(caps.system_operations.contains("meta"));
+  EXPECT_FALSE(caps.system_operations.contains("client-only"));
+  EXPECT_TRUE(caps.resources.at("Group").operations.contains("export"));
+  EXPECT_TRUE(caps.resources.at("Patient").operations.empty());
+}
+
 TEST(Capabilities, KnowsR4FromOtherVersions) {
   Capabilities c;
   for (const char* v : {"4.0.0", "4.0.1"}) {

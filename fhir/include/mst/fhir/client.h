@@ -68,6 +68,7 @@ struct ResourceSupport {
   std::set<std::string, std::less<>> search_params;  // names
   bool conditional_create = false;
   bool conditional_update = false;
+  std::set<std::string, std::less<>> operations = {};  // names without `$`, e.g. export
 };
 
 // What a server's CapabilityStatement (rest.mode = server) declares.
@@ -76,6 +77,7 @@ struct Capabilities {
   std::string software;  // "name version"
   std::map<std::string, ResourceSupport, std::less<>> resources;
   std::set<std::string, std::less<>> system_interactions;  // transaction, batch, search-system, ...
+  std::set<std::string, std::less<>> system_operations;    // names without `$`, e.g. export
 
   bool is_r4() const;  // fhirVersion 4.0.x
   bool supports(std::string_view type, std::string_view interaction) const;
