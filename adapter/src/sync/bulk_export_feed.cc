@@ -186,10 +186,11 @@ void BulkExportFeed::check_errors(const BulkManifest& manifest) {
 
 void BulkExportFeed::cancel(const std::string& status_url) {
   // Polite cleanup (the IG's DELETE on the status URL): the server may free
-  // the files now. A refusal costs nothing but the server's disk.
+  // the files now. A refusal costs nothing but the server's disk; HAPI
+  // answers 404 for an export already complete, which is no refusal.
   try {
     const fhir::HttpResponse r = client_.exchange({"DELETE", status_url, {}, "", {}}, true);
-    if (r.status >= 300) {
+    if (r.status >= 300 && r.status != 404 && r.status != 410) {
       log_.warn("sync.bulk_export_cleanup",
                 {{"status", std::to_string(r.status)}, {"url", fhir::redact_url(status_url)}});
     }
