@@ -246,8 +246,14 @@ const std::vector<KeySpec>& base_specs() {
          c.sync.population = r.value;
        }},
       {{"sync.changes", "auto",
-        "auto | last-updated | repull: how the sync finds patients whose data changed"},
-       one_of(str(&A::sync, &SyncConfig::changes), {"auto", "last-updated", "repull"})},
+        "auto | last-updated | repull | bulk-export: how the sync finds patients whose data "
+        "changed"},
+       one_of(str(&A::sync, &SyncConfig::changes),
+              {"auto", "last-updated", "repull", "bulk-export"})},
+      {{"sync.bulk_max_wait_s", "3600",
+        "bulk-export: seconds from kick-off to the manifest before the export is cancelled and "
+        "the cycle fails"},
+       integer(&A::sync, &SyncConfig::bulk_max_wait_s, 10, 7 * 86'400)},
       {{"sync.repull_budget", "0",
         "patients pulled per cycle, least recently checked first; 0: all"},
        integer(&A::sync, &SyncConfig::repull_budget, 0, 10'000'000)},

@@ -30,6 +30,18 @@ void required_combinations(Node resource, std::vector<std::vector<std::string>>&
   }
 }
 
+// Operation names, without the `$` some servers write before them.
+void operations_of(Node list, std::set<std::string, std::less<>>& out) {
+  for (Node item : list.elements()) {
+    if (!item.is_object()) continue;
+    if (auto name = item.string("name")) {
+      std::string_view n = *name;
+      if (n.starts_with('$')) n.remove_prefix(1);
+      if (!n.empty()) out.emplace(n);
+    }
+  }
+}
+
 }  // namespace
 
 Capabilities read_capabilities(Node n) {
@@ -44,6 +56,7 @@ Capabilities read_capabilities(Node n) {
   for (Node rest : n.array("rest")) {
     if (!rest.is_object() || rest.string("mode") != "server") continue;
     codes_of(rest["interaction"], "code", caps.system_interactions);
+    operations_of(rest["operation"], caps.system_operations);
     for (Node r : rest.array("resource")) {
       if (!r.is_object()) continue;
       auto type = r.string("type");
@@ -51,6 +64,7 @@ Capabilities read_capabilities(Node n) {
       ResourceSupport& support = caps.resources[std::string(*type)];
       codes_of(r["interaction"], "code", support.interactions);
       codes_of(r["searchParam"], "name", support.search_params);
+      operations_of(r["operation"], support.operations);
       // conditionalCreate/Update are booleans; a server that declares them
       // wrongly typed is read as not declaring them.
       Node cc = r["conditionalCreate"];

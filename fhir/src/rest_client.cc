@@ -114,6 +114,33 @@ RestClient::RestClient(RestClientOptions options, std::shared_ptr<RetryingSender
     throw InvalidRequest("", "", 0, "", "RestClient needs a sender and an auth provider");
 }
 
+HttpResponse Client::exchange(HttpRequest request, bool) {
+  throw InvalidRequest(request.method, request.url, 0, "",
+                       "this client cannot send requests outside the REST resource model");
+}
+
+HttpResponse RestClient::exchange(HttpRequest request, bool authorize) {
+  if (!is_http_url(request.url)) {
+    throw InvalidRequest(request.method, request.url, 0, "", "not an absolute http(s) URL");
+  }
+  request.headers.emplace_back("User-Agent", options_.user_agent);
+  // A Bulk Data output may live on a file server: the EHR's token stays home.
+  const bool credentials = authorize && url_origin(request.url) == url_origin(options_.base_url);
+  const bool idempotent = request.method == "GET" || request.method == "DELETE";
+  const auto deadline = sender_->deadline_from_now();
+  bool reauthenticated = false;
+  for (;;) {
+    HttpRequest attempt = request;
+    if (credentials) auth_->authorize(attempt);
+    SendResult result = sender_->send(std::move(attempt), idempotent, deadline);
+    if (credentials && result.response.status == 401 && !reauthenticated && auth_->invalidate()) {
+      reauthenticated = true;
+      continue;
+    }
+    return std::move(result.response);
+  }
+}
+
 FhirResponse RestClient::execute(const Call& call) {
   HttpRequest request;
   request.method = call.method;

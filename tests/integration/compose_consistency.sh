@@ -22,6 +22,7 @@ switches=(
   hapi.fhir.enforce_referential_integrity_on_write
   hapi.fhir.allow_external_references
   hapi.fhir.validation.requests_enabled
+  hapi.fhir.bulk_export_enabled
   spring.jpa.properties.hibernate.search.enabled
 )
 file_only=spring.jpa.properties.hibernate.search.enabled

@@ -1,6 +1,7 @@
 #include "cli/exit_codes.h"
 
 #include "cli/args.h"
+#include "mst/adapter/bulk_manifest.h"
 #include "mst/adapter/config.h"
 #include "mst/adapter/population.h"
 #include "mst/adapter/rule_thresholds.h"
@@ -24,7 +25,9 @@ ExitCode exit_code_for(const std::exception& e) {
   }
   if (dynamic_cast<const fhir::AuthError*>(&e)) return kAuthFailed;
   if (dynamic_cast<const fhir::SearchIncomplete*>(&e)) return kPartial;
-  if (dynamic_cast<const fhir::ClientError*>(&e)) return kRejected;
+  // A failed Bulk Data export is the server's answer, like a refused request.
+  if (dynamic_cast<const fhir::ClientError*>(&e) || dynamic_cast<const BulkExportError*>(&e))
+    return kRejected;
   return kInternal;
 }
 

@@ -22,7 +22,8 @@ std::string needed_smart_scope(const AdapterConfig& config, ServerRole role) {
                               parse_write_mode(config.write_mode).value_or(WriteMode::kAuto), r);
   // The sync population (a Group or List) is read where the records are.
   if (r != ServerRole::kTarget) {
-    for (auto& a : population_access(config.sync.population)) access.push_back(a);
+    for (auto& a : population_access(config.sync.population, config.sync.changes))
+      access.push_back(a);
   }
   return fhir::system_scopes(access, fhir::parse_scope_syntax(auth.scope_syntax));
 }

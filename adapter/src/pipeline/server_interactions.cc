@@ -3,6 +3,7 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "mst/adapter/bulk_export_feed.h"
 #include "mst/adapter/population.h"
 
 namespace mst::adapter {
@@ -128,26 +129,39 @@ std::vector<fhir::ResourceAccess> server_access(bool server_concept_maps, WriteM
   return out;
 }
 
-std::vector<ServerInteraction> population_interactions(const std::string& population) {
+std::vector<ServerInteraction> population_interactions(const std::string& population,
+                                                       const std::string& changes) {
+  std::vector<ServerInteraction> rows;
+  if (changes == "bulk-export") {
+    // $export reads every resource of the exported types (bulk_export_feed.cc):
+    // the Bulk Data IG's SMART backend scopes are system/<type>.read (v1) or
+    // .rs (v2), one per type.
+    for (const auto& type : BulkExportOptions::default_types())
+      rows.push_back({type, kRead | kSearch});
+  }
   try {
     // The whole Group or List in one read (population.cc).
     switch (PopulationSource::parse(population).kind) {
       case PopulationSource::Kind::kGroup:
-        return {{"Group", kRead}};
+        rows.push_back({"Group", kRead});
+        break;
       case PopulationSource::Kind::kList:
-        return {{"List", kRead}};
+        rows.push_back({"List", kRead});
+        break;
       case PopulationSource::Kind::kSearch:
       case PopulationSource::Kind::kFile:
         break;
     }
   } catch (const PopulationError&) {
   }
-  return {};
+  return rows;
 }
 
-std::vector<fhir::ResourceAccess> population_access(const std::string& population) {
+std::vector<fhir::ResourceAccess> population_access(const std::string& population,
+                                                    const std::string& changes) {
   std::vector<fhir::ResourceAccess> out;
-  for (const auto& row : population_interactions(population)) out.push_back({row.type, row.access});
+  for (const auto& row : population_interactions(population, changes))
+    out.push_back({row.type, row.access});
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "mst/adapter/population_feed.h"
 
+#include "mst/adapter/bulk_export_feed.h"
 #include "mst/adapter/fhir_change_feed.h"
 #include "mst/fhir/datetime.h"
 
@@ -21,20 +22,39 @@ ChangeScan PopulationFeed::changed_since(const std::optional<std::string>&) {
 
 AutoChangeFeed::AutoChangeFeed(std::function<fhir::Capabilities()> capabilities,
                                ChangeFeed& last_updated, ChangeFeed& repull, Logger& log)
+    : AutoChangeFeed(std::move(capabilities), &last_updated, nullptr, false, repull, log) {}
+
+AutoChangeFeed::AutoChangeFeed(std::function<fhir::Capabilities()> capabilities,
+                               ChangeFeed* last_updated, ChangeFeed* bulk_export, bool group_export,
+                               ChangeFeed& repull, Logger& log)
     : capabilities_(std::move(capabilities)),
       last_updated_(last_updated),
+      bulk_export_(bulk_export),
+      group_export_(group_export),
       repull_(repull),
       log_(log) {}
 
 ChangeScan AutoChangeFeed::changed_since(const std::optional<std::string>& since) {
   if (!chosen_) {
-    const bool supported = supports_change_feed(capabilities_());
-    chosen_ = supported ? &last_updated_ : &repull_;
-    log_.info("sync.changes",
-              {{"mode", supported ? "last-updated" : "repull"},
-               {"reason", supported ? "the server lists _lastUpdated on every type the sync watches"
-                                    : "the server does not list _lastUpdated on every type the "
-                                      "sync watches"}});
+    // `_lastUpdated` first: a few searches answered at once, where an export
+    // is an asynchronous job that writes files; the export before the
+    // re-pull, which reads every member whether it changed or not.
+    const fhir::Capabilities caps = capabilities_();
+    const char* mode = "repull";
+    const char* reason =
+        "the server offers neither _lastUpdated on every type the sync watches "
+        "nor a Bulk Data export";
+    chosen_ = &repull_;
+    if (last_updated_ && supports_change_feed(caps)) {
+      chosen_ = last_updated_;
+      mode = "last-updated";
+      reason = "the server lists _lastUpdated on every type the sync watches";
+    } else if (bulk_export_ && supports_bulk_export(caps, group_export_)) {
+      chosen_ = bulk_export_;
+      mode = "bulk-export";
+      reason = "the server declares the Bulk Data export operation";
+    }
+    log_.info("sync.changes", {{"mode", mode}, {"reason", reason}});
   }
   return chosen_->changed_since(since);
 }

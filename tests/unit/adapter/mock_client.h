@@ -28,6 +28,7 @@ class MockClient : public fhir::Client {
               (std::string_view, std::string_view, std::string, std::string_view), (override));
   MOCK_METHOD(fhir::FhirResponse, update_conditional,
               (std::string_view, const fhir::SearchParams&, std::string), (override));
+  MOCK_METHOD(fhir::HttpResponse, exchange, (fhir::HttpRequest, bool), (override));
 
  private:
   std::string base_ = "http://fhir.test/fhir";

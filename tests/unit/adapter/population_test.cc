@@ -220,6 +220,38 @@ TEST(Population, AutoChoosesTheChangeFeedOnceByTheCapabilityStatement) {
   EXPECT_THAT(text.str(), HasSubstr("mode=repull"));
 }
 
+TEST(Population, AutoPrefersLastUpdatedThenBulkExportThenTheRePull) {
+  std::ostringstream text;
+  Logger log{text, LogLevel::kInfo, LogFormat::kText, [] { return std::int64_t{0}; }};
+  struct Case {
+    bool last_updated, system_export, group_export, group;
+    const char* expect;
+  };
+  for (const Case& c :
+       {Case{true, true, true, false, "last-updated"},
+        Case{false, true, false, false, "bulk-export"},
+        Case{false, false, true, false, "repull"},  // only Group declares it
+        Case{false, false, true, true, "bulk-export"},
+        Case{true, true, false, true, "repull"}}) {  // a Group: no _lastUpdated feed
+    CountingFeed last_updated, bulk, repull;
+    AutoChangeFeed feed(
+        [&] {
+          fhir::Capabilities caps = caps_with_last_updated(c.last_updated ? "" : "Condition");
+          if (c.system_export) caps.system_operations.insert("export");
+          if (c.group_export) caps.resources["Group"].operations.insert("export");
+          return caps;
+        },
+        c.group ? nullptr : &last_updated, &bulk, c.group, repull, log);
+    feed.changed_since(std::nullopt);
+    const std::string chosen = last_updated.calls ? "last-updated"
+                               : bulk.calls       ? "bulk-export"
+                                                  : "repull";
+    EXPECT_EQ(chosen, c.expect) << c.last_updated << c.system_export << c.group_export << c.group;
+    EXPECT_EQ(last_updated.calls + bulk.calls + repull.calls, 1);
+  }
+  EXPECT_THAT(text.str(), HasSubstr("mode=bulk-export"));
+}
+
 TEST(Population, AFilePopulationIsReadFromDisk) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("mst-population-" + std::to_string(::getpid()) + ".txt");

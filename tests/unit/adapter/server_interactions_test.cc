@@ -10,6 +10,7 @@
 
 #include "fixture_server.h"
 #include "mock_client.h"
+#include "mst/adapter/bulk_export_feed.h"
 #include "mst/adapter/fhir_change_feed.h"
 #include "mst/adapter/population.h"
 
@@ -221,6 +222,24 @@ TEST(ServerInteractions, APopulationReadIsListedWhenConfigured) {
   }
   EXPECT_TRUE(population_interactions("search").empty());
   EXPECT_TRUE(population_interactions("file:/etc/ids.txt").empty());
+}
+
+TEST(ServerInteractions, BulkExportReadsEveryExportedTypeOnlyInThatMode) {
+  // The feed's kick-off names its types in _type; each needs a scope.
+  const auto types = BulkExportOptions::default_types();
+  const auto rows = population_interactions("group:g1", "bulk-export");
+  for (const auto& type : types) {
+    EXPECT_TRUE(std::any_of(rows.begin(), rows.end(), [&](const auto& r) {
+      return r.type == type && (r.access & fhir::kRead) && (r.access & fhir::kSearch);
+    })) << type;
+  }
+  EXPECT_TRUE(
+      std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.type == "Group"; }));
+  EXPECT_THAT(
+      fhir::system_scopes(population_access("search", "bulk-export"), fhir::ScopeSyntax::kV2),
+      ::testing::HasSubstr("system/Observation.rs"));
+  EXPECT_TRUE(population_interactions("search", "repull").empty());
+  EXPECT_TRUE(population_interactions("search", "auto").empty());
 }
 
 TEST(ServerInteractions, ConceptMapsAreSearchedOnlyWhenConfigured) {

@@ -390,6 +390,19 @@ TEST_F(RestClientTest, ReadsTheCapabilityStatement) {
   EXPECT_FALSE(caps.resources.at("Patient").conditional_update);
 }
 
+TEST_F(RestClientTest, ReadsSystemAndTypeOperationsWithoutTheirDollar) {
+  script({response(200, R"({"resourceType":"CapabilityStatement","fhirVersion":"4.0.1",
+    "rest":[{"mode":"server","operation":[{"name":"export","definition":"x"},{"name":"$meta"}],
+      "resource":[{"type":"Group","operation":[{"name":"$export"}]},{"type":"Patient"}]},
+     {"mode":"client","operation":[{"name":"client-only"}]}]})")});
+  Capabilities caps = client().capabilities();
+  EXPECT_TRUE(caps.system_operations.contains("export"));
+  EXPECT_TRUE(caps.system_operations.contains("meta"));
+  EXPECT_FALSE(caps.system_operations.contains("client-only"));
+  EXPECT_TRUE(caps.resources.at("Group").operations.contains("export"));
+  EXPECT_TRUE(caps.resources.at("Patient").operations.empty());
+}
+
 TEST(Capabilities, KnowsR4FromOtherVersions) {
   Capabilities c;
   for (const char* v : {"4.0.0", "4.0.1"}) {
@@ -608,6 +621,55 @@ TEST_F(RestClientTest, A403IsAnAuthError) {
               std::string::npos)
         << e.what();
   }
+}
+
+}  // namespace
+}  // namespace mst::fhir
+
+namespace mst::fhir {
+namespace {
+
+class ExchangeTest : public RestClientTest {};
+
+TEST_F(ExchangeTest, AnswersAnyStatusWithTheCallersHeadersAndRetriesGets) {
+  script({response(503, "", {{"retry-after", "1"}}),
+          response(202, "", {{"content-location", "https://ehr.example/fhir/status/1"}})});
+  HttpRequest kick;
+  kick.method = "GET";
+  kick.url = std::string(kBase) + "/Patient/$export?_type=Condition";
+  kick.headers = {{"Accept", "application/fhir+json"}, {"Prefer", "respond-async"}};
+  HttpResponse r = client().exchange(kick, true);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(r.header("content-location").value_or(""), "https://ehr.example/fhir/status/1");
+  EXPECT_EQ(header_of(sent[1], "Prefer"), "respond-async");
+  EXPECT_EQ(header_of(sent[1], "User-Agent"), std::string("mst-adapter/") + MST_VERSION);
+  EXPECT_EQ(clock->sleeps.at(0), milliseconds(1000));  // Retry-After honoured
+}
+
+TEST_F(ExchangeTest, ReturnsAnErrorStatusInsteadOfThrowing) {
+  script({response(404, R"({"resourceType":"OperationOutcome"})")});
+  HttpRequest r{"GET", std::string(kBase) + "/status/9", {}, "", {}};
+  EXPECT_EQ(client().exchange(r, true).status, 404);
+}
+
+TEST_F(ExchangeTest, SendsCredentialsOnlyToTheServersOrigin) {
+  auto mock = std::make_shared<MockAuth>();
+  EXPECT_CALL(*mock, authorize(_)).Times(1).WillRepeatedly(Invoke([](HttpRequest& r) {
+    r.headers.emplace_back("Authorization", "Bearer t0ken");
+  }));
+  auth = mock;
+  script({response(200, "{}"), response(200, "{}"), response(200, "{}")});
+  client().exchange({"GET", std::string(kBase) + "/files/1.ndjson", {}, "", {}}, true);
+  client().exchange({"GET", "https://files.example/1.ndjson", {}, "", {}}, true);
+  client().exchange({"GET", std::string(kBase) + "/files/2.ndjson", {}, "", {}}, false);
+  EXPECT_EQ(header_of(sent[0], "Authorization"), "Bearer t0ken");
+  EXPECT_EQ(header_of(sent[1], "Authorization"), "");
+  EXPECT_EQ(header_of(sent[2], "Authorization"), "");
+}
+
+TEST_F(ExchangeTest, RefusesAUrlThatIsNotHttp) {
+  EXPECT_THROW(client().exchange({"GET", "file:///etc/passwd", {}, "", {}}, true), InvalidRequest);
 }
 
 }  // namespace

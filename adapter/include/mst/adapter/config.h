@@ -70,9 +70,10 @@ struct SyncConfig {
   int shard_count = 1;
   // Sync without `_lastUpdated` (docs/operations.md "Population sources").
   std::string population = "search";  // search | group:<id> | list:<id> | file:<path>
-  std::string changes = "auto";       // auto | last-updated | repull
+  std::string changes = "auto";       // auto | last-updated | repull | bulk-export
   int repull_budget = 0;              // patients pulled per cycle; 0: no bound
   int repull_interval_s = 0;          // a member is pulled again after this; 0: every cycle
+  int bulk_max_wait_s = 3600;         // bulk-export: kick-off to manifest, else the cycle fails
 };
 
 // Where plans are written when it is not the server they are read from

@@ -34,19 +34,28 @@ class PopulationFeed : public ChangeFeed {
 };
 
 // sync.changes=auto: the `_lastUpdated` feed when the server's
-// CapabilityStatement supports it (supports_change_feed), else the re-pull.
-// Decided in the first cycle that reads the CapabilityStatement, so a server
-// down at start is a failed scan like any other; kept for the process's life.
+// CapabilityStatement supports it (supports_change_feed), else a Bulk Data
+// export when one is given and the server declares `export` where it would
+// be called (supports_bulk_export), else the re-pull. Decided in the first
+// cycle that reads the CapabilityStatement, so a server down at start is a
+// failed scan like any other; kept for the process's life.
 class AutoChangeFeed : public ChangeFeed {
  public:
   AutoChangeFeed(std::function<fhir::Capabilities()> capabilities, ChangeFeed& last_updated,
                  ChangeFeed& repull, Logger& log);
+  // Either feed may be null: a Group population has no `_lastUpdated` feed,
+  // a List or file population no export. `group_export`: the export is
+  // Group/[id]/$export.
+  AutoChangeFeed(std::function<fhir::Capabilities()> capabilities, ChangeFeed* last_updated,
+                 ChangeFeed* bulk_export, bool group_export, ChangeFeed& repull, Logger& log);
 
   ChangeScan changed_since(const std::optional<std::string>& since) override;
 
  private:
   std::function<fhir::Capabilities()> capabilities_;
-  ChangeFeed& last_updated_;
+  ChangeFeed* last_updated_;
+  ChangeFeed* bulk_export_;
+  bool group_export_;
   ChangeFeed& repull_;
   Logger& log_;
   ChangeFeed* chosen_ = nullptr;

@@ -48,8 +48,11 @@ std::vector<fhir::ResourceAccess> server_access(bool server_concept_maps,
 
 // The read a sync population makes (sync.population): a Group or List read
 // for group:<id> and list:<id>, nothing for search and file populations or
-// a value that does not parse (configuration rejects it).
-std::vector<ServerInteraction> population_interactions(const std::string& population);
-std::vector<fhir::ResourceAccess> population_access(const std::string& population);
+// a value that does not parse (configuration rejects it). With
+// sync.changes=bulk-export, a read and search of every exported type too.
+std::vector<ServerInteraction> population_interactions(const std::string& population,
+                                                       const std::string& changes = "auto");
+std::vector<fhir::ResourceAccess> population_access(const std::string& population,
+                                                    const std::string& changes = "auto");
 
 }  // namespace mst::adapter

@@ -30,7 +30,8 @@ int check_granted_scopes(const AdapterConfig& config, WriteMode mode, ServerRole
       role == ServerRole::kTarget ? target_endpoint(config).auth : config.auth;
   auto access = server_access(!config.concept_map_urls.empty(), mode, role);
   if (role != ServerRole::kTarget) {
-    for (auto& a : population_access(config.sync.population)) access.push_back(a);
+    for (auto& a : population_access(config.sync.population, config.sync.changes))
+      access.push_back(a);
   }
   const auto missing =
       fhir::missing_scopes(access, *granted, fhir::parse_scope_syntax(auth_config.scope_syntax));
@@ -98,7 +99,8 @@ Checked check_server(const AdapterConfig& config, ServerRole role, const std::st
   auto needs = server_interactions(!config.concept_map_urls.empty(), mode, role);
   // The sync population (a Group or List) is read where the records are.
   if (role != ServerRole::kTarget) {
-    for (auto& row : population_interactions(config.sync.population)) needs.push_back(row);
+    for (auto& row : population_interactions(config.sync.population, config.sync.changes))
+      needs.push_back(row);
   }
   const auto system_needs = writes ? system_interactions(mode) : std::vector<std::string>{};
   for (const RequirementCheck& check : check_requirements(caps, needs, system_needs)) {

@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/exit_codes.h"
 #include "cli/pipeline_setup.h"
+#include "mst/adapter/bulk_export_feed.h"
 #include "mst/adapter/fhir_change_feed.h"
 #include "mst/adapter/instrumented_transport.h"
 #include "mst/adapter/metrics.h"
@@ -44,7 +45,7 @@ std::vector<OptionSpec> sync_options() {
       {"listen", "HOST:PORT", "serve /healthz, /readyz and /metrics here", "service.listen"});
   o.push_back(
       {"population", "SOURCE", "search | group:ID | list:ID | file:PATH", "sync.population"});
-  o.push_back({"changes", "MODE", "auto | last-updated | repull", "sync.changes"});
+  o.push_back({"changes", "MODE", "auto | last-updated | repull | bulk-export", "sync.changes"});
   o.push_back({"repull-budget", "N", "patients pulled per cycle (0: all)", "sync.repull_budget"});
   o.push_back({"repull-interval", "SECONDS", "pull a member again after this long (0: every cycle)",
                "sync.repull_interval_s"});
@@ -118,15 +119,31 @@ int run_sync(const ParsedArgs& args, Context& context) {
         return read_population(population, *connection.client, epoch_now());
       },
       context.clock);
-  AutoChangeFeed auto_feed([&] { return connection.client->capabilities(); }, last_updated_feed,
-                           repull_feed, *setup.log);
+  // Bulk Data $export (docs/operations.md "Bulk export"): a Group
+  // population exports the Group, a search population every patient.
+  const bool group = population.kind == PopulationSource::Kind::kGroup;
+  BulkExportOptions bulk_options;
+  if (group) bulk_options.group_id = population.target;
+  bulk_options.max_wait = std::chrono::seconds(config.sync.bulk_max_wait_s);
+  bulk_options.own_identifier_system = feed_options.own_identifier_system;
+  BulkExportFeed bulk_feed(*connection.client, bulk_options, context.clock, *setup.log);
+  const bool exportable = group || population.kind == PopulationSource::Kind::kSearch;
+  AutoChangeFeed auto_feed([&] { return connection.client->capabilities(); },
+                           group ? nullptr : &last_updated_feed, exportable ? &bulk_feed : nullptr,
+                           group, repull_feed, *setup.log);
   ChangeFeed* feed = &auto_feed;
-  if (population.kind != PopulationSource::Kind::kSearch) {
+  if (config.sync.changes == "bulk-export") {
+    if (!exportable) {
+      throw ConfigError("sync.changes=bulk-export needs sync.population=search or group:<id>: a " +
+                        population.describe() + " population is re-pulled (sync.changes=repull)");
+    }
+    feed = &bulk_feed;
+  } else if (population.kind != PopulationSource::Kind::kSearch) {
     if (config.sync.changes == "last-updated") {
       throw ConfigError("sync.changes=last-updated needs sync.population=search: a " +
                         population.describe() + " population is re-pulled (sync.changes=repull)");
     }
-    feed = &repull_feed;
+    if (config.sync.changes == "repull" || !group) feed = &repull_feed;
   } else if (config.sync.changes == "last-updated") {
     feed = &last_updated_feed;
   } else if (config.sync.changes == "repull") {
@@ -202,6 +219,9 @@ int run_sync(const ParsedArgs& args, Context& context) {
     } catch (const PopulationError& e) {
       scan_failed(e);
       if (once) throw;
+    } catch (const BulkExportError& e) {
+      scan_failed(e);
+      if (once) throw;
     }
     if (once || g_stop) break;
     // Sleep in short steps so a signal ends the wait promptly.
@@ -233,7 +253,9 @@ const bool registered = register_command({
     "Servers without _lastUpdated: --population group:ID | list:ID | file:PATH names who to\n"
     "look after, re-read every cycle; --changes repull (or auto, by the CapabilityStatement)\n"
     "re-pulls them, least recently checked first, at most --repull-budget per cycle. An\n"
-    "unchanged patient's re-pull writes nothing.",
+    "unchanged patient's re-pull writes nothing.\n"
+    "--changes bulk-export (or auto, when the server declares $export and lacks _lastUpdated)\n"
+    "finds changed patients with a Bulk Data export _since the last export's transactionTime.",
     sync_options(),
     run_sync,
 });

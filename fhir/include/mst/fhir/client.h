@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mst/fhir/http_transport.h"
 #include "mst/fhir/json.h"
 #include "mst/fhir/resource.h"
 #include "mst/fhir/url.h"
@@ -71,6 +72,7 @@ struct ResourceSupport {
   // capabilitystatement-search-parameter-combination extension (EHRs that
   // refuse a search without the patient); empty: any search is taken.
   std::vector<std::vector<std::string>> required_search_params = {};
+  std::set<std::string, std::less<>> operations = {};  // names without `$`, e.g. export
 };
 
 // What a server's CapabilityStatement (rest.mode = server) declares.
@@ -79,6 +81,7 @@ struct Capabilities {
   std::string software;  // "name version"
   std::map<std::string, ResourceSupport, std::less<>> resources;
   std::set<std::string, std::less<>> system_interactions;  // transaction, batch, search-system, ...
+  std::set<std::string, std::less<>> system_operations;    // names without `$`, e.g. export
 
   bool is_r4() const;  // fhirVersion 4.0.x
   bool supports(std::string_view type, std::string_view interaction) const;
@@ -122,6 +125,13 @@ class Client {
   // PUT [base]/type?criteria: updates the one match, or creates.
   virtual FhirResponse update_conditional(std::string_view type, const SearchParams& criteria,
                                           std::string body_json) = 0;
+  // One request outside the resource model (a Bulk Data kick-off, status
+  // poll or file download), with the client's retries, deadline and
+  // User-Agent; answers whatever the status. Credentials are added only when
+  // `authorize` and the URL has the base URL's origin. Throws
+  // ServerUnreachable, DeadlineExceeded, or InvalidRequest (not http(s));
+  // clients that cannot do it throw InvalidRequest.
+  virtual HttpResponse exchange(HttpRequest request, bool authorize);
 };
 
 }  // namespace mst::fhir

@@ -37,6 +37,7 @@ class RestClient final : public Client {
                       std::string_view if_match_version) override;
   FhirResponse update_conditional(std::string_view type, const SearchParams& criteria,
                                   std::string body_json) override;
+  HttpResponse exchange(HttpRequest request, bool authorize) override;
 
  private:
   struct Call;

@@ -103,6 +103,12 @@ public class JpaStorageConfig {
 		settings.setExpireSearchResultsAfterMillis(
 				env.getProperty("hapi.fhir.retain_cached_searches_mins", Long.class, 60L) * 60_000L);
 
+		// Bulk Data $export runs as a Batch2 job. A new kick-off always starts a
+		// new job: a reused one would answer with an earlier transactionTime.
+		boolean bulkExport = env.getProperty("hapi.fhir.bulk_export_enabled", Boolean.class, false);
+		settings.setEnableTaskBulkExportJobExecution(bulkExport);
+		settings.setEnableBulkExportJobReuse(false);
+
 		// No Hibernate Search / Lucene: full-text (_content, _text) is not offered.
 		settings.setHibernateSearchIndexFullText(false);
 		settings.setHibernateSearchIndexSearchParams(false);

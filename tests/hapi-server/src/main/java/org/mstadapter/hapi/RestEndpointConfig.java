@@ -1,5 +1,6 @@
 package org.mstadapter.hapi;
 
+import ca.uhn.fhir.batch2.jobs.export.BulkDataExportProvider;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
@@ -51,6 +52,7 @@ public class RestEndpointConfig {
 			IValidatorModule validatorModule,
 			DatabaseBackedPagingProvider pagingProvider,
 			ObjectProvider<SmartAuthInterceptor> smartAuth,
+			ObjectProvider<BulkDataExportProvider> bulkExport,
 			Environment env) {
 		RestfulServer server = new RestfulServer(systemDao.getContext());
 
@@ -64,6 +66,10 @@ public class RestEndpointConfig {
 		server.registerProviders(resourceProviderFactory.createProviders());
 		server.registerProvider(systemProvider);
 		server.registerProvider(valueSetOperationProvider); // $expand, $validate-code
+		// $export, $export-poll-status (the image's hapi.fhir.bulk_export_enabled).
+		if (env.getProperty("hapi.fhir.bulk_export_enabled", Boolean.class, false)) {
+			server.registerProvider(bulkExport.getObject());
+		}
 
 		JpaCapabilityStatementProvider capabilities = new JpaCapabilityStatementProvider(
 				server, systemDao, storageSettings, searchParamRegistry, validationSupport);

@@ -1,0 +1,202 @@
+#include "mst/adapter/bulk_export_feed.h"
+
+#include <algorithm>
+
+#include "../pipeline/search_terms.h"
+#include "mst/fhir/client_errors.h"
+#include "mst/fhir/resource.h"
+#include "mst/fhir/retry_policy.h"
+#include "mst/fhir/safe_text.h"
+#include "mst/fhir/url.h"
+#include "mst/mappings/extract.h"
+
+namespace mst::adapter {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr std::size_t kChunk = 64 * 1024;
+
+// What an error answer says, in the fixed vocabulary of an OperationOutcome.
+std::string outcome_of(const fhir::HttpResponse& r) {
+  try {
+    auto doc = fhir::JsonDocument::parse(r.body);
+    return fhir::summarize_issues(fhir::read_outcome_issues(doc.root()));
+  } catch (const fhir::Error&) {
+    return {};
+  }
+}
+
+[[noreturn]] void fail(const std::string& step, const fhir::HttpResponse& r) {
+  std::string outcome = outcome_of(r);
+  throw BulkExportError("bulk export " + step + " failed: HTTP " + std::to_string(r.status) +
+                        (outcome.empty() ? "" : " (" + outcome + ")") +
+                        "; the sync checkpoint stays where it was");
+}
+
+}  // namespace
+
+std::vector<std::string> BulkExportOptions::default_types() {
+  std::vector<std::string> types{"Patient", "Observation"};
+  for (const auto& s : detail::patient_searches()) types.emplace_back(s.type);
+  return types;
+}
+
+bool supports_bulk_export(const fhir::Capabilities& caps, bool group) {
+  auto declared_on = [&](std::string_view type) {
+    auto it = caps.resources.find(type);
+    return it != caps.resources.end() && it->second.operations.contains("export");
+  };
+  if (group) return declared_on("Group");
+  return declared_on("Patient") || caps.system_operations.contains("export");
+}
+
+BulkExportFeed::BulkExportFeed(fhir::Client& client, BulkExportOptions options,
+                               std::shared_ptr<fhir::Clock> clock, Logger& log)
+    : client_(client), options_(std::move(options)), clock_(std::move(clock)), log_(log) {}
+
+ChangeScan BulkExportFeed::changed_since(const std::optional<std::string>& since) {
+  const std::string status_url = kick_off(since);
+  ChangeScan scan;
+  try {
+    const BulkManifest manifest = await_manifest(status_url);
+    check_errors(manifest);
+    std::set<std::string> ids;
+    std::size_t lines = 0;
+    for (const BulkFile& file : manifest.output) {
+      NdjsonPatientReader reader(
+          file.type + " file " + fhir::redact_url(file.url),
+          [&](std::string_view type, fhir::Node n) {
+            if (type == "CarePlan" && detail::is_adapter_plan(n, options_.own_identifier_system))
+              return false;
+            // The adapter's own Goals and ServiceRequests are not input.
+            return mappings::is_plan_input(type, n);
+          },
+          options_.max_line_bytes);
+      read_file(file, manifest.requires_access_token, reader);
+      ids.insert(reader.patient_ids().begin(), reader.patient_ids().end());
+      lines += reader.lines();
+    }
+    scan.patient_ids.assign(ids.begin(), ids.end());
+    // The IG's rule: the next export asks for changes since this one's
+    // transactionTime, the server's own clock, not ours.
+    scan.scan_time = manifest.transaction_time;
+    log_.info("sync.bulk_export", {{"since", since.value_or("(full export)")},
+                                   {"files", std::to_string(manifest.output.size())},
+                                   {"resources", std::to_string(lines)},
+                                   {"patients", std::to_string(scan.patient_ids.size())},
+                                   {"transaction_time", manifest.transaction_time}});
+  } catch (...) {
+    cancel(status_url);
+    throw;
+  }
+  cancel(status_url);
+  return scan;
+}
+
+std::string BulkExportFeed::kick_off(const std::optional<std::string>& since) {
+  std::string types;
+  for (const auto& t : options_.types) types += (types.empty() ? "" : ",") + t;
+  fhir::QueryParams params{{"_type", types}};
+  if (since) params.emplace_back("_since", *since);
+  const std::string path =
+      options_.group_id.empty() ? "/Patient/$export" : "/Group/" + options_.group_id + "/$export";
+  fhir::HttpRequest request{"GET",
+                            client_.base_url() + path + "?" + fhir::encode_query(params),
+                            {{"Accept", "application/fhir+json"}, {"Prefer", "respond-async"}},
+                            "",
+                            {}};
+  const fhir::HttpResponse r = client_.exchange(request, true);
+  if (r.status != 202) fail("kick-off (" + path + ")", r);
+  const std::string_view location = r.header("content-location").value_or("");
+  const std::string url = fhir::resolve_url(client_.base_url(), location);
+  if (location.empty() || !fhir::is_http_url(url)) {
+    throw BulkExportError(
+        "bulk export kick-off was accepted without a Content-Location status URL");
+  }
+  return url;
+}
+
+BulkManifest BulkExportFeed::await_manifest(const std::string& status_url) {
+  const auto started = clock_->steady_now();
+  milliseconds backoff = options_.min_poll;
+  for (;;) {
+    const fhir::HttpResponse r =
+        client_.exchange({"GET", status_url, {{"Accept", "application/json"}}, "", {}}, true);
+    if (r.status == 200) {
+      try {
+        auto doc = fhir::JsonDocument::parse(r.body);
+        return parse_manifest(doc.root());
+      } catch (const fhir::Error& e) {
+        throw BulkExportError(std::string("bulk export manifest is not JSON: ") + e.what());
+      }
+    }
+    if (r.status != 202) fail("status poll", r);
+    // In progress: wait as the server asks, within our own bounds.
+    milliseconds wait = backoff;
+    if (auto after = r.header("retry-after")) {
+      if (auto ms = fhir::parse_retry_after(*after, clock_->now())) wait = *ms;
+    }
+    wait = std::clamp(wait, options_.min_poll, options_.max_poll);
+    backoff = std::min(backoff * 2, options_.max_poll);
+    const auto waited = std::chrono::duration_cast<milliseconds>(clock_->steady_now() - started);
+    if (waited + wait > options_.max_wait) {
+      throw BulkExportError("bulk export not complete after " + fhir::format_duration(waited) +
+                            " (sync.bulk_max_wait_s); cancelled, the sync checkpoint stays");
+    }
+    clock_->sleep_for(wait);
+  }
+}
+
+void BulkExportFeed::read_file(const BulkFile& file, bool authorize, NdjsonPatientReader& reader) {
+  const fhir::HttpResponse r = client_.exchange(
+      {"GET", file.url, {{"Accept", "application/fhir+ndjson"}}, "", {}}, authorize);
+  if (r.status != 200) fail("download of a " + file.type + " file", r);
+  const std::string_view body = r.body;
+  for (std::size_t at = 0; at < body.size(); at += kChunk) reader.feed(body.substr(at, kChunk));
+  reader.finish();
+}
+
+void BulkExportFeed::check_errors(const BulkManifest& manifest) {
+  // Error files hold OperationOutcomes; warnings and information are
+  // reported, an error means resources are missing from the export and a
+  // change could go unseen.
+  std::vector<fhir::OutcomeIssue> issues;
+  for (const BulkFile& file : manifest.error) {
+    NdjsonPatientReader reader(
+        "error file " + fhir::redact_url(file.url),
+        [&](std::string_view type, fhir::Node n) {
+          if (type == "OperationOutcome") {
+            for (auto& issue : fhir::read_outcome_issues(n)) issues.push_back(std::move(issue));
+          }
+          return false;
+        },
+        options_.max_line_bytes);
+    read_file(file, manifest.requires_access_token, reader);
+  }
+  if (fhir::has_errors(issues)) {
+    throw BulkExportError("bulk export reported errors (" + fhir::summarize_issues(issues) +
+                          "); the sync checkpoint stays where it was");
+  }
+  if (!issues.empty()) {
+    log_.warn("sync.bulk_export_warnings", {{"issues", fhir::summarize_issues(issues)}});
+  }
+}
+
+void BulkExportFeed::cancel(const std::string& status_url) {
+  // Polite cleanup (the IG's DELETE on the status URL): the server may free
+  // the files now. A refusal costs nothing but the server's disk; HAPI
+  // answers 404 for an export already complete, which is no refusal.
+  try {
+    const fhir::HttpResponse r = client_.exchange({"DELETE", status_url, {}, "", {}}, true);
+    if (r.status >= 300 && r.status != 404 && r.status != 410) {
+      log_.warn("sync.bulk_export_cleanup",
+                {{"status", std::to_string(r.status)}, {"url", fhir::redact_url(status_url)}});
+    }
+  } catch (const fhir::ClientError& e) {
+    log_.warn("sync.bulk_export_cleanup", {{"error", fhir::safe_text(e.what())}});
+  }
+}
+
+}  // namespace mst::adapter

@@ -1,0 +1,294 @@
+// The Bulk Data change feed against a scripted client: kick-off, polling
+// with Retry-After, the manifest, NDJSON reading and every failure path.
+#include "mst/adapter/bulk_export_feed.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <sstream>
+
+#include "mock_client.h"
+#include "mst/fhir/client_errors.h"
+
+namespace mst::adapter {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::_;
+using ::testing::HasSubstr;
+using ::testing::Invoke;
+using testing::MockClient;
+
+class TestClock : public fhir::Clock {
+ public:
+  std::chrono::system_clock::time_point now() override {
+    return std::chrono::system_clock::time_point(std::chrono::seconds(1'772'366'400)) + elapsed;
+  }
+  std::chrono::steady_clock::time_point steady_now() override {
+    return std::chrono::steady_clock::time_point(std::chrono::hours(1)) + elapsed;
+  }
+  void sleep_for(milliseconds d) override {
+    sleeps.push_back(d);
+    elapsed += d;
+  }
+  milliseconds elapsed{0};
+  std::vector<milliseconds> sleeps;
+};
+
+fhir::HttpResponse answer(int status, std::string body = "", fhir::Headers headers = {}) {
+  fhir::HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+constexpr const char* kStatus = "http://fhir.test/fhir/$export-poll-status?_jobId=j1";
+constexpr const char* kTime = "2026-03-01T12:00:05.123Z";
+
+std::string manifest(const std::string& outputs, const std::string& errors = "",
+                     const std::string& time = kTime) {
+  return R"({"transactionTime":")" + time +
+         R"(","request":"x","requiresAccessToken":true,"output":[)" + outputs + R"(],"error":[)" +
+         errors + "]}";
+}
+
+std::string file(const std::string& type, const std::string& name) {
+  return R"({"type":")" + type + R"(","url":"http://fhir.test/fhir/Binary/)" + name + R"("})";
+}
+
+class BulkExportFeedTest : public ::testing::Test {
+ protected:
+  BulkExportFeedTest() {
+    options.min_poll = milliseconds(1000);
+    options.max_poll = milliseconds(8000);
+    options.max_wait = milliseconds(60'000);
+    options.own_identifier_system = "urn:mst:plan";
+    EXPECT_CALL(client, base_url()).Times(::testing::AnyNumber());
+  }
+  // Answers requests from `answers` in order; a DELETE is answered 202
+  // without taking one.
+  void script(std::vector<fhir::HttpResponse> answers) {
+    queue.assign(answers.begin(), answers.end());
+    EXPECT_CALL(client, exchange(_, _))
+        .WillRepeatedly(Invoke([this](fhir::HttpRequest r, bool authorize) {
+          sent.push_back(r);
+          authorized.push_back(authorize);
+          if (r.method == "DELETE") return answer(202);
+          if (queue.empty()) {
+            ADD_FAILURE() << "unexpected " << r.method << " " << r.url;
+            return answer(500);
+          }
+          auto a = queue.front();
+          queue.pop_front();
+          return a;
+        }));
+  }
+  ChangeScan scan(const std::optional<std::string>& since) {
+    BulkExportFeed feed(client, options, clock, log);
+    return feed.changed_since(since);
+  }
+  std::size_t deletes() const {
+    return static_cast<std::size_t>(std::count_if(
+        sent.begin(), sent.end(), [](const auto& r) { return r.method == "DELETE"; }));
+  }
+
+  ::testing::NiceMock<MockClient> client;
+  BulkExportOptions options;
+  std::shared_ptr<TestClock> clock = std::make_shared<TestClock>();
+  std::ostringstream log_text;
+  Logger log{log_text, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
+  std::deque<fhir::HttpResponse> queue;
+  std::vector<fhir::HttpRequest> sent;
+  std::vector<bool> authorized;
+};
+
+std::string header(const fhir::HttpRequest& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (k == name) return v;
+  return {};
+}
+
+TEST_F(BulkExportFeedTest, KicksOffPollsAndCollectsThePatientsTheFilesName) {
+  options.group_id = "mst-cohort";
+  script({answer(202, "", {{"content-location", kStatus}}),
+          answer(202, "", {{"retry-after", "3"}, {"x-progress", "50%"}}), answer(202),
+          answer(200, manifest(file("Observation", "o1") + "," + file("Patient", "p1"))),
+          answer(200,
+                 "{\"resourceType\":\"Observation\",\"subject\":{\"reference\":\"Patient/a\"}}\n"
+                 "{\"resourceType\":\"Observation\",\"subject\":{\"reference\":\"Group/g\"}}\n"
+                 "{\"resourceType\":\"Observation\",\"subject\":{\"reference\":\"Patient/b\"}}\n"),
+          answer(200, "{\"resourceType\":\"Patient\",\"id\":\"c\"}")});
+  ChangeScan s = scan(std::string("2026-02-01T00:00:00Z"));
+  EXPECT_EQ(s.patient_ids, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(s.scan_time, kTime);  // the manifest's transactionTime, not our clock
+  EXPECT_FALSE(s.population);
+  const auto& kick = sent.at(0);
+  EXPECT_EQ(kick.method, "GET");
+  EXPECT_THAT(kick.url, HasSubstr("http://fhir.test/fhir/Group/mst-cohort/$export"
+                                  "?_type=Patient,Observation,Condition,"));
+  EXPECT_THAT(kick.url, HasSubstr("&_since=2026-02-01T00:00:00Z"));
+  EXPECT_EQ(header(kick, "Prefer"), "respond-async");
+  EXPECT_EQ(header(kick, "Accept"), "application/fhir+json");
+  EXPECT_EQ(sent.at(1).url, kStatus);
+  // Retry-After 3 s, then our own backoff (doubled from the minimum).
+  EXPECT_EQ(clock->sleeps, (std::vector<milliseconds>{milliseconds(3000), milliseconds(2000)}));
+  EXPECT_TRUE(authorized.at(4));  // requiresAccessToken
+  ASSERT_EQ(sent.back().method, "DELETE");
+  EXPECT_EQ(sent.back().url, kStatus);
+}
+
+TEST_F(BulkExportFeedTest, AFirstRunIsAFullPatientExport) {
+  script({answer(202, "", {{"content-location", kStatus}}), answer(200, manifest(""))});
+  ChangeScan s = scan(std::nullopt);
+  EXPECT_TRUE(s.patient_ids.empty());
+  EXPECT_THAT(sent.at(0).url, HasSubstr("/fhir/Patient/$export?_type="));
+  EXPECT_THAT(sent.at(0).url, ::testing::Not(HasSubstr("_since")));
+  EXPECT_EQ(s.scan_time, kTime);
+}
+
+TEST_F(BulkExportFeedTest, TheAdaptersOwnPlansAreNotChanges) {
+  script({answer(202, "", {{"content-location", kStatus}}),
+          answer(200, manifest(file("CarePlan", "cp"))),
+          answer(200, R"({"resourceType":"CarePlan","subject":{"reference":"Patient/ours"},)"
+                      R"("identifier":[{"system":"urn:mst:plan","value":"1"}],)"
+                      R"("author":{"reference":"Device/mst"}})"
+                      "\n"
+                      R"({"resourceType":"CarePlan","subject":{"reference":"Patient/theirs"}})")});
+  EXPECT_EQ(scan(kTime).patient_ids, (std::vector<std::string>{"theirs"}));
+}
+
+TEST_F(BulkExportFeedTest, AMalformedLineNamesTheFileAndLineAndKeepsTheCheckpoint) {
+  script({answer(202, "", {{"content-location", kStatus}}),
+          answer(200, manifest(file("Observation", "o1"))),
+          answer(200,
+                 "{\"resourceType\":\"Observation\",\"subject\":{\"reference\":\"Patient/a\"}}\n"
+                 "{\"resourceType\":\"Observ")});
+  try {
+    scan(kTime);
+    ADD_FAILURE() << "a truncated line was taken as data";
+  } catch (const BulkExportError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("Observation file http://fhir.test/fhir/Binary/o1 line 2"));
+  }
+  EXPECT_EQ(deletes(), 1u);  // the export is cleaned up all the same
+}
+
+TEST_F(BulkExportFeedTest, AnErrorInTheErrorFilesFailsTheScanAndWarningsDoNot) {
+  const std::string outcome =
+      R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception",)"
+      R"("diagnostics":"Observation export failed"}]})";
+  script({answer(202, "", {{"content-location", kStatus}}),
+          answer(200, manifest(file("Observation", "o1"), file("OperationOutcome", "e1"))),
+          answer(200, outcome + "\n")});
+  EXPECT_THROW(
+      {
+        try {
+          scan(kTime);
+        } catch (const BulkExportError& e) {
+          EXPECT_THAT(e.what(), HasSubstr("Observation export failed"));
+          EXPECT_THAT(e.what(), HasSubstr("checkpoint stays"));
+          throw;
+        }
+      },
+      BulkExportError);
+
+  sent.clear();
+  script({answer(202, "", {{"content-location", kStatus}}),
+          answer(200, manifest("", file("OperationOutcome", "e1"))),
+          answer(200, R"({"resourceType":"OperationOutcome","issue":[{"severity":"warning",)"
+                      R"("code":"informational","diagnostics":"slow"}]})")});
+  EXPECT_NO_THROW(scan(kTime));
+  EXPECT_THAT(log_text.str(), HasSubstr("sync.bulk_export_warnings"));
+}
+
+TEST_F(BulkExportFeedTest, AServerErrorWhilePollingFailsWithItsOutcome) {
+  script({answer(202, "", {{"content-location", kStatus}}), answer(202),
+          answer(500, R"({"resourceType":"OperationOutcome","issue":[{"severity":"fatal",)"
+                      R"("code":"exception","diagnostics":"job crashed"}]})")});
+  try {
+    scan(kTime);
+    ADD_FAILURE() << "a failed export produced a scan";
+  } catch (const BulkExportError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("status poll failed: HTTP 500"));
+    EXPECT_THAT(e.what(), HasSubstr("job crashed"));
+  }
+}
+
+TEST_F(BulkExportFeedTest, AKickOffRefusalOrAMissingStatusUrlIsAClearError) {
+  script({answer(400, R"({"resourceType":"OperationOutcome","issue":[{"severity":"error",)"
+                      R"("code":"not-supported","diagnostics":"_since unsupported"}]})"),
+          answer(202)});
+  EXPECT_THROW(
+      {
+        try {
+          scan(kTime);
+        } catch (const BulkExportError& e) {
+          EXPECT_THAT(e.what(), HasSubstr("kick-off (/Patient/$export) failed: HTTP 400"));
+          throw;
+        }
+      },
+      BulkExportError);
+  EXPECT_THROW(scan(kTime), BulkExportError);  // 202 without Content-Location
+  EXPECT_EQ(deletes(), 0u);                    // nothing to clean up
+}
+
+TEST_F(BulkExportFeedTest, AnExportThatOutlastsTheWaitIsCancelled) {
+  std::vector<fhir::HttpResponse> answers{answer(202, "", {{"content-location", kStatus}})};
+  for (int i = 0; i < 50; ++i) answers.push_back(answer(202, "", {{"retry-after", "120"}}));
+  script(answers);
+  EXPECT_THROW(scan(kTime), BulkExportError);
+  // Retry-After 120 s is held to max_poll (8 s), and the total to max_wait.
+  for (auto d : clock->sleeps) EXPECT_EQ(d, milliseconds(8000));
+  EXPECT_LE(clock->elapsed, options.max_wait);
+  EXPECT_EQ(sent.back().method, "DELETE");
+}
+
+TEST_F(BulkExportFeedTest, AManifestWithoutTransactionTimeIsRefused) {
+  script({answer(202, "", {{"content-location", kStatus}}), answer(200, manifest("", "", "soon"))});
+  EXPECT_THROW(scan(kTime), BulkExportError);
+}
+
+TEST(NdjsonPatientReader, ReadsLinesSplitAcrossChunksAndSkipsBlankOnes) {
+  const std::string text =
+      "{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/p1\"}}\r\n\n"
+      "{\"resourceType\":\"Consent\",\"patient\":{\"reference\":\"Patient/p2\"}}\n";
+  for (std::size_t chunk : {1u, 7u, 1000u}) {
+    NdjsonPatientReader reader("f", {}, 1024);
+    for (std::size_t at = 0; at < text.size(); at += chunk) reader.feed(text.substr(at, chunk));
+    reader.finish();
+    EXPECT_EQ(reader.patient_ids(), (std::set<std::string>{"p1", "p2"})) << chunk;
+  }
+}
+
+TEST(NdjsonPatientReader, RefusesALineLongerThanItsBound) {
+  NdjsonPatientReader reader("big.ndjson", {}, 16);
+  try {
+    reader.feed("{\"resourceType\":\"Patient\",\"id\":\"p\"}\n");
+    ADD_FAILURE();
+  } catch (const BulkExportError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("big.ndjson line 1: longer than 16 bytes"));
+  }
+}
+
+TEST(NdjsonPatientReader, ALineWithoutAResourceTypeIsAnError) {
+  NdjsonPatientReader reader("f.ndjson", {}, 1024);
+  reader.feed("{\"resourceType\":\"Patient\",\"id\":\"p\"}\n");
+  EXPECT_THROW(reader.feed("[1,2]\n"), BulkExportError);
+  NdjsonPatientReader last("f.ndjson", {}, 1024);
+  last.feed("{\"id\":\"p\"}");  // the last line, without its newline
+  EXPECT_THROW(last.finish(), BulkExportError);
+}
+
+TEST(SupportsBulkExport, ReadsGroupAndSystemLevelDeclarations) {
+  fhir::Capabilities caps;
+  EXPECT_FALSE(supports_bulk_export(caps, false));
+  caps.system_operations.insert("export");
+  EXPECT_TRUE(supports_bulk_export(caps, false));
+  EXPECT_FALSE(supports_bulk_export(caps, true));
+  caps.resources["Group"].operations.insert("export");
+  EXPECT_TRUE(supports_bulk_export(caps, true));
+}
+
+}  // namespace
+}  // namespace mst::adapter
