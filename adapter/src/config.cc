@@ -254,6 +254,9 @@ const std::vector<KeySpec>& base_specs() {
         "bulk-export: seconds from kick-off to the manifest before the export is cancelled and "
         "the cycle fails"},
        integer(&A::sync, &SyncConfig::bulk_max_wait_s, 10, 7 * 86'400)},
+      {{"sync.bulk_max_poll_s", "60",
+        "bulk-export: longest pause between status polls; a longer Retry-After is shortened"},
+       integer(&A::sync, &SyncConfig::bulk_max_poll_s, 2, 3600)},
       {{"sync.repull_budget", "0",
         "patients pulled per cycle, least recently checked first; 0: all"},
        integer(&A::sync, &SyncConfig::repull_budget, 0, 10'000'000)},

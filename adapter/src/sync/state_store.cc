@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 using namespace Poco::Data::Keywords;
 
@@ -239,12 +240,16 @@ PopulationChange StateStore::enqueue_population(const std::vector<std::string>& 
     std::int64_t t = now_ms, checked = checked_before_ms;
     for (const std::string& id : listed) {
       std::string pid = id;
-      if (!std::binary_search(before.begin(), before.end(), id)) ++change.joined;
+      // A member who (re)joins is pulled now, however recently checked:
+      // while out, their record was not watched.
+      const bool joined = !std::binary_search(before.begin(), before.end(), id);
+      if (joined) ++change.joined;
+      std::int64_t due_before = joined ? std::numeric_limits<std::int64_t>::max() : checked;
       *session_ << "INSERT INTO patient (id, pending, member) VALUES (?, 1, 1) "
                    "ON CONFLICT(id) DO UPDATE SET member = 1,"
                    " pending = CASE WHEN last_checked_ms <= ? THEN 1 ELSE pending END,"
                    " quarantined = CASE WHEN next_retry_ms <= ? THEN 0 ELSE quarantined END",
-          use(pid), use(checked), use(t), now;
+          use(pid), use(due_before), use(t), now;
     }
     for (const std::string& id : before) {
       if (!std::binary_search(listed.begin(), listed.end(), id)) ++change.left;

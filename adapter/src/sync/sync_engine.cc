@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -70,6 +71,25 @@ SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
                                   {"left", std::to_string(change.left)},
                                   {"pending", std::to_string(state_.pending_count())}});
   } else {
+    if (scan.members) {
+      std::set<std::string> members;
+      for (const auto& id : *scan.members) {
+        if (shard_of(id, options_.shard_count) == options_.shard_index) members.insert(id);
+      }
+      // Joiners and leavers only: a member is pulled for a change, not for
+      // being listed.
+      const PopulationChange change =
+          state_.enqueue_population({members.begin(), members.end()}, epoch_ms(*clock_),
+                                    std::numeric_limits<std::int64_t>::min());
+      std::erase_if(mine, [&](const std::string& id) { return !members.contains(id); });
+      report.joined = change.joined;
+      report.left = change.left;
+      metrics_.set_gauge("mst_sync_population_members", static_cast<double>(members.size()));
+      log_.info("sync.population", {{"members", std::to_string(members.size())},
+                                    {"joined", std::to_string(change.joined)},
+                                    {"left", std::to_string(change.left)}});
+      report.discovered = static_cast<int>(mine.size());
+    }
     state_.enqueue({mine.begin(), mine.end()}, scan.scan_time);
     log_.info("sync.scan", {{"since", since.value_or("(first run)")},
                             {"changed_patients", std::to_string(mine.size())},

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "mock_client.h"
+#include "mst/adapter/population.h"
 #include "mst/fhir/client_errors.h"
 
 namespace mst::adapter {
@@ -157,6 +158,41 @@ TEST_F(BulkExportFeedTest, TheAdaptersOwnPlansAreNotChanges) {
                       "\n"
                       R"({"resourceType":"CarePlan","subject":{"reference":"Patient/theirs"}})")});
   EXPECT_EQ(scan(kTime).patient_ids, (std::vector<std::string>{"theirs"}));
+}
+
+// Servers add resources the changed ones reference (HAPI adds the
+// Conditions a CarePlan addresses): older than `_since`, they are no change.
+TEST_F(BulkExportFeedTest, ResourcesLastUpdatedBeforeTheCheckpointAreNotChanges) {
+  script({answer(202, "", {{"content-location", kStatus}}),
+          answer(200, manifest(file("Condition", "c"))),
+          answer(200, R"({"resourceType":"Condition","subject":{"reference":"Patient/old"},)"
+                      R"("meta":{"lastUpdated":"2026-02-28T23:59:59.999Z"}})"
+                      "\n"
+                      R"({"resourceType":"Condition","subject":{"reference":"Patient/new"},)"
+                      R"("meta":{"lastUpdated":"2026-03-01T00:00:00.000+00:00"}})"
+                      "\n"
+                      R"({"resourceType":"Condition","subject":{"reference":"Patient/undated"}})")});
+  ChangeScan s = scan(std::string("2026-03-01T00:00:00.000Z"));
+  EXPECT_EQ(s.patient_ids, (std::vector<std::string>{"new", "undated"}));
+  EXPECT_THAT(log_text.str(), HasSubstr("not_changed_since=1"));
+}
+
+// A Group export reads the Group first: its members go with the scan, and a
+// Group that cannot be read fails the scan before any export is started.
+TEST_F(BulkExportFeedTest, AGroupExportCarriesTheMembersReadBeforeTheKickOff) {
+  options.group_id = "g";
+  options.members = [this] {
+    EXPECT_TRUE(sent.empty());
+    return std::vector<std::string>{"m1", "m2"};
+  };
+  script({answer(202, "", {{"content-location", kStatus}}), answer(200, manifest(""))});
+  ChangeScan s = scan(kTime);
+  EXPECT_EQ(s.members, (std::vector<std::string>{"m1", "m2"}));
+
+  options.members = []() -> std::vector<std::string> { throw PopulationError("no such Group"); };
+  sent.clear();
+  EXPECT_THROW(scan(kTime), PopulationError);
+  EXPECT_TRUE(sent.empty());
 }
 
 TEST_F(BulkExportFeedTest, AMalformedLineNamesTheFileAndLineAndKeepsTheCheckpoint) {

@@ -270,6 +270,18 @@ TEST(StateStore, ThePopulationIsReplacedEachTimeAndLeaversStopBeingPending) {
   EXPECT_TRUE(s.patient("a")->member);
 }
 
+// A member who comes back is pulled at once, however recently checked:
+// their record was not watched while they were out.
+TEST(StateStore, AReturningMemberIsDueWhateverTheInterval) {
+  StateStore s(":memory:");
+  s.enqueue_population({"a", "b"}, 0, 0);
+  s.record_success("a", "written", "fp", "CarePlan/a", "1", 10);
+  s.record_success("b", "written", "fp", "CarePlan/b", "1", 10);
+  s.enqueue_population({"b"}, 20, 0);
+  s.enqueue_population({"a", "b"}, 30, 0);  // neither checked before 0
+  EXPECT_EQ(s.due(30), (std::vector<std::string>{"a"}));
+}
+
 // The checkpoint is the _lastUpdated feed's: a population cycle leaves it,
 // so a sync switched back to _lastUpdated resumes where it stopped.
 TEST(StateStore, APopulationCycleLeavesTheCheckpointCandidate) {

@@ -27,10 +27,12 @@ class FakeFeed : public ChangeFeed {
   ChangeScan changed_since(const std::optional<std::string>& since) override {
     seen_since.push_back(since.value_or("(none)"));
     ChangeScan s{next_ids, "t" + std::to_string(++scans)};
+    s.members = members;
     next_ids.clear();
     return s;
   }
   std::vector<std::string> next_ids;
+  std::optional<std::vector<std::string>> members;
   std::vector<std::string> seen_since;
   int scans = 0;
 };
@@ -82,6 +84,37 @@ TEST(SyncEngine, ProcessesEveryChangedPatientOnceAndAdvancesTheCheckpoint) {
   // The next cycle asks for changes since the checkpoint.
   h.engine().run_once(stop);
   EXPECT_EQ(h.feed.seen_since, (std::vector<std::string>{"(none)", "t1"}));
+}
+
+// A change feed that also knows the population (a Group's bulk export):
+// joiners are pulled without a change, leavers' changes are not taken, and
+// a listed member without a change is not pulled again.
+TEST(SyncEngine, AChangeScanWithMembersPullsJoinersAndDropsLeavers) {
+  Harness h;
+  std::atomic<bool> stop{false};
+  h.feed.members = std::vector<std::string>{"a", "b"};
+  h.feed.next_ids = {"a"};
+  auto r = h.engine().run_once(stop);
+  EXPECT_EQ(r.joined, 2);
+  EXPECT_EQ(h.calls, (std::map<std::string, int>{{"a", 1}, {"b", 1}}));
+  EXPECT_EQ(h.state.checkpoint(), "t1");
+
+  h.calls.clear();
+  h.feed.members = std::vector<std::string>{"b", "c"};  // a leaves, c joins
+  h.feed.next_ids = {"a", "x"};                         // changes of non-members
+  r = h.engine().run_once(stop);
+  EXPECT_EQ(r.joined, 1);
+  EXPECT_EQ(r.left, 1);
+  EXPECT_EQ(r.discovered, 0);
+  EXPECT_EQ(h.calls, (std::map<std::string, int>{{"c", 1}}));
+  EXPECT_FALSE(h.state.patient("a")->member);
+  EXPECT_FALSE(h.state.patient("x").has_value());
+  EXPECT_EQ(h.state.checkpoint(), "t2");
+
+  h.calls.clear();
+  h.feed.next_ids = {"b"};
+  h.engine().run_once(stop);
+  EXPECT_EQ(h.calls, (std::map<std::string, int>{{"b", 1}}));
 }
 
 TEST(SyncEngine, AFailureHoldsTheCheckpointUntilItsRetrySucceeds) {

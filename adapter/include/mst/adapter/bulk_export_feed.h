@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ struct BulkExportOptions {
   std::chrono::milliseconds max_poll{std::chrono::seconds(60)};
   std::size_t max_line_bytes = 16u << 20;
   std::string own_identifier_system;  // the adapter's own CarePlans are not changes
+  // A Group export: reads the Group's current members (throws rather than
+  // return part of them). Joiners are pulled whether or not the export
+  // names them, leavers are no longer processed (ChangeScan::members).
+  std::function<std::vector<std::string>()> members;
 
   // Patient, Observation and every type the pull searches by patient.
   static std::vector<std::string> default_types();
@@ -44,7 +49,10 @@ class BulkExportFeed : public ChangeFeed {
                  std::shared_ptr<fhir::Clock> clock, Logger& log);
 
   // Without a checkpoint, a full export (no `_since`): every patient with
-  // data of the exported types is a candidate once. Throws BulkExportError
+  // data of the exported types is a candidate once. With one, a resource
+  // whose meta.lastUpdated is before `since` is no change: servers add the
+  // resources that changed ones reference (HAPI does), and may add a
+  // joiner's whole record, which `members` covers. Throws BulkExportError
   // or fhir::ClientError; the status URL is deleted whenever it was reached.
   ChangeScan changed_since(const std::optional<std::string>& since) override;
 

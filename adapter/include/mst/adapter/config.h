@@ -74,6 +74,7 @@ struct SyncConfig {
   int repull_budget = 0;              // patients pulled per cycle; 0: no bound
   int repull_interval_s = 0;          // a member is pulled again after this; 0: every cycle
   int bulk_max_wait_s = 3600;         // bulk-export: kick-off to manifest, else the cycle fails
+  int bulk_max_poll_s = 60;           // bulk-export: longest pause between status polls
 };
 
 // Where plans are written when it is not the server they are read from

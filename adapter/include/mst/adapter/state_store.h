@@ -92,8 +92,8 @@ class StateStore {
   void enqueue(const std::vector<std::string>& patient_ids, const std::string& candidate);
 
   // Replaces the population with `members` and marks pending for a re-pull
-  // every member last checked at or before `checked_before_ms` (and every
-  // new one); members no longer listed leave the pending set (their
+  // every member last checked at or before `checked_before_ms` and every
+  // one who joins (new, or back after leaving); members no longer listed leave the pending set (their
   // state is kept, should they come back). Unlike enqueue(), a failure count
   // and its backoff are kept: re-listing a member is no new data. A
   // quarantined member is taken back once its retry time has come. The

@@ -28,6 +28,10 @@ struct ChangeScan {
   // patients no longer listed leave it (StateStore::enqueue_population), and
   // scan_time is not a checkpoint.
   bool population = false;
+  // With a change scan (population false): who the population is now, when
+  // the feed knows it. Joiners are pulled, leavers no longer processed
+  // (as for a population scan); only members' changes are taken.
+  std::optional<std::vector<std::string>> members = std::nullopt;
 };
 
 // Finds patients with relevant changes. I/O lives behind this interface.

@@ -123,8 +123,12 @@ int run_sync(const ParsedArgs& args, Context& context) {
   // population exports the Group, a search population every patient.
   const bool group = population.kind == PopulationSource::Kind::kGroup;
   BulkExportOptions bulk_options;
-  if (group) bulk_options.group_id = population.target;
+  if (group) {
+    bulk_options.group_id = population.target;
+    bulk_options.members = [&] { return read_population(population, *connection.client, epoch_now()); };
+  }
   bulk_options.max_wait = std::chrono::seconds(config.sync.bulk_max_wait_s);
+  bulk_options.max_poll = std::chrono::seconds(config.sync.bulk_max_poll_s);
   bulk_options.own_identifier_system = feed_options.own_identifier_system;
   BulkExportFeed bulk_feed(*connection.client, bulk_options, context.clock, *setup.log);
   const bool exportable = group || population.kind == PopulationSource::Kind::kSearch;

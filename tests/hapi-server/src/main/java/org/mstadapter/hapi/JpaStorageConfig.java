@@ -1,6 +1,7 @@
 package org.mstadapter.hapi;
 
 import ca.uhn.fhir.batch2.jobs.config.Batch2JobsConfig;
+import ca.uhn.fhir.batch2.maintenance.JobMaintenanceServiceImpl;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.jpa.api.IDaoRegistry;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
@@ -28,6 +29,7 @@ import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import jakarta.persistence.EntityManagerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -123,6 +125,26 @@ public class JpaStorageConfig {
 				settings.isEnforceReferentialIntegrityOnWrite(),
 				settings.isAllowExternalReferences());
 		return settings;
+	}
+
+	/**
+	 * How often Batch2's maintenance pass runs ({@code hapi.fhir.batch2_maintenance_interval_ms};
+	 * HAPI's default is once a minute). A job moves from one step to the next
+	 * only at a pass, so a Bulk Data export of a handful of resources takes
+	 * four passes; the test server runs them every two seconds.
+	 */
+	@Bean
+	public static BeanPostProcessor batch2MaintenanceInterval(Environment env) {
+		long millis = env.getProperty("hapi.fhir.batch2_maintenance_interval_ms", Long.class, 60_000L);
+		return new BeanPostProcessor() {
+			@Override
+			public Object postProcessAfterInitialization(Object bean, String name) {
+				if (bean instanceof JobMaintenanceServiceImpl maintenance) {
+					maintenance.setScheduledJobFrequencyMillis(millis);
+				}
+				return bean;
+			}
+		};
 	}
 
 	/** Partitioning off, as in the image's default configuration. */
