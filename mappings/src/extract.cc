@@ -11,19 +11,18 @@ namespace mst::mappings {
 
 namespace detail {
 
-bool Context::stale(const std::optional<fhir::DateTime>& when,
-                    const std::string& recency_key) const {
+bool Basis::stale(const std::optional<fhir::DateTime>& when, const std::string& recency_key) const {
   if (!when) return true;  // an undated value cannot be shown to be recent
   return fhir::days_between(*when, as_of) > static_cast<std::int64_t>(tables.value(recency_key));
 }
 
-bool Context::is_new(const std::optional<fhir::DateTime>& when) const {
+bool Basis::is_new(const std::optional<fhir::DateTime>& when) const {
   if (!when) return false;
   const std::int64_t days = fhir::days_between(*when, as_of);
   return days >= 0 && days <= static_cast<std::int64_t>(tables.value("new-symptom.window"));
 }
 
-bool Context::after_as_of(const fhir::DateTime& when) const {
+bool Basis::after_as_of(const fhir::DateTime& when) const {
   return when.start_ms() >= as_of.end_ms();
 }
 
@@ -104,6 +103,37 @@ void collect_used(Considerations& c) {
   c.used = std::move(used);
 }
 
+// Runs the derivers in order and assembles what they return; the data
+// gaps keep the order the derivers noticed them in.
+void derive_all(const Basis& basis, const Inputs& in, Considerations& c) {
+  auto keep = [&](Gaps& gaps) {
+    c.data_gaps.insert(c.data_gaps.end(), std::make_move_iterator(gaps.begin()),
+                       std::make_move_iterator(gaps.end()));
+  };
+  DiseaseFacts disease = derive_cancer_and_metastases(basis, in);
+  c.cancer = std::move(disease.cancer);
+  c.spine = std::move(disease.spine);
+  c.other_metastases = std::move(disease.other_metastases);
+  c.metastasis_conditions = std::move(disease.metastasis_conditions);
+  c.primary_conditions = std::move(disease.primary_conditions);
+  keep(disease.gaps);
+  auto take = [&](auto derived, auto& into) {
+    into = std::move(derived.value);
+    keep(derived.gaps);
+  };
+  take(derive_quality_of_life(basis, in), c.quality_of_life);
+  take(derive_general_condition(basis, in), c.general_condition);
+  take(derive_neurology(basis, in), c.neurology);
+  take(derive_mechanics(basis, in), c.mechanics);
+  // A SINS pain component of 3 is mechanical pain (relieved lying down).
+  if (c.mechanics.sins_total && c.mechanics.components.pain == 3) {
+    c.quality_of_life.mechanical_pain = true;
+  }
+  take(derive_life_expectancy(basis, in, c), c.life_expectancy);
+  take(derive_treatments(basis, in), c.treatments);
+  take(derive_preferences(basis, in), c.preferences);
+}
+
 }  // namespace
 
 const Reading* latest(const Inputs& in, std::string_view key) {
@@ -169,7 +199,7 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
   for (const auto& u : record.unreadable()) {
     if (u.type == "Condition") c.unreadable_conditions.push_back(u.ref);
   }
-  detail::Context ctx{tables, as_of, c};
+  detail::Context ctx{{tables, as_of}, c};
   detail::Inputs in;
   in.patient_ref = c.patient_ref;
   if (record.patient()) {
@@ -253,14 +283,7 @@ Considerations extract(const PatientRecord& record, const CodeTables& tables,
               return std::tie(ka, a.label, a.evidence) < std::tie(kb, b.label, b.evidence);
             });
 
-  detail::derive_cancer_and_metastases(ctx, in);
-  detail::derive_quality_of_life(ctx, in);
-  detail::derive_general_condition(ctx, in);
-  detail::derive_neurology(ctx, in);
-  detail::derive_mechanics(ctx, in);
-  detail::derive_life_expectancy(ctx, in);
-  detail::derive_treatments(ctx, in);
-  detail::derive_preferences(ctx, in);
+  detail::derive_all(ctx, in, c);
 
   detail::collect_used(c);
   // Only what a fact rests on is shown as read from text.

@@ -16,10 +16,12 @@
 
 namespace mst::mappings::detail {
 
-struct Context {
+// What a deriver may read besides its inputs: the code tables and the
+// as-of time. Derivers return what they derive; only readers write, through
+// a Context.
+struct Basis {
   const CodeTables& tables;
   fhir::DateTime as_of;
-  Considerations& out;
 
   // True when `when` is absent or older than the window of `recency_key`.
   bool stale(const std::optional<fhir::DateTime>& when, const std::string& recency_key) const;
@@ -27,6 +29,13 @@ struct Context {
   bool is_new(const std::optional<fhir::DateTime>& when) const;
   // True when the value was recorded after as_of (not known then).
   bool after_as_of(const fhir::DateTime& when) const;
+};
+
+// A reader's view: the Basis and the considerations it lists what it could
+// not read (and the data gaps it noticed) in.
+struct Context : Basis {
+  Considerations& out;
+
   void ignore(const std::string& ref, std::string reason) const {
     out.ignored.push_back({ref, std::move(reason)});
   }
@@ -142,7 +151,7 @@ bool read_portable_order(const Context& ctx, const RecordResource& r,
 // "full-treatment").
 std::string portable_order_text(std::string_view token);
 
-// Derivers, in the order extract() calls them.
+// What the readers found, which the derivers combine.
 struct Inputs {
   std::vector<ConditionFacts> conditions;  // sorted by ref
   std::vector<Reading> readings;           // sorted by (key, when, ref)
@@ -153,14 +162,37 @@ struct Inputs {
   std::string patient_ref;
 };
 
-void derive_cancer_and_metastases(const Context& ctx, const Inputs& in);
-void derive_quality_of_life(const Context& ctx, const Inputs& in);
-void derive_general_condition(const Context& ctx, const Inputs& in);
-void derive_neurology(const Context& ctx, const Inputs& in);
-void derive_mechanics(const Context& ctx, const Inputs& in);
-void derive_life_expectancy(const Context& ctx, const Inputs& in);
-void derive_treatments(const Context& ctx, const Inputs& in);
-void derive_preferences(const Context& ctx, const Inputs& in);
+// The data gaps a deriver noticed, in the order it noticed them.
+using Gaps = std::vector<DataGap>;
+
+// What a deriver returns: its part of the considerations and its gaps.
+template <typename T>
+struct Derived {
+  T value;
+  Gaps gaps;
+};
+
+// The disease itself: the spine, other metastases and the primary cancer.
+struct DiseaseFacts {
+  std::optional<PrimaryCancer> cancer;
+  SpinalDisease spine;
+  OtherMetastases other_metastases;
+  Evidence metastasis_conditions;  // Condition refs only
+  Evidence primary_conditions;     // Condition refs only
+  Gaps gaps;
+};
+
+DiseaseFacts derive_cancer_and_metastases(const Basis& basis, const Inputs& in);
+Derived<QualityOfLife> derive_quality_of_life(const Basis& basis, const Inputs& in);
+Derived<GeneralCondition> derive_general_condition(const Basis& basis, const Inputs& in);
+Derived<NeurologicalStatus> derive_neurology(const Basis& basis, const Inputs& in);
+Derived<MechanicalStatus> derive_mechanics(const Basis& basis, const Inputs& in);
+// Scores Tokuhashi from what the derivers before it found in `earlier`
+// (performance status, spine, other metastases, cancer, palsy).
+Derived<LifeExpectancy> derive_life_expectancy(const Basis& basis, const Inputs& in,
+                                               const Considerations& earlier);
+Derived<std::vector<ActiveTreatment>> derive_treatments(const Basis& basis, const Inputs& in);
+Derived<std::vector<Preference>> derive_preferences(const Basis& basis, const Inputs& in);
 
 // The safety net. A resource a reader ignored whose words name a
 // safety-relevant finding, not negated, is a Mention; once `used` is final,
@@ -185,12 +217,12 @@ const Reading* latest(const Inputs& in, std::string_view key);
 // All readings of `key`, oldest first.
 std::vector<const Reading*> all_of(const Inputs& in, std::string_view key);
 template <typename T>
-Fact<T> fact_from(const Context& ctx, const Reading& r, T value) {
+Fact<T> fact_from(const Basis& basis, const Reading& r, T value) {
   Fact<T> f;
   f.value = value;
   add_evidence(f.evidence, r.ref);
   f.when = r.when;
-  f.stale = ctx.stale(r.when, r.entry->recency);
+  f.stale = basis.stale(r.when, r.entry->recency);
   return f;
 }
 std::string format_number(double v);

@@ -301,117 +301,149 @@ void PatientRecord::Builder::add_candidate(fhir::Node n, std::string_view full_u
   candidates_.push_back(std::move(c));
 }
 
-PatientRecord PatientRecord::Builder::build() {
-  PatientRecord rec;
-  rec.docs_ = docs_;
-  rec.ignored_ = ignored_;
-  rec.unreadable_ = unreadable_;
+namespace {
+
+// Of several copies of one resource, the one kept: the highest version,
+// then the latest lastUpdated, then the greatest JSON text.
+std::size_t newest_copy(const std::vector<fhir::Node>& copies) {
+  std::size_t best = 0;
+  std::string best_text;
+  for (std::size_t k = 1; k < copies.size(); ++k) {
+    int c = 0;
+    try {
+      c = compare_versions(fhir::Resource(copies[best]), fhir::Resource(copies[k]));
+    } catch (const fhir::ElementError&) {
+      c = 0;
+    }
+    if (c == 0) {
+      if (best_text.empty()) best_text = json_text(copies[best]);
+      std::string t = json_text(copies[k]);
+      if (t > best_text) {
+        best = k;
+        best_text = std::move(t);
+      }
+    } else if (c < 0) {
+      best = k;
+      best_text.clear();
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+struct PatientRecord::Builder::PatientChoice {
+  std::string id;                            // empty: no patient could be named
+  std::set<std::string, std::less<>> urls;   // fullUrls naming our Patient
+  std::set<std::string, std::less<>> bases;  // server bases of those fullUrls
+};
+
+std::string PatientRecord::Builder::decide_patient_id() const {
   using K = fhir::Reference::Kind;
-
-  // Decide the patient.
-  std::string pid = patient_id_;
-  std::set<std::string, std::less<>> patient_urls;   // fullUrls naming our Patient
-  std::set<std::string, std::less<>> patient_bases;  // server bases of those fullUrls
-  if (pid.empty()) {
-    std::set<std::string_view> ids;
-    for (const auto& c : candidates_) {
-      if (c.r.type == "Patient" && !c.r.id.empty()) ids.insert(c.r.id);
-    }
-    if (ids.size() > 1) {
-      throw RecordError("the input holds " + std::to_string(ids.size()) +
-                        " Patients and no patient id was given to choose one");
-    }
-    if (ids.size() == 1) pid = std::string(*ids.begin());
-  }
-  if (pid.empty()) {
-    // An unreadable reference is reported when the resource is checked below.
-    std::set<std::string_view> named;
-    for (const auto& c : candidates_) {
-      const auto& ref = c.patient;
-      if (ref && ref->type == "Patient" && !ref->id.empty() &&
-          (ref->kind == K::kRelative || ref->kind == K::kAbsolute)) {
-        named.insert(ref->id);
-      }
-    }
-    if (named.size() == 1) pid = std::string(*named.begin());
-    if (named.size() > 1 && strict_subjects_) {
-      // Keeping them all would mix patients in one plan.
-      throw RecordError("the input holds no Patient and its subjects name " +
-                        std::to_string(named.size()) +
-                        " patients; no patient id was given to choose one");
-    }
-  }
+  if (!patient_id_.empty()) return patient_id_;
+  std::set<std::string_view> ids;
   for (const auto& c : candidates_) {
-    if (c.r.type == "Patient" && c.r.id == pid && !c.r.full_url.empty()) {
-      patient_urls.insert(c.r.full_url);
+    if (c.r.type == "Patient" && !c.r.id.empty()) ids.insert(c.r.id);
+  }
+  if (ids.size() > 1) {
+    throw RecordError("the input holds " + std::to_string(ids.size()) +
+                      " Patients and no patient id was given to choose one");
+  }
+  if (ids.size() == 1) return std::string(*ids.begin());
+  // An unreadable reference is reported when the resource is checked.
+  std::set<std::string_view> named;
+  for (const auto& c : candidates_) {
+    const auto& ref = c.patient;
+    if (ref && ref->type == "Patient" && !ref->id.empty() &&
+        (ref->kind == K::kRelative || ref->kind == K::kAbsolute)) {
+      named.insert(ref->id);
+    }
+  }
+  if (named.size() > 1 && strict_subjects_) {
+    // Keeping them all would mix patients in one plan.
+    throw RecordError("the input holds no Patient and its subjects name " +
+                      std::to_string(named.size()) +
+                      " patients; no patient id was given to choose one");
+  }
+  return named.size() == 1 ? std::string(*named.begin()) : std::string();
+}
+
+PatientRecord::Builder::PatientChoice PatientRecord::Builder::choose_patient() const {
+  using K = fhir::Reference::Kind;
+  PatientChoice p;
+  p.id = decide_patient_id();
+  for (const auto& c : candidates_) {
+    if (c.r.type == "Patient" && c.r.id == p.id && !c.r.full_url.empty()) {
+      p.urls.insert(c.r.full_url);
       const fhir::Reference own = fhir::Reference::parse(c.r.full_url);
-      if (own.kind == K::kAbsolute && own.type == "Patient" && own.id == pid) {
-        patient_bases.insert(own.base);
+      if (own.kind == K::kAbsolute && own.type == "Patient" && own.id == p.id) {
+        p.bases.insert(own.base);
       }
     }
   }
-  rec.patient_id_ = pid;
+  return p;
+}
 
-  // Drop resources of other patients; `mine` holds candidate indices.
+std::optional<std::string> PatientRecord::Builder::not_this_patient(const Candidate& c,
+                                                                    const PatientChoice& p) const {
+  using K = fhir::Reference::Kind;
+  if (strict_subjects_) {
+    return strict_subject_problem(c.patient, c.r.type, p.id, p.urls, p.bases);
+  }
+  const auto& ref = c.patient;
+  if (!ref) return std::nullopt;
+  const bool literal = ref->kind == K::kRelative || ref->kind == K::kAbsolute;
+  if (literal && ref->type != "Patient") return "subject is a " + ref->type + ", not the patient";
+  if (literal && ref->id != p.id) return "belongs to another patient";
+  if (ref->kind == K::kUrnUuid && !p.urls.empty() && !p.urls.count("urn:uuid:" + ref->id)) {
+    return "belongs to another patient";
+  }
+  return std::nullopt;
+}
+
+std::vector<std::size_t> PatientRecord::Builder::of_this_patient(const PatientChoice& p,
+                                                                 PatientRecord& rec) const {
   std::vector<std::size_t> mine;
   mine.reserve(candidates_.size());
   for (std::size_t i = 0; i < candidates_.size(); ++i) {
     const Candidate& c = candidates_[i];
     const std::string& own_ref = c.r.ref;
     if (c.r.type == "Patient") {
-      if (!pid.empty() && c.r.id != pid) {
+      if (!p.id.empty() && c.r.id != p.id) {
         rec.ignored_.push_back({own_ref, "another patient"});
-        continue;
+      } else {
+        mine.push_back(i);
       }
-      mine.push_back(i);
       continue;
     }
-    if (pid.empty()) {
-      mine.push_back(i);
-      continue;
-    }
-    if (c.patient_error) {
+    if (!p.id.empty() && c.patient_error) {
       rec.ignored_.push_back({own_ref, "unreadable subject: " + *c.patient_error});
       rec.unreadable_.push_back({c.r.type, own_ref});
       continue;
     }
-    if (strict_subjects_) {
-      if (auto problem =
-              strict_subject_problem(c.patient, c.r.type, pid, patient_urls, patient_bases)) {
+    if (!p.id.empty()) {
+      if (auto problem = not_this_patient(c, p)) {
         rec.ignored_.push_back({own_ref, std::move(*problem)});
-        continue;
-      }
-      mine.push_back(i);
-      continue;
-    }
-    if (const auto& ref = c.patient) {
-      if ((ref->kind == K::kRelative || ref->kind == K::kAbsolute) && ref->type != "Patient") {
-        rec.ignored_.push_back({own_ref, "subject is a " + ref->type + ", not the patient"});
-        continue;
-      }
-      if ((ref->kind == K::kRelative || ref->kind == K::kAbsolute) && ref->id != pid) {
-        rec.ignored_.push_back({own_ref, "belongs to another patient"});
-        continue;
-      }
-      if (ref->kind == K::kUrnUuid && !patient_urls.empty() &&
-          !patient_urls.count("urn:uuid:" + ref->id)) {
-        rec.ignored_.push_back({own_ref, "belongs to another patient"});
         continue;
       }
     }
     mine.push_back(i);
   }
+  return mine;
+}
 
-  // One copy per Type/id: copies grouped by ref in ref order, each group in
-  // input order, after the resources without an id.
+// One copy per Type/id: copies grouped by ref in ref order, each group in
+// input order, after the resources without an id.
+std::vector<std::size_t> PatientRecord::Builder::one_copy_each(const std::vector<std::size_t>& mine,
+                                                               PatientRecord& rec) const {
   auto ref_of = [&](std::size_t i) -> const std::string& { return candidates_[i].r.ref; };
-  auto by_ref = [&](std::size_t a, std::size_t b) { return ref_of(a) < ref_of(b); };
   std::vector<std::size_t> unique;
   std::vector<std::size_t> with_id;
   unique.reserve(mine.size());
   with_id.reserve(mine.size());
   for (std::size_t i : mine) (candidates_[i].r.id.empty() ? unique : with_id).push_back(i);
-  std::stable_sort(with_id.begin(), with_id.end(), by_ref);
+  std::stable_sort(with_id.begin(), with_id.end(),
+                   [&](std::size_t a, std::size_t b) { return ref_of(a) < ref_of(b); });
   for (auto first = with_id.begin(); first != with_id.end();) {
     auto last = std::find_if(first + 1, with_id.end(),
                              [&](std::size_t i) { return ref_of(i) != ref_of(*first); });
@@ -422,33 +454,13 @@ PatientRecord PatientRecord::Builder::build() {
       continue;
     }
     const std::string& ref = ref_of(*first);
-    auto node = [&](std::size_t k) { return candidates_[first[k]].r.node; };
-    std::size_t best = 0;
-    std::string best_text;
-    for (std::size_t k = 1; k < n; ++k) {
-      int c = 0;
-      try {
-        c = compare_versions(fhir::Resource(node(best)), fhir::Resource(node(k)));
-      } catch (const fhir::ElementError&) {
-        c = 0;
-      }
-      if (c == 0) {
-        if (best_text.empty()) best_text = json_text(node(best));
-        std::string t = json_text(node(k));
-        if (t > best_text) {
-          best = k;
-          best_text = std::move(t);
-        }
-      } else if (c < 0) {
-        best = k;
-        best_text.clear();
-      }
-    }
-    fhir::Resource kept(node(best));
+    std::vector<fhir::Node> copies;
+    for (auto it = first; it != last; ++it) copies.push_back(candidates_[*it].r.node);
+    const std::size_t best = newest_copy(copies);
+    fhir::Resource kept(copies[best]);
     std::string kept_version(kept.version_id());
     rec.duplicates_.push_back(ref + " (" + std::to_string(n) + " copies)");
-    for (std::size_t k = 0; k < n; ++k) {
-      if (k == best) continue;
+    for (std::size_t k = 0; k + 1 < n; ++k) {
       rec.ignored_.push_back({ref, "duplicate copy dropped; kept " +
                                        (kept_version.empty() ? std::string("the latest")
                                                              : "version " + kept_version)});
@@ -456,9 +468,23 @@ PatientRecord PatientRecord::Builder::build() {
     unique.push_back(first[best]);
     first = last;
   }
+  return unique;
+}
+
+PatientRecord PatientRecord::Builder::build() {
+  PatientRecord rec;
+  rec.docs_ = docs_;
+  rec.ignored_ = ignored_;
+  rec.unreadable_ = unreadable_;
+  const PatientChoice patient = choose_patient();
+  rec.patient_id_ = patient.id;
+  std::vector<std::size_t> unique = one_copy_each(of_this_patient(patient, rec), rec);
 
   // Already in order when every resource has an id (the groups come sorted
   // and their refs differ); otherwise sorted exactly as this list always was.
+  auto by_ref = [&](std::size_t a, std::size_t b) {
+    return candidates_[a].r.ref < candidates_[b].r.ref;
+  };
   if (std::adjacent_find(unique.begin(), unique.end(), [&](std::size_t a, std::size_t b) {
         return !by_ref(a, b);
       }) != unique.end()) {

@@ -129,171 +129,201 @@ bool in_range(const ObservationEntry& e, double v) {
   return true;
 }
 
+// The value[x] of an Observation or a component, by the types readers accept
+// (at most one is set).
+struct ValueView {
+  explicit ValueView(const fhir::ObservationValue& v)
+      : qty(std::get_if<fhir::Quantity>(&v)),
+        concept_value(std::get_if<fhir::CodeableConcept>(&v)),
+        str(std::get_if<std::string_view>(&v)),
+        integer(std::get_if<std::int64_t>(&v)),
+        boolean(std::get_if<bool>(&v)),
+        none(std::holds_alternative<std::monostate>(v)) {}
+
+  const fhir::Quantity* qty;
+  const fhir::CodeableConcept* concept_value;
+  const std::string_view* str;
+  const std::int64_t* integer;
+  const bool* boolean;
+  bool none;
+};
+
+// Each reader below returns the reason when it cannot read the value.
+using ValueProblem = std::optional<std::string>;
+
+ValueProblem read_score(const Context& ctx, const ObservationEntry& e, const ValueView& v,
+                        fhir::Node observation, Reading& out) {
+  std::optional<double> n;
+  std::string text_problem;
+  // "SINS 9", "9/18", "ECOG 2": read from text, so marked for confirmation.
+  auto from_words = [&](std::string_view t) {
+    TextValue<double> r = number_in_text(t, e.max);
+    if (r.value) {
+      n = r.value;
+      out.from_text = true;
+    } else {
+      text_problem = std::move(r.problem);
+    }
+  };
+  if (v.integer) n = static_cast<double>(*v.integer);
+  if (v.qty && v.qty->value) n = v.qty->value;
+  if (v.str) from_words(*v.str);
+  if (v.concept_value) {
+    if (auto a = ctx.tables.answer(e, *v.concept_value)) n = std::get<double>(*a);
+    if (!n && v.concept_value->text) from_words(*v.concept_value->text);
+  }
+  if (v.none) {
+    // mCODE performance status carries the LOINC answer in interpretation.
+    for (const auto& cc : fhir::read_codeable_concepts(observation.array("interpretation"))) {
+      if (auto a = ctx.tables.answer(e, cc)) n = std::get<double>(*a);
+    }
+  }
+  if (!n) {
+    if (!text_problem.empty()) return text_problem + " (" + e.label + ")";
+    return v.none ? "no value" : "value is not a number the table accepts";
+  }
+  if (!in_range(e, *n)) return "value " + format_number(*n) + " is out of range for " + e.label;
+  out.number = n;
+  return std::nullopt;
+}
+
+ValueProblem read_quantity(const ObservationEntry& e, const ValueView& v, Reading& out) {
+  std::optional<double> raw;
+  const UnitConversion* conv = nullptr;
+  if (v.qty) {
+    raw = v.qty->value;
+    const std::string_view unit = !v.qty->code.empty() ? v.qty->code : v.qty->unit;
+    if (!unit.empty()) {
+      conv = find_unit(e, unit);
+      if (!conv && !v.qty->unit.empty()) conv = find_unit(e, v.qty->unit);
+      if (!conv) return "unit '" + std::string(unit) + "' is not known for " + e.label;
+    }
+  } else if (v.integer) {
+    raw = static_cast<double>(*v.integer);
+  } else if (v.str) {
+    // "9.8 g/dL", "Hb 98 g/L": one number, its unit written after it.
+    TextQuantity q = quantity_in_text(*v.str);
+    if (!q.value) return q.problem + " (" + e.label + ")";
+    raw = q.value;
+    out.from_text = true;
+    if (!q.unit.empty()) {
+      conv = find_unit(e, q.unit);
+      if (!conv) return "unit '" + q.unit + "' is not known for " + e.label;
+    }
+  } else if (!v.none) {
+    return "value is not a Quantity";
+  }
+  if (!raw) return "no value";
+  const double value = conv ? *raw * conv->factor + conv->offset : *raw;
+  if (!in_range(e, value)) {
+    return "value " + format_number(value) + " " + e.unit + " is out of range for " + e.label +
+           (conv ? "" : " (no unit given)");
+  }
+  out.number = value;
+  return std::nullopt;
+}
+
+ValueProblem read_grade(const Context& ctx, const ObservationEntry& e, const ValueView& v,
+                        Reading& out) {
+  std::optional<std::string> g;
+  std::string text_problem;
+  auto from_words = [&](std::string_view t, bool text) {
+    TextValue<std::string> r = grade_in_text(e, t);
+    if (r.value) {
+      g = std::move(r.value);
+      out.from_text = out.from_text || text;
+    } else {
+      text_problem = std::move(r.problem);
+    }
+  };
+  if (v.concept_value) {
+    if (auto a = ctx.tables.answer(e, *v.concept_value)) g = std::get<std::string>(*a);
+    if (!g && v.concept_value->text) from_words(*v.concept_value->text, true);
+  }
+  if (v.str) from_words(*v.str, true);
+  if (v.integer) from_words(std::to_string(*v.integer), false);
+  if (v.qty && v.qty->value) from_words(format_number(*v.qty->value), false);
+  if (!g && e.key == "treatment-preference") {
+    // A preference answered in words ("does not want any spinal
+    // operation"): derive_preferences reads its phrases.
+    std::string words = v.concept_value && v.concept_value->text
+                            ? std::string(*v.concept_value->text)
+                        : v.str ? std::string(*v.str)
+                                : std::string();
+    if (!words.empty()) {
+      out.text = std::move(words);
+      out.from_text = true;
+      return std::nullopt;
+    }
+  }
+  if (!g) {
+    if (v.none) return "no value";
+    return text_problem.empty() ? "value is not a grade of " + e.label : text_problem;
+  }
+  out.token = *g;
+  return std::nullopt;
+}
+
+ValueProblem read_boolean(const ValueView& v, Reading& out) {
+  std::optional<bool> b;
+  if (v.boolean) b = *v.boolean;
+  if (v.str) {
+    b = boolean_word(*v.str);
+    out.from_text = b.has_value();
+  }
+  if (v.concept_value) {
+    b = boolean_concept(*v.concept_value);
+    if (b && !v.concept_value->has(kSnomed, kSnomedYes) &&
+        !v.concept_value->has(kSnomed, kSnomedNo)) {
+      out.from_text = true;  // "Yes"/"No" as text only
+    }
+    if (!b) {
+      // A coded finding as the value ("Paraparesis") means present.
+      b = true;
+      out.text = std::string(v.concept_value->label());
+    }
+  }
+  if (!b) return v.none ? "no value" : "value is not yes/no";
+  out.number = *b ? 1.0 : 0.0;
+  return std::nullopt;
+}
+
+ValueProblem read_text(const Context& ctx, const ValueView& v, fhir::Node observation,
+                       Reading& out) {
+  if (v.str) out.text = std::string(*v.str);
+  if (v.concept_value) {
+    out.text = std::string(v.concept_value->label());
+    if (auto a = ctx.tables.observation_by_key("treatment-preference")) {
+      if (auto ans = ctx.tables.answer(*a, *v.concept_value))
+        out.token = std::get<std::string>(*ans);
+    }
+  }
+  const std::string notes = note_text(observation);
+  if (!notes.empty()) out.text += (out.text.empty() ? "" : " ") + notes;
+  if (out.text.empty() && out.token.empty()) return "no text";
+  return std::nullopt;
+}
+
 // Reads the value[x] of `parent` (an Observation or a component) as `e`
 // expects it. Returns the reason when it cannot.
-std::optional<std::string> read_value_into(const Context& ctx, const ObservationEntry& e,
-                                           fhir::Node parent, fhir::Node observation,
-                                           Reading& out) {
-  const fhir::ObservationValue v = fhir::read_value(parent);
-  const auto* qty = std::get_if<fhir::Quantity>(&v);
-  const auto* concept_value = std::get_if<fhir::CodeableConcept>(&v);
-  const auto* str = std::get_if<std::string_view>(&v);
-  const auto* integer = std::get_if<std::int64_t>(&v);
-  const auto* boolean = std::get_if<bool>(&v);
-  const bool none = std::holds_alternative<std::monostate>(v);
+ValueProblem read_value_into(const Context& ctx, const ObservationEntry& e, fhir::Node parent,
+                             fhir::Node observation, Reading& out) {
+  const fhir::ObservationValue value = fhir::read_value(parent);
+  const ValueView v(value);
   switch (e.value) {
-    case ValueKind::kScore: {
-      std::optional<double> n;
-      std::string text_problem;
-      // "SINS 9", "9/18", "ECOG 2": read from text, so marked for confirmation.
-      auto from_words = [&](std::string_view t) {
-        TextValue<double> r = number_in_text(t, e.max);
-        if (r.value) {
-          n = r.value;
-          out.from_text = true;
-        } else {
-          text_problem = std::move(r.problem);
-        }
-      };
-      if (integer) n = static_cast<double>(*integer);
-      if (qty && qty->value) n = qty->value;
-      if (str) from_words(*str);
-      if (concept_value) {
-        if (auto a = ctx.tables.answer(e, *concept_value)) n = std::get<double>(*a);
-        if (!n && concept_value->text) from_words(*concept_value->text);
-      }
-      if (none) {
-        // mCODE performance status carries the LOINC answer in interpretation.
-        for (const auto& cc : fhir::read_codeable_concepts(observation.array("interpretation"))) {
-          if (auto a = ctx.tables.answer(e, cc)) n = std::get<double>(*a);
-        }
-      }
-      if (!n) {
-        if (!text_problem.empty()) return text_problem + " (" + e.label + ")";
-        return none ? "no value" : "value is not a number the table accepts";
-      }
-      if (!in_range(e, *n)) return "value " + format_number(*n) + " is out of range for " + e.label;
-      out.number = n;
+    case ValueKind::kScore:
+      return read_score(ctx, e, v, observation, out);
+    case ValueKind::kQuantity:
+      return read_quantity(e, v, out);
+    case ValueKind::kGrade:
+      return read_grade(ctx, e, v, out);
+    case ValueKind::kBoolean:
+      return read_boolean(v, out);
+    case ValueKind::kPresence:
+      out.number = v.boolean && !*v.boolean ? 0.0 : 1.0;
       return std::nullopt;
-    }
-    case ValueKind::kQuantity: {
-      std::optional<double> raw;
-      const UnitConversion* conv = nullptr;
-      if (qty) {
-        raw = qty->value;
-        const std::string_view unit = !qty->code.empty() ? qty->code : qty->unit;
-        if (!unit.empty()) {
-          conv = find_unit(e, unit);
-          if (!conv && !qty->unit.empty()) conv = find_unit(e, qty->unit);
-          if (!conv) return "unit '" + std::string(unit) + "' is not known for " + e.label;
-        }
-      } else if (integer) {
-        raw = static_cast<double>(*integer);
-      } else if (str) {
-        // "9.8 g/dL", "Hb 98 g/L": one number, its unit written after it.
-        TextQuantity q = quantity_in_text(*str);
-        if (!q.value) return q.problem + " (" + e.label + ")";
-        raw = q.value;
-        out.from_text = true;
-        if (!q.unit.empty()) {
-          conv = find_unit(e, q.unit);
-          if (!conv) return "unit '" + q.unit + "' is not known for " + e.label;
-        }
-      } else if (!none) {
-        return "value is not a Quantity";
-      }
-      if (!raw) return "no value";
-      const double value = conv ? *raw * conv->factor + conv->offset : *raw;
-      if (!in_range(e, value)) {
-        return "value " + format_number(value) + " " + e.unit + " is out of range for " + e.label +
-               (conv ? "" : " (no unit given)");
-      }
-      out.number = value;
-      return std::nullopt;
-    }
-    case ValueKind::kGrade: {
-      std::optional<std::string> g;
-      std::string text_problem;
-      auto from_words = [&](std::string_view t, bool text) {
-        TextValue<std::string> r = grade_in_text(e, t);
-        if (r.value) {
-          g = std::move(r.value);
-          out.from_text = out.from_text || text;
-        } else {
-          text_problem = std::move(r.problem);
-        }
-      };
-      if (concept_value) {
-        if (auto a = ctx.tables.answer(e, *concept_value)) g = std::get<std::string>(*a);
-        if (!g && concept_value->text) from_words(*concept_value->text, true);
-      }
-      if (str) from_words(*str, true);
-      if (integer) from_words(std::to_string(*integer), false);
-      if (qty && qty->value) from_words(format_number(*qty->value), false);
-      if (!g && e.key == "treatment-preference") {
-        // A preference answered in words ("does not want any spinal
-        // operation"): derive_preferences reads its phrases.
-        std::string words = concept_value && concept_value->text ? std::string(*concept_value->text)
-                            : str                                ? std::string(*str)
-                                                                 : std::string();
-        if (!words.empty()) {
-          out.text = std::move(words);
-          out.from_text = true;
-          return std::nullopt;
-        }
-      }
-      if (!g) {
-        if (none) return "no value";
-        return text_problem.empty() ? "value is not a grade of " + e.label : text_problem;
-      }
-      out.token = *g;
-      return std::nullopt;
-    }
-    case ValueKind::kBoolean: {
-      std::optional<bool> b;
-      if (boolean) b = *boolean;
-      if (str) {
-        b = boolean_word(*str);
-        out.from_text = b.has_value();
-      }
-      if (concept_value) {
-        b = boolean_concept(*concept_value);
-        if (b && !concept_value->has(kSnomed, kSnomedYes) &&
-            !concept_value->has(kSnomed, kSnomedNo)) {
-          out.from_text = true;  // "Yes"/"No" as text only
-        }
-        if (!b) {
-          // A coded finding as the value ("Paraparesis") means present.
-          b = true;
-          out.text = std::string(concept_value->label());
-        }
-      }
-      if (!b) return none ? "no value" : "value is not yes/no";
-      out.number = *b ? 1.0 : 0.0;
-      return std::nullopt;
-    }
-    case ValueKind::kPresence: {
-      if (boolean && !*boolean) {
-        out.number = 0.0;
-      } else {
-        out.number = 1.0;
-      }
-      return std::nullopt;
-    }
-    case ValueKind::kText: {
-      if (str) out.text = std::string(*str);
-      if (concept_value) {
-        out.text = std::string(concept_value->label());
-        if (auto a = ctx.tables.observation_by_key("treatment-preference")) {
-          if (auto ans = ctx.tables.answer(*a, *concept_value))
-            out.token = std::get<std::string>(*ans);
-        }
-      }
-      const std::string notes = note_text(observation);
-      if (!notes.empty()) out.text += (out.text.empty() ? "" : " ") + notes;
-      if (out.text.empty() && out.token.empty()) return "no text";
-      return std::nullopt;
-    }
+    case ValueKind::kText:
+      return read_text(ctx, v, observation, out);
     case ValueKind::kPanel:
       return std::nullopt;
   }

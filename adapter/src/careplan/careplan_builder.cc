@@ -462,66 +462,45 @@ std::vector<PlanMemberKind> plan_member_kinds(const BuildOptions& options) {
           {"CareTeam", base + "mst-careteam"}};
 }
 
-JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const BuildOptions& o) {
-  BuildOptions opts = o;
-  opts.canonical_base = strip_trailing_slash(opts.canonical_base);
-  validate(c, plan, opts);
-  const Names n(opts.canonical_base, patient_key(c.patient_ref, opts.source_base),
-                opts.device_name);
-  const fhir::DateTime as_of = opts.as_of.value_or(c.as_of);
-  const std::string as_of_day = as_of.date_string();
+namespace {
 
-  std::vector<std::string> conditions = c.metastasis_conditions;
-  conditions.insert(conditions.end(), c.primary_conditions.begin(), c.primary_conditions.end());
-  conditions = sorted_unique(conditions);
-  const std::vector<std::string> used = sorted_unique(c.used);
+// The resources written beside the CarePlan, in the order the bundle lists them.
+struct PlanMembers {
+  Built device;
+  std::vector<Built> goals = {};
+  std::optional<Built> team = {};
+  std::vector<Built> requests = {};
+};
 
-  const Built device = build_device(opts, n);
-  std::vector<Built> goals;
-  for (const auto& g : plan.goals) goals.push_back(build_goal(g, n, conditions));
-  std::vector<Built> requests;
+PlanMembers build_members(const GoalPlan& plan, const BuildOptions& opts, const Names& n,
+                          const std::string& as_of_day,
+                          const std::vector<std::string>& conditions) {
+  PlanMembers m{.device = build_device(opts, n)};
+  for (const auto& g : plan.goals) m.goals.push_back(build_goal(g, n, conditions));
   for (const auto& r : plan.referrals) {
-    requests.push_back(build_service_request(r, n, device.full_url, as_of_day, conditions));
+    m.requests.push_back(build_service_request(r, n, m.device.full_url, as_of_day, conditions));
   }
-  std::optional<Built> team;
-  if (!plan.team.empty()) team = build_care_team(plan, n, conditions);
+  if (!plan.team.empty()) m.team = build_care_team(plan, n, conditions);
+  return m;
+}
 
-  // The CarePlan.
-  const PlanIdentifier id = n.careplan();
-  const std::string careplan_urn = "urn:uuid:" + id.value;
-  JsonValue cp = JsonValue::object({{"resourceType", "CarePlan"}});
-  if (opts.existing) cp.set("id", opts.existing->id);
-  cp.set("text", narrative(careplan_narrative(
-                     c, plan, {as_of_day, opts.device_name + " " + opts.device_version})));
-  cp.set("identifier", identifier(id.system, id.value));
-  cp.set("status", "draft");
-  cp.set("intent", "proposal");
-  cp.set(
-      "category",
-      JsonValue::array(
-          {JsonValue::object(
-               {{"coding", JsonValue::array({coding(detail::kUsCoreCarePlanCategory, "assess-plan",
-                                                    "Assessment and Plan of Treatment")})}}),
-           JsonValue::object(
-               {{"coding", JsonValue::array({coding(detail::kSnomed, "736252007",
-                                                    "Cancer care plan (record artifact)")})}})}));
-  cp.set("title", "Draft spine care plan (proposal for the multidisciplinary team)");
-  cp.set("description", plan_description(plan));
-  cp.set("subject", reference_to(n.patient));
-  cp.set("created", as_of_day);
-  cp.set("author", reference_to(device.full_url));
-  if (team) cp.set("careTeam", JsonValue::array({reference_to(team->full_url)}));
-  if (!conditions.empty()) cp.set("addresses", refs(conditions));
-  if (!used.empty()) cp.set("supportingInfo", refs(used));
-  if (!goals.empty()) {
-    JsonValue goal_refs = JsonValue::array();
-    for (const auto& g : goals) goal_refs.push(reference_to(g.full_url));
-    cp.set("goal", std::move(goal_refs));
-  }
+JsonValue careplan_category() {
+  return JsonValue::array(
+      {JsonValue::object(
+           {{"coding", JsonValue::array({coding(detail::kUsCoreCarePlanCategory, "assess-plan",
+                                                "Assessment and Plan of Treatment")})}}),
+       JsonValue::object(
+           {{"coding", JsonValue::array({coding(detail::kSnomed, "736252007",
+                                                "Cancer care plan (record artifact)")})}})});
+}
+
+// The referrals, then the suggested actions as activity details.
+JsonValue careplan_activity(const std::vector<Built>& requests,
+                            const std::vector<SuggestedAction>& actions) {
   JsonValue activity = JsonValue::array();
   for (const auto& r : requests)
     activity.push(JsonValue::object({{"reference", reference_to(r.full_url)}}));
-  for (const auto& a : plan.actions) {
+  for (const auto& a : actions) {
     const std::string label =
         a.row > 0 ? "Suggested action (rule table row " + std::to_string(a.row) + ")"
                   : "Suggested action";
@@ -532,65 +511,133 @@ JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const
                              {"description", std::string(code_of(a.urgency)) + ": " + a.text +
                                                  " Source: " + a.source + "."}})}}));
   }
+  return activity;
+}
+
+// What the plan rests on: the conditions it addresses and the resources used.
+struct PlanBasis {
+  std::vector<std::string> conditions;
+  std::vector<std::string> used;
+  std::string as_of_day;
+};
+
+JsonValue build_careplan(const Considerations& c, const GoalPlan& plan, const BuildOptions& opts,
+                         const Names& n, const PlanMembers& m, const PlanBasis& b) {
+  const PlanIdentifier id = n.careplan();
+  JsonValue cp = JsonValue::object({{"resourceType", "CarePlan"}});
+  if (opts.existing) cp.set("id", opts.existing->id);
+  cp.set("text", narrative(careplan_narrative(
+                     c, plan, {b.as_of_day, opts.device_name + " " + opts.device_version})));
+  cp.set("identifier", identifier(id.system, id.value));
+  cp.set("status", "draft");
+  cp.set("intent", "proposal");
+  cp.set("category", careplan_category());
+  cp.set("title", "Draft spine care plan (proposal for the multidisciplinary team)");
+  cp.set("description", plan_description(plan));
+  cp.set("subject", reference_to(n.patient));
+  cp.set("created", b.as_of_day);
+  cp.set("author", reference_to(m.device.full_url));
+  if (m.team) cp.set("careTeam", JsonValue::array({reference_to(m.team->full_url)}));
+  if (!b.conditions.empty()) cp.set("addresses", refs(b.conditions));
+  if (!b.used.empty()) cp.set("supportingInfo", refs(b.used));
+  if (!m.goals.empty()) {
+    JsonValue goal_refs = JsonValue::array();
+    for (const auto& g : m.goals) goal_refs.push(reference_to(g.full_url));
+    cp.set("goal", std::move(goal_refs));
+  }
+  JsonValue activity = careplan_activity(m.requests, plan.actions);
   if (!activity.items().empty()) cp.set("activity", std::move(activity));
   cp.set("note", notes(careplan_notes(c, plan, detail::group_ignored(c.ignored)), n.author));
+  return cp;
+}
 
-  JsonValue cp_request =
+// A new plan is created once (ifNoneExist on its identifier); a revision
+// replaces the version it was built from (ifMatch).
+JsonValue careplan_request(const BuildOptions& opts, const PlanIdentifier& id) {
+  JsonValue request =
       opts.existing
           ? JsonValue::object({{"method", "PUT"}, {"url", "CarePlan/" + opts.existing->id}})
           : JsonValue::object({{"method", "POST"},
                                {"url", "CarePlan"},
                                {"ifNoneExist", conditional(id.system, id.value)}});
   if (opts.existing && !opts.existing->version_id.empty()) {
-    cp_request.set("ifMatch", "W/\"" + opts.existing->version_id + "\"");
+    request.set("ifMatch", "W/\"" + opts.existing->version_id + "\"");
   }
+  return request;
+}
 
-  // Provenance: what was written, by whom, from what.
+// Provenance: what was written, by whom, from what.
+JsonValue build_provenance(const BuildOptions& opts, const PlanMembers& m,
+                           const std::string& careplan_urn, const PlanBasis& b) {
   std::vector<std::string> targets;
-  for (const auto& g : goals) targets.push_back(g.full_url);
-  if (team) targets.push_back(team->full_url);
-  for (const auto& r : requests) targets.push_back(r.full_url);
+  for (const auto& g : m.goals) targets.push_back(g.full_url);
+  if (m.team) targets.push_back(m.team->full_url);
+  for (const auto& r : m.requests) targets.push_back(r.full_url);
   targets.push_back(careplan_urn);
   const bool update = opts.existing.has_value();
-  JsonValue prov = provenance(std::string(update ? "Revised" : "Created") + " on " + as_of_day +
+  JsonValue prov = provenance(std::string(update ? "Revised" : "Created") + " on " + b.as_of_day +
                                   " by " + opts.device_name + " " + opts.device_version + " from " +
-                                  std::to_string(used.size()) + " source resources.",
-                              targets, as_of_day, update, device.full_url);
-  if (!used.empty()) {
+                                  std::to_string(b.used.size()) + " source resources.",
+                              targets, b.as_of_day, update, m.device.full_url);
+  if (!b.used.empty()) {
     JsonValue entities = JsonValue::array();
-    for (const auto& u : used) {
+    for (const auto& u : b.used) {
       entities.push(JsonValue::object({{"role", "source"}, {"what", reference_to(u)}}));
     }
     prov.set("entity", std::move(entities));
   }
+  return prov;
+}
+
+// The fingerprint covers everything in the bundle except its volatile parts
+// (and itself); it goes right after the CarePlan's narrative, where FHIR JSON
+// puts extensions.
+void add_fingerprint(JsonValue& bundle, std::size_t careplan_at, const std::string& base) {
+  const std::string fingerprint = content_fingerprint(bundle);
+  auto& members = bundle.find("entry")->items()[careplan_at].find("resource")->members();
+  auto after_text = std::find_if(members.begin(), members.end(),
+                                 [](const JsonValue::Member& m) { return m.first == "text"; });
+  members.emplace(after_text == members.end() ? after_text : after_text + 1, "extension",
+                  JsonValue::array({JsonValue::object(
+                      {{"url", fingerprint_extension_url(base)}, {"valueString", fingerprint}})}));
+}
+
+}  // namespace
+
+JsonValue build_transaction(const Considerations& c, const GoalPlan& plan, const BuildOptions& o) {
+  BuildOptions opts = o;
+  opts.canonical_base = strip_trailing_slash(opts.canonical_base);
+  validate(c, plan, opts);
+  const Names n(opts.canonical_base, patient_key(c.patient_ref, opts.source_base),
+                opts.device_name);
+  std::vector<std::string> conditions = c.metastasis_conditions;
+  conditions.insert(conditions.end(), c.primary_conditions.begin(), c.primary_conditions.end());
+  const PlanBasis b{.conditions = sorted_unique(conditions),
+                    .used = sorted_unique(c.used),
+                    .as_of_day = opts.as_of.value_or(c.as_of).date_string()};
+
+  PlanMembers m = build_members(plan, opts, n, b.as_of_day, b.conditions);
+  const std::string careplan_urn = "urn:uuid:" + n.careplan().value;
+  JsonValue cp = build_careplan(c, plan, opts, n, m, b);
+  JsonValue prov = build_provenance(opts, m, careplan_urn, b);
 
   JsonValue entries = JsonValue::array();
-  entries.push(entry(device.full_url, device.resource, device.request));
-  for (auto& g : goals)
+  entries.push(entry(m.device.full_url, m.device.resource, m.device.request));
+  for (auto& g : m.goals)
     entries.push(entry(g.full_url, std::move(g.resource), std::move(g.request)));
-  if (team)
-    entries.push(entry(team->full_url, std::move(team->resource), std::move(team->request)));
-  for (auto& r : requests) {
+  if (m.team)
+    entries.push(entry(m.team->full_url, std::move(m.team->resource), std::move(m.team->request)));
+  for (auto& r : m.requests) {
     entries.push(entry(r.full_url, std::move(r.resource), std::move(r.request)));
   }
-  entries.push(entry(careplan_urn, std::move(cp), std::move(cp_request)));
+  entries.push(entry(careplan_urn, std::move(cp), careplan_request(opts, n.careplan())));
   const std::size_t careplan_at = entries.items().size() - 1;
   entries.push(entry("urn:uuid:" + n.uuid("Provenance"), std::move(prov),
                      JsonValue::object({{"method", "POST"}, {"url", "Provenance"}})));
   JsonValue bundle = JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
   bundle.set("entry", std::move(entries));
   if (!opts.source_base.empty()) point_at_source(bundle, strip_trailing_slash(opts.source_base));
-
-  // The fingerprint covers everything above except its volatile parts (and
-  // itself); it goes right after the narrative, where FHIR JSON puts
-  // extensions.
-  const std::string fingerprint = content_fingerprint(bundle);
-  auto& members = bundle.find("entry")->items()[careplan_at].find("resource")->members();
-  auto after_text = std::find_if(members.begin(), members.end(),
-                                 [](const JsonValue::Member& m) { return m.first == "text"; });
-  members.emplace(after_text == members.end() ? after_text : after_text + 1, "extension",
-                  JsonValue::array({JsonValue::object({{"url", fingerprint_extension_url(n.base)},
-                                                       {"valueString", fingerprint}})}));
+  add_fingerprint(bundle, careplan_at, n.base);
   return bundle;
 }
 

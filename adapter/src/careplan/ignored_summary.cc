@@ -35,7 +35,7 @@ std::vector<IgnoredGroup> group_ignored(const std::vector<IgnoredResource>& igno
     if (previous != nullptr && previous->ref == i->ref && previous->reason == i->reason) continue;
     previous = i;
     auto [it, added] = index.try_emplace(i->reason, groups.size());
-    if (added) groups.push_back({i->reason, 0, {}});
+    if (added) groups.push_back({.reason = i->reason, .count = 0, .examples = {}});
     IgnoredGroup& g = groups[it->second];
     ++g.count;
     // References arrive in ascending order, so the first ones are the examples.

@@ -356,7 +356,11 @@ GoalPlan PlanDraft::finish() {
     return std::tie(x->kind, x->text, x->evidence) < std::tie(y->kind, y->text, y->evidence);
   });
   for (const auto* p : prefs) {
-    PreferenceShown shown{p->kind, p->text, "", p->evidence, p->source};
+    PreferenceShown shown{.kind = p->kind,
+                          .text = p->text,
+                          .effect = "",
+                          .evidence = p->evidence,
+                          .source = p->source};
     switch (p->kind) {
       case mappings::PreferenceKind::kDeclinesSurgery:
         if (!withheld_.count(Discipline::kSpineSurgery)) {

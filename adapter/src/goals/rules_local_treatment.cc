@@ -64,14 +64,14 @@ std::string escc_low_text(const Assessment& a) {
 
 void row7_radiosensitive(const Assessment& a, PlanDraft& d) {
   const auto ev = escc_and_cancer(a);
-  RuleFiring r{7,
-               "Low-grade compression, radiosensitive tumour",
-               escc_low_text(a) + "; " + a.cancer_label +
-                   (a.haematological ? " is a haematological malignancy" : " is radiosensitive"),
-               "conventional external-beam radiotherapy (cEBRT) for local control",
-               kSrcNoms,
-               false,
-               ev};
+  RuleFiring r{
+      .row = 7,
+      .rule = "Low-grade compression, radiosensitive tumour",
+      .finding = escc_low_text(a) + "; " + a.cancer_label +
+                 (a.haematological ? " is a haematological malignancy" : " is radiosensitive"),
+      .proposal = "conventional external-beam radiotherapy (cEBRT) for local control",
+      .source = kSrcNoms,
+      .evidence = ev};
   d.goal(G::kDebulkTumor, Priority::kMedium, Urgency::kRoutine, r);
   if (a.pain_present != Tri::kNo) {
     r.proposal = "cEBRT also relieves pain";
@@ -115,13 +115,13 @@ void row6_radioresistant(const Assessment& a, PlanDraft& d) {
   if (c.quality_of_life.ecog) add_evidence(ev, c.quality_of_life.ecog->evidence);
   if (c.quality_of_life.karnofsky) add_evidence(ev, c.quality_of_life.karnofsky->evidence);
   if (c.mechanics.sins_total) add_evidence(ev, c.mechanics.sins_total->evidence);
-  RuleFiring r{6,
-               "Low-grade compression, radioresistant tumour, good performance status, stable",
-               escc_low_text(a) + "; " + a.cancer_label + " is radioresistant",
-               "stereotactic body radiotherapy (SBRT) for durable local control",
-               kSrcNoms + "; " + kSrcSc24 + "; " + kSrcAstro2024,
-               false,
-               ev};
+  RuleFiring r{
+      .row = 6,
+      .rule = "Low-grade compression, radioresistant tumour, good performance status, stable",
+      .finding = escc_low_text(a) + "; " + a.cancer_label + " is radioresistant",
+      .proposal = "stereotactic body radiotherapy (SBRT) for durable local control",
+      .source = kSrcNoms + "; " + kSrcSc24 + "; " + kSrcAstro2024,
+      .evidence = ev};
   d.goal(G::kDebulkTumor, Priority::kMedium, Urgency::kRoutine, r, missing);
   if (a.pain_present != Tri::kNo) {
     r.proposal =
@@ -169,14 +169,16 @@ void rule_low_grade_compression(const Assessment& a, PlanDraft& d) {
   } else {
     const auto ev = escc_and_cancer(a);
     const std::vector<std::string> missing = {"primary histology and its radiosensitivity"};
-    RuleFiring r{0,
-                 "Low-grade compression, histology unknown (rows 6 and 7)",
-                 escc_low_text(a),
-                 "radiotherapy for local control: conventional (row 7) or SBRT (row 6) depending "
-                 "on the histology",
-                 kSrcNoms,
-                 true,
-                 ev};
+    RuleFiring r{
+        .row = 0,
+        .rule = "Low-grade compression, histology unknown (rows 6 and 7)",
+        .finding = escc_low_text(a),
+        .proposal =
+            "radiotherapy for local control: conventional (row 7) or SBRT (row 6) depending "
+            "on the histology",
+        .source = kSrcNoms,
+        .synthesis = true,
+        .evidence = ev};
     d.goal(G::kDebulkTumor, Priority::kMedium, Urgency::kRoutine, r, missing);
     d.refer(Discipline::kRadiationOncology, Urgency::kRoutine,
             "Radiotherapy assessment (conventional or SBRT according to histology)",
@@ -212,14 +214,14 @@ void rule_painful_uncomplicated(const Assessment& a, PlanDraft& d) {
                 ", up to " + number_text(t.sbrt_max_levels) +
                 " contiguous levels, no neurological deficit)";
   }
-  RuleFiring r{12,
-               "Painful metastasis without compression or instability",
-               "Pain (" + pain_text(a) + ") from a spinal metastasis" +
-                   (missing.empty() ? " without cord compression and with a stable spine" : ""),
-               proposal,
-               kSrcAstro2017 + "; " + kSrcAstro2024 + "; " + kSrcEsmo + "; " + kSrcSc24,
-               false,
-               ev};
+  RuleFiring r{
+      .row = 12,
+      .rule = "Painful metastasis without compression or instability",
+      .finding = "Pain (" + pain_text(a) + ") from a spinal metastasis" +
+                 (missing.empty() ? " without cord compression and with a stable spine" : ""),
+      .proposal = proposal,
+      .source = kSrcAstro2017 + "; " + kSrcAstro2024 + "; " + kSrcEsmo + "; " + kSrcSc24,
+      .evidence = ev};
   d.goal(G::kPainRelief, Priority::kMedium, Urgency::kRoutine, r, missing);
   if (a.survival_below_rt_min == Tri::kYes) {
     d.caution(G::kPainRelief, "life expectancy under " + number_text(t.rt_min_survival_weeks) +
@@ -283,15 +285,16 @@ void rule_excisional_surgery(const Assessment& a, PlanDraft& d) {
   mappings::Evidence ev = c.spine.evidence;
   add_evidence(ev, a.prognosis_evidence);
   add_evidence(ev, c.other_metastases.evidence);
-  RuleFiring r{13,
-               "Solitary spinal metastasis with a favourable prognosis",
-               "A single spinal metastasis (" + a.levels_text +
-                   ") with no other bone or visceral metastasis recorded; " + a.prognosis_text,
-               "excisional (en bloc or marginal) surgery for long-term local control, discussed "
-               "at the MDT",
-               kSrcTomita + "; " + kSrcTokuhashi + "; " + kSrcGstsg,
-               false,
-               ev};
+  RuleFiring r{
+      .row = 13,
+      .rule = "Solitary spinal metastasis with a favourable prognosis",
+      .finding = "A single spinal metastasis (" + a.levels_text +
+                 ") with no other bone or visceral metastasis recorded; " + a.prognosis_text,
+      .proposal =
+          "excisional (en bloc or marginal) surgery for long-term local control, discussed "
+          "at the MDT",
+      .source = kSrcTomita + "; " + kSrcTokuhashi + "; " + kSrcGstsg,
+      .evidence = ev};
   d.goal(G::kDebulkTumor, Priority::kLow, Urgency::kRoutine, r);
   d.caution(G::kDebulkTumor,
             "the absence of other metastases in the record is not proof; staging is confirmed "
@@ -322,17 +325,17 @@ void rule_postoperative_rt(const Assessment& a, PlanDraft& d) {
   }
   const auto& ev = latest->evidence;
   const std::string label = latest->label.empty() ? "spinal surgery" : latest->label;
-  RuleFiring r{19,
-               "After spinal decompression or stabilisation",
-               label + day_text(latest->when) + " with no radiotherapy recorded since",
-               a.ps_gates_procedures
-                   ? "postoperative conventional radiotherapy for local control (SBRT is not "
-                     "proposed with performance status " +
-                         a.s_gate_reasons + ")"
-                   : "postoperative radiotherapy (conventional or SBRT) for local control",
-               kSrcAstro2024 + "; " + kSrcEsmo + "; " + kSrcSeparation + "; " + kSrcAlOmair,
-               false,
-               ev};
+  RuleFiring r{
+      .row = 19,
+      .rule = "After spinal decompression or stabilisation",
+      .finding = label + day_text(latest->when) + " with no radiotherapy recorded since",
+      .proposal = a.ps_gates_procedures
+                      ? "postoperative conventional radiotherapy for local control (SBRT is not "
+                        "proposed with performance status " +
+                            a.s_gate_reasons + ")"
+                      : "postoperative radiotherapy (conventional or SBRT) for local control",
+      .source = kSrcAstro2024 + "; " + kSrcEsmo + "; " + kSrcSeparation + "; " + kSrcAlOmair,
+      .evidence = ev};
   d.goal(G::kDebulkTumor, Priority::kMedium, Urgency::kRoutine, r);
   if (a.pain_present != Tri::kNo) {
     r.proposal = "postoperative radiotherapy also helps pain control";
@@ -358,15 +361,15 @@ void rule_pain_goal(const Assessment& a, PlanDraft& d) {
     if (r->to == Discipline::kRadiationOncology) add_means("radiotherapy");
     if (r->to == Discipline::kInterventionalRadiology) add_means("vertebral augmentation");
   }
-  RuleFiring r{0,
-               "Moderate or severe pain",
-               "Pain (" + pain_text(a) + ")",
-               means.empty() ? "analgesia, and treatment of the cause once it is clear"
-                             : "relief through the proposed " + join(means, " and ") +
-                                   ", with analgesia meanwhile",
-               "the source document's goal of pain relief; " + kSrcAstro2024,
-               true,
-               pain_evidence(a)};
+  RuleFiring r{.row = 0,
+               .rule = "Moderate or severe pain",
+               .finding = "Pain (" + pain_text(a) + ")",
+               .proposal = means.empty() ? "analgesia, and treatment of the cause once it is clear"
+                                         : "relief through the proposed " + join(means, " and ") +
+                                               ", with analgesia meanwhile",
+               .source = "the source document's goal of pain relief; " + kSrcAstro2024,
+               .synthesis = true,
+               .evidence = pain_evidence(a)};
   d.goal(G::kPainRelief, a.severe_pain ? Priority::kHigh : Priority::kMedium, Urgency::kRoutine, r);
 }
 

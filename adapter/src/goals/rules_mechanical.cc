@@ -91,13 +91,13 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
   }
   const auto ev = mechanics_evidence(a);
   if (a.gross_instability == Tri::kYes) {
-    RuleFiring r{10,
-                 "Unstable spine (SINS " + number_text(t.sins_unstable_min) + "-18 or subluxation)",
-                 "Unstable spine: " + sins_text(a),
-                 "",
-                 kSrcSins + "; " + kSrcNoms,
-                 true,
-                 ev};
+    RuleFiring r{
+        .row = 10,
+        .rule = "Unstable spine (SINS " + number_text(t.sins_unstable_min) + "-18 or subluxation)",
+        .finding = "Unstable spine: " + sins_text(a),
+        .source = kSrcSins + "; " + kSrcNoms,
+        .synthesis = true,
+        .evidence = ev};
     r.proposal =
         "surgical stabilisation, or bracing with radiotherapy or cement augmentation if "
         "surgery is not suitable";
@@ -131,15 +131,16 @@ void rule_instability(const Assessment& a, PlanDraft& d) {
   if (raise) {
     finding += a.deficits.empty() ? ", with severe mechanical pain" : ", with neurological signs";
   }
-  RuleFiring r{9,
-               "Potentially unstable spine (SINS " + number_text(t.sins_consult_min) + "-" +
-                   number_text(t.sins_unstable_min - 1) + ")",
-               finding,
-               "surgical consultation on stability (at SINS 10 or more, more than half of "
-               "patients were stabilised in one series [R47])",
-               kSrcSins,
-               true,
-               ev};
+  RuleFiring r{.row = 9,
+               .rule = "Potentially unstable spine (SINS " + number_text(t.sins_consult_min) + "-" +
+                       number_text(t.sins_unstable_min - 1) + ")",
+               .finding = finding,
+               .proposal =
+                   "surgical consultation on stability (at SINS 10 or more, more than half of "
+                   "patients were stabilised in one series [R47])",
+               .source = kSrcSins,
+               .synthesis = true,
+               .evidence = ev};
   d.goal(G::kCorrectSpinalInstability, p, u, r);
   r.proposal = "assess fracture risk and whether stabilisation or augmentation prevents collapse";
   d.goal(G::kPreventFracture, p, u, r);
@@ -172,15 +173,17 @@ void rule_vertebral_augmentation(const Assessment& a, PlanDraft& d) {
   if (a.escc_class == EsccClass::kUnknown) missing.push_back("ESCC grade (to exclude compression)");
   mappings::Evidence ev = mechanics_evidence(a);
   if (a.c->quality_of_life.pain_score) add_evidence(ev, a.c->quality_of_life.pain_score->evidence);
-  RuleFiring r{11,
-               "Mechanical pain from a vertebral compression fracture without gross "
-               "instability",
-               "Pathological vertebral fracture with mechanical pain",
-               "vertebral augmentation (vertebroplasty or kyphoplasty), with radiotherapy as "
-               "needed",
-               kSrcNoms + "; " + kSrcCafe,
-               true,
-               ev};
+  RuleFiring r{.row = 11,
+               .rule =
+                   "Mechanical pain from a vertebral compression fracture without gross "
+                   "instability",
+               .finding = "Pathological vertebral fracture with mechanical pain",
+               .proposal =
+                   "vertebral augmentation (vertebroplasty or kyphoplasty), with radiotherapy as "
+                   "needed",
+               .source = kSrcNoms + "; " + kSrcCafe,
+               .synthesis = true,
+               .evidence = ev};
   d.goal(G::kPainRelief, Priority::kMedium, Urgency::kRoutine, r, missing);
   r.proposal = "cement augmentation stabilises the fractured vertebral body";
   d.goal(G::kPreventFracture, Priority::kMedium, Urgency::kRoutine, r, missing);

@@ -79,14 +79,13 @@ void row4_radiosensitive(const Assessment& a, PlanDraft& d) {
                                            : a.cancer_label + " is radiosensitive";
   mappings::Evidence ev = escc_evidence(a);
   if (a.c->cancer) add_evidence(ev, a.c->cancer->evidence);
-  RuleFiring r{
-      4,
-      "High-grade compression from a radiosensitive or haematological tumour",
-      escc_finding(a) + "; " + why,
-      "",
-      kSrcNoms + "; " + kSrcNice + "; " + kSrcPatchell + " and " + kSrcScorad + " exclusions",
-      true,
-      ev};
+  RuleFiring r{.row = 4,
+               .rule = "High-grade compression from a radiosensitive or haematological tumour",
+               .finding = escc_finding(a) + "; " + why,
+               .source = kSrcNoms + "; " + kSrcNice + "; " + kSrcPatchell + " and " + kSrcScorad +
+                         " exclusions",
+               .synthesis = true,
+               .evidence = ev};
   r.proposal =
       "urgent conventional external-beam radiotherapy (cEBRT), with systemic therapy as the "
       "haematology or oncology team advises; surgery first is not applied";
@@ -121,14 +120,12 @@ void row3_separation_surgery(const Assessment& a, PlanDraft& d) {
   std::string finding = escc_finding(a) + "; " + a.cancer_label +
                         " is radioresistant to conventional radiotherapy; " + fitness_text(a) +
                         "; " + a.prognosis_text;
-  RuleFiring r{3,
-               "High-grade compression, radioresistant tumour, operable, survival of " +
-                   number_text(a.t->patchell_min_survival_months) + " months or more",
-               finding,
-               "",
-               kSrcNoms + "; " + kSrcPatchell + "; " + kSrcSeparation,
-               false,
-               ev};
+  RuleFiring r{.row = 3,
+               .rule = "High-grade compression, radioresistant tumour, operable, survival of " +
+                       number_text(a.t->patchell_min_survival_months) + " months or more",
+               .finding = finding,
+               .source = kSrcNoms + "; " + kSrcPatchell + "; " + kSrcSeparation,
+               .evidence = ev};
   r.proposal =
       "urgent separation surgery (decompression, with stabilisation as needed) followed by "
       "stereotactic body radiotherapy (SBRT)";
@@ -157,14 +154,14 @@ void row5_radiotherapy_first(const Assessment& a, PlanDraft& d,
   const auto& t = *a.t;
   mappings::Evidence ev = escc_evidence(a);
   add_evidence(ev, systemic_evidence(a));
-  RuleFiring r{5,
-               "High-grade compression, not operable or survival under " +
-                   number_text(t.patchell_min_survival_months) + " months",
-               escc_finding(a) + "; surgery first is not proposed because " + join(against, "; "),
-               "",
-               kSrcQs56 + "; " + kSrcScorad + "; " + kSrcAstro2024,
-               true,
-               ev};
+  RuleFiring r{
+      .row = 5,
+      .rule = "High-grade compression, not operable or survival under " +
+              number_text(t.patchell_min_survival_months) + " months",
+      .finding = escc_finding(a) + "; surgery first is not proposed because " + join(against, "; "),
+      .source = kSrcQs56 + "; " + kSrcScorad + "; " + kSrcAstro2024,
+      .synthesis = true,
+      .evidence = ev};
   r.proposal =
       "urgent radiotherapy (8 Gy single fraction to 20 Gy in 5 fractions are acceptable) "
       "with dexamethasone, starting within " +
@@ -190,13 +187,12 @@ void row5_radiotherapy_first(const Assessment& a, PlanDraft& d,
 void rows3_5_undecided(const Assessment& a, PlanDraft& d, const std::vector<std::string>& missing) {
   mappings::Evidence ev = escc_evidence(a);
   add_evidence(ev, systemic_evidence(a));
-  RuleFiring r{3,
-               "High-grade compression: surgery first (row 3) or radiotherapy first (row 5)",
-               escc_finding(a) + "; the inputs that choose between the two paths are missing",
-               "",
-               kSrcNoms + "; " + kSrcPatchell + "; " + kSrcQs56,
-               false,
-               ev};
+  RuleFiring r{
+      .row = 3,
+      .rule = "High-grade compression: surgery first (row 3) or radiotherapy first (row 5)",
+      .finding = escc_finding(a) + "; the inputs that choose between the two paths are missing",
+      .source = kSrcNoms + "; " + kSrcPatchell + "; " + kSrcQs56,
+      .evidence = ev};
   r.proposal =
       "urgent decision between separation surgery then SBRT and radiotherapy first; both "
       "specialties are asked to assess now";
@@ -334,17 +330,17 @@ void rule_new_neurology(const Assessment& a, PlanDraft& d) {
     add_evidence(ev, c.quality_of_life.ambulation.evidence);
   }
   const bool only_recorded = !a.new_neuro;
-  RuleFiring r{1,
-               only_recorded ? "Recorded cord compression in a patient with cancer"
-                             : "New neurological symptoms in a patient with cancer",
-               (only_recorded ? "Cord or cauda equina compression recorded in a patient with "
-                                "cancer: "
-                              : "New neurological symptoms in a patient with cancer: ") +
-                   join(findings, "; "),
-               "",
-               kSrcNice + "; " + kSrcAstro2024,
-               true,
-               ev};
+  RuleFiring r{
+      .row = 1,
+      .rule = only_recorded ? "Recorded cord compression in a patient with cancer"
+                            : "New neurological symptoms in a patient with cancer",
+      .finding = (only_recorded ? "Cord or cauda equina compression recorded in a patient with "
+                                  "cancer: "
+                                : "New neurological symptoms in a patient with cancer: ") +
+                 join(findings, "; "),
+      .source = kSrcNice + "; " + kSrcAstro2024,
+      .synthesis = true,
+      .evidence = ev};
   r.proposal =
       "treat as an oncological emergency: contact the MSCC coordinator immediately, "
       "whole-spine MRI within " +
@@ -411,96 +407,93 @@ void rule_new_neurology(const Assessment& a, PlanDraft& d) {
   d.fired(1);
 }
 
-void rule_walking_lost(const Assessment& a, PlanDraft& d) {
-  if (!a.non_ambulatory) return;
-  const auto& c = *a.c;
-  const auto& t = *a.t;
-  const std::string window = number_text(t.paraplegia_window_hours) + " h";
-  mappings::Evidence ev = c.quality_of_life.ambulation.evidence;
-  if (a.walking_lost_in_window == Tri::kUnknown) {
-    RuleFiring r{0,
-                 "Unable to walk, time of onset unknown",
-                 "The patient cannot walk and the record does not say since when",
-                 "",
-                 "",
-                 true,
-                 ev};
-    r.source = kSrcPatchell + "; " + kSrcNice;
-    r.proposal = "establish urgently when walking was lost: within " + window +
-                 " decompression can restore walking and the emergency pathway applies";
-    const std::vector<std::string> missing = {"time walking was lost"};
-    d.goal(G::kImproveFunctionAmbulation, Priority::kHigh, Urgency::kUrgent, r, missing);
-    d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kUrgent, r, missing);
-    d.refer(Discipline::kSpineSurgery, Urgency::kUrgent,
-            "Establish when walking was lost; if within " + window +
-                ", urgent decompression may restore walking",
-            "Unable to walk, onset unknown (team rule next to row 16)",
-            {G::kImproveFunctionAmbulation, G::kPreserveNeurologicFunction}, ev);
-    d.missing("time walking was lost",
-              "the " + window +
-                  " window in which decompression can restore walking (Patchell) cannot be "
-                  "assessed; if walking was lost recently this is an emergency");
-    return;
-  }
-  const std::string since = c.quality_of_life.non_ambulatory_since->date_string();
-  if (a.walking_lost_in_window == Tri::kNo) {
-    d.note("Unable to walk since " + since + ", longer than " + window +
-           ": outside the Patchell trial's window, so surgery to restore walking is less likely "
-           "to help (rule table row 16 not applied).");
-    return;
-  }
-  // Patchell eligibility, each criterion three-valued.
+namespace {
+
+// Unable to walk since an unknown time: the Patchell window cannot be
+// judged, so establishing the onset is itself urgent.
+void walking_lost_when_unknown(const std::string& window, const mappings::Evidence& ev,
+                               PlanDraft& d) {
+  RuleFiring r{.row = 0,
+               .rule = "Unable to walk, time of onset unknown",
+               .finding = "The patient cannot walk and the record does not say since when",
+               .proposal = "establish urgently when walking was lost: within " + window +
+                           " decompression can restore walking and the emergency pathway applies",
+               .source = kSrcPatchell + "; " + kSrcNice,
+               .synthesis = true,
+               .evidence = ev};
+  const std::vector<std::string> missing = {"time walking was lost"};
+  d.goal(G::kImproveFunctionAmbulation, Priority::kHigh, Urgency::kUrgent, r, missing);
+  d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kUrgent, r, missing);
+  d.refer(Discipline::kSpineSurgery, Urgency::kUrgent,
+          "Establish when walking was lost; if within " + window +
+              ", urgent decompression may restore walking",
+          "Unable to walk, onset unknown (team rule next to row 16)",
+          {G::kImproveFunctionAmbulation, G::kPreserveNeurologicFunction}, ev);
+  d.missing("time walking was lost",
+            "the " + window +
+                " window in which decompression can restore walking (Patchell) cannot be "
+                "assessed; if walking was lost recently this is an emergency");
+}
+
+// Patchell eligibility, each criterion three-valued: what speaks against
+// surgery to restore walking, and what is not known.
+struct PatchellCheck {
   std::vector<std::string> against;
   std::vector<std::string> missing;
+};
+
+PatchellCheck patchell_check(const Assessment& a) {
+  const auto& t = *a.t;
+  PatchellCheck p;
   if (a.haematological || a.onco == Onco::kSensitive) {
-    against.push_back(a.cancer_label +
-                      " is radiosensitive or haematological (treated with "
-                      "radiotherapy first, row 4)");
+    p.against.push_back(a.cancer_label +
+                        " is radiosensitive or haematological (treated with "
+                        "radiotherapy first, row 4)");
   } else if (a.onco == Onco::kUnknown) {
-    missing.push_back("primary histology (a radiosensitive tumour was excluded from Patchell)");
+    p.missing.push_back("primary histology (a radiosensitive tumour was excluded from Patchell)");
   }
-  if (a.escc_class == EsccClass::kHigh) {
-  } else if (a.escc_class == EsccClass::kLow) {
-    against.push_back("MRI shows no cord compression (ESCC " + escc_name(*a.escc) + ")");
-  } else {
-    missing.push_back("MRI-confirmed cord compression (ESCC grade 2 or 3)");
+  if (a.escc_class == EsccClass::kLow) {
+    p.against.push_back("MRI shows no cord compression (ESCC " + escc_name(*a.escc) + ")");
+  } else if (a.escc_class != EsccClass::kHigh) {
+    p.missing.push_back("MRI-confirmed cord compression (ESCC grade 2 or 3)");
   }
   if (a.single_area == Tri::kUnknown) {
-    missing.push_back("a single area of compression (one level or contiguous levels)");
+    p.missing.push_back("a single area of compression (one level or contiguous levels)");
   }
   if (a.operable == Tri::kNo) {
-    against.push_back("surgical candidacy lowered: " + a.s_gate_reasons);
+    p.against.push_back("surgical candidacy lowered: " + a.s_gate_reasons);
   } else if (a.operable == Tri::kUnknown) {
-    missing.push_back("fitness for surgery");
+    p.missing.push_back("fitness for surgery");
   }
   if (a.survival_ge_patchell == Tri::kNo) {
-    against.push_back("expected survival under " + number_text(t.patchell_min_survival_months) +
-                      " months");
+    p.against.push_back("expected survival under " + number_text(t.patchell_min_survival_months) +
+                        " months");
   } else if (a.survival_ge_patchell == Tri::kUnknown) {
-    missing.push_back("expected survival of at least " +
-                      number_text(t.patchell_min_survival_months) + " months");
+    p.missing.push_back("expected survival of at least " +
+                        number_text(t.patchell_min_survival_months) + " months");
   }
-  if (a.declines_surgery != nullptr) against.push_back("the patient declined surgery");
-  if (!against.empty()) {
-    d.note("Urgent decompression to restore walking (rule table row 16) is not proposed: " +
-           join(against, "; ") + ".");
-    return;
-  }
+  if (a.declines_surgery != nullptr) p.against.push_back("the patient declined surgery");
+  return p;
+}
+
+// Row 16: walking lost inside the window and nothing against surgery.
+void propose_decompression(const Assessment& a, const std::string& window,
+                           const std::vector<std::string>& missing, mappings::Evidence ev,
+                           PlanDraft& d) {
+  const std::string since = a.c->quality_of_life.non_ambulatory_since->date_string();
   add_evidence(ev, escc_evidence(a));
   add_evidence(ev, systemic_evidence(a));
-  RuleFiring r{16,
-               "Unable to walk for less than " + number_text(t.paraplegia_window_hours) +
-                   " h, solid tumour, single compression site, operable",
-               "Unable to walk since " + since +
-                   (a.window_uncertain ? " (within " + window + " at the earliest reading)"
-                                       : ", within " + window),
-               "",
-               kSrcPatchell,
-               false,
-               ev};
-  r.proposal =
-      "urgent decompressive surgery followed by radiotherapy to regain walking "
-      "(Patchell: 62% vs 19% of non-ambulatory patients walked again)";
+  RuleFiring r{.row = 16,
+               .rule = "Unable to walk for less than " + number_text(a.t->paraplegia_window_hours) +
+                       " h, solid tumour, single compression site, operable",
+               .finding = "Unable to walk since " + since +
+                          (a.window_uncertain ? " (within " + window + " at the earliest reading)"
+                                              : ", within " + window),
+               .proposal =
+                   "urgent decompressive surgery followed by radiotherapy to regain walking "
+                   "(Patchell: 62% vs 19% of non-ambulatory patients walked again)",
+               .source = kSrcPatchell,
+               .evidence = ev};
   d.goal(G::kImproveFunctionAmbulation, Priority::kHigh, Urgency::kStat, r, missing);
   r.proposal = "urgent decompression relieves the compressed cord";
   d.goal(G::kPreserveNeurologicFunction, Priority::kHigh, Urgency::kStat, r, missing);
@@ -521,19 +514,45 @@ void rule_walking_lost(const Assessment& a, PlanDraft& d) {
   d.fired(16);
 }
 
+}  // namespace
+
+void rule_walking_lost(const Assessment& a, PlanDraft& d) {
+  if (!a.non_ambulatory) return;
+  const std::string window = number_text(a.t->paraplegia_window_hours) + " h";
+  const mappings::Evidence& ev = a.c->quality_of_life.ambulation.evidence;
+  if (a.walking_lost_in_window == Tri::kUnknown) {
+    walking_lost_when_unknown(window, ev, d);
+    return;
+  }
+  if (a.walking_lost_in_window == Tri::kNo) {
+    d.note("Unable to walk since " + a.c->quality_of_life.non_ambulatory_since->date_string() +
+           ", longer than " + window +
+           ": outside the Patchell trial's window, so surgery to restore walking is less likely "
+           "to help (rule table row 16 not applied).");
+    return;
+  }
+  const PatchellCheck check = patchell_check(a);
+  if (!check.against.empty()) {
+    d.note("Urgent decompression to restore walking (rule table row 16) is not proposed: " +
+           join(check.against, "; ") + ".");
+    return;
+  }
+  propose_decompression(a, window, check.missing, ev, d);
+}
+
 void rule_new_back_pain(const Assessment& a, PlanDraft& d) {
   if (!a.new_back_pain) return;
   const auto& bp = *a.c->quality_of_life.new_back_pain;
   const auto& ev = bp.evidence;
-  RuleFiring r{2,
-               "New back pain in a patient with cancer",
-               "New back pain" + (bp.when ? " since " + bp.when->date_string() : std::string()) +
-                   " in a patient with cancer" +
-                   (a.new_neuro ? "" : ", without new neurological symptoms"),
-               "",
-               kSrcCg75,
-               true,
-               ev};
+  RuleFiring r{.row = 2,
+               .rule = "New back pain in a patient with cancer",
+               .finding = "New back pain" +
+                          (bp.when ? " since " + bp.when->date_string() : std::string()) +
+                          " in a patient with cancer" +
+                          (a.new_neuro ? "" : ", without new neurological symptoms"),
+               .source = kSrcCg75,
+               .synthesis = true,
+               .evidence = ev};
   r.proposal = "pain control now and assessment within 24 h";
   d.goal(G::kPainRelief, Priority::kHigh, Urgency::kUrgent, r);
   r.proposal = "prompt MRI to find epidural compression before neurological signs appear";
@@ -602,14 +621,15 @@ void rule_high_grade_compression(const Assessment& a, PlanDraft& d) {
 void rule_grey_zone_compression(const Assessment& a, PlanDraft& d) {
   if (a.escc_class != EsccClass::kGrey) return;
   const auto ev = escc_evidence(a);
-  RuleFiring r{8,
-               "ESCC grade 1c (grey zone)",
-               escc_finding(a),
-               "discussion at the MDT of surgery versus radiosurgery; watch for neurological "
-               "change",
-               kSrcBilsky,
-               true,
-               ev};
+  RuleFiring r{.row = 8,
+               .rule = "ESCC grade 1c (grey zone)",
+               .finding = escc_finding(a),
+               .proposal =
+                   "discussion at the MDT of surgery versus radiosurgery; watch for neurological "
+                   "change",
+               .source = kSrcBilsky,
+               .synthesis = true,
+               .evidence = ev};
   d.goal(G::kPreserveNeurologicFunction, Priority::kMedium, Urgency::kRoutine, r);
   const std::string reason = "ESCC 1c is a grey zone between surgery and radiosurgery (row 8)";
   d.refer(Discipline::kSpineSurgery, Urgency::kRoutine,

@@ -48,7 +48,12 @@ void rule_palliative_pathway(const Assessment& a, PlanDraft& d) {
   const bool rt_worthwhile = a.survival_below_rt_min != Tri::kYes;
   const bool pain = a.pain_present == Tri::kYes;
 
-  RuleFiring r{14, "Palliative pathway: comfort first", finding, "", source, true, ev};
+  RuleFiring r{.row = 14,
+               .rule = "Palliative pathway: comfort first",
+               .finding = finding,
+               .source = source,
+               .synthesis = true,
+               .evidence = ev};
   r.proposal = pain && rt_worthwhile
                    ? "pain relief first: analgesia now and a single 8 Gy fraction of radiotherapy "
                      "to the painful level, which relieves pain as well as longer courses"

@@ -28,15 +28,17 @@ void rule_ambulation(const Assessment& a, PlanDraft& d) {
     // function from bed and chair is (docs/clinical-rules.md, "The
     // palliative pathway").
     const auto& since = *a.c->quality_of_life.non_ambulatory_since;
-    RuleFiring r{0,
-                 "Established loss of walking",
-                 "Unable to walk since " + since.date_string() + ", longer than " +
-                     number_text(a.t->paraplegia_window_hours) + " h",
-                 "function from bed and chair: wheelchair seating, safe transfers, pressure-area "
-                 "care and a bladder and bowel routine; regaining walking is not the target",
-                 kSrcPatchell + " (paraplegia over 48 h excluded); " + kSrcQs56,
-                 true,
-                 amb.evidence};
+    RuleFiring r{
+        .row = 0,
+        .rule = "Established loss of walking",
+        .finding = "Unable to walk since " + since.date_string() + ", longer than " +
+                   number_text(a.t->paraplegia_window_hours) + " h",
+        .proposal =
+            "function from bed and chair: wheelchair seating, safe transfers, pressure-area "
+            "care and a bladder and bowel routine; regaining walking is not the target",
+        .source = kSrcPatchell + " (paraplegia over 48 h excluded); " + kSrcQs56,
+        .synthesis = true,
+        .evidence = amb.evidence};
     d.goal(G::kImproveFunctionAmbulation, Priority::kMedium, Urgency::kRoutine, r);
     d.refer(Discipline::kRehabilitation, Urgency::kRoutine,
             "Rehabilitation for established paraplegia: wheelchair seating, transfers, "
@@ -49,13 +51,14 @@ void rule_ambulation(const Assessment& a, PlanDraft& d) {
                         amb.value == mappings::Ambulation::kNonAmbulatory;
   if (impaired && !d.has_goal(G::kImproveFunctionAmbulation)) {
     RuleFiring r{
-        0,
-        "Reduced mobility",
-        amb.value == mappings::Ambulation::kWithAid ? "Walks only with an aid" : "Unable to walk",
-        "rehabilitation to improve mobility and walking (aids, bracing, physiotherapy)",
-        "the source document's goal of improving function and walking",
-        true,
-        amb.evidence};
+        .row = 0,
+        .rule = "Reduced mobility",
+        .finding = amb.value == mappings::Ambulation::kWithAid ? "Walks only with an aid"
+                                                               : "Unable to walk",
+        .proposal = "rehabilitation to improve mobility and walking (aids, bracing, physiotherapy)",
+        .source = "the source document's goal of improving function and walking",
+        .synthesis = true,
+        .evidence = amb.evidence};
     d.goal(G::kImproveFunctionAmbulation, Priority::kMedium, Urgency::kRoutine, r);
   }
   if (d.has_goal(G::kImproveFunctionAmbulation)) {
@@ -97,10 +100,14 @@ void rule_bone_targeted_agent(const Assessment& a, PlanDraft& d) {
       "Bone (spinal) metastases from " + a.cancer_label + " and no bone-targeted agent recorded";
   if (!listed) finding += "; " + a.prognosis_text;
   RuleFiring r{
-      18,       "Bone metastases without a bone-targeted agent",
-      finding,  "discuss zoledronate or denosumab with medical oncology to reduce skeletal events",
-      kSrcEsmo, true,
-      ev};
+      .row = 18,
+      .rule = "Bone metastases without a bone-targeted agent",
+      .finding = finding,
+      .proposal =
+          "discuss zoledronate or denosumab with medical oncology to reduce skeletal events",
+      .source = kSrcEsmo,
+      .synthesis = true,
+      .evidence = ev};
   d.goal(G::kPreventFracture, Priority::kLow, Urgency::kRoutine, r);
   r.proposal = "a bone-targeted agent becomes part of the cancer treatment plan";
   d.goal(G::kSupportCancerTreatment, Priority::kLow, Urgency::kRoutine, r);
@@ -225,9 +232,12 @@ void rule_ongoing_treatment(const Assessment& a, PlanDraft& d) {
   for (const ProposedGoal* g : d.goals()) {
     if (from_emergency_row(*g)) emergency_urgency = std::max(emergency_urgency, g->urgency);
   }
-  RuleFiring r{17, "Ongoing cancer treatment",      "Ongoing " + labels,
-               "", kSrcPrinciple + "; " + kSrcNoms, true,
-               ev};
+  RuleFiring r{.row = 17,
+               .rule = "Ongoing cancer treatment",
+               .finding = "Ongoing " + labels,
+               .source = kSrcPrinciple + "; " + kSrcNoms,
+               .synthesis = true,
+               .evidence = ev};
   if (d.emergency()) {
     r.proposal = "coordinate with " + team +
                  " now; a delay in spine treatment would risk "

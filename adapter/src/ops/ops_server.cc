@@ -163,7 +163,12 @@ struct OpsServer::Loop {
         ::close(connections.front().fd);
         connections.pop_front();
       }
-      connections.push_back({fd, SteadyClock::now() + kExchangeDeadline, {}, {}, 0, false});
+      connections.push_back({.fd = fd,
+                             .deadline = SteadyClock::now() + kExchangeDeadline,
+                             .in = {},
+                             .out = {},
+                             .written = 0,
+                             .responding = false});
     }
   }
 

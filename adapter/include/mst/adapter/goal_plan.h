@@ -70,13 +70,13 @@ std::string_view code_of(Pathway p);    // "planned" | "urgent" | "emergency" | 
 
 // Why a rule proposed something: the finding, the rule, the source.
 struct RuleFiring {
-  int row = 0;             // row of clinical-decision.md section 9; 0 = a team rule outside it
-  std::string rule;        // short name, e.g. "High-grade compression, radioresistant tumour"
-  std::string finding;     // what in the record triggered it, in plain words
-  std::string proposal;    // what the rule proposes for this goal
-  std::string source;      // e.g. "NOMS (Laufer 2013) [R6, R7]; Patchell 2005 [R35]"
-  bool synthesis = false;  // the finding -> goal mapping is the team's own synthesis
-  mappings::Evidence evidence;
+  int row = 0;                // row of clinical-decision.md section 9; 0 = a team rule outside it
+  std::string rule = {};      // short name, e.g. "High-grade compression, radioresistant tumour"
+  std::string finding = {};   // what in the record triggered it, in plain words
+  std::string proposal = {};  // what the rule proposes for this goal
+  std::string source = {};    // e.g. "NOMS (Laufer 2013) [R6, R7]; Patchell 2005 [R35]"
+  bool synthesis = false;     // the finding -> goal mapping is the team's own synthesis
+  mappings::Evidence evidence = {};
 };
 
 // A measurable target for a goal (Goal.target).

@@ -2,8 +2,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
-#include <thread>
 
 #include "cli/command.h"
 #include "cli/exit_codes.h"
@@ -17,6 +17,7 @@
 #include "mst/adapter/population_feed.h"
 #include "mst/adapter/state_store.h"
 #include "mst/adapter/sync_engine.h"
+#include "mst/adapter/sync_service.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/safe_text.h"
 
@@ -27,6 +28,23 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+// While it lives, SIGINT and SIGTERM ask the sync to stop (g_stop): the
+// patients in flight finish and the process exits cleanly.
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    g_stop = false;
+    std::signal(SIGTERM, on_stop_signal);
+    std::signal(SIGINT, on_stop_signal);
+  }
+  ~StopOnSignal() {
+    std::signal(SIGTERM, SIG_DFL);
+    std::signal(SIGINT, SIG_DFL);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+};
 
 std::vector<OptionSpec> sync_options() {
   auto o = server_options();
@@ -66,6 +84,149 @@ std::string server_key(const AdapterConfig& config) {
   return key;
 }
 
+// Opening fails for reasons of configuration (the file is another sync's,
+// or another server's or shard's, or its directory is missing): exit 2 with
+// the file named, before any patient is touched.
+std::unique_ptr<StateStore> open_state(const AdapterConfig& config, const ParsedArgs& args) {
+  try {
+    auto state = std::make_unique<StateStore>(config.sync.state_path);
+    state->bind_to(
+        server_key(config),
+        std::to_string(config.sync.shard_index) + "/" + std::to_string(config.sync.shard_count),
+        args.has("state-server-moved"));
+    return state;
+  } catch (const StateStoreError& e) {
+    throw ConfigError(e.what());
+  }
+}
+
+// The change feeds a sync can use over one client, and the one its
+// configuration picks (docs/operations.md). The feeds refer to each other
+// and to this object: it neither moves nor copies.
+class SyncFeeds {
+ public:
+  SyncFeeds(const AdapterConfig& config, const PipelineSetup& setup, fhir::Client& client,
+            std::shared_ptr<fhir::Clock> clock)
+      : client_(client),
+        clock_(clock),
+        population_(PopulationSource::parse(config.sync.population)),
+        last_updated_(client, *setup.tables,
+                      {.overlap_s = config.sync.overlap_s,
+                       .own_identifier_system = setup.settings.pull.own_identifier_system},
+                      clock),
+        repull_([this] { return list_population(); }, clock),
+        bulk_(client, bulk_options(config, setup), clock, *setup.log),
+        auto_([this] { return client_.capabilities(); }, group() ? nullptr : &last_updated_,
+              exportable() ? &bulk_ : nullptr, group(), repull_, *setup.log),
+        chosen_(choose(config.sync.changes)) {}
+  SyncFeeds(const SyncFeeds&) = delete;
+  SyncFeeds& operator=(const SyncFeeds&) = delete;
+
+  ChangeFeed& chosen() { return *chosen_; }
+
+ private:
+  bool group() const { return population_.kind == PopulationSource::Kind::kGroup; }
+  bool search() const { return population_.kind == PopulationSource::Kind::kSearch; }
+  // Bulk Data $export (docs/operations.md "Bulk export"): a Group
+  // population exports the Group, a search population every patient.
+  bool exportable() const { return group() || search(); }
+
+  std::int64_t epoch_now() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock_->now().time_since_epoch())
+        .count();
+  }
+  // Without _lastUpdated, the population is listed whole every cycle: the
+  // members of a Group, List or file, or (population `search`) every
+  // patient the first-run Condition search finds.
+  std::vector<std::string> list_population() {
+    if (search()) return last_updated_.changed_since(std::nullopt).patient_ids;
+    return read_population(population_, client_, epoch_now());
+  }
+
+  BulkExportOptions bulk_options(const AdapterConfig& config, const PipelineSetup& setup) {
+    BulkExportOptions o;
+    if (group()) {
+      o.group_id = population_.target;
+      o.members = [this] { return read_population(population_, client_, epoch_now()); };
+    }
+    o.max_wait = std::chrono::seconds(config.sync.bulk_max_wait_s);
+    o.max_poll = std::chrono::seconds(config.sync.bulk_max_poll_s);
+    o.own_identifier_system = setup.settings.pull.own_identifier_system;
+    return o;
+  }
+
+  ChangeFeed* choose(const std::string& changes) {
+    if (changes == "bulk-export") {
+      if (!exportable()) {
+        throw ConfigError(
+            "sync.changes=bulk-export needs sync.population=search or group:<id>: a " +
+            population_.describe() + " population is re-pulled (sync.changes=repull)");
+      }
+      return &bulk_;
+    }
+    if (!search()) {
+      if (changes == "last-updated") {
+        throw ConfigError("sync.changes=last-updated needs sync.population=search: a " +
+                          population_.describe() +
+                          " population is re-pulled (sync.changes=repull)");
+      }
+      return changes == "repull" || !group() ? static_cast<ChangeFeed*>(&repull_) : &auto_;
+    }
+    if (changes == "last-updated") return &last_updated_;
+    if (changes == "repull") return &repull_;
+    return &auto_;
+  }
+
+  fhir::Client& client_;
+  std::shared_ptr<fhir::Clock> clock_;
+  const PopulationSource population_;
+  FhirChangeFeed last_updated_;
+  PopulationFeed repull_;
+  BulkExportFeed bulk_;
+  AutoChangeFeed auto_;
+  ChangeFeed* chosen_;
+};
+
+SyncOptions engine_options(const AdapterConfig& config) {
+  return {.concurrency = config.sync.concurrency,
+          .shard_index = config.sync.shard_index,
+          .shard_count = config.sync.shard_count,
+          .retry = {config.sync.retry_base_s * 1000LL, config.sync.retry_max_s * 1000LL,
+                    config.sync.quarantine_after},
+          .progress = ::isatty(STDERR_FILENO) != 0 && config.log_format != "json",
+          .budget = static_cast<std::size_t>(config.sync.repull_budget),
+          .repull_interval_ms = config.sync.repull_interval_s * 1000LL};
+}
+
+// Runs one patient through the pipeline, timed and counted for /metrics.
+PatientProcessor measured(Pipeline& pipeline, Metrics& metrics,
+                          std::shared_ptr<fhir::Clock> clock) {
+  return [&pipeline, &metrics, clock](const std::string& id) {
+    const auto started = clock->steady_now();
+    PatientOutcome o = pipeline.run_safely(id).outcome;
+    metrics.observe("mst_patient_duration_seconds",
+                    std::chrono::duration<double>(clock->steady_now() - started).count());
+    if (o.kind == OutcomeKind::kWritten) metrics.count("mst_plans_written_total");
+    if (o.kind == OutcomeKind::kUnchanged) metrics.count("mst_plans_unchanged_total");
+    if (o.kind == OutcomeKind::kSkipped) metrics.count("mst_plans_skipped_total", o.skip_reason);
+    return o;
+  };
+}
+
+std::unique_ptr<OpsServer> start_ops(const AdapterConfig& config, Metrics& metrics,
+                                     const SyncService& service, Logger& log) {
+  if (config.listen.empty()) return nullptr;
+  std::unique_ptr<OpsServer> ops;
+  try {
+    ops = std::make_unique<OpsServer>(config.listen, metrics,
+                                      [&service] { return service.readiness(); });
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(std::string("service.listen: ") + e.what());  // bad address or port in use
+  }
+  log.info("ops.listening", {{"port", std::to_string(ops->port())}});
+  return ops;
+}
+
 int run_sync(const ParsedArgs& args, Context& context) {
   const auto specs = sync_options();
   AdapterConfig config = resolve_config(args, specs, context);
@@ -80,163 +241,21 @@ int run_sync(const ParsedArgs& args, Context& context) {
   };
   Connections servers = connect_source_and_target(config, instrumented);
   Connection& connection = servers.source;
-  std::unique_ptr<StateStore> state_store;
-  try {
-    // Opening fails for reasons of configuration (the file is another
-    // sync's, or another server's or shard's, or its directory is missing):
-    // exit 2 with the file named, before any patient is touched.
-    state_store = std::make_unique<StateStore>(config.sync.state_path);
-    state_store->bind_to(
-        server_key(config),
-        std::to_string(config.sync.shard_index) + "/" + std::to_string(config.sync.shard_count),
-        args.has("state-server-moved"));
-  } catch (const StateStoreError& e) {
-    throw ConfigError(e.what());
-  }
-  StateStore& state = *state_store;
+  const std::unique_ptr<StateStore> state = open_state(config, args);
   load_server_concept_maps(setup, *connection.client, connection.limits);
   Pipeline pipeline(servers.source.client.get(), servers.target.client.get(), *setup.tables,
                     *setup.thresholds, setup.settings);
+  SyncFeeds feeds(config, setup, *connection.client, context.clock);
+  SyncEngine engine(*state, feeds.chosen(), measured(pipeline, metrics, context.clock),
+                    engine_options(config), *setup.log, metrics, context.clock);
 
-  ChangeFeedOptions feed_options;
-  feed_options.overlap_s = config.sync.overlap_s;
-  feed_options.own_identifier_system = setup.settings.pull.own_identifier_system;
-  FhirChangeFeed last_updated_feed(*connection.client, *setup.tables, feed_options, context.clock);
-  // Without _lastUpdated, the population is listed whole every cycle: the
-  // members of a Group, List or file, or (population `search`) every
-  // patient the first-run Condition search finds.
-  const PopulationSource population = PopulationSource::parse(config.sync.population);
-  const auto epoch_now = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               context.clock->now().time_since_epoch())
-        .count();
-  };
-  PopulationFeed repull_feed(
-      [&]() -> std::vector<std::string> {
-        if (population.kind == PopulationSource::Kind::kSearch) {
-          return last_updated_feed.changed_since(std::nullopt).patient_ids;
-        }
-        return read_population(population, *connection.client, epoch_now());
-      },
-      context.clock);
-  // Bulk Data $export (docs/operations.md "Bulk export"): a Group
-  // population exports the Group, a search population every patient.
-  const bool group = population.kind == PopulationSource::Kind::kGroup;
-  BulkExportOptions bulk_options;
-  if (group) {
-    bulk_options.group_id = population.target;
-    bulk_options.members = [&] { return read_population(population, *connection.client, epoch_now()); };
-  }
-  bulk_options.max_wait = std::chrono::seconds(config.sync.bulk_max_wait_s);
-  bulk_options.max_poll = std::chrono::seconds(config.sync.bulk_max_poll_s);
-  bulk_options.own_identifier_system = feed_options.own_identifier_system;
-  BulkExportFeed bulk_feed(*connection.client, bulk_options, context.clock, *setup.log);
-  const bool exportable = group || population.kind == PopulationSource::Kind::kSearch;
-  AutoChangeFeed auto_feed([&] { return connection.client->capabilities(); },
-                           group ? nullptr : &last_updated_feed, exportable ? &bulk_feed : nullptr,
-                           group, repull_feed, *setup.log);
-  ChangeFeed* feed = &auto_feed;
-  if (config.sync.changes == "bulk-export") {
-    if (!exportable) {
-      throw ConfigError("sync.changes=bulk-export needs sync.population=search or group:<id>: a " +
-                        population.describe() + " population is re-pulled (sync.changes=repull)");
-    }
-    feed = &bulk_feed;
-  } else if (population.kind != PopulationSource::Kind::kSearch) {
-    if (config.sync.changes == "last-updated") {
-      throw ConfigError("sync.changes=last-updated needs sync.population=search: a " +
-                        population.describe() + " population is re-pulled (sync.changes=repull)");
-    }
-    if (config.sync.changes == "repull" || !group) feed = &repull_feed;
-  } else if (config.sync.changes == "last-updated") {
-    feed = &last_updated_feed;
-  } else if (config.sync.changes == "repull") {
-    feed = &repull_feed;
-  }
-
-  SyncOptions options;
-  options.concurrency = config.sync.concurrency;
-  options.shard_index = config.sync.shard_index;
-  options.shard_count = config.sync.shard_count;
-  options.retry = {config.sync.retry_base_s * 1000LL, config.sync.retry_max_s * 1000LL,
-                   config.sync.quarantine_after};
-  options.progress = ::isatty(STDERR_FILENO) != 0 && config.log_format != "json";
-  options.budget = static_cast<std::size_t>(config.sync.repull_budget);
-  options.repull_interval_ms = config.sync.repull_interval_s * 1000LL;
-
-  SyncEngine engine(
-      state, *feed,
-      [&](const std::string& id) {
-        const auto started = context.clock->steady_now();
-        PatientOutcome o = pipeline.run_safely(id).outcome;
-        metrics.observe(
-            "mst_patient_duration_seconds",
-            std::chrono::duration<double>(context.clock->steady_now() - started).count());
-        if (o.kind == OutcomeKind::kWritten) metrics.count("mst_plans_written_total");
-        if (o.kind == OutcomeKind::kUnchanged) metrics.count("mst_plans_unchanged_total");
-        if (o.kind == OutcomeKind::kSkipped)
-          metrics.count("mst_plans_skipped_total", o.skip_reason);
-        return o;
-      },
-      options, *setup.log, metrics, context.clock);
-
-  std::mutex ready_mu;
-  Readiness readiness{true, ""};
-  std::unique_ptr<OpsServer> ops;
-  if (!config.listen.empty()) {
-    try {
-      ops = std::make_unique<OpsServer>(config.listen, metrics, [&] {
-        std::lock_guard lock(ready_mu);
-        return readiness;
-      });
-    } catch (const std::runtime_error& e) {
-      throw ConfigError(std::string("service.listen: ") + e.what());  // bad address or port in use
-    }
-    setup.log->info("ops.listening", {{"port", std::to_string(ops->port())}});
-  }
-
-  g_stop = false;
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGINT, on_stop_signal);
-  const bool once = args.has("once");
-  int failed = 0;
-  // A failed scan (a server error, or a population that cannot be read
-  // whole) skips the cycle with nothing changed; the next one retries.
-  auto scan_failed = [&](const std::exception& e) {
-    // /readyz answers anyone who can reach the port: the reason is filtered.
-    const std::string reason = fhir::safe_text(e.what());
-    {
-      std::lock_guard lock(ready_mu);
-      readiness = {false, reason};
-    }
-    setup.log->error("sync.scan_failed", {{"error", reason}});
-  };
-  for (;;) {
-    try {
-      SyncReport r = engine.run_once(g_stop);
-      failed = r.failed;
-      std::lock_guard lock(ready_mu);
-      readiness = {true, ""};
-    } catch (const fhir::ClientError& e) {
-      scan_failed(e);
-      if (once) throw;
-    } catch (const PopulationError& e) {
-      scan_failed(e);
-      if (once) throw;
-    } catch (const BulkExportError& e) {
-      scan_failed(e);
-      if (once) throw;
-    }
-    if (once || g_stop) break;
-    // Sleep in short steps so a signal ends the wait promptly.
-    for (int waited = 0; waited < config.sync.interval_s * 10 && !g_stop; ++waited) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (g_stop) break;
-  }
-  std::signal(SIGTERM, SIG_DFL);
-  std::signal(SIGINT, SIG_DFL);
-  if (g_stop) setup.log->info("sync.stopped", {{"reason", "signal"}});
+  SyncService service(
+      [&](const std::atomic<bool>& stop) { return engine.run_once(stop); }, g_stop, context.clock,
+      *setup.log,
+      {.once = args.has("once"), .interval = std::chrono::seconds(config.sync.interval_s)});
+  const std::unique_ptr<OpsServer> ops = start_ops(config, metrics, service, *setup.log);
+  const StopOnSignal stop_on_signal;
+  const int failed = service.run();
   return failed > 0 ? kPartial : kSuccess;
 }
 

@@ -101,6 +101,17 @@ class PatientRecord {
     void add_candidate(fhir::Node n, std::string_view full_url, const std::string& bundle,
                        std::size_t entry);
 
+    // build() in steps, each along the data it produces.
+    struct PatientChoice;
+    std::string decide_patient_id() const;
+    PatientChoice choose_patient() const;
+    // Why candidate `c` is not the chosen patient's, or nullopt.
+    std::optional<std::string> not_this_patient(const Candidate& c, const PatientChoice& p) const;
+    // Indices of the candidates kept; the others are added to rec's ignored.
+    std::vector<std::size_t> of_this_patient(const PatientChoice& p, PatientRecord& rec) const;
+    std::vector<std::size_t> one_copy_each(const std::vector<std::size_t>& mine,
+                                           PatientRecord& rec) const;
+
     std::string patient_id_;
     bool strict_subjects_ = false;
     std::vector<std::shared_ptr<const fhir::JsonDocument>> docs_;
