@@ -455,7 +455,7 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
   }
   // The only part that changes from day to day; the content fingerprint
   // leaves this last paragraph out (plan_fingerprint.cc).
-  h += "<p>Prepared on " + e(ctx.as_of_day) + " by " + e(ctx.device) + ".</p>";
+  h += std::string(kPreparedParagraphStart) + e(ctx.as_of_day) + " by " + e(ctx.device) + ".</p>";
   h += "</div>";
   return h;
 }
