@@ -195,16 +195,22 @@ namespace {
 // initialisers, docs/configuration.md and the shipped example must say the
 // same, or a user reads one default and runs another.
 TEST(ConfigDefaults, TheStructInitialisersAreTheTableDefaults) {
-  ConfigSources src;
-  for (const auto& k : config_keys()) src.flags[k.key] = k.default_value;
-  EXPECT_TRUE(load_config(src) == AdapterConfig{});
   EXPECT_TRUE(load_config({}) == AdapterConfig{});
-  // Each key alone, so a failure names it.
+  // Each key set to its table default, so a failure names it. An empty
+  // default is "not set", which some keys (server.base_url) refuse to be
+  // given explicitly.
+  int checked = 0;
   for (const auto& k : config_keys()) {
     ConfigSources one;
     one.flags = {{k.key, k.default_value}};
-    EXPECT_TRUE(load_config(one) == AdapterConfig{}) << k.key << " = '" << k.default_value << "'";
+    try {
+      EXPECT_TRUE(load_config(one) == AdapterConfig{}) << k.key << " = '" << k.default_value << "'";
+      ++checked;
+    } catch (const ConfigError& e) {
+      EXPECT_STREQ(k.default_value, "") << k.key << ": " << e.what();
+    }
   }
+  EXPECT_GT(checked, 60);
 }
 
 std::string read_text(const std::string& path) {
