@@ -174,7 +174,7 @@ const std::vector<KeySpec>& base_specs() {
       {{"auth.allow_insecure_http", "false",
         "send credentials over plain http to a host that is not loopback (testing only)"},
        boolean(&A::auth, &AuthConfig::allow_insecure_http)},
-      {{"adapter.canonical_base", "http://mst-adapter.example.org/fhir",
+      {{"adapter.canonical_base", mappings::kDefaultCanonicalBase.data(),
         "base URL of the adapter's CodeSystems and NamingSystems"},
        [](A& c, const Raw& r, const std::string& key) {
          if (r.value.rfind("http://", 0) != 0 && r.value.rfind("https://", 0) != 0) {

@@ -322,17 +322,11 @@ std::vector<std::string> careplan_notes(const Considerations& c, const GoalPlan&
   std::vector<std::string> out;
   for (const auto& a : c.alerts) out.push_back("ALERT: " + alert_line(a));
   if (const std::string line = read_from_text_line(c); !line.empty()) out.push_back(line);
-  std::vector<std::string> gaps;
-  std::vector<mappings::DataGap> record_gaps = c.data_gaps;
-  std::sort(record_gaps.begin(), record_gaps.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.consideration, x.detail) < std::tie(y.consideration, y.detail);
-  });
-  for (const auto& g : record_gaps) gaps.push_back(g.consideration + ": " + g.detail);
-  for (const auto& m : plan.missing) gaps.push_back(m.input + ": " + m.consequence);
-  out.push_back(gaps.empty() ? "Data gaps: none found."
-                             : "Data gaps (missing inputs lower certainty and are never read as "
-                               "favourable): " +
-                                   detail::join(gaps, " | "));
+  out.push_back(plan.data_gaps.empty()
+                    ? "Data gaps: none found."
+                    : "Data gaps (missing inputs lower certainty and are never read as "
+                      "favourable): " +
+                          detail::join(plan.data_gaps, " | "));
   if (!ignored.empty()) {
     std::vector<std::string> lines;
     for (const auto& g : ignored) lines.push_back(detail::ignored_line(g));

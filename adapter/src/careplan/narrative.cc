@@ -439,14 +439,7 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
   }
 
   h += wrap("h3", "Data gaps");
-  std::vector<std::string> gaps;
-  std::vector<mappings::DataGap> record_gaps = c.data_gaps;
-  std::sort(record_gaps.begin(), record_gaps.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.consideration, x.detail) < std::tie(y.consideration, y.detail);
-  });
-  for (const auto& g : record_gaps) gaps.push_back(g.consideration + ": " + g.detail);
-  for (const auto& m : plan.missing) gaps.push_back(m.input + ": " + m.consequence);
-  h += gaps.empty() ? wrap("p", "None found.") : list(gaps);
+  h += plan.data_gaps.empty() ? wrap("p", "None found.") : list(plan.data_gaps);
 
   if (!c.ignored.empty()) {
     // Counted by reason with a few examples: a long record can have thousands.
@@ -462,7 +455,7 @@ std::string careplan_narrative(const Considerations& c, const GoalPlan& plan,
   }
   // The only part that changes from day to day; the content fingerprint
   // leaves this last paragraph out (plan_fingerprint.cc).
-  h += "<p>Prepared on " + e(ctx.as_of_day) + " by " + e(ctx.device) + ".</p>";
+  h += std::string(kPreparedParagraphStart) + e(ctx.as_of_day) + " by " + e(ctx.device) + ".</p>";
   h += "</div>";
   return h;
 }

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "mst/adapter/narrative.h"
+
 namespace mst::adapter {
 
 namespace {
@@ -20,13 +22,10 @@ bool is_fingerprint_url(const std::string& url) {
              0;
 }
 
-constexpr std::string_view kPreparedMarker = "<p>Prepared on ";
-
 // The narrative without its "Prepared on <day> by <device>." paragraph, as
-// the text before and the text after it. Escaped text cannot contain a
-// literal "<p>", so the marker is unambiguous.
+// the text before and the text after it.
 std::pair<std::string_view, std::string_view> stable_div(std::string_view div) {
-  const auto start = div.rfind(kPreparedMarker);
+  const auto start = div.rfind(kPreparedParagraphStart);
   if (start == std::string_view::npos) return {div, {}};
   const auto end = div.find("</p>", start);
   if (end == std::string_view::npos) return {div, {}};

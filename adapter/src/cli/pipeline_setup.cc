@@ -70,8 +70,10 @@ PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context)
   s.tables = std::make_unique<mappings::CodeTables>(
       mappings::CodeTables::load(dirs, config.canonical_base));
   s.tables->use_concept_maps(load_concept_map_files(config));
+  const RuleThresholds from_tables = with_table_cutoffs(*s.tables);
   s.thresholds = std::make_unique<RuleThresholds>(
-      config.rules_file.empty() ? RuleThresholds{} : load_thresholds_file(config.rules_file));
+      config.rules_file.empty() ? from_tables
+                                : load_thresholds_file(config.rules_file, from_tables));
   if (!config.as_of.empty()) {
     s.as_of = *fhir::DateTime::parse(config.as_of);
   } else {

@@ -1,5 +1,8 @@
 #include "mst/adapter/goal_engine.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "assessment.h"
 #include "assessment_shown.h"
 #include "plan_draft.h"
@@ -77,6 +80,18 @@ GoalPlan propose_from(const mappings::Considerations& c, const detail::Assessmen
   return d.finish();
 }
 
+std::vector<std::string> data_gap_lines(const mappings::Considerations& c,
+                                        const std::vector<MissingInput>& missing) {
+  std::vector<mappings::DataGap> record_gaps = c.data_gaps;
+  std::sort(record_gaps.begin(), record_gaps.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.consideration, x.detail) < std::tie(y.consideration, y.detail);
+  });
+  std::vector<std::string> lines;
+  for (const auto& g : record_gaps) lines.push_back(g.consideration + ": " + g.detail);
+  for (const auto& m : missing) lines.push_back(m.input + ": " + m.consequence);
+  return lines;
+}
+
 }  // namespace
 
 GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
@@ -84,6 +99,7 @@ GoalPlan propose(const mappings::Considerations& c, const RuleThresholds& t) {
   GoalPlan plan = propose_from(c, a);
   // The one reading the rules used, so no reader recomputes it (issue #11).
   plan.assessment = detail::shown(a);
+  plan.data_gaps = data_gap_lines(c, plan.missing);
   return plan;
 }
 

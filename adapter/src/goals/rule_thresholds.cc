@@ -103,8 +103,19 @@ void check_consistent(const RuleThresholds& t) {
 
 }  // namespace
 
-RuleThresholds thresholds_from_json(std::string_view json_text) {
-  RuleThresholds t;
+RuleThresholds with_table_cutoffs(const mappings::CodeTables& tables, RuleThresholds base) {
+  base.sins_consult_min = tables.value("sins.indeterminate-from");
+  base.sins_unstable_min = tables.value("sins.unstable-from");
+  // Tokuhashi totals are whole points: 0 to six-months-from - 1 is the poor band.
+  base.tokuhashi_poor_max = tables.value("tokuhashi.six-months-from") - 1;
+  base.tokuhashi_single_vertebra_min = tables.value("tokuhashi.six-months-from");
+  base.tokuhashi_favourable_min = tables.value("tokuhashi.twelve-months-from");
+  check_consistent(base);
+  return base;
+}
+
+RuleThresholds thresholds_from_json(std::string_view json_text, RuleThresholds base) {
+  RuleThresholds t = base;
   try {
     auto doc = fhir::JsonDocument::parse(json_text);
     fhir::Node root = doc.root();
@@ -148,13 +159,13 @@ RuleThresholds thresholds_from_json(std::string_view json_text) {
   return t;
 }
 
-RuleThresholds load_thresholds_file(const std::string& path) {
+RuleThresholds load_thresholds_file(const std::string& path, RuleThresholds base) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ThresholdsError("thresholds: cannot open " + path);
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ThresholdsError("thresholds: cannot read " + path);
-  return thresholds_from_json(text.str());
+  return thresholds_from_json(text.str(), base);
 }
 
 }  // namespace mst::adapter

@@ -12,24 +12,12 @@ namespace mst::adapter {
 
 PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
                          const mappings::CodeTables& tables, const PullOptions& options) {
-  std::vector<detail::SearchQuery> queries;
-  for (const auto& s : detail::patient_searches()) {
-    fhir::SearchParams params{{"patient", patient_id}};
-    if (s.include) params.emplace_back("_include", s.include);
-    if (s.category) params.emplace_back("category", s.category);
-    queries.push_back({s.type, std::move(params)});
-  }
-  for (auto& batch :
-       detail::code_batches(tables.observation_search_codes(), options.codes_per_search)) {
-    fhir::SearchParams params{{"patient", patient_id}, {"code", std::move(batch)}};
-    if (!options.code_search_category.empty()) {
-      params.emplace_back("category", options.code_search_category);
-    }
-    queries.push_back({"Observation", std::move(params)});
-  }
-  for (const auto& category : options.observation_categories) {
-    queries.push_back({"Observation", {{"patient", patient_id}, {"category", category}}});
-  }
+  const std::vector<detail::SearchQuery> queries =
+      detail::relevant_queries(tables, {"patient", patient_id},
+                               {.codes_per_search = options.codes_per_search,
+                                .observation_categories = options.observation_categories,
+                                .code_search_category = options.code_search_category,
+                                .with_includes = true});
 
   // The Patient and every search at once: a patient's pull costs the
   // slowest request, not their sum.

@@ -43,6 +43,35 @@ const std::vector<PatientSearch>& patient_searches() {
   return list;
 }
 
+std::vector<SearchQuery> relevant_queries(const mappings::CodeTables& tables,
+                                          const std::pair<std::string, std::string>& scope,
+                                          const RelevantQueryOptions& options) {
+  std::vector<SearchQuery> queries;
+  for (const auto& s : patient_searches()) {
+    fhir::SearchParams params{scope};
+    if (s.include && options.with_includes) params.emplace_back("_include", s.include);
+    if (s.category) params.emplace_back("category", s.category);
+    queries.push_back({s.type, std::move(params)});
+  }
+  for (auto& batch : code_batches(tables.observation_search_codes(), options.codes_per_search)) {
+    fhir::SearchParams params{scope, {"code", std::move(batch)}};
+    if (!options.code_search_category.empty()) {
+      params.emplace_back("category", options.code_search_category);
+    }
+    queries.push_back({"Observation", std::move(params)});
+  }
+  for (const auto& category : options.observation_categories) {
+    queries.push_back({"Observation", {scope, {"category", category}}});
+  }
+  return queries;
+}
+
+std::vector<std::string> relevant_types() {
+  std::vector<std::string> types{"Observation"};
+  for (const auto& s : patient_searches()) types.emplace_back(s.type);
+  return types;
+}
+
 std::vector<fhir::SearchResult> search_all(fhir::Client& client,
                                            const std::vector<SearchQuery>& queries,
                                            const fhir::SearchLimits& limits) {

@@ -7,6 +7,7 @@
 
 #include "mst/fhir/client.h"
 #include "mst/fhir/json.h"
+#include "mst/mappings/code_tables.h"
 
 namespace mst::adapter::detail {
 
@@ -33,6 +34,27 @@ struct SearchQuery {
   std::string type;
   fhir::SearchParams params;
 };
+
+struct RelevantQueryOptions {
+  std::size_t codes_per_search = 40;
+  std::vector<std::string> observation_categories;  // read whole, whatever their code
+  // Put as `category` on every Observation search by code when not empty.
+  std::string code_search_category;
+  // The pull's _include of the Medication an order names; the change feed
+  // needs subjects only.
+  bool with_includes = false;
+};
+
+// Every search a patient's plan depends on, each narrowed by `scope` (the
+// pull's {"patient", id}, the change feed's {"_lastUpdated", "gt..."}):
+// patient_searches() whole, then Observations by the tables' codes and by
+// category. The one list the pull and the change feed both ask for.
+std::vector<SearchQuery> relevant_queries(const mappings::CodeTables& tables,
+                                          const std::pair<std::string, std::string>& scope,
+                                          const RelevantQueryOptions& options);
+
+// The types relevant_queries() searches: Observation, then patient_searches().
+std::vector<std::string> relevant_types();
 
 // Runs every search at once (each still pages in order) and returns the
 // results in query order: a batch costs its slowest search, not their sum.

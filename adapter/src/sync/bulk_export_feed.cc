@@ -45,8 +45,8 @@ bool modified_before(fhir::Node resource, const fhir::DateTime& since) {
 }  // namespace
 
 std::vector<std::string> BulkExportOptions::default_types() {
-  std::vector<std::string> types{"Patient", "Observation"};
-  for (const auto& s : detail::patient_searches()) types.emplace_back(s.type);
+  std::vector<std::string> types{"Patient"};
+  for (auto& type : detail::relevant_types()) types.push_back(std::move(type));
   return types;
 }
 

@@ -76,18 +76,11 @@ ChangeScan FhirChangeFeed::changed_since(const std::optional<std::string>& since
         "gt" + fhir::DateTime::from_epoch_ms(from->start_ms() - options_.overlap_s * 1000LL,
                                              fhir::Precision::kSecond)
                    .to_string();
-    for (const auto& s : detail::patient_searches()) {
-      fhir::SearchParams params{{"_lastUpdated", gt}};
-      if (s.category) params.emplace_back("category", s.category);
-      queries.push_back({s.type, std::move(params)});
-    }
-    for (auto& batch :
-         detail::code_batches(tables_.observation_search_codes(), options_.codes_per_search)) {
-      queries.push_back({"Observation", {{"_lastUpdated", gt}, {"code", std::move(batch)}}});
-    }
-    for (const auto& category : options_.observation_categories) {
-      queries.push_back({"Observation", {{"_lastUpdated", gt}, {"category", category}}});
-    }
+    queries = detail::relevant_queries(tables_, {"_lastUpdated", gt},
+                                       {.codes_per_search = options_.codes_per_search,
+                                        .observation_categories = options_.observation_categories,
+                                        .code_search_category = "",
+                                        .with_includes = false});
   }
   for (auto& q : queries) {
     // Subjects only: the feed needs to know who changed, not what.

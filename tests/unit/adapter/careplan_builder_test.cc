@@ -135,6 +135,26 @@ TEST(CarePlanBuilder, CarePlanIsADraftProposalWithEveryContractElement) {
   EXPECT_EQ(str(cp["text"], "div").rfind("<div xmlns=\"http://www.w3.org/1999/xhtml\">", 0), 0u);
 }
 
+TEST(CarePlanBuilder, DataGapsAreTheEnginesListPrintedAsIs) {
+  auto c = emergency_patient();
+  c.data_gaps.push_back({"ambulation", "not recorded"});
+  GoalPlan plan = propose(c);
+  // The record's gaps sorted, then the inputs the rules missed.
+  ASSERT_GE(plan.data_gaps.size(), 2u);
+  EXPECT_EQ(plan.data_gaps[0], "ambulation: not recorded");
+  EXPECT_EQ(plan.data_gaps[1],
+            "life expectancy: no revised Tokuhashi score (3 of 6 inputs missing)");
+  EXPECT_EQ(plan.data_gaps.size(), 2 + plan.missing.size());
+  // The note prints the engine's list; it does not rebuild one from `c`.
+  plan.data_gaps = {"marker: only in the plan"};
+  Parsed p(build_transaction(c, plan, {}));
+  std::string all_notes;
+  for (fhir::Node n : p.of("CarePlan").at(0).array("note")) all_notes += str(n, "text") + "\n";
+  EXPECT_NE(all_notes.find("favourable): marker: only in the plan\n"), std::string::npos)
+      << all_notes;
+  EXPECT_EQ(all_notes.find("ambulation: not recorded"), std::string::npos) << all_notes;
+}
+
 TEST(CarePlanBuilder, AlertsOpenTheNotesAndTextFactsAreNamed) {
   auto c = emergency_patient();
   c.read_from_text = {"Condition/deficit"};

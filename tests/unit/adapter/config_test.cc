@@ -4,6 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "mst/fhir/json.h"
 
 namespace mst::adapter {
 namespace {
@@ -178,6 +183,87 @@ TEST(Config, ABadTargetIsRefusedByName) {
   }
   src.flags = {{"target.auth.type", "kerberos"}};
   EXPECT_THROW(load_config(src), ConfigError);
+}
+
+}  // namespace
+}  // namespace mst::adapter
+
+namespace mst::adapter {
+namespace {
+
+// The key table (config_keys()) is the one list of defaults; the struct's
+// initialisers, docs/configuration.md and the shipped example must say the
+// same, or a user reads one default and runs another.
+TEST(ConfigDefaults, TheStructInitialisersAreTheTableDefaults) {
+  EXPECT_TRUE(load_config({}) == AdapterConfig{});
+  // Each key set to its table default, so a failure names it. An empty
+  // default is "not set", which some keys (server.base_url) refuse to be
+  // given explicitly.
+  int checked = 0;
+  for (const auto& k : config_keys()) {
+    ConfigSources one;
+    one.flags = {{k.key, k.default_value}};
+    try {
+      EXPECT_TRUE(load_config(one) == AdapterConfig{}) << k.key << " = '" << k.default_value << "'";
+      ++checked;
+    } catch (const ConfigError& e) {
+      EXPECT_STREQ(k.default_value, "") << k.key << ": " << e.what();
+    }
+  }
+  EXPECT_GT(checked, 60);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(ConfigDefaults, TheDocsDefaultColumnIsTheTable) {
+  const std::string docs = read_text(std::string(MST_SOURCE_DIR) + "/docs/configuration.md");
+  std::map<std::string, std::string> documented;
+  const std::regex row(R"(\| `([a-z_.0-9]+)` \| `[A-Z_0-9]+` \| `([^`]*)` \|)");
+  for (std::sregex_iterator it(docs.begin(), docs.end(), row), end; it != end; ++it) {
+    documented[(*it)[1]] = (*it)[2];
+  }
+  EXPECT_EQ(documented.size(), config_keys().size());
+  for (const auto& k : config_keys()) {
+    auto it = documented.find(k.key);
+    ASSERT_NE(it, documented.end()) << k.key << " is not in docs/configuration.md";
+    EXPECT_EQ(it->second, k.default_value) << k.key;
+  }
+}
+
+// A value of the example file as the table spells defaults.
+std::string as_default_text(fhir::Node n) {
+  if (n.is_string()) return std::string(n.as_string());
+  const rapidjson::Value& v = *n.raw();
+  if (v.IsBool()) return v.GetBool() ? "true" : "false";
+  if (v.IsInt64()) return std::to_string(v.GetInt64());
+  if (v.IsArray()) {
+    std::string joined;
+    for (const auto& item : v.GetArray()) {
+      if (!joined.empty()) joined += ',';
+      joined += item.IsString() ? item.GetString() : "?";
+    }
+    return joined;
+  }
+  return "?";
+}
+
+TEST(ConfigDefaults, TheShippedExampleShowsTheTableDefaults) {
+  const auto doc = fhir::JsonDocument::parse(
+      read_text(std::string(MST_SOURCE_DIR) + "/config/adapter.example.json"));
+  for (const auto& k : config_keys()) {
+    // The example points at the local test server, as its first use is.
+    if (std::string_view(k.key) == "server.base_url") continue;
+    fhir::Node n = doc.root();
+    std::stringstream path(k.key);
+    for (std::string part; std::getline(path, part, '.');) n = n[part];
+    ASSERT_TRUE(n.present()) << k.key;
+    EXPECT_EQ(as_default_text(n), k.default_value) << k.key;
+  }
 }
 
 }  // namespace

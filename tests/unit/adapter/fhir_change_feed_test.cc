@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 
 #include "mock_client.h"
+#include "mst/adapter/bulk_export_feed.h"
+#include "mst/adapter/record_puller.h"
 #include "mst/fhir/client_errors.h"
 
 namespace mst::adapter {
@@ -146,6 +149,66 @@ TEST(FhirChangeFeed, SearchesRunAtOnceAndAFailureWaitsForTheRest) {
   // Condition, CarePlan, Procedure, three medication types, Observation codes, imaging
   EXPECT_GE(calls, 8);
   EXPECT_EQ(in_flight, 0);  // every search had returned when the error was rethrown
+}
+
+// Every search the pull or the feed makes (type and parameters) once
+// `scoping` parameters (the patient, _lastUpdated, _include, _elements) are
+// set aside: what each one reads, whoever it is for.
+using Reads = std::set<std::pair<std::string, fhir::SearchParams>>;
+
+void record_search(Reads& reads, std::mutex& mu, std::string_view type,
+                   const fhir::SearchParams& p) {
+  fhir::SearchParams kept;
+  for (const auto& [key, value] : p) {
+    if (key != "patient" && key != "_lastUpdated" && key != "_include" && key != "_elements")
+      kept.emplace_back(key, value);
+  }
+  std::lock_guard lock(mu);
+  reads.emplace(std::string(type), std::move(kept));
+}
+
+TEST(FhirChangeFeed, WatchesEverySearchThePullMakes) {
+  // A type (or code, or category) the pull reads but the feed does not watch
+  // would be a change no sync ever sees.
+  std::mutex mu;
+  Reads pulled, watched;
+  MockClient puller;
+  EXPECT_CALL(puller, read(_, _)).WillOnce([](auto, auto) {
+    fhir::FhirResponse r;
+    r.status = 200;
+    r.body = std::make_shared<const fhir::JsonDocument>(
+        fhir::JsonDocument::parse(R"({"resourceType":"Patient","id":"p1"})"));
+    return r;
+  });
+  EXPECT_CALL(puller, search(_, _, _))
+      .WillRepeatedly(
+          [&](std::string_view type, const fhir::SearchParams& p, const fhir::SearchLimits&) {
+            record_search(pulled, mu, type, p);
+            return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
+          });
+  pull_record(puller, "p1", tables(), PullOptions{});
+
+  MockClient watcher;
+  EXPECT_CALL(watcher, search(_, _, _))
+      .WillRepeatedly(
+          [&](std::string_view type, const fhir::SearchParams& p, const fhir::SearchLimits&) {
+            record_search(watched, mu, type, p);
+            return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
+          });
+  FhirChangeFeed feed(watcher, tables(), {}, std::make_shared<FixedClock>());
+  feed.changed_since(std::string("2026-11-20T08:00:00Z"));
+
+  ASSERT_GT(pulled.size(), 8u);
+  for (const auto& read : pulled) {
+    EXPECT_TRUE(watched.contains(read)) << read.first << " searched by the pull, not watched";
+  }
+  // The bulk export names every type the pull searches, and the Patient.
+  const auto exported = BulkExportOptions::default_types();
+  EXPECT_NE(std::find(exported.begin(), exported.end(), "Patient"), exported.end());
+  for (const auto& [type, params] : pulled) {
+    EXPECT_NE(std::find(exported.begin(), exported.end(), type), exported.end())
+        << type << " searched by the pull, not exported";
+  }
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ struct BulkExportOptions {
   // names them, leavers are no longer processed (ChangeScan::members).
   std::function<std::vector<std::string>()> members;
 
-  // Patient, Observation and every type the pull searches by patient.
+  // Patient and every type the pull searches (detail::relevant_types()).
   static std::vector<std::string> default_types();
 };
 

@@ -13,6 +13,7 @@
 #include "mst/adapter/goal_plan.h"
 #include "mst/fhir/datetime.h"
 #include "mst/fhir/json_value.h"
+#include "mst/mappings/canonical_base.h"
 #include "mst/mappings/considerations.h"
 
 #ifndef MST_VERSION
@@ -29,7 +30,7 @@ struct ExistingDraft {
 
 struct BuildOptions {
   // Base of the adapter's own CodeSystems, NamingSystems and extensions.
-  std::string canonical_base = "http://mst-adapter.example.org/fhir";
+  std::string canonical_base{mappings::kDefaultCanonicalBase};
   std::string device_name = "MST Care-Plan Adapter";
   std::string device_identifier = "mst-careplan-adapter";
   std::string device_version = MST_VERSION;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "mst/mappings/canonical_base.h"
+
 namespace mst::adapter {
 
 class ConfigError : public std::runtime_error {
@@ -37,6 +39,8 @@ struct ServerConfig {
   int max_pages = 200;
   int max_resources = 50'000;
   std::string observation_code_categories;  // comma-separated; empty: none
+
+  bool operator==(const ServerConfig&) const = default;
 };
 
 // Secrets are named by where to find them, never given inline.
@@ -56,6 +60,8 @@ struct AuthConfig {
   std::string token_endpoint;       // empty: discovered
   // Credentials over http:// are refused unless the host is loopback.
   bool allow_insecure_http = false;
+
+  bool operator==(const AuthConfig&) const = default;
 };
 
 struct SyncConfig {
@@ -75,6 +81,8 @@ struct SyncConfig {
   int repull_interval_s = 0;          // a member is pulled again after this; 0: every cycle
   int bulk_max_wait_s = 3600;         // bulk-export: kick-off to manifest, else the cycle fails
   int bulk_max_poll_s = 60;           // bulk-export: longest pause between status polls
+
+  bool operator==(const SyncConfig&) const = default;
 };
 
 // Where plans are written when it is not the server they are read from
@@ -84,13 +92,15 @@ struct TargetConfig {
   bool tls_verify = true;
   std::string ca_file;
   AuthConfig auth;
+
+  bool operator==(const TargetConfig&) const = default;
 };
 
 struct AdapterConfig {
   ServerConfig server;  // the source: read (and written, without a target)
   AuthConfig auth;
   TargetConfig target;
-  std::string canonical_base = "http://mst-adapter.example.org/fhir";
+  std::string canonical_base{mappings::kDefaultCanonicalBase};
   std::string tables_dir;                     // empty: the built-in tables
   std::vector<std::string> site_tables;       // later directories override earlier ones
   std::vector<std::string> concept_maps;      // site ConceptMap files (R4 JSON)
@@ -104,6 +114,8 @@ struct AdapterConfig {
   std::string listen;  // host:port for /healthz, /readyz, /metrics; empty: off
   std::string log_level = "info";
   std::string log_format = "text";
+
+  bool operator==(const AdapterConfig&) const = default;
 };
 
 // One server as the clients see it: where, how to trust it, how to log in.

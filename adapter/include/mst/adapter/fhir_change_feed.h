@@ -1,7 +1,7 @@
-// The sync's change feed over a FHIR server: `_lastUpdated` searches on
-// Condition, Observation (the tables' codes and the imaging category),
-// CarePlan and Procedure since the checkpoint, and on a first run the patients with a
-// spinal or bone metastasis Condition. Reads only subjects, not clinical data.
+// The sync's change feed over a FHIR server: the pull's own searches
+// (detail::relevant_queries()) by `_lastUpdated` since the checkpoint, and on
+// a first run the patients with a spinal or bone metastasis Condition. Reads
+// only subjects, not clinical data.
 #pragma once
 
 #include <memory>

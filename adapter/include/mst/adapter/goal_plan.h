@@ -210,7 +210,11 @@ struct GoalPlan {
   std::vector<PreferenceShown> preferences;
   std::vector<std::string> notes;  // hard-rule statements, de-escalation, rules not applied and why
   std::vector<MissingInput> missing;  // in the order the rules met them, unique
-  std::vector<int> fired_rows;        // section 9 rows that fired, sorted, unique
+  // The data gaps as the plan's note and narrative list them, one "what:
+  // detail" line each: the record's gaps (sorted), then `missing`. Built once
+  // by the engine; later stages only print it.
+  std::vector<std::string> data_gaps;
+  std::vector<int> fired_rows;  // section 9 rows that fired, sorted, unique
   // The reading the rules used; set on every plan, applicable or not.
   PlanAssessment assessment;
 

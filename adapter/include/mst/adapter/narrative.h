@@ -17,6 +17,12 @@ namespace mst::adapter {
 // & < > " ' and drops control characters XML 1.0 does not allow.
 std::string xhtml_escape(std::string_view text);
 
+// How the narrative's last paragraph, "Prepared on <day> by <device>.",
+// begins: the only part that changes from day to day, which the content
+// fingerprint leaves out (plan_fingerprint.cc). Escaped text cannot contain
+// a literal "<p>", so it is unambiguous.
+inline constexpr std::string_view kPreparedParagraphStart = "<p>Prepared on ";
+
 struct NarrativeContext {
   std::string as_of_day;  // "2024-03-05"
   std::string device;     // "MST Care-Plan Adapter 0.1.0"

@@ -3,7 +3,8 @@
 // categories whose results often arrive text-coded), their CarePlans, their
 // Procedures (recent spinal surgery, chemotherapy, radiotherapy) and their
 // medication orders, administrations and statements with the Medications
-// they name (current cancer treatment): detail::patient_searches().
+// they name (current cancer treatment): detail::relevant_queries(), the
+// list the change feed watches too.
 // Searches run concurrently and page within bounds; what the bounds cut off
 // is reported, never silently dropped.
 #pragma once

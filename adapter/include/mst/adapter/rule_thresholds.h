@@ -1,5 +1,7 @@
 // The numeric thresholds the goal rules use, in one table with their sources
-// (clinical-decision.md sections 1-8). Defaults are compiled in; a JSON file
+// (clinical-decision.md sections 1-8). Defaults are compiled in, except that
+// the SINS and revised Tokuhashi cut-offs the extractor's bands also use are
+// read from the code tables (with_table_cutoffs); a JSON file
 // (adapter/rules/thresholds.json) may override any of them by name.
 #pragma once
 
@@ -8,10 +10,15 @@
 #include <string_view>
 #include <vector>
 
+#include "mst/mappings/code_tables.h"
+
 namespace mst::adapter {
 
 struct RuleThresholds {
-  // Mechanical (SINS, Fisher 2010).
+  // Mechanical (SINS, Fisher 2010). These and the three Tokuhashi bands
+  // below come from the code tables' thresholds.json in a pipeline
+  // (with_table_cutoffs); the values here equal the shipped table, which a
+  // unit test holds, for the engine used without tables.
   double sins_consult_min = 7;    // 7-18: surgical consultation
   double sins_unstable_min = 13;  // 13-18: unstable
   // Patchell 2005 eligibility for decompressive surgery.
@@ -62,12 +69,19 @@ class ThresholdsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Defaults overridden by the JSON text. The text is an object with a
+// `base` with the SINS (sins.indeterminate-from, sins.unstable-from) and
+// revised Tokuhashi (tokuhashi.six-months-from, tokuhashi.twelve-months-from)
+// cut-offs of `tables`: the table a site reviews is the one source of the
+// bands the extractor reads and the rules act on. Throws ThresholdsError
+// when the table's bands are out of order.
+RuleThresholds with_table_cutoffs(const mappings::CodeTables& tables, RuleThresholds base = {});
+
+// `base` overridden by the JSON text. The text is an object with a
 // "thresholds" object whose members are numbers or {"value": n, "source": s}.
 // Throws ThresholdsError with a one-line reason.
-RuleThresholds thresholds_from_json(std::string_view json_text);
+RuleThresholds thresholds_from_json(std::string_view json_text, RuleThresholds base = {});
 
-// Reads and parses a thresholds file. Throws ThresholdsError.
-RuleThresholds load_thresholds_file(const std::string& path);
+// Reads and parses a thresholds file over `base`. Throws ThresholdsError.
+RuleThresholds load_thresholds_file(const std::string& path, RuleThresholds base = {});
 
 }  // namespace mst::adapter

@@ -24,14 +24,13 @@
 #include <vector>
 
 #include "mst/fhir/datatypes.h"
+#include "mst/mappings/canonical_base.h"
 #include "mst/mappings/code_systems.h"
 #include "mst/mappings/concept_map.h"
 #include "mst/mappings/considerations.h"
 #include "mst/mappings/vertebral_level.h"
 
 namespace mst::mappings {
-
-inline constexpr std::string_view kDefaultCanonicalBase = "http://mst-adapter.example.org/fhir";
 
 // A table that cannot be read or is invalid. what() names the file and, when
 // there is one, the entry: "observations.json: entry 'ecog': answers[2]: ...".
