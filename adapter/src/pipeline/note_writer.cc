@@ -14,7 +14,7 @@ namespace {
 
 PatientOutcome refused(PatientOutcome out, const std::string& reason, const std::string& detail) {
   out.kind = OutcomeKind::kFailed;
-  out.error_kind = "conflict";
+  out.error_kind = ErrorKind::kConflict;
   out.retryable = false;
   out.skip_reason = reason;
   out.detail = detail;

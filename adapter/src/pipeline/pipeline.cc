@@ -2,8 +2,7 @@
 
 #include "mst/adapter/goal_engine.h"
 #include "mst/adapter/plan_fingerprint.h"
-#include "mst/fhir/client_errors.h"
-#include "mst/fhir/retry_policy.h"
+#include "mst/fhir/error_kind.h"
 #include "mst/fhir/safe_text.h"
 #include "mst/mappings/extract.h"
 
@@ -150,43 +149,17 @@ PatientRun Pipeline::run(const std::string& patient_id) {
 }
 
 PatientRun Pipeline::run_safely(const std::string& patient_id) {
-  auto failed = [&](const char* kind, bool retryable, const std::string& what) {
+  try {
+    return run(patient_id);
+  } catch (const std::exception& e) {
+    const Classification c = classify(e);
     PatientRun r;
     r.outcome.kind = OutcomeKind::kFailed;
     r.outcome.patient_id = patient_id;
-    r.outcome.error_kind = kind;
-    r.outcome.retryable = retryable;
-    r.outcome.detail = fhir::safe_text(what);
+    r.outcome.error_kind = c.kind;
+    r.outcome.retryable = c.retryable;
+    r.outcome.detail = fhir::safe_text(e.what());
     return r;
-  };
-  try {
-    return run(patient_id);
-  } catch (const fhir::NotFound& e) {
-    return failed("not-found", false, e.what());
-  } catch (const fhir::AuthError& e) {
-    return failed("auth", true, e.what());
-  } catch (const fhir::ServerUnreachable& e) {
-    return failed("unreachable", true, e.what());
-  } catch (const fhir::DeadlineExceeded& e) {
-    return failed("unreachable", true, e.what());
-  } catch (const fhir::VersionConflict& e) {
-    return failed("conflict", true, e.what());
-  } catch (const fhir::HttpStatusError& e) {
-    // 5xx after retries may pass, and so may 408 and 429: the server did not
-    // act on the request ("not now"), and quarantining for them would leave
-    // the patient out until their data changed. Other 4xx rejections will
-    // not pass until data or code change.
-    return failed("rejected", e.status() >= 500 || fhir::is_retryable_status(e.status()), e.what());
-  } catch (const fhir::ClientError& e) {
-    return failed("server", true, e.what());
-  } catch (const mappings::RecordError& e) {
-    return failed("input", false, e.what());
-  } catch (const BuildError& e) {
-    return failed("internal", false, e.what());
-  } catch (const fhir::Error& e) {
-    return failed("input", false, e.what());
-  } catch (const std::exception& e) {
-    return failed("internal", true, e.what());
   }
 }
 
