@@ -69,8 +69,7 @@ PatientOutcome not_applicable(const std::string& patient_id, const GoalPlan& pla
   PatientOutcome o;
   o.kind = OutcomeKind::kSkipped;
   o.patient_id = patient_id;
-  o.skip_reason =
-      plan.not_applicable_code.empty() ? "no-spinal-metastasis" : plan.not_applicable_code;
+  o.skip_reason = plan.not_applicable_code;
   o.detail = "no plan: " + plan.not_applicable_reason;
   return o;
 }
@@ -111,7 +110,7 @@ PatientRun Pipeline::run(const std::string& patient_id) {
                               source_base_};
   if (!d.plan.applicable) {
     run.outcome = not_applicable(patient_id, d.plan);
-    if (d.plan.not_applicable_code == "deceased") {
+    if (d.plan.not_applicable_code == SkipReason::kDeceased) {
       // A draft proposing treatment for someone who has died must not stay
       // in front of the team.
       const auto w = writer_->withdraw(identity, "The patient is recorded as deceased",

@@ -175,7 +175,7 @@ int run_sync(const ParsedArgs& args, Context& context) {
         if (o.kind == OutcomeKind::kWritten) metrics.count("mst_plans_written_total");
         if (o.kind == OutcomeKind::kUnchanged) metrics.count("mst_plans_unchanged_total");
         if (o.kind == OutcomeKind::kSkipped)
-          metrics.count("mst_plans_skipped_total", o.skip_reason);
+          metrics.count("mst_plans_skipped_total", skip_reason_name(o.skip_reason));
         return o;
       },
       options, *setup.log, metrics, context.clock);
