@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "mst/fhir/retry_policy.h"
 #include "mst/fhir/safe_text.h"
 #include "mst/fhir/url.h"
 
@@ -94,6 +95,11 @@ std::vector<std::string> smart_scopes_in(const std::string& text) {
 }
 
 }  // namespace
+
+bool HttpStatusError::retryable() const {
+  // Other 4xx rejections will not pass until data or code change.
+  return status() >= 500 || is_retryable_status(status());
+}
 
 ClientError::ClientError(std::string method, std::string_view url, int status, std::string outcome,
                          const std::string& reason)

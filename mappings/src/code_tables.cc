@@ -17,9 +17,8 @@ using detail::RawEntry;
 using detail::TableReader;
 
 CodeTableError::CodeTableError(std::string file, std::string entry, const std::string& message)
-    : std::runtime_error((file.empty() ? std::string("code tables") : file) +
-                         (entry.empty() ? std::string() : ": entry '" + entry + "'") + ": " +
-                         message),
+    : ::mst::Error((file.empty() ? std::string("code tables") : file) +
+                   (entry.empty() ? std::string() : ": entry '" + entry + "'") + ": " + message),
       file_(std::move(file)),
       entry_(std::move(entry)) {}
 

@@ -77,9 +77,8 @@ TranslationUse use_of(Equivalence e) {
 }
 
 ConceptMapError::ConceptMapError(std::string file, std::string element, const std::string& message)
-    : std::runtime_error(one_line((file.empty() ? std::string("concept maps") : file) +
-                                  (element.empty() ? std::string() : ": " + element) + ": " +
-                                  message)),
+    : ::mst::Error(one_line((file.empty() ? std::string("concept maps") : file) +
+                            (element.empty() ? std::string() : ": " + element) + ": " + message)),
       file_(std::move(file)),
       element_(std::move(element)) {}
 

@@ -4,17 +4,19 @@
 
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mst/fhir/error_kind.h"
+
 namespace mst::adapter::cli {
 
 // The command line is wrong: exit code 2 with the message and a usage hint.
-class UsageError : public std::runtime_error {
+class UsageError : public ::mst::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using ::mst::Error::Error;
+  ErrorKind error_kind() const override { return ErrorKind::kConfiguration; }
 };
 
 struct OptionSpec {

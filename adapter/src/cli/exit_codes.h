@@ -1,23 +1,15 @@
-// The process exit codes of mst-adapter (documented in docs/exit-codes.md)
-// and the mapping from the errors that reach the top of a command.
+// The exit code of an error that ends a command. The codes themselves
+// (mst::ExitCode) and the kinds they stand for are the project's error
+// vocabulary, mst/fhir/error_kind.h; docs/exit-codes.md documents them.
 #pragma once
 
 #include <exception>
 
+#include "mst/fhir/error_kind.h"
+
 namespace mst::adapter::cli {
 
-enum ExitCode : int {
-  kSuccess = 0,
-  kNothingToDo = 1,  // also: `check` found the server lacking
-  kUsage = 2,        // bad arguments or configuration
-  kUnreachable = 3,  // no answer from the server (connect, TLS, timeout, deadline)
-  kAuthFailed = 4,   // credentials refused or unobtainable at the server
-  kPartial = 5,      // some items succeeded, some failed
-  kRejected = 6,     // the server refused the request (4xx/5xx, unusable answer)
-  kInternal = 70,    // a bug (EX_SOFTWARE)
-};
-
-// The exit code for an error that ended a command.
+// classify(e).exit_code: the one mapping, shared with failed patients' outcomes.
 ExitCode exit_code_for(const std::exception& e);
 
 }  // namespace mst::adapter::cli

@@ -16,7 +16,7 @@ GoalPlan propose_from(const mappings::Considerations& c, const detail::Assessmen
   if (c.death.recorded) {
     GoalPlan none;
     none.applicable = false;
-    none.not_applicable_code = "deceased";
+    none.not_applicable_code = SkipReason::kDeceased;
     none.not_applicable_reason =
         "The patient is recorded as deceased" +
         (c.death.when ? " (" + c.death.when->date_string() + ")" : std::string()) +
@@ -30,7 +30,7 @@ GoalPlan propose_from(const mappings::Considerations& c, const detail::Assessmen
     const std::size_t n = c.unreadable_conditions.size();
     GoalPlan none;
     none.applicable = false;
-    none.not_applicable_code = "unreadable-conditions";
+    none.not_applicable_code = SkipReason::kUnreadableConditions;
     none.not_applicable_reason =
         "No spine care plan is proposed: no spinal metastasis was found among the readable "
         "resources, but " +

@@ -12,9 +12,9 @@ namespace mst::adapter {
 
 namespace {
 
-PatientOutcome refused(PatientOutcome out, const std::string& reason, const std::string& detail) {
+PatientOutcome refused(PatientOutcome out, SkipReason reason, const std::string& detail) {
   out.kind = OutcomeKind::kFailed;
-  out.error_kind = "conflict";
+  out.error_kind = ErrorKind::kConflict;
   out.retryable = false;
   out.skip_reason = reason;
   out.detail = detail;
@@ -74,7 +74,7 @@ PatientOutcome PlanWriter::write_note(const PlanIdentity& identity, const PlanBu
     if (!foreign.empty()) {
       std::string list;
       for (const auto& f : foreign) list += (list.empty() ? "" : "; ") + f;
-      return refused(out, "look-alike",
+      return refused(out, SkipReason::kLookAlike,
                      list +
                          " carries the adapter's plan identifier, but the adapter did not write "
                          "it and never modifies it. Find out where it came from, then run again");
@@ -84,7 +84,7 @@ PatientOutcome PlanWriter::write_note(const PlanIdentity& identity, const PlanBu
       for (const auto& [n, v] : mine)
         refs += (refs.empty() ? "" : ", ") +
                 ("DocumentReference/" + std::string(n.string("id").value_or("")));
-      return refused(out, "duplicate-drafts",
+      return refused(out, SkipReason::kDuplicateDrafts,
                      "the adapter's note exists more than once (" + refs +
                          "); remove the extra copies, then run again");
     }
@@ -98,7 +98,7 @@ PatientOutcome PlanWriter::write_note(const PlanIdentity& identity, const PlanBu
       out.plan_version = version;
       if (mine.front().second.standing == Standing::kChanged) {
         out.kind = OutcomeKind::kSkipped;
-        out.skip_reason = "edited";
+        out.skip_reason = SkipReason::kEdited;
         out.detail = out.plan_ref + ": " + mine.front().second.why +
                      ", so a clinician has taken it over and the adapter leaves it untouched";
         out.fingerprint = existing_fingerprint;

@@ -2,8 +2,7 @@
 
 #include "mst/adapter/goal_engine.h"
 #include "mst/adapter/plan_fingerprint.h"
-#include "mst/fhir/client_errors.h"
-#include "mst/fhir/retry_policy.h"
+#include "mst/fhir/error_kind.h"
 #include "mst/fhir/safe_text.h"
 #include "mst/mappings/extract.h"
 
@@ -70,8 +69,7 @@ PatientOutcome not_applicable(const std::string& patient_id, const GoalPlan& pla
   PatientOutcome o;
   o.kind = OutcomeKind::kSkipped;
   o.patient_id = patient_id;
-  o.skip_reason =
-      plan.not_applicable_code.empty() ? "no-spinal-metastasis" : plan.not_applicable_code;
+  o.skip_reason = plan.not_applicable_code;
   o.detail = "no plan: " + plan.not_applicable_reason;
   return o;
 }
@@ -112,7 +110,7 @@ PatientRun Pipeline::run(const std::string& patient_id) {
                               source_base_};
   if (!d.plan.applicable) {
     run.outcome = not_applicable(patient_id, d.plan);
-    if (d.plan.not_applicable_code == "deceased") {
+    if (d.plan.not_applicable_code == SkipReason::kDeceased) {
       // A draft proposing treatment for someone who has died must not stay
       // in front of the team.
       const auto w = writer_->withdraw(identity, "The patient is recorded as deceased",
@@ -150,43 +148,17 @@ PatientRun Pipeline::run(const std::string& patient_id) {
 }
 
 PatientRun Pipeline::run_safely(const std::string& patient_id) {
-  auto failed = [&](const char* kind, bool retryable, const std::string& what) {
+  try {
+    return run(patient_id);
+  } catch (const std::exception& e) {
+    const Classification c = classify(e);
     PatientRun r;
     r.outcome.kind = OutcomeKind::kFailed;
     r.outcome.patient_id = patient_id;
-    r.outcome.error_kind = kind;
-    r.outcome.retryable = retryable;
-    r.outcome.detail = fhir::safe_text(what);
+    r.outcome.error_kind = c.kind;
+    r.outcome.retryable = c.retryable;
+    r.outcome.detail = fhir::safe_text(e.what());
     return r;
-  };
-  try {
-    return run(patient_id);
-  } catch (const fhir::NotFound& e) {
-    return failed("not-found", false, e.what());
-  } catch (const fhir::AuthError& e) {
-    return failed("auth", true, e.what());
-  } catch (const fhir::ServerUnreachable& e) {
-    return failed("unreachable", true, e.what());
-  } catch (const fhir::DeadlineExceeded& e) {
-    return failed("unreachable", true, e.what());
-  } catch (const fhir::VersionConflict& e) {
-    return failed("conflict", true, e.what());
-  } catch (const fhir::HttpStatusError& e) {
-    // 5xx after retries may pass, and so may 408 and 429: the server did not
-    // act on the request ("not now"), and quarantining for them would leave
-    // the patient out until their data changed. Other 4xx rejections will
-    // not pass until data or code change.
-    return failed("rejected", e.status() >= 500 || fhir::is_retryable_status(e.status()), e.what());
-  } catch (const fhir::ClientError& e) {
-    return failed("server", true, e.what());
-  } catch (const mappings::RecordError& e) {
-    return failed("input", false, e.what());
-  } catch (const BuildError& e) {
-    return failed("internal", false, e.what());
-  } catch (const fhir::Error& e) {
-    return failed("input", false, e.what());
-  } catch (const std::exception& e) {
-    return failed("internal", true, e.what());
   }
 }
 

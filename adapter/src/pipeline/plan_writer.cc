@@ -426,9 +426,9 @@ std::set<std::string> interrupted_proposals(const std::vector<FoundMember>& foun
   return out;
 }
 
-PatientOutcome refused(PatientOutcome out, const std::string& reason, const std::string& detail) {
+PatientOutcome refused(PatientOutcome out, SkipReason reason, const std::string& detail) {
   out.kind = OutcomeKind::kFailed;
-  out.error_kind = "conflict";
+  out.error_kind = ErrorKind::kConflict;
   out.retryable = false;
   out.skip_reason = reason;
   out.detail = detail;
@@ -465,7 +465,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
     }
     if (!foreign.empty()) {
       return refused(
-          out, "look-alike",
+          out, SkipReason::kLookAlike,
           joined(foreign) +
               " carries the adapter's plan identifier, but the adapter did not write it and "
               "never modifies it. Find out where it came from, then run again");
@@ -475,7 +475,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       // could hide the other from the team; a person must choose.
       std::string refs;
       for (const auto& p : found) refs += (refs.empty() ? "" : ", ") + ("CarePlan/" + p.plan.id);
-      return refused(out, "duplicate-drafts",
+      return refused(out, SkipReason::kDuplicateDrafts,
                      "the adapter's plan exists more than once (" + refs +
                          "); remove the extra copies, then run again");
     }
@@ -487,7 +487,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
     }
     if (existing && found.front().verdict.standing == Standing::kChanged) {
       out.kind = OutcomeKind::kSkipped;
-      out.skip_reason = existing->status != "draft" ? "not-draft" : "edited";
+      out.skip_reason = existing->status != "draft" ? SkipReason::kNotDraft : SkipReason::kEdited;
       out.detail = "CarePlan/" + existing->id + ": " + found.front().verdict.why +
                    ", so a clinician has taken it over and the adapter leaves it untouched";
       out.fingerprint = existing->fingerprint;
@@ -537,14 +537,14 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
     MemberSearch members =
         find_members(client_, capabilities(), identity, built.bundle, marks, existing.has_value());
     if (!members.look_alikes.empty()) {
-      return refused(out, "look-alike",
+      return refused(out, SkipReason::kLookAlike,
                      joined(members.look_alikes) +
                          " carries one of this patient's proposal identifiers, but the adapter "
                          "did not write it and never modifies it. Find out where it came from, "
                          "then run again");
     }
     if (!members.duplicates.empty()) {
-      return refused(out, "duplicate-drafts",
+      return refused(out, SkipReason::kDuplicateDrafts,
                      "one of the adapter's proposals exists more than once (" +
                          joined(members.duplicates) + "); remove the extra copies, then run again");
     }
@@ -604,7 +604,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
         out.detail +=
             "; another writer created a second copy at the same time: the next run "
             "reports both";
-        out.skip_reason = "duplicate-drafts";
+        out.skip_reason = SkipReason::kDuplicateDrafts;
       }
       return out;
     } catch (const fhir::VersionConflict&) {

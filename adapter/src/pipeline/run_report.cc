@@ -174,9 +174,9 @@ fhir::JsonValue summary_json(const PatientRun& run) {
   const PatientOutcome& o = run.outcome;
   JsonValue j = JsonValue::object(
       {{"patient", o.patient_id}, {"outcome", outcome_name(o.kind)}, {"detail", o.detail}});
-  if (!o.skip_reason.empty()) j.set("reason", o.skip_reason);
+  if (o.skip_reason != SkipReason::kNone) j.set("reason", skip_reason_name(o.skip_reason));
   if (o.kind == OutcomeKind::kFailed) {
-    j.set("error_kind", o.error_kind);
+    j.set("error_kind", error_kind_name(o.error_kind));
     j.set("retryable", o.retryable);
   }
   if (!o.plan_ref.empty()) j.set("plan", o.plan_ref);

@@ -139,10 +139,11 @@ void SyncEngine::process_due(const std::atomic<bool>& stop, SyncReport& report) 
       try {
         outcome = process_(id);
       } catch (const std::exception& e) {
+        const Classification c = classify(e);
         outcome.kind = OutcomeKind::kFailed;
-        outcome.error_kind = "internal";
+        outcome.error_kind = c.kind;
         outcome.detail = e.what();
-        outcome.retryable = true;
+        outcome.retryable = c.retryable;
       }
       outcome.patient_id = id;
       std::lock_guard lock(mu);
@@ -188,7 +189,7 @@ void SyncEngine::record(const PatientOutcome& o, SyncReport& report) {
                                {"version", o.plan_version}});
     return;
   }
-  metrics_.count("mst_failures_total", o.error_kind);
+  metrics_.count("mst_failures_total", error_kind_name(o.error_kind));
   // The detail lands in the state file and the log: whatever produced it, it
   // passes the same filter as server error text.
   const std::string detail = fhir::safe_text(o.detail);
@@ -200,7 +201,7 @@ void SyncEngine::record(const PatientOutcome& o, SyncReport& report) {
   if (st.quarantined) ++report.quarantined;
   log_.warn(st.quarantined ? "patient.quarantined" : "patient.failed",
             {{"patient", o.patient_id},
-             {"kind", o.error_kind},
+             {"kind", error_kind_name(o.error_kind)},
              {"failures", std::to_string(st.failures)},
              {"error", detail}});
 }

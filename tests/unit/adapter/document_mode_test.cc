@@ -139,7 +139,7 @@ TEST_F(DocumentMode, ANoteAClinicianAmendedIsLeftAlone) {
   worsen_pain();
   const PatientOutcome o = run();
   EXPECT_EQ(o.kind, OutcomeKind::kSkipped) << o.detail;
-  EXPECT_EQ(o.skip_reason, "edited");
+  EXPECT_EQ(o.skip_reason, SkipReason::kEdited);
   EXPECT_NE(o.detail.find("its docStatus is 'amended'"), std::string::npos) << o.detail;
   EXPECT_EQ(store_.get(note), before);
   EXPECT_EQ(store_.all("DocumentReference").size(), 1u);
@@ -154,7 +154,7 @@ TEST_F(DocumentMode, ANoteUnderOurIdentifierByAnotherAuthorIsReportedNeverTouche
   worsen_pain();
   const PatientOutcome o = run();
   EXPECT_EQ(o.kind, OutcomeKind::kFailed);
-  EXPECT_EQ(o.skip_reason, "look-alike");
+  EXPECT_EQ(o.skip_reason, SkipReason::kLookAlike);
   EXPECT_EQ(store_.get(note), before);
 }
 

@@ -128,7 +128,7 @@ TEST_F(PipelineBadInput, APatientTheServerDoesNotHave) {
       R"({"resourceType":"OperationOutcome","issue":[{"severity":"error",)"
       R"("code":"not-found","diagnostics":"Resource Patient/mst-p02 is not known"}]})");
   PatientOutcome o = expect_failure("404");
-  EXPECT_EQ(o.error_kind, "not-found");
+  EXPECT_EQ(o.error_kind, ErrorKind::kNotFound);
   EXPECT_FALSE(o.retryable);
 }
 

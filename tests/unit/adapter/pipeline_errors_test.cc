@@ -35,7 +35,7 @@ TEST_F(PipelineErrors, ServerErrorsAreRetryable) { EXPECT_TRUE(refused_write(503
 TEST_F(PipelineErrors, ARejectedTransactionIsFinal) {
   PatientOutcome o = refused_write(422);
   EXPECT_FALSE(o.retryable);
-  EXPECT_EQ(o.error_kind, "rejected");
+  EXPECT_EQ(o.error_kind, ErrorKind::kRejected);
 }
 
 }  // namespace

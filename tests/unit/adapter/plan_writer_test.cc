@@ -123,7 +123,7 @@ TEST(PlanWriter, APlanTakenOutOfDraftIsNeverTouched) {
   });
   EXPECT_FALSE(built);
   EXPECT_EQ(o.kind, OutcomeKind::kSkipped);
-  EXPECT_EQ(o.skip_reason, "not-draft");
+  EXPECT_EQ(o.skip_reason, SkipReason::kNotDraft);
   EXPECT_NE(o.detail.find("'active'"), std::string::npos);
 }
 

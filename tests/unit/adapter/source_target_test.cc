@@ -137,7 +137,7 @@ TEST_F(SourceAndTarget, APlanAClinicianEditedOnTheTargetIsLeftAlone) {
 
   const PatientOutcome o = run();
   EXPECT_EQ(o.kind, OutcomeKind::kSkipped) << o.detail;
-  EXPECT_EQ(o.skip_reason, "not-draft");
+  EXPECT_EQ(o.skip_reason, SkipReason::kNotDraft);
   EXPECT_EQ(target_.get(ref), edited);
   EXPECT_EQ(target_.transactions(), 1);
 }
@@ -157,7 +157,7 @@ TEST_F(SourceAndTarget, APlanForTheTargetsOwnPatientOfTheSameIdIsALookAlike) {
 
   const PatientOutcome o = run();
   EXPECT_EQ(o.kind, OutcomeKind::kFailed) << o.detail;
-  EXPECT_EQ(o.skip_reason, "look-alike") << o.detail;
+  EXPECT_EQ(o.skip_reason, SkipReason::kLookAlike) << o.detail;
   EXPECT_EQ(target_.get(ref), moved);
 }
 

@@ -58,7 +58,7 @@ struct Harness {
           PatientOutcome o;
           o.kind = results.count(id) ? results[id] : OutcomeKind::kWritten;
           o.retryable = retryable;
-          o.error_kind = "unreachable";
+          o.error_kind = ErrorKind::kUnreachable;
           o.detail = "server unreachable";
           o.plan_ref = "CarePlan/" + id;
           o.plan_version = "1";
@@ -188,7 +188,7 @@ struct RescanHarness : Harness {
           PatientOutcome o;
           o.kind = results.count(id) ? results[id] : OutcomeKind::kWritten;
           o.retryable = true;
-          o.error_kind = "unreachable";
+          o.error_kind = ErrorKind::kUnreachable;
           o.detail = "server unreachable";
           return o;
         },

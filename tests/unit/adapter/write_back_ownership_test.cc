@@ -155,7 +155,7 @@ TEST_P(WriteBackOwnership, ADraftPlanAClinicianAnnotatedIsLeftUntouched) {
   worsen_pain();
   const PatientOutcome o = run();
   EXPECT_EQ(o.kind, OutcomeKind::kSkipped);
-  EXPECT_EQ(o.skip_reason, "edited");
+  EXPECT_EQ(o.skip_reason, SkipReason::kEdited);
   EXPECT_EQ(store_.get(plan), before);
 }
 
@@ -171,7 +171,7 @@ TEST_P(WriteBackOwnership, ALookAlikePlanOfAnotherPatientIsReportedNeverMoved) {
   const PatientOutcome o = run();
   EXPECT_EQ(o.kind, OutcomeKind::kFailed);
   EXPECT_FALSE(o.retryable);
-  EXPECT_EQ(o.skip_reason, "look-alike");
+  EXPECT_EQ(o.skip_reason, SkipReason::kLookAlike);
   EXPECT_NE(o.detail.find(plan + " (its subject is Patient/someone-else)"), std::string::npos)
       << o.detail;
   // The log, the state file and /readyz show it through safe_text: the
@@ -191,7 +191,7 @@ TEST_P(WriteBackOwnership, APlanUnderOurIdentifierNotAuthoredByTheAdapterIsNever
   worsen_pain();
   const PatientOutcome o = run();
   EXPECT_EQ(o.kind, OutcomeKind::kFailed);
-  EXPECT_EQ(o.skip_reason, "look-alike");
+  EXPECT_EQ(o.skip_reason, SkipReason::kLookAlike);
   EXPECT_NE(o.detail.find("its author is Practitioner/"), std::string::npos) << o.detail;
   EXPECT_EQ(store_.get(plan), before);
   // Nor is it dropped from the input unseen, as the adapter's own drafts are.
@@ -213,7 +213,7 @@ TEST_P(WriteBackOwnership, ALookAlikeGoalOfAnotherPatientStopsTheWrite) {
   worsen_pain();
   const PatientOutcome o = run();
   EXPECT_EQ(o.kind, OutcomeKind::kFailed);
-  EXPECT_EQ(o.skip_reason, "look-alike");
+  EXPECT_EQ(o.skip_reason, SkipReason::kLookAlike);
   EXPECT_NE(o.detail.find(planted), std::string::npos) << o.detail;
   EXPECT_EQ(store_.get(planted), before);
 }
@@ -245,7 +245,7 @@ TEST_P(WriteBackOwnership, ADeceasedPatientsDraftIsWithdrawnWhatAPersonTookOverI
 
   const PatientOutcome o = run();
   EXPECT_EQ(o.kind, OutcomeKind::kSkipped) << o.detail;
-  EXPECT_EQ(o.skip_reason, "deceased");
+  EXPECT_EQ(o.skip_reason, SkipReason::kDeceased);
   EXPECT_EQ(o.plan_ref, plan);
   EXPECT_NE(o.detail.find("Withdrew the adapter's draft " + plan), std::string::npos) << o.detail;
   EXPECT_NE(o.detail.find(accepted + " (its lifecycleStatus is 'accepted')"), std::string::npos)
@@ -274,7 +274,7 @@ TEST_P(WriteBackOwnership, ADeceasedPatientsDraftIsWithdrawnWhatAPersonTookOverI
 
   // Once withdrawn, nothing more is written.
   const PatientOutcome again = run();
-  EXPECT_EQ(again.skip_reason, "deceased");
+  EXPECT_EQ(again.skip_reason, SkipReason::kDeceased);
   EXPECT_EQ(store_.write_requests(), withdrawn);
 }
 

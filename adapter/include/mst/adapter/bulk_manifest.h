@@ -6,18 +6,19 @@
 #include <cstddef>
 #include <functional>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mst/fhir/error_kind.h"
 #include "mst/fhir/json.h"
 
 namespace mst::adapter {
 
-class BulkExportError : public std::runtime_error {
+class BulkExportError : public ::mst::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using ::mst::Error::Error;
+  ErrorKind error_kind() const override { return ErrorKind::kServer; }
 };
 
 struct BulkFile {

@@ -6,12 +6,12 @@
 #pragma once
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "mst/adapter/goal_plan.h"
 #include "mst/fhir/datetime.h"
+#include "mst/fhir/error_kind.h"
 #include "mst/fhir/json_value.h"
 #include "mst/mappings/canonical_base.h"
 #include "mst/mappings/considerations.h"
@@ -46,9 +46,10 @@ struct BuildOptions {
 };
 
 // A plan that cannot be built (not applicable, or options unusable).
-class BuildError : public std::runtime_error {
+class BuildError : public ::mst::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using ::mst::Error::Error;
+  ErrorKind error_kind() const override { return ErrorKind::kInternal; }
 };
 
 // The transaction Bundle. Throws BuildError when !plan.applicable or an

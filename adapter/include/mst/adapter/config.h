@@ -6,17 +6,18 @@
 
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "mst/fhir/error_kind.h"
 #include "mst/mappings/canonical_base.h"
 
 namespace mst::adapter {
 
-class ConfigError : public std::runtime_error {
+class ConfigError : public ::mst::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using ::mst::Error::Error;
+  ErrorKind error_kind() const override { return ErrorKind::kConfiguration; }
 };
 
 struct ConfigSources {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mst/adapter/rule_thresholds.h"
+#include "mst/adapter/skip_reason.h"
 #include "mst/mappings/considerations.h"
 
 namespace mst::adapter {
@@ -192,9 +193,8 @@ struct GoalPlan {
   // `not_applicable_reason` says why and everything else is empty.
   bool applicable = false;
   std::string not_applicable_reason;
-  // For machines (run --format json, metrics): empty means
-  // "no-spinal-metastasis".
-  std::string not_applicable_code;
+  // For machines (run --format json, metrics), when !applicable.
+  SkipReason not_applicable_code = SkipReason::kNoSpinalMetastasis;
 
   Urgency urgency = Urgency::kRoutine;  // the highest urgency of goals and referrals
   bool emergency = false;               // an emergency pathway (rows 1, 3-5, 16) fired

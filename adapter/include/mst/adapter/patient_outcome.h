@@ -4,6 +4,9 @@
 
 #include <string>
 
+#include "mst/adapter/skip_reason.h"
+#include "mst/fhir/error_kind.h"
+
 namespace mst::adapter {
 
 enum class OutcomeKind {
@@ -17,14 +20,13 @@ enum class OutcomeKind {
 struct PatientOutcome {
   OutcomeKind kind = OutcomeKind::kFailed;
   std::string patient_id;
-  std::string detail;       // one line for people: why skipped, what failed
-  std::string skip_reason;  // no-spinal-metastasis | not-draft | duplicate-drafts
-  std::string
-      error_kind;  // failed only: unreachable | auth | rejected | conflict | input | internal
-  bool retryable = false;    // failed only: worth trying again later
-  std::string fingerprint;   // of the plan content, when one was computed
-  std::string plan_ref;      // "CarePlan/id" of the adapter's draft, if any
-  std::string plan_version;  // its version after this run
+  std::string detail;                           // one line for people: why skipped, what failed
+  SkipReason skip_reason = SkipReason::kNone;   // skip_reason_name() labels it
+  ErrorKind error_kind = ErrorKind::kInternal;  // failed only; error_kind_name() labels it
+  bool retryable = false;                       // failed only: worth trying again later
+  std::string fingerprint;                      // of the plan content, when one was computed
+  std::string plan_ref;                         // "CarePlan/id" of the adapter's draft, if any
+  std::string plan_version;                     // its version after this run
 };
 
 const char* outcome_name(OutcomeKind kind);

@@ -6,19 +6,20 @@
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "mst/fhir/client.h"
+#include "mst/fhir/error_kind.h"
 #include "mst/fhir/json.h"
 
 namespace mst::adapter {
 
-class PopulationError : public std::runtime_error {
+class PopulationError : public ::mst::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using ::mst::Error::Error;
+  ErrorKind error_kind() const override { return ErrorKind::kConfiguration; }
 };
 
 // sync.population: "search" | "group:<id>" | "list:<id>" | "file:<path>".

@@ -5,11 +5,11 @@
 // (adapter/rules/thresholds.json) may override any of them by name.
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mst/fhir/error_kind.h"
 #include "mst/mappings/code_tables.h"
 
 namespace mst::adapter {
@@ -64,9 +64,10 @@ struct ThresholdInfo {
 const std::vector<ThresholdInfo>& threshold_table();
 
 // Bad threshold input: not JSON, unknown name, wrong type, out of range.
-class ThresholdsError : public std::runtime_error {
+class ThresholdsError : public ::mst::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using ::mst::Error::Error;
+  ErrorKind error_kind() const override { return ErrorKind::kConfiguration; }
 };
 
 // `base` with the SINS (sins.indeterminate-from, sins.unstable-from) and

@@ -7,9 +7,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "mst/fhir/error_kind.h"
 
 namespace Poco::Data {
 class Session;
@@ -17,21 +18,24 @@ class Session;
 
 namespace mst::adapter {
 
-class StateStoreError : public std::runtime_error {
+class StateStoreError : public ::mst::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using ::mst::Error::Error;
+  ErrorKind error_kind() const override { return ErrorKind::kInternal; }
 };
 
 // Another process holds the state file.
 class StateStoreLocked : public StateStoreError {
  public:
   using StateStoreError::StateStoreError;
+  ErrorKind error_kind() const override { return ErrorKind::kConfiguration; }
 };
 
 // The state file was written for another server or shard.
 class StateStoreMismatch : public StateStoreError {
  public:
   using StateStoreError::StateStoreError;
+  ErrorKind error_kind() const override { return ErrorKind::kConfiguration; }
 };
 
 struct PatientState {

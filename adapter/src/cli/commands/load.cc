@@ -74,16 +74,15 @@ int run_load(const ParsedArgs& args, Context& context) {
         ++files_failed;
         if (first_failure == kSuccess) first_failure = kRejected;
       }
-    } catch (const fhir::ServerUnreachable&) {
-      throw;  // the next file would meet the same silence
-    } catch (const fhir::DeadlineExceeded&) {
-      throw;
-    } catch (const fhir::AuthError&) {
-      throw;
     } catch (const std::exception& e) {
+      // The next file would meet the same silence or refusal, or the same bug.
+      const Classification c = classify(e);
+      if (c.kind == ErrorKind::kUnreachable || c.kind == ErrorKind::kAuth ||
+          c.kind == ErrorKind::kInternal) {
+        throw;
+      }
       ++files_failed;
-      const ExitCode code = exit_code_for(e);
-      if (code == kInternal) throw;
+      const ExitCode code = c.exit_code;
       if (first_failure == kSuccess) first_failure = code;
       context.out << path << ": FAILED: " << e.what() << "\n";
     }

@@ -36,10 +36,7 @@ int exit_code_of(const PatientOutcome& o) {
     case OutcomeKind::kSkipped:
       return kNothingToDo;
     case OutcomeKind::kFailed:
-      if (o.error_kind == "unreachable") return kUnreachable;
-      if (o.error_kind == "auth") return kAuthFailed;
-      if (o.error_kind == "internal") return kInternal;
-      return kRejected;
+      return exit_code(o.error_kind);
   }
   return kInternal;
 }

@@ -208,7 +208,8 @@ PatientProcessor measured(Pipeline& pipeline, Metrics& metrics,
                     std::chrono::duration<double>(clock->steady_now() - started).count());
     if (o.kind == OutcomeKind::kWritten) metrics.count("mst_plans_written_total");
     if (o.kind == OutcomeKind::kUnchanged) metrics.count("mst_plans_unchanged_total");
-    if (o.kind == OutcomeKind::kSkipped) metrics.count("mst_plans_skipped_total", o.skip_reason);
+    if (o.kind == OutcomeKind::kSkipped)
+      metrics.count("mst_plans_skipped_total", skip_reason_name(o.skip_reason));
     return o;
   };
 }

@@ -25,6 +25,8 @@ class ClientError : public Error {
   int status() const { return status_; }
   // outcome_summary() of the OperationOutcome the server sent, or empty.
   const std::string& outcome() const { return outcome_; }
+  // A failure of the exchange that no subclass names more closely.
+  ErrorKind error_kind() const override { return ErrorKind::kServer; }
 
  private:
   std::string method_;
@@ -37,12 +39,16 @@ class ClientError : public Error {
 class HttpStatusError : public ClientError {
  public:
   using ClientError::ClientError;
+  ErrorKind error_kind() const override { return ErrorKind::kRejected; }
+  // 5xx, 408 and 429: the server did not act on the request ("not now").
+  bool retryable() const override;
 };
 
 // 404 Not Found or 410 Gone.
 class NotFound : public HttpStatusError {
  public:
   using HttpStatusError::HttpStatusError;
+  ErrorKind error_kind() const override { return ErrorKind::kNotFound; }
 };
 
 // The resource changed since the version the caller had: 409 (HAPI) or 412
@@ -50,6 +56,8 @@ class NotFound : public HttpStatusError {
 class VersionConflict : public HttpStatusError {
  public:
   using HttpStatusError::HttpStatusError;
+  ErrorKind error_kind() const override { return ErrorKind::kConflict; }
+  bool retryable() const override { return true; }  // a re-read sees the new version
 };
 
 // Credentials were refused (401 after one re-authentication, 403) or could
@@ -57,6 +65,7 @@ class VersionConflict : public HttpStatusError {
 class AuthError : public ClientError {
  public:
   using ClientError::ClientError;
+  ErrorKind error_kind() const override { return ErrorKind::kAuth; }
 };
 
 // No HTTP response: connection refused, DNS, TLS or a per-attempt timeout,
@@ -67,6 +76,7 @@ class ServerUnreachable : public ClientError {
                     const std::string& reason)
       : ClientError(std::move(method), url, 0, "", reason), kind_(kind) {}
   TransportError::Kind kind() const { return kind_; }
+  ErrorKind error_kind() const override { return ErrorKind::kUnreachable; }
   bool timed_out() const { return kind_ == TransportError::Kind::kTimeout; }
 
  private:
@@ -78,6 +88,7 @@ class ServerUnreachable : public ClientError {
 class DeadlineExceeded : public ClientError {
  public:
   using ClientError::ClientError;
+  ErrorKind error_kind() const override { return ErrorKind::kUnreachable; }
 };
 
 // A success status with a body the client cannot use (not JSON, wrong
@@ -86,6 +97,7 @@ class DeadlineExceeded : public ClientError {
 class InvalidResponse : public ClientError {
  public:
   using ClientError::ClientError;
+  ErrorKind error_kind() const override { return ErrorKind::kServer; }
 };
 
 // The caller asked for something the client will not send (malformed id or
@@ -93,6 +105,7 @@ class InvalidResponse : public ClientError {
 class InvalidRequest : public ClientError {
  public:
   using ClientError::ClientError;
+  ErrorKind error_kind() const override { return ErrorKind::kInvalidRequest; }
 };
 
 // A search stopped before the server's last page (a bound, a repeated or
@@ -100,6 +113,7 @@ class InvalidRequest : public ClientError {
 class SearchIncomplete : public ClientError {
  public:
   using ClientError::ClientError;
+  ErrorKind error_kind() const override { return ErrorKind::kIncomplete; }
 };
 
 // `text` with every occurrence of `secret` replaced by "***" (for server

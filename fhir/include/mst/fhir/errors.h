@@ -6,12 +6,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "mst/fhir/error_kind.h"
+
 namespace mst::fhir {
 
-// Base of every error thrown by the fhir library.
-class Error : public std::runtime_error {
+// Base of every error thrown by the fhir library: by default, data it
+// cannot read.
+class Error : public ::mst::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using ::mst::Error::Error;
+  ErrorKind error_kind() const override { return ErrorKind::kInput; }
 };
 
 // Input that is not acceptable JSON: malformed, too large, too deep, bad UTF-8.

@@ -65,6 +65,9 @@ class TransportError : public Error {
   };
   TransportError(Kind kind, const std::string& what) : Error(what), kind_(kind) {}
   Kind kind() const { return kind_; }
+  ErrorKind error_kind() const override {
+    return kind_ == Kind::kInvalidRequest ? ErrorKind::kInvalidRequest : ErrorKind::kUnreachable;
+  }
 
  private:
   Kind kind_;

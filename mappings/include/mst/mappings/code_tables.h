@@ -17,13 +17,13 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
 #include "mst/fhir/datatypes.h"
+#include "mst/fhir/error_kind.h"
 #include "mst/mappings/canonical_base.h"
 #include "mst/mappings/code_systems.h"
 #include "mst/mappings/concept_map.h"
@@ -34,9 +34,10 @@ namespace mst::mappings {
 
 // A table that cannot be read or is invalid. what() names the file and, when
 // there is one, the entry: "observations.json: entry 'ecog': answers[2]: ...".
-class CodeTableError : public std::runtime_error {
+class CodeTableError : public ::mst::Error {
  public:
   CodeTableError(std::string file, std::string entry, const std::string& message);
+  ErrorKind error_kind() const override { return ErrorKind::kConfiguration; }
   const std::string& file() const { return file_; }
   const std::string& entry() const { return entry_; }
 

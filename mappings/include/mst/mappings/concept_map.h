@@ -10,12 +10,12 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "mst/fhir/error_kind.h"
 #include "mst/fhir/json.h"
 
 namespace mst::mappings {
@@ -46,9 +46,10 @@ TranslationUse use_of(Equivalence e);
 
 // A map that cannot be read or is invalid. what() names the file and the
 // element: "site.json: group[0].element[3].target[0]: ...".
-class ConceptMapError : public std::runtime_error {
+class ConceptMapError : public ::mst::Error {
  public:
   ConceptMapError(std::string file, std::string element, const std::string& message);
+  ErrorKind error_kind() const override { return ErrorKind::kConfiguration; }
   const std::string& file() const { return file_; }
   const std::string& element() const { return element_; }
 

@@ -8,13 +8,13 @@
 
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "mst/fhir/client.h"
 #include "mst/fhir/datatypes.h"
+#include "mst/fhir/error_kind.h"
 #include "mst/fhir/json.h"
 #include "mst/mappings/considerations.h"
 
@@ -22,9 +22,10 @@ namespace mst::mappings {
 
 // The input cannot be one patient's record: several Patients and no patient
 // id to choose one, or nothing to build from.
-class RecordError : public std::runtime_error {
+class RecordError : public ::mst::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using ::mst::Error::Error;
+  ErrorKind error_kind() const override { return ErrorKind::kInput; }
 };
 
 // A resource dropped because its content could not be read.
