@@ -6,8 +6,8 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "mock_client.h"
 #include "mst/fhir/client_errors.h"
+#include "support/mock_client.h"
 
 namespace mst::adapter {
 namespace {
