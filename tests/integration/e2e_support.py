@@ -21,9 +21,23 @@ PRIORITY = {"high": "high-priority", "medium": "medium-priority", "low": "low-pr
 
 
 def base_url():
+    """The test HAPI server's base URL, from $MST_HAPI_STATE_DIR/url. Without
+    one the test fails with this message: it never skips (a skip passes)."""
     state = os.environ.get("MST_HAPI_STATE_DIR", os.path.join(REPO, ".hapi"))
-    with open(os.path.join(state, "url")) as f:
-        return f.read().strip()
+    return state_url(state, "MST_HAPI_STATE_DIR")
+
+
+def state_url(state_dir, variable):
+    path = os.path.join(state_dir, "url")
+    try:
+        with open(path) as f:
+            url = f.read().strip()
+    except OSError as e:
+        raise RuntimeError(f"no HAPI server: {path} cannot be read ({e.strerror}); run under the "
+                           f"CTest hapi fixture, or scripts/hapi start and set {variable}") from e
+    if not url:
+        raise RuntimeError(f"no HAPI server: {path} is empty")
+    return url
 
 
 def adapter_path():

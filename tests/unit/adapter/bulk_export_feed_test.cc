@@ -8,9 +8,10 @@
 #include <deque>
 #include <sstream>
 
-#include "mock_client.h"
 #include "mst/adapter/population.h"
 #include "mst/fhir/client_errors.h"
+#include "support/fake_clock.h"
+#include "support/mock_client.h"
 
 namespace mst::adapter {
 namespace {
@@ -21,21 +22,7 @@ using ::testing::HasSubstr;
 using ::testing::Invoke;
 using testing::MockClient;
 
-class TestClock : public fhir::Clock {
- public:
-  std::chrono::system_clock::time_point now() override {
-    return std::chrono::system_clock::time_point(std::chrono::seconds(1'772'366'400)) + elapsed;
-  }
-  std::chrono::steady_clock::time_point steady_now() override {
-    return std::chrono::steady_clock::time_point(std::chrono::hours(1)) + elapsed;
-  }
-  void sleep_for(milliseconds d) override {
-    sleeps.push_back(d);
-    elapsed += d;
-  }
-  milliseconds elapsed{0};
-  std::vector<milliseconds> sleeps;
-};
+using fhir::testing::FakeClock;
 
 fhir::HttpResponse answer(int status, std::string body = "", fhir::Headers headers = {}) {
   fhir::HttpResponse r;
@@ -97,7 +84,7 @@ class BulkExportFeedTest : public ::testing::Test {
 
   ::testing::NiceMock<MockClient> client;
   BulkExportOptions options;
-  std::shared_ptr<TestClock> clock = std::make_shared<TestClock>();
+  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
   std::ostringstream log_text;
   Logger log{log_text, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
   std::deque<fhir::HttpResponse> queue;
@@ -163,15 +150,16 @@ TEST_F(BulkExportFeedTest, TheAdaptersOwnPlansAreNotChanges) {
 // Servers add resources the changed ones reference (HAPI adds the
 // Conditions a CarePlan addresses): older than `_since`, they are no change.
 TEST_F(BulkExportFeedTest, ResourcesLastUpdatedBeforeTheCheckpointAreNotChanges) {
-  script({answer(202, "", {{"content-location", kStatus}}),
-          answer(200, manifest(file("Condition", "c"))),
-          answer(200, R"({"resourceType":"Condition","subject":{"reference":"Patient/old"},)"
-                      R"("meta":{"lastUpdated":"2026-02-28T23:59:59.999Z"}})"
-                      "\n"
-                      R"({"resourceType":"Condition","subject":{"reference":"Patient/new"},)"
-                      R"("meta":{"lastUpdated":"2026-03-01T00:00:00.000+00:00"}})"
-                      "\n"
-                      R"({"resourceType":"Condition","subject":{"reference":"Patient/undated"}})")});
+  script(
+      {answer(202, "", {{"content-location", kStatus}}),
+       answer(200, manifest(file("Condition", "c"))),
+       answer(200, R"({"resourceType":"Condition","subject":{"reference":"Patient/old"},)"
+                   R"("meta":{"lastUpdated":"2026-02-28T23:59:59.999Z"}})"
+                   "\n"
+                   R"({"resourceType":"Condition","subject":{"reference":"Patient/new"},)"
+                   R"("meta":{"lastUpdated":"2026-03-01T00:00:00.000+00:00"}})"
+                   "\n"
+                   R"({"resourceType":"Condition","subject":{"reference":"Patient/undated"}})")});
   ChangeScan s = scan(std::string("2026-03-01T00:00:00.000Z"));
   EXPECT_EQ(s.patient_ids, (std::vector<std::string>{"new", "undated"}));
   EXPECT_THAT(log_text.str(), HasSubstr("not_changed_since=1"));
@@ -276,7 +264,7 @@ TEST_F(BulkExportFeedTest, AnExportThatOutlastsTheWaitIsCancelled) {
   EXPECT_THROW(scan(kTime), BulkExportError);
   // Retry-After 120 s is held to max_poll (8 s), and the total to max_wait.
   for (auto d : clock->sleeps) EXPECT_EQ(d, milliseconds(8000));
-  EXPECT_LE(clock->elapsed, options.max_wait);
+  EXPECT_LE(clock->elapsed(), options.max_wait);
   EXPECT_EQ(sent.back().method, "DELETE");
 }
 

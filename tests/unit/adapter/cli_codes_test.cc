@@ -9,12 +9,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "../fhir/client_test_support.h"
 #include "cli/app.h"
 #include "cli/exit_codes.h"
 #include "mst/fhir/url.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/concept_map.h"
+#include "support/mock_transport.h"
 
 namespace mst::adapter::cli {
 namespace {

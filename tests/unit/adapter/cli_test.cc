@@ -6,8 +6,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "../fhir/client_test_support.h"
-#include "capability_fixture.h"
 #include "cli/app.h"
 #include "cli/args.h"
 #include "cli/exit_codes.h"
@@ -15,6 +13,8 @@
 #include "mst/adapter/config.h"
 #include "mst/adapter/rule_thresholds.h"
 #include "mst/fhir/client_errors.h"
+#include "support/capability_fixture.h"
+#include "support/mock_transport.h"
 
 namespace mst::adapter::cli {
 namespace {

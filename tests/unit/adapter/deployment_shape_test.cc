@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "capability_fixture.h"
 #include "mst/adapter/server_interactions.h"
+#include "support/capability_fixture.h"
 
 namespace mst::adapter::cli {
 namespace {

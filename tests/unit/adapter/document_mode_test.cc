@@ -8,15 +8,15 @@
 #include <sstream>
 
 #include "document_note.h"
-#include "fake_fhir_store.h"
-#include "fixture_server.h"
 #include "mst/adapter/careplan_builder.h"
 #include "mst/adapter/pipeline.h"
+#include "support/fixture_server.h"
+#include "support/memory_fhir_server.h"
 
 namespace mst::adapter {
 namespace {
 
-using testing::FakeFhirStore;
+using testing::MemoryFhirServer;
 
 std::string unbase64(std::string_view data) {
   std::istringstream in{std::string(data)};
@@ -66,7 +66,7 @@ class DocumentMode : public ::testing::Test {
 
   mappings::CodeTables tables_;
   RuleThresholds thresholds_;
-  FakeFhirStore store_;
+  MemoryFhirServer store_;
 };
 
 TEST_F(DocumentMode, WritesOnePreliminaryPlanOfCareNoteAndNoCarePlan) {

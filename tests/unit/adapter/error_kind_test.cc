@@ -13,8 +13,6 @@
 
 #include "cli/args.h"
 #include "cli/exit_codes.h"
-#include "fixture_server.h"
-#include "mock_client.h"
 #include "mst/adapter/bulk_manifest.h"
 #include "mst/adapter/careplan_builder.h"
 #include "mst/adapter/config.h"
@@ -26,6 +24,8 @@
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/concept_map.h"
 #include "mst/mappings/patient_record.h"
+#include "support/fixture_server.h"
+#include "support/mock_client.h"
 
 namespace mst::adapter {
 namespace {

@@ -7,10 +7,10 @@
 #include <mutex>
 #include <set>
 
-#include "mock_client.h"
 #include "mst/adapter/bulk_export_feed.h"
 #include "mst/adapter/record_puller.h"
 #include "mst/fhir/client_errors.h"
+#include "support/mock_client.h"
 
 namespace mst::adapter {
 namespace {

@@ -5,18 +5,18 @@
 // look-alike check of any subject keeps working there.
 #include <gtest/gtest.h>
 
-#include "fake_fhir_store.h"
-#include "fixture_server.h"
 #include "mst/adapter/careplan_builder.h"
 #include "mst/adapter/pipeline.h"
 #include "patient_scope.h"
+#include "support/fixture_server.h"
+#include "support/memory_fhir_server.h"
 
 namespace mst::adapter {
 namespace {
 
 using detail::identifier_search_scoped;
 using detail::patient_scoped;
-using testing::FakeFhirStore;
+using testing::MemoryFhirServer;
 
 fhir::Capabilities requiring(const std::string& type,
                              std::vector<std::vector<std::string>> groups) {
@@ -82,7 +82,7 @@ class PatientRequired : public ::testing::Test {
 
   mappings::CodeTables tables_;
   RuleThresholds thresholds_;
-  FakeFhirStore store_;
+  MemoryFhirServer store_;
 };
 
 TEST_F(PatientRequired, PlansAreWrittenFoundAgainAndRevised) {

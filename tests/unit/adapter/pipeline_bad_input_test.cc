@@ -6,7 +6,7 @@
 // never a crash, and no write reaches the server.
 #include <gtest/gtest.h>
 
-#include "fixture_server.h"
+#include "support/fixture_server.h"
 
 namespace mst::adapter {
 namespace {

@@ -4,7 +4,7 @@
 // changes), so a transient refusal marked final loses the patient.
 #include <gtest/gtest.h>
 
-#include "fixture_server.h"
+#include "support/fixture_server.h"
 
 namespace mst::adapter {
 namespace {

@@ -2,20 +2,23 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_fhir_store.h"
-#include "mock_client.h"
+#include <algorithm>
+
 #include "mst/fhir/client_errors.h"
+#include "support/memory_fhir_server.h"
+#include "support/mock_client.h"
 
 namespace mst::adapter {
 namespace {
 
 using ::testing::_;
 using ::testing::DoAll;
-using testing::FakeFhirStore;
+using testing::MemoryFhirServer;
 using testing::MockClient;
 using ::testing::Return;
 using ::testing::SaveArg;
 using testing::search_result;
+using ::testing::StrictMock;
 
 const std::string kDeviceSystem = "http://mst/NamingSystem/mst-device";
 const std::string kAuthor = "MST Care-Plan Adapter";
@@ -64,58 +67,104 @@ void serves_the_device(MockClient& client) {
                         R"({"resourceType":"Device","id":"d1","identifier":[{"system":")" +
                         kDeviceSystem + R"(","value":"mst-1"}]}}]})")));
 }
+void serves_the_device(MemoryFhirServer& store) {
+  store.put(R"({"resourceType":"Device","id":"d1","identifier":[{"system":")" + kDeviceSystem +
+            R"(","value":"mst-1"}]})");
+}
+
+// Stores the adapter's plan `id` for p1, as the server would hold it.
+void holds_plan(MemoryFhirServer& store, const std::string& id, const std::string& status,
+                const std::string& fp) {
+  store.put(R"({"resourceType":"CarePlan","id":")" + id +
+            R"(","identifier":[{"system":"http://mst/NamingSystem/mst-careplan","value":"p1"}],)"
+            R"("status":")" +
+            status +
+            R"(","subject":{"reference":"Patient/p1"},"author":{"reference":"Device/d1"},"fp":")" +
+            fp + R"("})");
+}
+
+// A builder of a real transaction for the plan: a conditional create, or an
+// update of the plan it read with If-Match on the version it read.
+PlanBuildFn plan_builder(const std::string& fp, std::optional<ExistingPlan>* seen = nullptr) {
+  return [fp, seen](const std::optional<ExistingPlan>& existing) {
+    if (seen) *seen = existing;
+    fhir::JsonValue plan = fhir::JsonValue::object({{"resourceType", "CarePlan"}});
+    plan.set("identifier",
+             fhir::JsonValue::array({fhir::JsonValue::object(
+                 {{"system", "http://mst/NamingSystem/mst-careplan"}, {"value", "p1"}})}));
+    plan.set("status", "draft");
+    plan.set("subject", fhir::JsonValue::object({{"reference", "Patient/p1"}}));
+    plan.set("author", fhir::JsonValue::object({{"reference", "Device/d1"}}));
+    plan.set("fp", fp);
+    fhir::JsonValue request = fhir::JsonValue::object(
+        {{"method", "POST"},
+         {"url", "CarePlan"},
+         {"ifNoneExist", "identifier=http://mst/NamingSystem/mst-careplan|p1"}});
+    if (existing) {
+      plan.set("id", existing->id);
+      request = fhir::JsonValue::object({{"method", "PUT"},
+                                         {"url", "CarePlan/" + existing->id},
+                                         {"ifMatch", "W/\"" + existing->version + "\""}});
+    }
+    fhir::JsonValue e = fhir::JsonValue::object({{"fullUrl", "urn:uuid:cp"}});
+    e.set("resource", std::move(plan));
+    e.set("request", std::move(request));
+    fhir::JsonValue bundle =
+        fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
+    bundle.set("entry", fhir::JsonValue::array({std::move(e)}));
+    return BuiltPlan{std::move(bundle), fp};
+  };
+}
+
+int count(const std::vector<std::string>& requests, const std::string& request) {
+  return static_cast<int>(std::count(requests.begin(), requests.end(), request));
+}
 
 TEST(PlanWriter, CreatesWhenNoPlanExists) {
-  MockClient client;
-  serves_the_device(client);
-  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
-      .WillRepeatedly(Return(search_result(plans_json({}))));
-  EXPECT_CALL(client, transaction(_)).WillOnce(Return(tx_response("CarePlan/cp1/_history/1")));
-  PlanWriter w(client, reader(), {});
+  MemoryFhirServer store;
+  serves_the_device(store);
+  PlanWriter w(store, reader(), {});
   std::optional<ExistingPlan> seen;
-  auto o = w.write(kId, builder("fp-new", &seen));
+  auto o = w.write(kId, plan_builder("fp-new", &seen));
   EXPECT_FALSE(seen.has_value());
   EXPECT_EQ(o.kind, OutcomeKind::kWritten);
-  EXPECT_EQ(o.plan_ref, "CarePlan/cp1");
+  ASSERT_EQ(store.all("CarePlan").size(), 1u);
+  EXPECT_EQ(o.plan_ref, store.all("CarePlan").front());
   EXPECT_EQ(o.plan_version, "1");
   EXPECT_EQ(o.fingerprint, "fp-new");
 }
 
 TEST(PlanWriter, UnchangedContentWritesNothing) {
-  MockClient client;
-  serves_the_device(client);
-  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
-      .WillOnce(Return(search_result(plans_json({{"cp1", "3", "draft", "fp-same"}}))));
-  EXPECT_CALL(client, transaction(_)).Times(0);
-  PlanWriter w(client, reader(), {});
-  auto o = w.write(kId, builder("fp-same"));
+  MemoryFhirServer store;
+  serves_the_device(store);
+  for (int i = 0; i < 3; ++i) holds_plan(store, "cp1", "draft", "fp-same");
+  PlanWriter w(store, reader(), {});
+  auto o = w.write(kId, plan_builder("fp-same"));
   EXPECT_EQ(o.kind, OutcomeKind::kUnchanged);
   EXPECT_EQ(o.plan_version, "3");
+  EXPECT_EQ(store.write_requests(), 0);
 }
 
 TEST(PlanWriter, ChangedContentUpdatesTheDraftItRead) {
-  MockClient client;
-  serves_the_device(client);
-  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
-      .WillOnce(Return(search_result(plans_json({{"cp1", "3", "draft", "fp-old"}}))));
-  EXPECT_CALL(client, transaction(_)).WillOnce(Return(tx_response("CarePlan/cp1/_history/4")));
-  PlanWriter w(client, reader(), {});
+  MemoryFhirServer store;
+  serves_the_device(store);
+  for (int i = 0; i < 3; ++i) holds_plan(store, "cp1", "draft", "fp-old");
+  PlanWriter w(store, reader(), {});
   std::optional<ExistingPlan> seen;
-  auto o = w.write(kId, builder("fp-new", &seen));
+  auto o = w.write(kId, plan_builder("fp-new", &seen));
   ASSERT_TRUE(seen);
   EXPECT_EQ(seen->id, "cp1");
   EXPECT_EQ(seen->version, "3");  // the builder puts it in If-Match
   EXPECT_EQ(o.kind, OutcomeKind::kWritten);
   EXPECT_EQ(o.plan_version, "4");
+  EXPECT_NE(store.get("CarePlan/cp1").find(R"("fp":"fp-new")"), std::string::npos);
 }
 
 TEST(PlanWriter, APlanTakenOutOfDraftIsNeverTouched) {
-  MockClient client;
-  serves_the_device(client);
-  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
-      .WillOnce(Return(search_result(plans_json({{"cp1", "5", "active", "fp-old"}}))));
-  EXPECT_CALL(client, transaction(_)).Times(0);
-  PlanWriter w(client, reader(), {});
+  MemoryFhirServer store;
+  serves_the_device(store);
+  holds_plan(store, "cp1", "active", "fp-old");
+  PlanWriter w(store, reader(), {});
   bool built = false;
   auto o = w.write(kId, [&](const std::optional<ExistingPlan>&) {
     built = true;
@@ -125,65 +174,60 @@ TEST(PlanWriter, APlanTakenOutOfDraftIsNeverTouched) {
   EXPECT_EQ(o.kind, OutcomeKind::kSkipped);
   EXPECT_EQ(o.skip_reason, SkipReason::kNotDraft);
   EXPECT_NE(o.detail.find("'active'"), std::string::npos);
+  EXPECT_EQ(store.write_requests(), 0);
 }
 
 TEST(PlanWriter, AVersionConflictRereadsAndDecidesAgain) {
-  MockClient client;
-  serves_the_device(client);
-  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
-      .WillOnce(Return(search_result(plans_json({{"cp1", "3", "draft", "fp-old"}}))))
-      .WillOnce(Return(search_result(plans_json({{"cp1", "4", "active", "fp-old"}}))));
-  EXPECT_CALL(client, transaction(_)).WillOnce([](std::string) -> fhir::FhirResponse {
-    throw fhir::VersionConflict("POST", "http://x/fhir", 409, "HAPI-0989", "version conflict");
-  });
-  PlanWriter w(client, reader(), {});
-  auto o = w.write(kId, builder("fp-new"));
+  MemoryFhirServer store;
+  serves_the_device(store);
+  holds_plan(store, "cp1", "draft", "fp-old");
+  // A clinician activates the plan between the writer's read and its write.
+  store.before_requests["PUT CarePlan/cp1"] = [](MemoryFhirServer& s) {
+    holds_plan(s, "cp1", "active", "fp-old");
+  };
+  PlanWriter w(store, reader(), {});
+  auto o = w.write(kId, plan_builder("fp-new"));
   EXPECT_EQ(o.kind, OutcomeKind::kSkipped);  // the clinician won the race
+  EXPECT_NE(store.get("CarePlan/cp1").find(R"("status":"active")"), std::string::npos);
+  EXPECT_EQ(store.transactions(), 0);
 }
 
 TEST(PlanWriter, ConflictsBeyondTheBoundPropagate) {
-  MockClient client;
-  serves_the_device(client);
-  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
-      .WillRepeatedly(Return(search_result(plans_json({{"cp1", "3", "draft", "fp-old"}}))));
-  EXPECT_CALL(client, transaction(_))
-      .Times(3)
-      .WillRepeatedly([](std::string) -> fhir::FhirResponse {
-        throw fhir::VersionConflict("POST", "http://x/fhir", 409, "", "version conflict");
-      });
+  MemoryFhirServer store;
+  serves_the_device(store);
+  holds_plan(store, "cp1", "draft", "fp-old");
+  store.fail_requests["PUT CarePlan/cp1"] = 412;
   WriteOptions opts;
   opts.max_conflict_retries = 2;
-  PlanWriter w(client, reader(), opts);
-  EXPECT_THROW(w.write(kId, builder("fp-new")), fhir::VersionConflict);
+  PlanWriter w(store, reader(), opts);
+  EXPECT_THROW(w.write(kId, plan_builder("fp-new")), fhir::VersionConflict);
+  EXPECT_EQ(count(store.requests(), "transaction"), 3);
 }
 
 TEST(PlanWriter, DuplicatePlansAreReportedNotWritten) {
-  MockClient client;
-  serves_the_device(client);
-  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
-      .WillOnce(Return(
-          search_result(plans_json({{"cp2", "1", "draft", "a"}, {"cp1", "1", "draft", "b"}}))));
-  EXPECT_CALL(client, transaction(_)).Times(0);
-  PlanWriter w(client, reader(), {});
-  auto o = w.write(kId, builder("x"));
+  MemoryFhirServer store;
+  serves_the_device(store);
+  holds_plan(store, "cp2", "draft", "a");
+  holds_plan(store, "cp1", "draft", "b");
+  PlanWriter w(store, reader(), {});
+  auto o = w.write(kId, plan_builder("x"));
   EXPECT_EQ(o.kind, OutcomeKind::kFailed);
   EXPECT_FALSE(o.retryable);
   EXPECT_NE(o.detail.find("CarePlan/cp1, CarePlan/cp2"), std::string::npos);
+  EXPECT_EQ(store.write_requests(), 0);
 }
 
 TEST(PlanWriter, DryRunNeverWrites) {
-  MockClient client;
-  serves_the_device(client);
-  EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
-      .WillOnce(Return(search_result(plans_json({}))));
-  EXPECT_CALL(client, transaction(_)).Times(0);
+  MemoryFhirServer store;
+  serves_the_device(store);
   WriteOptions opts;
   opts.dry_run = true;
-  PlanWriter w(client, reader(), opts);
+  PlanWriter w(store, reader(), opts);
   auto o = w.write(kId, builder("fp"));
   EXPECT_EQ(w.last_dry_run_bundle(), R"({"resourceType":"Bundle","type":"transaction"})");
   EXPECT_EQ(o.kind, OutcomeKind::kBuilt);
   EXPECT_NE(o.detail.find("dry run"), std::string::npos);
+  EXPECT_EQ(store.write_requests(), 0);
 }
 
 // --- Revisions retire what they drop --------------------------------------
@@ -211,7 +255,7 @@ std::string member(const std::string& type, const std::string& id, const std::st
 
 // The adapter's Device, its draft plan naming `goals` and `requests`, and
 // those resources, in a store.
-void seed(FakeFhirStore& store) {
+void seed(MemoryFhirServer& store) {
   store.put(R"({"resourceType":"Device","id":"d1","identifier":[{"system":")" + kDeviceSystem +
             R"(","value":"mst-1"}]})");
   store.put(R"({"resourceType":"CarePlan","id":"cp1","identifier":[{"system":)"
@@ -286,7 +330,7 @@ PlanBuildFn revision_builder() {
 
 TEST(PlanWriter, ARevisionRetiresTheProposalsItDropsInTheSameTransaction) {
   for (const bool server_ignores_subject : {false, true}) {
-    FakeFhirStore store;
+    MemoryFhirServer store;
     store.ignore_subject = server_ignores_subject;
     seed(store);
     const std::string accepted = store.get("Goal/g-accepted");
@@ -339,7 +383,7 @@ TEST(PlanWriter, ARevisionRetiresTheProposalsItDropsInTheSameTransaction) {
 TEST(PlanWriter, AFailedWithdrawalStopsARevisionBeforeItsCarePlan) {
   for (WriteMode mode : {WriteMode::kBatch, WriteMode::kIndividual}) {
     SCOPED_TRACE(std::string(write_mode_name(mode)));
-    FakeFhirStore store;
+    MemoryFhirServer store;
     store.refuse_transactions = true;
     seed(store);
     const std::string plan = store.get("CarePlan/cp1");
@@ -418,7 +462,7 @@ PlanBuildFn adding_builder() {
 TEST(PlanWriter, APlanTakenOverMidRevisionGetsItsNewProposalsWithdrawn) {
   for (WriteMode mode : {WriteMode::kBatch, WriteMode::kIndividual}) {
     SCOPED_TRACE(std::string(write_mode_name(mode)));
-    FakeFhirStore store;
+    MemoryFhirServer store;
     store.refuse_transactions = true;
     store.put(R"({"resourceType":"Device","id":"d1","identifier":[{"system":")" + kDeviceSystem +
               R"(","value":"mst-1"}]})");
@@ -427,7 +471,7 @@ TEST(PlanWriter, APlanTakenOverMidRevisionGetsItsNewProposalsWithdrawn) {
               R"("subject":{"reference":"Patient/p1"},"author":{"reference":"Device/d1"},)"
               R"("goal":[{"reference":"Goal/g-keep"}],"fp":"fp-old"})");
     store.put(member("Goal", "g-keep", kGoals, "keep", "lifecycleStatus", "proposed"));
-    store.before_requests["PUT CarePlan/cp1"] = [](FakeFhirStore& s) {
+    store.before_requests["PUT CarePlan/cp1"] = [](MemoryFhirServer& s) {
       std::string plan = s.get("CarePlan/cp1");
       plan.replace(plan.find("\"draft\""), 7, "\"active\"");
       s.put(plan);
@@ -459,7 +503,7 @@ TEST(PlanWriter, APlanTakenOverMidRevisionGetsItsNewProposalsWithdrawn) {
 }
 
 TEST(PlanWriter, NothingDroppedAddsNothing) {
-  FakeFhirStore store;
+  MemoryFhirServer store;
   store.put(R"({"resourceType":"Device","id":"d1","identifier":[{"system":")" + kDeviceSystem +
             R"(","value":"mst-1"}]})");
   store.put(R"({"resourceType":"CarePlan","id":"cp1","identifier":[{"system":)"
@@ -473,9 +517,12 @@ TEST(PlanWriter, NothingDroppedAddsNothing) {
   EXPECT_EQ(store.all("Goal").size(), 1u);
 }
 
+// The exact searches are the point here: a mock.
 TEST(PlanWriter, OnlyARevisionLooksForThisPatientsEarlierProposals) {
   for (const bool unchanged : {false, true}) {
-    MockClient client;
+    StrictMock<MockClient> client;
+    EXPECT_CALL(client, base_url()).Times(::testing::AnyNumber());
+    EXPECT_CALL(client, capabilities()).WillRepeatedly(Return(fhir::Capabilities{}));
     serves_the_device(client);
     EXPECT_CALL(client, search(std::string_view("CarePlan"), _, _))
         .WillRepeatedly(Return(search_result(

@@ -10,11 +10,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "fake_fhir_store.h"
 #include "mst/adapter/fhir_change_feed.h"
 #include "mst/adapter/population_feed.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/datetime.h"
+#include "support/memory_fhir_server.h"
 
 namespace mst::adapter {
 namespace {
@@ -154,7 +154,7 @@ TEST(Population, SourcesAreNamedInOneSetting) {
 }
 
 TEST(Population, AnUnreadableFileIsAnError) {
-  testing::FakeFhirStore client;
+  testing::MemoryFhirServer client;
   EXPECT_THAT(error_of([&] {
                 read_population(PopulationSource::parse("file:/nonexistent/ids.txt"), client, 0);
               }),
@@ -259,7 +259,7 @@ TEST(Population, AFilePopulationIsReadFromDisk) {
     std::ofstream out(path);
     out << "# ward 7\nb\na\n";
   }
-  testing::FakeFhirStore client;
+  testing::MemoryFhirServer client;
   EXPECT_EQ(read_population(PopulationSource::parse("file:" + path.string()), client, 0),
             (std::vector<std::string>{"a", "b"}));
   std::filesystem::remove(path);

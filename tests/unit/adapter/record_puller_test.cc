@@ -8,8 +8,8 @@
 #include <map>
 #include <mutex>
 
-#include "mock_client.h"
 #include "mst/mappings/extract.h"
+#include "support/mock_client.h"
 
 namespace mst::adapter {
 namespace {

@@ -8,11 +8,11 @@
 
 #include <set>
 
-#include "fixture_server.h"
-#include "mock_client.h"
 #include "mst/adapter/bulk_export_feed.h"
 #include "mst/adapter/fhir_change_feed.h"
 #include "mst/adapter/population.h"
+#include "support/fixture_server.h"
+#include "support/mock_client.h"
 
 namespace mst::adapter {
 namespace {

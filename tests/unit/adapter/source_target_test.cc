@@ -6,15 +6,15 @@
 
 #include <algorithm>
 
-#include "fake_fhir_store.h"
-#include "fixture_server.h"
 #include "mst/adapter/careplan_builder.h"
 #include "mst/adapter/pipeline.h"
+#include "support/fixture_server.h"
+#include "support/memory_fhir_server.h"
 
 namespace mst::adapter {
 namespace {
 
-using testing::FakeFhirStore;
+using testing::MemoryFhirServer;
 
 constexpr const char* kSourceBase = "https://ehr.test/fhir";
 constexpr const char* kTargetBase = "https://repository.test/fhir";
@@ -44,15 +44,15 @@ class SourceAndTarget : public ::testing::Test {
     return plans.empty() ? "" : target_.get(plans.front());
   }
 
-  static bool asked(const FakeFhirStore& store, const std::string& request) {
+  static bool asked(const MemoryFhirServer& store, const std::string& request) {
     const auto r = store.requests();
     return std::find(r.begin(), r.end(), request) != r.end();
   }
 
   mappings::CodeTables tables_;
   RuleThresholds thresholds_;
-  FakeFhirStore source_;
-  FakeFhirStore target_;
+  MemoryFhirServer source_;
+  MemoryFhirServer target_;
 };
 
 TEST_F(SourceAndTarget, ReadsGoToTheSourceWritesAndOwnershipSearchesToTheTarget) {
@@ -185,7 +185,7 @@ TEST_F(SourceAndTarget, IdentifiersAreNamedFromTheSourcesPatientUrl) {
 TEST_F(SourceAndTarget, TwoClientsOfOneServerKeepRelativeReferences) {
   // Reading and writing with different credentials on one server: the plan
   // is the one-server plan.
-  FakeFhirStore same_server(kSourceBase);
+  MemoryFhirServer same_server(kSourceBase);
   Pipeline pipeline(&source_, &same_server, tables_, thresholds_, settings());
   ASSERT_EQ(pipeline.run_safely(testing::kPatient).outcome.kind, OutcomeKind::kWritten);
   const std::string plan = same_server.get(same_server.all("CarePlan").front());

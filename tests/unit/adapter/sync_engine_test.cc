@@ -7,20 +7,13 @@
 #include <mutex>
 #include <sstream>
 
+#include "support/fake_clock.h"
+
 namespace mst::adapter {
 namespace {
 
-class FakeClock : public fhir::Clock {
- public:
-  std::chrono::system_clock::time_point now() override {
-    return std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms));
-  }
-  std::chrono::steady_clock::time_point steady_now() override {
-    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms));
-  }
-  void sleep_for(std::chrono::milliseconds d) override { now_ms += d.count(); }
-  std::int64_t now_ms = 1'000'000;
-};
+using fhir::testing::FakeClock;
+using std::chrono::milliseconds;
 
 class FakeFeed : public ChangeFeed {
  public:
@@ -131,7 +124,7 @@ TEST(SyncEngine, AFailureHoldsTheCheckpointUntilItsRetrySucceeds) {
   // Not due yet: nothing is retried.
   auto r2 = h.engine(opts).run_once(stop);
   EXPECT_EQ(r2.processed, 0);
-  h.clock->now_ms += 1000;
+  h.clock->advance(milliseconds(1000));
   h.results["flaky"] = OutcomeKind::kWritten;
   auto r3 = h.engine(opts).run_once(stop);
   EXPECT_EQ(r3.written, 1);
@@ -208,7 +201,7 @@ TEST(SyncEngine, ARescanOfTheSameChangesKeepsBackoffAndRedoesNothing) {
   std::atomic<bool> stop{false};
   auto r1 = h.rescan_engine(opts).run_once(stop);
   EXPECT_EQ(r1.failed, 1);
-  h.clock->now_ms += 1000;  // flaky's retry is 59 s away
+  h.clock->advance(milliseconds(1000));  // flaky's retry is 59 s away
   auto r2 = h.rescan_engine(opts).run_once(stop);
   EXPECT_EQ(r2.processed, 0);
   EXPECT_EQ(h.calls["good"], 1);
@@ -228,7 +221,7 @@ TEST(SyncEngine, APatientThatKeepsFailingIsQuarantinedAndReleasesTheCheckpoint) 
   SyncReport last;
   for (int cycle = 0; cycle < 6 && h.state.quarantined().empty(); ++cycle) {
     last = h.rescan_engine(opts).run_once(stop);
-    h.clock->now_ms += 10'000;  // past any backoff
+    h.clock->advance(milliseconds(10'000));  // past any backoff
   }
   ASSERT_EQ(h.state.quarantined().size(), 1u);
   EXPECT_EQ(h.calls["flaky"], 3);

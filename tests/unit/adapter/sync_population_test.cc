@@ -9,18 +9,18 @@
 #include <map>
 #include <sstream>
 
-#include "fake_fhir_store.h"
-#include "fixture_server.h"
 #include "mst/adapter/careplan_builder.h"
 #include "mst/adapter/pipeline.h"
 #include "mst/adapter/population.h"
 #include "mst/adapter/population_feed.h"
 #include "mst/adapter/sync_engine.h"
+#include "support/fixture_server.h"
+#include "support/memory_fhir_server.h"
 
 namespace mst::adapter {
 namespace {
 
-using testing::FakeFhirStore;
+using testing::MemoryFhirServer;
 
 class SteppingClock : public fhir::Clock {
  public:
@@ -102,7 +102,7 @@ class PopulationSync : public ::testing::Test {
     return r;
   }
 
-  FakeFhirStore store_;
+  MemoryFhirServer store_;
   mappings::CodeTables tables_;
   RuleThresholds thresholds_;
   PipelineSettings settings_;

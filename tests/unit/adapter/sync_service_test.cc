@@ -4,8 +4,8 @@
 
 #include <sstream>
 
-#include "../fhir/client_test_support.h"
 #include "mst/adapter/population.h"
+#include "support/fake_clock.h"
 
 namespace mst::adapter {
 namespace {

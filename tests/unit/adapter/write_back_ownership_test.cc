@@ -6,16 +6,16 @@
 // on how the plan reaches the server.
 #include <gtest/gtest.h>
 
-#include "fake_fhir_store.h"
-#include "fixture_server.h"
 #include "mst/adapter/careplan_builder.h"
 #include "mst/adapter/pipeline.h"
 #include "mst/fhir/safe_text.h"
+#include "support/fixture_server.h"
+#include "support/memory_fhir_server.h"
 
 namespace mst::adapter {
 namespace {
 
-using testing::FakeFhirStore;
+using testing::MemoryFhirServer;
 
 class WriteBackOwnership : public ::testing::TestWithParam<WriteMode> {
  protected:
@@ -75,7 +75,7 @@ class WriteBackOwnership : public ::testing::TestWithParam<WriteMode> {
 
   mappings::CodeTables tables_;
   RuleThresholds thresholds_;
-  FakeFhirStore store_;
+  MemoryFhirServer store_;
   PatientRun last_;
 };
 

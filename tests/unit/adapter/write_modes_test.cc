@@ -9,19 +9,19 @@
 #include <map>
 #include <memory>
 
-#include "fake_fhir_store.h"
-#include "fixture_server.h"
 #include "mst/adapter/careplan_builder.h"
 #include "mst/adapter/pipeline.h"
 #include "mst/adapter/server_interactions.h"
 #include "mst/adapter/write_mode.h"
 #include "plan_provenance.h"
 #include "staged_write.h"
+#include "support/fixture_server.h"
+#include "support/memory_fhir_server.h"
 
 namespace mst::adapter {
 namespace {
 
-using testing::FakeFhirStore;
+using testing::MemoryFhirServer;
 
 fhir::JsonValue parse(const std::string& json) {
   return fhir::JsonValue::from(fhir::JsonDocument::parse(json).root());
@@ -138,7 +138,7 @@ class WriteResume : public ::testing::TestWithParam<WriteMode> {
   }
 
   void fresh_store() {
-    store_ = std::make_unique<FakeFhirStore>();
+    store_ = std::make_unique<MemoryFhirServer>();
     store_->refuse_transactions = true;
     store_->put_bundle(testing::read_file(testing::kFixture));
   }
@@ -210,7 +210,7 @@ class WriteResume : public ::testing::TestWithParam<WriteMode> {
 
   mappings::CodeTables tables_;
   RuleThresholds thresholds_;
-  std::unique_ptr<FakeFhirStore> store_;
+  std::unique_ptr<MemoryFhirServer> store_;
 };
 
 TEST_P(WriteResume, WritesWithoutATransactionAndSaysHowInTheProvenance) {

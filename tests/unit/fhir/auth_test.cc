@@ -15,9 +15,9 @@
 #include <set>
 #include <sstream>
 
-#include "client_test_support.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/rest_client.h"
+#include "support/mock_transport.h"
 
 namespace mst::fhir {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "client_test_support.h"
 #include "mst/fhir/client_errors.h"
+#include "support/mock_transport.h"
 
 namespace mst::fhir {
 namespace {

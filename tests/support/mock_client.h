@@ -1,5 +1,6 @@
-// A GoogleMock fhir::Client for adapter tests, and helpers to make search
-// results from JSON text.
+// A GoogleMock fhir::Client for the tests where the exact requests are the
+// point (use StrictMock<MockClient>; for behaviour, memory_fhir_server.h),
+// and helpers to make search results from JSON text.
 #pragma once
 
 #include <gmock/gmock.h>

@@ -1,23 +1,16 @@
-// Test doubles for the FHIR client: a scripted HttpTransport and a clock
-// whose time moves only when the code under test sleeps (or a test says so).
+// The one simulated clock of the tests: time moves only when the code under
+// test sleeps or a test advances it, so backoff, deadlines, token expiry and
+// resource timestamps are deterministic.
 #pragma once
 
-#include <gmock/gmock.h>
-
 #include <chrono>
+#include <cstdint>
 #include <mutex>
-#include <string>
 #include <vector>
 
 #include "mst/fhir/clock.h"
-#include "mst/fhir/http_transport.h"
 
 namespace mst::fhir::testing {
-
-class MockTransport : public HttpTransport {
- public:
-  MOCK_METHOD(HttpResponse, send, (const HttpRequest& request), (override));
-};
 
 // Safe to share between threads: a patient's pull searches concurrently, and
 // each search may back off.
@@ -46,6 +39,10 @@ class FakeClock : public Clock {
     std::lock_guard lock(mu_);
     return elapsed_;
   }
+  // now() in milliseconds since the epoch, as FHIR instants are computed.
+  std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now().time_since_epoch()).count();
+  }
 
   // Read it once the code under test has returned.
   std::vector<std::chrono::milliseconds> sleeps;
@@ -54,21 +51,5 @@ class FakeClock : public Clock {
   mutable std::mutex mu_;
   std::chrono::milliseconds elapsed_{0};
 };
-
-inline HttpResponse response(int status, std::string body = "", Headers headers = {}) {
-  HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
-}
-
-// The value of the first header `name` (exact case as the client sends it).
-inline std::string header_of(const HttpRequest& request, std::string_view name) {
-  for (const auto& [key, value] : request.headers) {
-    if (key == name) return value;
-  }
-  return {};
-}
 
 }  // namespace mst::fhir::testing
