@@ -163,15 +163,16 @@ TEST_F(BulkExportFeedTest, TheAdaptersOwnPlansAreNotChanges) {
 // Servers add resources the changed ones reference (HAPI adds the
 // Conditions a CarePlan addresses): older than `_since`, they are no change.
 TEST_F(BulkExportFeedTest, ResourcesLastUpdatedBeforeTheCheckpointAreNotChanges) {
-  script({answer(202, "", {{"content-location", kStatus}}),
-          answer(200, manifest(file("Condition", "c"))),
-          answer(200, R"({"resourceType":"Condition","subject":{"reference":"Patient/old"},)"
-                      R"("meta":{"lastUpdated":"2026-02-28T23:59:59.999Z"}})"
-                      "\n"
-                      R"({"resourceType":"Condition","subject":{"reference":"Patient/new"},)"
-                      R"("meta":{"lastUpdated":"2026-03-01T00:00:00.000+00:00"}})"
-                      "\n"
-                      R"({"resourceType":"Condition","subject":{"reference":"Patient/undated"}})")});
+  script(
+      {answer(202, "", {{"content-location", kStatus}}),
+       answer(200, manifest(file("Condition", "c"))),
+       answer(200, R"({"resourceType":"Condition","subject":{"reference":"Patient/old"},)"
+                   R"("meta":{"lastUpdated":"2026-02-28T23:59:59.999Z"}})"
+                   "\n"
+                   R"({"resourceType":"Condition","subject":{"reference":"Patient/new"},)"
+                   R"("meta":{"lastUpdated":"2026-03-01T00:00:00.000+00:00"}})"
+                   "\n"
+                   R"({"resourceType":"Condition","subject":{"reference":"Patient/undated"}})")});
   ChangeScan s = scan(std::string("2026-03-01T00:00:00.000Z"));
   EXPECT_EQ(s.patient_ids, (std::vector<std::string>{"new", "undated"}));
   EXPECT_THAT(log_text.str(), HasSubstr("not_changed_since=1"));

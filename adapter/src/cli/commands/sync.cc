@@ -125,7 +125,9 @@ int run_sync(const ParsedArgs& args, Context& context) {
   BulkExportOptions bulk_options;
   if (group) {
     bulk_options.group_id = population.target;
-    bulk_options.members = [&] { return read_population(population, *connection.client, epoch_now()); };
+    bulk_options.members = [&] {
+      return read_population(population, *connection.client, epoch_now());
+    };
   }
   bulk_options.max_wait = std::chrono::seconds(config.sync.bulk_max_wait_s);
   bulk_options.max_poll = std::chrono::seconds(config.sync.bulk_max_poll_s);
