@@ -114,6 +114,8 @@ RestClient::RestClient(RestClientOptions options, std::shared_ptr<RetryingSender
     throw InvalidRequest("", "", 0, "", "RestClient needs a sender and an auth provider");
 }
 
+// By value: the virtual signature lets RestClient move the request on.
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
 HttpResponse Client::exchange(HttpRequest request, bool) {
   throw InvalidRequest(request.method, request.url, 0, "",
                        "this client cannot send requests outside the REST resource model");

@@ -81,7 +81,7 @@ class Sha256 {
     }
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
-    out.reserve(2 * size);
+    out.reserve(2 * std::size_t{size});
     for (unsigned int k = 0; k < size; ++k) {
       out += kHex[digest[k] >> 4];
       out += kHex[digest[k] & 0xf];

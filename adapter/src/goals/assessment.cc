@@ -13,7 +13,7 @@ using mappings::EsccGrade;
 
 namespace {
 
-constexpr std::int64_t kHourMs = 3600 * 1000;
+constexpr std::int64_t kHourMs = std::int64_t{3600} * 1000;
 constexpr double kWeeksPerMonth = 52.0 / 12.0;
 
 std::int64_t start_or_min(const std::optional<fhir::DateTime>& d) {
@@ -284,9 +284,7 @@ void assess_prognosis(const Considerations& c, const RuleThresholds& t, Assessme
 void assess_pain(const Considerations& c, const RuleThresholds& t, Assessment& a) {
   const auto& qol = c.quality_of_life;
   a.new_back_pain = qol.new_back_pain && qol.new_back_pain->value;
-  if (qol.pain_score && qol.pain_score->value > 0) {
-    a.pain_present = Tri::kYes;
-  } else if (qol.mechanical_pain || a.new_back_pain) {
+  if ((qol.pain_score && qol.pain_score->value > 0) || qol.mechanical_pain || a.new_back_pain) {
     a.pain_present = Tri::kYes;
   } else if (qol.pain_score) {
     a.pain_present = Tri::kNo;

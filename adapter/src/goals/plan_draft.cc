@@ -20,7 +20,7 @@ std::string preference_quote(const mappings::Preference& p) {
 }  // namespace
 
 void PlanDraft::goal(GoalCode g, Priority p, Urgency u, RuleFiring r,
-                     std::vector<std::string> missing_inputs) {
+                     const std::vector<std::string>& missing_inputs) {
   auto [it, inserted] = goals_.try_emplace(g);
   ProposedGoal& goal = it->second;
   if (inserted) {
@@ -32,7 +32,7 @@ void PlanDraft::goal(GoalCode g, Priority p, Urgency u, RuleFiring r,
   goal.urgency = std::max(goal.urgency, u);
   add_evidence(goal.evidence, r.evidence);
   goal.reasons.push_back(std::move(r));
-  for (auto& m : missing_inputs) push_unique(goal.missing, m);
+  for (const auto& m : missing_inputs) push_unique(goal.missing, m);
   if (!goal.missing.empty()) goal.certainty = Certainty::kPartial;
 }
 
@@ -46,7 +46,7 @@ void PlanDraft::caution(GoalCode g, const std::string& text) {
 }
 
 void PlanDraft::refer(Discipline d, Urgency u, const std::string& request,
-                      const std::string& reason, std::vector<GoalCode> serves,
+                      const std::string& reason, const std::vector<GoalCode>& serves,
                       const mappings::Evidence& evidence, const Snomed* code) {
   // The systemic-treatment team of a haematological malignancy is haematology.
   if (d == Discipline::kMedicalOncology && a_.haematological) d = Discipline::kHaematology;

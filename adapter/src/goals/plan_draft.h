@@ -29,7 +29,8 @@ class PlanDraft {
   explicit PlanDraft(const Assessment& a) : a_(a) {}
 
   // Proposes `g` for reason `r`. Missing inputs make the goal partial.
-  void goal(GoalCode g, Priority p, Urgency u, RuleFiring r, std::vector<std::string> missing = {});
+  void goal(GoalCode g, Priority p, Urgency u, RuleFiring r,
+            const std::vector<std::string>& missing = {});
   bool has_goal(GoalCode g) const { return goals_.count(g) != 0; }
   ProposedGoal* find_goal(GoalCode g);
   void caution(GoalCode g, const std::string& text);
@@ -39,7 +40,7 @@ class PlanDraft {
   // never rides at another request's urgency. Withheld (and recorded) when
   // the patient declined what the discipline offers.
   void refer(Discipline d, Urgency u, const std::string& request, const std::string& reason,
-             std::vector<GoalCode> serves, const mappings::Evidence& evidence,
+             const std::vector<GoalCode>& serves, const mappings::Evidence& evidence,
              const Snomed* code = nullptr);
   // The referrals to `d`, most urgent first.
   std::vector<Referral*> referrals_to(Discipline d);

@@ -16,7 +16,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::size_t kChunk = std::size_t{64} * 1024;
 
 // What an error answer says, in the fixed vocabulary of an OperationOutcome.
 std::string outcome_of(const fhir::HttpResponse& r) {
@@ -128,7 +128,7 @@ std::string BulkExportFeed::kick_off(const std::optional<std::string>& since) {
   const fhir::HttpResponse r = client_.exchange(request, true);
   if (r.status != 202) fail("kick-off (" + path + ")", r);
   const std::string_view location = r.header("content-location").value_or("");
-  const std::string url = fhir::resolve_url(client_.base_url(), location);
+  std::string url = fhir::resolve_url(client_.base_url(), location);
   if (location.empty() || !fhir::is_http_url(url)) {
     throw BulkExportError(
         "bulk export kick-off was accepted without a Content-Location status URL");

@@ -97,12 +97,11 @@ class StateStore {
 
   // Replaces the population with `members` and marks pending for a re-pull
   // every member last checked at or before `checked_before_ms` and every
-  // one who joins (new, or back after leaving); members no longer listed leave the pending set (their
-  // state is kept, should they come back). Unlike enqueue(), a failure count
-  // and its backoff are kept: re-listing a member is no new data. A
-  // quarantined member is taken back once its retry time has come. The
-  // checkpoint candidate is left as it is: it belongs to `_lastUpdated`
-  // scans, which resume from it if the sync is switched back to them.
+  // one who joins (new, or back after leaving); members no longer listed leave the pending set
+  // (their state is kept, should they come back). Unlike enqueue(), a failure count and its backoff
+  // are kept: re-listing a member is no new data. A quarantined member is taken back once its retry
+  // time has come. The checkpoint candidate is left as it is: it belongs to `_lastUpdated` scans,
+  // which resume from it if the sync is switched back to them.
   PopulationChange enqueue_population(const std::vector<std::string>& members, std::int64_t now_ms,
                                       std::int64_t checked_before_ms);
 
