@@ -1,4 +1,4 @@
-#include "mst/adapter/plan_fingerprint.h"
+#include "mst/adapter/careplan/plan_fingerprint.h"
 
 #include <openssl/evp.h>
 

@@ -1,10 +1,10 @@
-#include "cli/exit_codes.h"
+#include "mst/adapter/cli/exit_codes.h"
 
-#include "cli/args.h"
-#include "mst/adapter/bulk_manifest.h"
+#include "mst/adapter/cli/args.h"
 #include "mst/adapter/config.h"
-#include "mst/adapter/population.h"
-#include "mst/adapter/rule_thresholds.h"
+#include "mst/adapter/goals/rule_thresholds.h"
+#include "mst/adapter/sync/bulk_manifest.h"
+#include "mst/adapter/sync/population.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/mappings/code_tables.h"
 

@@ -1,4 +1,4 @@
-#include "mst/adapter/patient_outcome.h"
+#include "mst/adapter/pipeline/patient_outcome.h"
 
 namespace mst::adapter {
 

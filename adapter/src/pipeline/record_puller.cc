@@ -1,12 +1,12 @@
-#include "mst/adapter/record_puller.h"
+#include "mst/adapter/pipeline/record_puller.h"
 
 #include <future>
 #include <set>
 
+#include "mst/adapter/pipeline/search_terms.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
 #include "mst/mappings/extract.h"
-#include "search_terms.h"
 
 namespace mst::adapter {
 

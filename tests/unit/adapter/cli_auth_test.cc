@@ -11,12 +11,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "../fhir/client_test_support.h"
 #include "capability_fixture.h"
-#include "cli/app.h"
-#include "cli/exit_codes.h"
-#include "cli/server_options.h"
-#include "mst/adapter/server_interactions.h"
+#include "fhir/client_test_support.h"
+#include "mst/adapter/cli/app.h"
+#include "mst/adapter/cli/exit_codes.h"
+#include "mst/adapter/cli/server_options.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 
 namespace mst::adapter::cli {
 namespace {

@@ -9,9 +9,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "../fhir/client_test_support.h"
-#include "cli/app.h"
-#include "cli/exit_codes.h"
+#include "fhir/client_test_support.h"
+#include "mst/adapter/cli/app.h"
+#include "mst/adapter/cli/exit_codes.h"
 #include "mst/fhir/url.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/concept_map.h"

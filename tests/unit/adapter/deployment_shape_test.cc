@@ -1,11 +1,11 @@
 // `check`'s deployment shape (docs/operations.md, "Deployment shapes"): a pure
 // decision from the source's and target's CapabilityStatements.
-#include "cli/deployment_shape.h"
+#include "mst/adapter/cli/deployment_shape.h"
 
 #include <gtest/gtest.h>
 
 #include "capability_fixture.h"
-#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 
 namespace mst::adapter::cli {
 namespace {

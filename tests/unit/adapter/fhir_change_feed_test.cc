@@ -1,4 +1,4 @@
-#include "mst/adapter/fhir_change_feed.h"
+#include "mst/adapter/sync/fhir_change_feed.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
-#include "mst/adapter/rule_thresholds.h"
+#include "mst/adapter/goals/rule_thresholds.h"
 
 #include <gtest/gtest.h>
 
 #include "considerations_fixture.h"
-#include "mst/adapter/goal_engine.h"
+#include "mst/adapter/goals/goal_engine.h"
 
 namespace mst::adapter {
 namespace {

@@ -2,7 +2,7 @@
 // adapter really sends: a pipeline run over HTTP and the sync change feed.
 // An interaction missing from the list would go out without a SMART scope
 // and be refused by a server that enforces scopes.
-#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 
 #include "fixture_server.h"
 #include "mock_client.h"
-#include "mst/adapter/bulk_export_feed.h"
-#include "mst/adapter/fhir_change_feed.h"
-#include "mst/adapter/population.h"
+#include "mst/adapter/sync/bulk_export_feed.h"
+#include "mst/adapter/sync/fhir_change_feed.h"
+#include "mst/adapter/sync/population.h"
 
 namespace mst::adapter {
 namespace {

@@ -8,8 +8,8 @@
 
 #include "fake_fhir_store.h"
 #include "fixture_server.h"
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/pipeline.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/pipeline/pipeline.h"
 
 namespace mst::adapter {
 namespace {

@@ -11,11 +11,11 @@
 
 #include "fake_fhir_store.h"
 #include "fixture_server.h"
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/pipeline.h"
-#include "mst/adapter/population.h"
-#include "mst/adapter/population_feed.h"
-#include "mst/adapter/sync_engine.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/pipeline/pipeline.h"
+#include "mst/adapter/sync/population.h"
+#include "mst/adapter/sync/population_feed.h"
+#include "mst/adapter/sync/sync_engine.h"
 
 namespace mst::adapter {
 namespace {

@@ -11,10 +11,10 @@
 
 #include "fake_fhir_store.h"
 #include "fixture_server.h"
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/pipeline.h"
-#include "mst/adapter/server_interactions.h"
-#include "mst/adapter/write_mode.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/pipeline/pipeline.h"
+#include "mst/adapter/pipeline/server_interactions.h"
+#include "mst/adapter/pipeline/write_mode.h"
 #include "plan_provenance.h"
 #include "staged_write.h"
 

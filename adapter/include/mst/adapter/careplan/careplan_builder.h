@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "mst/adapter/goal_plan.h"
+#include "mst/adapter/goals/goal_plan.h"
 #include "mst/fhir/datetime.h"
 #include "mst/fhir/json_value.h"
 #include "mst/mappings/considerations.h"

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "mst/adapter/goal_plan.h"
-#include "mst/adapter/plan_summary.h"
+#include "mst/adapter/careplan/plan_summary.h"
+#include "mst/adapter/goals/goal_plan.h"
 #include "mst/mappings/considerations.h"
 
 namespace mst::adapter {

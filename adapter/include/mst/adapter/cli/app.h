@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/command.h"
+#include "mst/adapter/cli/command.h"
 
 namespace mst::adapter::cli {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/args.h"
+#include "mst/adapter/cli/args.h"
 #include "mst/fhir/clock.h"
 #include "mst/fhir/http_transport.h"
 

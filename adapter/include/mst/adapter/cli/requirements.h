@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 #include "mst/fhir/client.h"
 
 namespace mst::adapter::cli {

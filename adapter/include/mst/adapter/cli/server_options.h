@@ -6,10 +6,10 @@
 #include <memory>
 #include <vector>
 
-#include "cli/args.h"
-#include "cli/command.h"
+#include "mst/adapter/cli/args.h"
+#include "mst/adapter/cli/command.h"
 #include "mst/adapter/config.h"
-#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 #include "mst/fhir/auth.h"
 #include "mst/fhir/client.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "mst/adapter/rule_thresholds.h"
+#include "mst/adapter/goals/rule_thresholds.h"
 #include "mst/mappings/considerations.h"
 
 namespace mst::adapter::detail {

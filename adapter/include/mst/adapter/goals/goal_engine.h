@@ -3,8 +3,8 @@
 // clinical-decision.md section 9 (documented in docs/clinical-rules.md).
 #pragma once
 
-#include "mst/adapter/goal_plan.h"
-#include "mst/adapter/rule_thresholds.h"
+#include "mst/adapter/goals/goal_plan.h"
+#include "mst/adapter/goals/rule_thresholds.h"
 #include "mst/mappings/considerations.h"
 
 namespace mst::adapter {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "mst/adapter/rule_thresholds.h"
+#include "mst/adapter/goals/rule_thresholds.h"
 #include "mst/mappings/considerations.h"
 
 namespace mst::adapter {

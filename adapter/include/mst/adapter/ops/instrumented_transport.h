@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "mst/adapter/metrics.h"
+#include "mst/adapter/ops/metrics.h"
 #include "mst/fhir/http_transport.h"
 
 namespace mst::adapter {

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "mst/adapter/metrics.h"
+#include "mst/adapter/ops/metrics.h"
 
 namespace mst::adapter {
 

@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/goal_plan.h"
-#include "mst/adapter/patient_outcome.h"
-#include "mst/adapter/plan_writer.h"
-#include "mst/adapter/record_puller.h"
-#include "mst/adapter/rule_thresholds.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/goals/goal_plan.h"
+#include "mst/adapter/goals/rule_thresholds.h"
+#include "mst/adapter/pipeline/patient_outcome.h"
+#include "mst/adapter/pipeline/plan_writer.h"
+#include "mst/adapter/pipeline/record_puller.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/datetime.h"
 #include "mst/mappings/code_tables.h"

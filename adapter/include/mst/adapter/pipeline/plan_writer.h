@@ -26,9 +26,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/patient_outcome.h"
-#include "mst/adapter/write_mode.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/pipeline/patient_outcome.h"
+#include "mst/adapter/pipeline/write_mode.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/json_value.h"
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "mst/adapter/pipeline.h"
+#include "mst/adapter/pipeline/pipeline.h"
 #include "mst/fhir/json_value.h"
 
 namespace mst::adapter {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "mst/adapter/write_mode.h"
+#include "mst/adapter/pipeline/write_mode.h"
 #include "mst/fhir/smart_scopes.h"
 
 namespace mst::adapter {

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "mst/adapter/bulk_manifest.h"
 #include "mst/adapter/logger.h"
-#include "mst/adapter/sync_engine.h"
+#include "mst/adapter/sync/bulk_manifest.h"
+#include "mst/adapter/sync/sync_engine.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/clock.h"
 

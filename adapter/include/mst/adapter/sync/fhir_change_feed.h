@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "mst/adapter/record_puller.h"
-#include "mst/adapter/sync_engine.h"
+#include "mst/adapter/pipeline/record_puller.h"
+#include "mst/adapter/sync/sync_engine.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/clock.h"
 #include "mst/mappings/code_tables.h"

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "mst/adapter/logger.h"
-#include "mst/adapter/sync_engine.h"
+#include "mst/adapter/sync/sync_engine.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/clock.h"
 

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "mst/adapter/logger.h"
-#include "mst/adapter/metrics.h"
-#include "mst/adapter/patient_outcome.h"
-#include "mst/adapter/state_store.h"
+#include "mst/adapter/ops/metrics.h"
+#include "mst/adapter/pipeline/patient_outcome.h"
+#include "mst/adapter/sync/state_store.h"
 #include "mst/fhir/clock.h"
 
 namespace mst::adapter {
