@@ -11,8 +11,8 @@
 #include <string>
 
 #include "bench_input.h"
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/goal_engine.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/goals/goal_engine.h"
 #include "mst/fhir/json.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/extract.h"

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string_view>
 
-#include "mst/adapter/population.h"
+#include "mst/adapter/sync/population.h"
 #include "mst/fhir/datetime.h"
 #include "mst/fhir/json.h"
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/app.h"
+#include "mst/adapter/cli/app.h"
 
 extern char** environ;
 

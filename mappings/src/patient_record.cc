@@ -164,13 +164,6 @@ PatientRecord::Builder& PatientRecord::Builder::add_document(fhir::JsonDocument 
   return add_document(std::make_shared<const fhir::JsonDocument>(std::move(doc)));
 }
 
-PatientRecord::Builder& PatientRecord::Builder::add_search(const fhir::SearchResult& result) {
-  for (const auto& page : result.pages) keep(page);
-  for (fhir::Node n : result.resources) add_resource(n);
-  for (fhir::Node n : result.included) add_resource(n);
-  return *this;
-}
-
 PatientRecord::Builder& PatientRecord::Builder::add_resource(fhir::Node resource) {
   add_node(resource, "resource[" + std::to_string(next_origin_++) + "]");
   return *this;

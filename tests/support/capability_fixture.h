@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 
 namespace mst::adapter::testing {
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/pipeline.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/pipeline/pipeline.h"
 #include "mst/fhir/auth.h"
 #include "mst/fhir/clock.h"
 #include "mst/fhir/json.h"

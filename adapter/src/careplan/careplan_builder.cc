@@ -1,14 +1,14 @@
-#include "mst/adapter/careplan_builder.h"
+#include "mst/adapter/careplan/careplan_builder.h"
 
 #include <algorithm>
 #include <cmath>
 #include <tuple>
 
-#include "../goals/assessment.h"
 #include "codes.h"
 #include "ignored_summary.h"
-#include "mst/adapter/narrative.h"
-#include "mst/adapter/plan_fingerprint.h"
+#include "mst/adapter/careplan/narrative.h"
+#include "mst/adapter/careplan/plan_fingerprint.h"
+#include "mst/adapter/goals/assessment.h"
 #include "mst/fhir/datatypes.h"
 #include "name_uuid.h"
 

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "mst/adapter/goal_plan.h"
+#include "mst/adapter/goals/goal_plan.h"
 
 namespace mst::adapter::detail {
 

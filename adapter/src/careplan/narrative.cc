@@ -1,12 +1,12 @@
-#include "mst/adapter/narrative.h"
+#include "mst/adapter/careplan/narrative.h"
 
 #include <algorithm>
 #include <tuple>
 #include <utility>
 #include <vector>
 
-#include "../goals/assessment.h"
 #include "ignored_summary.h"
+#include "mst/adapter/goals/assessment.h"
 
 namespace mst::adapter {
 

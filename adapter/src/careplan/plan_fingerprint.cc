@@ -1,4 +1,4 @@
-#include "mst/adapter/plan_fingerprint.h"
+#include "mst/adapter/careplan/plan_fingerprint.h"
 
 #include <openssl/evp.h>
 
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "mst/adapter/narrative.h"
+#include "mst/adapter/careplan/narrative.h"
 
 namespace mst::adapter {
 

@@ -1,9 +1,9 @@
-#include "mst/adapter/plan_summary.h"
+#include "mst/adapter/careplan/plan_summary.h"
 
 #include <algorithm>
 #include <set>
 
-#include "../goals/assessment.h"
+#include "mst/adapter/goals/assessment.h"
 
 namespace mst::adapter {
 

@@ -1,6 +1,6 @@
-#include "cli/app.h"
+#include "mst/adapter/cli/app.h"
 
-#include "cli/exit_codes.h"
+#include "mst/adapter/cli/exit_codes.h"
 #include "mst/fhir/safe_text.h"
 
 namespace mst::adapter::cli {

@@ -1,4 +1,4 @@
-#include "cli/args.h"
+#include "mst/adapter/cli/args.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "cli/command.h"
+#include "mst/adapter/cli/command.h"
 
 #include <algorithm>
 #include <deque>

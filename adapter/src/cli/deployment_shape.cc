@@ -1,7 +1,7 @@
-#include "cli/deployment_shape.h"
+#include "mst/adapter/cli/deployment_shape.h"
 
-#include "mst/adapter/fhir_change_feed.h"
-#include "mst/adapter/write_mode.h"
+#include "mst/adapter/pipeline/write_mode.h"
+#include "mst/adapter/sync/fhir_change_feed.h"
 
 namespace mst::adapter::cli {
 

@@ -1,8 +1,8 @@
-#include "cli/input_file.h"
+#include "input_file.h"
 
 #include <fstream>
 
-#include "cli/args.h"
+#include "mst/adapter/cli/args.h"
 
 namespace mst::adapter::cli {
 

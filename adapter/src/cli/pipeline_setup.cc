@@ -1,12 +1,12 @@
-#include "cli/pipeline_setup.h"
+#include "pipeline_setup.h"
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 
-#include "cli/args.h"
-#include "cli/input_file.h"
-#include "mst/adapter/careplan_builder.h"
+#include "input_file.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/cli/args.h"
 #include "mst/fhir/auth.h"
 #include "mst/fhir/json.h"
 #include "mst/fhir/url.h"

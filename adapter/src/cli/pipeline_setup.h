@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "cli/args.h"
-#include "cli/command.h"
-#include "cli/server_options.h"
+#include "mst/adapter/cli/args.h"
+#include "mst/adapter/cli/command.h"
+#include "mst/adapter/cli/server_options.h"
 #include "mst/adapter/config.h"
+#include "mst/adapter/goals/rule_thresholds.h"
 #include "mst/adapter/logger.h"
-#include "mst/adapter/pipeline.h"
-#include "mst/adapter/rule_thresholds.h"
+#include "mst/adapter/pipeline/pipeline.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/patient_record.h"
 

@@ -1,4 +1,4 @@
-#include "cli/requirements.h"
+#include "mst/adapter/cli/requirements.h"
 
 #include <algorithm>
 

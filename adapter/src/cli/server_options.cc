@@ -1,10 +1,10 @@
-#include "cli/server_options.h"
+#include "mst/adapter/cli/server_options.h"
 
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
-#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/rest_client.h"
 

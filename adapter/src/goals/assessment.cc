@@ -1,4 +1,4 @@
-#include "assessment.h"
+#include "mst/adapter/goals/assessment.h"
 
 #include <algorithm>
 #include <cmath>

@@ -2,8 +2,8 @@
 // words that depend on the thresholds, computed once, beside the goals.
 #pragma once
 
-#include "assessment.h"
-#include "mst/adapter/goal_plan.h"
+#include "mst/adapter/goals/assessment.h"
+#include "mst/adapter/goals/goal_plan.h"
 
 namespace mst::adapter::detail {
 

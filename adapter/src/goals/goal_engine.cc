@@ -1,10 +1,10 @@
-#include "mst/adapter/goal_engine.h"
+#include "mst/adapter/goals/goal_engine.h"
 
 #include <algorithm>
 #include <tuple>
 
-#include "assessment.h"
 #include "assessment_shown.h"
+#include "mst/adapter/goals/assessment.h"
 #include "plan_draft.h"
 #include "rules.h"
 

@@ -1,4 +1,4 @@
-#include "mst/adapter/goal_plan.h"
+#include "mst/adapter/goals/goal_plan.h"
 
 #include <algorithm>
 

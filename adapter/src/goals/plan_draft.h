@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "assessment.h"
-#include "mst/adapter/goal_plan.h"
+#include "mst/adapter/goals/assessment.h"
+#include "mst/adapter/goals/goal_plan.h"
 
 namespace mst::adapter::detail {
 

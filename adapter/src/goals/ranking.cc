@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "assessment.h"
+#include "mst/adapter/goals/assessment.h"
 
 namespace mst::adapter::detail {
 

@@ -6,7 +6,7 @@
 
 #include <string_view>
 
-#include "mst/adapter/goal_plan.h"
+#include "mst/adapter/goals/goal_plan.h"
 
 namespace mst::adapter::detail {
 

@@ -1,4 +1,4 @@
-#include "mst/adapter/rule_thresholds.h"
+#include "mst/adapter/goals/rule_thresholds.h"
 
 #include <fstream>
 #include <sstream>

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "assessment.h"
+#include "mst/adapter/goals/assessment.h"
 #include "plan_draft.h"
 
 namespace mst::adapter::detail {

@@ -1,4 +1,4 @@
-#include "mst/adapter/skip_reason.h"
+#include "mst/adapter/goals/skip_reason.h"
 
 namespace mst::adapter {
 

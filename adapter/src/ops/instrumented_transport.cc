@@ -1,4 +1,4 @@
-#include "mst/adapter/instrumented_transport.h"
+#include "mst/adapter/ops/instrumented_transport.h"
 
 #include <chrono>
 

@@ -1,4 +1,4 @@
-#include "mst/adapter/metrics.h"
+#include "mst/adapter/ops/metrics.h"
 
 #include <charconv>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "mst/adapter/ops_server.h"
+#include "mst/adapter/ops/ops_server.h"
 
 #include <Poco/Exception.h>
 #include <Poco/Net/SocketAddress.h>

@@ -2,8 +2,8 @@
 // found by the plan's identifier, revised only while still the adapter's
 // untouched preliminary note (document_note.h).
 #include "document_note.h"
-#include "mst/adapter/plan_fingerprint.h"
-#include "mst/adapter/plan_writer.h"
+#include "mst/adapter/careplan/plan_fingerprint.h"
+#include "mst/adapter/pipeline/plan_writer.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
 #include "patient_scope.h"

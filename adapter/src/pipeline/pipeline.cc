@@ -1,8 +1,10 @@
-#include "mst/adapter/pipeline.h"
+#include "mst/adapter/pipeline/pipeline.h"
 
-#include "mst/adapter/goal_engine.h"
-#include "mst/adapter/plan_fingerprint.h"
+#include "mst/adapter/careplan/plan_fingerprint.h"
+#include "mst/adapter/goals/goal_engine.h"
+#include "mst/fhir/client_errors.h"
 #include "mst/fhir/error_kind.h"
+#include "mst/fhir/retry_policy.h"
 #include "mst/fhir/safe_text.h"
 #include "mst/mappings/extract.h"
 

@@ -1,4 +1,4 @@
-#include "mst/adapter/plan_writer.h"
+#include "mst/adapter/pipeline/plan_writer.h"
 
 #include <algorithm>
 #include <iterator>
@@ -6,7 +6,7 @@
 #include <memory>
 #include <set>
 
-#include "mst/adapter/narrative.h"
+#include "mst/adapter/careplan/narrative.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
 #include "patient_scope.h"

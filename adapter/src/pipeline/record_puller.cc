@@ -1,12 +1,12 @@
-#include "mst/adapter/record_puller.h"
+#include "mst/adapter/pipeline/record_puller.h"
 
 #include <future>
 #include <set>
 
+#include "mst/adapter/pipeline/search_terms.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
 #include "mst/mappings/extract.h"
-#include "search_terms.h"
 
 namespace mst::adapter {
 
@@ -75,7 +75,10 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
     // from its own last one (a server may ignore the category we asked for).
     std::erase_if(r.resources,
                   [&](fhir::Node n) { return !mappings::is_plan_input(queries[i].type, n); });
-    builder.add_search(r);
+    // The record holds the pages its matches and includes point into.
+    for (const auto& page : r.pages) builder.keep(page);
+    for (fhir::Node n : r.resources) builder.add_resource(n);
+    for (fhir::Node n : r.included) builder.add_resource(n);
   }
   out.record = builder.build();
   return out;

@@ -1,8 +1,8 @@
-#include "mst/adapter/run_report.h"
+#include "mst/adapter/pipeline/run_report.h"
 
 #include <sstream>
 
-#include "mst/adapter/narrative.h"
+#include "mst/adapter/careplan/narrative.h"
 
 namespace mst::adapter {
 

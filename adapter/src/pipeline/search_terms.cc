@@ -1,4 +1,4 @@
-#include "search_terms.h"
+#include "mst/adapter/pipeline/search_terms.h"
 
 #include <algorithm>
 #include <exception>

@@ -1,10 +1,10 @@
-#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 
 #include <initializer_list>
 #include <string_view>
 
-#include "mst/adapter/bulk_export_feed.h"
-#include "mst/adapter/population.h"
+#include "mst/adapter/sync/bulk_export_feed.h"
+#include "mst/adapter/sync/population.h"
 
 namespace mst::adapter {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "mst/adapter/write_mode.h"
+#include "mst/adapter/pipeline/write_mode.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/json_value.h"
 

@@ -1,6 +1,6 @@
-#include "mst/adapter/write_mode.h"
+#include "mst/adapter/pipeline/write_mode.h"
 
-#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 
 namespace mst::adapter {
 

@@ -1,8 +1,8 @@
-#include "mst/adapter/bulk_export_feed.h"
+#include "mst/adapter/sync/bulk_export_feed.h"
 
 #include <algorithm>
 
-#include "../pipeline/search_terms.h"
+#include "mst/adapter/pipeline/search_terms.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
 #include "mst/fhir/retry_policy.h"

@@ -1,4 +1,4 @@
-#include "mst/adapter/bulk_manifest.h"
+#include "mst/adapter/sync/bulk_manifest.h"
 
 #include "mst/fhir/datatypes.h"
 #include "mst/fhir/datetime.h"

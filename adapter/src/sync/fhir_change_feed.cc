@@ -1,10 +1,10 @@
-#include "mst/adapter/fhir_change_feed.h"
+#include "mst/adapter/sync/fhir_change_feed.h"
 
 #include <algorithm>
 #include <set>
 
-#include "../pipeline/search_terms.h"
-#include "mst/adapter/state_store.h"
+#include "mst/adapter/pipeline/search_terms.h"
+#include "mst/adapter/sync/state_store.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/datetime.h"
 #include "mst/mappings/extract.h"

@@ -1,4 +1,4 @@
-#include "mst/adapter/population.h"
+#include "mst/adapter/sync/population.h"
 
 #include <algorithm>
 #include <fstream>

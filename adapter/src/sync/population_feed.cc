@@ -1,7 +1,7 @@
-#include "mst/adapter/population_feed.h"
+#include "mst/adapter/sync/population_feed.h"
 
-#include "mst/adapter/bulk_export_feed.h"
-#include "mst/adapter/fhir_change_feed.h"
+#include "mst/adapter/sync/bulk_export_feed.h"
+#include "mst/adapter/sync/fhir_change_feed.h"
 #include "mst/fhir/datetime.h"
 
 namespace mst::adapter {

@@ -1,4 +1,4 @@
-#include "mst/adapter/state_store.h"
+#include "mst/adapter/sync/state_store.h"
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>

@@ -1,11 +1,11 @@
-#include "mst/adapter/sync_service.h"
+#include "mst/adapter/sync/sync_service.h"
 
 #include <algorithm>
 #include <string>
 #include <utility>
 
-#include "mst/adapter/bulk_manifest.h"
-#include "mst/adapter/population.h"
+#include "mst/adapter/sync/bulk_manifest.h"
+#include "mst/adapter/sync/population.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/safe_text.h"
 

@@ -1,6 +1,6 @@
 // The Bulk Data change feed against a scripted client: kick-off, polling
 // with Retry-After, the manifest, NDJSON reading and every failure path.
-#include "mst/adapter/bulk_export_feed.h"
+#include "mst/adapter/sync/bulk_export_feed.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 #include <deque>
 #include <sstream>
 
-#include "mst/adapter/population.h"
+#include "mst/adapter/sync/population.h"
 #include "mst/fhir/client_errors.h"
 #include "support/fake_clock.h"
 #include "support/mock_client.h"

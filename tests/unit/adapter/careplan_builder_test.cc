@@ -1,5 +1,5 @@
 // The CarePlan builder: output contract, determinism, fingerprint, errors.
-#include "mst/adapter/careplan_builder.h"
+#include "mst/adapter/careplan/careplan_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <set>
 
 #include "considerations_fixture.h"
-#include "mst/adapter/goal_engine.h"
-#include "mst/adapter/plan_fingerprint.h"
+#include "mst/adapter/careplan/plan_fingerprint.h"
+#include "mst/adapter/goals/goal_engine.h"
 #include "mst/fhir/json.h"
 
 namespace mst::adapter {

@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "considerations_fixture.h"
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/goal_engine.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/goals/goal_engine.h"
 
 namespace mst::adapter {
 namespace {

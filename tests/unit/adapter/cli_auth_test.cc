@@ -11,10 +11,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/app.h"
-#include "cli/exit_codes.h"
-#include "cli/server_options.h"
-#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/cli/app.h"
+#include "mst/adapter/cli/exit_codes.h"
+#include "mst/adapter/cli/server_options.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 #include "support/capability_fixture.h"
 #include "support/mock_transport.h"
 

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/app.h"
-#include "cli/exit_codes.h"
+#include "mst/adapter/cli/app.h"
+#include "mst/adapter/cli/exit_codes.h"
 #include "mst/fhir/url.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/concept_map.h"

@@ -6,12 +6,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/app.h"
-#include "cli/args.h"
-#include "cli/exit_codes.h"
-#include "cli/requirements.h"
+#include "mst/adapter/cli/app.h"
+#include "mst/adapter/cli/args.h"
+#include "mst/adapter/cli/exit_codes.h"
+#include "mst/adapter/cli/requirements.h"
 #include "mst/adapter/config.h"
-#include "mst/adapter/rule_thresholds.h"
+#include "mst/adapter/goals/rule_thresholds.h"
 #include "mst/fhir/client_errors.h"
 #include "support/capability_fixture.h"
 #include "support/mock_transport.h"

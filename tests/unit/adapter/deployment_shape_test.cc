@@ -1,10 +1,10 @@
 // `check`'s deployment shape (docs/operations.md, "Deployment shapes"): a pure
 // decision from the source's and target's CapabilityStatements.
-#include "cli/deployment_shape.h"
+#include "mst/adapter/cli/deployment_shape.h"
 
 #include <gtest/gtest.h>
 
-#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 #include "support/capability_fixture.h"
 
 namespace mst::adapter::cli {

@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "document_note.h"
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/pipeline.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/pipeline/pipeline.h"
 #include "support/fixture_server.h"
 #include "support/memory_fhir_server.h"
 

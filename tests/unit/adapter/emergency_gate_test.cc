@@ -5,9 +5,9 @@
 // stat plan on the suspected-MSCC pathway (clinical-decision.md §7.1).
 #include <gtest/gtest.h>
 
-#include "../mappings/record_fixture.h"
-#include "mst/adapter/goal_engine.h"
-#include "mst/adapter/rule_thresholds.h"
+#include "mappings/record_fixture.h"
+#include "mst/adapter/goals/goal_engine.h"
+#include "mst/adapter/goals/rule_thresholds.h"
 
 namespace mst::adapter {
 namespace {

@@ -11,15 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "cli/args.h"
-#include "cli/exit_codes.h"
-#include "mst/adapter/bulk_manifest.h"
-#include "mst/adapter/careplan_builder.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/cli/args.h"
+#include "mst/adapter/cli/exit_codes.h"
 #include "mst/adapter/config.h"
-#include "mst/adapter/pipeline.h"
-#include "mst/adapter/population.h"
-#include "mst/adapter/rule_thresholds.h"
-#include "mst/adapter/state_store.h"
+#include "mst/adapter/goals/rule_thresholds.h"
+#include "mst/adapter/pipeline/pipeline.h"
+#include "mst/adapter/sync/bulk_manifest.h"
+#include "mst/adapter/sync/population.h"
+#include "mst/adapter/sync/state_store.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/concept_map.h"

@@ -6,11 +6,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/app.h"
-#include "cli/command.h"
 #include "considerations_fixture.h"
-#include "mst/adapter/goal_engine.h"
-#include "mst/adapter/run_report.h"
+#include "mst/adapter/cli/app.h"
+#include "mst/adapter/cli/command.h"
+#include "mst/adapter/goals/goal_engine.h"
+#include "mst/adapter/pipeline/run_report.h"
 
 namespace mst::adapter {
 namespace {

@@ -1,4 +1,4 @@
-#include "mst/adapter/fhir_change_feed.h"
+#include "mst/adapter/sync/fhir_change_feed.h"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <mutex>
 #include <set>
 
-#include "mst/adapter/bulk_export_feed.h"
-#include "mst/adapter/record_puller.h"
+#include "mst/adapter/pipeline/record_puller.h"
+#include "mst/adapter/sync/bulk_export_feed.h"
 #include "mst/fhir/client_errors.h"
 #include "support/mock_client.h"
 

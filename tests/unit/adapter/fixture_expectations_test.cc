@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "considerations_fixture.h"
-#include "mst/adapter/goal_engine.h"
+#include "mst/adapter/goals/goal_engine.h"
 #include "mst/fhir/json.h"
 
 namespace mst::adapter {

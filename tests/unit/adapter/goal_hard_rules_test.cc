@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "considerations_fixture.h"
-#include "mst/adapter/goal_engine.h"
+#include "mst/adapter/goals/goal_engine.h"
 #include "plan_matchers.h"
 
 namespace mst::adapter {

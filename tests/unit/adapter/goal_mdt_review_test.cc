@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "considerations_fixture.h"
-#include "mst/adapter/goal_engine.h"
+#include "mst/adapter/goals/goal_engine.h"
 #include "plan_matchers.h"
 
 namespace mst::adapter {

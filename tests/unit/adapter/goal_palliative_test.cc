@@ -8,8 +8,8 @@
 #include <algorithm>
 
 #include "considerations_fixture.h"
-#include "mst/adapter/goal_engine.h"
-#include "mst/adapter/plan_summary.h"
+#include "mst/adapter/careplan/plan_summary.h"
+#include "mst/adapter/goals/goal_engine.h"
 #include "plan_matchers.h"
 
 namespace mst::adapter {

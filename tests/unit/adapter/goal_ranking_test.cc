@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "considerations_fixture.h"
-#include "mst/adapter/goal_engine.h"
+#include "mst/adapter/goals/goal_engine.h"
 #include "plan_matchers.h"
 
 namespace mst::adapter {

@@ -1,6 +1,6 @@
 // The CarePlan narrative: escaping, well-formed XHTML with only the elements
 // FHIR narrative allows, and the sections a clinician needs.
-#include "mst/adapter/narrative.h"
+#include "mst/adapter/careplan/narrative.h"
 
 #include <Poco/DOM/AutoPtr.h>
 #include <Poco/DOM/DOMParser.h>
@@ -14,8 +14,8 @@
 #include <set>
 
 #include "considerations_fixture.h"
-#include "mst/adapter/goal_engine.h"
-#include "mst/adapter/plan_summary.h"
+#include "mst/adapter/careplan/plan_summary.h"
+#include "mst/adapter/goals/goal_engine.h"
 
 namespace mst::adapter {
 namespace {

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "mst/adapter/goal_engine.h"
-#include "mst/adapter/narrative.h"
+#include "mst/adapter/careplan/narrative.h"
+#include "mst/adapter/goals/goal_engine.h"
 #include "mst/fhir/json.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/extract.h"

@@ -7,8 +7,8 @@
 #include <atomic>
 #include <sstream>
 
-#include "mst/adapter/metrics.h"
-#include "mst/adapter/ops_server.h"
+#include "mst/adapter/ops/metrics.h"
+#include "mst/adapter/ops/ops_server.h"
 
 namespace mst::adapter {
 namespace {

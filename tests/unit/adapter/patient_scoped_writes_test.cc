@@ -5,8 +5,8 @@
 // look-alike check of any subject keeps working there.
 #include <gtest/gtest.h>
 
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/pipeline.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/pipeline/pipeline.h"
 #include "patient_scope.h"
 #include "support/fixture_server.h"
 #include "support/memory_fhir_server.h"

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "mst/adapter/goal_plan.h"
+#include "mst/adapter/goals/goal_plan.h"
 
 namespace mst::adapter::testing {
 

@@ -1,4 +1,4 @@
-#include "mst/adapter/plan_writer.h"
+#include "mst/adapter/pipeline/plan_writer.h"
 
 #include <gtest/gtest.h>
 

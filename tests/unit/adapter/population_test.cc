@@ -1,6 +1,6 @@
 // The population of a sync without `_lastUpdated`: Group, List and file
 // members, and what makes each unreadable (an error, never a shorter list).
-#include "mst/adapter/population.h"
+#include "mst/adapter/sync/population.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "mst/adapter/fhir_change_feed.h"
-#include "mst/adapter/population_feed.h"
+#include "mst/adapter/sync/fhir_change_feed.h"
+#include "mst/adapter/sync/population_feed.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/datetime.h"
 #include "support/memory_fhir_server.h"

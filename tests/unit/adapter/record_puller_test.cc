@@ -1,7 +1,7 @@
 // The pull asks for every type the extractor reads: one search per type of
 // detail::patient_searches() by patient, the medication records with their
 // Medications included, and a Medication two searches include arrives once.
-#include "mst/adapter/record_puller.h"
+#include "mst/adapter/pipeline/record_puller.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "mst/adapter/rule_thresholds.h"
+#include "mst/adapter/goals/rule_thresholds.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "considerations_fixture.h"
-#include "mst/adapter/goal_engine.h"
+#include "mst/adapter/goals/goal_engine.h"
 
 namespace mst::adapter {
 namespace {

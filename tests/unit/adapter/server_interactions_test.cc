@@ -2,15 +2,15 @@
 // adapter really sends: a pipeline run over HTTP and the sync change feed.
 // An interaction missing from the list would go out without a SMART scope
 // and be refused by a server that enforces scopes.
-#include "mst/adapter/server_interactions.h"
+#include "mst/adapter/pipeline/server_interactions.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "mst/adapter/bulk_export_feed.h"
-#include "mst/adapter/fhir_change_feed.h"
-#include "mst/adapter/population.h"
+#include "mst/adapter/sync/bulk_export_feed.h"
+#include "mst/adapter/sync/fhir_change_feed.h"
+#include "mst/adapter/sync/population.h"
 #include "support/fixture_server.h"
 #include "support/mock_client.h"
 

@@ -1,6 +1,6 @@
 // Skip reasons are labels in logs, metrics (mst_plans_skipped_total{reason})
 // and `run --format json`: stable across releases, one per reason.
-#include "mst/adapter/skip_reason.h"
+#include "mst/adapter/goals/skip_reason.h"
 
 #include <gtest/gtest.h>
 

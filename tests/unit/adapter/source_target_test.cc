@@ -6,8 +6,8 @@
 
 #include <algorithm>
 
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/pipeline.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/pipeline/pipeline.h"
 #include "support/fixture_server.h"
 #include "support/memory_fhir_server.h"
 

@@ -1,4 +1,4 @@
-#include "mst/adapter/state_store.h"
+#include "mst/adapter/sync/state_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>

@@ -1,4 +1,4 @@
-#include "mst/adapter/sync_engine.h"
+#include "mst/adapter/sync/sync_engine.h"
 
 #include <gtest/gtest.h>
 

@@ -9,11 +9,11 @@
 #include <map>
 #include <sstream>
 
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/pipeline.h"
-#include "mst/adapter/population.h"
-#include "mst/adapter/population_feed.h"
-#include "mst/adapter/sync_engine.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/pipeline/pipeline.h"
+#include "mst/adapter/sync/population.h"
+#include "mst/adapter/sync/population_feed.h"
+#include "mst/adapter/sync/sync_engine.h"
 #include "support/fixture_server.h"
 #include "support/memory_fhir_server.h"
 

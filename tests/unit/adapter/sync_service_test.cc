@@ -1,10 +1,10 @@
-#include "mst/adapter/sync_service.h"
+#include "mst/adapter/sync/sync_service.h"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-#include "mst/adapter/population.h"
+#include "mst/adapter/sync/population.h"
 #include "support/fake_clock.h"
 
 namespace mst::adapter {

@@ -6,8 +6,8 @@
 // on how the plan reaches the server.
 #include <gtest/gtest.h>
 
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/pipeline.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/pipeline/pipeline.h"
 #include "mst/fhir/safe_text.h"
 #include "support/fixture_server.h"
 #include "support/memory_fhir_server.h"

@@ -9,10 +9,10 @@
 #include <map>
 #include <memory>
 
-#include "mst/adapter/careplan_builder.h"
-#include "mst/adapter/pipeline.h"
-#include "mst/adapter/server_interactions.h"
-#include "mst/adapter/write_mode.h"
+#include "mst/adapter/careplan/careplan_builder.h"
+#include "mst/adapter/pipeline/pipeline.h"
+#include "mst/adapter/pipeline/server_interactions.h"
+#include "mst/adapter/pipeline/write_mode.h"
 #include "plan_provenance.h"
 #include "staged_write.h"
 #include "support/fixture_server.h"

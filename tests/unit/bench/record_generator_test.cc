@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "mst/adapter/goal_engine.h"
+#include "mst/adapter/goals/goal_engine.h"
 #include "mst/fhir/json.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/extract.h"

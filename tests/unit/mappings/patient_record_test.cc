@@ -134,12 +134,11 @@ TEST(PatientRecord, SeparateResourcesAndSearchResults) {
   auto page = std::make_shared<const fhir::JsonDocument>(fhir::JsonDocument::parse(
       R"({"resourceType":"Bundle","type":"searchset","entry":[{"resource":)" +
       condition("c1", kIcd, "C64.9") + R"(}]})"));
-  fhir::SearchResult sr;
-  sr.pages.push_back(page);
-  sr.resources.push_back(page->root()["entry"].elements()[0]["resource"]);
   PatientRecord::Builder b;
   b.add_document(fhir::JsonDocument::parse(patient()));
-  b.add_search(sr);
+  // A search page is kept alive, and only its matches are read.
+  b.keep(page);
+  b.add_resource(page->root()["entry"].elements()[0]["resource"]);
   auto rec = b.build();
   EXPECT_EQ(rec.conditions().size(), 1u);
   EXPECT_EQ(rec.patient_id(), "p1");

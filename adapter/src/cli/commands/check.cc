@@ -1,12 +1,12 @@
 // `mst-adapter check`: can this server serve the adapter?
-#include "cli/command.h"
-#include "cli/deployment_shape.h"
-#include "cli/exit_codes.h"
-#include "cli/requirements.h"
-#include "cli/server_options.h"
-#include "mst/adapter/fhir_change_feed.h"
-#include "mst/adapter/server_interactions.h"
-#include "mst/adapter/write_mode.h"
+#include "mst/adapter/cli/command.h"
+#include "mst/adapter/cli/deployment_shape.h"
+#include "mst/adapter/cli/exit_codes.h"
+#include "mst/adapter/cli/requirements.h"
+#include "mst/adapter/cli/server_options.h"
+#include "mst/adapter/pipeline/server_interactions.h"
+#include "mst/adapter/pipeline/write_mode.h"
+#include "mst/adapter/sync/fhir_change_feed.h"
 
 namespace mst::adapter::cli {
 

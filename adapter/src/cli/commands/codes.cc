@@ -6,14 +6,14 @@
 #include <fstream>
 #include <optional>
 
-#include "cli/command.h"
-#include "cli/exit_codes.h"
-#include "cli/input_file.h"
-#include "cli/pipeline_setup.h"
+#include "input_file.h"
+#include "mst/adapter/cli/command.h"
+#include "mst/adapter/cli/exit_codes.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/json.h"
 #include "mst/mappings/text.h"
 #include "mst/mappings/unmapped_codes.h"
+#include "pipeline_setup.h"
 
 namespace mst::adapter::cli {
 

@@ -2,11 +2,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/command.h"
-#include "cli/exit_codes.h"
-#include "cli/pipeline_setup.h"
-#include "mst/adapter/record_puller.h"
-#include "mst/adapter/run_report.h"
+#include "mst/adapter/cli/command.h"
+#include "mst/adapter/cli/exit_codes.h"
+#include "mst/adapter/pipeline/record_puller.h"
+#include "mst/adapter/pipeline/run_report.h"
+#include "pipeline_setup.h"
 
 namespace mst::adapter::cli {
 

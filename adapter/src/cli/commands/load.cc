@@ -1,9 +1,9 @@
 // `mst-adapter load`: POST transaction or batch Bundles (e.g. fixture
 // patients) to a server and report each entry's outcome.
-#include "cli/command.h"
-#include "cli/exit_codes.h"
-#include "cli/input_file.h"
-#include "cli/server_options.h"
+#include "input_file.h"
+#include "mst/adapter/cli/command.h"
+#include "mst/adapter/cli/exit_codes.h"
+#include "mst/adapter/cli/server_options.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/resource.h"
 

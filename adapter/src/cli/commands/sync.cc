@@ -5,21 +5,21 @@
 #include <chrono>
 #include <csignal>
 
-#include "cli/command.h"
-#include "cli/exit_codes.h"
-#include "cli/pipeline_setup.h"
-#include "mst/adapter/bulk_export_feed.h"
-#include "mst/adapter/fhir_change_feed.h"
-#include "mst/adapter/instrumented_transport.h"
-#include "mst/adapter/metrics.h"
-#include "mst/adapter/ops_server.h"
-#include "mst/adapter/population.h"
-#include "mst/adapter/population_feed.h"
-#include "mst/adapter/state_store.h"
-#include "mst/adapter/sync_engine.h"
-#include "mst/adapter/sync_service.h"
+#include "mst/adapter/cli/command.h"
+#include "mst/adapter/cli/exit_codes.h"
+#include "mst/adapter/ops/instrumented_transport.h"
+#include "mst/adapter/ops/metrics.h"
+#include "mst/adapter/ops/ops_server.h"
+#include "mst/adapter/sync/bulk_export_feed.h"
+#include "mst/adapter/sync/fhir_change_feed.h"
+#include "mst/adapter/sync/population.h"
+#include "mst/adapter/sync/population_feed.h"
+#include "mst/adapter/sync/state_store.h"
+#include "mst/adapter/sync/sync_engine.h"
+#include "mst/adapter/sync/sync_service.h"
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/safe_text.h"
+#include "pipeline_setup.h"
 
 namespace mst::adapter::cli {
 

@@ -12,7 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#include "mst/fhir/client.h"
 #include "mst/fhir/datatypes.h"
 #include "mst/fhir/error_kind.h"
 #include "mst/fhir/json.h"
@@ -77,8 +76,6 @@ class PatientRecord {
     // A parsed resource or Bundle; the document is kept alive.
     Builder& add_document(std::shared_ptr<const fhir::JsonDocument> doc);
     Builder& add_document(fhir::JsonDocument doc);
-    // A client search: its pages are kept, matches and includes added.
-    Builder& add_search(const fhir::SearchResult& result);
     // A resource inside a document the builder keeps alive (keep()), or one
     // the caller guarantees outlives the record.
     Builder& add_resource(fhir::Node resource);
