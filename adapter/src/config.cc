@@ -91,7 +91,8 @@ Setter boolean(Section AdapterConfig::*section, bool Section::*field) {
 }
 
 Setter one_of(Setter inner, std::vector<std::string> allowed) {
-  return [inner, allowed](AdapterConfig& c, const Raw& r, const std::string& key) {
+  return [inner = std::move(inner), allowed = std::move(allowed)](AdapterConfig& c, const Raw& r,
+                                                                  const std::string& key) {
     if (std::find(allowed.begin(), allowed.end(), r.value) == allowed.end()) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : " | ") + a;
@@ -378,7 +379,7 @@ void flatten(fhir::Node n, const std::string& prefix, const std::string& file,
   if (v.IsObject()) {
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       std::string name(it->name.GetString(), it->name.GetStringLength());
-      if (name.rfind("_", 0) == 0) continue;  // "_comment" keys document the file
+      if (name.rfind('_', 0) == 0) continue;  // "_comment" keys document the file
       flatten(fhir::Node(&it->value, name), prefix.empty() ? name : prefix + "." + name, file, out);
     }
     return;

@@ -458,7 +458,7 @@ std::vector<std::size_t> PatientRecord::Builder::one_copy_each(const std::vector
                                        (kept_version.empty() ? std::string("the latest")
                                                              : "version " + kept_version)});
     }
-    unique.push_back(first[best]);
+    unique.push_back(*(first + static_cast<std::ptrdiff_t>(best)));
     first = last;
   }
   return unique;

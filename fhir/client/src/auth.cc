@@ -70,7 +70,7 @@ class BearerAuth final : public AuthProvider {
 
 class BasicAuth final : public AuthProvider {
  public:
-  BasicAuth(std::string user, SecretSource password) {
+  BasicAuth(const std::string& user, const SecretSource& password) {
     if (user.empty()) throw secret_error("basic auth needs a user name");
     if (user.find(':') != std::string::npos)
       throw secret_error("a basic auth user name cannot contain ':'");
@@ -155,8 +155,9 @@ std::unique_ptr<AuthProvider> make_bearer_auth(SecretSource token) {
   return std::make_unique<BearerAuth>(std::move(token));
 }
 
-std::unique_ptr<AuthProvider> make_basic_auth(std::string user, SecretSource password) {
-  return std::make_unique<BasicAuth>(std::move(user), std::move(password));
+std::unique_ptr<AuthProvider> make_basic_auth(const std::string& user,
+                                              const SecretSource& password) {
+  return std::make_unique<BasicAuth>(user, password);
 }
 
 }  // namespace mst::fhir

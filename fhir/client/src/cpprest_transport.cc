@@ -186,7 +186,7 @@ class CpprestTransport final : public HttpTransport {
     // The body arrives in a buffer that http_client fills as it reads;
     // draining it as it fills keeps memory near the limit.
     auto buffer = response.body().streambuf();
-    std::vector<unsigned char> chunk(64 * 1024);
+    std::vector<unsigned char> chunk(std::size_t{64} * 1024);
     while (true) {
       const std::size_t n = buffer.getn(chunk.data(), chunk.size()).get();
       if (n == 0) break;

@@ -16,13 +16,13 @@
 #include <arpa/inet.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <csignal>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -144,7 +144,8 @@ class PocoConnection final : public Connection {
     // kept-alive one, whatever the method; here the transport decides that.
     int write(const char* buffer, std::streamsize length) override {
       if (discarding_) return static_cast<int>(length);
-      return Poco::Net::HTTPSession::write(buffer, length);
+      // Past HTTPClientSession::write on purpose: it is the re-send.
+      return Poco::Net::HTTPSession::write(buffer, length);  // NOLINT(bugprone-parent-virtual-call)
     }
     // Idle expiry and "Connection: close" are the pool's business.
     bool mustReconnect() const override { return false; }
@@ -483,7 +484,7 @@ class PocoTransport final : public HttpTransport {
       if (length < 0 || static_cast<std::uint64_t>(length) > limit) too_large();
       body.reserve(static_cast<std::size_t>(length));
     }
-    std::array<char, 16 * 1024> buffer;
+    std::array<char, std::size_t{16} * 1024> buffer;
     while (true) {
       is.read(buffer.data(), buffer.size());
       const auto n = static_cast<std::size_t>(is.gcount());
@@ -525,7 +526,7 @@ class PocoTransport final : public HttpTransport {
       if (!line.empty() && line.back() == '\r') line.pop_back();
     };
     std::string line;
-    std::array<char, 16 * 1024> buffer;
+    std::array<char, std::size_t{16} * 1024> buffer;
     while (true) {
       read_line(line);
       std::uint64_t size = 0;

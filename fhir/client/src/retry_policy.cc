@@ -114,7 +114,8 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
       *hour > 23 || *minute > 59 || *second > 60) {
     return std::nullopt;
   }
-  return days_from_civil(*year, month, *day) * 86400 + *hour * 3600 + *minute * 60 + *second;
+  return days_from_civil(*year, month, *day) * 86400 + std::int64_t{*hour} * 3600 +
+         std::int64_t{*minute} * 60 + *second;
 }
 
 // The transport's message without the "METHOD url: " prefix that the

@@ -106,7 +106,7 @@ std::unique_ptr<StateStore> open_state(const AdapterConfig& config, const Parsed
 class SyncFeeds {
  public:
   SyncFeeds(const AdapterConfig& config, const PipelineSetup& setup, fhir::Client& client,
-            std::shared_ptr<fhir::Clock> clock)
+            const std::shared_ptr<fhir::Clock>& clock)
       : client_(client),
         clock_(clock),
         population_(PopulationSource::parse(config.sync.population)),
@@ -201,7 +201,7 @@ SyncOptions engine_options(const AdapterConfig& config) {
 // Runs one patient through the pipeline, timed and counted for /metrics.
 PatientProcessor measured(Pipeline& pipeline, Metrics& metrics,
                           std::shared_ptr<fhir::Clock> clock) {
-  return [&pipeline, &metrics, clock](const std::string& id) {
+  return [&pipeline, &metrics, clock = std::move(clock)](const std::string& id) {
     const auto started = clock->steady_now();
     PatientOutcome o = pipeline.run_safely(id).outcome;
     metrics.observe("mst_patient_duration_seconds",

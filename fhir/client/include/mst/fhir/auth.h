@@ -57,7 +57,8 @@ std::unique_ptr<AuthProvider> make_no_auth();
 // 401, so a rotated token is picked up.
 std::unique_ptr<AuthProvider> make_bearer_auth(SecretSource token);
 // `Authorization: Basic base64(user:password)`.
-std::unique_ptr<AuthProvider> make_basic_auth(std::string user, SecretSource password);
+std::unique_ptr<AuthProvider> make_basic_auth(const std::string& user,
+                                              const SecretSource& password);
 
 struct SmartBackendOptions {
   std::string fhir_base;       // where .well-known/smart-configuration lives
