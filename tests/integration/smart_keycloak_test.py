@@ -38,11 +38,11 @@ KEYS = {"RS384": ("rs384.pem", "rs384-1"), "ES384": ("es384.pem", "es384-1")}
 # Procedure scopes asks for that default minus Procedure (pinned in
 # tests/unit/adapter/server_interactions_test.cc).
 ADAPTER_SCOPE = None
-DEFAULT_SCOPE = ("system/Patient.r system/Condition.rs system/Observation.rs "
-                 "system/Procedure.rs system/MedicationRequest.rs "
-                 "system/MedicationAdministration.rs system/MedicationStatement.rs system/Consent.rs "
-                 "system/Medication.r system/CarePlan.crus system/Goal.crus "
-                 "system/ServiceRequest.crus system/CareTeam.crus system/Device.crs "
+DEFAULT_SCOPE = ("system/Patient.r system/Observation.rs system/Condition.rs "
+                 "system/CarePlan.crus system/Procedure.rs system/Goal.crus system/Consent.rs "
+                 "system/ServiceRequest.crus system/MedicationRequest.rs "
+                 "system/MedicationAdministration.rs system/MedicationStatement.rs "
+                 "system/Medication.r system/CareTeam.crus system/Device.crs "
                  "system/Provenance.crs")
 WITHOUT_PROCEDURE = " ".join(s for s in DEFAULT_SCOPE.split() if "/Procedure." not in s)
 SYNC_ENV = {"MST_SYNC_OVERLAP_S": "0"}

@@ -3,6 +3,7 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "mst/adapter/pipeline/search_terms.h"
 #include "mst/adapter/sync/bulk_export_feed.h"
 #include "mst/adapter/sync/population.h"
 
@@ -15,57 +16,54 @@ using fhir::kUpdate;
 
 namespace {
 
+// Adds `row`, or its access and conditions to the row of its type.
+void add(std::vector<ServerInteraction>& rows, const ServerInteraction& row) {
+  for (ServerInteraction& r : rows) {
+    if (r.type != row.type) continue;
+    r.access |= row.access;
+    r.conditional_create |= row.conditional_create;
+    r.conditional_update |= row.conditional_update;
+    return;
+  }
+  rows.push_back(row);
+}
+
 std::vector<ServerInteraction> both_roles(bool server_concept_maps, WriteMode mode) {
-  std::vector<ServerInteraction> rows = {
-      // The pull (record_puller.cc): the Patient by id, the rest by search
-      // (search_terms.cc); the sync change feed searches the same types.
-      {"Patient", kRead},
-      {"Condition", kSearch},
-      {"Observation", kSearch},
-      {"Procedure", kSearch},
-      {"MedicationRequest", kSearch},
-      {"MedicationAdministration", kSearch},
-      {"MedicationStatement", kSearch},
-      // A patient's treatment consents and refusals (preferences).
-      {"Consent", kSearch},
-      // Arrives through _include of the medication records.
-      {"Medication", kRead},
-  };
+  // The pull (record_puller.cc): the Patient by id, the rest by the searches
+  // the change feed also makes (detail::relevant_queries); the Medication an
+  // order names arrives through _include.
+  std::vector<ServerInteraction> rows = {{"Patient", kRead}};
+  for (const std::string& type : detail::relevant_types()) add(rows, {type, kSearch});
+  add(rows, {"Medication", kRead});
   if (mode == WriteMode::kDocument) {
-    // The pull still reads the patient's CarePlans and Goals as inputs; the
-    // plan goes out as one note, conditionally created on the plan's
+    // The plan goes out as one note, conditionally created on the plan's
     // identifier, searched by it, and revised by id with If-Match
     // (document_writer.cc). Its author is the adapter by display only, so
     // no Device is written.
-    rows.push_back({"CarePlan", kSearch});
-    rows.push_back({"Goal", kSearch});
-    // Portable medical orders (POLST) are input, searched by category.
-    rows.push_back({"ServiceRequest", kSearch});
-    rows.push_back({"DocumentReference", kCreate | kUpdate | kSearch, true, false});
+    add(rows, {"DocumentReference", kCreate | kUpdate | kSearch, true, false});
   } else {
     // The same rows for transaction, batch and individual requests: each
     // entry of the transaction becomes one request of the same kind.
-    rows.insert(rows.end(),
-                {
-                    // Searched by patient (inputs) and by our identifier (plan_writer.cc);
-                    // a new plan is POSTed with ifNoneExist, a revision PUT by id with
-                    // If-Match.
-                    {"CarePlan", kCreate | kUpdate | kSearch, true, false},
-                    // Searched by patient as input (a Goal the patient expressed is a
-                    // preference). Created with ifNoneExist in the plan's transaction
-                    // (careplan_builder.cc); searched by identifier and subject, and
-                    // updated or withdrawn by id with If-Match, only while the adapter's
-                    // own untouched proposals (plan_writer.cc, plan_members.h).
-                    {"Goal", kCreate | kUpdate | kSearch, true, false},
-                    {"ServiceRequest", kCreate | kUpdate | kSearch, true, false},
-                    {"CareTeam", kCreate | kUpdate | kSearch, true, false},
-                    // The adapter's own Device, created once (POST with ifNoneExist), and
-                    // searched by identifier to prove who wrote a plan.
-                    {"Device", kCreate | kSearch, true, false},
-                    // One per write; without a transaction, searched by the plan it
-                    // names to find one an interrupted write left out (plan_provenance.h).
-                    {"Provenance", kCreate | kSearch},
-                });
+    for (const ServerInteraction& row : std::initializer_list<ServerInteraction>{
+             // Searched by our identifier (plan_writer.cc); a new plan is POSTed
+             // with ifNoneExist, a revision PUT by id with If-Match.
+             {"CarePlan", kCreate | kUpdate | kSearch, true, false},
+             // Created with ifNoneExist in the plan's transaction
+             // (careplan_builder.cc); searched by identifier and subject, and
+             // updated or withdrawn by id with If-Match, only while the adapter's
+             // own untouched proposals (plan_writer.cc, plan_members.h).
+             {"Goal", kCreate | kUpdate | kSearch, true, false},
+             {"ServiceRequest", kCreate | kUpdate | kSearch, true, false},
+             {"CareTeam", kCreate | kUpdate | kSearch, true, false},
+             // The adapter's own Device, created once (POST with ifNoneExist), and
+             // searched by identifier to prove who wrote a plan.
+             {"Device", kCreate | kSearch, true, false},
+             // One per write; without a transaction, searched by the plan it
+             // names to find one an interrupted write left out (plan_provenance.h).
+             {"Provenance", kCreate | kSearch},
+         }) {
+      add(rows, row);
+    }
   }
   if (server_concept_maps) rows.push_back({"ConceptMap", kSearch});
   return rows;

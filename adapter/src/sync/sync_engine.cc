@@ -52,42 +52,21 @@ SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
   const auto scanned = state_.candidate_checkpoint();
   const auto& since = scanned ? scanned : checkpoint;
   ChangeScan scan = feed_.changed_since(since);
-  std::set<std::string> mine;
-  for (const auto& id : scan.patient_ids) {
-    if (shard_of(id, options_.shard_count) == options_.shard_index) mine.insert(id);
-  }
+  std::set<std::string> mine = this_shard(scan.patient_ids);
   report.discovered = static_cast<int>(mine.size());
   // Persist what is to be done before doing any of it: a crash from here on
   // resumes with these patients, however far it got.
   if (scan.population) {
-    const std::int64_t now = epoch_ms(*clock_);
-    const PopulationChange change = state_.enqueue_population({mine.begin(), mine.end()}, now,
-                                                              now - options_.repull_interval_ms);
-    report.joined = change.joined;
-    report.left = change.left;
-    metrics_.set_gauge("mst_sync_population_members", static_cast<double>(mine.size()));
-    log_.info("sync.population", {{"members", std::to_string(mine.size())},
-                                  {"joined", std::to_string(change.joined)},
-                                  {"left", std::to_string(change.left)},
-                                  {"pending", std::to_string(state_.pending_count())}});
+    // The scan lists the whole population: members last pulled long ago are
+    // pulled again.
+    update_population(mine, epoch_ms(*clock_) - options_.repull_interval_ms, report);
   } else {
     if (scan.members) {
-      std::set<std::string> members;
-      for (const auto& id : *scan.members) {
-        if (shard_of(id, options_.shard_count) == options_.shard_index) members.insert(id);
-      }
       // Joiners and leavers only: a member is pulled for a change, not for
       // being listed.
-      const PopulationChange change =
-          state_.enqueue_population({members.begin(), members.end()}, epoch_ms(*clock_),
-                                    std::numeric_limits<std::int64_t>::min());
+      const std::set<std::string> members = this_shard(*scan.members);
+      update_population(members, std::numeric_limits<std::int64_t>::min(), report);
       std::erase_if(mine, [&](const std::string& id) { return !members.contains(id); });
-      report.joined = change.joined;
-      report.left = change.left;
-      metrics_.set_gauge("mst_sync_population_members", static_cast<double>(members.size()));
-      log_.info("sync.population", {{"members", std::to_string(members.size())},
-                                    {"joined", std::to_string(change.joined)},
-                                    {"left", std::to_string(change.left)}});
       report.discovered = static_cast<int>(mine.size());
     }
     state_.enqueue({mine.begin(), mine.end()}, scan.scan_time);
@@ -119,6 +98,27 @@ SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
                            {"checkpoint", state_.checkpoint().value_or("(none)")},
                            {"interrupted", report.interrupted ? "true" : "false"}});
   return report;
+}
+
+std::set<std::string> SyncEngine::this_shard(const std::vector<std::string>& ids) const {
+  std::set<std::string> out;
+  for (const auto& id : ids) {
+    if (shard_of(id, options_.shard_count) == options_.shard_index) out.insert(id);
+  }
+  return out;
+}
+
+void SyncEngine::update_population(const std::set<std::string>& members,
+                                   std::int64_t repull_before_ms, SyncReport& report) {
+  const PopulationChange change = state_.enqueue_population({members.begin(), members.end()},
+                                                            epoch_ms(*clock_), repull_before_ms);
+  report.joined = change.joined;
+  report.left = change.left;
+  metrics_.set_gauge("mst_sync_population_members", static_cast<double>(members.size()));
+  log_.info("sync.population", {{"members", std::to_string(members.size())},
+                                {"joined", std::to_string(change.joined)},
+                                {"left", std::to_string(change.left)},
+                                {"pending", std::to_string(state_.pending_count())}});
 }
 
 void SyncEngine::process_due(const std::atomic<bool>& stop, SyncReport& report) {

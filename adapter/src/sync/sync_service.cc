@@ -4,9 +4,7 @@
 #include <string>
 #include <utility>
 
-#include "mst/adapter/sync/bulk_manifest.h"
-#include "mst/adapter/sync/population.h"
-#include "mst/fhir/client_errors.h"
+#include "mst/fhir/error_kind.h"
 #include "mst/fhir/safe_text.h"
 
 namespace mst::adapter {
@@ -43,27 +41,28 @@ std::optional<int> SyncService::run_cycle() {
     std::lock_guard lock(mu_);
     readiness_ = {true, ""};
     return failed;
-  } catch (const fhir::ClientError& e) {
-    scan_failed(e);
-    if (options_.once) throw;
-  } catch (const PopulationError& e) {
-    scan_failed(e);
-    if (options_.once) throw;
-  } catch (const BulkExportError& e) {
-    scan_failed(e);
+  } catch (const std::exception& e) {
+    // The server, the population, the export: a later cycle sees them
+    // again, maybe mended. An internal error (a bug, a broken state file)
+    // ends the service.
+    const Classification c = classify(e);
+    if (c.kind == ErrorKind::kInternal) throw;
+    scan_failed(e, c);
     if (options_.once) throw;
   }
   return std::nullopt;
 }
 
-void SyncService::scan_failed(const std::exception& e) {
+void SyncService::scan_failed(const std::exception& e, const Classification& c) {
   // /readyz answers anyone who can reach the port: the reason is filtered.
   const std::string reason = fhir::safe_text(e.what());
   {
     std::lock_guard lock(mu_);
     readiness_ = {false, reason};
   }
-  log_.error("sync.scan_failed", {{"error", reason}});
+  log_.error("sync.scan_failed", {{"kind", error_kind_name(c.kind)},
+                                  {"retryable", c.retryable ? "true" : "false"},
+                                  {"error", reason}});
 }
 
 void SyncService::wait_interval() {

@@ -130,7 +130,7 @@ TEST_F(CliAuthTest, CheckNamesAScopeTheServerDidNotGrantAndExits4) {
 TEST_F(CliAuthTest, V1SyntaxByConfiguration) {
   serve_smart("system/*.read system/*.write");
   EXPECT_EQ(run(smart_check({"--scope-syntax", "v1"})), kSuccess) << out.str() << err.str();
-  EXPECT_THAT(requested, HasSubstr("system/Procedure.read system/MedicationRequest.read"));
+  EXPECT_THAT(requested, HasSubstr("system/Procedure.read system/Goal.read"));
   EXPECT_THAT(requested, HasSubstr("system/Device.read system/Device.write"));
   EXPECT_THAT(requested, Not(HasSubstr(".rs")));
 

@@ -164,10 +164,11 @@ TEST_F(ServerInteractionsRun, ANoteRunUsesOnlyTheDocumentModesInteractions) {
 
 TEST(ServerInteractions, TheDocumentModesScopesWriteOnlyNotes) {
   EXPECT_EQ(fhir::system_scopes(server_access(false, WriteMode::kDocument), fhir::ScopeSyntax::kV2),
-            "system/Patient.r system/Condition.rs system/Observation.rs system/Procedure.rs "
+            "system/Patient.r system/Observation.rs system/Condition.rs "
+            "system/CarePlan.rs system/Procedure.rs system/Goal.rs "
+            "system/Consent.rs system/ServiceRequest.rs "
             "system/MedicationRequest.rs system/MedicationAdministration.rs "
-            "system/MedicationStatement.rs system/Consent.rs system/Medication.r "
-            "system/CarePlan.rs system/Goal.rs system/ServiceRequest.rs "
+            "system/MedicationStatement.rs system/Medication.r "
             "system/DocumentReference.crus");
   // The CarePlan modes, auto among them, ask for the same scopes.
   for (WriteMode m : {WriteMode::kAuto, WriteMode::kBatch, WriteMode::kIndividual})
@@ -254,22 +255,22 @@ TEST(ServerInteractions, ConceptMapsAreSearchedOnlyWhenConfigured) {
 // Pinned: the Keycloak integration tests and docs/configuration.md name
 // these scopes. A change here is a change every deployment must grant.
 TEST(ServerInteractions, TheDefaultScopesInBothSyntaxes) {
-  EXPECT_EQ(
-      fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV2),
-      "system/Patient.r system/Condition.rs system/Observation.rs system/Procedure.rs "
-      "system/MedicationRequest.rs system/MedicationAdministration.rs "
-      "system/MedicationStatement.rs system/Consent.rs system/Medication.r system/CarePlan.crus "
-      "system/Goal.crus system/ServiceRequest.crus system/CareTeam.crus "
-      "system/Device.crs system/Provenance.crs");
-  EXPECT_EQ(
-      fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV1),
-      "system/Patient.read system/Condition.read system/Observation.read "
-      "system/Procedure.read system/MedicationRequest.read "
-      "system/MedicationAdministration.read system/MedicationStatement.read system/Consent.read "
-      "system/Medication.read system/CarePlan.read system/CarePlan.write "
-      "system/Goal.read system/Goal.write system/ServiceRequest.read "
-      "system/ServiceRequest.write system/CareTeam.read system/CareTeam.write "
-      "system/Device.read system/Device.write system/Provenance.read system/Provenance.write");
+  EXPECT_EQ(fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV2),
+            "system/Patient.r system/Observation.rs system/Condition.rs "
+            "system/CarePlan.crus system/Procedure.rs system/Goal.crus "
+            "system/Consent.rs system/ServiceRequest.crus "
+            "system/MedicationRequest.rs system/MedicationAdministration.rs "
+            "system/MedicationStatement.rs system/Medication.r "
+            "system/CareTeam.crus system/Device.crs system/Provenance.crs");
+  EXPECT_EQ(fhir::system_scopes(server_access(false), fhir::ScopeSyntax::kV1),
+            "system/Patient.read system/Observation.read system/Condition.read "
+            "system/CarePlan.read system/CarePlan.write system/Procedure.read "
+            "system/Goal.read system/Goal.write system/Consent.read "
+            "system/ServiceRequest.read system/ServiceRequest.write "
+            "system/MedicationRequest.read system/MedicationAdministration.read "
+            "system/MedicationStatement.read system/Medication.read "
+            "system/CareTeam.read system/CareTeam.write system/Device.read "
+            "system/Device.write system/Provenance.read system/Provenance.write");
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "mst/adapter/sync/population.h"
+#include "mst/adapter/sync/state_store.h"
+#include "mst/fhir/client_errors.h"
 #include "support/fake_clock.h"
 
 namespace mst::adapter {
@@ -116,11 +118,36 @@ TEST_F(SyncServiceTest, OnceRethrowsAFailedScan) {
   EXPECT_EQ(s.readiness().reason, "no list");
 }
 
+TEST_F(SyncServiceTest, EveryProjectErrorIsAFailedCycleLoggedWithItsKind) {
+  // The server, the population: both may be mended before the next cycle.
+  auto s = service(
+      [&](const std::atomic<bool>&) -> SyncReport {
+        if (++cycles == 1) {
+          throw fhir::HttpStatusError("GET", "http://x/fhir/Condition", 503, "", "unavailable");
+        }
+        stop = true;
+        throw PopulationError("'ids.txt' line 3: 'a b' is not a FHIR id");
+      },
+      {.interval = milliseconds(0)});
+  EXPECT_EQ(s.run(), 0);
+  EXPECT_EQ(cycles, 2);
+  EXPECT_FALSE(s.readiness().ready);
+  const std::string text = log_text.str();
+  EXPECT_NE(text.find("kind=rejected retryable=true"), std::string::npos) << text;
+  EXPECT_NE(text.find("kind=configuration"), std::string::npos) << text;
+}
+
 TEST_F(SyncServiceTest, OtherErrorsAreNotScanFailures) {
   auto s = service([](const std::atomic<bool>&) -> SyncReport { throw std::logic_error("bug"); },
                    {.interval = milliseconds(0)});
   EXPECT_THROW(s.run(), std::logic_error);
   EXPECT_TRUE(s.readiness().ready);
+  auto broken = service(
+      [](const std::atomic<bool>&) -> SyncReport {
+        throw StateStoreError("state store: commit failed: disk I/O error");
+      },
+      {.interval = milliseconds(0)});
+  EXPECT_THROW(broken.run(), StateStoreError);
 }
 
 }  // namespace

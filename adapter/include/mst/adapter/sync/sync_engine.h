@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,13 @@ class SyncEngine {
   SyncReport run_once(const std::atomic<bool>& stop);
 
  private:
+  // The ids among `ids` this shard owns.
+  std::set<std::string> this_shard(const std::vector<std::string>& ids) const;
+  // Makes `members` the state's population (joiners enqueued, leavers
+  // withdrawn; members last pulled before `repull_before_ms` due again) and
+  // reports the change.
+  void update_population(const std::set<std::string>& members, std::int64_t repull_before_ms,
+                         SyncReport& report);
   void process_due(const std::atomic<bool>& stop, SyncReport& report);
   void record(const PatientOutcome& outcome, SyncReport& report);
 

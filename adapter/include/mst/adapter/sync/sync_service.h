@@ -15,6 +15,7 @@
 #include "mst/adapter/ops/ops_server.h"
 #include "mst/adapter/sync/sync_engine.h"
 #include "mst/fhir/clock.h"
+#include "mst/fhir/error_kind.h"
 
 namespace mst::adapter {
 
@@ -34,10 +35,11 @@ class SyncService {
               Logger& log, SyncServiceOptions options);
 
   // Runs cycles until `once` or the stop signal. Returns the number of
-  // patients that failed in the last completed cycle. A scan that fails (a
-  // server error, a population that cannot be read whole, a failed export)
-  // skips the cycle with nothing changed and makes the service not ready;
-  // with `once` it is rethrown.
+  // patients that failed in the last completed cycle. A cycle that fails
+  // (a server error, a population that cannot be read whole, a failed
+  // export) skips the cycle with nothing changed, is logged with its kind
+  // and makes the service not ready; with `once` it is rethrown. An error
+  // classify() calls internal (a bug, a broken state file) ends it.
   int run();
 
   // What /readyz answers; safe to call from another thread.
@@ -46,7 +48,7 @@ class SyncService {
  private:
   // Runs one cycle: its failed count, or nullopt when its scan failed.
   std::optional<int> run_cycle();
-  void scan_failed(const std::exception& e);
+  void scan_failed(const std::exception& e, const Classification& c);
   void wait_interval();
 
   SyncCycle cycle_;
