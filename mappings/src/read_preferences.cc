@@ -7,6 +7,7 @@
 #include <array>
 
 #include "extract_internal.h"
+#include "mst/fhir/code_systems.h"
 #include "mst/mappings/text.h"
 
 namespace mst::mappings::detail {
@@ -94,7 +95,7 @@ constexpr std::array<OrderAnswer, 3> kOrderAnswers = {{{"LA33475-7", "comfort-fo
 bool has_loinc(const std::vector<fhir::CodeableConcept>& concepts, std::string_view code) {
   for (const auto& cc : concepts) {
     for (const auto& c : cc.codings) {
-      if (c.system == "http://loinc.org" && c.code == code) return true;
+      if (c.system == fhir::code_system::kLoinc && c.code == code) return true;
     }
   }
   return false;

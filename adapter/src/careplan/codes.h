@@ -6,21 +6,18 @@
 #include <vector>
 
 #include "mst/adapter/goals/goal_plan.h"
+#include "mst/fhir/code_systems.h"
 
 namespace mst::adapter::detail {
 
-inline constexpr std::string_view kSnomed = "http://snomed.info/sct";
-inline constexpr std::string_view kLoinc = "http://loinc.org";
-inline constexpr std::string_view kUcum = "http://unitsofmeasure.org";
-inline constexpr std::string_view kNucc = "http://nucc.org/provider-taxonomy";
-inline constexpr std::string_view kGoalPriority =
-    "http://terminology.hl7.org/CodeSystem/goal-priority";
-inline constexpr std::string_view kUsCoreCarePlanCategory =
-    "http://hl7.org/fhir/us/core/CodeSystem/careplan-category";
-inline constexpr std::string_view kDataOperation =
-    "http://terminology.hl7.org/CodeSystem/v3-DataOperation";
-inline constexpr std::string_view kProvenanceParticipant =
-    "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
+using fhir::code_system::kDataOperation;
+using fhir::code_system::kGoalPriority;
+using fhir::code_system::kLoinc;
+using fhir::code_system::kNucc;
+using fhir::code_system::kProvenanceParticipant;
+using fhir::code_system::kSnomed;
+using fhir::code_system::kUcum;
+using fhir::code_system::kUsCoreCarePlanCategory;
 
 struct Code {
   std::string_view system;

@@ -201,7 +201,7 @@ void PlanDraft::add_targets(ProposedGoal& g) const {
   const auto& t = *a_.t;
   if (g.code == GoalCode::kPainRelief) {
     Target pain;
-    pain.system = "http://loinc.org";
+    pain.system = fhir::code_system::kLoinc;
     pain.code = "72514-3";
     pain.display = "Pain severity - 0-10 verbal numeric rating [Score] - Reported";
     pain.has_range = true;
@@ -243,7 +243,7 @@ void PlanDraft::add_targets(ProposedGoal& g) const {
     g.targets.push_back(walk);
     if (a_.ecog && *a_.ecog <= 4) {
       Target ecog;
-      ecog.system = "http://loinc.org";
+      ecog.system = fhir::code_system::kLoinc;
       ecog.code = "89247-1";
       ecog.display = "ECOG Performance Status score";
       ecog.has_range = true;

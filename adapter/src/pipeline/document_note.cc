@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "mst/fhir/code_systems.h"
+
 namespace mst::adapter {
 
 namespace {
@@ -128,21 +130,19 @@ fhir::JsonValue build_note(const fhir::JsonValue& transaction, const NoteIdentit
   note.set("docStatus", "preliminary");
   // LOINC 18776-5 "Plan of care note": the C-CDA Care Plan document type
   // (docs/careplan-output.md cites it).
-  note.set("type",
-           fhir::JsonValue::object({{"coding", fhir::JsonValue::array({fhir::JsonValue::object(
-                                                   {{"system", "http://loinc.org"},
-                                                    {"code", "18776-5"},
-                                                    {"display", "Plan of care note"}})})},
-                                    {"text", "Plan of care note (proposal)"}}));
+  note.set("type", fhir::JsonValue::object(
+                       {{"coding", fhir::JsonValue::array({fhir::JsonValue::object(
+                                       {{"system", std::string(fhir::code_system::kLoinc)},
+                                        {"code", "18776-5"},
+                                        {"display", "Plan of care note"}})})},
+                        {"text", "Plan of care note (proposal)"}}));
   // US Core's DocumentReference category for clinical notes.
   note.set("category",
            fhir::JsonValue::array({fhir::JsonValue::object(
-               {{"coding",
-                 fhir::JsonValue::array({fhir::JsonValue::object(
-                     {{"system",
-                       "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"},
-                      {"code", "clinical-note"},
-                      {"display", "Clinical Note"}})})}})}));
+               {{"coding", fhir::JsonValue::array({fhir::JsonValue::object(
+                               {{"system", std::string(fhir::code_system::kUsCoreDocumentCategory)},
+                                {"code", "clinical-note"},
+                                {"display", "Clinical Note"}})})}})}));
   note.set("subject", fhir::JsonValue::object({{"reference", "Patient/" + who.patient_id}}));
   if (!created.empty()) note.set("date", created + "T00:00:00Z");
   note.set("author", fhir::JsonValue::array({fhir::JsonValue::object({{"display", who.author}})}));

@@ -7,15 +7,17 @@
 
 #include <string_view>
 
+#include "mst/fhir/code_systems.h"
+
 namespace mst::mappings {
 
-inline constexpr std::string_view kSnomed = "http://snomed.info/sct";
-inline constexpr std::string_view kLoinc = "http://loinc.org";
-inline constexpr std::string_view kIcd10Cm = "http://hl7.org/fhir/sid/icd-10-cm";
-inline constexpr std::string_view kIcd10Who = "http://hl7.org/fhir/sid/icd-10";
-inline constexpr std::string_view kRxNorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
-inline constexpr std::string_view kAtc = "http://www.whocc.no/atc";
-inline constexpr std::string_view kIcdO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3";
+using fhir::code_system::kAtc;
+using fhir::code_system::kIcd10Cm;
+using fhir::code_system::kIcd10Who;
+using fhir::code_system::kIcdO3;
+using fhir::code_system::kLoinc;
+using fhir::code_system::kRxNorm;
+using fhir::code_system::kSnomed;
 
 // The preferred URI of `system` when it is a known alias (an OID, with or
 // without "urn:oid:", or a trailing slash), else `system` unchanged.
