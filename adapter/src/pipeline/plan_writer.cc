@@ -441,6 +441,110 @@ std::string joined(const std::vector<std::string>& items) {
   return out;
 }
 
+// The refusal a set of CarePlans under the plan's identifier calls for:
+// one the adapter did not write, or more than one copy.
+std::optional<PatientOutcome> refuse_found_plans(const std::vector<FoundPlan>& found,
+                                                 const PatientOutcome& out) {
+  std::vector<std::string> foreign;
+  for (const auto& f : found) {
+    if (f.verdict.standing == Standing::kOtherPatient || f.verdict.standing == Standing::kNotOurs)
+      foreign.push_back("CarePlan/" + f.plan.id + " (" + f.verdict.why + ")");
+  }
+  if (!foreign.empty()) {
+    return refused(out, SkipReason::kLookAlike,
+                   joined(foreign) +
+                       " carries the adapter's plan identifier, but the adapter did not write it "
+                       "and never modifies it. Find out where it came from, then run again");
+  }
+  if (found.size() > 1) {
+    // Another writer raced us (or a copy was restored). Writing to either
+    // could hide the other from the team; a person must choose.
+    std::string refs;
+    for (const auto& p : found) refs += (refs.empty() ? "" : ", ") + ("CarePlan/" + p.plan.id);
+    return refused(out, SkipReason::kDuplicateDrafts,
+                   "the adapter's plan exists more than once (" + refs +
+                       "); remove the extra copies, then run again");
+  }
+  return std::nullopt;
+}
+
+// The members of the built plan, linked to what the server holds: either a
+// refusal (a look-alike or a duplicate proposal), or the bundle rewritten
+// (proposals updated by id, what a person changed linked, what the revision
+// no longer makes withdrawn) and the run's notes on it.
+struct LinkedMembers {
+  std::optional<PatientOutcome> refusal;
+  std::string notes;
+};
+LinkedMembers link_members(fhir::Client& client, const fhir::Capabilities& caps,
+                           const PlanIdentity& identity, fhir::JsonValue& bundle,
+                           const OwnerMarks& marks, bool revision, const std::string& base_url,
+                           const PatientOutcome& out) {
+  LinkedMembers linked;
+  MemberSearch members = find_members(client, caps, identity, bundle, marks, revision);
+  if (!members.look_alikes.empty()) {
+    linked.refusal = refused(out, SkipReason::kLookAlike,
+                             joined(members.look_alikes) +
+                                 " carries one of this patient's proposal identifiers, but the "
+                                 "adapter did not write it and never modifies it. Find out where "
+                                 "it came from, then run again");
+    return linked;
+  }
+  if (!members.duplicates.empty()) {
+    linked.refusal =
+        refused(out, SkipReason::kDuplicateDrafts,
+                "one of the adapter's proposals exists more than once (" +
+                    joined(members.duplicates) + "); remove the extra copies, then run again");
+    return linked;
+  }
+  std::set<std::string> kept;
+  for (const auto& kind : identity.members) {
+    for (const auto& v : built_values(bundle, kind.identifier_system))
+      kept.insert(kind.type + "|" + v);
+  }
+  // Before reconcile() drops the entries it links instead.
+  const std::set<std::string> interrupted =
+      interrupted_proposals(members.members, bundle, identity, marks);
+  const Reconciled reconciled = reconcile(bundle, members.members, base_url);
+  const std::size_t retired =
+      retire_dropped(members.members, kept, base_url, identity.note_author, "", bundle);
+  if (retired > 0) {
+    linked.notes +=
+        "; withdrew " + std::to_string(retired) + " proposal(s) the revision no longer makes";
+  }
+  std::vector<std::string> ours_taken_in, left;
+  for (const auto& l : reconciled.left)
+    (interrupted.count(l.substr(0, l.find(' '))) ? ours_taken_in : left).push_back(l);
+  if (!ours_taken_in.empty()) {
+    linked.notes +=
+        "; took into the plan " + std::to_string(ours_taken_in.size()) +
+        " proposal(s) an earlier interrupted run of the adapter wrote: " + joined(ours_taken_in);
+  }
+  if (!left.empty()) {
+    linked.notes += "; left " + std::to_string(left.size()) +
+                    " resource(s) a person changed or another system wrote, and linked the plan "
+                    "to them: " +
+                    joined(left);
+  }
+  return linked;
+}
+
+// Adds to `created` the proposals ("Type/id") the entries POSTed before a
+// write stopped, as `progress` (staged_write.h) says where each went.
+void add_created(const fhir::JsonValue& bundle, const std::vector<std::string>& progress,
+                 std::set<std::string>& created) {
+  const auto* entries = bundle.find("entry");
+  for (std::size_t i = 0;
+       entries && entries->is_array() && i < progress.size() && i < entries->items().size(); ++i) {
+    const auto* request = entries->items()[i].find("request");
+    const auto* method = request ? request->find("method") : nullptr;
+    if (progress[i].empty() || !method || !method->is_string() || method->str() != "POST") continue;
+    const fhir::Reference ref = fhir::Reference::parse(progress[i]);
+    const MemberKind* mk = member_kind(ref.type);
+    if (mk && mk->type != "CarePlan") created.insert(ref.type + "/" + ref.id);
+  }
+}
+
 }  // namespace
 
 PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn& build) {
@@ -456,137 +560,34 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
   fhir::JsonValue created_by;
   for (int attempt = 0;; ++attempt) {
     OwnerMarks marks = owner_marks(client_, identity, base_url);
-    std::vector<FoundPlan> found =
+    const std::vector<FoundPlan> found =
         find_plans(client_, capabilities(), identity, marks, read_fingerprint_);
-    std::vector<std::string> foreign;
-    for (const auto& f : found) {
-      if (f.verdict.standing == Standing::kOtherPatient || f.verdict.standing == Standing::kNotOurs)
-        foreign.push_back("CarePlan/" + f.plan.id + " (" + f.verdict.why + ")");
-    }
-    if (!foreign.empty()) {
-      return refused(
-          out, SkipReason::kLookAlike,
-          joined(foreign) +
-              " carries the adapter's plan identifier, but the adapter did not write it and "
-              "never modifies it. Find out where it came from, then run again");
-    }
-    if (found.size() > 1) {
-      // Another writer raced us (or a copy was restored). Writing to either
-      // could hide the other from the team; a person must choose.
-      std::string refs;
-      for (const auto& p : found) refs += (refs.empty() ? "" : ", ") + ("CarePlan/" + p.plan.id);
-      return refused(out, SkipReason::kDuplicateDrafts,
-                     "the adapter's plan exists more than once (" + refs +
-                         "); remove the extra copies, then run again");
-    }
+    if (auto refusal = refuse_found_plans(found, out)) return *refusal;
     std::optional<ExistingPlan> existing;
-    if (!found.empty()) existing = found.front().plan;
-    if (existing) {
+    if (!found.empty()) {
+      existing = found.front().plan;
       out.plan_ref = "CarePlan/" + existing->id;
       out.plan_version = existing->version;
-    }
-    if (existing && found.front().verdict.standing == Standing::kChanged) {
-      out.kind = OutcomeKind::kSkipped;
-      out.skip_reason = existing->status != "draft" ? SkipReason::kNotDraft : SkipReason::kEdited;
-      out.detail = "CarePlan/" + existing->id + ": " + found.front().verdict.why +
-                   ", so a clinician has taken it over and the adapter leaves it untouched";
-      out.fingerprint = existing->fingerprint;
-      if (!created.empty()) {
-        // Taken over between this revision's new proposals and its CarePlan.
-        const std::size_t n =
-            withdraw_orphans(identity, created, created_by, existing->members, marks);
-        if (n > 0) {
-          out.detail += "; withdrew " + std::to_string(n) +
-                        " proposal(s) the interrupted revision had written for it";
-        }
+      if (found.front().verdict.standing == Standing::kChanged) {
+        return taken_over(identity, *existing, found.front().verdict.why, created, created_by,
+                          marks, out);
       }
-      return out;
     }
     BuiltPlan built = build(existing);
     out.fingerprint = built.fingerprint;
     record_plan_fingerprint(built.bundle, built.fingerprint);
-    if (existing && !existing->fingerprint.empty() && existing->fingerprint == built.fingerprint) {
-      out.kind = OutcomeKind::kUnchanged;
-      out.detail = "the draft already says this";
-      // Only a write without a transaction can stop between the CarePlan
-      // and its Provenance.
-      const WriteMode m = mode();
-      const std::optional<bool> recorded =
-          m == WriteMode::kBatch || m == WriteMode::kIndividual
-              ? plan_provenance_found(*existing, built.fingerprint, marks)
-              : std::optional<bool>(true);
-      if (!recorded) {
-        out.detail +=
-            "; could not look for its Provenance (the server refused "
-            "Provenance?target=CarePlan/" +
-            existing->id + ")";
-      } else if (!*recorded) {
-        const std::string plan_ref = "CarePlan/" + existing->id;
-        fhir::JsonValue late = missing_provenance_bundle(built.bundle, plan_ref, existing->version);
-        if (options_.dry_run) {
-          last_bundle_ = late.dump();
-          out.detail += "; dry run: would record the Provenance an interrupted write left out";
-        } else {
-          send(late);
-          out.detail += "; recorded the Provenance an interrupted write left out";
-        }
-      }
-      return out;
-    }
+    if (existing && !existing->fingerprint.empty() && existing->fingerprint == built.fingerprint)
+      return unchanged(*existing, built, marks, out);
     if (existing) marks.plan_members = existing->members;
-    MemberSearch members =
-        find_members(client_, capabilities(), identity, built.bundle, marks, existing.has_value());
-    if (!members.look_alikes.empty()) {
-      return refused(out, SkipReason::kLookAlike,
-                     joined(members.look_alikes) +
-                         " carries one of this patient's proposal identifiers, but the adapter "
-                         "did not write it and never modifies it. Find out where it came from, "
-                         "then run again");
-    }
-    if (!members.duplicates.empty()) {
-      return refused(out, SkipReason::kDuplicateDrafts,
-                     "one of the adapter's proposals exists more than once (" +
-                         joined(members.duplicates) + "); remove the extra copies, then run again");
-    }
-    const std::set<std::string> kept = [&] {
-      std::set<std::string> k;
-      for (const auto& kind : identity.members) {
-        for (const auto& v : built_values(built.bundle, kind.identifier_system))
-          k.insert(kind.type + "|" + v);
-      }
-      return k;
-    }();
-    // Before reconcile() drops the entries it links instead.
-    const std::set<std::string> interrupted =
-        interrupted_proposals(members.members, built.bundle, identity, marks);
-    const Reconciled reconciled = reconcile(built.bundle, members.members, base_url);
-    const std::size_t retired =
-        retire_dropped(members.members, kept, base_url, identity.note_author, "", built.bundle);
-    std::string notes;
-    if (retired > 0) {
-      notes +=
-          "; withdrew " + std::to_string(retired) + " proposal(s) the revision no longer makes";
-    }
-    std::vector<std::string> ours_taken_in, left;
-    for (const auto& l : reconciled.left)
-      (interrupted.count(l.substr(0, l.find(' '))) ? ours_taken_in : left).push_back(l);
-    if (!ours_taken_in.empty()) {
-      notes +=
-          "; took into the plan " + std::to_string(ours_taken_in.size()) +
-          " proposal(s) an earlier interrupted run of the adapter wrote: " + joined(ours_taken_in);
-    }
-    if (!left.empty()) {
-      notes += "; left " + std::to_string(left.size()) +
-               " resource(s) a person changed or another system wrote, and linked the plan "
-               "to them: " +
-               joined(left);
-    }
+    const LinkedMembers linked = link_members(client_, capabilities(), identity, built.bundle,
+                                              marks, existing.has_value(), base_url, out);
+    if (linked.refusal) return *linked.refusal;
     if (options_.dry_run) {
       last_bundle_ = built.bundle.dump();
       out.kind = OutcomeKind::kBuilt;
       out.detail =
           (existing ? "dry run: would update the draft" : "dry run: would create the draft") +
-          notes;
+          linked.notes;
       return out;
     }
     std::vector<std::string> progress;
@@ -597,7 +598,7 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
         out.plan_ref = "CarePlan/" + id;
         out.plan_version = version;
       }
-      out.detail = (existing ? "updated the draft" : "created the draft") + notes;
+      out.detail = (existing ? "updated the draft" : "created the draft") + linked.notes;
       if (!existing &&
           find_plans(client_, capabilities(), identity, marks, read_fingerprint_).size() > 1) {
         // A concurrent writer created one too, past the conditional create.
@@ -611,21 +612,60 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
       // Someone changed what we read before we wrote: read again and decide
       // again (they may have taken it over).
       if (attempt >= options_.max_conflict_retries) throw;
-      const auto* entries = built.bundle.find("entry");
-      for (std::size_t i = 0;
-           entries && entries->is_array() && i < progress.size() && i < entries->items().size();
-           ++i) {
-        const auto* request = entries->items()[i].find("request");
-        const auto* method = request ? request->find("method") : nullptr;
-        if (progress[i].empty() || !method || !method->is_string() || method->str() != "POST")
-          continue;
-        const fhir::Reference ref = fhir::Reference::parse(progress[i]);
-        const MemberKind* mk = member_kind(ref.type);
-        if (mk && mk->type != "CarePlan") created.insert(ref.type + "/" + ref.id);
-      }
+      add_created(built.bundle, progress, created);
       if (!created.empty()) created_by = built.bundle;
     }
   }
+}
+
+PatientOutcome PlanWriter::taken_over(const PlanIdentity& identity, const ExistingPlan& existing,
+                                      const std::string& why, const std::set<std::string>& created,
+                                      const fhir::JsonValue& created_by, const OwnerMarks& marks,
+                                      PatientOutcome out) {
+  out.kind = OutcomeKind::kSkipped;
+  out.skip_reason = existing.status != "draft" ? SkipReason::kNotDraft : SkipReason::kEdited;
+  out.detail = "CarePlan/" + existing.id + ": " + why +
+               ", so a clinician has taken it over and the adapter leaves it untouched";
+  out.fingerprint = existing.fingerprint;
+  if (!created.empty()) {
+    // Taken over between this revision's new proposals and its CarePlan.
+    const std::size_t n = withdraw_orphans(identity, created, created_by, existing.members, marks);
+    if (n > 0) {
+      out.detail += "; withdrew " + std::to_string(n) +
+                    " proposal(s) the interrupted revision had written for it";
+    }
+  }
+  return out;
+}
+
+PatientOutcome PlanWriter::unchanged(const ExistingPlan& existing, BuiltPlan& built,
+                                     const OwnerMarks& marks, PatientOutcome out) {
+  out.kind = OutcomeKind::kUnchanged;
+  out.detail = "the draft already says this";
+  // Only a write without a transaction can stop between the CarePlan and
+  // its Provenance.
+  const WriteMode m = mode();
+  const std::optional<bool> recorded =
+      m == WriteMode::kBatch || m == WriteMode::kIndividual
+          ? plan_provenance_found(existing, built.fingerprint, marks)
+          : std::optional<bool>(true);
+  if (!recorded) {
+    out.detail +=
+        "; could not look for its Provenance (the server refused "
+        "Provenance?target=CarePlan/" +
+        existing.id + ")";
+  } else if (!*recorded) {
+    fhir::JsonValue late =
+        missing_provenance_bundle(built.bundle, "CarePlan/" + existing.id, existing.version);
+    if (options_.dry_run) {
+      last_bundle_ = late.dump();
+      out.detail += "; dry run: would record the Provenance an interrupted write left out";
+    } else {
+      send(late);
+      out.detail += "; recorded the Provenance an interrupted write left out";
+    }
+  }
+  return out;
 }
 
 std::size_t PlanWriter::withdraw_orphans(const PlanIdentity& identity,

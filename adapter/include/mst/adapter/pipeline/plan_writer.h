@@ -132,6 +132,16 @@ class PlanWriter {
                                const fhir::JsonValue& built, const std::set<std::string>& named,
                                OwnerMarks marks);
   PatientOutcome write_note(const PlanIdentity& identity, const PlanBuildFn& build);
+  // The outcome for a plan a person took over (`why`), after withdrawing
+  // what an interrupted revision of it had `created`.
+  PatientOutcome taken_over(const PlanIdentity& identity, const ExistingPlan& existing,
+                            const std::string& why, const std::set<std::string>& created,
+                            const fhir::JsonValue& created_by, const OwnerMarks& marks,
+                            PatientOutcome out);
+  // The outcome for a draft that already says what `built` says, after
+  // recording the Provenance an interrupted write left out.
+  PatientOutcome unchanged(const ExistingPlan& existing, BuiltPlan& built, const OwnerMarks& marks,
+                           PatientOutcome out);
   // Whether the adapter's Provenance of `plan` with this content
   // fingerprint is on the server (plan_provenance.h); nullopt when the
   // server refuses the search.
