@@ -153,12 +153,7 @@ class PipelineFixture : public ::testing::Test {
     policy.max_attempts = 1;
     auto sender = std::make_shared<fhir::RetryingSender>(server_, policy, fhir::system_clock());
     fhir::RestClient client({kBase}, sender, fhir::make_no_auth());
-    PipelineSettings settings;
-    settings.canonical_base = kCanonical;
-    settings.as_of = fhir::DateTime::from_ymd(2026, 11, 20);
-    BuildOptions build;
-    build.canonical_base = kCanonical;
-    settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;
+    PipelineSettings settings = fixture_settings();
     settings.write.mode = write_mode_;
     Pipeline pipeline(&client, tables_, thresholds_, settings);
     return pipeline.run_safely(kPatient);

@@ -82,6 +82,36 @@ bool has_identifier(const fhir::JsonValue& r, const std::string& any_of) {
   return false;
 }
 
+// A token search against the Coding elements of `r`'s CodeableConcept
+// `element` (one, or an array as Observation.category is): any of a
+// comma-separated list of `system|code`, `system|`, `|code` (a coding
+// without a system) or `code` (any system).
+bool has_coding(const fhir::JsonValue& r, std::string_view element, const std::string& any_of) {
+  const auto* found = r.find(element);
+  if (found == nullptr) return false;
+  std::vector<const fhir::JsonValue*> concepts;
+  if (found->is_array()) {
+    for (const auto& c : found->items()) concepts.push_back(&c);
+  } else {
+    concepts.push_back(found);
+  }
+  for (const std::string& want : split(any_of, ',')) {
+    const std::size_t bar = want.find('|');
+    const bool any_system = bar == std::string::npos;
+    const std::string system = any_system ? "" : want.substr(0, bar);
+    const std::string code = any_system ? want : want.substr(bar + 1);
+    for (const auto* cc : concepts) {
+      const auto* codings = cc->find("coding");
+      if (codings == nullptr || !codings->is_array()) continue;
+      for (const auto& c : codings->items()) {
+        if ((any_system || str(c, "system") == system) && (code.empty() || str(c, "code") == code))
+          return true;
+      }
+    }
+  }
+  return false;
+}
+
 // Whether an element of `r` (an array of References) refers to `ref`
 // ("Type/id"), any version of it.
 bool names(const fhir::JsonValue& r, std::string_view element, const std::string& ref) {
@@ -137,11 +167,32 @@ bool matches(const fhir::JsonValue& r, const fhir::SearchParams& params, bool ig
     }
     if (name == "identifier" && !has_identifier(r, value)) return false;
     if (name == "target" && !names(r, "target", value)) return false;
+    if ((name == "code" || name == "category") && !has_coding(r, name, value)) return false;
     if (name == "_lastUpdated" && !updated_matches(r, value)) return false;
     if ((name == "subject" || name == "patient") && !ignore_subject && !subject_matches(r, value))
       return false;
   }
   return true;
+}
+
+// What `_include=Type:element` names in `found`: the reference of
+// `element`, or of its choice `elementReference` (MedicationRequest's
+// `medication`), once each.
+std::vector<std::string> included_refs(const std::vector<const fhir::JsonValue*>& found,
+                                       std::string_view type, const fhir::SearchParams& params) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : params) {
+    const std::size_t colon = value.find(':');
+    if (name != "_include" || value.substr(0, colon) != type || colon == std::string::npos)
+      continue;
+    const std::string element = value.substr(colon + 1);
+    for (const auto* r : found) {
+      const auto* to = r->find(element) ? r->find(element) : r->find(element + "Reference");
+      const std::string ref = to ? str(*to, "reference") : "";
+      if (!ref.empty() && std::find(out.begin(), out.end(), ref) == out.end()) out.push_back(ref);
+    }
+  }
+  return out;
 }
 
 // The refs of `type` in `in` that `criteria` selects.
@@ -229,6 +280,11 @@ std::vector<std::string> MemoryFhirServer::requests() const {
   return requests_;
 }
 
+std::vector<MemoryFhirServer::Search> MemoryFhirServer::searches() const {
+  std::lock_guard lock(mu_);
+  return searches_;
+}
+
 int MemoryFhirServer::transactions() const {
   std::lock_guard lock(mu_);
   return transactions_;
@@ -287,6 +343,7 @@ fhir::SearchResult MemoryFhirServer::search(std::string_view type, const fhir::S
                                             const fhir::SearchLimits&) {
   std::lock_guard lock(mu_);
   log("GET " + std::string(type));
+  searches_.push_back({std::string(type), params});
   count_request("GET", std::string(type));
   if (auto it = fail_searches.find(std::string(type)); it != fail_searches.end())
     refuse("GET", std::string(type), it->second);
@@ -299,12 +356,28 @@ fhir::SearchResult MemoryFhirServer::search(std::string_view type, const fhir::S
     }
   }
   std::string entries;
+  std::vector<const fhir::JsonValue*> found;
   for (const auto& [ref, r] : resources_) {
     if (!of_type(ref, type) || !matches(r, params, ignore_subject)) continue;
+    found.push_back(&r);
     entries += (entries.empty() ? "" : ",") + ("{\"resource\":" + r.dump() + "}");
   }
-  return search_result(R"({"resourceType":"Bundle","type":"searchset","meta":{"lastUpdated":")" +
-                       now() + R"("},"entry":[)" + entries + "]}");
+  std::string included;
+  for (const std::string& ref : included_refs(found, type, params)) {
+    if (auto it = resources_.find(ref); it != resources_.end())
+      included += R"(,{"resource":)" + it->second.dump() + R"(,"search":{"mode":"include"}})";
+  }
+  // Includes apart from the matches, as the client sorts them.
+  fhir::SearchResult out;
+  out.pages.push_back(std::make_shared<const fhir::JsonDocument>(fhir::JsonDocument::parse(
+      R"({"resourceType":"Bundle","type":"searchset","meta":{"lastUpdated":")" + now() +
+      R"("},"entry":[)" + entries +
+      (entries.empty() ? included.substr(std::min<std::size_t>(1, included.size())) : included) +
+      "]}")));
+  for (const auto& e : fhir::Bundle(out.pages.back()->root()).entries()) {
+    (e.search_mode == "include" ? out.included : out.resources).push_back(e.resource);
+  }
+  return out;
 }
 
 MemoryFhirServer::Target MemoryFhirServer::resolve(const Store& in,

@@ -5,10 +5,13 @@
 //  - versions: every write stores a new version with meta.versionId and
 //    meta.lastUpdated from the simulated clock; vread reads any of them;
 //  - search by `_id`, `identifier` (sys|value, sys|, |value, any-of with
-//    commas), `subject`/`patient`, `target` and `_lastUpdated` (gt, ge, lt,
-//    le, eq; repeatable); other parameters are ignored (the puller and
-//    extractor sort out codes); the searchset's meta.lastUpdated is the
-//    server's time;
+//    commas), `code` and `category` (the same token forms against the
+//    resource's CodeableConcepts of that name), `subject`/`patient`,
+//    `target` and `_lastUpdated` (gt, ge, lt, le, eq; repeatable);
+//    `_include=Type:element` adds what `element` (or `elementReference`)
+//    refers to, in search mode include; other parameters (`_elements`, ...)
+//    are ignored, as a server may answer more than asked; the searchset's
+//    meta.lastUpdated is the server's time;
 //  - transactions all-or-nothing: POST with ifNoneExist, PUT by id with
 //    ifMatch (412 on a stale version), conditional PUT (Type?criteria),
 //    urn:uuid references resolved; batches entry by entry, a failed entry
@@ -67,6 +70,13 @@ class MemoryFhirServer : public fhir::Client {
   // "GET Type" for every read and search, "transaction" for every
   // transaction, in order: which server a pipeline asked what. A copy.
   std::vector<std::string> requests() const;
+  // Every search as asked, type and parameters, in order: for the tests
+  // where the request's shape is the point. A copy.
+  struct Search {
+    std::string type;
+    fhir::SearchParams params;
+  };
+  std::vector<Search> searches() const;
   // Transactions applied (not those refused or failed).
   int transactions() const;
   // Write requests of every kind: transactions, batch entries, creates and
@@ -156,6 +166,7 @@ class MemoryFhirServer : public fhir::Client {
   // Recursive: a before_requests edit calls put() while a write holds it.
   mutable std::recursive_mutex mu_;
   std::vector<std::string> requests_;
+  std::vector<Search> searches_;
   Store resources_;
   std::map<std::string, std::vector<std::string>> history_;  // ref -> every version, as JSON
   std::set<std::string> patient_required_;

@@ -190,6 +190,37 @@ std::string_view code_of(Pathway p) {
   return "";
 }
 
+std::vector<int> ProposedGoal::fired_rows() const {
+  std::vector<int> rows;
+  for (const auto& r : reasons) rows.push_back(r.row);
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  return rows;
+}
+
+std::vector<std::string> ProposedGoal::cited_keys() const {
+  std::vector<std::string> keys;
+  for (const auto& r : reasons) {
+    // "Patchell 2005 [R35]; NOMS [R6, R7]": the keys are the bracketed lists.
+    for (std::size_t open = r.source.find('['); open != std::string::npos;
+         open = r.source.find('[', open + 1)) {
+      const std::size_t close = r.source.find(']', open);
+      if (close == std::string::npos) break;
+      std::string_view list(r.source.data() + open + 1, close - open - 1);
+      while (!list.empty()) {
+        const std::size_t comma = std::min(list.find(','), list.size());
+        std::string_view key = list.substr(0, comma);
+        while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+        if (!key.empty()) keys.emplace_back(key);
+        list.remove_prefix(std::min(comma + 1, list.size()));
+      }
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
 const ProposedGoal* GoalPlan::find(GoalCode g) const {
   for (const auto& goal : goals) {
     if (goal.code == g) return &goal;

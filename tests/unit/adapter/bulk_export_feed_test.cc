@@ -82,7 +82,7 @@ class BulkExportFeedTest : public ::testing::Test {
         sent.begin(), sent.end(), [](const auto& r) { return r.method == "DELETE"; }));
   }
 
-  ::testing::NiceMock<MockClient> client;
+  ::testing::StrictMock<MockClient> client;
   BulkExportOptions options;
   std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
   std::ostringstream log_text;

@@ -92,7 +92,8 @@ class CliAuthTest : public ::testing::Test {
   std::ostringstream out;
   std::ostringstream err;
   std::map<std::string, std::string> env;
-  std::shared_ptr<MockTransport> transport = std::make_shared<MockTransport>();
+  std::shared_ptr<MockTransport> transport =
+      std::make_shared<::testing::StrictMock<MockTransport>>();
   std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
   std::string requested;
   std::string key_path_;

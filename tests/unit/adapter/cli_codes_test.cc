@@ -85,7 +85,8 @@ class CodesCommandTest : public ::testing::Test {
 
   std::ostringstream out;
   std::ostringstream err;
-  std::shared_ptr<MockTransport> transport = std::make_shared<MockTransport>();
+  std::shared_ptr<MockTransport> transport =
+      std::make_shared<::testing::StrictMock<MockTransport>>();
   TempDir dir;
 };
 

@@ -161,7 +161,8 @@ class CliTest : public ::testing::Test {
   std::ostringstream out;
   std::ostringstream err;
   std::map<std::string, std::string> env;
-  std::shared_ptr<MockTransport> transport = std::make_shared<MockTransport>();
+  std::shared_ptr<MockTransport> transport =
+      std::make_shared<::testing::StrictMock<MockTransport>>();
   std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
   fhir::TransportOptions transport_options;
 };

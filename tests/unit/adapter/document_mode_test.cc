@@ -10,13 +10,10 @@
 #include "document_note.h"
 #include "mst/adapter/careplan/careplan_builder.h"
 #include "mst/adapter/pipeline/pipeline.h"
-#include "support/fixture_server.h"
-#include "support/memory_fhir_server.h"
+#include "support/fixture_store.h"
 
 namespace mst::adapter {
 namespace {
-
-using testing::MemoryFhirServer;
 
 std::string unbase64(std::string_view data) {
   std::istringstream in{std::string(data)};
@@ -34,39 +31,15 @@ TEST(XhtmlToText, BlocksBecomeLinesEntitiesAreDecoded) {
   EXPECT_EQ(xhtml_to_text("a & b <unterminated"), "a & b");
 }
 
-class DocumentMode : public ::testing::Test {
+class DocumentMode : public ::testing::Test, protected testing::FixtureStore {
  protected:
-  DocumentMode() : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)) {
-    store_.refuse_transactions = true;
-    store_.put_bundle(testing::read_file(testing::kFixture));
-  }
+  DocumentMode() { store_.refuse_transactions = true; }
 
   PatientOutcome run() {
     PipelineSettings settings = testing::fixture_settings();
     settings.write.mode = WriteMode::kDocument;
-    Pipeline pipeline(&store_, tables_, thresholds_, settings);
-    return pipeline.run_safely(testing::kPatient).outcome;
+    return run_on_store(settings).outcome;
   }
-
-  void worsen_pain() {
-    std::string obs = store_.get("Observation/mst-p02-obs-pain");
-    const auto at = obs.find("\"value\":4");
-    ASSERT_NE(at, std::string::npos) << obs;
-    obs.replace(at, 9, "\"value\":9");
-    store_.put(obs);
-  }
-
-  void edit(const std::string& ref, const std::string& from, const std::string& to) {
-    std::string json = store_.get(ref);
-    const auto at = json.find(from);
-    ASSERT_NE(at, std::string::npos) << from << " in " << json;
-    json.replace(at, from.size(), to);
-    store_.put(json);
-  }
-
-  mappings::CodeTables tables_;
-  RuleThresholds thresholds_;
-  MemoryFhirServer store_;
 };
 
 TEST_F(DocumentMode, WritesOnePreliminaryPlanOfCareNoteAndNoCarePlan) {

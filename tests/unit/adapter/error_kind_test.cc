@@ -164,12 +164,16 @@ TEST(ErrorKinds, AFailedPatientCarriesTheClassification) {
   const auto tables = mappings::CodeTables::load({testing::kTables}, testing::kCanonical);
   const RuleThresholds thresholds;
   for (const Row& row : rows()) {
-    ::testing::NiceMock<testing::MockClient> client;
-    ON_CALL(client, read(::testing::_, ::testing::_))
-        .WillByDefault([&](std::string_view, std::string_view) -> fhir::FhirResponse {
+    ::testing::StrictMock<testing::MockClient> client;
+    // The Patient read fails; the searches beside it find nothing.
+    EXPECT_CALL(client, read(std::string_view("Patient"), std::string_view(testing::kPatient)))
+        .WillOnce([&](std::string_view, std::string_view) -> fhir::FhirResponse {
           row.raise();
           return {};
         });
+    EXPECT_CALL(client, search(::testing::_, ::testing::_, ::testing::_))
+        .Times(::testing::AnyNumber());
+    EXPECT_CALL(client, base_url()).Times(::testing::AnyNumber());
     Pipeline pipeline(&client, tables, thresholds, testing::fixture_settings());
     const PatientOutcome o = pipeline.run_safely(testing::kPatient).outcome;
     EXPECT_EQ(o.kind, OutcomeKind::kFailed) << row.name;

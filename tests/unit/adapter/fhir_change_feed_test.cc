@@ -10,24 +10,23 @@
 #include "mst/adapter/pipeline/record_puller.h"
 #include "mst/adapter/sync/bulk_export_feed.h"
 #include "mst/fhir/client_errors.h"
+#include "support/fake_clock.h"
+#include "support/memory_fhir_server.h"
 #include "support/mock_client.h"
 
 namespace mst::adapter {
 namespace {
 
+using fhir::testing::FakeClock;
+using std::chrono::minutes;
+using std::chrono::seconds;
 using ::testing::_;
+using ::testing::AtLeast;
+using testing::MemoryFhirServer;
 using testing::MockClient;
 using testing::param;
 using testing::search_result;
-
-class FixedClock : public fhir::Clock {
- public:
-  std::chrono::system_clock::time_point now() override {
-    return std::chrono::system_clock::time_point(std::chrono::seconds(1'795'000'000));
-  }
-  std::chrono::steady_clock::time_point steady_now() override { return {}; }
-  void sleep_for(std::chrono::milliseconds) override {}
-};
+using ::testing::StrictMock;
 
 const mappings::CodeTables& tables() {
   static const mappings::CodeTables t =
@@ -37,93 +36,129 @@ const mappings::CodeTables& tables() {
 
 constexpr const char* kOwn = "http://mst-adapter.example.org/fhir/NamingSystem/mst-careplan";
 
-TEST(FhirChangeFeed, FirstRunFindsPatientsWithSpinalOrBoneMetastasisConditions) {
-  MockClient client;
-  std::mutex mu;  // the feed searches concurrently
-  std::vector<fhir::SearchParams> asked;
-  EXPECT_CALL(client, search(std::string_view("Condition"), _, _))
-      .WillRepeatedly(
-          [&](std::string_view, const fhir::SearchParams& p, const fhir::SearchLimits&) {
-            std::lock_guard lock(mu);
-            asked.push_back(p);
-            return search_result(R"({"resourceType":"Bundle","type":"searchset",
-          "meta":{"lastUpdated":"2026-11-20T08:00:00.123+00:00"},
-          "entry":[{"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}}},
-                   {"resource":{"resourceType":"Condition","id":"c2","subject":{"reference":"Group/g"}}}]})");
-          });
-  FhirChangeFeed feed(client, tables(), {}, std::make_shared<FixedClock>());
-  ChangeScan scan = feed.changed_since(std::nullopt);
-  ASSERT_FALSE(asked.empty());
-  EXPECT_TRUE(std::any_of(asked.begin(), asked.end(), [](const fhir::SearchParams& p) {
-    return param(p, "code").find("http://snomed.info/sct|94602001") != std::string::npos;
-  }));
-  for (const auto& p : asked) {
-    EXPECT_EQ(param(p, "_elements"), "subject");
-    EXPECT_EQ(param(p, "_lastUpdated"), "");
-  }
-  EXPECT_EQ(scan.patient_ids.at(0), "p1");
-  EXPECT_EQ(scan.scan_time, "2026-11-20T08:00:00Z");  // the server's clock, not ours
+// The feed's own clock, which the server's (2026-03-01) never reads: a scan
+// time on the server's day came from the server.
+std::shared_ptr<FakeClock> feed_clock() {
+  auto clock = std::make_shared<FakeClock>();
+  clock->advance(std::chrono::hours(24 * 30));
+  return clock;
 }
 
-TEST(FhirChangeFeed, LaterRunsAskForChangesSinceTheCheckpointMinusTheOverlap) {
-  MockClient client;
-  std::mutex mu;  // the feed searches concurrently
-  std::map<std::string, std::vector<fhir::SearchParams>> asked;
-  EXPECT_CALL(client, search(_, _, _))
-      .WillRepeatedly([&](std::string_view type, const fhir::SearchParams& p,
-                          const fhir::SearchLimits&) {
-        {
-          std::lock_guard lock(mu);
-          asked[std::string(type)].push_back(p);
-        }
-        if (type == "CarePlan") {
-          return search_result(std::string(R"({"resourceType":"Bundle","type":"searchset","entry":[
-            {"resource":{"resourceType":"CarePlan","id":"mine","subject":{"reference":"Patient/p9"},
-              "author":{"reference":"Device/d1"},"identifier":[{"system":")") +
-                               kOwn + R"(","value":"x"}]}},
-            {"resource":{"resourceType":"CarePlan","id":"chemo","subject":{"reference":"Patient/p2"}}}]})");
-        }
-        if (type == "Observation" && !param(p, "category").empty()) {
-          return search_result(R"({"resourceType":"Bundle","type":"searchset","entry":[
-            {"resource":{"resourceType":"Observation","id":"o1","subject":{"reference":"http://x/fhir/Patient/p3"}}}]})");
-        }
-        return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
-      });
+// A resource of `type` about `subject` (a reference), with `extra` members.
+std::string about(const std::string& type, const std::string& id, const std::string& subject,
+                  const std::string& extra = "") {
+  return R"({"resourceType":")" + type + R"(","id":")" + id + R"(","subject":{"reference":")" +
+         subject + R"("})" + (extra.empty() ? "" : "," + extra) + "}";
+}
+
+std::string coded(const std::string& element, const std::string& token) {
+  const std::size_t bar = token.find('|');
+  return "\"" + element + R"(":{"coding":[{"system":")" + token.substr(0, bar) + R"(","code":")" +
+         token.substr(bar + 1) + R"("}]})";
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+TEST(FhirChangeFeed, FirstRunFindsPatientsWithSpinalOrBoneMetastasisConditions) {
+  MemoryFhirServer server;
+  server.put(
+      about("Condition", "c1", "Patient/p1", coded("code", "http://snomed.info/sct|94602001")));
+  server.put(about("Condition", "c2", "Group/g", coded("code", "http://snomed.info/sct|94602001")));
+  // Hypertension: not a reason for a spine plan, so not the population.
+  server.put(
+      about("Condition", "c3", "Patient/p7", coded("code", "http://snomed.info/sct|38341003")));
+  server.put(about("Procedure", "s1", "Patient/p8"));
+  server.clock().advance(minutes(5));
+  FhirChangeFeed feed(server, tables(), {}, feed_clock());
+  ChangeScan scan = feed.changed_since(std::nullopt);
+  EXPECT_EQ(scan.patient_ids, (std::vector<std::string>{"p1"}));
+  EXPECT_EQ(scan.scan_time, "2026-03-01T12:05:00Z");  // the server's clock, not ours
+  // Only Conditions, by code, and only their subjects.
+  ASSERT_FALSE(server.searches().empty());
+  for (const auto& s : server.searches()) {
+    EXPECT_EQ(s.type, "Condition");
+    EXPECT_NE(param(s.params, "code"), "");
+    EXPECT_EQ(param(s.params, "_elements"), "subject");
+    EXPECT_EQ(param(s.params, "_lastUpdated"), "");
+  }
+}
+
+TEST(FhirChangeFeed, LaterRunsFindChangesSinceTheCheckpointMinusTheOverlap) {
+  MemoryFhirServer server;  // its clock starts at 2026-03-01T12:00:00Z
+  const std::string checkpoint = "2026-03-01T12:10:00Z";
+  server.put(about("Condition", "old", "Patient/p0"));  // long before the checkpoint
+  server.clock().advance(minutes(9) + seconds(30));
+  // 30 s before the checkpoint: within the 60 s overlap, a late commit.
+  server.put(about("Procedure", "late", "Patient/p1"));
+  server.clock().advance(minutes(1) + seconds(30));
+  // After the checkpoint: changes, whatever the type the pull reads.
+  server.put(about("CarePlan", "chemo", "Patient/p2"));
+  server.put(about("Observation", "o1", "http://x/fhir/Patient/p3",
+                   R"("category":[{"coding":[{"code":"imaging"}]}])"));
+  server.put(about("Observation", "o2", "Patient/p4",
+                   coded("code", tables().observation_search_codes().front())));
+  server.put(about("MedicationStatement", "m1", "Patient/p5"));
+  // Not changes: the adapter's own draft, and an Observation the pull never
+  // reads (neither its code nor its category).
+  server.put(about("CarePlan", "mine", "Patient/p9",
+                   R"("author":{"reference":"Device/d1"},"identifier":[{"system":")" +
+                       std::string(kOwn) + R"(","value":"x"}])"));
+  server.put(about("Observation", "o3", "Patient/p6",
+                   R"("category":[{"coding":[{"code":"laboratory"}]}])"));
+  server.clock().advance(seconds(5));
+
   ChangeFeedOptions opts;
   opts.own_identifier_system = kOwn;
   opts.overlap_s = 60;
-  FhirChangeFeed feed(client, tables(), opts, std::make_shared<FixedClock>());
-  ChangeScan scan = feed.changed_since(std::string("2026-11-20T08:00:00Z"));
-  EXPECT_EQ(param(asked["Condition"].at(0), "_lastUpdated"), "gt2026-11-20T07:59:00Z");
-  EXPECT_EQ(param(asked["CarePlan"].at(0), "_elements"), "subject,identifier,author");
-  // The change feed watches every type the pull reads (one shared list).
-  for (const char* type :
-       {"Procedure", "MedicationRequest", "MedicationAdministration", "MedicationStatement"}) {
-    ASSERT_EQ(asked[type].size(), 1u) << type;
-    EXPECT_EQ(param(asked[type].at(0), "_lastUpdated"), "gt2026-11-20T07:59:00Z") << type;
-    EXPECT_EQ(param(asked[type].at(0), "_elements"), "subject") << type;
+  FhirChangeFeed feed(server, tables(), opts, feed_clock());
+  ChangeScan scan = feed.changed_since(checkpoint);
+  // An absolute subject reference is read as the patient it names.
+  EXPECT_EQ(sorted(scan.patient_ids), (std::vector<std::string>{"p1", "p2", "p3", "p4", "p5"}));
+  EXPECT_EQ(scan.scan_time, "2026-03-01T12:11:05Z");  // the server's searchset time
+}
+
+TEST(FhirChangeFeed, ACarePlanSearchAsksForTheFieldsThatTellTheAdaptersOwn) {
+  MemoryFhirServer server;
+  FhirChangeFeed feed(server, tables(), {}, feed_clock());
+  feed.changed_since(std::string("2026-03-01T12:10:00Z"));
+  std::map<std::string, std::string> elements;
+  for (const auto& s : server.searches()) {
+    EXPECT_EQ(param(s.params, "_lastUpdated"), "gt2026-03-01T12:08:00Z") << s.type;
+    elements[s.type] = param(s.params, "_elements");
   }
-  EXPECT_GE(asked["Observation"].size(), 2u);  // by code chunks, and the imaging category
-  std::sort(scan.patient_ids.begin(), scan.patient_ids.end());
-  // The adapter's own draft is not a change; an absolute subject reference is read.
-  EXPECT_EQ(scan.patient_ids, (std::vector<std::string>{"p2", "p3"}));
-  EXPECT_EQ(scan.scan_time, "2026-11-18T11:06:40Z");  // no server time: ours
+  EXPECT_EQ(elements["CarePlan"], "subject,identifier,author");
+  EXPECT_EQ(elements["Procedure"], "subject");
+}
+
+TEST(FhirChangeFeed, AServerThatDoesNotSayItsTimeLeavesOurs) {
+  StrictMock<MockClient> client;  // the searchset's meta is the point: no meta at all
+  EXPECT_CALL(client, search(_, _, _)).Times(AtLeast(1)).WillRepeatedly([](auto, auto, auto) {
+    return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
+  });
+  FhirChangeFeed feed(client, tables(), {}, feed_clock());
+  EXPECT_EQ(feed.changed_since(std::string("2026-03-01T12:10:00Z")).scan_time,
+            "2026-03-31T12:00:00Z");
 }
 
 TEST(FhirChangeFeed, AnIncompleteSearchFailsTheScan) {
-  MockClient client;
+  // A page bound is the client's, not the server's: scripted.
+  StrictMock<MockClient> client;
   EXPECT_CALL(client, search(_, _, _)).WillRepeatedly([](auto, auto, auto) {
     fhir::SearchResult r;
     r.complete = false;
     r.incomplete_reason = "max_pages reached";
     return r;
   });
-  FhirChangeFeed feed(client, tables(), {}, std::make_shared<FixedClock>());
+  FhirChangeFeed feed(client, tables(), {}, feed_clock());
   EXPECT_THROW(feed.changed_since(std::nullopt), fhir::SearchIncomplete);
 }
 
 TEST(FhirChangeFeed, SearchesRunAtOnceAndAFailureWaitsForTheRest) {
-  MockClient client;
+  // The timing of the requests is the point: scripted.
+  StrictMock<MockClient> client;
   std::mutex mu;
   std::condition_variable cv;
   int in_flight = 0, max_in_flight = 0, calls = 0;
@@ -142,7 +177,7 @@ TEST(FhirChangeFeed, SearchesRunAtOnceAndAFailureWaitsForTheRest) {
         }
         return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
       });
-  FhirChangeFeed feed(client, tables(), {}, std::make_shared<FixedClock>());
+  FhirChangeFeed feed(client, tables(), {}, feed_clock());
   EXPECT_THROW(feed.changed_since(std::string("2026-11-20T08:00:00Z")), fhir::HttpStatusError);
   std::lock_guard lock(mu);
   EXPECT_GE(max_in_flight, 2);
@@ -151,52 +186,36 @@ TEST(FhirChangeFeed, SearchesRunAtOnceAndAFailureWaitsForTheRest) {
   EXPECT_EQ(in_flight, 0);  // every search had returned when the error was rethrown
 }
 
-// Every search the pull or the feed makes (type and parameters) once
-// `scoping` parameters (the patient, _lastUpdated, _include, _elements) are
-// set aside: what each one reads, whoever it is for.
+// Every search a server was asked (type and parameters) once `scoping`
+// parameters (the patient, _lastUpdated, _include, _elements) are set aside:
+// what each one reads, whoever it is for.
 using Reads = std::set<std::pair<std::string, fhir::SearchParams>>;
 
-void record_search(Reads& reads, std::mutex& mu, std::string_view type,
-                   const fhir::SearchParams& p) {
-  fhir::SearchParams kept;
-  for (const auto& [key, value] : p) {
-    if (key != "patient" && key != "_lastUpdated" && key != "_include" && key != "_elements")
-      kept.emplace_back(key, value);
+Reads reads_of(const MemoryFhirServer& server) {
+  Reads reads;
+  for (const auto& s : server.searches()) {
+    fhir::SearchParams kept;
+    for (const auto& [key, value] : s.params) {
+      if (key != "patient" && key != "_lastUpdated" && key != "_include" && key != "_elements")
+        kept.emplace_back(key, value);
+    }
+    reads.emplace(s.type, std::move(kept));
   }
-  std::lock_guard lock(mu);
-  reads.emplace(std::string(type), std::move(kept));
+  return reads;
 }
 
 TEST(FhirChangeFeed, WatchesEverySearchThePullMakes) {
   // A type (or code, or category) the pull reads but the feed does not watch
   // would be a change no sync ever sees.
-  std::mutex mu;
-  Reads pulled, watched;
-  MockClient puller;
-  EXPECT_CALL(puller, read(_, _)).WillOnce([](auto, auto) {
-    fhir::FhirResponse r;
-    r.status = 200;
-    r.body = std::make_shared<const fhir::JsonDocument>(
-        fhir::JsonDocument::parse(R"({"resourceType":"Patient","id":"p1"})"));
-    return r;
-  });
-  EXPECT_CALL(puller, search(_, _, _))
-      .WillRepeatedly(
-          [&](std::string_view type, const fhir::SearchParams& p, const fhir::SearchLimits&) {
-            record_search(pulled, mu, type, p);
-            return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
-          });
+  MemoryFhirServer puller;
+  puller.put(R"({"resourceType":"Patient","id":"p1"})");
   pull_record(puller, "p1", tables(), PullOptions{});
+  const Reads pulled = reads_of(puller);
 
-  MockClient watcher;
-  EXPECT_CALL(watcher, search(_, _, _))
-      .WillRepeatedly(
-          [&](std::string_view type, const fhir::SearchParams& p, const fhir::SearchLimits&) {
-            record_search(watched, mu, type, p);
-            return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
-          });
-  FhirChangeFeed feed(watcher, tables(), {}, std::make_shared<FixedClock>());
+  MemoryFhirServer watcher;
+  FhirChangeFeed feed(watcher, tables(), {}, feed_clock());
   feed.changed_since(std::string("2026-11-20T08:00:00Z"));
+  const Reads watched = reads_of(watcher);
 
   ASSERT_GT(pulled.size(), 8u);
   for (const auto& read : pulled) {

@@ -196,6 +196,10 @@ TEST(HardRules, DeclinedRadiotherapyMeansNoRadiotherapyReferral) {
   auto plan = propose(c);
   EXPECT_EQ(plan.find(D::kRadiationOncology), nullptr);
   EXPECT_TRUE(any_note(plan, "declined radiotherapy"));
+  EXPECT_TRUE(std::any_of(plan.preferences.begin(), plan.preferences.end(), [](const auto& p) {
+    return p.kind == PreferenceKind::kDeclinesRadiotherapy;
+  }));
+  // Which goal the refusal tempers is said only in words.
   EXPECT_TRUE(contains(plan.find(G::kPainRelief)->rationale(), "declined radiotherapy"));
 }
 

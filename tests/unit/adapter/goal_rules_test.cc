@@ -1,5 +1,6 @@
 // Rule-by-rule tests of the goal engine. Each test is named for the row of
 // clinical-decision.md section 9 it exercises and the source the row rests on.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "considerations_fixture.h"
@@ -11,8 +12,19 @@ namespace mst::adapter {
 namespace {
 
 using namespace testing;
+using ::testing::Contains;
 using G = GoalCode;
 using D = Discipline;
+
+TEST(GoalRules, AGoalNamesTheRowsAndTheSourcesItRestsOn) {
+  ProposedGoal g;
+  g.reasons.push_back({.row = 3, .source = "NOMS framework, Laufer 2013 [R6, R7]; Patchell [R35]"});
+  g.reasons.push_back({.row = 0, .source = "team synthesis"});
+  g.reasons.push_back({.row = 3, .source = "Patchell 2005 [R35]"});
+  EXPECT_EQ(g.fired_rows(), (std::vector<int>{0, 3}));
+  EXPECT_EQ(g.cited_keys(), (std::vector<std::string>{"R35", "R6", "R7"}));
+  EXPECT_TRUE(ProposedGoal{}.cited_keys().empty());
+}
 
 TEST(GoalRules, BaselineStablePatientIsRoutine) {
   auto plan = propose(stable_patient());
@@ -35,7 +47,9 @@ TEST(GoalRules, Row1_NewDeficitIsEmergency_NICE_NG234) {
   ASSERT_NE(g2, nullptr);
   EXPECT_EQ(g2->priority, Priority::kHigh);
   EXPECT_EQ(g2->urgency, Urgency::kStat);
-  EXPECT_TRUE(contains(g2->rationale(), "NICE NG234"));
+  EXPECT_THAT(g2->fired_rows(), Contains(1));
+  EXPECT_THAT(g2->cited_keys(), Contains("R26"));  // NICE NG234
+  // The onset is said only in words.
   EXPECT_TRUE(contains(g2->rationale(), "lower limb weakness since 2024-03-04"));
   EXPECT_EQ(g2->evidence, Evidence{"Condition/deficit"});
   ASSERT_NE(plan.find(G::kImproveFunctionAmbulation), nullptr);
@@ -56,6 +70,7 @@ TEST(GoalRules, Row1_ImagingAfterOnsetNeedsNoNewMriAndMayStepDown_NICE_NG234) {
   auto plan = propose(c);
   EXPECT_EQ(plan.urgency, Urgency::kStat);
   EXPECT_EQ(plan.find(D::kDiagnosticRadiology), nullptr);
+  EXPECT_THAT(plan.find(G::kPreserveNeurologicFunction)->fired_rows(), Contains(1));
   EXPECT_TRUE(contains(plan.find(G::kPreserveNeurologicFunction)->rationale(),
                        "if MSCC is excluded the team may step down"));
 }
@@ -80,7 +95,8 @@ TEST(GoalRules, Row2_NewBackPainAloneIsUrgent_NICE_CG75) {
   ASSERT_NE(g1, nullptr);
   EXPECT_EQ(g1->priority, Priority::kHigh);
   EXPECT_EQ(g1->urgency, Urgency::kUrgent);
-  EXPECT_TRUE(contains(g1->rationale(), "CG75"));
+  EXPECT_THAT(g1->fired_rows(), Contains(2));
+  EXPECT_THAT(g1->cited_keys(), Contains("R27"));  // NICE CG75
   EXPECT_EQ(plan.find(D::kDiagnosticRadiology)->priority, Urgency::kUrgent);
   EXPECT_EQ(plan.find(G::kPreventFracture)->urgency, Urgency::kUrgent);
 }
@@ -101,7 +117,8 @@ TEST(GoalRules, Row3_HighGradeRadioresistantOperable_SeparationSurgery_NOMS_Patc
   // Debulking is the means to the cord: it ranks below it (clinical-rules.md, Ranking).
   EXPECT_EQ(g7->priority, Priority::kMedium);
   EXPECT_EQ(g7->certainty, Certainty::kConfirmed);
-  EXPECT_TRUE(contains(g7->rationale(), "Patchell"));
+  EXPECT_THAT(g7->fired_rows(), Contains(3));
+  EXPECT_THAT(g7->cited_keys(), Contains("R35"));  // Patchell 2005
   EXPECT_TRUE(any_request(plan.find(D::kRadiationOncology), "SBRT after separation surgery"));
   EXPECT_NE(plan.find(D::kRehabilitation), nullptr);
 }
@@ -173,6 +190,8 @@ TEST(GoalRules, Row5_ShortSurvivalRadiotherapyFirst_QS56_SCORAD) {
   EXPECT_TRUE(any_request(rt, "within 24 h of the decision"));
   EXPECT_EQ(plan.find(G::kPainRelief)->priority, Priority::kMedium);
   EXPECT_EQ(plan.find(G::kPainRelief)->urgency, Urgency::kAsap);
+  EXPECT_THAT(plan.find(G::kPreserveNeurologicFunction)->fired_rows(), Contains(5));
+  EXPECT_EQ(plan.assessment.thresholds.patchell_min_survival_months, 3);
   EXPECT_TRUE(contains(plan.find(G::kPreserveNeurologicFunction)->rationale(),
                        "expected survival is under 3 months"));
 }
@@ -185,6 +204,7 @@ TEST(GoalRules, Row5_PoorPerformanceStatusRoutesToRadiotherapy_NOMS_S) {
   EXPECT_TRUE(plan.fired(5));
   EXPECT_TRUE(plan.fired(15));
   EXPECT_EQ(plan.find(D::kSpineSurgery), nullptr);
+  EXPECT_THAT(plan.find(G::kPreserveNeurologicFunction)->fired_rows(), Contains(5));
   EXPECT_TRUE(contains(plan.find(G::kPreserveNeurologicFunction)->rationale(), "ECOG 4"));
 }
 
@@ -210,7 +230,8 @@ TEST(GoalRules, Row6_LowGradeRadioresistantFitStable_SBRT_NOMS_SC24) {
   ASSERT_NE(g7, nullptr);
   EXPECT_EQ(g7->priority, Priority::kMedium);
   EXPECT_EQ(g7->urgency, Urgency::kRoutine);
-  EXPECT_TRUE(contains(g7->rationale(), "SC.24"));
+  EXPECT_THAT(g7->fired_rows(), Contains(6));
+  EXPECT_THAT(g7->cited_keys(), Contains("R37"));  // CCTG SC.24
   EXPECT_TRUE(any_request(plan.find(D::kRadiationOncology), "SBRT assessment"));
   // Pain-free (score 0): no pain goal from this row.
   EXPECT_EQ(plan.find(G::kPainRelief), nullptr);
@@ -256,7 +277,8 @@ TEST(GoalRules, Row9_Sins7to12SurgicalConsultation_SOSG) {
   ASSERT_NE(g4, nullptr);
   EXPECT_EQ(g4->priority, Priority::kMedium);
   EXPECT_EQ(g4->urgency, Urgency::kRoutine);
-  EXPECT_TRUE(contains(g4->rationale(), "SOSG"));
+  EXPECT_THAT(g4->fired_rows(), Contains(9));
+  EXPECT_THAT(g4->cited_keys(), Contains("R1"));  // SINS, SOSG Fisher 2010
   EXPECT_EQ(plan.find(D::kSpineSurgery)->priority, Urgency::kRoutine);
   EXPECT_NE(plan.find(G::kPreventFracture), nullptr);
 }
@@ -330,6 +352,7 @@ TEST(GoalRules, Row12_PainfulUncomplicatedMetastasisEbrt_ASTRO_ESMO) {
   EXPECT_TRUE(plan.fired(12));
   const auto* g1 = plan.find(G::kPainRelief);
   ASSERT_NE(g1, nullptr);
+  EXPECT_THAT(g1->fired_rows(), Contains(12));
   EXPECT_TRUE(contains(g1->rationale(), "single 8 Gy fraction"));
   EXPECT_TRUE(contains(g1->rationale(), "suits the short prognosis"));
   ASSERT_EQ(g1->targets.size(), 1u);
@@ -341,6 +364,7 @@ TEST(GoalRules, Row12_SbrtConsideredWhenSc24SelectionMet) {
   auto c = stable_patient();
   set_pain(c, 5);
   auto plan = propose(c);
+  EXPECT_THAT(plan.find(G::kPainRelief)->fired_rows(), Contains(12));
   EXPECT_TRUE(contains(plan.find(G::kPainRelief)->rationale(), "SBRT may be considered"));
 }
 
@@ -350,6 +374,7 @@ TEST(GoalRules, Row13_SolitaryMetastasisFavourablePrognosisExcisional_Tomita_Tok
   auto plan = propose(c);
   EXPECT_TRUE(plan.fired(13));
   EXPECT_TRUE(any_request(plan.find(D::kSpineSurgery), "excisional (en bloc)"));
+  EXPECT_THAT(plan.find(G::kDebulkTumor)->fired_rows(), Contains(13));
   EXPECT_TRUE(contains(plan.find(G::kDebulkTumor)->rationale(), "is not proof"));
 }
 
@@ -406,6 +431,7 @@ TEST(GoalRules, Row15_SevereAnaemiaCallsForOptimisation_NOMS_S) {
   EXPECT_TRUE(plan.fired(15));
   EXPECT_TRUE(any_action(plan, "correct the anaemia before surgery"));
   EXPECT_TRUE(any_reason(plan.find(D::kSpineSurgery), "Surgical candidacy lowered"));
+  EXPECT_THAT(plan.find(G::kCorrectSpinalInstability)->fired_rows(), Contains(9));
   EXPECT_TRUE(contains(plan.find(G::kCorrectSpinalInstability)->rationale(),
                        "surgical candidacy is lowered"));
 }
@@ -424,6 +450,8 @@ TEST(GoalRules, Row16_WalkingLostWithin48hUrgentDecompression_Patchell) {
   ASSERT_NE(g5, nullptr);
   EXPECT_EQ(g5->urgency, Urgency::kStat);
   EXPECT_EQ(g5->certainty, Certainty::kConfirmed);
+  EXPECT_THAT(g5->fired_rows(), Contains(16));
+  EXPECT_THAT(g5->cited_keys(), Contains("R35"));  // Patchell 2005
   EXPECT_TRUE(contains(g5->rationale(), "62% vs 19%"));
   EXPECT_TRUE(any_request(plan.find(D::kSpineSurgery), "Urgent decompressive surgery"));
   ASSERT_EQ(g5->targets.size(), 2u);
@@ -566,6 +594,7 @@ TEST(GoalRules, TeamRule_ModerateOrSeverePainAlwaysGetsAPainGoal) {
   // In the compression emergency the cord drives the plan; pain rides on its urgency.
   EXPECT_EQ(g1->priority, Priority::kMedium);
   EXPECT_EQ(g1->urgency, Urgency::kAsap);
+  EXPECT_THAT(g1->fired_rows(), Contains(0));  // a team rule, outside section 9
   EXPECT_TRUE(contains(g1->rationale(), "proposed surgery and radiotherapy"));
   set_pain(c, 3);
   EXPECT_EQ(propose(c).find(G::kPainRelief), nullptr);

@@ -8,15 +8,13 @@
 #include "mst/adapter/careplan/careplan_builder.h"
 #include "mst/adapter/pipeline/pipeline.h"
 #include "patient_scope.h"
-#include "support/fixture_server.h"
-#include "support/memory_fhir_server.h"
+#include "support/fixture_store.h"
 
 namespace mst::adapter {
 namespace {
 
 using detail::identifier_search_scoped;
 using detail::patient_scoped;
-using testing::MemoryFhirServer;
 
 fhir::Capabilities requiring(const std::string& type,
                              std::vector<std::vector<std::string>> groups) {
@@ -59,30 +57,13 @@ TEST(PatientScoped, LeavesWhatThePatientCannotSatisfyToTheServer) {
   EXPECT_EQ(patient_scoped(requiring("CarePlan", {{"subject"}}), "CarePlan", params, ""), params);
 }
 
-class PatientRequired : public ::testing::Test {
+class PatientRequired : public ::testing::Test, protected testing::FixtureStore {
  protected:
-  PatientRequired() : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)) {
-    store_.put_bundle(testing::read_file(testing::kFixture));
-  }
-
   PatientOutcome run(WriteMode mode = WriteMode::kAuto) {
     PipelineSettings s = testing::fixture_settings();
     s.write.mode = mode;
-    Pipeline pipeline(&store_, tables_, thresholds_, s);
-    return pipeline.run_safely(testing::kPatient).outcome;
+    return run_on_store(s).outcome;
   }
-
-  void worsen_pain() {
-    std::string obs = store_.get("Observation/mst-p02-obs-pain");
-    const auto at = obs.find("\"value\":4");
-    ASSERT_NE(at, std::string::npos) << obs;
-    obs.replace(at, 9, "\"value\":9");
-    store_.put(obs);
-  }
-
-  mappings::CodeTables tables_;
-  RuleThresholds thresholds_;
-  MemoryFhirServer store_;
 };
 
 TEST_F(PatientRequired, PlansAreWrittenFoundAgainAndRevised) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "mst/fhir/client_errors.h"
 #include "support/memory_fhir_server.h"
@@ -83,19 +84,43 @@ void holds_plan(MemoryFhirServer& store, const std::string& id, const std::strin
             fp + R"("})");
 }
 
+// The adapter's draft CarePlan for p1 carrying fingerprint `fp`, as every
+// builder below writes it.
+fhir::JsonValue draft_plan(const std::string& fp) {
+  fhir::JsonValue plan = fhir::JsonValue::object({{"resourceType", "CarePlan"}});
+  plan.set("identifier",
+           fhir::JsonValue::array({fhir::JsonValue::object(
+               {{"system", "http://mst/NamingSystem/mst-careplan"}, {"value", "p1"}})}));
+  plan.set("status", "draft");
+  plan.set("subject", fhir::JsonValue::object({{"reference", "Patient/p1"}}));
+  plan.set("author", fhir::JsonValue::object({{"reference", "Device/d1"}}));
+  plan.set("fp", fp);
+  return plan;
+}
+
+fhir::JsonValue entry(const std::string& full_url, fhir::JsonValue resource,
+                      fhir::JsonValue request) {
+  fhir::JsonValue e = fhir::JsonValue::object({{"fullUrl", full_url}});
+  e.set("resource", std::move(resource));
+  e.set("request", std::move(request));
+  return e;
+}
+
+BuiltPlan transaction_of(std::vector<fhir::JsonValue> entries, const std::string& fp) {
+  fhir::JsonValue bundle =
+      fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
+  fhir::JsonValue list = fhir::JsonValue::array();
+  for (auto& e : entries) list.push(std::move(e));
+  bundle.set("entry", std::move(list));
+  return BuiltPlan{std::move(bundle), fp};
+}
+
 // A builder of a real transaction for the plan: a conditional create, or an
 // update of the plan it read with If-Match on the version it read.
 PlanBuildFn plan_builder(const std::string& fp, std::optional<ExistingPlan>* seen = nullptr) {
   return [fp, seen](const std::optional<ExistingPlan>& existing) {
     if (seen) *seen = existing;
-    fhir::JsonValue plan = fhir::JsonValue::object({{"resourceType", "CarePlan"}});
-    plan.set("identifier",
-             fhir::JsonValue::array({fhir::JsonValue::object(
-                 {{"system", "http://mst/NamingSystem/mst-careplan"}, {"value", "p1"}})}));
-    plan.set("status", "draft");
-    plan.set("subject", fhir::JsonValue::object({{"reference", "Patient/p1"}}));
-    plan.set("author", fhir::JsonValue::object({{"reference", "Device/d1"}}));
-    plan.set("fp", fp);
+    fhir::JsonValue plan = draft_plan(fp);
     fhir::JsonValue request = fhir::JsonValue::object(
         {{"method", "POST"},
          {"url", "CarePlan"},
@@ -106,13 +131,7 @@ PlanBuildFn plan_builder(const std::string& fp, std::optional<ExistingPlan>* see
                                          {"url", "CarePlan/" + existing->id},
                                          {"ifMatch", "W/\"" + existing->version + "\""}});
     }
-    fhir::JsonValue e = fhir::JsonValue::object({{"fullUrl", "urn:uuid:cp"}});
-    e.set("resource", std::move(plan));
-    e.set("request", std::move(request));
-    fhir::JsonValue bundle =
-        fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
-    bundle.set("entry", fhir::JsonValue::array({std::move(e)}));
-    return BuiltPlan{std::move(bundle), fp};
+    return transaction_of({entry("urn:uuid:cp", std::move(plan), std::move(request))}, fp);
   };
 }
 
@@ -289,42 +308,25 @@ PlanBuildFn revision_builder() {
                                {fhir::JsonValue::object({{"system", kGoals}, {"value", "keep"}})}));
     goal.set("lifecycleStatus", "proposed");
     goal.set("subject", fhir::JsonValue::object({{"reference", "Patient/p1"}}));
-    auto entry = [](std::string full_url, fhir::JsonValue resource, fhir::JsonValue request) {
-      fhir::JsonValue e = fhir::JsonValue::object({{"fullUrl", std::move(full_url)}});
-      e.set("resource", std::move(resource));
-      e.set("request", std::move(request));
-      return e;
-    };
-    fhir::JsonValue plan = fhir::JsonValue::object({{"resourceType", "CarePlan"}});
+    fhir::JsonValue plan = draft_plan("fp-new");
     if (existing) plan.set("id", existing->id);
-    plan.set("identifier",
-             fhir::JsonValue::array({fhir::JsonValue::object(
-                 {{"system", "http://mst/NamingSystem/mst-careplan"}, {"value", "p1"}})}));
-    plan.set("status", "draft");
-    plan.set("subject", fhir::JsonValue::object({{"reference", "Patient/p1"}}));
-    plan.set("author", fhir::JsonValue::object({{"reference", "Device/d1"}}));
     plan.set("goal",
              fhir::JsonValue::array({fhir::JsonValue::object({{"reference", "urn:uuid:g"}})}));
-    plan.set("fp", "fp-new");
     fhir::JsonValue prov = fhir::JsonValue::object({{"resourceType", "Provenance"}});
     prov.set("target",
              fhir::JsonValue::array({fhir::JsonValue::object({{"reference", "urn:uuid:g"}})}));
-    fhir::JsonValue bundle =
-        fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
-    bundle.set(
-        "entry",
-        fhir::JsonValue::array(
-            {entry("urn:uuid:g", std::move(goal),
-                   fhir::JsonValue::object({{"method", "POST"},
-                                            {"url", "Goal"},
-                                            {"ifNoneExist", "identifier=" + kGoals + "|keep"}})),
-             entry("urn:uuid:cp", std::move(plan),
-                   existing ? fhir::JsonValue::object(
-                                  {{"method", "PUT"}, {"url", "CarePlan/" + existing->id}})
-                            : fhir::JsonValue::object({{"method", "POST"}, {"url", "CarePlan"}})),
-             entry("urn:uuid:p", std::move(prov),
-                   fhir::JsonValue::object({{"method", "POST"}, {"url", "Provenance"}}))}));
-    return BuiltPlan{std::move(bundle), "fp-new"};
+    return transaction_of(
+        {entry("urn:uuid:g", std::move(goal),
+               fhir::JsonValue::object({{"method", "POST"},
+                                        {"url", "Goal"},
+                                        {"ifNoneExist", "identifier=" + kGoals + "|keep"}})),
+         entry("urn:uuid:cp", std::move(plan),
+               existing ? fhir::JsonValue::object(
+                              {{"method", "PUT"}, {"url", "CarePlan/" + existing->id}})
+                        : fhir::JsonValue::object({{"method", "POST"}, {"url", "CarePlan"}})),
+         entry("urn:uuid:p", std::move(prov),
+               fhir::JsonValue::object({{"method", "POST"}, {"url", "Provenance"}}))},
+        "fp-new");
   };
 }
 
@@ -414,45 +416,30 @@ PlanBuildFn adding_builder() {
       g.set("lifecycleStatus", "proposed");
       g.set("description", fhir::JsonValue::object({{"text", "Goal " + value}}));
       g.set("subject", fhir::JsonValue::object({{"reference", "Patient/p1"}}));
-      fhir::JsonValue e = fhir::JsonValue::object({{"fullUrl", "urn:uuid:" + value}});
-      e.set("resource", std::move(g));
-      e.set("request",
-            fhir::JsonValue::object({{"method", "POST"},
-                                     {"url", "Goal"},
-                                     {"ifNoneExist", "identifier=" + kGoals + "|" + value}}));
-      return e;
+      return entry(
+          "urn:uuid:" + value, std::move(g),
+          fhir::JsonValue::object({{"method", "POST"},
+                                   {"url", "Goal"},
+                                   {"ifNoneExist", "identifier=" + kGoals + "|" + value}}));
     };
-    fhir::JsonValue plan = fhir::JsonValue::object({{"resourceType", "CarePlan"}});
-    plan.set("identifier",
-             fhir::JsonValue::array({fhir::JsonValue::object(
-                 {{"system", "http://mst/NamingSystem/mst-careplan"}, {"value", "p1"}})}));
-    plan.set("status", "draft");
-    plan.set("subject", fhir::JsonValue::object({{"reference", "Patient/p1"}}));
-    plan.set("author", fhir::JsonValue::object({{"reference", "Device/d1"}}));
+    fhir::JsonValue plan = draft_plan("fp-new");
     plan.set("goal",
              fhir::JsonValue::array({fhir::JsonValue::object({{"reference", "urn:uuid:keep"}}),
                                      fhir::JsonValue::object({{"reference", "urn:uuid:new"}})}));
-    plan.set("fp", "fp-new");
     fhir::JsonValue request = fhir::JsonValue::object({{"method", "PUT"}, {"url", "CarePlan/cp1"}});
     if (existing) {
       plan.set("id", existing->id);
       request.set("ifMatch", "W/\"" + existing->version + "\"");
     }
-    fhir::JsonValue cp = fhir::JsonValue::object({{"fullUrl", "urn:uuid:cp"}});
-    cp.set("resource", std::move(plan));
-    cp.set("request", std::move(request));
     fhir::JsonValue prov = fhir::JsonValue::object(
         {{"resourceType", "Provenance"}, {"recorded", "2026-11-20T00:00:00Z"}});
     prov.set("target",
              fhir::JsonValue::array({fhir::JsonValue::object({{"reference", "urn:uuid:cp"}})}));
-    fhir::JsonValue p = fhir::JsonValue::object({{"fullUrl", "urn:uuid:p"}});
-    p.set("resource", std::move(prov));
-    p.set("request", fhir::JsonValue::object({{"method", "POST"}, {"url", "Provenance"}}));
-    fhir::JsonValue bundle =
-        fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
-    bundle.set("entry",
-               fhir::JsonValue::array({goal("keep"), goal("new"), std::move(cp), std::move(p)}));
-    return BuiltPlan{std::move(bundle), "fp-new"};
+    return transaction_of(
+        {goal("keep"), goal("new"), entry("urn:uuid:cp", std::move(plan), std::move(request)),
+         entry("urn:uuid:p", std::move(prov),
+               fhir::JsonValue::object({{"method", "POST"}, {"url", "Provenance"}}))},
+        "fp-new");
   };
 }
 

@@ -6,18 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <mutex>
 
 #include "mst/mappings/extract.h"
+#include "support/memory_fhir_server.h"
 #include "support/mock_client.h"
 
 namespace mst::adapter {
 namespace {
 
-using ::testing::_;
-using testing::MockClient;
+using testing::MemoryFhirServer;
 using testing::param;
-using testing::search_result;
 
 const mappings::CodeTables& tables() {
   static const mappings::CodeTables t =
@@ -25,38 +23,15 @@ const mappings::CodeTables& tables() {
   return t;
 }
 
-// A searchset whose one match is `resource`, with `included` as includes.
-fhir::SearchResult with_include(const std::string& resource, const std::string& included) {
-  fhir::SearchResult r = search_result(R"({"resourceType":"Bundle","type":"searchset","entry":[
-      {"resource":)" + resource + "}]}");
-  auto doc = std::make_shared<const fhir::JsonDocument>(fhir::JsonDocument::parse(included));
-  r.pages.push_back(doc);
-  r.included.push_back(doc->root());
-  return r;
-}
-
 // Every Observation search the pull makes, by its parameters.
 std::vector<fhir::SearchParams> observation_searches(const PullOptions& options) {
-  MockClient client;
-  std::mutex mu;
+  MemoryFhirServer server;
+  server.put(R"({"resourceType":"Patient","id":"p1"})");
+  pull_record(server, "p1", tables(), options);
   std::vector<fhir::SearchParams> asked;
-  EXPECT_CALL(client, read(_, _)).WillOnce([](auto, auto) {
-    fhir::FhirResponse r;
-    r.status = 200;
-    r.body = std::make_shared<const fhir::JsonDocument>(
-        fhir::JsonDocument::parse(R"({"resourceType":"Patient","id":"p1"})"));
-    return r;
-  });
-  EXPECT_CALL(client, search(_, _, _))
-      .WillRepeatedly(
-          [&](std::string_view type, const fhir::SearchParams& p, const fhir::SearchLimits&) {
-            if (type == "Observation") {
-              std::lock_guard lock(mu);
-              asked.push_back(p);
-            }
-            return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
-          });
-  pull_record(client, "p1", tables(), options);
+  for (const auto& s : server.searches()) {
+    if (s.type == "Observation") asked.push_back(s.params);
+  }
   return asked;
 }
 
@@ -83,42 +58,23 @@ TEST(RecordPuller, ObservationSearchesByCodeCarryTheConfiguredCategory) {
 }
 
 TEST(RecordPuller, PullsMedicationRecordsWithTheirMedications) {
-  MockClient client;
-  std::mutex mu;
+  MemoryFhirServer server;
+  server.put(R"({"resourceType":"Patient","id":"p1"})");
+  server.put(R"({"resourceType":"Medication","id":"pem","code":{"coding":[{"system":)"
+             R"("http://www.nlm.nih.gov/research/umls/rxnorm","code":"1728072"}]}})");
+  server.put(R"({"resourceType":"MedicationAdministration","id":"a1","status":"completed",
+      "subject":{"reference":"Patient/p1"},"medicationReference":{"reference":"Medication/pem"},
+      "effectiveDateTime":"2025-05-25"})");
+  server.put(R"({"resourceType":"MedicationRequest","id":"r1","status":"active",
+      "intent":"order","subject":{"reference":"Patient/p1"},
+      "medicationReference":{"reference":"Medication/pem"}})");
+  // Another patient's record is not this one's.
+  server.put(R"({"resourceType":"MedicationRequest","id":"r2","status":"active",
+      "intent":"order","subject":{"reference":"Patient/p2"},
+      "medicationReference":{"reference":"Medication/pem"}})");
+  PulledRecord pulled = pull_record(server, "p1", tables(), PullOptions{});
   std::map<std::string, fhir::SearchParams> asked;
-  const std::string med = R"({"resourceType":"Medication","id":"pem","code":{"coding":[{"system":)"
-                          R"("http://www.nlm.nih.gov/research/umls/rxnorm","code":"1728072"}]}})";
-  EXPECT_CALL(client, read(std::string_view("Patient"), std::string_view("p1")))
-      .WillOnce([](auto, auto) {
-        fhir::FhirResponse r;
-        r.status = 200;
-        r.body = std::make_shared<const fhir::JsonDocument>(
-            fhir::JsonDocument::parse(R"({"resourceType":"Patient","id":"p1"})"));
-        return r;
-      });
-  EXPECT_CALL(client, search(_, _, _))
-      .WillRepeatedly([&](std::string_view type, const fhir::SearchParams& p,
-                          const fhir::SearchLimits&) {
-        {
-          std::lock_guard lock(mu);
-          asked[std::string(type)] = p;
-        }
-        auto admin = [](const std::string& id, const std::string& date) {
-          return R"({"resourceType":"MedicationAdministration","id":")" + id +
-                 R"(","status":"completed","subject":{"reference":"Patient/p1"},)"
-                 R"("medicationReference":{"reference":"Medication/pem"},"effectiveDateTime":")" +
-                 date + "\"}";
-        };
-        if (type == "MedicationAdministration") return with_include(admin("a1", "2025-05-25"), med);
-        if (type == "MedicationRequest") {
-          return with_include(R"({"resourceType":"MedicationRequest","id":"r1","status":"active",
-              "intent":"order","subject":{"reference":"Patient/p1"},
-              "medicationReference":{"reference":"Medication/pem"}})",
-                              med);
-        }
-        return search_result(R"({"resourceType":"Bundle","type":"searchset"})");
-      });
-  PulledRecord pulled = pull_record(client, "p1", tables(), PullOptions{});
+  for (const auto& s : server.searches()) asked[s.type] = s.params;
   for (const char* type : {"Condition", "CarePlan", "Procedure", "MedicationRequest",
                            "MedicationAdministration", "MedicationStatement"}) {
     ASSERT_TRUE(asked.count(type)) << type;

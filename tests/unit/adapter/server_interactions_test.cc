@@ -12,6 +12,7 @@
 #include "mst/adapter/sync/fhir_change_feed.h"
 #include "mst/adapter/sync/population.h"
 #include "support/fixture_server.h"
+#include "support/memory_fhir_server.h"
 #include "support/mock_client.h"
 
 namespace mst::adapter {
@@ -177,23 +178,17 @@ TEST(ServerInteractions, TheDocumentModesScopesWriteOnlyNotes) {
 }
 
 TEST(ServerInteractions, TheSyncChangeFeedUsesOnlyListedInteractions) {
-  testing::MockClient client;
-  std::mutex mu;
-  std::vector<Seen> seen;
-  ON_CALL(client, search(_, _, _))
-      .WillByDefault(
-          [&](std::string_view type, const fhir::SearchParams&, const fhir::SearchLimits&) {
-            std::lock_guard lock(mu);
-            seen.push_back({std::string(type), fhir::kSearch, false, false, "search"});
-            return testing::search_result(testing::searchset({}));
-          });
-  EXPECT_CALL(client, search(_, _, _)).Times(::testing::AnyNumber());
+  testing::MemoryFhirServer server;
   const auto tables =
       mappings::CodeTables::load({std::string(MST_SOURCE_DIR) + "/mappings/tables"});
-  FhirChangeFeed feed(client, tables, ChangeFeedOptions{}, fhir::system_clock());
+  FhirChangeFeed feed(server, tables, ChangeFeedOptions{}, fhir::system_clock());
   feed.changed_since(std::nullopt);
   feed.changed_since(std::string("2026-01-01T00:00:00Z"));
+  std::vector<Seen> seen;
+  for (const auto& s : server.searches())
+    seen.push_back({s.type, fhir::kSearch, false, false, "search"});
   ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(server.requests().size(), seen.size());  // searches, nothing else
   expect_listed(seen);
 }
 
@@ -201,19 +196,15 @@ TEST(ServerInteractions, TheSyncChangeFeedUsesOnlyListedInteractions) {
 // checked) only when configured.
 TEST(ServerInteractions, APopulationReadIsListedWhenConfigured) {
   for (const auto& [population, type] : {std::pair{"group:g1", "Group"}, {"list:l1", "List"}}) {
-    testing::MockClient client;
-    std::vector<Seen> seen;
-    EXPECT_CALL(client, read(_, _)).WillOnce([&](std::string_view t, std::string_view id) {
-      seen.push_back({std::string(t), fhir::kRead, false, false, "read " + std::string(id)});
-      fhir::FhirResponse r;
-      r.status = 200;
-      r.body = std::make_shared<fhir::JsonDocument>(fhir::JsonDocument::parse(
-          R"({"resourceType":")" + std::string(t) + R"(","id":")" + std::string(id) + "\"}"));
-      return r;
-    });
-    read_population(PopulationSource::parse(population), client, 0);
+    testing::MemoryFhirServer server;
+    const std::string id = std::string(population).substr(std::string(population).find(':') + 1);
+    server.put(R"({"resourceType":")" + std::string(type) + R"(","id":")" + id + "\"}");
+    read_population(PopulationSource::parse(population), server, 0);
+    // One request, not a search: a read.
+    ASSERT_EQ(server.requests(), (std::vector<std::string>{"GET " + std::string(type)}));
+    EXPECT_TRUE(server.searches().empty());
+    const std::vector<Seen> seen{{type, fhir::kRead, false, false, "read " + id}};
     const auto rows = population_interactions(population);
-    ASSERT_EQ(seen.size(), 1u);
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].type, type);
     EXPECT_EQ(seen[0].type, type);

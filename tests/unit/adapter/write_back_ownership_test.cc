@@ -9,28 +9,20 @@
 #include "mst/adapter/careplan/careplan_builder.h"
 #include "mst/adapter/pipeline/pipeline.h"
 #include "mst/fhir/safe_text.h"
-#include "support/fixture_server.h"
-#include "support/memory_fhir_server.h"
+#include "support/fixture_store.h"
 
 namespace mst::adapter {
 namespace {
 
-using testing::MemoryFhirServer;
-
-class WriteBackOwnership : public ::testing::TestWithParam<WriteMode> {
+class WriteBackOwnership : public ::testing::TestWithParam<WriteMode>,
+                           protected testing::FixtureStore {
  protected:
-  WriteBackOwnership()
-      : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)) {
-    store_.put_bundle(testing::read_file(testing::kFixture));
-  }
-
   PatientOutcome run() {
     PipelineSettings settings = testing::fixture_settings();
     settings.write.mode = GetParam();
     // Proves the staged modes never fall back on a transaction.
     store_.refuse_transactions = GetParam() != WriteMode::kTransaction;
-    Pipeline pipeline(&store_, tables_, thresholds_, settings);
-    last_ = pipeline.run_safely(testing::kPatient);
+    last_ = run_on_store(settings);
     return last_.outcome;
   }
 
@@ -38,15 +30,6 @@ class WriteBackOwnership : public ::testing::TestWithParam<WriteMode> {
     PatientOutcome o = run();
     EXPECT_EQ(o.kind, OutcomeKind::kWritten) << o.detail;
     return o;
-  }
-
-  // Changes an input so that the next run revises the plan.
-  void worsen_pain() {
-    std::string obs = store_.get("Observation/mst-p02-obs-pain");
-    const auto at = obs.find("\"value\":4");
-    ASSERT_NE(at, std::string::npos) << obs;
-    obs.replace(at, 9, "\"value\":9");
-    store_.put(obs);
   }
 
   // The first resource of `type` the adapter wrote (the fixture has a
@@ -61,21 +44,9 @@ class WriteBackOwnership : public ::testing::TestWithParam<WriteMode> {
     return "";
   }
 
-  // `ref` as a clinician leaves it: `from` replaced by `to` in its JSON.
-  void edit(const std::string& ref, const std::string& from, const std::string& to) {
-    std::string json = store_.get(ref);
-    const auto at = json.find(from);
-    ASSERT_NE(at, std::string::npos) << from << " in " << json;
-    json.replace(at, from.size(), to);
-    store_.put(json);
-  }
-
   // The CarePlan's references, as "Type/id".
   std::string plan_json() { return store_.get(first("CarePlan")); }
 
-  mappings::CodeTables tables_;
-  RuleThresholds thresholds_;
-  MemoryFhirServer store_;
   PatientRun last_;
 };
 

@@ -221,7 +221,8 @@ class SmartAuthTest : public ::testing::Test {
     return out;
   }
 
-  std::shared_ptr<MockTransport> transport = std::make_shared<MockTransport>();
+  std::shared_ptr<MockTransport> transport =
+      std::make_shared<::testing::StrictMock<MockTransport>>();
   std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
   std::shared_ptr<RetryingSender> sender =
       std::make_shared<RetryingSender>(transport, RetryPolicy{}, clock, [] { return 0.0; });
@@ -587,7 +588,7 @@ TEST(SecretsInErrors, NoCredentialAppearsInAnyClientError) {
   const std::string password = "pw-SECRET-77c1";
   ::setenv("MST_TEST_TOKEN", token.c_str(), 1);
   ::setenv("MST_TEST_PASSWORD", password.c_str(), 1);
-  auto transport = std::make_shared<MockTransport>();
+  auto transport = std::make_shared<::testing::StrictMock<MockTransport>>();
   auto clock = std::make_shared<FakeClock>();
   auto sender =
       std::make_shared<RetryingSender>(transport, RetryPolicy{}, clock, [] { return 0.0; });

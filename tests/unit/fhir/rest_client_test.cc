@@ -73,7 +73,8 @@ class RestClientTest : public ::testing::Test {
         }));
   }
 
-  std::shared_ptr<MockTransport> transport = std::make_shared<MockTransport>();
+  std::shared_ptr<MockTransport> transport =
+      std::make_shared<::testing::StrictMock<MockTransport>>();
   std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
   std::shared_ptr<AuthProvider> auth;
   RetryPolicy policy;

@@ -74,14 +74,15 @@ class SenderTest : public ::testing::Test {
                   s.deadline_from_now());
   }
 
-  std::shared_ptr<MockTransport> transport = std::make_shared<MockTransport>();
+  std::shared_ptr<MockTransport> transport =
+      std::make_shared<::testing::StrictMock<MockTransport>>();
   std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
   RetryPolicy policy;
 };
 
 TEST_F(SenderTest, RetriesEachTransientStatusThenSucceeds) {
   for (int status : {408, 429, 500, 502, 503, 504}) {
-    transport = std::make_shared<MockTransport>();
+    transport = std::make_shared<::testing::StrictMock<MockTransport>>();
     EXPECT_CALL(*transport, send(_))
         .WillOnce(Return(response(status)))
         .WillOnce(Return(response(200, "{}")));

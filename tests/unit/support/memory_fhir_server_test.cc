@@ -84,6 +84,45 @@ TEST(MemoryFhirServer, SearchesByPatientIdentifierAndLastUpdated) {
             std::optional<std::string_view>("2026-03-01T12:00:10.000Z"));
 }
 
+TEST(MemoryFhirServer, SearchesByCodeAndCategoryTokens) {
+  MemoryFhirServer s;
+  s.put(R"({"resourceType":"Observation","id":"o1",
+    "code":{"coding":[{"system":"http://loinc.org","code":"1-1"}]},
+    "category":[{"coding":[{"system":"http://cat.test","code":"imaging"}]},
+                {"coding":[{"code":"exam"}]}]})");
+  s.put(R"({"resourceType":"Observation","id":"o2",
+    "code":{"coding":[{"system":"http://snomed.info/sct","code":"1-1"}]}})");
+  s.put(R"({"resourceType":"Observation","id":"o3","code":{"text":"no coding"}})");
+  auto found = [&](const std::string& name, const std::string& value) {
+    return ids(s.search("Observation", {{name, value}}, {}));
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(found("code", "http://loinc.org|1-1"), V{"o1"});
+  EXPECT_EQ(found("code", "1-1"), (V{"o1", "o2"}));  // any system
+  EXPECT_EQ(found("code", "http://snomed.info/sct|"), V{"o2"});
+  EXPECT_EQ(found("code", "http://x|9,http://snomed.info/sct|1-1"), V{"o2"});  // any of
+  EXPECT_TRUE(found("code", "|1-1").empty());        // only a coding without a system
+  EXPECT_EQ(found("category", "imaging"), V{"o1"});  // one of several concepts
+  EXPECT_EQ(found("category", "|exam"), V{"o1"});
+  EXPECT_TRUE(found("category", "http://other|imaging").empty());
+  // Both must match; `_elements` is ignored (a server may answer more).
+  EXPECT_TRUE(ids(s.search("Observation", {{"code", "1-1"}, {"category", "survey"}}, {})).empty());
+  EXPECT_EQ(ids(s.search("Observation", {{"code", "1-1"}, {"_elements", "subject"}}, {})).size(),
+            2u);
+}
+
+TEST(MemoryFhirServer, LogsEverySearchWithItsParameters) {
+  MemoryFhirServer s;
+  s.search("Goal", {{"patient", "p1"}, {"_elements", "subject"}}, {});
+  s.search("Consent", {}, {});
+  const auto asked = s.searches();
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[0].type, "Goal");
+  EXPECT_EQ(asked[0].params, (fhir::SearchParams{{"patient", "p1"}, {"_elements", "subject"}}));
+  EXPECT_EQ(asked[1].type, "Consent");
+  EXPECT_EQ(s.requests(), (std::vector<std::string>{"GET Goal", "GET Consent"}));
+}
+
 TEST(MemoryFhirServer, ATransactionIsAllOrNothingAndResolvesItsReferences) {
   MemoryFhirServer s;
   s.put(goal("g1", "a"));

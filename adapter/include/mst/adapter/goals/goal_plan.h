@@ -116,6 +116,11 @@ struct ProposedGoal {
   // The same sentences in groups, one per reason, then the ranking, each
   // caution and the missing inputs: rationale() is their join with spaces.
   std::vector<std::string> rationale_parts() const;
+  // The section-9 rows of the reasons, sorted, unique (0: a team rule).
+  std::vector<int> fired_rows() const;
+  // The bibliography keys ("R35") the reasons' sources cite in brackets,
+  // sorted, unique: which evidence the goal rests on, for machines.
+  std::vector<std::string> cited_keys() const;
 };
 
 // A referral to propose (ServiceRequest-level): one discipline at one
