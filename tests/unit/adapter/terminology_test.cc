@@ -200,6 +200,31 @@ TEST(TerminologyPackage, EveryOwnCodeTheBuilderEmitsIsDefined) {
   EXPECT_TRUE(systems_seen.count(prefix + "mst-measure"));
 }
 
+// The example site map (config/concept-maps) translates into our codes: each
+// target it names must exist, or a site copying it maps to nothing.
+TEST(TerminologyPackage, TheExampleConceptMapTargetsAreDefined) {
+  const auto systems = code_systems(default_package());
+  int checked = 0;
+  for (const auto& e :
+       fs::directory_iterator(fs::path(MST_SOURCE_DIR) / "config" / "concept-maps")) {
+    if (e.path().extension() != ".json") continue;
+    const auto doc = fhir::JsonDocument::parse(read(e.path()));
+    for (fhir::Node group : doc.root().array("group")) {
+      const auto it = systems.find(std::string(group.string("target").value_or("")));
+      if (it == systems.end()) continue;
+      for (fhir::Node element : group.array("element")) {
+        for (fhir::Node target : element.array("target")) {
+          const std::string code(target.string("code").value_or(""));
+          EXPECT_TRUE(it->second.count(code))
+              << e.path().filename() << ": " << it->first << "#" << code;
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 0);
+}
+
 TEST(TerminologyPackage, TheCanonicalBaseIsAnArgument) {
   const auto package =
       terminology_resources(shipped_tables(), "https://fhir.hospital.example/mst/", "9.9.9");
