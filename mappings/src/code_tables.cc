@@ -353,7 +353,10 @@ void CodeTables::Impl::load_observations(const TableReader& r, detail::ConflictS
   for (const RawEntry& raw : r.entries("observations")) {
     EntryView v(r, raw,
                 fields({"value", "unit", "units", "min", "max", "allowed", "grades", "recency",
-                        "per_lesion", "answers", "phrases"}));
+                        "per_lesion", "answers", "phrases",
+                        // Read only by the terminology generator, for the
+                        // adapter's own codes (conformance/terminology).
+                        "definition"}));
     const ObservationSpec* spec = spec_for(v.key());
     if (!spec) v.fail("the extractor reads no observation with this key");
     ObservationEntry e;

@@ -44,6 +44,35 @@ std::string_view display_of(GoalCode g) {
   return "";
 }
 
+// The seven goals of clinical-decision.md §9 (G1-G7), in its words where it
+// has them.
+std::string_view definition_of(GoalCode g) {
+  switch (g) {
+    case GoalCode::kPainRelief:
+      return "Relieve pain from the spinal metastasis, biological or mechanical, to a level the "
+             "patient finds acceptable (G1).";
+    case GoalCode::kPreserveNeurologicFunction:
+      return "Preserve or restore neurological function threatened by epidural spinal cord "
+             "compression or nerve-root involvement (G2).";
+    case GoalCode::kPreventFracture:
+      return "Prevent a pathological fracture or further collapse of a vertebra weakened by "
+             "tumour (G3).";
+    case GoalCode::kCorrectSpinalInstability:
+      return "Correct or stabilise spinal instability caused by the tumour, as graded by the "
+             "Spinal Instability Neoplastic Score (SINS; Fisher 2010) (G4).";
+    case GoalCode::kImproveFunctionAmbulation:
+      return "Improve or keep general function and the ability to move and walk; when walking "
+             "cannot return, function from bed and chair (G5).";
+    case GoalCode::kSupportCancerTreatment:
+      return "Support the ongoing systemic cancer treatment: spinal treatment must not "
+             "interrupt it unless delay risks serious neurological damage (G6).";
+    case GoalCode::kDebulkTumor:
+      return "Debulk or shrink the spinal tumour by radiotherapy, radiosurgery or surgery "
+             "(G7).";
+  }
+  return "";
+}
+
 std::string_view code_of(Priority p) {
   switch (p) {
     case Priority::kHigh:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "mst/adapter/goals/measure_codes.h"
 #include "ranking.h"
 
 namespace mst::adapter::detail {
@@ -224,8 +225,9 @@ void PlanDraft::add_targets(ProposedGoal& g) const {
       return;
     }
     Target walk;
-    walk.code = "ambulatory-status";
-    walk.display = "Ambulatory status";
+    const MeasureCode& measure = measure_code("ambulatory-status");
+    walk.code = measure.code;
+    walk.display = measure.display;
     walk.local_code = true;
     switch (c.quality_of_life.ambulation.value) {
       case mappings::Ambulation::kIndependent:
@@ -257,10 +259,11 @@ void PlanDraft::add_targets(ProposedGoal& g) const {
 }
 
 void PlanDraft::add_care_targets(ProposedGoal& g) const {
-  auto local = [&g](std::string code, std::string display, std::string detail) {
+  auto local = [&g](std::string_view code, std::string detail) {
+    const MeasureCode& measure = measure_code(code);
     Target t;
-    t.code = std::move(code);
-    t.display = std::move(display);
+    t.code = measure.code;
+    t.display = measure.display;
     t.local_code = true;
     t.detail_text = std::move(detail);
     t.description = t.detail_text;
@@ -269,13 +272,13 @@ void PlanDraft::add_care_targets(ProposedGoal& g) const {
   // Seating matters to someone who spends the day in a chair; a patient who
   // still walks keeps the other three.
   if (a_.non_ambulatory) {
-    local("seating", "Seating",
+    local("seating",
           "Sits out comfortably in a suitable wheelchair or chair, with pressure relief");
   }
-  local("transfers", "Transfers",
+  local("transfers",
         "Transfers safely between bed, chair and toilet, with aids or carers as needed");
-  local("pressure-area", "Pressure-area care", "No new pressure ulcer: skin kept intact");
-  local("bladder-bowel", "Bladder and bowel care",
+  local("pressure-area", "No new pressure ulcer: skin kept intact");
+  local("bladder-bowel",
         "A bladder and bowel routine in place: retention, incontinence and constipation managed");
 }
 

@@ -24,6 +24,17 @@ enum class GoalCode {
   kDebulkTumor,
 };
 
+// Every goal code in GoalCode order: what the goal CodeSystem lists.
+inline constexpr GoalCode kAllGoalCodes[] = {
+    GoalCode::kPainRelief,
+    GoalCode::kPreserveNeurologicFunction,
+    GoalCode::kPreventFracture,
+    GoalCode::kCorrectSpinalInstability,
+    GoalCode::kImproveFunctionAmbulation,
+    GoalCode::kSupportCancerTreatment,
+    GoalCode::kDebulkTumor,
+};
+
 // Goal priority (http://terminology.hl7.org/CodeSystem/goal-priority). Ordered.
 enum class Priority { kLow, kMedium, kHigh };
 
@@ -61,6 +72,8 @@ enum class Discipline {
 
 std::string_view code_of(GoalCode g);  // "pain-relief", ...
 std::string_view display_of(GoalCode g);
+// What the goal means, one or two sentences: the CodeSystem's definition.
+std::string_view definition_of(GoalCode g);
 std::string_view code_of(Priority p);  // "high-priority", ...
 std::string_view display_of(Priority p);
 std::string_view code_of(Urgency u);     // "routine" | "urgent" | "asap" | "stat"
