@@ -78,6 +78,14 @@ class ConformancePackage(unittest.TestCase):
             found = self.fhir.search(kind, url=f"{BASE}/{kind}/{name}")
             self.assertEqual(len(found), 1, f"{kind} {name}")
 
+    def test_the_requirements_statement_is_valid_r4(self):
+        with open(os.path.join(REPO, "conformance", "capability", "mst-adapter-requirements.json")) as f:
+            statement = json.load(f)
+        status, oo = self.fhir.request("POST", "/CapabilityStatement/$validate", statement)
+        issues = [i for i in oo.get("issue", []) if i.get("severity") in ("error", "fatal", "warning")]
+        self.assertEqual(issues, [])
+        self.assertEqual(len(self.fhir.search("CapabilityStatement", url=statement["url"])), 1)
+
     def test_the_checked_in_snapshots_are_hapis(self):
         folder = os.path.join(REPO, "conformance", "profiles")
         for name in sorted(os.listdir(folder)):
