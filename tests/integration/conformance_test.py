@@ -100,6 +100,30 @@ class ConformancePackage(unittest.TestCase):
                 self.assertEqual(sd["snapshot"], fresh["snapshot"],
                                  "stale snapshot: run scripts/conformance snapshot and review the diff")
 
+    def profile_errors(self, res):
+        t = res["resourceType"]
+        profile = f"{BASE}/StructureDefinition/{PROFILES[t]}"
+        _, oo = self.fhir.request("POST", f"/{t}/$validate?profile={profile}", res)
+        return [f"{t}/{res['id']}: {i.get('expression')}: {i.get('diagnostics')}"
+                for i in oo.get("issue", []) if i.get("severity") in ("error", "fatal")]
+
+    def test_a_withdrawn_plan_still_meets_the_profiles(self):
+        # The statuses are invariants rather than fixed values so that the
+        # adapter's own withdrawals (revoked, cancelled, inactive) conform.
+        [pid] = load_prefixed(self.fhir, unique_prefix("confdead"), ["mst-p02"])
+        run_json("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF)
+        [plan] = self.fhir.search("CarePlan", subject=f"Patient/{pid}",
+                                  identifier=f"{BASE}/NamingSystem/mst-careplan|")
+        patient = self.fhir.read("Patient", pid)
+        patient["deceasedDateTime"] = "2026-11-19"
+        self.assertEqual(self.fhir.put(patient)[0], 200)
+        run_json("run", "--server", self.fhir.base, "--patient", pid, "--as-of", AS_OF)
+        now = written_by_plan(self.fhir, self.fhir.read("CarePlan", plan["id"]))
+        self.assertEqual(now[0]["status"], "revoked")
+        self.assertIn("cancelled", {r.get("lifecycleStatus") for r in now})
+        errors = [e for r in now for e in self.profile_errors(r)]
+        self.assertEqual(errors, [])
+
     def test_every_written_resource_validates_against_its_profile(self):
         accepted = accepted_warnings()
         validated, errors, ours, new_kinds, seen = 0, [], [], set(), set()
