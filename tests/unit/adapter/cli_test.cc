@@ -335,6 +335,53 @@ TEST_F(CliTest, CheckCoversTheSyncPopulationRead) {
   EXPECT_THAT(out.str(), HasSubstr("result: 1 requirement(s) not met"));
 }
 
+// Issue #16: --requirements adds what a CapabilityStatement (kind
+// requirements) declares, here a read and a system interaction the adapter
+// itself does not need in transaction mode.
+TEST_F(CliTest, CheckReportsANeedDeclaredOnlyInARequirementsStatement) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("mst-req-" + std::to_string(::getpid()) + ".json"))
+          .string();
+  std::ofstream(path) << R"({"resourceType": "CapabilityStatement", "status": "draft",
+    "date": "2026-12-05", "kind": "requirements", "fhirVersion": "4.0.1", "format": ["json"],
+    "rest": [{"mode": "server", "resource": [
+      {"type": "Practitioner", "interaction": [{"code": "read"}]},
+      {"type": "CarePlan", "interaction": [{"code": "create"}]}],
+      "interaction": [{"code": "batch"}]}]})";
+  EXPECT_CALL(*transport, send(_)).WillRepeatedly(Return(response(200, capability_statement())));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir"}), 0) << out.str();
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "--requirements", path}), kNothingToDo);
+  std::filesystem::remove(path);
+  EXPECT_THAT(out.str(),
+              HasSubstr("  MISSING  read Practitioner: Practitioner is not a supported"));
+  EXPECT_THAT(out.str(), HasSubstr("  MISSING  system batch: 'batch' is not a declared system"));
+  // A need the adapter has already is reported once.
+  const std::string text = out.str();
+  EXPECT_EQ(text.find("  ok       create CarePlan"), text.rfind("  ok       create CarePlan"));
+  EXPECT_THAT(text, HasSubstr("result: 2 requirement(s) not met"));
+}
+
+// The package's own statement is generated from the list check uses: a
+// server meeting the one meets the other.
+TEST_F(CliTest, CheckWithThePackagesRequirementsStatementAddsNothing) {
+  EXPECT_CALL(*transport, send(_)).WillRepeatedly(Return(response(200, capability_statement())));
+  const std::string path =
+      std::string(MST_SOURCE_DIR) + "/conformance/capability/mst-adapter-requirements.json";
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "--requirements", path}), 0) << out.str();
+  EXPECT_THAT(out.str(), HasSubstr("result: the server supports everything the adapter needs"));
+}
+
+TEST_F(CliTest, CheckRefusesARequirementsFileThatIsNoCapabilityStatement) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("mst-req-" + std::to_string(::getpid()) + ".json"))
+          .string();
+  std::ofstream(path) << R"({"resourceType": "Patient"})";
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "--requirements", path}), kUsage);
+  std::filesystem::remove(path);
+  EXPECT_THAT(err.str(), HasSubstr("is not a FHIR CapabilityStatement"));
+  EXPECT_EQ(run({"check", "--server", "http://h/fhir", "--requirements", path}), kUsage);
+}
+
 TEST_F(CliTest, CheckChoosesIndividualRequestsWhenTheServerTakesNoTransaction) {
   // Issue #17: an EHR that rejects transaction Bundles still takes the plan.
   EXPECT_CALL(*transport, send(_))

@@ -1,12 +1,17 @@
 // `mst-adapter check`: can this server serve the adapter?
+#include <algorithm>
+
+#include "input_file.h"
 #include "mst/adapter/cli/command.h"
 #include "mst/adapter/cli/deployment_shape.h"
 #include "mst/adapter/cli/exit_codes.h"
 #include "mst/adapter/cli/requirements.h"
 #include "mst/adapter/cli/server_options.h"
+#include "mst/adapter/pipeline/requirements_statement.h"
 #include "mst/adapter/pipeline/server_interactions.h"
 #include "mst/adapter/pipeline/write_mode.h"
 #include "mst/adapter/sync/fhir_change_feed.h"
+#include "mst/fhir/error_kind.h"
 
 namespace mst::adapter::cli {
 
@@ -69,6 +74,39 @@ void report_write_modes(const fhir::Capabilities& caps, WriteMode configured, Wr
   }
 }
 
+// A requirements CapabilityStatement (--requirements FILE) read as needs.
+// UsageError (exit 2) when the file is unreadable or not a statement.
+DeclaredNeeds read_requirements(const std::string& path) {
+  const std::string text = read_input_file(path, 8u << 20, "--requirements");
+  try {
+    const fhir::JsonDocument doc = fhir::JsonDocument::parse(text);
+    return needs_of(fhir::read_capabilities(doc.root()));
+  } catch (const mst::Error& e) {
+    throw UsageError("--requirements " + path + " is not a FHIR CapabilityStatement: " + e.what());
+  }
+}
+
+// Adds what `declared` needs to `needs`, one row per resource type, so a
+// statement repeating the adapter's own needs adds no line to the report.
+void add_needs(const DeclaredNeeds& declared, std::vector<ServerInteraction>& needs,
+               std::vector<std::string>& system_needs) {
+  for (const ServerInteraction& row : declared.resources) {
+    auto it = std::find_if(needs.begin(), needs.end(),
+                           [&](const ServerInteraction& n) { return n.type == row.type; });
+    if (it == needs.end()) {
+      needs.push_back(row);
+      continue;
+    }
+    it->access |= row.access;
+    it->conditional_create = it->conditional_create || row.conditional_create;
+    it->conditional_update = it->conditional_update || row.conditional_update;
+  }
+  for (const std::string& s : declared.system) {
+    if (std::find(system_needs.begin(), system_needs.end(), s) == system_needs.end())
+      system_needs.push_back(s);
+  }
+}
+
 struct Checked {
   int missing = 0;
   int missing_scopes = 0;
@@ -77,7 +115,7 @@ struct Checked {
 
 // Checks one server for what `role` needs of it.
 Checked check_server(const AdapterConfig& config, ServerRole role, const std::string& label,
-                     Context& context) {
+                     const DeclaredNeeds& declared, Context& context) {
   Connection connection = connect(config, context, role);
   const fhir::Capabilities caps = connection.client->capabilities();
   const std::string who = label == "server" ? "" : label + ": ";
@@ -102,7 +140,8 @@ Checked check_server(const AdapterConfig& config, ServerRole role, const std::st
     for (auto& row : population_interactions(config.sync.population, config.sync.changes))
       needs.push_back(row);
   }
-  const auto system_needs = writes ? system_interactions(mode) : std::vector<std::string>{};
+  auto system_needs = writes ? system_interactions(mode) : std::vector<std::string>{};
+  add_needs(declared, needs, system_needs);
   for (const RequirementCheck& check : check_requirements(caps, needs, system_needs)) {
     out << (check.met ? "  ok       " : "  MISSING  ") << who << check.what;
     if (!check.met) {
@@ -127,9 +166,21 @@ Checked check_server(const AdapterConfig& config, ServerRole role, const std::st
   return c;
 }
 
+std::vector<OptionSpec> check_options() {
+  auto options = server_options();
+  options.push_back({"requirements", "FILE",
+                     "a CapabilityStatement (kind requirements) whose needs are checked too, e.g. "
+                     "a site's own additions",
+                     ""});
+  return options;
+}
+
 int run_check(const ParsedArgs& args, Context& context) {
-  const auto options = server_options();
+  const auto options = check_options();
   const AdapterConfig config = resolve_config(args, options, context);
+  const auto requirements_file = args.get("requirements");
+  const DeclaredNeeds declared =
+      requirements_file ? read_requirements(*requirements_file) : DeclaredNeeds{};
   Checked total;
   std::vector<fhir::Capabilities> caps;
   // With a target the source is checked for the reads and the target for
@@ -140,7 +191,7 @@ int run_check(const ParsedArgs& args, Context& context) {
           : std::vector<std::pair<ServerRole, std::string>>{{ServerRole::kSource, "source"},
                                                             {ServerRole::kTarget, "target"}};
   for (const auto& [role, label] : servers) {
-    const Checked c = check_server(config, role, label, context);
+    const Checked c = check_server(config, role, label, declared, context);
     total.missing += c.missing;
     total.missing_scopes += c.missing_scopes;
     caps.push_back(c.caps);
@@ -190,9 +241,11 @@ const bool registered = register_command({
     "(--target, target.*) the source is checked for the reads and the target for the writes,\n"
     "each line naming its server. The shape: line names the deployment shape the servers allow\n"
     "(docs/operations.md), the sync: line how sync finds changes and its population.\n"
-    "Exits 0 when all are met,\n"
+    "With --requirements FILE, the needs a CapabilityStatement of kind requirements declares\n"
+    "are checked on each server too (conformance/capability/mst-adapter-requirements.json is\n"
+    "the adapter's own, generated from the same list check uses). Exits 0 when all are met,\n"
     "1 when the server lacks something, 4 when a needed scope was not granted.",
-    server_options(),
+    check_options(),
     run_check,
 });
 
