@@ -1,5 +1,6 @@
 #include "mst/adapter/pipeline/requirements_statement.h"
 
+#include <algorithm>
 #include <string_view>
 
 namespace mst::adapter {
@@ -48,20 +49,52 @@ JsonValue resource_entry(const ServerInteraction& row) {
   return entry;
 }
 
+// The rows of `scope`, one per resource type.
+std::vector<ServerInteraction> rows_of(const RequirementsScope& scope) {
+  std::vector<ServerInteraction> rows =
+      server_interactions(scope.server_concept_maps, scope.mode, scope.role);
+  if (scope.role != ServerRole::kTarget) {
+    // The sync population (a Group or List, an export) is read where the
+    // records are.
+    for (const ServerInteraction& add : population_interactions(scope.population, scope.changes)) {
+      auto it = std::find_if(rows.begin(), rows.end(),
+                             [&](const ServerInteraction& r) { return r.type == add.type; });
+      if (it == rows.end()) {
+        rows.push_back(add);
+      } else {
+        it->access |= add.access;
+      }
+    }
+  }
+  return rows;
+}
+
+std::string scope_text(const RequirementsScope& scope) {
+  const char* role = scope.role == ServerRole::kSource   ? "the source server"
+                     : scope.role == ServerRole::kTarget ? "the target server"
+                                                         : "one server";
+  return std::string(role) + ", write.mode=" + std::string(write_mode_name(scope.mode));
+}
+
 }  // namespace
 
-JsonValue requirements_statement(const std::string& canonical_base, const std::string& date) {
+JsonValue requirements_statement(const std::string& canonical_base, const std::string& date,
+                                 const RequirementsScope& scope) {
   const std::string base = trimmed(canonical_base);
   JsonValue resources = JsonValue::array();
   std::string div =
       "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>What the MST Care-Plan Adapter needs from "
-      "a FHIR R4 server (one server, write.mode=transaction):</p><ul>";
-  for (const ServerInteraction& row : server_interactions(false, WriteMode::kTransaction)) {
+      "a FHIR R4 server (" +
+      scope_text(scope) + "):</p><ul>";
+  for (const ServerInteraction& row : rows_of(scope)) {
     resources.push(resource_entry(row));
     div += narrative_row(row);
   }
+  const std::vector<std::string> system_needs = scope.role == ServerRole::kSource
+                                                    ? std::vector<std::string>{}
+                                                    : system_interactions(scope.mode);
   JsonValue system = JsonValue::array();
-  for (const std::string& code : system_interactions(WriteMode::kTransaction)) {
+  for (const std::string& code : system_needs) {
     system.push(JsonValue::object({{"code", code}}));
     div += "<li>system: " + code + "</li>";
   }
@@ -69,13 +102,14 @@ JsonValue requirements_statement(const std::string& canonical_base, const std::s
   JsonValue rest = JsonValue::object(
       {{"mode", "server"},
        {"documentation",
-        "The reads and searches of the pull and the sync change feed, and the writes of the "
-        "transaction write mode (the default). Other write modes need batch or no system "
-        "interaction, or DocumentReference writes instead of the plan's resources: `mst-adapter "
-        "check` lists them (docs/careplan-output.md, Write modes)."},
+        "The reads and searches of the pull and the sync change feed, and the writes, for " +
+            scope_text(scope) +
+            ". Other configurations (write modes, a source and a target apart, a sync "
+            "population) have statements of their own: `mst-adapter check` verifies a server "
+            "against the one of its configuration (docs/conformance.md)."},
        {"resource", std::move(resources)}});
   if (!system.items().empty()) rest.set("interaction", std::move(system));
-  return JsonValue::object(
+  JsonValue statement = JsonValue::object(
       {{"resourceType", "CapabilityStatement"},
        {"id", "mst-adapter-requirements"},
        {"text", JsonValue::object({{"status", "generated"}, {"div", div}})},
@@ -89,11 +123,14 @@ JsonValue requirements_statement(const std::string& canonical_base, const std::s
         "Generated from the adapter's list of server interactions "
         "(adapter/src/pipeline/server_interactions.cc), the list its SMART scopes and "
         "`mst-adapter check` are derived from. A server declaring all of this in its own "
-        "CapabilityStatement can serve the adapter with one server and write.mode=transaction."},
+        "CapabilityStatement can serve the adapter as " +
+            scope_text(scope) + "."},
        {"kind", "requirements"},
        {"fhirVersion", "4.0.1"},
        {"format", JsonValue::array({"json"})},
        {"rest", JsonValue::array({std::move(rest)})}});
+  if (date.empty()) statement.erase("date");
+  return statement;
 }
 
 DeclaredNeeds needs_of(const fhir::Capabilities& statement) {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "mst/fhir/json.h"
@@ -76,6 +77,43 @@ TEST(RequirementsStatement, IsARequirementsStatementUnderTheCanonicalBase) {
   EXPECT_EQ(s.find("url")->str(),
             "http://h.example/fhir/CapabilityStatement/mst-adapter-requirements");
   EXPECT_EQ(s.find("rest")->items().at(0).find("mode")->str(), "server");
+}
+
+// `check` verifies a server against the statement of its configuration, so
+// each configuration's statement must say what that configuration does.
+TEST(RequirementsStatement, EachConfigurationStatesItsOwnNeeds) {
+  const auto needs = [](const RequirementsScope& scope) {
+    return needs_of(
+        read_statement(requirements_statement("http://h.example/fhir", "", scope).dump()));
+  };
+  const auto find = [](const DeclaredNeeds& n, const std::string& type) {
+    auto it = std::find_if(n.resources.begin(), n.resources.end(),
+                           [&](const ServerInteraction& r) { return r.type == type; });
+    return it == n.resources.end() ? std::optional<ServerInteraction>() : *it;
+  };
+  // A source is only read: no writes, no transaction.
+  const DeclaredNeeds source = needs({.role = ServerRole::kSource});
+  EXPECT_TRUE(source.system.empty());
+  ASSERT_TRUE(find(source, "Condition"));
+  EXPECT_FALSE(find(source, "Device"));
+  EXPECT_EQ(find(source, "CarePlan")->access, fhir::kSearch);
+  // A target is only written: the population is not read there.
+  const DeclaredNeeds target = needs({.role = ServerRole::kTarget, .population = "group:ward-7"});
+  EXPECT_FALSE(find(target, "Group"));
+  EXPECT_FALSE(find(target, "Condition"));
+  EXPECT_EQ(target.system, std::vector<std::string>{"transaction"});
+  // A Group population is read where the records are; a bulk export reads
+  // every exported type (merged into the type's one entry).
+  const DeclaredNeeds group = needs({.population = "group:ward-7", .changes = "bulk-export"});
+  EXPECT_EQ(find(group, "Group")->access, fhir::kRead);
+  EXPECT_EQ(find(group, "Condition")->access, fhir::kRead | fhir::kSearch);
+  // Document mode writes a note, no plan resources, no system interaction.
+  const DeclaredNeeds document = needs({.mode = WriteMode::kDocument});
+  EXPECT_TRUE(document.system.empty());
+  EXPECT_TRUE(find(document, "DocumentReference")->conditional_create);
+  EXPECT_FALSE(find(document, "CareTeam"));
+  // An in-memory statement may go without a date.
+  EXPECT_EQ(requirements_statement("http://h.example/fhir", "").find("date"), nullptr);
 }
 
 }  // namespace

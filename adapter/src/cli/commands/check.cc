@@ -134,13 +134,18 @@ Checked check_server(const AdapterConfig& config, ServerRole role, const std::st
   }
   Checked c;
   c.caps = caps;
-  auto needs = server_interactions(!config.concept_map_urls.empty(), mode, role);
-  // The sync population (a Group or List) is read where the records are.
-  if (role != ServerRole::kTarget) {
-    for (auto& row : population_interactions(config.sync.population, config.sync.changes))
-      needs.push_back(row);
-  }
-  auto system_needs = writes ? system_interactions(mode) : std::vector<std::string>{};
+  // The server is checked against the adapter's requirements statement for
+  // this configuration: conformance/capability/ holds the default one.
+  const RequirementsScope scope{.mode = mode,
+                                .role = role,
+                                .server_concept_maps = !config.concept_map_urls.empty(),
+                                .population = config.sync.population,
+                                .changes = config.sync.changes};
+  const fhir::JsonDocument statement =
+      fhir::JsonDocument::parse(requirements_statement(config.canonical_base, "", scope).dump());
+  DeclaredNeeds own = needs_of(fhir::read_capabilities(statement.root()));
+  std::vector<ServerInteraction> needs = std::move(own.resources);
+  std::vector<std::string> system_needs = std::move(own.system);
   add_needs(declared, needs, system_needs);
   for (const RequirementCheck& check : check_requirements(caps, needs, system_needs)) {
     out << (check.met ? "  ok       " : "  MISSING  ") << who << check.what;
@@ -241,10 +246,11 @@ const bool registered = register_command({
     "(--target, target.*) the source is checked for the reads and the target for the writes,\n"
     "each line naming its server. The shape: line names the deployment shape the servers allow\n"
     "(docs/operations.md), the sync: line how sync finds changes and its population.\n"
-    "With --requirements FILE, the needs a CapabilityStatement of kind requirements declares\n"
-    "are checked on each server too (conformance/capability/mst-adapter-requirements.json is\n"
-    "the adapter's own, generated from the same list check uses). Exits 0 when all are met,\n"
-    "1 when the server lacks something, 4 when a needed scope was not granted.",
+    "The needs are the adapter's requirements CapabilityStatement for this configuration\n"
+    "(conformance/capability/mst-adapter-requirements.json is the one for one server in\n"
+    "transaction mode). With --requirements FILE, the needs a further statement of kind\n"
+    "requirements declares are checked on each server too. Exits 0 when all are met, 1 when\n"
+    "the server lacks something, 4 when a needed scope was not granted.",
     check_options(),
     run_check,
 });

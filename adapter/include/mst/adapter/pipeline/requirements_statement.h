@@ -13,11 +13,24 @@
 
 namespace mst::adapter {
 
-// The statement of server_interactions() and system_interactions() for the
-// default write mode (transaction) with one server: every row a resource
-// entry, every access bit an interaction, the conditional creates and
-// updates as flags. `date` is the statement's date (R4 requires one).
-fhir::JsonValue requirements_statement(const std::string& canonical_base, const std::string& date);
+// What a statement covers: one configuration of the adapter. The default is
+// the checked-in file's: one server, write.mode=transaction.
+struct RequirementsScope {
+  WriteMode mode = WriteMode::kTransaction;
+  ServerRole role = ServerRole::kBoth;
+  bool server_concept_maps = false;
+  std::string population = "search";  // sync.population, read where the records are
+  std::string changes = "auto";       // sync.changes
+};
+
+// The statement of server_interactions(), population_interactions() and
+// system_interactions() for `scope`: a resource entry per type (its rows
+// merged), every access bit an interaction, the conditional creates and
+// updates as flags. `date` is the statement's date (R4 requires one; empty
+// leaves it out, for a statement only read in memory).
+// `check` verifies a server against the statement of its configuration.
+fhir::JsonValue requirements_statement(const std::string& canonical_base, const std::string& date,
+                                       const RequirementsScope& scope = {});
 
 // The needs a requirements statement declares, read back as the rows
 // `check` verifies: resources with their interactions and conditional
