@@ -33,6 +33,17 @@ constexpr Declared kDeclared[] = {
     {"mst_sync_pending_patients", "gauge", "", "Patients waiting in the sync's pending set."},
     {"mst_sync_quarantined_patients", "gauge", "", "Patients quarantined after repeated failures."},
     {"mst_sync_last_success_timestamp_seconds", "gauge", "", "When a sync cycle last completed."},
+    {"mst_serve_requests_total", "counter", "endpoint",
+     "Requests `serve` answered, by endpoint (discovery, patient-view, feedback, healthz, readyz, "
+     "metrics, other)."},
+    {"mst_serve_discovery_duration_seconds", "histogram", "", "Duration of one CDS discovery."},
+    {"mst_serve_patient_view_duration_seconds", "histogram", "",
+     "Duration of one CDS patient-view call, fetch included."},
+    {"mst_serve_feedback_duration_seconds", "histogram", "", "Duration of one CDS feedback call."},
+    {"mst_serve_ops_duration_seconds", "histogram", "",
+     "Duration of one /healthz, /readyz or /metrics request of `serve`."},
+    {"mst_cds_feedback_total", "counter", "outcome",
+     "CDS card feedback received, by outcome (accepted, overridden)."},
 };
 
 std::string format_double(double v) {

@@ -3,7 +3,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 
 #include "mst/adapter/cli/command.h"
 #include "mst/adapter/cli/exit_codes.h"
@@ -20,31 +19,11 @@
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/safe_text.h"
 #include "pipeline_setup.h"
+#include "stop_signal.h"
 
 namespace mst::adapter::cli {
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
-
-// While it lives, SIGINT and SIGTERM ask the sync to stop (g_stop): the
-// patients in flight finish and the process exits cleanly.
-class StopOnSignal {
- public:
-  StopOnSignal() {
-    g_stop = false;
-    std::signal(SIGTERM, on_stop_signal);
-    std::signal(SIGINT, on_stop_signal);
-  }
-  ~StopOnSignal() {
-    std::signal(SIGTERM, SIG_DFL);
-    std::signal(SIGINT, SIG_DFL);
-  }
-  StopOnSignal(const StopOnSignal&) = delete;
-  StopOnSignal& operator=(const StopOnSignal&) = delete;
-};
 
 std::vector<OptionSpec> sync_options() {
   auto o = server_options();

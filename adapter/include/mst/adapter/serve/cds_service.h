@@ -1,0 +1,74 @@
+// The CDS Hooks endpoints of `serve`: discovery, the patient-view call and
+// its feedback. A request in, a reply out; the only I/O is the injected
+// fetch from the EHR's fhirServer, so every answer is testable offline.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mst/adapter/goals/rule_thresholds.h"
+#include "mst/adapter/logger.h"
+#include "mst/adapter/ops/metrics.h"
+#include "mst/adapter/pipeline/pipeline.h"
+#include "mst/adapter/serve/cds_cards.h"
+#include "mst/adapter/serve/cds_discovery.h"
+#include "mst/mappings/code_tables.h"
+
+namespace mst::adapter {
+
+struct ServeReply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string allow;  // set on 405
+};
+
+// Pulls the patient's record from `fhir_server` with `access_token` as the
+// bearer token, and from nowhere else (the EHR's server, the EHR's token).
+using EhrFetch =
+    std::function<PulledRecord(const std::string& fhir_server, const std::string& access_token,
+                               const std::string& patient_id)>;
+
+struct CdsServiceOptions {
+  PipelineSettings settings;
+  // The as-of day of each call (a service outlives its first day); when
+  // empty, settings.as_of is kept (adapter.as_of, tests).
+  std::function<fhir::DateTime()> today;
+  CardSource source;
+  std::size_t max_body_bytes = 16u << 20;
+};
+
+class CdsService {
+ public:
+  // `tables`, `thresholds`, `metrics` and `log` must outlive the service.
+  CdsService(const mappings::CodeTables& tables, const RuleThresholds& thresholds,
+             CdsServiceOptions options, EhrFetch fetch, Metrics& metrics, Logger& log);
+
+  // Routes /cds-services, /cds-services/{id} and /cds-services/{id}/feedback;
+  // 404 for other paths, 405 for other methods.
+  ServeReply handle(std::string_view method, std::string_view path, std::string_view body);
+
+  ServeReply discovery() const;
+  ServeReply patient_view(std::string_view body);
+  ServeReply feedback(std::string_view body);
+
+  const std::vector<PrefetchTemplate>& templates() const { return templates_; }
+
+ private:
+  const mappings::CodeTables& tables_;
+  const RuleThresholds& thresholds_;
+  CdsServiceOptions options_;
+  EhrFetch fetch_;
+  Metrics& metrics_;
+  Logger& log_;
+  std::vector<PrefetchTemplate> templates_;
+};
+
+// {"resourceType": "OperationOutcome", ...} with one error issue: the body
+// of every 4xx and 5xx `serve` answers.
+ServeReply error_reply(int status, const std::string& code, const std::string& message);
+
+}  // namespace mst::adapter

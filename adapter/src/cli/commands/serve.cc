@@ -1,0 +1,174 @@
+// `mst-adapter serve`: the adapter on demand inside the EHR, as a CDS Hooks
+// 2.0 service (docs/cds-hooks.md) beside /healthz, /readyz and /metrics.
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "mst/adapter/cli/command.h"
+#include "mst/adapter/cli/exit_codes.h"
+#include "mst/adapter/ops/metrics.h"
+#include "mst/adapter/ops/ops_server.h"
+#include "mst/adapter/pipeline/record_puller.h"
+#include "mst/adapter/serve/cds_service.h"
+#include "mst/adapter/serve/serve_server.h"
+#include "mst/fhir/auth.h"
+#include "mst/fhir/rest_client.h"
+#include "mst/fhir/retry_policy.h"
+#include "mst/fhir/safe_text.h"
+#include "pipeline_setup.h"
+#include "stop_signal.h"
+
+namespace mst::adapter::cli {
+
+namespace {
+
+std::vector<OptionSpec> serve_options() {
+  auto o = server_options();
+  for (auto& p : pipeline_options()) o.push_back(p);
+  o.push_back({"listen", "HOST:PORT",
+               "serve CDS Hooks, /healthz, /readyz and /metrics here (loopback only until EHR "
+               "authentication is configured)",
+               "service.listen"});
+  return o;
+}
+
+// The EHR's own token for the EHR's own server, as the call gave it: never
+// read from the adapter's configuration, never sent anywhere else.
+class CallerToken final : public fhir::AuthProvider {
+ public:
+  explicit CallerToken(std::string token) : token_(std::move(token)) {}
+  void authorize(fhir::HttpRequest& request) override {
+    request.headers.emplace_back("Authorization", "Bearer " + token_);
+  }
+  bool invalidate() override { return false; }
+  std::string_view scheme() const override { return "bearer"; }
+
+ private:
+  std::string token_;
+};
+
+// Whether the configured FHIR server answers, checked at most every 15 s so
+// probes cannot load it. The service is ready either way: a call with full
+// prefetch needs no server.
+class ServerProbe {
+ public:
+  ServerProbe(fhir::Client* client, std::shared_ptr<fhir::Clock> clock)
+      : client_(client), clock_(std::move(clock)) {}
+
+  std::string line() {
+    if (!client_) return "fhir-server: not configured";
+    std::lock_guard lock(mu_);
+    const auto now = clock_->steady_now();
+    if (!checked_ || now - *checked_ > std::chrono::seconds(15)) {
+      try {
+        client_->capabilities();
+        last_ = "fhir-server: reachable";
+      } catch (const std::exception& e) {
+        last_ = std::string("fhir-server: unreachable (") + error_kind_name(classify(e).kind) + ")";
+      }
+      checked_ = now;
+    }
+    return last_;
+  }
+
+ private:
+  fhir::Client* client_;
+  std::shared_ptr<fhir::Clock> clock_;
+  std::mutex mu_;
+  std::optional<std::chrono::steady_clock::time_point> checked_;
+  std::string last_;
+};
+
+EhrFetch ehr_fetch(const PipelineSetup& setup, Context& context) {
+  return [&setup, &context](const std::string& server, const std::string& token,
+                            const std::string& patient) {
+    fhir::TransportOptions options;
+    options.request_timeout = std::chrono::seconds(20);
+    auto sender = std::make_shared<fhir::RetryingSender>(
+        context.make_transport(options), fhir::RetryPolicy{.max_attempts = 2}, context.clock);
+    fhir::RestClient client(fhir::RestClientOptions{server}, sender,
+                            std::make_shared<CallerToken>(token));
+    return pull_record(client, patient, *setup.tables, setup.settings.pull);
+  };
+}
+
+int run_serve(const ParsedArgs& args, Context& context) {
+  const auto specs = serve_options();
+  AdapterConfig config = resolve_config(args, specs, context);
+  if (config.listen.empty()) {
+    throw UsageError("serve needs --listen HOST:PORT (or service.listen in --config)");
+  }
+  if (!is_loopback_listen(config.listen)) {
+    throw ConfigError("serve: refusing to listen on " + config.listen +
+                      ": EHR authentication (signed CDS Hooks JWTs) is not configured, so only "
+                      "a loopback address (127.0.0.1, ::1, localhost) may be used");
+  }
+  PipelineSetup setup = load_pipeline_setup(config, context);
+  std::optional<Connection> connection;
+  if (!config.server.base_url.empty()) connection = connect(config, context);
+
+  Metrics metrics;
+  CdsServiceOptions options;
+  options.settings = setup.settings;
+  if (config.as_of.empty()) {
+    options.today = [clock = context.clock] {
+      const auto ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(clock->now().time_since_epoch())
+              .count();
+      return *fhir::DateTime::parse(fhir::DateTime::from_epoch_ms(ms).date_string());
+    };
+  }
+  options.source.url = setup.settings.canonical_base;
+  options.source.canonical_base = setup.settings.canonical_base;
+  const ServeLimits limits;
+  options.max_body_bytes = limits.max_body_bytes;
+  CdsService cds(*setup.tables, *setup.thresholds, std::move(options), ehr_fetch(setup, context),
+                 metrics, *setup.log);
+  ServerProbe probe(connection ? connection->client.get() : nullptr, context.clock);
+
+  auto handler = [&](std::string_view method, std::string_view path,
+                     std::string_view body) -> ServeReply {
+    const std::string_view p = path.substr(0, path.find('?'));
+    if (p == "/readyz" && (method == "GET" || method == "HEAD")) {
+      return {200, "text/plain", "ready\n" + fhir::safe_text(probe.line()) + "\n", ""};
+    }
+    if (p == "/healthz" || p == "/metrics" || p == "/readyz") {
+      const OpsReply r = ops_reply(method, path, metrics, nullptr);
+      return {r.status, r.content_type, r.body, r.allow};
+    }
+    return cds.handle(method, path, body);
+  };
+  const StopOnSignal stop_on_signal;
+  std::unique_ptr<ServeServer> server;
+  try {
+    server = std::make_unique<ServeServer>(config.listen, limits, handler, metrics);
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(std::string("service.listen: ") + e.what());
+  }
+  setup.log->info("serve.listening",
+                  {{"port", std::to_string(server->port())}, {"service", kCdsServiceId}});
+  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  setup.log->info("serve.stopping", {});
+  server.reset();  // finishes the requests in flight
+  return kSuccess;
+}
+
+const bool registered = register_command({
+    "serve",
+    "answer CDS Hooks patient-view calls from the EHR with the proposed plan as a card",
+    "serve --listen HOST:PORT [--server URL] [--as-of YYYY-MM-DD]",
+    "",
+    "A long-running HTTP service: GET /cds-services (discovery: the patient-view service and\n"
+    "its prefetch templates, the pull's own searches), POST /cds-services/mst-spine-careplan\n"
+    "(the same pure pipeline as `run --dry-run` on the prefetched record, or on the record read\n"
+    "from the call's fhirServer with the call's own token; a card whose suggestion creates the\n"
+    "draft), POST .../feedback, and /healthz, /readyz, /metrics. Writes nothing itself.\n"
+    "Listens on loopback only until EHR authentication is configured. SIGINT/SIGTERM finish\n"
+    "the requests in flight and exit 0. See docs/cds-hooks.md.",
+    serve_options(),
+    run_serve,
+});
+
+}  // namespace
+
+}  // namespace mst::adapter::cli
