@@ -27,6 +27,13 @@ mappings::PatientRecord record_from_prefetch(const CdsRequest& request,
     if (!value.is_object() || !value["resourceType"].is_string()) {
       throw CdsRequestError(400, "prefetch." + t.key + " is not a FHIR resource");
     }
+    // The Patient template names the patient itself: any other answer means
+    // the EHR filled in another chart.
+    if (t.key == "patient" &&
+        (value.string("resourceType") != "Patient" || value["id"].is_string() == false ||
+         value["id"].as_string() != request.patient_id)) {
+      throw CdsRequestError(400, "prefetch.patient is not Patient/" + request.patient_id);
+    }
     builder.add_resource(value);
   }
   try {
