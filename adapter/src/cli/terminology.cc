@@ -10,6 +10,7 @@
 #include "mst/adapter/cli/args.h"
 #include "mst/adapter/goals/goal_plan.h"
 #include "mst/adapter/goals/measure_codes.h"
+#include "mst/adapter/serve/cds_cards.h"
 #include "mst/fhir/errors.h"
 #include "mst/fhir/json.h"
 #include "mst/mappings/code_systems.h"
@@ -46,6 +47,10 @@ constexpr OwnSystem kMeasureSystem{
     "mst-measure", "MST adapter goal target measures",
     "Goal.target.measure codes of the MST Care-Plan Adapter for targets no standard code was "
     "verified for: walking, and function from bed and chair."};
+constexpr OwnSystem kOverrideReasonSystem{
+    "mst-override-reason", "MST adapter card override reasons",
+    "The reasons a clinician may give for overriding a CDS Hooks card of the MST Care-Plan "
+    "Adapter (Card.overrideReasons, feedback overrideReason; docs/cds-hooks.md)."};
 constexpr OwnSystem kObservationSystem{
     "mst-observation", "MST adapter observation codes",
     "Observation codes and coded answers the MST Care-Plan Adapter reads for which no LOINC or "
@@ -259,6 +264,15 @@ std::vector<Concept> measure_concepts() {
   return out;
 }
 
+std::vector<Concept> override_reason_concepts() {
+  std::vector<Concept> out;
+  for (const OverrideReason& r : override_reasons()) {
+    out.push_back({std::string(r.code), std::string(r.display), std::string(r.definition),
+                   "CDS Hooks 2.0, Card.overrideReasons"});
+  }
+  return out;
+}
+
 std::string required(Node n, std::string_view field, const std::string& table,
                      const std::string& key, const std::string& code) {
   auto v = n.string(field);
@@ -369,6 +383,9 @@ std::vector<TerminologyResource> terminology_resources(const std::vector<TableSo
 
   std::vector<TerminologyResource> out = own_system(kGoalSystem, goal_concepts(), base, version);
   for (auto& r : own_system(kMeasureSystem, measure_concepts(), base, version)) {
+    out.push_back(std::move(r));
+  }
+  for (auto& r : own_system(kOverrideReasonSystem, override_reason_concepts(), base, version)) {
     out.push_back(std::move(r));
   }
   std::vector<Concept> observations;

@@ -68,8 +68,9 @@ fhir::JsonValue actions_of(const std::string& transaction) {
   return actions;
 }
 
-fhir::JsonValue coding(const std::string& system, const char* code, const char* display) {
-  return fhir::JsonValue::object({{"system", system}, {"code", code}, {"display", display}});
+fhir::JsonValue coding(const std::string& system, std::string_view code, std::string_view display) {
+  return fhir::JsonValue::object(
+      {{"system", system}, {"code", std::string(code)}, {"display", std::string(display)}});
 }
 
 }  // namespace
@@ -121,6 +122,25 @@ std::string card_detail(const GoalPlan& plan) {
   return out.str();
 }
 
+std::span<const OverrideReason> override_reasons() {
+  // CDS Hooks 2.0 leaves the reasons to the service; these are the ones a
+  // team reviewing a proposed plan gives for setting it aside.
+  static constexpr OverrideReason kReasons[] = {
+      {"already-planned", "The team has already planned this patient's care",
+       "The multidisciplinary team has a plan for this patient already; the proposal adds "
+       "nothing to it."},
+      {"data-outdated", "The record the proposal rests on is out of date",
+       "The chart the proposal was derived from does not yet show the patient's current state "
+       "(a new finding, result or decision is not recorded)."},
+      {"disagree", "Clinical judgement differs from the proposal",
+       "The reviewing clinician judges the proposed goals, urgency or referrals wrong for this "
+       "patient."},
+      {"patient-declined", "The patient declines",
+       "The patient declines the care the proposal describes."},
+  };
+  return kReasons;
+}
+
 fhir::JsonValue cards_response(const PatientRun& run, const std::string& hook_instance,
                                const CardSource& source) {
   auto cards = fhir::JsonValue::array();
@@ -136,6 +156,9 @@ fhir::JsonValue cards_response(const PatientRun& run, const std::string& hook_in
         {"isRecommended", false},
         {"actions", actions_of(run.transaction)},
     });
+    auto offered = fhir::JsonValue::array();
+    for (const OverrideReason& r : override_reasons())
+      offered.push(coding(reasons, r.code, r.display));
     cards.push(fhir::JsonValue::object({
         {"uuid", card_id},
         {"summary", card_summary(plan)},
@@ -144,13 +167,7 @@ fhir::JsonValue cards_response(const PatientRun& run, const std::string& hook_in
         {"source", std::move(src)},
         {"suggestions", fhir::JsonValue::array({std::move(suggestion)})},
         {"selectionBehavior", "at-most-one"},
-        {"overrideReasons",
-         fhir::JsonValue::array({
-             coding(reasons, "already-planned", "The team has already planned this patient's care"),
-             coding(reasons, "disagree", "Clinical judgement differs from the proposal"),
-             coding(reasons, "data-outdated", "The record the proposal rests on is out of date"),
-             coding(reasons, "patient-declined", "The patient declines"),
-         })},
+        {"overrideReasons", std::move(offered)},
     }));
   }
   return fhir::JsonValue::object({{"cards", std::move(cards)}});

@@ -18,6 +18,7 @@
 #include "mst/adapter/goals/goal_engine.h"
 #include "mst/adapter/goals/goal_plan.h"
 #include "mst/adapter/goals/measure_codes.h"
+#include "mst/adapter/serve/cds_cards.h"
 #include "mst/fhir/datetime.h"
 #include "mst/fhir/json.h"
 #include "mst/mappings/canonical_base.h"
@@ -110,7 +111,7 @@ std::map<std::string, std::map<std::string, std::string>> code_systems(
 
 TEST(TerminologyPackage, EveryOwnCodeHasADefinition) {
   const auto systems = code_systems(default_package());
-  ASSERT_EQ(systems.size(), 3u);
+  ASSERT_EQ(systems.size(), 4u);  // goals, measures, observations, override reasons
   for (const auto& [url, codes] : systems) {
     EXPECT_FALSE(codes.empty()) << url;
     for (const auto& [code, definition] : codes)
@@ -127,6 +128,11 @@ TEST(TerminologyPackage, GoalAndMeasureListsAreComplete) {
   EXPECT_EQ(systems.at(base + "/CodeSystem/mst-goal").size(), std::size(kAllGoalCodes));
   EXPECT_EQ(systems.at(base + "/CodeSystem/mst-measure").size(), measure_codes().size());
   EXPECT_THROW(measure_code("no-such-measure"), std::out_of_range);
+  // The reasons a card offers for overriding it.
+  const auto& reasons = systems.at(base + "/CodeSystem/mst-override-reason");
+  ASSERT_EQ(reasons.size(), override_reasons().size());
+  for (const OverrideReason& r : override_reasons())
+    EXPECT_TRUE(reasons.contains(std::string(r.code))) << r.code;
 }
 
 // Every {system, code} under `prefix` anywhere in `v`.

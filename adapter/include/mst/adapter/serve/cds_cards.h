@@ -3,7 +3,9 @@
 // so a card never says other than the plan `run` would write.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "mst/adapter/goals/goal_plan.h"
 #include "mst/adapter/pipeline/pipeline.h"
@@ -18,6 +20,16 @@ struct CardSource {
   // <canonical_base>/CodeSystem/mst-override-reason.
   std::string canonical_base;
 };
+
+// A reason a clinician may give for overriding a card. The one list: the
+// cards offer it, and <canonical>/CodeSystem/mst-override-reason is
+// generated from it (mst-adapter conformance).
+struct OverrideReason {
+  std::string_view code;
+  std::string_view display;
+  std::string_view definition;
+};
+std::span<const OverrideReason> override_reasons();
 
 // "critical" on the emergency pathway, "warning" when the plan is urgent or
 // more, "info" otherwise.
