@@ -102,10 +102,11 @@ bool CdsClientAuth::remember(const std::string& iss, const std::string& jti,
 
 CdsCaller CdsClientAuth::verify(std::string_view authorization, std::string_view audience) {
   constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.empty()) return refused("no Authorization header (a bearer JWT is required)");
+  if (authorization.empty())
+    return refused("the call carries no JWT: the EHR must sign each service call");
   if (authorization.size() <= kBearer.size() ||
       !iequals(authorization.substr(0, kBearer.size()), kBearer)) {
-    return refused("the Authorization header is not a Bearer token");
+    return refused("the call's credentials use a scheme other than Bearer");
   }
   const std::string_view token = authorization.substr(kBearer.size());
   const auto dot1 = token.find('.');
