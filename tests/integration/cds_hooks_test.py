@@ -158,6 +158,13 @@ def authenticated(body):
             expect(status == 200, f"good token: {status} {text[:300]}")
             status, _ = call(base, f"/cds-services/{SERVICE}", body, token=good)
             expect(status == 401, f"replayed jti: {status}, wanted 401")
+            feedback = {"feedback": [{"card": "0f1e2d3c-4b5a-4968-8776-655443322110",
+                                      "outcome": "accepted", "outcomeTimestamp": "2026-11-20T10:00:00Z"}]}
+            status, _ = call(base, f"/cds-services/{SERVICE}/feedback", feedback)
+            expect(status == 401, f"feedback without a token: {status}, wanted 401")
+            status, _ = call(base, f"/cds-services/{SERVICE}/feedback", feedback,
+                             token=key.token(iss, aud + "/feedback", "f-1"))
+            expect(status == 200, f"feedback with a token: {status}")
             proc.send_signal(signal.SIGTERM)
             expect(proc.wait(timeout=20) == 0, "SIGTERM")
         finally:

@@ -42,26 +42,36 @@ std::optional<system_clock::time_point> numeric_date(fhir::Node claims, std::str
   return system_clock::time_point(seconds(static_cast<std::int64_t>(v)));
 }
 
-bool audience_matches(fhir::Node aud, std::string_view audience) {
-  if (aud.is_string()) return aud.as_string() == audience;
-  if (!aud.is_array()) return false;
+bool audience_matches(fhir::Node aud, const std::vector<std::string>& audiences) {
+  auto one = [&](fhir::Node a) {
+    if (!a.is_string()) return false;
+    for (const auto& want : audiences) {
+      if (a.as_string() == want) return true;
+    }
+    return false;
+  };
+  if (!aud.is_array()) return one(aud);
   for (fhir::Node a : aud.elements()) {
-    if (a.is_string() && a.as_string() == audience) return true;
+    if (one(a)) return true;
   }
   return false;
 }
 
 }  // namespace
 
-std::string service_audience(std::string_view public_url, std::string_view path) {
+std::vector<std::string> service_audiences(std::string_view public_url, std::string_view path) {
   path = path.substr(0, path.find('?'));
   constexpr std::string_view kPrefix = "/cds-services/";
+  constexpr std::string_view kFeedback = "/feedback";
   if (!path.starts_with(kPrefix)) return {};
   std::string_view id = path.substr(kPrefix.size());
-  if (id.ends_with("/feedback")) id.remove_suffix(std::string_view("/feedback").size());
+  const bool feedback = id.ends_with(kFeedback);
+  if (feedback) id.remove_suffix(kFeedback.size());
   if (id.empty() || id.find('/') != std::string_view::npos) return {};
   while (public_url.ends_with('/')) public_url.remove_suffix(1);
-  return std::string(public_url) + std::string(kPrefix) + std::string(id);
+  std::vector<std::string> out{std::string(public_url) + std::string(kPrefix) + std::string(id)};
+  if (feedback) out.push_back(out.front() + std::string(kFeedback));
+  return out;
 }
 
 CdsClientAuth::CdsClientAuth(std::vector<TrustedIssuer> issuers, JwksLookup lookup,
@@ -100,7 +110,8 @@ bool CdsClientAuth::remember(const std::string& iss, const std::string& jti,
   return true;
 }
 
-CdsCaller CdsClientAuth::verify(std::string_view authorization, std::string_view audience) {
+CdsCaller CdsClientAuth::verify(std::string_view authorization,
+                                const std::vector<std::string>& audiences) {
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.empty())
     return refused("the call carries no JWT: the EHR must sign each service call");
@@ -172,9 +183,9 @@ CdsCaller CdsClientAuth::verify(std::string_view authorization, std::string_view
   }
 
   // The signature holds: the claims are the issuer's.
-  if (!audience_matches(claims["aud"], audience)) {
-    return refused("the token's aud is not this service's URL (" + fhir::safe_text(audience, 200) +
-                   ")");
+  if (audiences.empty() || !audience_matches(claims["aud"], audiences)) {
+    return refused("the token's aud is not this service's URL (" +
+                   fhir::safe_text(audiences.empty() ? "" : audiences.front(), 200) + ")");
   }
   const auto exp = numeric_date(claims, "exp");
   const auto iat = numeric_date(claims, "iat");

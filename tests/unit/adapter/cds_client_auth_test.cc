@@ -8,10 +8,13 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "mst/adapter/serve/jwk_set.h"
+#include "mst/adapter/serve/jwks_cache.h"
 #include "mst/fhir/json_value.h"
 #include "support/fake_clock.h"
 
@@ -322,13 +325,41 @@ TEST(JwkSetTest, LeavesOutKeysItCannotUse) {
   EXPECT_THROW(JwkSet::parse("{"), JwksError);
 }
 
-TEST(ServiceAudienceTest, IsTheServiceUrlForCallsAndFeedback) {
-  EXPECT_EQ(service_audience("https://cds.example.org/", "/cds-services/mst-spine-careplan"), kAud);
+TEST(JwksCacheTest, ReadsAFileAgainOnlyAfterMaxAgeOrAMissingKid) {
+  const std::string path = ::testing::TempDir() + "cds_client_auth_jwks.json";
+  auto write = [&](const std::string& text) { std::ofstream(path, std::ios::trunc) << text; };
+  const std::string one_key =
+      R"({"keys": [{"kty": "RSA", "kid": "short", "n": "AQAB", "e": "AQAB"}]})";
+  write(one_key);
+  auto clock = std::make_shared<FakeClock>();
+  JwksCache cache(nullptr, clock, std::chrono::seconds(300), std::chrono::seconds(30));
+  const TrustedIssuer issuer{"iss", path};
+  auto first = cache.get(issuer, false);
+  write("not json");
+  EXPECT_EQ(cache.get(issuer, false), first);  // cached
+  EXPECT_EQ(cache.get(issuer, true), first);   // refreshed too recently
+  clock->advance(std::chrono::seconds(31));
+  EXPECT_THROW(cache.get(issuer, true), JwksError);  // a refresh reads the file
+  EXPECT_EQ(cache.get(issuer, false), first);        // a failed refresh keeps the fresh set
+  write(one_key);
+  EXPECT_NE(cache.get(issuer, true), first);
+  clock->advance(std::chrono::seconds(301));
+  std::remove(path.c_str());
+  EXPECT_THROW(cache.get(issuer, false), JwksError);  // past max_age: never the stale set
+  EXPECT_THROW(cache.get({"iss", "https://ehr.example.org/jwks"}, false),
+               JwksError);  // no transport
+}
+
+TEST(ServiceAudienceTest, IsTheServiceUrlAndForFeedbackItsOwnToo) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(service_audiences("https://cds.example.org/", "/cds-services/mst-spine-careplan"),
+            V{kAud});
   EXPECT_EQ(
-      service_audience("https://cds.example.org", "/cds-services/mst-spine-careplan/feedback"),
-      kAud);
-  EXPECT_EQ(service_audience("https://cds.example.org", "/cds-services"), "");
-  EXPECT_EQ(service_audience("https://cds.example.org", "/healthz"), "");
+      service_audiences("https://cds.example.org", "/cds-services/mst-spine-careplan/feedback"),
+      (V{kAud, std::string(kAud) + "/feedback"}));
+  EXPECT_TRUE(service_audiences("https://cds.example.org", "/cds-services").empty());
+  EXPECT_TRUE(service_audiences("https://cds.example.org", "/cds-services/a/b").empty());
+  EXPECT_TRUE(service_audiences("https://cds.example.org", "/healthz").empty());
 }
 
 }  // namespace

@@ -166,8 +166,8 @@ int run_serve(const ParsedArgs& args, Context& context) {
                      std::string_view authorization) -> ServeReply {
     const std::string_view p = path.substr(0, path.find('?'));
     if (auth) {
-      if (const std::string aud = service_audience(config.serve.public_url, p); !aud.empty()) {
-        const CdsCaller caller = auth->verify(authorization, aud);
+      if (const auto auds = service_audiences(config.serve.public_url, p); !auds.empty()) {
+        const CdsCaller caller = auth->verify(authorization, auds);
         if (!caller.trusted) {
           // The reason names the rule, never the token.
           setup.log->warn("serve.unauthorized", {{"path", fhir::safe_text(p, 200)},

@@ -38,10 +38,11 @@ struct CdsCaller {
   std::string sub;
 };
 
-// The aud a call of `path` must carry: <public_url>/cds-services/<id> for
-// a service call and its feedback; empty for any other path (discovery and
-// the ops endpoints are open).
-std::string service_audience(std::string_view public_url, std::string_view path);
+// The auds a call of `path` may carry: <public_url>/cds-services/<id> for a
+// service call; for its feedback that URL or the feedback endpoint's own
+// (the spec names "the endpoint being called"). Empty for any other path:
+// discovery and the ops endpoints are open.
+std::vector<std::string> service_audiences(std::string_view public_url, std::string_view path);
 
 inline constexpr std::chrono::seconds kClockSkew{60};
 inline constexpr std::chrono::seconds kMaxTokenLifetime{300};
@@ -54,10 +55,14 @@ class CdsClientAuth {
                 std::shared_ptr<fhir::Clock> clock, std::size_t max_replay_entries = 100'000);
 
   // Checks `authorization` ("Bearer <JWT>") for a call whose aud must be
-  // `audience`: alg ES384 or RS384, a signature of the configured issuer's
-  // key with that kid, exp and iat within kClockSkew, exp - iat at most
-  // kMaxTokenLifetime, a jti not seen before. Records the jti when trusted.
-  CdsCaller verify(std::string_view authorization, std::string_view audience);
+  // one of `audiences`: alg ES384 or RS384, a signature of the configured
+  // issuer's key with that kid, exp and iat within kClockSkew, exp - iat at
+  // most kMaxTokenLifetime, a jti not seen before. Records the jti when
+  // trusted.
+  CdsCaller verify(std::string_view authorization, const std::vector<std::string>& audiences);
+  CdsCaller verify(std::string_view authorization, const std::string& audience) {
+    return verify(authorization, std::vector<std::string>{audience});
+  }
 
  private:
   const TrustedIssuer* issuer(std::string_view iss) const;
