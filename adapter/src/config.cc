@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "mst/adapter/sync/population.h"
+#include "mst/fhir/auth.h"
 #include "mst/fhir/datetime.h"
 #include "mst/fhir/json.h"
 
@@ -100,6 +101,31 @@ Setter one_of(Setter inner, std::vector<std::string> allowed) {
     }
     inner(c, r, key);
   };
+}
+
+// serve.issuers: a list (comma-separated, or a JSON array) of "<iss> <jwks>".
+// The JWKS is an https URL, an http URL on loopback, or a file path.
+std::vector<IssuerConfig> parse_issuers(const std::string& key, const Raw& r) {
+  std::vector<IssuerConfig> out;
+  std::stringstream ss(r.value);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::stringstream words(item);
+    IssuerConfig issuer;
+    std::string extra;
+    if (!(words >> issuer.iss)) continue;
+    if (!(words >> issuer.jwks) || (words >> extra)) {
+      bad(key, r, "'" + item + "' is not \"<iss> <jwks>\" (the issuer, a space, its JWKS)");
+    }
+    if (issuer.jwks.rfind("http://", 0) == 0 && fhir::is_cleartext_remote(issuer.jwks)) {
+      bad(key, r, "the JWKS " + issuer.jwks + " must be fetched over https");
+    }
+    for (const auto& o : out) {
+      if (o.iss == issuer.iss) bad(key, r, "issuer " + issuer.iss + " is listed twice");
+    }
+    out.push_back(std::move(issuer));
+  }
+  return out;
 }
 
 const std::vector<KeySpec>& base_specs() {
@@ -266,6 +292,26 @@ const std::vector<KeySpec>& base_specs() {
        integer(&A::sync, &SyncConfig::repull_interval_s, 0, 30 * 86'400)},
       {{"service.listen", "", "host:port serving /healthz, /readyz, /metrics; empty: off"},
        str(&A::listen)},
+      {{"serve.public_url", "",
+        "serve: the URL EHRs call the service at; a JWT's aud must be "
+        "<public_url>/cds-services/<id>"},
+       [](A& c, const Raw& r, const std::string& key) {
+         if (!r.value.empty() && r.value.rfind("http://", 0) != 0 &&
+             r.value.rfind("https://", 0) != 0) {
+           bad(key, r, "must start with http:// or https://");
+         }
+         c.serve.public_url = r.value;
+         while (!c.serve.public_url.empty() && c.serve.public_url.back() == '/') {
+           c.serve.public_url.pop_back();
+         }
+       }},
+      {{"serve.issuers", "",
+        "serve: trusted EHRs, each \"<iss> <jwks>\" (jwks: an https URL or a file path); "
+        "empty: no EHR authentication, loopback only"},
+       [](A& c, const Raw& r, const std::string& key) { c.serve.issuers = parse_issuers(key, r); }},
+      {{"serve.jwks_cache_s", "300",
+        "serve: seconds an issuer's JWKS is used before it is read again"},
+       integer(&A::serve, &ServeConfig::jwks_cache_s, 10, 86'400)},
       {{"log.level", "info", "debug | info | warn | error"},
        one_of(str(&A::log_level), {"debug", "info", "warn", "error"})},
       {{"log.format", "text", "text | json"}, one_of(str(&A::log_format), {"text", "json"})},

@@ -10,13 +10,19 @@ Starts serve on a free loopback port with the fixtures' --as-of, then:
 3. bad calls get a 4xx with an OperationOutcome: malformed JSON, no
    hookInstance, a missing prefetch without fhirServer (412);
 4. feedback is accepted and counted in /metrics;
-5. SIGTERM stops it with exit 0.
+5. SIGTERM stops it with exit 0;
+6. without serve.issuers a non-loopback --listen exits 2; with an issuer
+   whose JWKS file the test writes, a service call needs an ES384 JWT the
+   test signs (python3-cryptography): none, a bad signature, a wrong aud and
+   a replayed jti get 401, a good token 200; discovery stays open.
 Needs no FHIR server.
 
 Usage: cds_hooks_test.py /path/to/mst-adapter
 """
+import base64
 import json
 import os
+import tempfile
 import signal
 import socket
 import subprocess
@@ -37,10 +43,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def call(base, path, body=None, raw=None):
+def call(base, path, body=None, raw=None, token=None):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
     req = urllib.request.Request(base + path, data=data, method="POST" if data is not None else "GET",
-                                 headers={"Content-Type": "application/json"})
+                                 headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, r.read().decode()
@@ -64,6 +73,107 @@ def prefetch_of(bundle, templates):
         first = False
         prefetch[key] = {"resourceType": "Bundle", "type": "searchset", "entry": entries}
     return patient["id"], prefetch
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class EhrKey:
+    """An EC P-384 key of the test EHR: its JWK and ES384 tokens it signs."""
+
+    def __init__(self, kid):
+        from cryptography.hazmat.primitives.asymmetric import ec
+        self.kid = kid
+        self.key = ec.generate_private_key(ec.SECP384R1())
+
+    def jwk(self):
+        n = self.key.public_key().public_numbers()
+        return {"kty": "EC", "crv": "P-384", "kid": self.kid, "use": "sig", "alg": "ES384",
+                "x": b64url(n.x.to_bytes(48, "big")), "y": b64url(n.y.to_bytes(48, "big"))}
+
+    def token(self, iss, aud, jti, lifetime=120):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+        now = int(time.time())
+        header = {"alg": "ES384", "typ": "JWT", "kid": self.kid}
+        claims = {"iss": iss, "sub": "test-ehr-client", "aud": aud, "iat": now,
+                  "exp": now + lifetime, "jti": jti}
+        signing_input = (b64url(json.dumps(header).encode()) + "." +
+                         b64url(json.dumps(claims).encode())).encode()
+        r, s = decode_dss_signature(self.key.sign(signing_input, ec.ECDSA(hashes.SHA384())))
+        return signing_input.decode() + "." + b64url(r.to_bytes(48, "big") + s.to_bytes(48, "big"))
+
+
+def wait_healthy(base, proc):
+    for _ in range(100):
+        if proc.poll() is not None:
+            raise AssertionError(f"serve exited {proc.returncode}")
+        try:
+            if call(base, "/healthz")[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("serve did not start")
+
+
+def authenticated(body):
+    """Phase 6: serve with serve.issuers; `body` is a patient-view call that
+    answers 200 when the caller is trusted."""
+    # Without issuers, only loopback.
+    port = free_port()
+    refused = subprocess.run([ADAPTER, "serve", "--listen", f"0.0.0.0:{port}"],
+                             capture_output=True, text=True, timeout=30)
+    expect(refused.returncode == 2 and "serve.issuers" in refused.stderr,
+           f"non-loopback without issuers: exit {refused.returncode} {refused.stderr[-300:]}")
+
+    iss = "https://ehr.test.example"
+    key, stranger = EhrKey("ehr-1"), EhrKey("ehr-1")  # same kid, another key
+    with tempfile.TemporaryDirectory() as tmp:
+        jwks = os.path.join(tmp, "jwks.json")
+        with open(jwks, "w") as f:
+            json.dump({"keys": [key.jwk()]}, f)
+        base = f"http://127.0.0.1:{port}"
+        config = os.path.join(tmp, "adapter.json")
+        with open(config, "w") as f:
+            json.dump({"serve": {"public_url": base, "issuers": [f"{iss} {jwks}"]}}, f)
+        proc = subprocess.Popen([ADAPTER, "serve", "--config", config, "--listen", f"127.0.0.1:{port}",
+                                 "--as-of", "2026-11-20"], stderr=subprocess.PIPE, text=True)
+        try:
+            wait_healthy(base, proc)
+            aud = f"{base}/cds-services/{SERVICE}"
+            status, _ = call(base, "/cds-services")
+            expect(status == 200, f"discovery stays open: {status}")
+            for token, why in ((None, "no token"),
+                               (stranger.token(iss, aud, "s-1"), "another key's signature"),
+                               (key.token(iss, f"{base}/cds-services/other", "a-1"), "wrong aud"),
+                               (key.token("https://evil.example", aud, "e-1"), "unknown iss"),
+                               (key.token(iss, aud, "l-1", lifetime=600), "lifetime over 5 min")):
+                status, text = call(base, f"/cds-services/{SERVICE}", body, token=token)
+                expect(status == 401, f"{why}: {status}, wanted 401")
+                expect(json.loads(text)["resourceType"] == "OperationOutcome", f"{why}: error body")
+            good = key.token(iss, aud, "g-1")
+            status, text = call(base, f"/cds-services/{SERVICE}", body, token=good)
+            expect(status == 200, f"good token: {status} {text[:300]}")
+            status, _ = call(base, f"/cds-services/{SERVICE}", body, token=good)
+            expect(status == 401, f"replayed jti: {status}, wanted 401")
+            feedback = {"feedback": [{"card": "0f1e2d3c-4b5a-4968-8776-655443322110",
+                                      "outcome": "accepted", "outcomeTimestamp": "2026-11-20T10:00:00Z"}]}
+            status, _ = call(base, f"/cds-services/{SERVICE}/feedback", feedback)
+            expect(status == 401, f"feedback without a token: {status}, wanted 401")
+            status, _ = call(base, f"/cds-services/{SERVICE}/feedback", feedback,
+                             token=key.token(iss, aud + "/feedback", "f-1"))
+            expect(status == 200, f"feedback with a token: {status}")
+            proc.send_signal(signal.SIGTERM)
+            expect(proc.wait(timeout=20) == 0, "SIGTERM")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            err = proc.stderr.read()
+        expect("serve.unauthorized" in err, "refusals logged")
+        expect(good not in err, "the token is never logged")
 
 
 def expect(cond, what):
@@ -103,6 +213,7 @@ def main():
 
         expected = json.load(open(os.path.join(FIXTURES, "expected.json")))
         cards_seen = 0
+        auth_body = None
         for name in sorted(os.listdir(FIXTURES)):
             if not name.startswith("mst-p") or not name.endswith(".json"):
                 continue
@@ -132,6 +243,10 @@ def main():
                 expect(plan["status"] == "draft" and plan["intent"] == "proposal", f"{name}: draft plan")
             want = expected[name.removesuffix(".json")]
             expect(bool(cards) == want["plan"], f"{name}: a card iff the fixture expects a plan")
+            if cards and auth_body is None:
+                auth_body = {"hook": "patient-view", "hookInstance": "auth-test",
+                             "context": {"userId": "Practitioner/1", "patientId": patient_id},
+                             "prefetch": prefetch}
             if cards and 1 in want.get("rows", []):  # row 1: new deficit, the emergency pathway
                 expect(cards[0]["indicator"] == "critical", f"{name}: emergency is critical")
         expect(cards_seen > 0, "no fixture patient gave a card")
@@ -169,7 +284,9 @@ def main():
         err = proc.stderr.read()
         if err:
             sys.stderr.write(err[-2000:])
-    print(f"cds_hooks: ok ({cards_seen} cards)")
+    expect("serve.unauthenticated" in err, "the unauthenticated start is warned about")
+    authenticated(auth_body)
+    print(f"cds_hooks: ok ({cards_seen} cards, authenticated calls)")
 
 
 if __name__ == "__main__":

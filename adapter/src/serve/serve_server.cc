@@ -49,7 +49,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       } else if (!read_body(request.stream(), limits_.max_body_bytes, body)) {
         reply = error_reply(413, "too-costly", "request body over the limit");
       } else {
-        reply = handler_(request.getMethod(), path, body);
+        reply = handler_(request.getMethod(), path, body, request.get("Authorization", ""));
       }
     } catch (const std::exception&) {
       // The handler maps every expected failure; what is left is a bug, and
@@ -59,6 +59,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
     response.setContentType(reply.content_type);
     if (!reply.allow.empty()) response.set("Allow", reply.allow);
+    if (!reply.www_authenticate.empty()) response.set("WWW-Authenticate", reply.www_authenticate);
     response.set("Cache-Control", "no-store");
     // A 413 leaves the rest of the body unread: the connection cannot carry
     // another request.

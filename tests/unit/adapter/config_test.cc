@@ -268,3 +268,37 @@ TEST(ConfigDefaults, TheShippedExampleShowsTheTableDefaults) {
 
 }  // namespace
 }  // namespace mst::adapter
+
+namespace mst::adapter {
+namespace {
+
+TEST(ServeConfig, IssuersAreIssAndJwksPairs) {
+  ConfigSources s;
+  s.flags = {
+      {"serve.issuers",
+       "https://ehr.example.org https://ehr.example.org/jwks.json,sandbox /etc/mst/jwks.json"},
+      {"serve.public_url", "https://cds.example.org/"}};
+  const AdapterConfig c = load_config(s);
+  ASSERT_EQ(c.serve.issuers.size(), 2u);
+  EXPECT_EQ(c.serve.issuers[0].iss, "https://ehr.example.org");
+  EXPECT_EQ(c.serve.issuers[0].jwks, "https://ehr.example.org/jwks.json");
+  EXPECT_EQ(c.serve.issuers[1].jwks, "/etc/mst/jwks.json");
+  EXPECT_EQ(c.serve.public_url, "https://cds.example.org");
+}
+
+TEST(ServeConfig, RefusesMalformedIssuers) {
+  for (const char* bad : {"https://ehr.example.org",             // no JWKS
+                          "a b c",                               // a third word
+                          "x http://ehr.example.org/jwks.json",  // keys in clear over the network
+                          "x /a.json,x /b.json"}) {              // one iss twice
+    ConfigSources s;
+    s.flags = {{"serve.issuers", bad}};
+    EXPECT_THROW(load_config(s), ConfigError) << bad;
+  }
+  ConfigSources loopback;
+  loopback.flags = {{"serve.issuers", "x http://127.0.0.1:8080/jwks.json"}};
+  EXPECT_EQ(load_config(loopback).serve.issuers.size(), 1u);
+}
+
+}  // namespace
+}  // namespace mst::adapter

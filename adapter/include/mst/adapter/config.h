@@ -97,6 +97,26 @@ struct TargetConfig {
   bool operator==(const TargetConfig&) const = default;
 };
 
+// An EHR `serve` trusts (serve.issuers): its JWT `iss` and its JWKS, an
+// https URL or a file path.
+struct IssuerConfig {
+  std::string iss;
+  std::string jwks;
+
+  bool operator==(const IssuerConfig&) const = default;
+};
+
+// `serve` (docs/cds-hooks.md "Authentication of the EHR").
+struct ServeConfig {
+  // The URL the EHR calls the service at; a JWT's aud must be
+  // <public_url>/cds-services/<id>. Required with issuers.
+  std::string public_url;
+  std::vector<IssuerConfig> issuers;  // empty: unauthenticated, loopback only
+  int jwks_cache_s = 300;             // a JWKS is read again after this
+
+  bool operator==(const ServeConfig&) const = default;
+};
+
 struct AdapterConfig {
   ServerConfig server;  // the source: read (and written, without a target)
   AuthConfig auth;
@@ -113,6 +133,7 @@ struct AdapterConfig {
   // document (write_mode.h, docs/careplan-output.md "Write modes").
   std::string write_mode = "auto";
   std::string listen;  // host:port for /healthz, /readyz, /metrics; empty: off
+  ServeConfig serve;
   std::string log_level = "info";
   std::string log_format = "text";
 

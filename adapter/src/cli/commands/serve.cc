@@ -9,7 +9,9 @@
 #include "mst/adapter/ops/metrics.h"
 #include "mst/adapter/ops/ops_server.h"
 #include "mst/adapter/pipeline/record_puller.h"
+#include "mst/adapter/serve/cds_client_auth.h"
 #include "mst/adapter/serve/cds_service.h"
+#include "mst/adapter/serve/jwks_cache.h"
 #include "mst/adapter/serve/serve_server.h"
 #include "mst/fhir/auth.h"
 #include "mst/fhir/rest_client.h"
@@ -26,8 +28,8 @@ std::vector<OptionSpec> serve_options() {
   auto o = server_options();
   for (auto& p : pipeline_options()) o.push_back(p);
   o.push_back({"listen", "HOST:PORT",
-               "serve CDS Hooks, /healthz, /readyz and /metrics here (loopback only until EHR "
-               "authentication is configured)",
+               "serve CDS Hooks, /healthz, /readyz and /metrics here (loopback only unless "
+               "serve.issuers authenticates the EHR)",
                "service.listen"});
   return o;
 }
@@ -92,18 +94,52 @@ EhrFetch ehr_fetch(const PipelineSetup& setup, Context& context) {
   };
 }
 
+// The EHRs of serve.issuers, their JWKS read through the project's transport
+// (https, TLS verified as for the FHIR server) or from files.
+std::unique_ptr<CdsClientAuth> client_auth(const AdapterConfig& config, Context& context) {
+  std::vector<TrustedIssuer> issuers;
+  bool any_url = false;
+  for (const auto& i : config.serve.issuers) {
+    issuers.push_back({i.iss, i.jwks});
+    any_url = any_url || jwks_is_url(i.jwks);
+  }
+  std::shared_ptr<fhir::HttpTransport> transport;
+  if (any_url) {
+    fhir::TransportOptions options;
+    options.request_timeout = std::chrono::seconds(10);
+    options.max_response_bytes = 1u << 20;
+    options.verify_tls = config.server.tls_verify;
+    options.ca_file = config.server.ca_file;
+    transport = context.make_transport(options);
+  }
+  auto cache = std::make_shared<JwksCache>(transport, context.clock,
+                                           std::chrono::seconds(config.serve.jwks_cache_s));
+  return std::make_unique<CdsClientAuth>(
+      std::move(issuers),
+      [cache](const TrustedIssuer& issuer, bool refresh) { return cache->get(issuer, refresh); },
+      context.clock);
+}
+
 int run_serve(const ParsedArgs& args, Context& context) {
   const auto specs = serve_options();
   AdapterConfig config = resolve_config(args, specs, context);
   if (config.listen.empty()) {
     throw UsageError("serve needs --listen HOST:PORT (or service.listen in --config)");
   }
-  if (!is_loopback_listen(config.listen)) {
+  const bool authenticated = !config.serve.issuers.empty();
+  if (!authenticated && !is_loopback_listen(config.listen)) {
     throw ConfigError("serve: refusing to listen on " + config.listen +
-                      ": EHR authentication (signed CDS Hooks JWTs) is not configured, so only "
-                      "a loopback address (127.0.0.1, ::1, localhost) may be used");
+                      " without EHR authentication: configure serve.issuers (and "
+                      "serve.public_url), or listen on a loopback address (127.0.0.1, ::1, "
+                      "localhost)");
+  }
+  if (authenticated && config.serve.public_url.empty()) {
+    throw ConfigError(
+        "serve.issuers needs serve.public_url: the URL the EHR calls, which its JWTs' aud names");
   }
   PipelineSetup setup = load_pipeline_setup(config, context);
+  std::unique_ptr<CdsClientAuth> auth;
+  if (authenticated) auth = client_auth(config, context);
   std::optional<Connection> connection;
   if (!config.server.base_url.empty()) connection = connect(config, context);
 
@@ -126,15 +162,28 @@ int run_serve(const ParsedArgs& args, Context& context) {
                  metrics, *setup.log);
   ServerProbe probe(connection ? connection->client.get() : nullptr, context.clock);
 
-  auto handler = [&](std::string_view method, std::string_view path,
-                     std::string_view body) -> ServeReply {
+  auto handler = [&](std::string_view method, std::string_view path, std::string_view body,
+                     std::string_view authorization) -> ServeReply {
     const std::string_view p = path.substr(0, path.find('?'));
+    if (auth) {
+      if (const auto auds = service_audiences(config.serve.public_url, p); !auds.empty()) {
+        const CdsCaller caller = auth->verify(authorization, auds);
+        if (!caller.trusted) {
+          // The reason names the rule, never the token.
+          setup.log->warn("serve.unauthorized", {{"path", fhir::safe_text(p, 200)},
+                                                 {"reason", fhir::safe_text(caller.reason)}});
+          ServeReply r = error_reply(401, "login", caller.reason);
+          r.www_authenticate = "Bearer error=\"invalid_token\"";
+          return r;
+        }
+      }
+    }
     if (p == "/readyz" && (method == "GET" || method == "HEAD")) {
-      return {200, "text/plain", "ready\n" + fhir::safe_text(probe.line()) + "\n", ""};
+      return {200, "text/plain", "ready\n" + fhir::safe_text(probe.line()) + "\n", "", ""};
     }
     if (p == "/healthz" || p == "/metrics" || p == "/readyz") {
       const OpsReply r = ops_reply(method, path, metrics, nullptr);
-      return {r.status, r.content_type, r.body, r.allow};
+      return {r.status, r.content_type, r.body, r.allow, ""};
     }
     return cds.handle(method, path, body);
   };
@@ -144,6 +193,11 @@ int run_serve(const ParsedArgs& args, Context& context) {
     server = std::make_unique<ServeServer>(config.listen, limits, handler, metrics);
   } catch (const std::runtime_error& e) {
     throw ConfigError(std::string("service.listen: ") + e.what());
+  }
+  if (!auth) {
+    setup.log->warn("serve.unauthenticated",
+                    {{"listen", config.listen},
+                     {"why", "serve.issuers is empty: any local process may call the service"}});
   }
   setup.log->info("serve.listening",
                   {{"port", std::to_string(server->port())}, {"service", kCdsServiceId}});
@@ -163,7 +217,8 @@ const bool registered = register_command({
     "(the same pure pipeline as `run --dry-run` on the prefetched record, or on the record read\n"
     "from the call's fhirServer with the call's own token; a card whose suggestion creates the\n"
     "draft), POST .../feedback, and /healthz, /readyz, /metrics. Writes nothing itself.\n"
-    "Listens on loopback only until EHR authentication is configured. SIGINT/SIGTERM finish\n"
+    "With serve.issuers, service calls need the EHR's signed JWT (CDS Hooks \"Trusting CDS\n"
+    "Clients\"); without, it listens on loopback only. SIGINT/SIGTERM finish\n"
     "the requests in flight and exit 0. See docs/cds-hooks.md.",
     serve_options(),
     run_serve,

@@ -23,7 +23,8 @@ struct ServeReply {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::string allow;  // set on 405
+  std::string allow;             // set on 405
+  std::string www_authenticate;  // set on 401
 };
 
 // Pulls the patient's record from `fhir_server` with `access_token` as the

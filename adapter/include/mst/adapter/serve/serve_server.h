@@ -23,8 +23,10 @@ struct ServeLimits {
   std::size_t max_body_bytes = 16u << 20;
 };
 
-using ServeHandler = std::function<ServeReply(std::string_view method, std::string_view path,
-                                              std::string_view body)>;
+// `authorization` is the request's Authorization header, empty when absent.
+using ServeHandler =
+    std::function<ServeReply(std::string_view method, std::string_view path, std::string_view body,
+                             std::string_view authorization)>;
 
 // The endpoint label of `path` for metrics: "discovery", "patient-view",
 // "feedback", "healthz", "readyz", "metrics" or "other" (bounded, so a
