@@ -41,8 +41,8 @@ std::string shape_text(Shape shape) {
     case Shape::kReadOnly:
       break;
   }
-  return "read only: no write path; a CDS Hooks service (issue #14, not built yet) is the "
-         "remaining option";
+  return "read only: no write path; answer the EHR's CDS Hooks calls instead (mst-adapter serve, "
+         "docs/cds-hooks.md)";
 }
 
 std::string sync_text(const ShapeAdvice& advice) {

@@ -62,7 +62,7 @@ TEST(DeploymentShape, NoWritePathLeavesCdsHooks) {
   ehr.resources["DocumentReference"].interactions = {"read", "search-type"};
   const ShapeAdvice a = deployment_shape(ehr, ehr, false);
   EXPECT_EQ(a.shape, Shape::kReadOnly);
-  EXPECT_NE(shape_text(a.shape).find("CDS Hooks service (issue #14, not built yet)"),
+  EXPECT_NE(shape_text(a.shape).find("CDS Hooks calls instead (mst-adapter serve"),
             std::string::npos);
 }
 
