@@ -101,8 +101,9 @@ std::string der_signature(std::string_view raw) {
   Bn r = to_bn(raw.substr(0, kP384Bytes)), s = to_bn(raw.substr(kP384Bytes));
   EcSig sig(ECDSA_SIG_new());
   if (!r || !s || !sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return {};
-  r.release();  // owned by sig now
-  s.release();
+  // Owned by sig now.
+  static_cast<void>(r.release());
+  static_cast<void>(s.release());
   unsigned char* der = nullptr;
   const int len = i2d_ECDSA_SIG(sig.get(), &der);
   if (len <= 0) return {};

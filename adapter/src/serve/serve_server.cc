@@ -43,10 +43,12 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       std::string body;
       const bool has_length =
           request.getContentLength() != Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH;
-      if (has_length &&
-          static_cast<std::size_t>(request.getContentLength()) > limits_.max_body_bytes) {
-        reply = error_reply(413, "too-costly", "request body over the limit");
-      } else if (!read_body(request.stream(), limits_.max_body_bytes, body)) {
+      // A declared length over the limit is refused before reading; an
+      // undeclared one when the read passes it.
+      const bool too_large = (has_length && static_cast<std::size_t>(request.getContentLength()) >
+                                                limits_.max_body_bytes) ||
+                             !read_body(request.stream(), limits_.max_body_bytes, body);
+      if (too_large) {
         reply = error_reply(413, "too-costly", "request body over the limit");
       } else {
         reply = handler_(request.getMethod(), path, body, request.get("Authorization", ""));

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-typedef struct evp_pkey_st EVP_PKEY;  // as <openssl/types.h> declares it
+using EVP_PKEY = struct evp_pkey_st;  // as <openssl/types.h> declares it
 
 namespace mst::adapter {
 
