@@ -14,12 +14,13 @@ Starts serve on a free loopback port with the fixtures' --as-of, then:
 6. without serve.issuers a non-loopback --listen exits 2; with an issuer
    whose JWKS file the test writes, a service call needs an ES384 JWT the
    test signs (python3-cryptography): none, a bad signature, a wrong aud and
-   a replayed jti get 401, a good token 200; discovery stays open.
+   a replayed jti get 401, good ES384 and RS384 tokens 200; discovery stays
+   open.
+The client (keys, prefetch, the card check) is cds_client.py.
 Needs no FHIR server.
 
 Usage: cds_hooks_test.py /path/to/mst-adapter
 """
-import base64
 import json
 import os
 import tempfile
@@ -28,82 +29,19 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cds_client import SERVICE, EhrKey, call, card_problems, prefetch_from_resources  # noqa: E402
 
 ADAPTER = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("MST_ADAPTER", "mst-adapter")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "patients")
-SERVICE = "mst-spine-careplan"
 
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def call(base, path, body=None, raw=None, token=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    req = urllib.request.Request(base + path, data=data, method="POST" if data is not None else "GET",
-                                 headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def prefetch_of(bundle, templates):
-    """Every template key: the Patient for `patient`, all other resources in
-    the first search's searchset, empty searchsets for the rest."""
-    resources = [e["resource"] for e in bundle["entry"] if "resource" in e]
-    patient = next(r for r in resources if r["resourceType"] == "Patient")
-    others = [r for r in resources if r["resourceType"] != "Patient"]
-    prefetch = {}
-    first = True
-    for key in templates:
-        if key == "patient":
-            prefetch[key] = patient
-            continue
-        entries = [{"resource": r, "search": {"mode": "match"}} for r in others] if first else []
-        first = False
-        prefetch[key] = {"resourceType": "Bundle", "type": "searchset", "entry": entries}
-    return patient["id"], prefetch
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-class EhrKey:
-    """An EC P-384 key of the test EHR: its JWK and ES384 tokens it signs."""
-
-    def __init__(self, kid):
-        from cryptography.hazmat.primitives.asymmetric import ec
-        self.kid = kid
-        self.key = ec.generate_private_key(ec.SECP384R1())
-
-    def jwk(self):
-        n = self.key.public_key().public_numbers()
-        return {"kty": "EC", "crv": "P-384", "kid": self.kid, "use": "sig", "alg": "ES384",
-                "x": b64url(n.x.to_bytes(48, "big")), "y": b64url(n.y.to_bytes(48, "big"))}
-
-    def token(self, iss, aud, jti, lifetime=120):
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-        now = int(time.time())
-        header = {"alg": "ES384", "typ": "JWT", "kid": self.kid}
-        claims = {"iss": iss, "sub": "test-ehr-client", "aud": aud, "iat": now,
-                  "exp": now + lifetime, "jti": jti}
-        signing_input = (b64url(json.dumps(header).encode()) + "." +
-                         b64url(json.dumps(claims).encode())).encode()
-        r, s = decode_dss_signature(self.key.sign(signing_input, ec.ECDSA(hashes.SHA384())))
-        return signing_input.decode() + "." + b64url(r.to_bytes(48, "big") + s.to_bytes(48, "big"))
 
 
 def wait_healthy(base, proc):
@@ -130,10 +68,11 @@ def authenticated(body):
 
     iss = "https://ehr.test.example"
     key, stranger = EhrKey("ehr-1"), EhrKey("ehr-1")  # same kid, another key
+    rsa = EhrKey("ehr-rsa", "RS384")
     with tempfile.TemporaryDirectory() as tmp:
         jwks = os.path.join(tmp, "jwks.json")
         with open(jwks, "w") as f:
-            json.dump({"keys": [key.jwk()]}, f)
+            json.dump({"keys": [key.jwk(), rsa.jwk()]}, f)
         base = f"http://127.0.0.1:{port}"
         config = os.path.join(tmp, "adapter.json")
         with open(config, "w") as f:
@@ -158,6 +97,8 @@ def authenticated(body):
             expect(status == 200, f"good token: {status} {text[:300]}")
             status, _ = call(base, f"/cds-services/{SERVICE}", body, token=good)
             expect(status == 401, f"replayed jti: {status}, wanted 401")
+            status, text = call(base, f"/cds-services/{SERVICE}", body, token=rsa.token(iss, aud, "r-1"))
+            expect(status == 200, f"good RS384 token: {status} {text[:300]}")
             feedback = {"feedback": [{"card": "0f1e2d3c-4b5a-4968-8776-655443322110",
                                       "outcome": "accepted", "outcomeTimestamp": "2026-11-20T10:00:00Z"}]}
             status, _ = call(base, f"/cds-services/{SERVICE}/feedback", feedback)
@@ -218,7 +159,8 @@ def main():
             if not name.startswith("mst-p") or not name.endswith(".json"):
                 continue
             bundle = json.load(open(os.path.join(FIXTURES, name)))
-            patient_id, prefetch = prefetch_of(bundle, templates)
+            patient_id, prefetch = prefetch_from_resources(
+                [e["resource"] for e in bundle["entry"] if "resource" in e], templates)
             status, text = call(base, f"/cds-services/{SERVICE}", {
                 "hook": "patient-view", "hookInstance": f"test-{name}",
                 "context": {"userId": "Practitioner/1", "patientId": patient_id},
@@ -227,12 +169,8 @@ def main():
             cards = json.loads(text)["cards"]
             for card in cards:
                 cards_seen += 1
-                for field in ("summary", "indicator", "source"):
-                    expect(field in card, f"{name}: card lacks {field}")
-                expect(len(card["summary"]) < 140, f"{name}: summary too long")
-                expect(card["indicator"] in ("info", "warning", "critical"), f"{name}: indicator")
-                expect("label" in card["source"], f"{name}: source.label")
-                expect(card.get("uuid"), f"{name}: uuid")
+                problems = card_problems(card)
+                expect(not problems, f"{name}: {problems}")
                 sug = card["suggestions"][0]
                 expect(sug["label"] and card["selectionBehavior"] == "at-most-one", f"{name}: suggestion")
                 types = [a["resource"]["resourceType"] for a in sug["actions"]]

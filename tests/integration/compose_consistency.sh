@@ -3,8 +3,12 @@
 #   - docker-compose.yml (+ config/hapi/application.yaml), for users with Docker
 #   - tests/hapi-server (pom.xml + application.properties), run by scripts/hapi
 # Fails if the image's HAPI version differs from the launcher's hapi.version, or
-# if a behaviour switch the tests rely on differs. Needs no server, no Docker;
-# bash, sed, awk and grep only.
+# if a behaviour switch the tests rely on differs. Also checks the `serve`
+# service (issue #14) against the adapter: same image, the port it listens on
+# published, its mounted configuration readable with issuers and their JWKS,
+# and, given the mst-adapter binary as $1, every flag the compose commands use
+# known to that command's --help. Needs no server, no Docker; bash, sed, awk
+# and grep only (and the binary, when given).
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -121,6 +125,103 @@ if [[ -n $mount_target && $location == "file:$mount_target" ]]; then
   ok "config/hapi/application.yaml is mounted at $mount_target and loaded"
 else
   not_ok "config/hapi/application.yaml must be mounted and named by SPRING_CONFIG_ADDITIONAL_LOCATION (mount '$mount_target', location '$location')"
+fi
+
+# ---- the serve service --------------------------------------------------------
+adapter_bin=${1:-}
+# The lines of one service's block (indent 4 and deeper under "  <name>:").
+service_block() {
+  awk -v name="$1" '
+    $0 ~ "^  " name ":[[:space:]]*$" { inside = 1; next }
+    inside && /^  [^[:space:]#]/ { exit }
+    inside && /^[^[:space:]#]/ { exit }
+    inside { print }' "$compose"
+}
+# The words of a block's one-line flow-sequence command: ["a", "b"].
+command_words() {
+  grep -E '^[[:space:]]+command:[[:space:]]*\[' <<<"$1" | head -n1 | sed -e 's/^[^[]*\[//' -e 's/\][[:space:]]*$//' |
+    tr ',' '\n' | unquote
+}
+image_of() { grep -E '^[[:space:]]+image:' <<<"$1" | head -n1 | cut -d: -f2- | unquote; }
+
+serve_block=$(service_block serve)
+adapter_block=$(service_block adapter)
+if [[ -z $serve_block ]]; then
+  not_ok "docker-compose.yml has no serve service"
+else
+  if [[ $(image_of "$serve_block") == "$(image_of "$adapter_block")" && -n $(image_of "$serve_block") ]]; then
+    ok "serve runs the adapter's image ($(image_of "$serve_block"))"
+  else
+    not_ok "serve image '$(image_of "$serve_block")' is not the adapter's '$(image_of "$adapter_block")'"
+  fi
+  mapfile -t words < <(command_words "$serve_block")
+  arg() { local i; for ((i = 0; i < ${#words[@]} - 1; i++)); do [[ ${words[i]} == "$1" ]] && echo "${words[i + 1]}"; done; }
+  listen=$(arg --listen)
+  port=${listen##*:}
+  if [[ ${words[0]:-} == serve && $listen == 0.0.0.0:* && $port =~ ^[0-9]+$ ]]; then
+    ok "serve command: serve --listen $listen"
+  else
+    not_ok "serve command must be 'serve --listen 0.0.0.0:<port> ...', is '${words[*]:-}'"
+  fi
+  if grep -qE "^[[:space:]]+- \"?([0-9.]+:)?[0-9]+:${port}\"?[[:space:]]*$" <<<"$serve_block"; then
+    ok "serve's port $port is published"
+  else
+    not_ok "serve listens on $port but no ports: entry publishes it"
+  fi
+  if grep -qE '^[[:space:]]+hapi:' <<<"$serve_block"; then
+    ok "serve depends on hapi"
+  else
+    not_ok "serve does not depend on hapi"
+  fi
+  # --config's file, through the volume that mounts its directory.
+  config=$(arg --config)
+  host_of() { # container path -> host path, by the block's ./dir:/path[:ro] volumes
+    local line src dst
+    while read -r line; do
+      src=$(sed -n 's|^[[:space:]]*-[[:space:]]*"\{0,1\}\(\./[^:]*\):\([^:"]*\).*|\1|p' <<<"$line")
+      dst=$(sed -n 's|^[[:space:]]*-[[:space:]]*"\{0,1\}\(\./[^:]*\):\([^:"]*\).*|\2|p' <<<"$line")
+      [[ -n $src && ( $1 == "$dst" || $1 == "$dst"/* ) ]] && { echo "$repo/${src#./}${1#"$dst"}"; return; }
+    done <<<"$serve_block"
+  }
+  host_config=$(host_of "$config")
+  if [[ -z $config || -z $host_config || ! -f $host_config ]]; then
+    not_ok "serve's --config '$config' is not a file of a mounted ./ directory"
+  else
+    ok "serve's --config $config is ${host_config#"$repo"/}"
+    # serve.issuers is required off loopback: "<iss> <jwks>" strings.
+    issuers=$(tr -d '\n' <"$host_config" | sed -n 's/.*"issuers"[[:space:]]*:[[:space:]]*\[\([^]]*\)\].*/\1/p')
+    if grep -q '"public_url"' "$host_config" && [[ -n $issuers ]]; then
+      ok "serve.public_url and serve.issuers are set"
+    else
+      not_ok "${host_config#"$repo"/} needs serve.public_url and serve.issuers (non-loopback --listen)"
+    fi
+    while read -r jwks; do
+      [[ -z $jwks || $jwks == https://* ]] && continue
+      host_jwks=$(host_of "$jwks")
+      if [[ -n $host_jwks && -f $host_jwks ]] && grep -q '"keys"' "$host_jwks" && grep -q '"kid"' "$host_jwks"; then
+        ok "issuer JWKS $jwks is ${host_jwks#"$repo"/}"
+      else
+        not_ok "issuer JWKS '$jwks' is not a JWKS file of a mounted directory"
+      fi
+    done < <(grep -o '"[^"]*"' <<<"$issuers" | unquote | awk '{ print $2 }')
+  fi
+fi
+
+# ---- the compose commands against the CLI -------------------------------------
+if [[ -n $adapter_bin ]]; then
+  for svc in adapter serve; do
+    mapfile -t words < <(command_words "$(service_block "$svc")")
+    [[ ${#words[@]} -gt 0 ]] || continue
+    help=$("$adapter_bin" "${words[0]}" --help 2>&1)
+    for w in "${words[@]:1}"; do
+      [[ $w == --* ]] || continue
+      if grep -qE -- "^[[:space:]]+${w}( |$)" <<<"$help"; then
+        ok "$svc: mst-adapter ${words[0]} takes $w"
+      else
+        not_ok "$svc: mst-adapter ${words[0]} --help does not list $w"
+      fi
+    done
+  done
 fi
 
 echo "$passed passed, $failed failed"

@@ -163,6 +163,22 @@ def run_json(*args, **kw):
         raise AssertionError(f"not JSON: {p.stdout!r}\nstderr: {p.stderr}")
 
 
+def http_call(url, method=None, body=None, raw=None, headers=None, timeout=30):
+    """(status, text) of one plain HTTP request: `body` sent as JSON, `raw` as
+    is; an error status is returned, not raised. For the adapter's own HTTP
+    endpoints (ops, serve), where the status is what a test checks."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    h = {"Content-Type": "application/json"} if data is not None else {}
+    h.update(headers or {})
+    req = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"),
+                                 headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 def wait_for(predicate, timeout=60, interval=0.2):
     end = time.time() + timeout
     while time.time() < end:
@@ -175,11 +191,13 @@ def wait_for(predicate, timeout=60, interval=0.2):
 class InterceptingProxy:
     """A local HTTP proxy to the HAPI server. `intercept(method, path)` may
     answer a request itself with (status, body bytes, extra headers); else the
-    request goes upstream, and links in the answer lead back through here."""
+    request goes upstream, and links in the answer lead back through here.
+    `seen` lists (method, path, Authorization header or None) of every request."""
 
     def __init__(self, upstream, intercept):
         proxy = self
         self.upstream = upstream
+        self.seen = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -198,6 +216,7 @@ class InterceptingProxy:
             def handle_any(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                proxy.seen.append((self.command, self.path, self.headers.get("Authorization")))
                 own = intercept(self.command, self.path)
                 if own is not None:
                     status, data, extra = own

@@ -13,13 +13,11 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.error
 import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from e2e_support import (AS_OF, OWN_SYSTEM, Fhir, InterceptingProxy, adapter_path,  # noqa: E402
-                         base_url, expected, goal_codes, goal_mismatches, load_prefixed,
+                         base_url, expected, goal_codes, goal_mismatches, http_call, load_prefixed,
                          run_adapter, run_json, unique_prefix, wait_for)
 
 NAMING_BASE = OWN_SYSTEM.rsplit("/", 1)[0]  # <canonical base>/NamingSystem
@@ -286,16 +284,6 @@ class ServerTrouble(unittest.TestCase):
             self.assertEqual(len(fhir.plans_of(pid)), 1, pid)
 
 
-def http_get(url, method="GET"):
-    """(status, body) of a plain request to the adapter's ops endpoints."""
-    req = urllib.request.Request(url, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
 def metric(text, series):
     """The value of one series ('name' or 'name{label="v"}') in Prometheus text."""
     for line in text.splitlines():
@@ -343,30 +331,30 @@ class OpsEndpoints(unittest.TestCase):
             try:
                 self.assertTrue(wait_for(lambda: port() is not None, timeout=30), "".join(lines))
                 ops = f"http://127.0.0.1:{port()}"
-                self.assertEqual(http_get(ops + "/healthz"), (200, "ok\n"))
+                self.assertEqual(http_call(ops + "/healthz"), (200, "ok\n"))
                 # The first cycle writes our patients' plans (and any other
                 # changed patient's on the shared server).
                 self.assertTrue(wait_for(lambda: all(len(fhir.plans_of(pid)) == 1 for pid in ids),
                                          timeout=300), "".join(lines[-20:]))
-                self.assertTrue(wait_for(lambda: (metric(http_get(ops + "/metrics")[1],
+                self.assertTrue(wait_for(lambda: (metric(http_call(ops + "/metrics")[1],
                                                          "mst_sync_last_success_timestamp_seconds")
                                                   or 0) > 0, timeout=300))
-                status, text = http_get(ops + "/metrics")
+                status, text = http_call(ops + "/metrics")
                 self.assertEqual(status, 200)
                 self.assertGreaterEqual(metric(text, 'mst_patients_processed_total{outcome="written"}')
                                         or 0, 2)
                 self.assertGreater(metric(text, 'mst_fhir_requests_total{status="2xx"}') or 0, 0)
                 self.assertIsNotNone(metric(text, "mst_sync_pending_patients"))
-                self.assertEqual(http_get(ops + "/readyz"), (200, "ready\n"))
+                self.assertEqual(http_call(ops + "/readyz"), (200, "ready\n"))
                 # The server fails: the next scan fails and readiness says so.
                 outage.set()
-                self.assertTrue(wait_for(lambda: http_get(ops + "/readyz")[0] == 503, timeout=60))
-                self.assertTrue(http_get(ops + "/readyz")[1].startswith("not ready: "))
-                self.assertEqual(http_get(ops + "/healthz")[0], 200)  # alive, just not ready
+                self.assertTrue(wait_for(lambda: http_call(ops + "/readyz")[0] == 503, timeout=60))
+                self.assertTrue(http_call(ops + "/readyz")[1].startswith("not ready: "))
+                self.assertEqual(http_call(ops + "/healthz")[0], 200)  # alive, just not ready
                 outage.clear()
-                self.assertTrue(wait_for(lambda: http_get(ops + "/readyz")[0] == 200, timeout=60))
-                self.assertEqual(http_get(ops + "/nowhere")[0], 404)
-                self.assertEqual(http_get(ops + "/metrics", method="POST")[0], 405)
+                self.assertTrue(wait_for(lambda: http_call(ops + "/readyz")[0] == 200, timeout=60))
+                self.assertEqual(http_call(ops + "/nowhere")[0], 404)
+                self.assertEqual(http_call(ops + "/metrics", method="POST")[0], 405)
                 proc.send_signal(signal.SIGTERM)
                 self.assertIn(proc.wait(timeout=120), (0, 5), "".join(lines[-20:]))
             finally:

@@ -97,5 +97,5 @@ if(MST_INTEGRATION_TESTS)
 endif()
 
 # docker-compose.yml and the launcher agree on HAPI version and behaviour (no server needed).
-add_test(NAME compose_consistency COMMAND ${CMAKE_CURRENT_LIST_DIR}/compose_consistency.sh)
+add_test(NAME compose_consistency COMMAND ${CMAKE_CURRENT_LIST_DIR}/compose_consistency.sh $<TARGET_FILE:mst-adapter>)
 set_tests_properties(compose_consistency PROPERTIES LABELS unit)

@@ -4,8 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <stdexcept>
 
 #include "mst/adapter/cli/app.h"
 #include "mst/adapter/cli/exit_codes.h"
@@ -65,36 +68,46 @@ struct Harness {
   }
 };
 
-// A patient-view call whose prefetch holds `bundle`'s resources: the Patient
-// under "patient", all else in the first search's searchset, the other
-// searches empty (the record builder does not care which key holds what).
+// A patient-view call whose prefetch holds `bundle`'s resources as an EHR
+// would: the Patient under "patient", each other resource in the searchset of
+// the first template searching its type, a type no template searches (a
+// Medication) as an _include of the first template that includes.
 fhir::JsonValue call_with_prefetch(const std::string& bundle_text,
                                    const std::vector<PrefetchTemplate>& templates,
                                    std::string* patient_id) {
   const auto bundle = fhir::JsonDocument::parse(bundle_text);
+  std::map<std::string, fhir::JsonValue> entries;
+  for (const auto& t : templates) entries.emplace(t.key, fhir::JsonValue::array());
   auto prefetch = fhir::JsonValue::object();
-  auto first = fhir::JsonValue::array();
   fhir::JsonValue patient;
   for (fhir::Node e : bundle.root().array("entry")) {
     const fhir::Node r = e["resource"];
-    if (r.string("resourceType") == "Patient") {
+    const std::string type(*r.string("resourceType"));
+    if (type == "Patient") {
       patient = fhir::JsonValue::from(r);
       *patient_id = std::string(*r.string("id"));
-    } else {
-      first.push(fhir::JsonValue::object({{"resource", fhir::JsonValue::from(r)}}));
+      continue;
     }
+    auto searches = [&](const PrefetchTemplate& t) { return t.query.starts_with(type + "?"); };
+    auto includes = [](const PrefetchTemplate& t) {
+      return t.query.find("_include") != std::string::npos;
+    };
+    auto t = std::find_if(templates.begin(), templates.end(), searches);
+    const bool included = t == templates.end();
+    if (included) t = std::find_if(templates.begin(), templates.end(), includes);
+    if (t == templates.end()) throw std::logic_error("no template takes a " + type);
+    entries[t->key].push(fhir::JsonValue::object(
+        {{"resource", fhir::JsonValue::from(r)},
+         {"search", fhir::JsonValue::object({{"mode", included ? "include" : "match"}})}}));
   }
-  bool first_search = true;
   for (const auto& t : templates) {
     if (t.key == "patient") {
       prefetch.set(t.key, patient);
       continue;
     }
-    prefetch.set(t.key, fhir::JsonValue::object(
-                            {{"resourceType", "Bundle"},
-                             {"type", "searchset"},
-                             {"entry", first_search ? first : fhir::JsonValue::array()}}));
-    first_search = false;
+    prefetch.set(t.key, fhir::JsonValue::object({{"resourceType", "Bundle"},
+                                                 {"type", "searchset"},
+                                                 {"entry", std::move(entries[t.key])}}));
   }
   return fhir::JsonValue::object(
       {{"hook", "patient-view"},
@@ -181,6 +194,57 @@ TEST(CdsPrefetch, NullOrAbsentValuesAreMissing) {
       R"({"hook":"patient-view","hookInstance":"i","context":{"patientId":"p1"}})", "patient-view",
       1 << 20);
   EXPECT_EQ(missing_prefetch(none, templates).size(), 2u);
+}
+
+TEST(CdsPrefetch, AFailedPrefetchsOperationOutcomeIsMissing) {
+  const std::vector<PrefetchTemplate> templates = {{"patient", "Patient/{{context.patientId}}"},
+                                                   {"condition", "Condition?patient=x"}};
+  const auto r =
+      parse_cds_request(R"({"hook":"patient-view","hookInstance":"i","context":{"patientId":"p1"},)"
+                        R"("prefetch":{"patient":{"resourceType":"Patient","id":"p1"},)"
+                        R"("condition":{"resourceType":"OperationOutcome","issue":[]}}})",
+                        "patient-view", 1 << 20);
+  EXPECT_EQ(missing_prefetch(r, templates), std::vector<std::string>{"condition"});
+}
+
+// A search's value must be its searchset: another resource, or a match of
+// another type, would be read as this search's answer.
+TEST(CdsPrefetch, SearchValuesMustBeBundlesOfTheSearchedType) {
+  const std::vector<PrefetchTemplate> templates = {
+      {"patient", "Patient/{{context.patientId}}"},
+      {"medicationRequest", "MedicationRequest?patient=x&_include=MedicationRequest:medication"}};
+  auto call = [](const std::string& value) {
+    return parse_cds_request(
+        R"({"hook":"patient-view","hookInstance":"i","context":{"patientId":"p1"},)"
+        R"("prefetch":{"patient":{"resourceType":"Patient","id":"p1"},"medicationRequest":)" +
+            value + "}}",
+        "patient-view", 1 << 20);
+  };
+  auto refusal = [&](const std::string& value) -> std::string {
+    try {
+      record_from_prefetch(call(value), templates);
+    } catch (const CdsRequestError& e) {
+      EXPECT_EQ(e.status(), 400);
+      return e.what();
+    }
+    return "accepted";
+  };
+  const std::string request =
+      R"({"resourceType":"MedicationRequest","id":"m1","status":"active","intent":"order",)"
+      R"("subject":{"reference":"Patient/p1"},"medicationReference":{"reference":"Medication/x"}})";
+  const std::string medication = R"({"resourceType":"Medication","id":"x"})";
+  EXPECT_THAT(refusal(R"({"resourceType":"MedicationRequest","id":"m1"})"),
+              testing::HasSubstr("must be the searchset Bundle"));
+  EXPECT_THAT(refusal(R"({"resourceType":"Bundle","entry":[{"resource":)" + medication + "}]}"),
+              testing::HasSubstr("entry[0] is a Medication, but the medicationRequest template"));
+  EXPECT_THAT(refusal(R"({"resourceType":"Bundle","entry":[{"resource":{"id":"z"}}]})"),
+              testing::HasSubstr("without a resourceType"));
+  EXPECT_THAT(refusal(R"({"resourceType":"Bundle","entry":{}})"),
+              testing::HasSubstr("entry is not an array"));
+  EXPECT_EQ(refusal(R"({"resourceType":"Bundle","type":"searchset","entry":[{"resource":)" +
+                    request + R"(,"search":{"mode":"match"}},{"resource":)" + medication +
+                    R"(,"search":{"mode":"include"}}]})"),
+            "accepted");
 }
 
 TEST(CdsPrefetch, AnotherPatientsDataIsRefused) {
