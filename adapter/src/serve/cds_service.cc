@@ -114,7 +114,7 @@ ServeReply CdsService::patient_view(std::string_view body) {
                                  {"prefetch", missing.empty() ? "complete" : "fetched"}});
   std::string link;
   if (options_.review_link && run.derivation && run.derivation->plan.applicable) {
-    link = options_.review_link(run, as_of, request.fhir_server);
+    link = options_.review_link(request.patient_id, run, as_of, request.fhir_server);
   }
   return json_reply(cards_response(run, request.hook_instance, options_.source, link));
 }

@@ -187,14 +187,15 @@ int run_serve(const ParsedArgs& args, Context& context) {
   const std::string public_url =
       config.serve.public_url.empty() ? "http://" + config.listen : config.serve.public_url;
   ReviewService review(reviews, public_url, review_write, no_write, *setup.log);
-  options.review_link = [&](const PatientRun& run, const fhir::DateTime& as_of,
-                            const std::string& fhir_server) {
+  options.review_link = [&](const std::string& patient_id, const PatientRun& run,
+                            const fhir::DateTime& as_of, const std::string& fhir_server) {
     ReviewEntry entry;
-    entry.patient_id = run.outcome.patient_id;
+    entry.patient_id = patient_id;
     entry.derivation = *run.derivation;
     entry.as_of = as_of;
     entry.fhir_base = fhir_server.empty() ? config.server.base_url : fhir_server;
-    return review.link(entry.patient_id, reviews.put(std::move(entry)));
+    const std::string id = reviews.put(std::move(entry));
+    return review.link(patient_id, id);
   };
   CdsService cds(*setup.tables, *setup.thresholds, std::move(options), ehr_fetch(setup, context),
                  metrics, *setup.log);

@@ -42,8 +42,9 @@ using EhrFetch =
 
 // Keeps a call's run for the review page and answers the page's URL, the
 // card's link (empty: no link). `fhir_server` is the call's, may be empty.
-using ReviewLinker = std::function<std::string(const PatientRun& run, const fhir::DateTime& as_of,
-                                               const std::string& fhir_server)>;
+using ReviewLinker =
+    std::function<std::string(const std::string& patient_id, const PatientRun& run,
+                              const fhir::DateTime& as_of, const std::string& fhir_server)>;
 
 struct CdsServiceOptions {
   PipelineSettings settings;
