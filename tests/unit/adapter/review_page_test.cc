@@ -42,7 +42,7 @@ std::string hostile_copy(const std::string& fixture) {
   for (char c : evil) escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
   text = std::regex_replace(text, std::regex(R"("text"\s*:\s*"[^"]*")"),
                             "\"text\": \"" + escaped + "\"");
-  const std::string path = ::testing::TempDir() + "/hostile-" + fixture;
+  std::string path = ::testing::TempDir() + "/hostile-" + fixture;
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
