@@ -34,12 +34,14 @@ constexpr Declared kDeclared[] = {
     {"mst_sync_quarantined_patients", "gauge", "", "Patients quarantined after repeated failures."},
     {"mst_sync_last_success_timestamp_seconds", "gauge", "", "When a sync cycle last completed."},
     {"mst_serve_requests_total", "counter", "endpoint",
-     "Requests `serve` answered, by endpoint (discovery, patient-view, feedback, healthz, readyz, "
-     "metrics, other)."},
+     "Requests `serve` answered, by endpoint (discovery, patient-view, feedback, review, healthz, "
+     "readyz, metrics, other)."},
     {"mst_serve_discovery_duration_seconds", "histogram", "", "Duration of one CDS discovery."},
     {"mst_serve_patient_view_duration_seconds", "histogram", "",
      "Duration of one CDS patient-view call, fetch included."},
     {"mst_serve_feedback_duration_seconds", "histogram", "", "Duration of one CDS feedback call."},
+    {"mst_serve_review_duration_seconds", "histogram", "",
+     "Duration of one review page or review write request, the write included."},
     {"mst_serve_ops_duration_seconds", "histogram", "",
      "Duration of one /healthz, /readyz or /metrics request of `serve`."},
     {"mst_cds_feedback_total", "counter", "outcome",

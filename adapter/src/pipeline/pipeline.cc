@@ -97,9 +97,15 @@ PatientRun Pipeline::build_offline(const mappings::PatientRecord& record) {
 
 PatientRun Pipeline::run(const std::string& patient_id) {
   if (!client_) throw std::logic_error("Pipeline::run needs a FHIR client");
-  PatientRun run;
   PulledRecord pulled = pull_record(*client_, patient_id, tables_, settings_.pull);
-  run.derivation = derive(pulled.record, tables_, thresholds_, settings_.as_of, pulled.warnings);
+  return write_derived(
+      patient_id, derive(pulled.record, tables_, thresholds_, settings_.as_of, pulled.warnings));
+}
+
+PatientRun Pipeline::write_derived(const std::string& patient_id, Derivation derivation) {
+  if (!target_) throw std::logic_error("Pipeline::write_derived needs a FHIR client");
+  PatientRun run;
+  run.derivation = std::move(derivation);
   const Derivation& d = *run.derivation;
   const BuildOptions base_options = build_options();
   const PlanIdentifier ident = careplan_identifier("Patient/" + patient_id, base_options);

@@ -142,7 +142,7 @@ std::span<const OverrideReason> override_reasons() {
 }
 
 fhir::JsonValue cards_response(const PatientRun& run, const std::string& hook_instance,
-                               const CardSource& source) {
+                               const CardSource& source, const std::string& review_url) {
   auto cards = fhir::JsonValue::array();
   if (run.derivation && run.derivation->plan.applicable && !run.transaction.empty()) {
     const GoalPlan& plan = run.derivation->plan;
@@ -159,7 +159,7 @@ fhir::JsonValue cards_response(const PatientRun& run, const std::string& hook_in
     auto offered = fhir::JsonValue::array();
     for (const OverrideReason& r : override_reasons())
       offered.push(coding(reasons, r.code, r.display));
-    cards.push(fhir::JsonValue::object({
+    auto card = fhir::JsonValue::object({
         {"uuid", card_id},
         {"summary", card_summary(plan)},
         {"indicator", card_indicator(plan)},
@@ -168,7 +168,14 @@ fhir::JsonValue cards_response(const PatientRun& run, const std::string& hook_in
         {"suggestions", fhir::JsonValue::array({std::move(suggestion)})},
         {"selectionBehavior", "at-most-one"},
         {"overrideReasons", std::move(offered)},
-    }));
+    });
+    if (!review_url.empty()) {
+      card.set(
+          "links",
+          fhir::JsonValue::array({fhir::JsonValue::object(
+              {{"label", "Review the draft plan"}, {"url", review_url}, {"type", "absolute"}})}));
+    }
+    cards.push(std::move(card));
   }
   return fhir::JsonValue::object({{"cards", std::move(cards)}});
 }

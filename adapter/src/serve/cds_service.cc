@@ -102,6 +102,7 @@ ServeReply CdsService::patient_view(std::string_view body) {
   }
   PipelineSettings settings = options_.settings;
   if (options_.today) settings.as_of = options_.today();
+  const fhir::DateTime as_of = settings.as_of;
   Pipeline pipeline(nullptr, tables_, thresholds_, std::move(settings));
   const PatientRun run = pipeline.build_offline(*record);
   if (run.outcome.kind == OutcomeKind::kFailed) {
@@ -111,7 +112,11 @@ ServeReply CdsService::patient_view(std::string_view body) {
   log_.info("cds.patient_view", {{"patient", request.patient_id},
                                  {"outcome", outcome_name(run.outcome.kind)},
                                  {"prefetch", missing.empty() ? "complete" : "fetched"}});
-  return json_reply(cards_response(run, request.hook_instance, options_.source));
+  std::string link;
+  if (options_.review_link && run.derivation && run.derivation->plan.applicable) {
+    link = options_.review_link(request.patient_id, run, as_of, request.fhir_server);
+  }
+  return json_reply(cards_response(run, request.hook_instance, options_.source, link));
 }
 
 ServeReply CdsService::feedback(std::string_view body) {

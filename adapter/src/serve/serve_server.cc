@@ -51,7 +51,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       if (too_large) {
         reply = error_reply(413, "too-costly", "request body over the limit");
       } else {
-        reply = handler_(request.getMethod(), path, body, request.get("Authorization", ""));
+        const BrowserHeaders browser{request.get("Origin", ""), request.get("Sec-Fetch-Site", "")};
+        reply =
+            handler_(request.getMethod(), path, body, request.get("Authorization", ""), browser);
       }
     } catch (const std::exception&) {
       // The handler maps every expected failure; what is left is a bug, and
@@ -63,6 +65,17 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (!reply.allow.empty()) response.set("Allow", reply.allow);
     if (!reply.www_authenticate.empty()) response.set("WWW-Authenticate", reply.www_authenticate);
     response.set("Cache-Control", "no-store");
+    if (reply.content_type.starts_with("text/html")) {
+      // The review page: nothing but its own inline style runs or loads, its
+      // form posts only here, no other site frames it (the write button),
+      // and its address (which holds the review id) is never sent on as a
+      // Referer when a clinician follows an evidence link.
+      response.set("Content-Security-Policy",
+                   "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                   "frame-ancestors 'none'; base-uri 'none'");
+      response.set("Referrer-Policy", "no-referrer");
+      response.set("X-Content-Type-Options", "nosniff");
+    }
     // A 413 leaves the rest of the body unread: the connection cannot carry
     // another request.
     if (reply.status == 413) response.setKeepAlive(false);
@@ -80,6 +93,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   static std::string label_metric(const std::string& label) {
     if (label == "discovery" || label == "feedback") return label;
     if (label == "patient-view") return "patient_view";
+    if (label == "review") return label;
     return "ops";
   }
   const ServeHandler& handler_;
@@ -114,6 +128,7 @@ std::string endpoint_label(std::string_view path) {
   if (path == "/healthz") return "healthz";
   if (path == "/readyz") return "readyz";
   if (path == "/metrics") return "metrics";
+  if (path.starts_with("/review/")) return "review";
   return "other";
 }
 

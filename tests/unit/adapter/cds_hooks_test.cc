@@ -53,8 +53,9 @@ struct Harness {
     setup = cli::load_pipeline_setup(config, context);
   }
 
-  CdsService service() {
+  CdsService service(ReviewLinker review_link = {}) {
     CdsServiceOptions o;
+    o.review_link = std::move(review_link);
     o.settings = setup.settings;
     o.source.canonical_base = setup.settings.canonical_base;
     o.max_body_bytes = 4u << 20;
@@ -311,6 +312,30 @@ TEST(CdsService, CardAgreesWithRunDryRun) {
     EXPECT_GT(goals, 0u);
     EXPECT_TRUE(h.fetched.empty()) << "a complete prefetch fetches nothing";
   }
+}
+
+// The card links to the review page of the call's patient (issue #14 item
+// 3): the linker gets the call's patientId and the run the card shows.
+TEST(CdsService, CardLinksToTheReviewPageOfThisRun) {
+  Harness h;
+  std::vector<std::string> kept;
+  CdsService service = h.service([&](const std::string& patient, const PatientRun& run,
+                                     const fhir::DateTime&, const std::string& fhir_server) {
+    kept.push_back(patient + " " + run.outcome.fingerprint + " [" + fhir_server + "]");
+    return "https://cds.test/review/" + patient + "?t=abc";
+  });
+  std::string patient_id;
+  const auto call =
+      call_with_prefetch(read_file(kFixtures + "mst-p01.json"), service.templates(), &patient_id);
+  const ServeReply reply = service.patient_view(call.dump());
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_THAT(kept[0], ::testing::StartsWith(patient_id + " "));
+  const auto doc = fhir::JsonDocument::parse(reply.body);
+  const fhir::Node link = doc.root().array("cards")[0].array("links")[0];
+  EXPECT_EQ(link.string("url").value_or(""), "https://cds.test/review/" + patient_id + "?t=abc");
+  EXPECT_EQ(link.string("type").value_or(""), "absolute");
+  EXPECT_EQ(link.string("label").value_or(""), "Review the draft plan");
 }
 
 TEST(CdsService, MissingPrefetchFetchesFromTheCallersServerOnly) {

@@ -113,6 +113,7 @@ struct ServeConfig {
   std::string public_url;
   std::vector<IssuerConfig> issuers;  // empty: unauthenticated, loopback only
   int jwks_cache_s = 300;             // a JWKS is read again after this
+  int review_ttl_s = 900;             // a card's review link (and its one write) lives this long
 
   bool operator==(const ServeConfig&) const = default;
 };

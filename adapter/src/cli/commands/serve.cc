@@ -12,6 +12,8 @@
 #include "mst/adapter/serve/cds_client_auth.h"
 #include "mst/adapter/serve/cds_service.h"
 #include "mst/adapter/serve/jwks_cache.h"
+#include "mst/adapter/serve/review_service.h"
+#include "mst/adapter/serve/review_store.h"
 #include "mst/adapter/serve/serve_server.h"
 #include "mst/fhir/auth.h"
 #include "mst/fhir/rest_client.h"
@@ -140,8 +142,8 @@ int run_serve(const ParsedArgs& args, Context& context) {
   PipelineSetup setup = load_pipeline_setup(config, context);
   std::unique_ptr<CdsClientAuth> auth;
   if (authenticated) auth = client_auth(config, context);
-  std::optional<Connection> connection;
-  if (!config.server.base_url.empty()) connection = connect(config, context);
+  std::optional<Connections> servers;
+  if (!config.server.base_url.empty()) servers = connect_source_and_target(config, context);
 
   Metrics metrics;
   CdsServiceOptions options;
@@ -158,12 +160,49 @@ int run_serve(const ParsedArgs& args, Context& context) {
   options.source.canonical_base = setup.settings.canonical_base;
   const ServeLimits limits;
   options.max_body_bytes = limits.max_body_bytes;
+  // The review page (docs/cds-hooks.md "The review page"): what patient-view
+  // derived, kept under an unguessable id the card's link carries, and
+  // written once through run's write-back with the adapter's own server.
+  ReviewStore reviews(context.clock, std::chrono::seconds(config.serve.review_ttl_s));
+  ReviewWrite review_write;
+  std::string no_write =
+      "This service has no FHIR server configured (server.base_url) to write to.";
+  if (servers) {
+    no_write.clear();
+    try {
+      require_own_canonical_base(config);
+    } catch (const std::exception& e) {
+      no_write = std::string("Writing is off: ") + e.what();
+    }
+  }
+  if (servers && no_write.empty()) {
+    review_write = [&](const ReviewEntry& entry) {
+      PipelineSettings settings = setup.settings;
+      settings.as_of = entry.as_of;
+      Pipeline pipeline(servers->source.client.get(), servers->target.client.get(), *setup.tables,
+                        *setup.thresholds, std::move(settings));
+      return pipeline.write_derived(entry.patient_id, entry.derivation).outcome;
+    };
+  }
+  const std::string public_url =
+      config.serve.public_url.empty() ? "http://" + config.listen : config.serve.public_url;
+  ReviewService review(reviews, public_url, review_write, no_write, *setup.log);
+  options.review_link = [&](const std::string& patient_id, const PatientRun& run,
+                            const fhir::DateTime& as_of, const std::string& fhir_server) {
+    ReviewEntry entry;
+    entry.patient_id = patient_id;
+    entry.derivation = *run.derivation;
+    entry.as_of = as_of;
+    entry.fhir_base = fhir_server.empty() ? config.server.base_url : fhir_server;
+    const std::string id = reviews.put(std::move(entry));
+    return review.link(patient_id, id);
+  };
   CdsService cds(*setup.tables, *setup.thresholds, std::move(options), ehr_fetch(setup, context),
                  metrics, *setup.log);
-  ServerProbe probe(connection ? connection->client.get() : nullptr, context.clock);
+  ServerProbe probe(servers ? servers->source.client.get() : nullptr, context.clock);
 
   auto handler = [&](std::string_view method, std::string_view path, std::string_view body,
-                     std::string_view authorization) -> ServeReply {
+                     std::string_view authorization, const BrowserHeaders& browser) -> ServeReply {
     const std::string_view p = path.substr(0, path.find('?'));
     if (auth) {
       if (const auto auds = service_audiences(config.serve.public_url, p); !auds.empty()) {
@@ -185,6 +224,7 @@ int run_serve(const ParsedArgs& args, Context& context) {
       const OpsReply r = ops_reply(method, path, metrics, nullptr);
       return {r.status, r.content_type, r.body, r.allow, ""};
     }
+    if (ReviewService::owns(p)) return review.handle(method, path, body, browser);
     return cds.handle(method, path, body);
   };
   const StopOnSignal stop_on_signal;
@@ -216,7 +256,10 @@ const bool registered = register_command({
     "its prefetch templates, the pull's own searches), POST /cds-services/mst-spine-careplan\n"
     "(the same pure pipeline as `run --dry-run` on the prefetched record, or on the record read\n"
     "from the call's fhirServer with the call's own token; a card whose suggestion creates the\n"
-    "draft), POST .../feedback, and /healthz, /readyz, /metrics. Writes nothing itself.\n"
+    "draft, and a link to the review page), POST .../feedback, GET /review/<patient>?t=<id>\n"
+    "(the card's reasoning as a printable page, opened from the card's link) and its write\n"
+    "button (with --server: the draft written once, as `run` writes it), /healthz, /readyz,\n"
+    "/metrics.\n"
     "With serve.issuers, service calls need the EHR's signed JWT (CDS Hooks \"Trusting CDS\n"
     "Clients\"); without, it listens on loopback only. SIGINT/SIGTERM finish\n"
     "the requests in flight and exit 0. See docs/cds-hooks.md.",

@@ -68,6 +68,11 @@ class Pipeline {
   // error kind and whether a retry may help.
   PatientRun run_safely(const std::string& patient_id);
 
+  // The write-back half of run(): writes (or withdraws, for a deceased
+  // patient) the plan of a derivation already made, e.g. the one a CDS Hooks
+  // card showed, so what is written is exactly what was reviewed.
+  PatientRun write_derived(const std::string& patient_id, Derivation derivation);
+
   // The plan for an already-pulled record, without a server (offline runs).
   PatientRun build_offline(const mappings::PatientRecord& record);
 

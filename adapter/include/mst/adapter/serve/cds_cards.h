@@ -43,8 +43,9 @@ std::string card_detail(const GoalPlan& plan);
 // {"cards": [...]}: one card when the run built a plan (its suggestion
 // creates the resources of the run's transaction), none when no plan is
 // proposed. The card's uuid is named from `hook_instance`, so feedback can
-// name it and the same call gives the same card.
+// name it and the same call gives the same card. With `review_url` the card
+// links ("absolute") to the review page there.
 fhir::JsonValue cards_response(const PatientRun& run, const std::string& hook_instance,
-                               const CardSource& source);
+                               const CardSource& source, const std::string& review_url = {});
 
 }  // namespace mst::adapter

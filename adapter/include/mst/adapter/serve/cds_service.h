@@ -27,11 +27,24 @@ struct ServeReply {
   std::string www_authenticate;  // set on 401
 };
 
+// The request headers the review page's write form checks (Origin,
+// Sec-Fetch-Site); empty when absent.
+struct BrowserHeaders {
+  std::string origin;
+  std::string sec_fetch_site;
+};
+
 // Pulls the patient's record from `fhir_server` with `access_token` as the
 // bearer token, and from nowhere else (the EHR's server, the EHR's token).
 using EhrFetch =
     std::function<PulledRecord(const std::string& fhir_server, const std::string& access_token,
                                const std::string& patient_id)>;
+
+// Keeps a call's run for the review page and answers the page's URL, the
+// card's link (empty: no link). `fhir_server` is the call's, may be empty.
+using ReviewLinker =
+    std::function<std::string(const std::string& patient_id, const PatientRun& run,
+                              const fhir::DateTime& as_of, const std::string& fhir_server)>;
 
 struct CdsServiceOptions {
   PipelineSettings settings;
@@ -40,6 +53,7 @@ struct CdsServiceOptions {
   std::function<fhir::DateTime()> today;
   CardSource source;
   std::size_t max_body_bytes = 16u << 20;
+  ReviewLinker review_link;  // unset: cards carry no link
 };
 
 class CdsService {

@@ -26,10 +26,10 @@ struct ServeLimits {
 // `authorization` is the request's Authorization header, empty when absent.
 using ServeHandler =
     std::function<ServeReply(std::string_view method, std::string_view path, std::string_view body,
-                             std::string_view authorization)>;
+                             std::string_view authorization, const BrowserHeaders& browser)>;
 
 // The endpoint label of `path` for metrics: "discovery", "patient-view",
-// "feedback", "healthz", "readyz", "metrics" or "other" (bounded, so a
+// "feedback", "review", "healthz", "readyz", "metrics" or "other" (bounded, so a
 // scanner cannot grow the registry).
 std::string endpoint_label(std::string_view path);
 
