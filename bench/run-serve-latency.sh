@@ -13,7 +13,7 @@
 #
 # Environment: MST_SERVE_BENCH_REQUESTS (calls per run at c=8 and c=32,
 # default 4000; c=1 makes a quarter), MST_SERVE_BENCH_ROUNDS (no-prefetch
-# rounds over all patients, default 10), MST_BENCH_ADAPTER (a built
+# rounds over all patients, default 5), MST_BENCH_ADAPTER (a built
 # mst-adapter; default: build Release in MST_BENCH_BUILD_DIR, default
 # <repo>/build-bench), MST_BENCH_JOBS (2), MST_HAPI_STATE_DIR (<repo>/.hapi-own),
 # MST_HAPI_JAVA_OPTS (as bench/run-e2e.sh). Output: bench/data/serve/ (gitignored).
@@ -23,7 +23,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${MST_BENCH_BUILD_DIR:-$repo/build-bench}
 jobs=${MST_BENCH_JOBS:-2}
 requests=${MST_SERVE_BENCH_REQUESTS:-4000}
-rounds=${MST_SERVE_BENCH_ROUNDS:-10}
+rounds=${MST_SERVE_BENCH_ROUNDS:-5}
 out=$repo/bench/data/serve
 hapi=1
 fhir=
@@ -88,11 +88,18 @@ start_serve() {  # start_serve NAME PORT [serve args...]
   exit 1
 }
 
+# CPU seconds (user+sys) serve has used so far: its CPU per call is what the
+# load of a shared machine does not change much, unlike the percentiles.
+serve_cpu() { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$serve_pid/stat"; }
+
 drive() {  # drive LABEL CONCURRENCY REQUESTS CALLS [driver args...]
-  local label=$1 c=$2 n=$3 calls=$4
+  local label=$1 c=$2 n=$3 calls=$4 c0 c1 line
   shift 4
-  python3 "$d/load_driver.py" --url "$base/cds-services/$service" --calls "$calls" \
-    --concurrency "$c" --requests "$n" --label "$label" "$@" >>"$out/results.jsonl"
+  c0=$(serve_cpu)
+  line=$(python3 "$d/load_driver.py" --url "$base/cds-services/$service" --calls "$calls" \
+    --concurrency "$c" --requests "$n" --label "$label" "$@")
+  c1=$(serve_cpu)
+  echo "${line%\}},\"serve_cpu_s\":$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b - a}')}" >>"$out/results.jsonl"
 }
 
 load_runs() {  # load_runs KIND CALLS [driver args...]: warm-up, then c = 1, 8, 32
@@ -160,7 +167,7 @@ echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
 {
   echo "cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), nproc=$(nproc)"
   echo "commit=$(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet || echo +dirty)"
-  echo "adapter=$adapter ($(grep -s '^CMAKE_BUILD_TYPE' "$(dirname "$(dirname "$adapter")")/CMakeCache.txt" | cut -d= -f2))"
+  echo "adapter=$adapter ($(grep -s '^CMAKE_BUILD_TYPE' "$(dirname "$(dirname "$adapter")")/CMakeCache.txt" | cut -d= -f2 || echo unknown))"
   echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "requests=$requests rounds=$rounds"
 } >>"$out/machine.txt"

@@ -18,6 +18,12 @@ def fmt(x):
     return f"{x:,.1f}" if isinstance(x, (int, float)) else str(x)
 
 
+def cpu_per_call(run):
+    if "serve_cpu_s" not in run or not run["answered"]:
+        return "-"
+    return f"{run['serve_cpu_s'] * 1e3 / run['answered']:.2f}"
+
+
 def main():
     out = sys.argv[1]
     runs = [json.loads(x) for x in open(os.path.join(out, "results.jsonl")) if x.strip()]
@@ -26,13 +32,15 @@ def main():
     lines = [f"Machine: {machine.get('cpu', '?')}; load average {machine.get('load_before', '?')} before, "
              f"{machine.get('load_after', '?')} after; {machine.get('date', '')}, commit "
              f"{machine.get('commit', '?')}, mst-adapter build {machine.get('adapter', '?').rsplit(' ', 1)[-1]}.", "",
-             "| patient-view | concurrency | calls | errors | p50 ms | p90 ms | p99 ms | max ms | calls/s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| patient-view | concurrency | calls | errors | p50 ms | p90 ms | p99 ms | max ms | calls/s "
+             "| serve CPU ms/call |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     bad = 0
     for r in runs:
         kind = r["label"].rsplit(" c=", 1)[0]
         lines.append(f"| {kind} | {r['concurrency']} | {r['answered']:,} | {r['errors']} | {fmt(r['p50_ms'])} | "
-                     f"{fmt(r['p90_ms'])} | {fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | {r['rps']:,.0f} |")
+                     f"{fmt(r['p90_ms'])} | {fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | {r['rps']:,.0f} | "
+                     f"{cpu_per_call(r)} |")
         bad += r["errors"] + (r["requests"] - r["answered"])
     target = next((r for r in runs if r["label"] == "prefetch c=8"), None)
     lines.append("")
