@@ -30,8 +30,9 @@ bool read_body(std::istream& in, std::size_t limit, std::string& out) {
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
-  Handler(const ServeHandler& handler, const ServeLimits& limits, Metrics& metrics)
-      : handler_(handler), limits_(limits), metrics_(metrics) {}
+  Handler(const ServeHandler& handler, const ServeLimits& limits, Metrics& metrics,
+          const std::function<int()>& queued)
+      : handler_(handler), limits_(limits), metrics_(metrics), queued_(queued) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
@@ -76,9 +77,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       response.set("Referrer-Policy", "no-referrer");
       response.set("X-Content-Type-Options", "nosniff");
     }
-    // A 413 leaves the rest of the body unread: the connection cannot carry
-    // another request.
-    if (reply.status == 413) response.setKeepAlive(false);
+    if (!keep_alive_after(reply.status, queued_())) response.setKeepAlive(false);
     const bool head = request.getMethod() == "HEAD";
     response.setContentLength(static_cast<std::streamsize>(reply.body.size()));
     auto& out = response.send();
@@ -99,21 +98,26 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   const ServeHandler& handler_;
   const ServeLimits& limits_;
   Metrics& metrics_;
+  const std::function<int()>& queued_;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Factory(ServeHandler handler, ServeLimits limits, Metrics& metrics)
-      : handler_(std::move(handler)), limits_(limits), metrics_(metrics) {}
+  Factory(ServeHandler handler, ServeLimits limits, Metrics& metrics, std::function<int()> queued)
+      : handler_(std::move(handler)),
+        limits_(limits),
+        metrics_(metrics),
+        queued_(std::move(queued)) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest&) override {
-    return new Handler(handler_, limits_, metrics_);
+    return new Handler(handler_, limits_, metrics_, queued_);
   }
 
  private:
   ServeHandler handler_;
   ServeLimits limits_;
   Metrics& metrics_;
+  std::function<int()> queued_;
 };
 
 }  // namespace
@@ -130,6 +134,10 @@ std::string endpoint_label(std::string_view path) {
   if (path == "/metrics") return "metrics";
   if (path.starts_with("/review/")) return "review";
   return "other";
+}
+
+bool keep_alive_after(int status, int queued_connections) {
+  return status != 413 && queued_connections <= 0;
 }
 
 bool is_loopback_listen(const std::string& listen) {
@@ -169,8 +177,10 @@ ServeServer::ServeServer(const std::string& listen, const ServeLimits& limits, S
   params->setTimeout(Poco::Timespan(static_cast<long>(limits.timeout.count()), 0));
   params->setKeepAliveTimeout(Poco::Timespan(static_cast<long>(limits.timeout.count()), 0));
   params->setServerName("mst-adapter");
+  // Set before start(): no request reads it earlier.
+  auto queued = [impl = impl_.get()] { return impl->server->queuedConnections(); };
   impl_->server = std::make_unique<Poco::Net::HTTPServer>(
-      new Factory(std::move(handler), limits, metrics), impl_->pool, socket, params);
+      new Factory(std::move(handler), limits, metrics, queued), impl_->pool, socket, params);
   impl_->server->start();
 }
 

@@ -33,6 +33,13 @@ using ServeHandler =
 // scanner cannot grow the registry).
 std::string endpoint_label(std::string_view path);
 
+// Whether a connection stays open for another request after a reply of
+// `status`. Each keep-alive connection holds one of the server's threads, so
+// while `queued_connections` wait for a thread the reply closes its
+// connection and the queue advances; a 413 closes it too (its body was left
+// unread).
+bool keep_alive_after(int status, int queued_connections);
+
 // True when the host of `listen` ("host:port") is a loopback address or
 // "localhost".
 bool is_loopback_listen(const std::string& listen);
