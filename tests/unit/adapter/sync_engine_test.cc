@@ -7,6 +7,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "mst/adapter/sync/sqlite_state_store.h"
 #include "support/fake_clock.h"
 
 namespace mst::adapter {
@@ -31,7 +32,7 @@ class FakeFeed : public ChangeFeed {
 };
 
 struct Harness {
-  StateStore state{":memory:"};
+  SqliteStateStore state{":memory:"};
   FakeFeed feed;
   std::ostringstream log_text;
   Logger log{log_text, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
