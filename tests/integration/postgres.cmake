@@ -12,6 +12,7 @@
 #   the hapi fixture.
 
 set(MST_PG_STATE_DIR "${CMAKE_BINARY_DIR}/postgres-state")
+find_package(Python3 COMPONENTS Interpreter)
 
 function(mst_add_postgres_test)
   cmake_parse_arguments(ARG "HAPI" "NAME;TIMEOUT" "COMMAND" ${ARGN})
@@ -46,4 +47,14 @@ if(MST_INTEGRATION_TESTS)
   mst_add_postgres_test(NAME state_store_postgres TIMEOUT 300
     COMMAND sh -c "MST_PG_URL=$(cat \"$MST_PG_STATE_DIR/url\") exec \"$0\" --gtest_filter='StateStoreContract/Postgres.*:PostgresLeases.*:PostgresUrl.*'"
             $<TARGET_FILE:adapter_service_test>)
+
+  # 3 sync workers on one PostgreSQL over HAPI through the fault proxy, one
+  # SIGKILLed (docs/operations.md "State backends").
+  if(Python3_Interpreter_FOUND)
+    mst_add_postgres_test(NAME pg_workers_sync HAPI TIMEOUT 900
+      COMMAND ${CMAKE_COMMAND} -E env MST_ADAPTER=$<TARGET_FILE:mst-adapter>
+              MST_FAULT_PROXY=$<TARGET_FILE:mst-fault-proxy>
+              ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/pg_workers_sync_test.py)
+    set_tests_properties(pg_workers_sync PROPERTIES RUN_SERIAL TRUE)
+  endif()
 endif()
