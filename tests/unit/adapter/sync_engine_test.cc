@@ -80,6 +80,34 @@ TEST(SyncEngine, ProcessesEveryChangedPatientOnceAndAdvancesTheCheckpoint) {
   EXPECT_EQ(h.feed.seen_since, (std::vector<std::string>{"(none)", "t1"}));
 }
 
+// Workers sharing PostgreSQL claim a few patients at a time: every patient
+// is still processed once per cycle, within the budget, and a failure due
+// again at once (no retry delay) waits for the next cycle instead of looping.
+TEST(SyncEngine, ClaimsInBatchesProcessEachPatientOncePerCycle) {
+  Harness h;
+  h.feed.next_ids = {"p1", "p2", "p3", "p4", "p5"};
+  h.results["p3"] = OutcomeKind::kFailed;
+  std::atomic<bool> stop{false};
+  SyncOptions opts;
+  opts.concurrency = 2;
+  opts.claim_batch = 2;
+  opts.retry = RetrySchedule{0, 0, 100};
+  auto r = h.engine(opts).run_once(stop);
+  EXPECT_EQ(r.processed, 5);
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_EQ(h.calls,
+            (std::map<std::string, int>{{"p1", 1}, {"p2", 1}, {"p3", 1}, {"p4", 1}, {"p5", 1}}));
+  EXPECT_FALSE(r.checkpoint_advanced);  // p3 is pending
+
+  h.calls.clear();
+  h.results.clear();
+  h.feed.next_ids = {"q1", "q2", "q3", "q4"};
+  opts.budget = 3;
+  r = h.engine(opts).run_once(stop);
+  EXPECT_EQ(r.processed, 3);  // the budget holds across batches
+  EXPECT_EQ(r.pending, 2);
+}
+
 // A change feed that also knows the population (a Group's bulk export):
 // joiners are pulled without a change, leavers' changes are not taken, and
 // a listed member without a change is not pulled again.
