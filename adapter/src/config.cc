@@ -236,8 +236,16 @@ const std::vector<KeySpec>& base_specs() {
          }
          c.as_of = r.value;
        }},
-      {{"sync.state_path", "mst-adapter-state.db", "SQLite file of the sync state"},
+      {{"sync.state_path", "mst-adapter-state.db",
+        "sync state: a SQLite file, or a postgresql:// URL shared by many workers"},
        str(&A::sync, &SyncConfig::state_path)},
+      {{"sync.state_password_env", "MST_STATE_PASSWORD",
+        "environment variable holding the PostgreSQL state's password"},
+       str(&A::sync, &SyncConfig::state_password_env)},
+      {{"sync.worker_id", "", "PostgreSQL state: this worker's lease owner name (empty: host:pid)"},
+       str(&A::sync, &SyncConfig::worker_id)},
+      {{"sync.lease_s", "300", "PostgreSQL state: seconds a worker's claim on a patient lasts"},
+       integer(&A::sync, &SyncConfig::lease_s, 10, 86'400)},
       {{"sync.concurrency", "4", "patients processed at once"},
        integer(&A::sync, &SyncConfig::concurrency, 1, 64)},
       {{"sync.interval_s", "300", "seconds between sync cycles"},

@@ -32,6 +32,8 @@ constexpr Declared kDeclared[] = {
     {"mst_patient_duration_seconds", "histogram", "", "Duration of one patient's whole run."},
     {"mst_sync_pending_patients", "gauge", "", "Patients waiting in the sync's pending set."},
     {"mst_sync_quarantined_patients", "gauge", "", "Patients quarantined after repeated failures."},
+    {"mst_sync_leases_lost_total", "counter", "",
+     "Results dropped because another worker took the patient's expired lease."},
     {"mst_sync_last_success_timestamp_seconds", "gauge", "", "When a sync cycle last completed."},
     {"mst_serve_requests_total", "counter", "endpoint",
      "Requests `serve` answered, by endpoint (discovery, patient-view, feedback, review, healthz, "

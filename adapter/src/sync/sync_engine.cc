@@ -122,11 +122,35 @@ void SyncEngine::update_population(const std::set<std::string>& members,
 }
 
 void SyncEngine::process_due(const std::atomic<bool>& stop, SyncReport& report) {
-  const std::vector<std::string> due = state_.due(epoch_ms(*clock_), options_.budget);
-  if (due.empty()) return;
+  // Claims come in batches: on a shared database each is leased to this
+  // worker, and a short batch finishes well within its lease. claim_batch
+  // 0 claims every due patient at once (one process: SQLite).
+  std::set<std::string> seen;
+  std::size_t claimed_total = 0;
+  const auto started = clock_->steady_now();
+  while (!stop.load()) {
+    std::size_t want = options_.claim_batch;
+    if (options_.budget > 0) {
+      if (claimed_total >= options_.budget) break;
+      const std::size_t left = options_.budget - claimed_total;
+      want = want == 0 ? left : std::min(want, left);
+    }
+    std::vector<std::string> due = state_.claim(epoch_ms(*clock_), want);
+    // A patient recorded this cycle and claimable again (no retry delay)
+    // waits for the next cycle rather than looping here.
+    std::erase_if(due, [&](const std::string& id) { return seen.contains(id); });
+    if (due.empty()) break;
+    claimed_total += due.size();
+    seen.insert(due.begin(), due.end());
+    process_batch(due, stop, started, report);
+    if (options_.claim_batch == 0) break;
+  }
+}
+
+void SyncEngine::process_batch(const std::vector<std::string>& due, const std::atomic<bool>& stop,
+                               std::chrono::steady_clock::time_point started, SyncReport& report) {
   std::mutex mu;
   std::size_t next = 0;
-  const auto started = clock_->steady_now();
   auto worker = [&] {
     for (;;) {
       std::string id;
@@ -150,8 +174,8 @@ void SyncEngine::process_due(const std::atomic<bool>& stop, SyncReport& report) 
       record(outcome, report);
       if (options_.progress) {
         const double secs = std::chrono::duration<double>(clock_->steady_now() - started).count();
-        std::fprintf(stderr, "\rsync: %d/%zu patients, %.1f/s, %d failed   ", report.processed,
-                     due.size(), secs > 0 ? report.processed / secs : 0.0, report.failed);
+        std::fprintf(stderr, "\rsync: %d patients, %.1f/s, %d failed   ", report.processed,
+                     secs > 0 ? report.processed / secs : 0.0, report.failed);
       }
     }
   };
@@ -181,8 +205,13 @@ void SyncEngine::record(const PatientOutcome& o, SyncReport& report) {
       break;
   }
   if (o.kind != OutcomeKind::kFailed) {
-    state_.record_success(o.patient_id, outcome_name(o.kind), o.fingerprint, o.plan_ref,
-                          o.plan_version, epoch_ms(*clock_));
+    try {
+      state_.record_success(o.patient_id, outcome_name(o.kind), o.fingerprint, o.plan_ref,
+                            o.plan_version, epoch_ms(*clock_));
+    } catch (const StateStoreLeaseLost& e) {
+      lease_lost(o.patient_id, report);
+      return;
+    }
     log_.info("patient.done", {{"patient", o.patient_id},
                                {"outcome", outcome_name(o.kind)},
                                {"plan", o.plan_ref},
@@ -197,13 +226,27 @@ void SyncEngine::record(const PatientOutcome& o, SyncReport& report) {
   // new data for the patient lifts it.
   RetrySchedule schedule = options_.retry;
   if (!o.retryable) schedule.quarantine_after = 1;
-  PatientState st = state_.record_failure(o.patient_id, detail, epoch_ms(*clock_), schedule);
+  PatientState st;
+  try {
+    st = state_.record_failure(o.patient_id, detail, epoch_ms(*clock_), schedule);
+  } catch (const StateStoreLeaseLost&) {
+    lease_lost(o.patient_id, report);
+    return;
+  }
   if (st.quarantined) ++report.quarantined;
   log_.warn(st.quarantined ? "patient.quarantined" : "patient.failed",
             {{"patient", o.patient_id},
              {"kind", error_kind_name(o.error_kind)},
              {"failures", std::to_string(st.failures)},
              {"error", detail}});
+}
+
+// Another worker took the patient over after this one's lease expired: its
+// result stands, and this one's is dropped.
+void SyncEngine::lease_lost(const std::string& patient_id, SyncReport& report) {
+  ++report.lease_lost;
+  metrics_.count("mst_sync_leases_lost_total", "");
+  log_.warn("patient.lease_lost", {{"patient", patient_id}});
 }
 
 }  // namespace mst::adapter

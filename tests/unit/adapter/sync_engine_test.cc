@@ -7,6 +7,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "mst/adapter/sync/sqlite_state_store.h"
 #include "support/fake_clock.h"
 
 namespace mst::adapter {
@@ -31,7 +32,7 @@ class FakeFeed : public ChangeFeed {
 };
 
 struct Harness {
-  StateStore state{":memory:"};
+  SqliteStateStore state{":memory:"};
   FakeFeed feed;
   std::ostringstream log_text;
   Logger log{log_text, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
@@ -77,6 +78,34 @@ TEST(SyncEngine, ProcessesEveryChangedPatientOnceAndAdvancesTheCheckpoint) {
   // The next cycle asks for changes since the checkpoint.
   h.engine().run_once(stop);
   EXPECT_EQ(h.feed.seen_since, (std::vector<std::string>{"(none)", "t1"}));
+}
+
+// Workers sharing PostgreSQL claim a few patients at a time: every patient
+// is still processed once per cycle, within the budget, and a failure due
+// again at once (no retry delay) waits for the next cycle instead of looping.
+TEST(SyncEngine, ClaimsInBatchesProcessEachPatientOncePerCycle) {
+  Harness h;
+  h.feed.next_ids = {"p1", "p2", "p3", "p4", "p5"};
+  h.results["p3"] = OutcomeKind::kFailed;
+  std::atomic<bool> stop{false};
+  SyncOptions opts;
+  opts.concurrency = 2;
+  opts.claim_batch = 2;
+  opts.retry = RetrySchedule{0, 0, 100};
+  auto r = h.engine(opts).run_once(stop);
+  EXPECT_EQ(r.processed, 5);
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_EQ(h.calls,
+            (std::map<std::string, int>{{"p1", 1}, {"p2", 1}, {"p3", 1}, {"p4", 1}, {"p5", 1}}));
+  EXPECT_FALSE(r.checkpoint_advanced);  // p3 is pending
+
+  h.calls.clear();
+  h.results.clear();
+  h.feed.next_ids = {"q1", "q2", "q3", "q4"};
+  opts.budget = 3;
+  r = h.engine(opts).run_once(stop);
+  EXPECT_EQ(r.processed, 3);  // the budget holds across batches
+  EXPECT_EQ(r.pending, 2);
 }
 
 // A change feed that also knows the population (a Group's bulk export):

@@ -13,6 +13,7 @@
 #include "mst/adapter/pipeline/pipeline.h"
 #include "mst/adapter/sync/population.h"
 #include "mst/adapter/sync/population_feed.h"
+#include "mst/adapter/sync/sqlite_state_store.h"
 #include "mst/adapter/sync/sync_engine.h"
 #include "support/fixture_server.h"
 #include "support/memory_fhir_server.h"
@@ -106,7 +107,7 @@ class PopulationSync : public ::testing::Test {
   mappings::CodeTables tables_;
   RuleThresholds thresholds_;
   PipelineSettings settings_;
-  StateStore state_{":memory:"};
+  SqliteStateStore state_{":memory:"};
   std::ostringstream log_text_;
   Logger log_{log_text_, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
   Metrics metrics_;

@@ -66,7 +66,10 @@ struct AuthConfig {
 };
 
 struct SyncConfig {
-  std::string state_path = "mst-adapter-state.db";
+  std::string state_path = "mst-adapter-state.db";        // a file (SQLite) or postgresql:// URL
+  std::string state_password_env = "MST_STATE_PASSWORD";  // PostgreSQL password's variable
+  std::string worker_id;                                  // PostgreSQL lease owner; empty: host:pid
+  int lease_s = 300;  // PostgreSQL: how long a worker's claim on a patient lasts
   int concurrency = 4;
   int interval_s = 300;
   int overlap_s = 120;  // re-read this much before the checkpoint: clocks drift

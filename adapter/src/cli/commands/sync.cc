@@ -13,6 +13,7 @@
 #include "mst/adapter/sync/fhir_change_feed.h"
 #include "mst/adapter/sync/population.h"
 #include "mst/adapter/sync/population_feed.h"
+#include "mst/adapter/sync/postgres_state_store.h"
 #include "mst/adapter/sync/state_store.h"
 #include "mst/adapter/sync/sync_engine.h"
 #include "mst/adapter/sync/sync_service.h"
@@ -30,7 +31,8 @@ std::vector<OptionSpec> sync_options() {
   for (auto& p : pipeline_options()) o.push_back(p);
   o.push_back({"once", "", "run one cycle and exit (default: repeat every --interval)", ""});
   o.push_back({"interval", "SECONDS", "seconds between cycles", "sync.interval_s"});
-  o.push_back({"state", "PATH", "SQLite file of the sync state", "sync.state_path"});
+  o.push_back({"state", "PATH|URL", "SQLite file, or postgresql:// URL, of the sync state",
+               "sync.state_path"});
   o.push_back({"state-server-moved", "",
                "the --state file's servers are now reached at --server's (and --target's) URL: "
                "keep its state",
@@ -64,11 +66,23 @@ std::string server_key(const AdapterConfig& config) {
 }
 
 // Opening fails for reasons of configuration (the file is another sync's,
-// or another server's or shard's, or its directory is missing): exit 2 with
-// the file named, before any patient is touched.
+// or another server's or shard's, or its directory is missing, or the
+// database is unreachable): exit 2 with the state named (never its
+// password), before any patient is touched.
 std::unique_ptr<StateStore> open_state(const AdapterConfig& config, const ParsedArgs& args) {
+  const bool postgres = is_postgres_location(config.sync.state_path);
+  if (postgres && config.sync.shard_count != 1) {
+    // Leases divide the work among any number of workers; a shard would
+    // leave the others' patients to no one.
+    throw ConfigError("--shard is for SQLite state files; workers sharing a PostgreSQL state (" +
+                      redact_postgres_url(config.sync.state_path) +
+                      ") divide the patients by leases: drop --shard");
+  }
   try {
-    auto state = std::make_unique<StateStore>(config.sync.state_path);
+    auto state = open_state_store({.location = config.sync.state_path,
+                                   .password_env = config.sync.state_password_env,
+                                   .worker_id = config.sync.worker_id,
+                                   .lease_ms = std::int64_t{config.sync.lease_s} * 1000});
     state->bind_to(
         server_key(config),
         std::to_string(config.sync.shard_index) + "/" + std::to_string(config.sync.shard_count),
@@ -174,7 +188,13 @@ SyncOptions engine_options(const AdapterConfig& config) {
                     config.sync.quarantine_after},
           .progress = ::isatty(STDERR_FILENO) != 0 && config.log_format != "json",
           .budget = static_cast<std::size_t>(config.sync.repull_budget),
-          .repull_interval_ms = config.sync.repull_interval_s * 1000LL};
+          .repull_interval_ms = config.sync.repull_interval_s * 1000LL,
+          // Workers sharing PostgreSQL lease a few patients per thread at a
+          // time, so a batch ends well within its lease and the others share
+          // the rest; one SQLite process takes every due patient at once.
+          .claim_batch = is_postgres_location(config.sync.state_path)
+                             ? static_cast<std::size_t>(config.sync.concurrency) * 2
+                             : 0};
 }
 
 // Runs one patient through the pipeline, timed and counted for /metrics.
@@ -248,7 +268,8 @@ const bool registered = register_command({
     "medication records changed since the checkpoint (on the first run: every patient with a\n"
     "spinal or bone metastasis, a neurological deficit or compression, or a haematological or\n"
     "spinal primary tumour Condition),\n"
-    "runs each through the same pipeline as `run`, and keeps its state in SQLite. The\n"
+    "runs each through the same pipeline as `run`, and keeps its state in SQLite (or, with\n"
+    "--state postgresql://..., in a database any number of workers share by leases). The\n"
     "checkpoint moves only when every changed patient was processed; failures retry with\n"
     "backoff and a patient that keeps failing is quarantined without blocking the rest.\n"
     "SIGINT/SIGTERM finish the patients in flight and exit cleanly. Exit 5 when some\n"

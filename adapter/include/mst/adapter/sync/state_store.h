@@ -1,20 +1,17 @@
-// The sync's durable state in an embedded SQLite database: the change
-// checkpoint, the patients still to process, and per-patient results. Every
-// method is one SQLite transaction, so a crash at any point loses no patient.
+// The sync's durable state: the change checkpoint, the patients still to
+// process, and per-patient results. Every method is one transaction, so a
+// crash at any point loses no patient. Two backends: SQLite (one process,
+// sqlite_state_store.h) and PostgreSQL (many workers with leases,
+// postgres_state_store.h); open_state_store() picks one.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "mst/fhir/error_kind.h"
-
-namespace Poco::Data {
-class Session;
-}
 
 namespace mst::adapter {
 
@@ -36,6 +33,14 @@ class StateStoreMismatch : public StateStoreError {
  public:
   using StateStoreError::StateStoreError;
   ErrorKind error_kind() const override { return ErrorKind::kConfiguration; }
+};
+
+// A record_*() for a patient whose lease this worker no longer holds: another
+// worker took it over after it expired, and its result stands.
+class StateStoreLeaseLost : public StateStoreError {
+ public:
+  using StateStoreError::StateStoreError;
+  ErrorKind error_kind() const override { return ErrorKind::kConflict; }
 };
 
 struct PatientState {
@@ -67,33 +72,29 @@ struct RetrySchedule {
 
 class StateStore {
  public:
-  // Opens or creates the database at `path` (":memory:" for tests) and
-  // holds `path`.lock exclusively until destroyed: StateStoreLocked when
-  // another process (or store) holds it. Throws StateStoreError naming the
-  // path when it cannot open the file.
-  explicit StateStore(const std::string& path);
-  ~StateStore();
-  StateStore(const StateStore&) = delete;
-  StateStore& operator=(const StateStore&) = delete;
+  virtual ~StateStore() = default;
 
   // Records the FHIR server base URL and shard ("I/N") on first use and
-  // checks them afterwards: StateStoreMismatch when the file was written for
+  // checks them afterwards: StateStoreMismatch when the state was written for
   // another, whose checkpoint would silently skip this one's changes.
   // `move_server` records a new URL for the same server (a proxy, a
   // migration) and keeps the state; a shard never moves.
-  void bind_to(const std::string& server, const std::string& shard, bool move_server = false);
+  virtual void bind_to(const std::string& server, const std::string& shard,
+                       bool move_server = false) = 0;
 
   // The instant up to which every change has been processed, if any.
-  std::optional<std::string> checkpoint();
+  virtual std::optional<std::string> checkpoint() = 0;
   // The start of the last scan whose patients were enqueued: every change
   // before it is pending or processed. The checkpoint advances to it once the
   // pending set drains, and the next scan starts from it.
-  std::optional<std::string> candidate_checkpoint();
+  virtual std::optional<std::string> candidate_checkpoint() = 0;
 
   // Adds patients to the pending set and records `candidate` as the
   // checkpoint to reach once they are all processed. New data lifts a
-  // quarantine: the change may be the fix.
-  void enqueue(const std::vector<std::string>& patient_ids, const std::string& candidate);
+  // quarantine: the change may be the fix. A patient leased meanwhile stays
+  // pending after its worker records it: that worker may have read old data.
+  virtual void enqueue(const std::vector<std::string>& patient_ids,
+                       const std::string& candidate) = 0;
 
   // Replaces the population with `members` and marks pending for a re-pull
   // every member last checked at or before `checked_before_ms` and every
@@ -102,42 +103,57 @@ class StateStore {
   // are kept: re-listing a member is no new data. A quarantined member is taken back once its retry
   // time has come. The checkpoint candidate is left as it is: it belongs to `_lastUpdated` scans,
   // which resume from it if the sync is switched back to them.
-  PopulationChange enqueue_population(const std::vector<std::string>& members, std::int64_t now_ms,
-                                      std::int64_t checked_before_ms);
+  virtual PopulationChange enqueue_population(const std::vector<std::string>& members,
+                                              std::int64_t now_ms,
+                                              std::int64_t checked_before_ms) = 0;
 
   // Pending, non-quarantined patients whose retry time has come, the least
   // recently checked first (then by id); at most `limit` when it is > 0.
-  std::vector<std::string> due(std::int64_t now_ms, std::size_t limit = 0);
+  // Patients leased to a worker are included: this is a count, not a claim.
+  virtual std::vector<std::string> due(std::int64_t now_ms, std::size_t limit = 0) = 0;
+  // Due patients this worker may process now, at most `limit` when > 0,
+  // leased to it until `now_ms` + the lease time: no other worker claims
+  // them meanwhile. With one process (SQLite) the same as due().
+  virtual std::vector<std::string> claim(std::int64_t now_ms, std::size_t limit = 0) = 0;
   // Every pending, non-quarantined patient (due or waiting for a retry).
-  std::size_t pending_count();
+  virtual std::size_t pending_count() = 0;
 
-  // Marks a patient processed at `checked_ms`: clears pending and failures.
-  void record_success(const std::string& patient_id, const std::string& outcome,
-                      const std::string& fingerprint, const std::string& plan_ref,
-                      const std::string& plan_version, std::int64_t checked_ms);
+  // Marks a patient processed at `checked_ms`: clears pending and failures
+  // and the lease. StateStoreLeaseLost, changing nothing, when another
+  // worker holds the patient's lease.
+  virtual void record_success(const std::string& patient_id, const std::string& outcome,
+                              const std::string& fingerprint, const std::string& plan_ref,
+                              const std::string& plan_version, std::int64_t checked_ms) = 0;
   // Counts a failure and schedules a retry with exponential backoff; after
   // `quarantine_after` consecutive failures the patient leaves the pending
-  // set as quarantined. Returns the resulting state.
-  PatientState record_failure(const std::string& patient_id, const std::string& error,
-                              std::int64_t now_ms, const RetrySchedule& schedule);
+  // set as quarantined. Returns the resulting state. StateStoreLeaseLost as
+  // for record_success().
+  virtual PatientState record_failure(const std::string& patient_id, const std::string& error,
+                                      std::int64_t now_ms, const RetrySchedule& schedule) = 0;
 
-  // Moves the checkpoint to the candidate when nothing is pending.
-  // Returns true when it moved.
-  bool try_advance_checkpoint();
+  // Moves the checkpoint to the candidate when nothing is pending (leased
+  // patients are pending until recorded). Returns true when it moved.
+  virtual bool try_advance_checkpoint() = 0;
 
-  std::optional<PatientState> patient(const std::string& patient_id);
-  std::vector<PatientState> quarantined();
-
- private:
-  std::optional<std::string> meta(const std::string& key);
-  void set_meta(const std::string& key, const std::string& value);
-
-  void release_lock();
-
-  std::string path_;
-  int lock_fd_ = -1;
-  std::mutex mu_;  // Poco::Data sessions are not thread-safe; workers share one.
-  std::unique_ptr<Poco::Data::Session> session_;
+  virtual std::optional<PatientState> patient(const std::string& patient_id) = 0;
+  virtual std::vector<PatientState> quarantined() = 0;
 };
+
+// Where the state lives and, for PostgreSQL, who this worker is.
+struct StateStoreOptions {
+  // A file path (SQLite) or a postgresql:// URL (PostgreSQL).
+  std::string location;
+  // PostgreSQL: the environment variable holding the password, if any; the
+  // password is never taken from the URL into logs or errors.
+  std::string password_env;
+  std::string worker_id;            // PostgreSQL lease owner; empty: host:pid
+  std::int64_t lease_ms = 300'000;  // PostgreSQL: how long a claim lasts
+};
+
+// True when `location` names a PostgreSQL database rather than a file.
+bool is_postgres_location(const std::string& location);
+
+// Opens the backend `options.location` names. Throws as the backend does.
+std::unique_ptr<StateStore> open_state_store(const StateStoreOptions& options);
 
 }  // namespace mst::adapter

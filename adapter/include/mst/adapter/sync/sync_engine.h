@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -56,6 +57,8 @@ struct SyncOptions {
   std::size_t budget = 0;
   // Population scans: a member is due again this long after its last check.
   std::int64_t repull_interval_ms = 0;
+  // Patients claimed (leased) at a time; 0: every due patient at once.
+  std::size_t claim_batch = 0;
 };
 
 struct SyncReport {
@@ -70,6 +73,7 @@ struct SyncReport {
   int pending = 0;      // left for later cycles (budget, retries), after this one
   int joined = 0;       // population scans: members new since the last cycle
   int left = 0;         // population scans: members no longer listed
+  int lease_lost = 0;   // results dropped: another worker took the patient over
   bool checkpoint_advanced = false;
   bool interrupted = false;  // stop was requested before the work ran out
 };
@@ -95,8 +99,12 @@ class SyncEngine {
   // reports the change.
   void update_population(const std::set<std::string>& members, std::int64_t repull_before_ms,
                          SyncReport& report);
+  // Claims due patients batch by batch and processes them.
   void process_due(const std::atomic<bool>& stop, SyncReport& report);
+  void process_batch(const std::vector<std::string>& due, const std::atomic<bool>& stop,
+                     std::chrono::steady_clock::time_point started, SyncReport& report);
   void record(const PatientOutcome& outcome, SyncReport& report);
+  void lease_lost(const std::string& patient_id, SyncReport& report);
 
   StateStore& state_;
   ChangeFeed& feed_;

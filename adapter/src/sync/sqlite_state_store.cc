@@ -1,4 +1,4 @@
-#include "mst/adapter/sync/state_store.h"
+#include "mst/adapter/sync/sqlite_state_store.h"
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
@@ -86,7 +86,7 @@ int lock_state_file(const std::string& path) {
 
 }  // namespace
 
-StateStore::StateStore(const std::string& path) : path_(path) {
+SqliteStateStore::SqliteStateStore(const std::string& path) : path_(path) {
   static std::once_flag registered;
   std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
   if (path != ":memory:") {
@@ -152,17 +152,18 @@ StateStore::StateStore(const std::string& path) : path_(path) {
   }
 }
 
-StateStore::~StateStore() {
+SqliteStateStore::~SqliteStateStore() {
   session_.reset();  // close the database before another process may take it
   release_lock();
 }
 
-void StateStore::release_lock() {
+void SqliteStateStore::release_lock() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
   lock_fd_ = -1;
 }
 
-void StateStore::bind_to(const std::string& server, const std::string& shard, bool move_server) {
+void SqliteStateStore::bind_to(const std::string& server, const std::string& shard,
+                               bool move_server) {
   std::lock_guard lock(mu_);
   in_transaction(*session_, "recording the server", [&] {
     const auto recorded_server = meta("server");
@@ -185,7 +186,7 @@ void StateStore::bind_to(const std::string& server, const std::string& shard, bo
   });
 }
 
-std::optional<std::string> StateStore::meta(const std::string& key) {
+std::optional<std::string> SqliteStateStore::meta(const std::string& key) {
   std::vector<std::string> values;
   std::string k = key;
   *session_ << "SELECT value FROM meta WHERE key = ?", use(k), into(values), now;
@@ -193,25 +194,25 @@ std::optional<std::string> StateStore::meta(const std::string& key) {
   return values.front();
 }
 
-void StateStore::set_meta(const std::string& key, const std::string& value) {
+void SqliteStateStore::set_meta(const std::string& key, const std::string& value) {
   std::string k = key, v = value;
   *session_ << "INSERT INTO meta (key, value) VALUES (?, ?) "
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
       use(k), use(v), now;
 }
 
-std::optional<std::string> StateStore::checkpoint() {
+std::optional<std::string> SqliteStateStore::checkpoint() {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "reading the checkpoint", [&] { return meta("checkpoint"); });
 }
 
-std::optional<std::string> StateStore::candidate_checkpoint() {
+std::optional<std::string> SqliteStateStore::candidate_checkpoint() {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "reading the checkpoint", [&] { return meta("candidate"); });
 }
 
-void StateStore::enqueue(const std::vector<std::string>& patient_ids,
-                         const std::string& candidate) {
+void SqliteStateStore::enqueue(const std::vector<std::string>& patient_ids,
+                               const std::string& candidate) {
   std::lock_guard lock(mu_);
   in_transaction(*session_, "enqueueing patients", [&] {
     for (const std::string& id : patient_ids) {
@@ -225,9 +226,9 @@ void StateStore::enqueue(const std::vector<std::string>& patient_ids,
   });
 }
 
-PopulationChange StateStore::enqueue_population(const std::vector<std::string>& members,
-                                                std::int64_t now_ms,
-                                                std::int64_t checked_before_ms) {
+PopulationChange SqliteStateStore::enqueue_population(const std::vector<std::string>& members,
+                                                      std::int64_t now_ms,
+                                                      std::int64_t checked_before_ms) {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "enqueueing the population", [&] {
     PopulationChange change;
@@ -259,7 +260,7 @@ PopulationChange StateStore::enqueue_population(const std::vector<std::string>& 
   });
 }
 
-std::vector<std::string> StateStore::due(std::int64_t now_ms, std::size_t limit) {
+std::vector<std::string> SqliteStateStore::due(std::int64_t now_ms, std::size_t limit) {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "listing due patients", [&] {
     std::vector<std::string> ids;
@@ -274,7 +275,13 @@ std::vector<std::string> StateStore::due(std::int64_t now_ms, std::size_t limit)
   });
 }
 
-std::size_t StateStore::pending_count() {
+std::vector<std::string> SqliteStateStore::claim(std::int64_t now_ms, std::size_t limit) {
+  // One process: the lock file keeps every other worker out, so a claim
+  // needs no lease.
+  return due(now_ms, limit);
+}
+
+std::size_t SqliteStateStore::pending_count() {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "counting pending patients", [&] {
     std::size_t n = 0;
@@ -283,9 +290,9 @@ std::size_t StateStore::pending_count() {
   });
 }
 
-void StateStore::record_success(const std::string& patient_id, const std::string& outcome,
-                                const std::string& fingerprint, const std::string& plan_ref,
-                                const std::string& plan_version, std::int64_t checked_ms) {
+void SqliteStateStore::record_success(const std::string& patient_id, const std::string& outcome,
+                                      const std::string& fingerprint, const std::string& plan_ref,
+                                      const std::string& plan_version, std::int64_t checked_ms) {
   std::lock_guard lock(mu_);
   in_transaction(*session_, "recording a processed patient", [&] {
     std::string id = patient_id, o = outcome, f = fingerprint, r = plan_ref, v = plan_version;
@@ -300,8 +307,9 @@ void StateStore::record_success(const std::string& patient_id, const std::string
   });
 }
 
-PatientState StateStore::record_failure(const std::string& patient_id, const std::string& error,
-                                        std::int64_t now_ms, const RetrySchedule& schedule) {
+PatientState SqliteStateStore::record_failure(const std::string& patient_id,
+                                              const std::string& error, std::int64_t now_ms,
+                                              const RetrySchedule& schedule) {
   std::unique_lock lock(mu_);
   in_transaction(*session_, "recording a failure", [&] {
     std::string id = patient_id;
@@ -327,7 +335,7 @@ PatientState StateStore::record_failure(const std::string& patient_id, const std
   return *patient(patient_id);
 }
 
-bool StateStore::try_advance_checkpoint() {
+bool SqliteStateStore::try_advance_checkpoint() {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "advancing the checkpoint", [&] {
     std::size_t n = 0;
@@ -368,7 +376,7 @@ constexpr const char* kSelectPatient =
 
 }  // namespace
 
-std::optional<PatientState> StateStore::patient(const std::string& patient_id) {
+std::optional<PatientState> SqliteStateStore::patient(const std::string& patient_id) {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "reading a patient", [&]() -> std::optional<PatientState> {
     std::vector<Row> rows;
@@ -379,7 +387,7 @@ std::optional<PatientState> StateStore::patient(const std::string& patient_id) {
   });
 }
 
-std::vector<PatientState> StateStore::quarantined() {
+std::vector<PatientState> SqliteStateStore::quarantined() {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "listing quarantined patients", [&] {
     std::vector<Row> rows;
