@@ -167,6 +167,11 @@ std::optional<PulledRecord> ExportRecords::record(const std::string& patient_id)
   return out;
 }
 
+bool ExportRecords::holds_export() const {
+  std::lock_guard lock(mu_);
+  return finished_;
+}
+
 std::size_t ExportRecords::lines() const {
   std::lock_guard lock(mu_);
   return lines_;

@@ -206,12 +206,13 @@ SyncOptions engine_options(const AdapterConfig& config) {
 // Runs one patient through the pipeline, timed and counted for /metrics.
 // With a full export's records, the record is the export's; a patient it
 // cannot vouch for is pulled.
-PatientProcessor measured(Pipeline& pipeline, ExportRecords* records, Metrics& metrics,
+PatientProcessor measured(Pipeline& pipeline, ExportRecords* records, Metrics& metrics, Logger& log,
                           std::shared_ptr<fhir::Clock> clock) {
-  return [&pipeline, records, &metrics, clock = std::move(clock)](const std::string& id) {
+  return [&pipeline, records, &metrics, &log, clock = std::move(clock)](const std::string& id) {
     const auto started = clock->steady_now();
     std::optional<PulledRecord> exported;
-    if (records) {
+    // A `_since` export's patients are pulled, as with sync.bulk_data=ids.
+    if (records && records->holds_export()) {
       try {
         exported = records->record(id);
       } catch (const std::exception& e) {
@@ -224,6 +225,7 @@ PatientProcessor measured(Pipeline& pipeline, ExportRecords* records, Metrics& m
         return failed;
       }
       metrics.count("mst_bulk_records_total", exported ? "export" : "pulled");
+      if (!exported) log.info("sync.bulk_record_pulled", {{"patient", id}});
     }
     PatientOutcome o =
         exported ? pipeline.run_record_safely(*exported).outcome : pipeline.run_safely(id).outcome;
@@ -271,7 +273,7 @@ int run_sync(const ParsedArgs& args, Context& context) {
                     *setup.thresholds, setup.settings);
   SyncFeeds feeds(config, setup, *connection.client, context.clock);
   SyncEngine engine(*state, feeds.chosen(),
-                    measured(pipeline, feeds.records(), metrics, context.clock),
+                    measured(pipeline, feeds.records(), metrics, *setup.log, context.clock),
                     engine_options(config), *setup.log, metrics, context.clock);
 
   SyncService service(

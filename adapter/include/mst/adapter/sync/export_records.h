@@ -57,6 +57,8 @@ class ExportRecords {
   // then the caller pulls. Throws mappings::RecordError as the pull does.
   std::optional<PulledRecord> record(const std::string& patient_id);
 
+  // A full export finished since the last reset(): records may be served.
+  bool holds_export() const;
   std::size_t lines() const;
   // The most bytes of lines ever held in memory at once.
   std::size_t peak_buffered_bytes() const;
