@@ -17,7 +17,8 @@
 #
 #   bench/run-bulk.sh [--patients N]
 #
-# Environment: MST_BENCH_BUILD_DIR (default <repo>/build-bench), MST_BENCH_JOBS
+# Environment: MST_ADAPTER (a built binary: skips the build), MST_BENCH_BUILD_DIR
+# (default <repo>/build-bench), MST_BENCH_JOBS
 # (default 2), MST_HAPI_STATE_DIR (default <repo>/.hapi-own), MST_HAPI_JAVA_OPTS.
 # Output: bench/data/bulk/ (gitignored) and a table on stdout.
 set -euo pipefail
@@ -44,12 +45,15 @@ note() { echo "run-bulk: $*" >&2; }
 rm -rf "$out"
 mkdir -p "$out"
 
-note "building mst-adapter (Release, $build, -j$jobs)"
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMST_WERROR=OFF \
-  >"$out/cmake.log" 2>&1 || { cat "$out/cmake.log" >&2; exit 1; }
-cmake --build "$build" -j"$jobs" --target mst-adapter >"$out/build.log" 2>&1 ||
-  { tail -40 "$out/build.log" >&2; exit 1; }
-adapter=$build/adapter/mst-adapter
+adapter=${MST_ADAPTER:-}
+if [[ -z $adapter ]]; then
+  note "building mst-adapter (Release, $build, -j$jobs)"
+  cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMST_WERROR=OFF \
+    >"$out/cmake.log" 2>&1 || { cat "$out/cmake.log" >&2; exit 1; }
+  cmake --build "$build" -j"$jobs" --target mst-adapter >"$out/build.log" 2>&1 ||
+    { tail -40 "$out/build.log" >&2; exit 1; }
+  adapter=$build/adapter/mst-adapter
+fi
 
 proxy_pid=
 cleanup() {
