@@ -61,7 +61,7 @@ class BulkExportFeedTest : public ::testing::Test {
   void script(std::vector<fhir::HttpResponse> answers) {
     queue.assign(answers.begin(), answers.end());
     EXPECT_CALL(client, exchange(_, _))
-        .WillRepeatedly(Invoke([this](fhir::HttpRequest r, bool authorize) {
+        .WillRepeatedly(Invoke([this](const fhir::HttpRequest& r, bool authorize) {
           sent.push_back(r);
           authorized.push_back(authorize);
           if (r.method == "DELETE") return answer(202);
