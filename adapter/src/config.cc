@@ -292,6 +292,10 @@ const std::vector<KeySpec>& base_specs() {
       {{"sync.bulk_max_poll_s", "60",
         "bulk-export: longest pause between status polls; a longer Retry-After is shortened"},
        integer(&A::sync, &SyncConfig::bulk_max_poll_s, 2, 3600)},
+      {{"sync.bulk_data", "ids",
+        "bulk-export: ids | records: a full export names the patients to pull (ids), or is "
+        "their records (records: no pull; `_since` exports are pulled either way)"},
+       one_of(str(&A::sync, &SyncConfig::bulk_data), {"ids", "records"})},
       {{"sync.repull_budget", "0",
         "patients pulled per cycle, least recently checked first; 0: all"},
        integer(&A::sync, &SyncConfig::repull_budget, 0, 10'000'000)},

@@ -35,6 +35,9 @@ constexpr Declared kDeclared[] = {
     {"mst_sync_leases_lost_total", "counter", "",
      "Results dropped because another worker took the patient's expired lease."},
     {"mst_sync_last_success_timestamp_seconds", "gauge", "", "When a sync cycle last completed."},
+    {"mst_bulk_records_total", "counter", "source",
+     "sync.bulk_data=records: patients whose record came from the export, or was pulled because "
+     "the export could not vouch for it (export, pulled)."},
     {"mst_serve_requests_total", "counter", "endpoint",
      "Requests `serve` answered, by endpoint (discovery, patient-view, feedback, review, healthz, "
      "readyz, metrics, other)."},

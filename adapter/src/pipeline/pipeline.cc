@@ -97,9 +97,13 @@ PatientRun Pipeline::build_offline(const mappings::PatientRecord& record) {
 
 PatientRun Pipeline::run(const std::string& patient_id) {
   if (!client_) throw std::logic_error("Pipeline::run needs a FHIR client");
-  PulledRecord pulled = pull_record(*client_, patient_id, tables_, settings_.pull);
+  return run_record(pull_record(*client_, patient_id, tables_, settings_.pull));
+}
+
+PatientRun Pipeline::run_record(const PulledRecord& pulled) {
   return write_derived(
-      patient_id, derive(pulled.record, tables_, thresholds_, settings_.as_of, pulled.warnings));
+      pulled.record.patient_id(),
+      derive(pulled.record, tables_, thresholds_, settings_.as_of, pulled.warnings));
 }
 
 PatientRun Pipeline::write_derived(const std::string& patient_id, Derivation derivation) {
@@ -155,9 +159,14 @@ PatientRun Pipeline::write_derived(const std::string& patient_id, Derivation der
   return run;
 }
 
-PatientRun Pipeline::run_safely(const std::string& patient_id) {
+namespace {
+
+// Runs `f`; an error becomes a failed outcome with its kind and whether a
+// retry may help.
+template <typename F>
+PatientRun without_throwing(const std::string& patient_id, F f) {
   try {
-    return run(patient_id);
+    return f();
   } catch (const std::exception& e) {
     const Classification c = classify(e);
     PatientRun r;
@@ -168,6 +177,16 @@ PatientRun Pipeline::run_safely(const std::string& patient_id) {
     r.outcome.detail = fhir::safe_text(e.what());
     return r;
   }
+}
+
+}  // namespace
+
+PatientRun Pipeline::run_safely(const std::string& patient_id) {
+  return without_throwing(patient_id, [&] { return run(patient_id); });
+}
+
+PatientRun Pipeline::run_record_safely(const PulledRecord& pulled) {
+  return without_throwing(pulled.record.patient_id(), [&] { return run_record(pulled); });
 }
 
 }  // namespace mst::adapter

@@ -72,6 +72,83 @@ std::vector<std::string> relevant_types() {
   return types;
 }
 
+namespace {
+
+// Calls `each` with every coding's (system, code) of a CodeableConcept or an
+// array of them, until it returns true.
+template <typename F>
+bool any_coding(fhir::Node element, F each) {
+  auto in_codeable = [&](fhir::Node codeable) {
+    if (!codeable.is_object() || !codeable["coding"].is_array()) return false;
+    for (fhir::Node c : codeable["coding"].elements()) {
+      if (!c.is_object() || !c["code"].is_string()) continue;
+      const std::string_view system = c["system"].is_string() ? c["system"].as_string() : "";
+      if (each(system, c["code"].as_string())) return true;
+    }
+    return false;
+  };
+  if (!element.is_array()) return in_codeable(element);
+  for (fhir::Node codeable : element.elements()) {
+    if (in_codeable(codeable)) return true;
+  }
+  return false;
+}
+
+// A comma-separated token list against a CodeableConcept (or an array).
+bool has_token(fhir::Node element, std::string_view tokens) {
+  return any_coding(element, [&](std::string_view system, std::string_view code) {
+    std::string_view rest = tokens;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view want = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      const std::size_t bar = want.find('|');
+      if (bar == std::string_view::npos
+              ? want == code
+              : want.substr(0, bar) == system && want.substr(bar + 1) == code) {
+        return true;
+      }
+    }
+    return false;
+  });
+}
+
+}  // namespace
+
+RelevantResourceFilter::RelevantResourceFilter(const mappings::CodeTables& tables,
+                                               const RelevantQueryOptions& options)
+    : categories_(options.observation_categories),
+      code_search_category_(options.code_search_category) {
+  for (auto& token : tables.observation_search_codes()) codes_.insert(std::move(token));
+}
+
+bool RelevantResourceFilter::operator()(std::string_view type, fhir::Node resource) const {
+  if (!resource.is_object()) return false;
+  try {
+    if (type == "Observation") {
+      for (const auto& category : categories_) {
+        if (has_token(resource["category"], category)) return true;
+      }
+      if (!code_search_category_.empty() &&
+          !has_token(resource["category"], code_search_category_)) {
+        return false;
+      }
+      std::string key;
+      return any_coding(resource["code"], [&](std::string_view system, std::string_view code) {
+        key.assign(system).append("|").append(code);
+        return codes_.contains(key) || codes_.contains(code);
+      });
+    }
+    for (const auto& s : patient_searches()) {
+      if (type != s.type) continue;
+      return s.category == nullptr || has_token(resource["category"], s.category);
+    }
+  } catch (const fhir::ElementError&) {
+    // A malformed element matches no token search.
+  }
+  return false;
+}
+
 std::vector<fhir::SearchResult> search_all(fhir::Client& client,
                                            const std::vector<SearchQuery>& queries,
                                            const fhir::SearchLimits& limits) {

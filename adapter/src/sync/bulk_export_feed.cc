@@ -72,6 +72,10 @@ ChangeScan BulkExportFeed::changed_since(const std::optional<std::string>& since
       since ? fhir::DateTime::parse(*since) : std::nullopt;
   const std::string status_url = kick_off(since);
   std::size_t unchanged = 0;
+  // Only a full export holds whole records; a `_since` export holds the
+  // changes, and its patients are pulled.
+  ExportRecords* records = since ? nullptr : options_.records;
+  if (options_.records) options_.records->reset();
   try {
     const BulkManifest manifest = await_manifest(status_url);
     check_errors(manifest);
@@ -91,11 +95,17 @@ ChangeScan BulkExportFeed::changed_since(const std::optional<std::string>& since
             return mappings::is_plan_input(type, n);
           },
           options_.max_line_bytes);
+      if (records) {
+        reader.set_sink([records](std::string_view type, fhir::Node n, std::string_view line) {
+          records->add(type, n, line);
+        });
+      }
       read_file(file, manifest.requires_access_token, reader);
       ids.insert(reader.patient_ids().begin(), reader.patient_ids().end());
       lines += reader.lines();
     }
     scan.patient_ids.assign(ids.begin(), ids.end());
+    if (records) records->finish();
     // The IG's rule: the next export asks for changes since this one's
     // transactionTime, the server's own clock, not ours.
     scan.scan_time = manifest.transaction_time;
@@ -104,6 +114,7 @@ ChangeScan BulkExportFeed::changed_since(const std::optional<std::string>& since
                                    {"resources", std::to_string(lines)},
                                    {"not_changed_since", std::to_string(unchanged)},
                                    {"patients", std::to_string(scan.patient_ids.size())},
+                                   {"records_kept", std::to_string(records ? records->lines() : 0)},
                                    {"transaction_time", manifest.transaction_time}});
   } catch (...) {
     cancel(status_url);

@@ -94,6 +94,7 @@ void NdjsonPatientReader::read_line(std::string_view line) {
     const std::string_view type = resource.string("resourceType").value_or("");
     if (type.empty()) throw BulkExportError(where + ": no resourceType");
     if (keep_ && !keep_(type, resource)) return;
+    if (sink_) sink_(type, resource, line);
     if (type == "Patient") {
       const std::string_view id = resource.string("id").value_or("");
       if (fhir::is_fhir_id(id)) ids_.emplace(id);

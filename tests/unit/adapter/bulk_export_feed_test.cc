@@ -10,6 +10,7 @@
 
 #include "mst/adapter/sync/population.h"
 #include "mst/fhir/client_errors.h"
+#include "mst/mappings/code_tables.h"
 #include "support/fake_clock.h"
 #include "support/mock_client.h"
 
@@ -60,7 +61,7 @@ class BulkExportFeedTest : public ::testing::Test {
   void script(std::vector<fhir::HttpResponse> answers) {
     queue.assign(answers.begin(), answers.end());
     EXPECT_CALL(client, exchange(_, _))
-        .WillRepeatedly(Invoke([this](fhir::HttpRequest r, bool authorize) {
+        .WillRepeatedly(Invoke([this](const fhir::HttpRequest& r, bool authorize) {
           sent.push_back(r);
           authorized.push_back(authorize);
           if (r.method == "DELETE") return answer(202);
@@ -145,6 +146,39 @@ TEST_F(BulkExportFeedTest, TheAdaptersOwnPlansAreNotChanges) {
                       "\n"
                       R"({"resourceType":"CarePlan","subject":{"reference":"Patient/theirs"}})")});
   EXPECT_EQ(scan(kTime).patient_ids, (std::vector<std::string>{"theirs"}));
+}
+
+// sync.bulk_data=records: a full export's lines become the records (not the
+// adapter's own plan); a `_since` export holds only changes, so it fills
+// nothing and its patients are pulled.
+TEST_F(BulkExportFeedTest, OnlyAFullExportFillsTheRecords) {
+  const std::string lines =
+      R"({"resourceType":"Patient","id":"a"})"
+      "\n"
+      R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/a"},"code":{"text":"x"}})"
+      "\n"
+      R"({"resourceType":"CarePlan","id":"ours","subject":{"reference":"Patient/a"},)"
+      R"("identifier":[{"system":"urn:mst:plan","value":"1"}],"author":{"reference":"Device/mst"}})"
+      "\n";
+  const auto tables =
+      mappings::CodeTables::load({std::string(MST_SOURCE_DIR) + "/mappings/tables"});
+  const detail::RelevantResourceFilter relevant(tables, {});
+  const std::string path = ::testing::TempDir() + "bulk-feed-records.export";
+  ExportRecords records(path, relevant, {});
+  options.records = &records;
+  script({answer(202, "", {{"content-location", kStatus}}),
+          answer(200, manifest(file("Patient", "all"))), answer(200, lines)});
+  EXPECT_EQ(scan(std::nullopt).patient_ids, (std::vector<std::string>{"a"}));
+  const auto record = records.record("a");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->record.conditions().size(), 1u);
+  EXPECT_TRUE(record->record.care_plans().empty());
+  EXPECT_THAT(log_text.str(), HasSubstr("records_kept=2"));
+
+  script({answer(202, "", {{"content-location", kStatus}}),
+          answer(200, manifest(file("Patient", "all"))), answer(200, lines)});
+  EXPECT_EQ(scan(kTime).patient_ids, (std::vector<std::string>{"a"}));
+  EXPECT_FALSE(records.record("a")) << "a _since export vouches for no record";
 }
 
 // Servers add resources the changed ones reference (HAPI adds the

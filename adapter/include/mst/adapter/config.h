@@ -85,6 +85,9 @@ struct SyncConfig {
   int repull_interval_s = 0;          // a member is pulled again after this; 0: every cycle
   int bulk_max_wait_s = 3600;         // bulk-export: kick-off to manifest, else the cycle fails
   int bulk_max_poll_s = 60;           // bulk-export: longest pause between status polls
+  // bulk-export: `records` builds a full export's patients' records from
+  // the export itself (docs/operations.md "Bulk export"); `ids` pulls them.
+  std::string bulk_data = "ids";
 
   bool operator==(const SyncConfig&) const = default;
 };

@@ -10,6 +10,7 @@
 #include "mst/adapter/ops/metrics.h"
 #include "mst/adapter/ops/ops_server.h"
 #include "mst/adapter/sync/bulk_export_feed.h"
+#include "mst/adapter/sync/export_records.h"
 #include "mst/adapter/sync/fhir_change_feed.h"
 #include "mst/adapter/sync/population.h"
 #include "mst/adapter/sync/population_feed.h"
@@ -45,6 +46,8 @@ std::vector<OptionSpec> sync_options() {
   o.push_back(
       {"population", "SOURCE", "search | group:ID | list:ID | file:PATH", "sync.population"});
   o.push_back({"changes", "MODE", "auto | last-updated | repull | bulk-export", "sync.changes"});
+  o.push_back({"bulk-data", "WHAT", "ids | records: what a full bulk export is used for",
+               "sync.bulk_data"});
   o.push_back({"repull-budget", "N", "patients pulled per cycle (0: all)", "sync.repull_budget"});
   o.push_back({"repull-interval", "SECONDS", "pull a member again after this long (0: every cycle)",
                "sync.repull_interval_s"});
@@ -108,6 +111,10 @@ class SyncFeeds {
                        .own_identifier_system = setup.settings.pull.own_identifier_system},
                       clock),
         repull_([this] { return list_population(); }, clock),
+        relevant_(*setup.tables,
+                  {.observation_categories = setup.settings.pull.observation_categories,
+                   .code_search_category = setup.settings.pull.code_search_category}),
+        records_(export_records(config, setup)),
         bulk_(client, bulk_options(config, setup), clock, *setup.log),
         auto_([this] { return client_.capabilities(); }, group() ? nullptr : &last_updated_,
               exportable() ? &bulk_ : nullptr, group(), repull_, *setup.log),
@@ -116,6 +123,8 @@ class SyncFeeds {
   SyncFeeds& operator=(const SyncFeeds&) = delete;
 
   ChangeFeed& chosen() { return *chosen_; }
+  // The records of the last full export (sync.bulk_data=records), or null.
+  ExportRecords* records() const { return records_.get(); }
 
  private:
   bool group() const { return population_.kind == PopulationSource::Kind::kGroup; }
@@ -145,7 +154,22 @@ class SyncFeeds {
     o.max_wait = std::chrono::seconds(config.sync.bulk_max_wait_s);
     o.max_poll = std::chrono::seconds(config.sync.bulk_max_poll_s);
     o.own_identifier_system = setup.settings.pull.own_identifier_system;
+    o.records = records_.get();
     return o;
+  }
+
+  // A scratch file beside the state file, gone when the sync exits.
+  std::unique_ptr<ExportRecords> export_records(const AdapterConfig& config,
+                                                const PipelineSetup& setup) {
+    if (config.sync.bulk_data != "records") return nullptr;
+    try {
+      return std::make_unique<ExportRecords>(
+          config.sync.state_path + ".export", relevant_,
+          ExportRecordOptions{.max_resources_per_patient =
+                                  setup.settings.pull.limits.max_resources});
+    } catch (const StateStoreError& e) {
+      throw ConfigError(e.what());
+    }
   }
 
   ChangeFeed* choose(const std::string& changes) {
@@ -175,6 +199,8 @@ class SyncFeeds {
   const PopulationSource population_;
   FhirChangeFeed last_updated_;
   PopulationFeed repull_;
+  detail::RelevantResourceFilter relevant_;
+  std::unique_ptr<ExportRecords> records_;
   BulkExportFeed bulk_;
   AutoChangeFeed auto_;
   ChangeFeed* chosen_;
@@ -198,11 +224,31 @@ SyncOptions engine_options(const AdapterConfig& config) {
 }
 
 // Runs one patient through the pipeline, timed and counted for /metrics.
-PatientProcessor measured(Pipeline& pipeline, Metrics& metrics,
+// With a full export's records, the record is the export's; a patient it
+// cannot vouch for is pulled.
+PatientProcessor measured(Pipeline& pipeline, ExportRecords* records, Metrics& metrics, Logger& log,
                           std::shared_ptr<fhir::Clock> clock) {
-  return [&pipeline, &metrics, clock = std::move(clock)](const std::string& id) {
+  return [&pipeline, records, &metrics, &log, clock = std::move(clock)](const std::string& id) {
     const auto started = clock->steady_now();
-    PatientOutcome o = pipeline.run_safely(id).outcome;
+    std::optional<PulledRecord> exported;
+    // A `_since` export's patients are pulled, as with sync.bulk_data=ids.
+    if (records && records->holds_export()) {
+      try {
+        exported = records->record(id);
+      } catch (const std::exception& e) {
+        PatientOutcome failed;
+        const Classification c = classify(e);
+        failed.kind = OutcomeKind::kFailed;
+        failed.error_kind = c.kind;
+        failed.retryable = c.retryable;
+        failed.detail = fhir::safe_text(e.what());
+        return failed;
+      }
+      metrics.count("mst_bulk_records_total", exported ? "export" : "pulled");
+      if (!exported) log.info("sync.bulk_record_pulled", {{"patient", id}});
+    }
+    PatientOutcome o =
+        exported ? pipeline.run_record_safely(*exported).outcome : pipeline.run_safely(id).outcome;
     metrics.observe("mst_patient_duration_seconds",
                     std::chrono::duration<double>(clock->steady_now() - started).count());
     if (o.kind == OutcomeKind::kWritten) metrics.count("mst_plans_written_total");
@@ -246,7 +292,8 @@ int run_sync(const ParsedArgs& args, Context& context) {
   Pipeline pipeline(servers.source.client.get(), servers.target.client.get(), *setup.tables,
                     *setup.thresholds, setup.settings);
   SyncFeeds feeds(config, setup, *connection.client, context.clock);
-  SyncEngine engine(*state, feeds.chosen(), measured(pipeline, metrics, context.clock),
+  SyncEngine engine(*state, feeds.chosen(),
+                    measured(pipeline, feeds.records(), metrics, *setup.log, context.clock),
                     engine_options(config), *setup.log, metrics, context.clock);
 
   SyncService service(
@@ -279,7 +326,8 @@ const bool registered = register_command({
     "re-pulls them, least recently checked first, at most --repull-budget per cycle. An\n"
     "unchanged patient's re-pull writes nothing.\n"
     "--changes bulk-export (or auto, when the server declares $export and lacks _lastUpdated)\n"
-    "finds changed patients with a Bulk Data export _since the last export's transactionTime.",
+    "finds changed patients with a Bulk Data export _since the last export's transactionTime;\n"
+    "--bulk-data records takes a full export's resources as the patients' records (no pull).",
     sync_options(),
     run_sync,
 });

@@ -68,6 +68,11 @@ class Pipeline {
   // error kind and whether a retry may help.
   PatientRun run_safely(const std::string& patient_id);
 
+  // As run() and run_safely(), for a record read elsewhere (a Bulk Data
+  // export): the same derivation and the same write-back on the target.
+  PatientRun run_record(const PulledRecord& pulled);
+  PatientRun run_record_safely(const PulledRecord& pulled);
+
   // The write-back half of run(): writes (or withdraws, for a deceased
   // patient) the plan of a derivation already made, e.g. the one a CDS Hooks
   // card showed, so what is written is exactly what was reviewed.

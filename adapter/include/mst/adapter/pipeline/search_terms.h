@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstddef>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mst/fhir/client.h"
@@ -55,6 +57,23 @@ std::vector<SearchQuery> relevant_queries(const mappings::CodeTables& tables,
 
 // The types relevant_queries() searches: Observation, then patient_searches().
 std::vector<std::string> relevant_types();
+
+// True when a search of relevant_queries(tables, scope, options) for the
+// resource's patient would return it: its type is searched, and an
+// Observation carries one of the searched codes or categories (a
+// ServiceRequest the searched category). Tokens match as a server matches
+// them: `system|code`, or a bare code in any system. For data that arrives
+// unsearched (a Bulk Data export), so that it equals what the pull reads.
+class RelevantResourceFilter {
+ public:
+  RelevantResourceFilter(const mappings::CodeTables& tables, const RelevantQueryOptions& options);
+  bool operator()(std::string_view type, fhir::Node resource) const;
+
+ private:
+  std::set<std::string, std::less<>> codes_;  // "system|code" or a bare code
+  std::vector<std::string> categories_;       // read whole
+  std::string code_search_category_;
+};
 
 // Runs every search at once (each still pages in order) and returns the
 // results in query order: a batch costs its slowest search, not their sum.

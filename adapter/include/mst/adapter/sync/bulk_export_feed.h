@@ -16,6 +16,7 @@
 
 #include "mst/adapter/logger.h"
 #include "mst/adapter/sync/bulk_manifest.h"
+#include "mst/adapter/sync/export_records.h"
 #include "mst/adapter/sync/sync_engine.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/clock.h"
@@ -34,6 +35,9 @@ struct BulkExportOptions {
   // return part of them). Joiners are pulled whether or not the export
   // names them, leavers are no longer processed (ChangeScan::members).
   std::function<std::vector<std::string>()> members;
+  // sync.bulk_data=records: a full export (no `_since`) also fills this with
+  // the patients' records, so they need no pull. Emptied by every export.
+  ExportRecords* records = nullptr;
 
   // Patient and every type the pull searches (detail::relevant_types()).
   static std::vector<std::string> default_types();

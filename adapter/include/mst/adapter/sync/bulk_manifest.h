@@ -47,6 +47,12 @@ class NdjsonPatientReader {
   using Keep = std::function<bool(std::string_view type, fhir::Node resource)>;
   NdjsonPatientReader(std::string file_name, Keep keep, std::size_t max_line_bytes);
 
+  // Also hands every kept resource, with its line, to `sink` (an export's
+  // records spilled to disk), before the next line is read.
+  using Sink =
+      std::function<void(std::string_view type, fhir::Node resource, std::string_view line)>;
+  void set_sink(Sink sink) { sink_ = std::move(sink); }
+
   // Throws BulkExportError naming the file and line of a line that is not a
   // JSON object with a resourceType, or longer than max_line_bytes.
   void feed(std::string_view chunk);
@@ -61,6 +67,7 @@ class NdjsonPatientReader {
 
   std::string name_;
   Keep keep_;
+  Sink sink_;
   std::size_t max_line_bytes_;
   std::string partial_;  // the line begun in an earlier chunk
   std::size_t line_ = 0;

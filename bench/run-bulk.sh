@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# A first-run sync fed by a Bulk Data $export against per-patient pulls, on
+# one own HAPI server (started here, stopped at the end) holding N fixture
+# patients: wall time, HTTP requests, the server's CPU and the adapter's
+# peak RSS for each of
+#   pulls    sync.changes=last-updated: the first-run Condition search, then
+#            ~17 searches per patient;
+#   ids      sync.changes=bulk-export, sync.bulk_data=ids: Patient/$export
+#            names the patients, who are then pulled;
+#   records  sync.changes=bulk-export, sync.bulk_data=records: the export's
+#            resources are the records; no per-patient pull.
+# Each mode syncs from a fresh state file on another as-of day, so each
+# revises every plan (the same write work). Requests are counted in a second,
+# untimed run of each mode through bench/e2e/record_proxy.py (the NDJSON file
+# downloads go to the server directly, one per file, and are not counted).
+# See docs/performance.md ("Bulk export as the data source").
+#
+#   bench/run-bulk.sh [--patients N]
+#
+# Environment: MST_ADAPTER (a built binary: skips the build), MST_BENCH_BUILD_DIR
+# (default <repo>/build-bench), MST_BENCH_JOBS
+# (default 2), MST_HAPI_STATE_DIR (default <repo>/.hapi-own), MST_HAPI_JAVA_OPTS.
+# Output: bench/data/bulk/ (gitignored) and a table on stdout.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${MST_BENCH_BUILD_DIR:-$repo/build-bench}
+jobs=${MST_BENCH_JOBS:-2}
+out=$repo/bench/data/bulk
+patients=200
+export MST_HAPI_STATE_DIR=${MST_HAPI_STATE_DIR:-$repo/.hapi-own}
+export MST_HAPI_JAVA_OPTS=${MST_HAPI_JAVA_OPTS:--Xms1g -Xmx2g -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError}
+# HAPI asks for 120 s between status polls whatever the progress.
+export MST_SYNC_BULK_MAX_POLL_S=2
+
+while (($#)); do
+  case $1 in
+    --patients) patients=$2; shift 2 ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "run-bulk: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+note() { echo "run-bulk: $*" >&2; }
+rm -rf "$out"
+mkdir -p "$out"
+
+adapter=${MST_ADAPTER:-}
+if [[ -z $adapter ]]; then
+  note "building mst-adapter (Release, $build, -j$jobs)"
+  cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMST_WERROR=OFF \
+    >"$out/cmake.log" 2>&1 || { cat "$out/cmake.log" >&2; exit 1; }
+  cmake --build "$build" -j"$jobs" --target mst-adapter >"$out/build.log" 2>&1 ||
+    { tail -40 "$out/build.log" >&2; exit 1; }
+  adapter=$build/adapter/mst-adapter
+fi
+
+proxy_pid=
+cleanup() {
+  [[ -n $proxy_pid ]] && kill "$proxy_pid" 2>/dev/null || true
+  "$repo/scripts/hapi" stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+note "starting an own HAPI server (state: $MST_HAPI_STATE_DIR)"
+"$repo/scripts/hapi" stop >/dev/null 2>&1 || true
+base=$("$repo/scripts/hapi" start)
+hapi_pid=$(cat "$MST_HAPI_STATE_DIR/pid")
+note "loading $patients patients"
+python3 "$repo/bench/e2e/load_patients.py" "$base" "$patients" bulk >"$out/patients.txt"
+echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)" >"$out/load.txt"
+
+hapi_cpu() { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$hapi_pid/stat"; }
+
+mode_args() {  # the sync options of a mode
+  case $1 in
+    pulls) echo "--changes last-updated" ;;
+    ids) echo "--changes bulk-export --bulk-data ids" ;;
+    records) echo "--changes bulk-export --bulk-data records" ;;
+  esac
+}
+
+sync_once() {  # sync_once NAME MODE AS_OF [SERVER]
+  local name=$1 mode=$2 as_of=$3 server=${4:-$base} rc=0 h0 h1 t0 t1
+  h0=$(hapi_cpu)
+  t0=$(date +%s.%N)
+  # shellcheck disable=SC2046
+  /usr/bin/time -v -o "$out/$name.time" "$adapter" sync --once --server "$server" \
+    --state "$out/$name.db" --as-of "$as_of" --concurrency 4 --log-format json \
+    $(mode_args "$mode") >"$out/$name.out" 2>"$out/$name.log" || rc=$?
+  t1=$(date +%s.%N)
+  h1=$(hapi_cpu)
+  if ((rc != 0 && rc != 5)); then
+    note "sync $name exited $rc:"
+    tail -5 "$out/$name.log" >&2
+    exit 1
+  fi
+  local rss written
+  rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$out/$name.time")
+  written=$(grep -c '"event":"patient.done"' "$out/$name.log" || true)
+  echo "$name $mode $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b - a}') \
+$(awk -v a="$h0" -v b="$h1" 'BEGIN{printf "%.1f", b - a}') $rss $written" >>"$out/results.txt"
+}
+
+note "first sync (creates the plans, not timed)"
+sync_once first pulls 2026-11-19
+
+day=20
+for mode in pulls ids records; do
+  note "timed sync: $mode"
+  sync_once "timed-$mode" "$mode" "2026-11-$day"
+  day=$((day + 1))
+  note "request count: $mode, through the recording proxy (not timed)"
+  rm -f "$out/proxy.port"
+  python3 "$repo/bench/e2e/record_proxy.py" "$base" "$out/requests-$mode.jsonl" "$out/proxy.port" &
+  proxy_pid=$!
+  for _ in $(seq 50); do [[ -s $out/proxy.port ]] && break; sleep 0.2; done
+  sync_once "counted-$mode" "$mode" "2026-11-$day" "http://127.0.0.1:$(cat "$out/proxy.port")/fhir"
+  kill "$proxy_pid"
+  proxy_pid=
+  day=$((day + 1))
+done
+echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
+
+echo "patients=$patients $(tr '\n' ' ' <"$out/load.txt")"
+printf '%-8s %8s %8s %10s %12s %10s\n' mode wall_s requests hapi_cpu_s adapter_rss_kb patients
+while read -r name mode wall cpu rss done; do
+  [[ $name == timed-* ]] || continue
+  requests=$(wc -l <"$out/requests-$mode.jsonl")
+  printf '%-8s %8s %8s %10s %12s %10s\n' "$mode" "$wall" "$requests" "$cpu" "$rss" "$done"
+done <"$out/results.txt"
