@@ -14,7 +14,8 @@
 //    meta.lastUpdated is the server's time;
 //  - transactions all-or-nothing: POST with ifNoneExist, PUT by id with
 //    ifMatch (412 on a stale version), conditional PUT (Type?criteria),
-//    urn:uuid references resolved; batches entry by entry, a failed entry
+//    urn:uuid references resolved; batches entry by entry (GET entries
+//    read or search, listed in searches() but not requests()), a failed entry
 //    answered in the 200 response with its status and an OperationOutcome
 //    (R4 http.html#brules); single creates (If-None-Exist) and updates
 //    (If-Match, or conditional).
@@ -159,6 +160,11 @@ class MemoryFhirServer : public fhir::Client {
   Target write_one(const std::string& type, const Write& w, fhir::JsonValue r);
   fhir::FhirResponse stored_response(const std::string& ref) const;
   fhir::FhirResponse batch(const fhir::JsonDocument& doc);
+  // Records the search and returns the status a fault answers it with (0: none).
+  int search_refusal(const std::string& type, const fhir::SearchParams& params);
+  // The searchset Bundle (JSON) answering the search.
+  std::string searchset(const std::string& type, const fhir::SearchParams& params) const;
+  std::string batch_get(const std::string& url);
   std::string now() const;
 
   std::string base_;

@@ -95,10 +95,27 @@ PatientRun Pipeline::build_offline(const mappings::PatientRecord& record) {
   return run;
 }
 
+PullOptions Pipeline::pull_options() {
+  PullOptions options = settings_.pull;
+  if (options.read_mode != ReadMode::kAuto) return options;
+  std::lock_guard lock(pull_mu_);
+  if (!read_mode_) {
+    try {
+      read_mode_ = auto_read_mode(client_->capabilities());
+    } catch (const fhir::ClientError&) {
+      // No statement: nothing declares batch, and the searches themselves
+      // report a server that refuses them.
+      read_mode_ = ReadMode::kSearches;
+    }
+  }
+  options.read_mode = *read_mode_;
+  return options;
+}
+
 PatientRun Pipeline::run(const std::string& patient_id) {
   if (!client_) throw std::logic_error("Pipeline::run needs a FHIR client");
   PatientRun run;
-  PulledRecord pulled = pull_record(*client_, patient_id, tables_, settings_.pull);
+  PulledRecord pulled = pull_record(*client_, patient_id, tables_, pull_options());
   run.derivation = derive(pulled.record, tables_, thresholds_, settings_.as_of, pulled.warnings);
   const Derivation& d = *run.derivation;
   const BuildOptions base_options = build_options();

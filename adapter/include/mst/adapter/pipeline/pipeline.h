@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,6 +85,11 @@ class Pipeline {
   const RuleThresholds& thresholds_;
   PipelineSettings settings_;
   std::unique_ptr<PlanWriter> writer_;
+  // settings_.pull with ReadMode::kAuto resolved against the source's
+  // CapabilityStatement, once.
+  PullOptions pull_options();
+  std::mutex pull_mu_;
+  std::optional<ReadMode> read_mode_;
 };
 
 }  // namespace mst::adapter
