@@ -631,6 +631,12 @@ fhir::FhirResponse MemoryFhirServer::stored_response(const std::string& ref) con
 
 // An R4 batch: each entry on its own, its outcome in the response entry.
 fhir::FhirResponse MemoryFhirServer::batch(const fhir::JsonDocument& doc) {
+  if (refuse_batch_reads) {
+    for (fhir::Node e : doc.root().array("entry")) {
+      if (e["request"].string("method") == std::optional<std::string_view>("GET"))
+        throw fhir::HttpStatusError("POST", base_, 400, "", "batch GET entries are not taken");
+    }
+  }
   std::string out;
   for (fhir::Node e : doc.root().array("entry")) {
     const Write w{std::string(e["request"].string("method").value_or("")),

@@ -93,6 +93,9 @@ class MemoryFhirServer : public fhir::Client {
   void require_patient_on(const std::string& type, bool declared = true);
   // Answers 405 to a transaction Bundle (batches still work).
   bool refuse_transactions = false;
+  // Answers 400 to a batch Bundle with GET entries, as a server that takes
+  // batches of writes only (or would rewrite the searches) does.
+  bool refuse_batch_reads = false;
   // When set, every write request after the first `fail_after_writes`
   // fails with 503 (a batch entry in its response, a request by throwing).
   std::optional<int> fail_after_writes;

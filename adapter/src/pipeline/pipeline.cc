@@ -112,10 +112,38 @@ PullOptions Pipeline::pull_options() {
   return options;
 }
 
+namespace {
+
+bool batch_refused(const fhir::ClientError& e) {
+  // The batch itself (not one of its entries) refused as a request the
+  // server does not take: a server that declares batch for writes only.
+  return e.method() == "POST" && e.status() >= 400 && e.status() < 500 && e.status() != 401 &&
+         e.status() != 403 && e.status() != 408 && e.status() != 429;
+}
+
+}  // namespace
+
+PulledRecord Pipeline::pull(const std::string& patient_id) {
+  PullOptions options = pull_options();
+  if (settings_.pull.read_mode != ReadMode::kAuto || options.read_mode != ReadMode::kBatch)
+    return pull_record(*client_, patient_id, tables_, options);
+  try {
+    return pull_record(*client_, patient_id, tables_, options);
+  } catch (const fhir::ClientError& e) {
+    if (!batch_refused(e)) throw;
+  }
+  {
+    std::lock_guard lock(pull_mu_);
+    read_mode_ = ReadMode::kSearches;
+  }
+  options.read_mode = ReadMode::kSearches;
+  return pull_record(*client_, patient_id, tables_, options);
+}
+
 PatientRun Pipeline::run(const std::string& patient_id) {
   if (!client_) throw std::logic_error("Pipeline::run needs a FHIR client");
   PatientRun run;
-  PulledRecord pulled = pull_record(*client_, patient_id, tables_, pull_options());
+  PulledRecord pulled = pull(patient_id);
   run.derivation = derive(pulled.record, tables_, thresholds_, settings_.as_of, pulled.warnings);
   const Derivation& d = *run.derivation;
   const BuildOptions base_options = build_options();

@@ -314,8 +314,18 @@ MemberSearch find_members(fhir::Client& client, const fhir::Capabilities& caps,
   }
   std::vector<fhir::SearchResult> all;
   if (batch && gets.size() > 1) {
-    all = client.batch_read(gets, kMemberLimits);
-  } else {
+    try {
+      all = client.batch_read(gets, kMemberLimits);
+    } catch (const fhir::ClientError& e) {
+      // A batch refused as a whole (a server that takes batches of writes
+      // only, or rewrites searches): the same searches one by one.
+      if (e.method() != "POST" || e.status() < 400 || e.status() >= 500 || e.status() == 401 ||
+          e.status() == 403 || e.status() == 408 || e.status() == 429)
+        throw;
+      batch = false;
+    }
+  }
+  if (!batch || gets.size() <= 1) {
     for (const auto& g : gets) all.push_back(client.search(g.type, g.params, kMemberLimits));
   }
   for (const auto& k : kinds) {

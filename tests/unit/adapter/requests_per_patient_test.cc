@@ -73,14 +73,6 @@ class RequestsPerPatient : public ::testing::Test {
   RequestsPerPatient()
       : tables_(mappings::CodeTables::load({testing::kTables}, testing::kCanonical)) {}
 
-  // Requests the server saw during `f`.
-  template <typename F>
-  static std::size_t requests_during(const MemoryFhirServer& server, F f) {
-    const std::size_t before = server.requests().size();
-    f();
-    return server.requests().size() - before;
-  }
-
   mappings::CodeTables tables_;
   RuleThresholds thresholds_;
 };
@@ -180,6 +172,23 @@ TEST_F(RequestsPerPatient, TheDevicesAreSearchedOncePerProcessOnceOneExists) {
   // Before the first write (none yet); the write tells where the Device
   // went, so the revision and the re-run ask no more.
   EXPECT_EQ(device_searches, 1u);
+}
+
+TEST_F(RequestsPerPatient, AServerThatRefusesBatchReadsIsReadBySearchesFromThenOn) {
+  MemoryFhirServer server;
+  declare_batch(server);
+  server.refuse_batch_reads = true;
+  server.put_bundle(testing::read_file(testing::kFixture));
+  Pipeline pipeline(&server, tables_, thresholds_, settings(ReadMode::kAuto));
+  const PatientOutcome first = pipeline.run_safely(testing::kPatient).outcome;
+  EXPECT_EQ(first.kind, OutcomeKind::kWritten) << first.detail;
+  revise(server);
+  const std::size_t before = server.requests().size();
+  const PatientOutcome again = pipeline.run_safely(testing::kPatient).outcome;
+  EXPECT_EQ(again.kind, OutcomeKind::kWritten) << again.detail;
+  // The pull no longer tries the batch: 16 reads, the plan search, one
+  // refused member batch and its 6 searches, the transaction.
+  EXPECT_EQ(server.requests().size() - before, 25u);
 }
 
 // What pull_record throws, classified, and its C++ type.

@@ -88,6 +88,9 @@ class Pipeline {
   // settings_.pull with ReadMode::kAuto resolved against the source's
   // CapabilityStatement, once.
   PullOptions pull_options();
+  // pull_record() in the resolved read mode; under auto, a server that
+  // refuses the batch read itself is read by searches from then on.
+  PulledRecord pull(const std::string& patient_id);
   std::mutex pull_mu_;
   std::optional<ReadMode> read_mode_;
 };
