@@ -167,6 +167,10 @@ const std::vector<KeySpec>& base_specs() {
         "categories put on Observation searches by code, for servers that require one "
         "(e.g. laboratory,vital-signs,social-history)"},
        str(&A::server, &ServerConfig::observation_code_categories)},
+      {{"server.read_mode", "auto",
+        "auto | batch | searches: a patient's reads as one batch Bundle or one request per "
+        "search (auto: batch when the server declares it)"},
+       one_of(str(&A::server, &ServerConfig::read_mode), {"auto", "batch", "searches"})},
       {{"auth.type", "none", "none | bearer | basic | smart"},
        one_of(str(&A::auth, &AuthConfig::type), {"none", "bearer", "basic", "smart"})},
       {{"auth.token_env", "", "bearer: environment variable holding the token"},

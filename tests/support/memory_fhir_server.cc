@@ -38,6 +38,21 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
+// "%7C" as "|": a batch entry's URL is encoded as a request line is.
+std::string percent_decoded(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 // "a=1&b=2" (a conditional request's criteria) as search parameters.
 fhir::SearchParams parse_criteria(const std::string& criteria) {
   fhir::SearchParams out;
@@ -343,18 +358,35 @@ fhir::SearchResult MemoryFhirServer::search(std::string_view type, const fhir::S
                                             const fhir::SearchLimits&) {
   std::lock_guard lock(mu_);
   log("GET " + std::string(type));
-  searches_.push_back({std::string(type), params});
   count_request("GET", std::string(type));
-  if (auto it = fail_searches.find(std::string(type)); it != fail_searches.end())
-    refuse("GET", std::string(type), it->second);
-  if (patient_required_.count(std::string(type))) {
+  fhir::SearchResult out;
+  const int status = search_refusal(std::string(type), params);
+  if (status == 400) {
+    throw fhir::HttpStatusError("GET", base_ + "/" + std::string(type), 400, "",
+                                "a search needs the patient");
+  }
+  if (status) refuse("GET", std::string(type), status);
+  out.pages.push_back(std::make_shared<const fhir::JsonDocument>(
+      fhir::JsonDocument::parse(searchset(std::string(type), params))));
+  for (const auto& e : fhir::Bundle(out.pages.back()->root()).entries()) {
+    (e.search_mode == "include" ? out.included : out.resources).push_back(e.resource);
+  }
+  return out;
+}
+
+int MemoryFhirServer::search_refusal(const std::string& type, const fhir::SearchParams& params) {
+  searches_.push_back({type, params});
+  if (auto it = fail_searches.find(type); it != fail_searches.end()) return it->second;
+  if (patient_required_.count(type)) {
     bool scoped = false;
     for (const auto& [name, value] : params) scoped |= name == "patient" || name == "subject";
-    if (!scoped) {
-      throw fhir::HttpStatusError("GET", base_ + "/" + std::string(type), 400, "",
-                                  "a search needs the patient");
-    }
+    if (!scoped) return 400;
   }
+  return 0;
+}
+
+std::string MemoryFhirServer::searchset(const std::string& type,
+                                        const fhir::SearchParams& params) const {
   std::string entries;
   std::vector<const fhir::JsonValue*> found;
   for (const auto& [ref, r] : resources_) {
@@ -368,16 +400,31 @@ fhir::SearchResult MemoryFhirServer::search(std::string_view type, const fhir::S
       included += R"(,{"resource":)" + it->second.dump() + R"(,"search":{"mode":"include"}})";
   }
   // Includes apart from the matches, as the client sorts them.
-  fhir::SearchResult out;
-  out.pages.push_back(std::make_shared<const fhir::JsonDocument>(fhir::JsonDocument::parse(
-      R"({"resourceType":"Bundle","type":"searchset","meta":{"lastUpdated":")" + now() +
-      R"("},"entry":[)" + entries +
-      (entries.empty() ? included.substr(std::min<std::size_t>(1, included.size())) : included) +
-      "]}")));
-  for (const auto& e : fhir::Bundle(out.pages.back()->root()).entries()) {
-    (e.search_mode == "include" ? out.included : out.resources).push_back(e.resource);
+  return R"({"resourceType":"Bundle","type":"searchset","meta":{"lastUpdated":")" + now() +
+         R"("},"entry":[)" + entries +
+         (entries.empty() ? included.substr(std::min<std::size_t>(1, included.size())) : included) +
+         "]}";
+}
+
+// A GET entry of a batch: a read (Type/id) or a search (Type?query), each
+// under the faults a request alone would meet.
+std::string MemoryFhirServer::batch_get(const std::string& url) {
+  const std::size_t q = url.find('?');
+  const std::string path = url.substr(0, q);
+  const std::size_t slash = path.find('/');
+  if (slash != std::string::npos) {
+    if (path.find('/', slash + 1) != std::string::npos) return failed_entry(400);
+    auto it = resources_.find(path);
+    if (it == resources_.end()) return failed_entry(404);
+    return R"({"resource":)" + it->second.dump() + R"(,"response":{"status":"200 OK"}})";
   }
-  return out;
+  fhir::SearchParams params;
+  if (q != std::string::npos) {
+    for (auto& [name, value] : parse_criteria(url.substr(q + 1)))
+      params.emplace_back(percent_decoded(name), percent_decoded(value));
+  }
+  if (const int status = search_refusal(path, params)) return failed_entry(status);
+  return R"({"resource":)" + searchset(path, params) + R"(,"response":{"status":"200 OK"}})";
 }
 
 MemoryFhirServer::Target MemoryFhirServer::resolve(const Store& in,
@@ -584,6 +631,12 @@ fhir::FhirResponse MemoryFhirServer::stored_response(const std::string& ref) con
 
 // An R4 batch: each entry on its own, its outcome in the response entry.
 fhir::FhirResponse MemoryFhirServer::batch(const fhir::JsonDocument& doc) {
+  if (refuse_batch_reads) {
+    for (fhir::Node e : doc.root().array("entry")) {
+      if (e["request"].string("method") == std::optional<std::string_view>("GET"))
+        throw fhir::HttpStatusError("POST", base_, 400, "", "batch GET entries are not taken");
+    }
+  }
   std::string out;
   for (fhir::Node e : doc.root().array("entry")) {
     const Write w{std::string(e["request"].string("method").value_or("")),
@@ -591,6 +644,10 @@ fhir::FhirResponse MemoryFhirServer::batch(const fhir::JsonDocument& doc) {
                   std::string(e["request"].string("ifNoneExist").value_or("")),
                   std::string(e["request"].string("ifMatch").value_or(""))};
     std::string answer;
+    if (w.method == "GET") {
+      out += (out.empty() ? "" : ",") + batch_get(w.url);
+      continue;
+    }
     happen_before(w.method, w.url);
     int status = write_due_to_fail() ? 503 : 0;
     if (!status) status = chosen_failure(w.method, w.url);

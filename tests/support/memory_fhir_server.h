@@ -14,7 +14,8 @@
 //    meta.lastUpdated is the server's time;
 //  - transactions all-or-nothing: POST with ifNoneExist, PUT by id with
 //    ifMatch (412 on a stale version), conditional PUT (Type?criteria),
-//    urn:uuid references resolved; batches entry by entry, a failed entry
+//    urn:uuid references resolved; batches entry by entry (GET entries
+//    read or search, listed in searches() but not requests()), a failed entry
 //    answered in the 200 response with its status and an OperationOutcome
 //    (R4 http.html#brules); single creates (If-None-Exist) and updates
 //    (If-Match, or conditional).
@@ -92,6 +93,9 @@ class MemoryFhirServer : public fhir::Client {
   void require_patient_on(const std::string& type, bool declared = true);
   // Answers 405 to a transaction Bundle (batches still work).
   bool refuse_transactions = false;
+  // Answers 400 to a batch Bundle with GET entries, as a server that takes
+  // batches of writes only (or would rewrite the searches) does.
+  bool refuse_batch_reads = false;
   // When set, every write request after the first `fail_after_writes`
   // fails with 503 (a batch entry in its response, a request by throwing).
   std::optional<int> fail_after_writes;
@@ -159,6 +163,11 @@ class MemoryFhirServer : public fhir::Client {
   Target write_one(const std::string& type, const Write& w, fhir::JsonValue r);
   fhir::FhirResponse stored_response(const std::string& ref) const;
   fhir::FhirResponse batch(const fhir::JsonDocument& doc);
+  // Records the search and returns the status a fault answers it with (0: none).
+  int search_refusal(const std::string& type, const fhir::SearchParams& params);
+  // The searchset Bundle (JSON) answering the search.
+  std::string searchset(const std::string& type, const fhir::SearchParams& params) const;
+  std::string batch_get(const std::string& url);
   std::string now() const;
 
   std::string base_;

@@ -172,10 +172,15 @@ std::vector<std::string> PlanWriter::send(fhir::JsonValue& bundle,
                                           std::vector<std::string>* progress) {
   const WriteMode m = mode();
   record_how_written(bundle, m);
-  if (m == WriteMode::kBatch || m == WriteMode::kIndividual)
-    return send_staged(client_, bundle, m, progress);
-  fhir::FhirResponse resp = client_.transaction(bundle.dump());
-  return response_locations(resp.resource());
+  std::vector<std::string> where;
+  if (m == WriteMode::kBatch || m == WriteMode::kIndividual) {
+    where = send_staged(client_, bundle, m, progress);
+  } else {
+    fhir::FhirResponse resp = client_.transaction(bundle.dump());
+    where = response_locations(resp.resource());
+  }
+  note_written_devices(where);
+  return where;
 }
 
 std::mutex& PlanWriter::patient_lock(const std::string& patient_id) {
@@ -204,18 +209,6 @@ std::set<std::string> adapter_devices(fhir::Client& client, const PlanIdentity& 
     if (!ref.empty()) out.insert(std::move(ref));
   }
   return out;
-}
-
-// What marks the adapter's resources on this server, as of now.
-OwnerMarks owner_marks(fhir::Client& client, const PlanIdentity& identity,
-                       const std::string& base_url) {
-  OwnerMarks marks;
-  marks.base_url = base_url;
-  marks.patient_id = identity.patient_id;
-  marks.subject_base = identity.subject_base;
-  marks.note_author = identity.note_author;
-  marks.device_refs = adapter_devices(client, identity, base_url);
-  return marks;
 }
 
 struct FoundPlan {
@@ -283,36 +276,65 @@ struct MemberSearch {
 // patient's earlier proposals of each kind (which it may have to withdraw).
 MemberSearch find_members(fhir::Client& client, const fhir::Capabilities& caps,
                           const PlanIdentity& identity, const fhir::JsonValue& bundle,
-                          const OwnerMarks& marks, bool revision) {
+                          const OwnerMarks& marks, bool revision, bool batch) {
   MemberSearch out;
   std::map<std::string, FoundMember> by_ref;
+  // Every kind's searches first, so they can go as one request.
+  struct KindSearches {
+    const PlanMemberKind* kind;
+    const MemberKind* mk;
+    std::vector<std::string> values;
+    std::size_t first = 0, count = 0;  // into `gets`
+  };
+  std::vector<KindSearches> kinds;
+  std::vector<fhir::BatchGet> gets;
   for (const auto& kind : identity.members) {
     const MemberKind* mk = member_kind(kind.type);
     if (mk == nullptr) continue;
-    std::vector<fhir::SearchResult> results;
-    const std::vector<std::string> values = built_values(bundle, kind.identifier_system);
-    if (!values.empty()) {
+    KindSearches k{&kind, mk, built_values(bundle, kind.identifier_system), gets.size(), 0};
+    if (!k.values.empty()) {
       std::string any_of;
-      for (const auto& v : values) {
+      for (const auto& v : k.values) {
         any_of += (any_of.empty() ? "" : ",") + kind.identifier_system + "|" + v;
       }
-      results.push_back(
-          client.search(kind.type,
-                        detail::patient_scoped(caps, kind.type, {{"identifier", any_of}},
-                                               subject_reference(marks)),
-                        kMemberLimits));
+      gets.push_back({kind.type, "",
+                      detail::patient_scoped(caps, kind.type, {{"identifier", any_of}},
+                                             subject_reference(marks))});
     }
     if (revision) {
       // Also finds proposals an earlier version of the adapter made and
       // this revision drops.
-      results.push_back(client.search(
-          kind.type,
-          {{"subject", subject_reference(marks)}, {"identifier", kind.identifier_system + "|"}},
-          kMemberLimits));
+      gets.push_back(
+          {kind.type,
+           "",
+           {{"subject", subject_reference(marks)}, {"identifier", kind.identifier_system + "|"}}});
     }
-    const std::set<std::string> wanted(values.begin(), values.end());
+    k.count = gets.size() - k.first;
+    kinds.push_back(std::move(k));
+  }
+  std::vector<fhir::SearchResult> all;
+  if (batch && gets.size() > 1) {
+    try {
+      all = client.batch_read(gets, kMemberLimits);
+    } catch (const fhir::ClientError& e) {
+      // A batch refused as a whole (a server that takes batches of writes
+      // only, or rewrites searches): the same searches one by one.
+      if (e.method() != "POST" || e.status() < 400 || e.status() >= 500 || e.status() == 401 ||
+          e.status() == 403 || e.status() == 408 || e.status() == 429)
+        throw;
+      batch = false;
+    }
+  }
+  if (!batch || gets.size() <= 1) {
+    for (const auto& g : gets) all.push_back(client.search(g.type, g.params, kMemberLimits));
+  }
+  for (const auto& k : kinds) {
+    const auto& kind = *k.kind;
+    const MemberKind* mk = k.mk;
+    const std::set<std::string> wanted(k.values.begin(), k.values.end());
     std::map<std::string, std::vector<std::string>> refs_by_value;
-    for (auto& r : results) {
+    for (std::size_t i = k.first; i < k.first + k.count; ++i) {
+      fhir::SearchResult& r = all[i];
       r.require_complete();
       out.pages.insert(out.pages.end(), r.pages.begin(), r.pages.end());
       for (fhir::Node n : r.resources) {
@@ -479,9 +501,9 @@ struct LinkedMembers {
 LinkedMembers link_members(fhir::Client& client, const fhir::Capabilities& caps,
                            const PlanIdentity& identity, fhir::JsonValue& bundle,
                            const OwnerMarks& marks, bool revision, const std::string& base_url,
-                           const PatientOutcome& out) {
+                           const PatientOutcome& out, bool batch) {
   LinkedMembers linked;
-  MemberSearch members = find_members(client, caps, identity, bundle, marks, revision);
+  MemberSearch members = find_members(client, caps, identity, bundle, marks, revision, batch);
   if (!members.look_alikes.empty()) {
     linked.refusal = refused(out, SkipReason::kLookAlike,
                              joined(members.look_alikes) +
@@ -547,6 +569,41 @@ void add_created(const fhir::JsonValue& bundle, const std::vector<std::string>& 
 
 }  // namespace
 
+bool PlanWriter::batch_reads() {
+  return options_.batch_reads && capabilities().supports_system("batch");
+}
+
+std::set<std::string> PlanWriter::devices(const PlanIdentity& identity, const std::string& base_url,
+                                          bool refresh) {
+  std::lock_guard lock(devices_mu_);
+  // Empty is searched again: the first write creates the Device.
+  if (refresh || !devices_ || devices_->empty())
+    devices_ = adapter_devices(client_, identity, base_url);
+  return *devices_;
+}
+
+void PlanWriter::note_written_devices(const std::vector<std::string>& where) {
+  std::string base_url = client_.base_url();
+  while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+  std::lock_guard lock(devices_mu_);
+  if (!devices_) return;
+  for (const auto& location : where) {
+    const fhir::Reference ref = fhir::Reference::parse(location);
+    if (ref.type == "Device" && !ref.id.empty()) devices_->insert("Device/" + ref.id);
+  }
+}
+
+OwnerMarks PlanWriter::marks_for(const PlanIdentity& identity, const std::string& base_url,
+                                 bool refresh) {
+  OwnerMarks marks;
+  marks.base_url = base_url;
+  marks.patient_id = identity.patient_id;
+  marks.subject_base = identity.subject_base;
+  marks.note_author = identity.note_author;
+  marks.device_refs = devices(identity, base_url, refresh);
+  return marks;
+}
+
 PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn& build) {
   std::lock_guard patient_guard(patient_lock(identity.patient_id));
   if (mode() == WriteMode::kDocument) return write_note(identity, build);
@@ -559,9 +616,16 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
   std::set<std::string> created;
   fhir::JsonValue created_by;
   for (int attempt = 0;; ++attempt) {
-    OwnerMarks marks = owner_marks(client_, identity, base_url);
-    const std::vector<FoundPlan> found =
+    OwnerMarks marks = marks_for(identity, base_url, false);
+    std::vector<FoundPlan> found =
         find_plans(client_, capabilities(), identity, marks, read_fingerprint_);
+    if (std::any_of(found.begin(), found.end(),
+                    [](const FoundPlan& f) { return f.verdict.standing == Standing::kNotOurs; })) {
+      // Before calling a plan someone else's: another process (a newer
+      // adapter) may have written it under a Device this one has not seen.
+      marks = marks_for(identity, base_url, true);
+      found = find_plans(client_, capabilities(), identity, marks, read_fingerprint_);
+    }
     if (auto refusal = refuse_found_plans(found, out)) return *refusal;
     std::optional<ExistingPlan> existing;
     if (!found.empty()) {
@@ -579,8 +643,9 @@ PatientOutcome PlanWriter::write(const PlanIdentity& identity, const PlanBuildFn
     if (existing && !existing->fingerprint.empty() && existing->fingerprint == built.fingerprint)
       return unchanged(*existing, built, marks, out);
     if (existing) marks.plan_members = existing->members;
-    const LinkedMembers linked = link_members(client_, capabilities(), identity, built.bundle,
-                                              marks, existing.has_value(), base_url, out);
+    const LinkedMembers linked =
+        link_members(client_, capabilities(), identity, built.bundle, marks, existing.has_value(),
+                     base_url, out, batch_reads());
     if (linked.refusal) return *linked.refusal;
     if (options_.dry_run) {
       last_bundle_ = built.bundle.dump();
@@ -676,7 +741,8 @@ std::size_t PlanWriter::withdraw_orphans(const PlanIdentity& identity,
   // Written by this process moments ago: counted as named by our plan, so
   // judge() proves them untouched (subject, status, notes) like any member.
   marks.plan_members.insert(created.begin(), created.end());
-  MemberSearch members = find_members(client_, capabilities(), identity, built, marks, false);
+  MemberSearch members =
+      find_members(client_, capabilities(), identity, built, marks, false, batch_reads());
   std::vector<FoundMember> orphans;
   for (auto& m : members.members) {
     if (created.count(m.ref) && !named.count(m.ref) && m.verdict.standing == Standing::kOurs)
@@ -740,7 +806,8 @@ PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const 
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   for (int attempt = 0;; ++attempt) {
     Withdrawal w;
-    OwnerMarks marks = owner_marks(client_, identity, base_url);
+    // Rare (a death), and it decides alone what is the adapter's: Devices as of now.
+    OwnerMarks marks = marks_for(identity, base_url, true);
     fhir::SearchResult plans = plans_by_identifier(client_, capabilities(), identity, marks);
     plans.require_complete();
     std::vector<FoundMember> found;
@@ -762,7 +829,7 @@ PlanWriter::Withdrawal PlanWriter::withdraw(const PlanIdentity& identity, const 
     const fhir::JsonValue no_proposals =
         fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "transaction"}});
     MemberSearch members =
-        find_members(client_, capabilities(), identity, no_proposals, marks, true);
+        find_members(client_, capabilities(), identity, no_proposals, marks, true, batch_reads());
     for (const auto& m : members.members) {
       if (m.verdict.standing == Standing::kChanged)
         w.left.push_back(m.ref + " (" + m.verdict.why + ")");

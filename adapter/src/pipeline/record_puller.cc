@@ -5,10 +5,22 @@
 
 #include "mst/adapter/pipeline/search_terms.h"
 #include "mst/fhir/client_errors.h"
+#include "mst/fhir/json_value.h"
 #include "mst/fhir/resource.h"
 #include "mst/mappings/extract.h"
 
 namespace mst::adapter {
+
+std::optional<ReadMode> parse_read_mode(std::string_view name) {
+  if (name == "auto") return ReadMode::kAuto;
+  if (name == "batch") return ReadMode::kBatch;
+  if (name == "searches") return ReadMode::kSearches;
+  return std::nullopt;
+}
+
+ReadMode auto_read_mode(const fhir::Capabilities& caps) {
+  return caps.supports_system("batch") ? ReadMode::kBatch : ReadMode::kSearches;
+}
 
 PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
                          const mappings::CodeTables& tables, const PullOptions& options) {
@@ -19,19 +31,33 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
                                 .code_search_category = options.code_search_category,
                                 .with_includes = true});
 
-  // The Patient and every search at once: a patient's pull costs the
-  // slowest request, not their sum.
-  auto patient = std::async(std::launch::async, [&] { return client.read("Patient", patient_id); });
+  fhir::FhirResponse patient_response;
   std::vector<fhir::SearchResult> results;
-  std::exception_ptr search_error;
-  try {
-    results = detail::search_all(client, queries, options.limits);
-  } catch (...) {
-    search_error = std::current_exception();
+  if (options.read_mode == ReadMode::kBatch) {
+    // One request: the Patient first, then every search in order.
+    std::vector<fhir::BatchGet> gets{{"Patient", patient_id, {}}};
+    for (const auto& q : queries) gets.push_back({q.type, "", q.params});
+    results = client.batch_read(gets, options.limits);
+    // The Patient as its own document, as a read gives it: the record
+    // cannot tell the two ways apart.
+    patient_response.body = std::make_shared<const fhir::JsonDocument>(
+        fhir::JsonDocument::parse(fhir::JsonValue::from(results.front().resources.front()).dump()));
+    results.erase(results.begin());
+  } else {
+    // The Patient and every search at once: a patient's pull costs the
+    // slowest request, not their sum.
+    auto patient =
+        std::async(std::launch::async, [&] { return client.read("Patient", patient_id); });
+    std::exception_ptr search_error;
+    try {
+      results = detail::search_all(client, queries, options.limits);
+    } catch (...) {
+      search_error = std::current_exception();
+    }
+    // The Patient's failure first; either way `patient` is done before we leave.
+    patient_response = patient.get();
+    if (search_error) std::rethrow_exception(search_error);
   }
-  // The Patient's failure first; either way `patient` is done before we leave.
-  fhir::FhirResponse patient_response = patient.get();
-  if (search_error) std::rethrow_exception(search_error);
 
   PulledRecord out{mappings::PatientRecord(), {}, static_cast<int>(queries.size()) + 1};
   mappings::PatientRecord::Builder builder(patient_id);

@@ -5,6 +5,7 @@
 
 #include "mst/fhir/client_errors.h"
 #include "mst/fhir/datatypes.h"
+#include "search_pages.h"
 
 namespace mst::fhir {
 
@@ -278,10 +279,27 @@ SearchResult RestClient::search(std::string_view type, const SearchParams& param
   if (!params.empty()) url += "?" + encode_query(params);
   SearchResult result;
   result.url = redact_url(url);
+  page_on(std::move(url), true, limits, result);
+  return result;
+}
+
+void RestClient::follow_next(const BatchGet&, std::string_view next, const SearchLimits& limits,
+                             SearchResult& result) {
+  // The batch's first page was asked of [base]; its links are relative to it.
+  page_on(options_.base_url + "/", false, limits, result, next);
+}
+
+void RestClient::page_on(std::string url, bool fetch_first, const SearchLimits& limits,
+                         SearchResult& result, std::optional<std::string_view> next) {
   const std::string origin = url_origin(options_.base_url);
   std::unordered_set<std::string> visited{url};
-  const std::size_t max_pages = std::max<std::size_t>(limits.max_pages, 1);
-
+  if (!fetch_first) {
+    // `next` came with the page already in `result`.
+    std::optional<std::string> to =
+        detail::next_page_url(result, next, url, origin, visited, limits);
+    if (!to) return;
+    url = std::move(*to);
+  }
   while (true) {
     Call call{"GET", url, "", {}, true, false};
     // HAPI answers a repeated search from a cache for 60 s by default; a
@@ -289,62 +307,14 @@ SearchResult RestClient::search(std::string_view type, const SearchParams& param
     // it never saw. Later pages come from the search the first one started.
     if (result.pages.empty()) call.headers.emplace_back("Cache-Control", "no-cache");
     FhirResponse page = execute(call);
-    std::optional<std::string_view> next;
-    try {
-      Bundle bundle(page.resource());
-      if (result.pages.empty()) result.total = bundle.total();
-      for (const BundleEntry& entry : bundle.entries()) {
-        if (entry.search_mode == "outcome") {
-          auto issues = read_outcome_issues(entry.resource);
-          result.warnings.insert(result.warnings.end(), issues.begin(), issues.end());
-        } else if (entry.search_mode == "include") {
-          if (entry.resource) result.included.push_back(entry.resource);
-        } else if (entry.resource) {
-          if (result.resources.size() >= limits.max_resources) {
-            result.complete = false;
-            result.incomplete_reason =
-                "stopped at the limit of " + std::to_string(limits.max_resources) + " resources";
-            break;
-          }
-          result.resources.push_back(entry.resource);
-        }
-      }
-      next = bundle.link("next");
-    } catch (const Error& e) {
-      throw InvalidResponse(call.method, call.url, page.status, "",
-                            std::string("not a search Bundle: ") + e.what());
-    }
+    std::optional<std::string_view> page_next =
+        detail::absorb_page(result, page.resource(), limits, call.method, call.url, page.status);
     result.pages.push_back(page.body);
-    if (!result.complete || !next || next->empty()) break;
-
-    if (result.resources.size() >= limits.max_resources) {
-      result.complete = false;
-      result.incomplete_reason = "stopped at the limit of " + std::to_string(limits.max_resources) +
-                                 " resources; the server has more pages";
-      break;
-    }
-    if (result.pages.size() >= max_pages) {
-      result.complete = false;
-      result.incomplete_reason =
-          "stopped at the limit of " + std::to_string(max_pages) + " pages; the server has more";
-      break;
-    }
-    std::string next_url = resolve_url(url, *next);
-    if (url_origin(next_url) != origin) {
-      result.complete = false;
-      result.incomplete_reason = "the next link points to another origin (" + url_origin(next_url) +
-                                 "); not followed, so credentials stay with " + origin;
-      break;
-    }
-    if (!visited.insert(next_url).second) {
-      result.complete = false;
-      result.incomplete_reason = "the server repeated a next link (" + redact_url(next_url) +
-                                 ") after " + std::to_string(result.pages.size()) + " pages";
-      break;
-    }
-    url = std::move(next_url);
+    std::optional<std::string> to =
+        detail::next_page_url(result, page_next, url, origin, visited, limits);
+    if (!to) break;
+    url = std::move(*to);
   }
-  return result;
 }
 
 FhirResponse RestClient::transaction(std::string bundle_json) {

@@ -109,8 +109,14 @@ std::optional<Verdict> check_interaction(const EhrProfile& profile, std::string_
                     profile.name + ")");
 }
 
+std::optional<Verdict> check_search(const EhrProfile& profile, std::string_view type,
+                                    std::vector<Param>& params);
+
 // A transaction or batch: the kind must be offered, and each entry must be
 // an interaction its type allows (a server refuses the whole transaction).
+// A search entry meets the profile's search rules too: one the server would
+// refuse, or answer as another search (a parameter dropped, _count capped),
+// refuses the Bundle, so a batch cannot bypass what the search alone meets.
 std::optional<Verdict> check_bundle(const EhrProfile& profile, std::string_view body) {
   std::string kind;
   std::vector<std::pair<std::string, std::string>> entries;  // method, url
@@ -140,6 +146,24 @@ std::optional<Verdict> check_bundle(const EhrProfile& profile, std::string_view 
       refused->status = 400;
       refused->diagnostics = "a " + kind + " entry asks for " + refused->diagnostics;
       return refused;
+    }
+    if (interaction != "search-type" || segs.size() != 1) continue;
+    const std::size_t q = url.find('?');
+    std::vector<Param> params = parse_query(
+        q == std::string::npos ? std::string_view() : std::string_view(url).substr(q + 1));
+    const std::vector<Param> asked = params;
+    if (auto refused = check_search(profile, segs[0], params)) {
+      refused->status = 400;
+      refused->diagnostics = "a " + kind + " entry: " + refused->diagnostics;
+      return refused;
+    }
+    const bool same = params.size() == asked.size() &&
+                      std::equal(params.begin(), params.end(), asked.begin(),
+                                 [](const Param& a, const Param& b) { return a.raw == b.raw; });
+    if (!same) {
+      return refuse(400, "not-supported",
+                    "a " + kind + " entry searches " + std::string(segs[0]) +
+                        " as this server would answer only alone (" + profile.name + ")");
     }
   }
   return std::nullopt;

@@ -69,6 +69,30 @@ TEST(EhrProfileRules, TransactionsAreRefusedAndBatchEntriesFollowTheTypeRules) {
   EXPECT_EQ(judge_request(p, "POST", "/fhir", "not json").status, 400);
 }
 
+TEST(EhrProfileRules, ABatchSearchEntryMeetsTheSearchRulesOrRefusesTheBatch) {
+  const auto p = profile();
+  auto batch_of = [&](const std::string& url) {
+    return judge_request(p, "POST", "/fhir",
+                         R"({"resourceType":"Bundle","type":"batch",
+      "entry":[{"request":{"method":"GET","url":"CarePlan/abc"}},
+               {"request":{"method":"GET","url":")" +
+                             url + R"("}}]})");
+  };
+  // Refused alone (no category), so refused inside a batch.
+  const Verdict refused = batch_of("Observation?patient=p1&code=a&_count=20");
+  EXPECT_FALSE(refused.forward);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.diagnostics.find("patient+category"), std::string::npos);
+  // Rewritten alone (_count added, _lastUpdated dropped): a batch cannot
+  // carry the rewrite, so it is refused rather than answered unfiltered.
+  EXPECT_FALSE(batch_of("Condition?patient=p1").forward);
+  EXPECT_FALSE(
+      batch_of("Observation?patient=p1&category=exam&_count=20&_lastUpdated=gt2026").forward);
+  EXPECT_FALSE(batch_of("Condition?patient=p1&_count=500").forward);
+  // Taken alone as it is: taken in a batch.
+  EXPECT_TRUE(batch_of("Condition?patient=p1&_count=20").forward);
+}
+
 TEST(EhrProfileRules, ObservationSearchNeedsACategoryBesideThePatient) {
   const auto p = profile();
   const Verdict by_code = judge_request(p, "GET", "/fhir/Observation?patient=p1&code=a,b", "");

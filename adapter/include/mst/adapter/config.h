@@ -40,6 +40,7 @@ struct ServerConfig {
   int max_pages = 200;
   int max_resources = 50'000;
   std::string observation_code_categories;  // comma-separated; empty: none
+  std::string read_mode = "auto";           // auto | batch | searches
 
   bool operator==(const ServerConfig&) const = default;
 };

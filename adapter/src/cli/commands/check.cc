@@ -167,6 +167,19 @@ Checked check_server(const AdapterConfig& config, ServerRole role, const std::st
              "docs/operations.md)\n";
     }
   }
+  // Not a requirement either: without batch, each search is its own request.
+  if (config.server.read_mode != "searches") {
+    if (caps.supports_system("batch")) {
+      out << "  ok       " << who
+          << "reads: batch declared (server.read_mode=" << config.server.read_mode
+          << " sends a patient's reads as one batch Bundle)\n";
+    } else {
+      out << "  note     " << who << "reads: batch is not declared: "
+          << (config.server.read_mode == "batch"
+                  ? "server.read_mode=batch will be refused; set auto or searches\n"
+                  : "one request per search (server.read_mode=auto)\n");
+    }
+  }
   c.missing_scopes = check_granted_scopes(config, mode, role, *connection.auth, who, out);
   return c;
 }

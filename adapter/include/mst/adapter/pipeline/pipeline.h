@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +95,14 @@ class Pipeline {
   const RuleThresholds& thresholds_;
   PipelineSettings settings_;
   std::unique_ptr<PlanWriter> writer_;
+  // settings_.pull with ReadMode::kAuto resolved against the source's
+  // CapabilityStatement, once.
+  PullOptions pull_options();
+  // pull_record() in the resolved read mode; under auto, a server that
+  // refuses the batch read itself is read by searches from then on.
+  PulledRecord pull(const std::string& patient_id);
+  std::mutex pull_mu_;
+  std::optional<ReadMode> read_mode_;
 };
 
 }  // namespace mst::adapter

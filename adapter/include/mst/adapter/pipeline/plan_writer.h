@@ -74,6 +74,9 @@ struct WriteOptions {
   bool dry_run = false;  // build and compare, never write
   // kAuto: chosen once from the server's CapabilityStatement (write_mode.h).
   WriteMode mode = WriteMode::kTransaction;
+  // The searches that prove what is the adapter's go as one batch Bundle
+  // when the server declares `batch` (server.read_mode other than searches).
+  bool batch_reads = true;
 };
 
 // Builds the transaction for the plan found (or for none).
@@ -158,6 +161,16 @@ class PlanWriter {
   std::mutex mode_mu_;
   std::optional<WriteMode> resolved_mode_;
   std::optional<fhir::Capabilities> capabilities_;
+  // "Device/<id>" of the adapter's Devices, searched once and grown by what
+  // this writer creates; searched again when a verdict would refuse or
+  // leave something (another process may have added a Device since).
+  std::mutex devices_mu_;
+  std::optional<std::set<std::string>> devices_;
+  std::set<std::string> devices(const PlanIdentity& identity, const std::string& base_url,
+                                bool refresh);
+  void note_written_devices(const std::vector<std::string>& where);
+  OwnerMarks marks_for(const PlanIdentity& identity, const std::string& base_url, bool refresh);
+  bool batch_reads();
 };
 
 }  // namespace mst::adapter

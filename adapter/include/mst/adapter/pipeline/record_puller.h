@@ -5,12 +5,14 @@
 // medication orders, administrations and statements with the Medications
 // they name (current cancer treatment): detail::relevant_queries(), the
 // list the change feed watches too.
-// Searches run concurrently and page within bounds; what the bounds cut off
-// is reported, never silently dropped.
+// Searches run concurrently, or go as one batch (ReadMode), and page within
+// bounds; what the bounds cut off is reported, never silently dropped.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mst/fhir/client.h"
@@ -29,7 +31,18 @@ inline const std::vector<std::string>& default_observation_categories() {
   return kCategories;
 }
 
+// How the pull asks: one request per search, or every search in one batch
+// Bundle (one request where there were ~15; R4 http.html#brules). `kAuto`
+// is resolved by the caller: batch when the server declares the `batch`
+// interaction.
+enum class ReadMode { kAuto, kBatch, kSearches };
+std::optional<ReadMode> parse_read_mode(std::string_view name);
+// kBatch when `caps` declare the system `batch` interaction, else kSearches.
+ReadMode auto_read_mode(const fhir::Capabilities& caps);
+
 struct PullOptions {
+  // kAuto reads as kSearches here.
+  ReadMode read_mode = ReadMode::kSearches;
   fhir::SearchLimits limits;
   // Codes per Observation search: keeps request lines under the 8 KB many
   // servers (Tomcat, nginx) accept.

@@ -96,6 +96,13 @@ struct Capabilities {
 // Reads a CapabilityStatement. Throws ElementError when `n` is not one.
 Capabilities read_capabilities(Node n);
 
+// One GET of a batch read: a read of type/id when `id` is set, else a search.
+struct BatchGet {
+  std::string type;
+  std::string id;
+  SearchParams params;
+};
+
 class Client {
  public:
   virtual ~Client() = default;
@@ -115,6 +122,15 @@ class Client {
   // POST [base] with a transaction or batch Bundle; the response resource is
   // the transaction-response Bundle.
   virtual FhirResponse transaction(std::string bundle_json) = 0;
+  // POST [base] with one batch Bundle of the GETs (R4 http.html#brules):
+  // one request where `gets` would be many. A search's answer is followed
+  // through its next links within `limits` as search() does; a read's
+  // resource is the one match. A failed entry throws what the same request
+  // alone would (NotFound, AuthError, HttpStatusError); one failed with a
+  // status worth retrying (5xx, 408, 429) is sent again alone, under the
+  // client's retry policy, first.
+  std::vector<SearchResult> batch_read(const std::vector<BatchGet>& gets,
+                                       const SearchLimits& limits);
   // POST [base]/type; with `if_none_exist`, a conditional create.
   virtual FhirResponse create(std::string_view type, std::string body_json,
                               const SearchParams& if_none_exist) = 0;
@@ -132,6 +148,13 @@ class Client {
   // ServerUnreachable, DeadlineExceeded, or InvalidRequest (not http(s));
   // clients that cannot do it throw InvalidRequest.
   virtual HttpResponse exchange(HttpRequest request, bool authorize);
+
+ protected:
+  // Follows `next` (a batch entry's searchset link) from the pages already
+  // in `result`. By default asks search() again for `get` from its start;
+  // RestClient goes on from the link.
+  virtual void follow_next(const BatchGet& get, std::string_view next, const SearchLimits& limits,
+                           SearchResult& result);
 };
 
 }  // namespace mst::fhir

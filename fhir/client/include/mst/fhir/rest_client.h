@@ -39,9 +39,17 @@ class RestClient final : public Client {
                                   std::string body_json) override;
   HttpResponse exchange(HttpRequest request, bool authorize) override;
 
+ protected:
+  void follow_next(const BatchGet& get, std::string_view next, const SearchLimits& limits,
+                   SearchResult& result) override;
+
  private:
   struct Call;
   FhirResponse execute(const Call& call);
+  // Pages from `url` (fetched first when `fetch_first`, else the page
+  // already in `result` whose link is `next`) within `limits`.
+  void page_on(std::string url, bool fetch_first, const SearchLimits& limits, SearchResult& result,
+               std::optional<std::string_view> next = std::nullopt);
 
   RestClientOptions options_;
   std::shared_ptr<RetryingSender> sender_;
