@@ -21,8 +21,10 @@ RUN cmake -S . -B /tmp/build -G Ninja -DCMAKE_BUILD_TYPE=Release \
  && rm -rf /tmp/build \
  && /opt/mst/bin/mst-adapter --version
 
-RUN useradd --system --home-dir /var/lib/mst --create-home mst
-USER mst
+# A fixed numeric uid: Kubernetes' runAsNonRoot can check only a number
+# (deploy/k8s).
+RUN useradd --system --uid 10001 --home-dir /var/lib/mst --create-home mst
+USER 10001
 WORKDIR /var/lib/mst
 ENTRYPOINT ["/opt/mst/bin/mst-adapter"]
 CMD ["sync", "--server", "http://hapi:8080/fhir"]
