@@ -123,7 +123,7 @@ def check_env(adapter, where, container, raw_config, config):
                         "and no *_env key names it")
         elif "value" in env:
             plain[name] = env["value"]
-        else:
+        elif "secretKeyRef" in env.get("valueFrom", {}):
             fail(where, f"env {name} is a configuration key taken from a Secret: "
                         "configuration values are not secrets; name the secret's variable "
                         "with a *_env key instead")
