@@ -151,10 +151,24 @@ void read_infiltration(const Inputs& in, SpineBuilder& spine, Evidence& metastas
   }
 }
 
-// Imaging findings: a lesion Observation, or a per-lesion score at a level.
+// SINS (clinical-decision.md §1, Fisher 2010) and the Bilsky ESCC grade
+// (§2, Bilsky 2010; grade 0 is "disease confined to bone") are defined only
+// for a tumour of the spine: a score recorded at all says there is one, even
+// where the chart gives no level (Synthea, and flowsheets, cannot put a body
+// site on it) and the metastasis is coded C79.51, which covers all bone.
+bool spine_only_score(const std::string& key) {
+  return key == "escc-grade" || key.starts_with("sins-");
+}
+
+// Imaging findings: a lesion Observation, or a per-lesion score at a level;
+// a spine-only score without one.
 void read_imaging(const Inputs& in, SpineBuilder& spine) {
   for (const auto& r : in.readings) {
-    if (!r.entry->per_lesion || r.levels.empty()) continue;
+    if (!r.entry->per_lesion) continue;
+    if (r.levels.empty()) {
+      if (spine_only_score(r.entry->key)) spine.present(r.ref);
+      continue;
+    }
     if (r.entry->key == "pathological-fracture" && r.number == 0.0) continue;
     if (r.entry->key == "spinal-lesion" && r.number == 0.0) continue;
     spine.present(r.ref);

@@ -86,7 +86,7 @@ class SyntheaPopulation(unittest.TestCase):
                            capture_output=True, text=True, timeout=900)
         self.assertEqual(p.returncode, 0, f"sync exited {p.returncode}\n{p.stdout}\n{p.stderr[-4000:]}")
 
-        missed, unexpected, expected = [], [], 0
+        missed, unexpected, unplanned, expected = [], [], [], 0
         for row in manifest["patient_rows"]:
             pid = server_id[row["file"]]
             plans = self.fhir.plans_of(pid)
@@ -98,8 +98,15 @@ class SyntheaPopulation(unittest.TestCase):
                                "deficits": row["deficits"], "plans": len(plans)})
             if not row["cancer"] and not row["spinal_metastasis"] and plans:
                 unexpected.append({"patient": pid, "file": row["file"], "plans": len(plans)})
+            # Every coding the module uses (a SNOMED region, or C79.51 with
+            # the SINS and ESCC scores but no level) must read as spinal.
+            if row["spinal_metastasis"] and not row.get("deceased") and not plans:
+                unplanned.append({"patient": pid, "file": row["file"],
+                                  "metastasis": row["spinal_metastasis"]})
         self.assertGreaterEqual(expected, 1, "the population holds no patient the test can check")
         self.assertEqual(unexpected, [], "patients without cancer got a plan")
+        self.assertEqual(unplanned, [], "living patients with a spinal metastasis got no plan:\n"
+                         + json.dumps(unplanned, indent=1))
         self.assertEqual(missed, [], "patients with a compression or a new deficit got no emergency plan:\n"
                          + json.dumps(missed, indent=1))
 

@@ -61,6 +61,34 @@ TEST(SpinalLesions, BoneMetastasisNeedsAVertebralBodySite) {
   EXPECT_TRUE(has_gap(unknown, "spinal lesions", "without a body site"));
 }
 
+// clinical-decision.md §1 (SINS, Fisher 2010) and §2 (Bilsky ESCC, Bilsky
+// 2010): both scores exist only for a tumour of the spine, so one recorded
+// without a level still makes a C79.51 bone metastasis spinal (the Synthea
+// population's colorectal patient, docs/population.md), with a gap for levels.
+TEST(SpinalLesions, ASpineOnlyScoreWithoutALevelMakesABoneMetastasisSpinal) {
+  const std::string bone = condition("b1", kIcd, "C79.51");
+  const std::string escc_text =
+      R"({"resourceType":"Observation","id":"e1","status":"final","subject":{"reference":"Patient/p1"},
+          "code":{"text":"Bilsky grade"},"valueString":"2","effectiveDateTime":"2025-05-20"})";
+  const std::string sins_text =
+      R"({"resourceType":"Observation","id":"s1","status":"final","subject":{"reference":"Patient/p1"},
+          "code":{"text":"SINS score"},"valueQuantity":{"value":11},"effectiveDateTime":"2025-05-20"})";
+  for (const auto& score : {escc_text, sins_text}) {
+    auto c = run({patient(), bone, score});
+    EXPECT_TRUE(c.spine.present) << score;
+    EXPECT_TRUE(c.spine.lesions.empty());
+    EXPECT_TRUE(has_gap(c, "spinal lesions", "without vertebral levels"));
+    EXPECT_FALSE(has_gap(c, "spinal lesions", "without a body site"));
+  }
+  // A score the tables cannot read is no evidence: the bone metastasis stays
+  // of unknown site.
+  auto unread = run({patient(), bone,
+                     R"({"resourceType":"Observation","id":"x1","status":"final",
+                         "subject":{"reference":"Patient/p1"},"code":{"text":"pain score"},
+                         "valueQuantity":{"value":3},"effectiveDateTime":"2025-05-20"})"});
+  EXPECT_FALSE(unread.spine.present);
+}
+
 TEST(SpinalLesions, RegionOnlyCodeIsPresentWithAGapForLevels) {
   auto c = run({patient(), condition("m1", kSct, "94274006")});  // thoracic vertebral column
   EXPECT_TRUE(c.spine.present);
