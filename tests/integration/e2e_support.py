@@ -250,6 +250,22 @@ class InterceptingProxy:
         self.server.server_close()
 
 
+def establish_checkpoint(base, state):
+    """A first `sync --once` on `state` (a file path or a postgresql:// URL)
+    against `base` with every search answered empty: the checkpoint is set,
+    so later runs scan for changes since it and see exactly their load. The
+    CapabilityStatement stays the server's, so sync.changes=auto keeps the
+    _lastUpdated feed. Returns the finished process."""
+    empty = b'{"resourceType":"Bundle","type":"searchset","total":0}'
+    nobody = InterceptingProxy(
+        base, lambda method, path: None if "/metadata" in path else (200, empty, {}))
+    try:
+        return run_adapter("sync", "--once", "--server", nobody.url, "--state", state,
+                           "--as-of", AS_OF, check=False, timeout=120)
+    finally:
+        nobody.close()
+
+
 class FaultProxyProcess:
     """mst-fault-proxy (tests/tools/fault_proxy) in front of `upstream_base`,
     started with `args` (e.g. ["--rate", "0", "--refuse-bundles", "batch"]);

@@ -24,9 +24,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench", "e2e"))
-from e2e_support import (AS_OF, FaultProxyProcess, Fhir, InterceptingProxy,  # noqa: E402
-                         base_url, expected, goal_codes, goal_mismatches, log_events,
-                         run_adapter, unique_prefix)
+from e2e_support import (AS_OF, FaultProxyProcess, Fhir, base_url, establish_checkpoint,  # noqa: E402
+                         expected, goal_codes, goal_mismatches, log_events, run_adapter,
+                         unique_prefix)
 import load_patients  # noqa: E402
 
 FAULTS = ["latency", "reset", "truncate", "429", "503"]
@@ -81,7 +81,9 @@ class FaultInjectedSync(unittest.TestCase):
         seed = int(os.environ.get("MST_FAULT_SEED", "20261127"))
         with tempfile.TemporaryDirectory() as tmp:
             state = State(os.path.join(tmp, "state.db"))
-            self.start_as_an_established_sync(fhir, state)
+            p = establish_checkpoint(fhir.base, state.path)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIsNotNone(state.meta("checkpoint"))
             time.sleep(1.1)  # the checkpoint has second precision: load in a later second
             load_started = time.time()
             loaded = load_patients.load(fhir.base, count, unique_prefix("fault"))
@@ -186,23 +188,6 @@ class FaultInjectedSync(unittest.TestCase):
               f"forwarded={stats['forwarded']} faults={json.dumps(stats['faults'], sort_keys=True)} "
               f"faulty_sync_wall_s={fault_wall:.1f} total_wall_s={time.time() - started:.1f}",
               file=sys.stderr)
-
-    def start_as_an_established_sync(self, fhir, state):
-        """A first run against a server with no patients: the checkpoint is
-        set, and the next runs scan for changes since it."""
-        empty = b'{"resourceType":"Bundle","type":"searchset","total":0}'
-        # Every search finds nobody; the CapabilityStatement is the server's,
-        # so sync.changes=auto keeps the _lastUpdated feed.
-        nobody = InterceptingProxy(
-            fhir.base,
-            lambda method, path: None if "/metadata" in path else (200, empty, {}))
-        try:
-            p = run_adapter("sync", "--once", "--server", nobody.url, "--state", state.path,
-                            "--as-of", AS_OF, check=False, timeout=120)
-        finally:
-            nobody.close()
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIsNotNone(state.meta("checkpoint"))
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench", "e2e"))
-from e2e_support import (AS_OF, FaultProxyProcess, Fhir, InterceptingProxy,  # noqa: E402
-                         adapter_path, base_url, expected, log_events, run_adapter,
+from e2e_support import (AS_OF, FaultProxyProcess, Fhir, adapter_path, base_url,  # noqa: E402
+                         establish_checkpoint, expected, log_events, run_adapter,
                          unique_prefix)
 import load_patients  # noqa: E402
 
@@ -96,7 +96,9 @@ class PostgresWorkersSync(unittest.TestCase):
         db = Database()
         try:
             with tempfile.TemporaryDirectory() as tmp:
-                self.start_as_an_established_sync(fhir, db)
+                p = establish_checkpoint(fhir.base, db.url)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIsNotNone(db.meta("checkpoint"))
                 time.sleep(1.1)  # the checkpoint has second precision: load in a later second
                 loaded = load_patients.load(fhir.base, count, unique_prefix("pgw"))
                 ids = [pid for pid, _ in loaded]
@@ -192,21 +194,6 @@ class PostgresWorkersSync(unittest.TestCase):
         print(f"pg-workers-sync: patients={count} eligible={len(eligible)} workers={WORKERS} "
               f"rounds={rounds} killed_worker_leases={len(killed_leases or [])} "
               f"wall_s={time.time() - started:.1f}", file=sys.stderr)
-
-    def start_as_an_established_sync(self, fhir, db):
-        """A first run that finds nobody sets the checkpoint: the workers then
-        see exactly the load."""
-        empty = b'{"resourceType":"Bundle","type":"searchset","total":0}'
-        nobody = InterceptingProxy(
-            fhir.base,
-            lambda method, path: None if "/metadata" in path else (200, empty, {}))
-        try:
-            p = run_adapter("sync", "--once", "--server", nobody.url, "--state", db.url,
-                            "--as-of", AS_OF, check=False, timeout=120)
-        finally:
-            nobody.close()
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIsNotNone(db.meta("checkpoint"))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #include "mst/adapter/serve/cds_request.h"
 
+#include "mst/fhir/datatypes.h"
 #include "mst/fhir/errors.h"
 #include "mst/fhir/safe_text.h"
 #include "mst/fhir/url.h"
@@ -16,17 +17,6 @@ std::string required_string(fhir::Node object, std::string_view key, const std::
     bad(where + std::string(key) + " must be a non-empty string");
   }
   return std::string(v.as_string());
-}
-
-// A FHIR id ([A-Za-z0-9-.]{1,64}): anything else would be put in a URL.
-bool is_fhir_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -57,7 +47,7 @@ CdsRequest parse_cds_request(std::string_view text, std::string_view expected_ho
     const fhir::Node context = root["context"];
     if (!context.is_object()) bad("context must be an object");
     r.patient_id = required_string(context, "patientId", "context.");
-    if (!is_fhir_id(r.patient_id)) bad("context.patientId is not a FHIR id");
+    if (!fhir::is_fhir_id(r.patient_id)) bad("context.patientId is not a FHIR id");
     if (auto user = context.string("userId")) r.user_id = std::string(*user);
 
     if (auto server = root.string("fhirServer")) {

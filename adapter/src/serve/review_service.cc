@@ -1,6 +1,7 @@
 #include "mst/adapter/serve/review_service.h"
 
 #include "mst/adapter/serve/review_page.h"
+#include "mst/fhir/datatypes.h"
 #include "mst/fhir/error_kind.h"
 #include "mst/fhir/safe_text.h"
 
@@ -16,16 +17,6 @@ ServeReply html(int status, std::string body) {
 
 ServeReply message(int status, std::string_view title, std::string_view text) {
   return html(status, review_message_html(title, text));
-}
-
-bool fhir_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
 }
 
 int hex_digit(char c) {
@@ -99,7 +90,7 @@ ServeReply ReviewService::handle(std::string_view method, std::string_view path_
   const bool is_write = rest.ends_with("/write");
   if (is_write) rest.remove_suffix(std::string_view("/write").size());
   const std::string patient(rest);
-  if (!fhir_id(patient)) {
+  if (!fhir::is_fhir_id(patient)) {
     return message(404, "Not found", "There is no review page at this address.");
   }
   const std::string_view want = is_write ? "POST" : "GET";
