@@ -19,6 +19,9 @@ FIXTURE_DIRS = [os.path.join(REPO, "tests", "fixtures", "patients"),
                 os.path.join(REPO, "tests", "fixtures", "realworld")]
 SERVICE = "mst-spine-careplan"
 
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+from cds_client import prefetch_from_resources  # noqa: E402
+
 
 def fixtures():
     """[(name, path)] of the fixture bundles whose expected.json wants a plan."""
@@ -40,28 +43,10 @@ def discovery(serve_base):
 
 
 def full_prefetch(bundle, templates):
-    """Every template key filled. Each resource goes into the searchset of the
-    first template searching its type (the Patient into `patient`); resources
-    no template names (e.g. Medications a search includes, the Organization)
-    go into the first searchset, where an EHR's _include would put them."""
-    resources = [e["resource"] for e in bundle["entry"] if "resource" in e]
-    patient = next(r for r in resources if r["resourceType"] == "Patient")
-    first_key_of = {}
-    for key, template in templates.items():
-        rtype = template.split("?", 1)[0].split("/", 1)[0]
-        first_key_of.setdefault(rtype, key)
-    prefetch = {key: {"resourceType": "Bundle", "type": "searchset", "entry": []}
-                for key in templates if key != "patient"}
-    prefetch["patient"] = patient
-    spare = next(iter(k for k in templates if k != "patient"))
-    for r in resources:
-        if r is patient:
-            continue
-        key = first_key_of.get(r["resourceType"], spare)
-        if key == "patient":
-            key = spare
-        prefetch[key]["entry"].append({"resource": r, "search": {"mode": "match"}})
-    return patient["id"], prefetch
+    """Every template key filled as an EHR fills it (cds_client, the
+    integration tests' CDS client: one way to build a prefetch)."""
+    return prefetch_from_resources([e["resource"] for e in bundle["entry"] if "resource" in e],
+                                   templates)
 
 
 def calls(mode, serve_base, fhir_base=None):
