@@ -146,9 +146,8 @@ PatientRun Pipeline::run(const std::string& patient_id) {
 }
 
 PatientRun Pipeline::run_record(const PulledRecord& pulled) {
-  return write_derived(
-      pulled.record.patient_id(),
-      derive(pulled.record, tables_, thresholds_, settings_.as_of, pulled.warnings));
+  return write_derived(pulled.record.patient_id(), derive(pulled.record, tables_, thresholds_,
+                                                          settings_.as_of, pulled.warnings));
 }
 
 PatientRun Pipeline::write_derived(const std::string& patient_id, Derivation derivation) {
