@@ -254,7 +254,7 @@ MemoryFhirServer::MemoryFhirServer(std::string base_url,
 std::string MemoryFhirServer::put(const std::string& resource_json) {
   std::lock_guard lock(mu_);
   fhir::JsonValue r = fhir::JsonValue::from(fhir::JsonDocument::parse(resource_json).root());
-  const std::string ref = str(r, "resourceType") + "/" + str(r, "id");
+  std::string ref = str(r, "resourceType") + "/" + str(r, "id");
   store(resources_, ref, std::move(r));
   return ref;
 }
@@ -615,7 +615,7 @@ void MemoryFhirServer::store(Store& in, const std::string& ref, fhir::JsonValue 
 
 MemoryFhirServer::Target MemoryFhirServer::write_one(const std::string& type, const Write& w,
                                                      fhir::JsonValue r) {
-  const Target target = resolve(resources_, next_id_, type, w);
+  Target target = resolve(resources_, next_id_, type, w);
   if (target.store) store(resources_, target.ref, std::move(r));
   return target;
 }
