@@ -34,6 +34,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_support as e2e  # noqa: E402
+from cds_client import prefetch_from_resources  # noqa: E402
 
 SERVICE = "mst-spine-careplan"
 PATIENTS = {"mst-p01": "u-stat", "mst-p02": "u-routine"}  # overall urgency badge
@@ -58,23 +59,6 @@ def http(url, data=None, headers=None):
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
-
-
-def prefetch_of(bundle, templates):
-    """The Patient under `patient`, every other resource in the first
-    search's searchset, the other searches empty (as cds_hooks_test.py)."""
-    resources = [e["resource"] for e in bundle["entry"] if "resource" in e]
-    patient = next(r for r in resources if r["resourceType"] == "Patient")
-    others = [r for r in resources if r["resourceType"] != "Patient"]
-    prefetch, first = {}, True
-    for key in templates:
-        if key == "patient":
-            prefetch[key] = patient
-            continue
-        entries = [{"resource": r} for r in others] if first else []
-        first = False
-        prefetch[key] = {"resourceType": "Bundle", "type": "searchset", "entry": entries}
-    return patient["id"], prefetch
 
 
 class Page(html.parser.HTMLParser):
@@ -214,7 +198,8 @@ def main():
                 patient = f"{prefix}-{fixture}"
                 with open(os.path.join(e2e.FIXTURES, fixture + ".json")) as f:
                     bundle = json.loads(f.read().replace("mst-p", prefix + "-mst-p"))
-                pid, prefetch = prefetch_of(bundle, templates)
+                pid, prefetch = prefetch_from_resources(
+                    [e["resource"] for e in bundle["entry"] if "resource" in e], templates)
                 expect(pid == patient and patient in ids, f"{fixture}: patient id {pid}")
                 status, text = http(base + f"/cds-services/{SERVICE}", json.dumps({
                     "hook": "patient-view", "hookInstance": f"review-{patient}",
