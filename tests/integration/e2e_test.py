@@ -232,7 +232,6 @@ class FlakyProxy(InterceptingProxy):
 
     def __init__(self, upstream, flaky_requests=60):
         self.outage = True
-        self.seen = 0
         self.failed = 0
         self.flaky_left = flaky_requests
         self.lock = threading.Lock()
@@ -240,7 +239,6 @@ class FlakyProxy(InterceptingProxy):
 
     def flaky(self, method, path):
         with self.lock:
-            self.seen += 1
             fail = self.outage
             if not fail and self.flaky_left > 0:
                 self.flaky_left -= 1
