@@ -573,7 +573,8 @@ TEST_P(TransportContract, HttpsStaleConnectionIsRetriedWithoutKillingTheProcess)
 
 // Accepts one connection and reads the first bytes of the request; then
 // either hangs up while the client is still uploading, or stops reading
-// until `release()` so that the client's writes block.
+// until `release()` so that the client's writes block. A client that never
+// connects is no hang: the destructor releases the wait for it.
 class StingyServer {
  public:
   enum class Mode { kHangUp, kStall };
@@ -584,6 +585,14 @@ class StingyServer {
           sigaddset(&set, SIGPIPE);
           pthread_sigmask(SIG_BLOCK, &set, nullptr);
           try {
+            // The client may give up before it connects (its deadline can
+            // pass on a loaded machine): wait for a connection only until
+            // released, or the destructor would join a thread stuck in accept.
+            const Poco::Timespan tick(0, 50'000);
+            while (!listener_.poll(tick, Poco::Net::Socket::SELECT_READ)) {
+              std::lock_guard lock(mu_);
+              if (released_) return;
+            }
             Poco::Net::StreamSocket s = listener_.acceptConnection();
             char buffer[1024];
             (void)s.receiveBytes(buffer, sizeof buffer);
