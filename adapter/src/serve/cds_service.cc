@@ -24,6 +24,23 @@ std::string join(const std::vector<std::string>& items, std::size_t most) {
   return out;
 }
 
+// `request` with `fetched`'s values for the keys of `missing`, in a new body
+// the request's prefetch then points into.
+void complete_prefetch(CdsRequest& request, const std::vector<std::string>& missing,
+                       const fhir::JsonValue& fetched) {
+  auto prefetch = request.prefetch.is_object() ? fhir::JsonValue::from(request.prefetch)
+                                               : fhir::JsonValue::object();
+  for (const auto& key : missing) {
+    const fhir::JsonValue* value = fetched.find(key);
+    if (value == nullptr) throw std::logic_error("the fetch did not answer prefetch." + key);
+    prefetch.set(key, *value);
+  }
+  auto body = fhir::JsonValue::from(request.body->root());
+  body.set("prefetch", std::move(prefetch));
+  request.body = std::make_shared<const fhir::JsonDocument>(fhir::JsonDocument::parse(body.dump()));
+  request.prefetch = request.body->root()["prefetch"];
+}
+
 }  // namespace
 
 ServeReply error_reply(int status, const std::string& code, const std::string& message) {
@@ -80,9 +97,13 @@ ServeReply CdsService::patient_view(std::string_view body) {
                            "fhirServer is plain http to another host: its token is not sent "
                            "there; use https");
       }
-      // The whole record from the EHR's server, so it is read as `run` reads
-      // it; the prefetch that came is not mixed with what is fetched.
-      record = fetch_(request.fhir_server, request.access_token, request.patient_id).record;
+      // What the EHR sent, completed from its server: only the missing keys
+      // are read, and the record is built from the whole as from a full
+      // prefetch, checked the same way.
+      const fhir::JsonValue fetched =
+          fetch_(request.fhir_server, request.access_token, request.patient_id, missing);
+      complete_prefetch(request, missing, fetched);
+      record = record_from_prefetch(request, templates_);
     } else {
       return error_reply(412, "required",
                          "prefetch incomplete (missing: " + join(missing, 5) +

@@ -1,6 +1,7 @@
 // `mst-adapter serve`: the adapter on demand inside the EHR, as a CDS Hooks
 // 2.0 service (docs/cds-hooks.md) beside /healthz, /readyz and /metrics.
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "mst/adapter/serve/cds_client_auth.h"
 #include "mst/adapter/serve/cds_service.h"
 #include "mst/adapter/serve/jwks_cache.h"
+#include "mst/adapter/serve/prefetch_fetch.h"
 #include "mst/adapter/serve/review_service.h"
 #include "mst/adapter/serve/review_store.h"
 #include "mst/adapter/serve/serve_server.h"
@@ -83,21 +85,48 @@ class ServerProbe {
   std::string last_;
 };
 
+// server.read_mode for each EHR server a call names: what auto resolved to
+// (its CapabilityStatement, read once) and whether it refused a batch, kept
+// across calls. Bounded: a full table starts again, at one more statement
+// read per server.
+class ReadModes {
+ public:
+  explicit ReadModes(ReadMode configured) : configured_(configured) {}
+  std::shared_ptr<ReadModeChoice> of(const std::string& server) {
+    std::lock_guard lock(mu_);
+    if (choices_.size() >= kMostServers && !choices_.contains(server)) choices_.clear();
+    auto& choice = choices_[server];
+    if (!choice) choice = std::make_shared<ReadModeChoice>(configured_);
+    return choice;
+  }
+
+ private:
+  static constexpr std::size_t kMostServers = 64;
+  const ReadMode configured_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<ReadModeChoice>> choices_;
+};
+
 EhrFetch ehr_fetch(const PipelineSetup& setup, Context& context) {
   // One transport for all calls: its keep-alive pool (per origin) spares each
-  // call a new connection, or TLS handshake, per search it sends at once. The
-  // token stays per call, added to each request by that call's own client.
+  // call a new connection, or TLS handshake, per request. The token stays per
+  // call, added to each request by that call's own client.
   fhir::TransportOptions options;
   options.request_timeout = std::chrono::seconds(20);
   options.max_idle_per_origin = 64;  // 8 calls at once, ~16 searches each
   auto sender = std::make_shared<fhir::RetryingSender>(
       context.make_transport(options), fhir::RetryPolicy{.max_attempts = 2}, context.clock);
-  return [&setup, sender](const std::string& server, const std::string& token,
-                          const std::string& patient) {
-    fhir::RestClient client(fhir::RestClientOptions{server}, sender,
-                            std::make_shared<CallerToken>(token));
-    return pull_record(client, patient, *setup.tables, setup.settings.pull);
-  };
+  auto modes = std::make_shared<ReadModes>(setup.settings.pull.read_mode);
+  return
+      [&setup, sender, modes](const std::string& server, const std::string& token,
+                              const std::string& patient, const std::vector<std::string>& missing) {
+        fhir::RestClient client(fhir::RestClientOptions{server}, sender,
+                                std::make_shared<CallerToken>(token));
+        // The pull's reads, with its fallback: one batch when the EHR takes one.
+        return modes->of(server)->run(client, [&](ReadMode mode) {
+          return fetch_prefetch(client, patient, missing, *setup.tables, setup.settings.pull, mode);
+        });
+      };
 }
 
 // The EHRs of serve.issuers, their JWKS read through the project's transport

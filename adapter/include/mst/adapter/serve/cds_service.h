@@ -15,6 +15,7 @@
 #include "mst/adapter/pipeline/pipeline.h"
 #include "mst/adapter/serve/cds_cards.h"
 #include "mst/adapter/serve/cds_discovery.h"
+#include "mst/fhir/json_value.h"
 #include "mst/mappings/code_tables.h"
 
 namespace mst::adapter {
@@ -34,11 +35,12 @@ struct BrowserHeaders {
   std::string sec_fetch_site;
 };
 
-// Pulls the patient's record from `fhir_server` with `access_token` as the
-// bearer token, and from nowhere else (the EHR's server, the EHR's token).
-using EhrFetch =
-    std::function<PulledRecord(const std::string& fhir_server, const std::string& access_token,
-                               const std::string& patient_id)>;
+// Reads the prefetch keys `missing` of the patient from `fhir_server` with
+// `access_token` as the bearer token, and from nowhere else (the EHR's
+// server, the EHR's token): {key: value} as fetch_prefetch() answers.
+using EhrFetch = std::function<fhir::JsonValue(
+    const std::string& fhir_server, const std::string& access_token, const std::string& patient_id,
+    const std::vector<std::string>& missing)>;
 
 // Keeps a call's run for the review page and answers the page's URL, the
 // card's link (empty: no link). `fhir_server` is the call's, may be empty.
