@@ -14,7 +14,7 @@ namespace {
 constexpr std::string_view kPrefix = "/cds-services";
 
 ServeReply json_reply(const fhir::JsonValue& v) {
-  return {200, "application/json", v.dump(), "", ""};
+  return {200, "application/json", v.dump(), "", "", {}};
 }
 
 std::string join(const std::vector<std::string>& items, std::size_t most) {
@@ -48,7 +48,7 @@ ServeReply error_reply(int status, const std::string& code, const std::string& m
       {{"resourceType", "OperationOutcome"},
        {"issue", fhir::JsonValue::array({fhir::JsonValue::object(
                      {{"severity", "error"}, {"code", code}, {"diagnostics", message}})})}});
-  return {status, "application/json", body.dump(), "", ""};
+  return {status, "application/json", body.dump(), "", "", {}};
 }
 
 CdsService::CdsService(const mappings::CodeTables& tables, const RuleThresholds& thresholds,
@@ -172,7 +172,7 @@ ServeReply CdsService::feedback(std::string_view body) {
   } catch (const fhir::Error& e) {
     return error_reply(400, "invalid", "feedback: " + fhir::safe_text(e.what(), 200));
   }
-  return {200, "application/json", "{}", "", ""};
+  return {200, "application/json", "{}", "", "", {}};
 }
 
 }  // namespace mst::adapter

@@ -11,6 +11,7 @@
 #include "mst/adapter/ops/ops_server.h"
 #include "mst/adapter/pipeline/record_puller.h"
 #include "mst/adapter/serve/cds_client_auth.h"
+#include "mst/adapter/serve/cds_cors.h"
 #include "mst/adapter/serve/cds_service.h"
 #include "mst/adapter/serve/jwks_cache.h"
 #include "mst/adapter/serve/prefetch_fetch.h"
@@ -251,11 +252,11 @@ int run_serve(const ParsedArgs& args, Context& context) {
       }
     }
     if (p == "/readyz" && (method == "GET" || method == "HEAD")) {
-      return {200, "text/plain", "ready\n" + fhir::safe_text(probe.line()) + "\n", "", ""};
+      return {200, "text/plain", "ready\n" + fhir::safe_text(probe.line()) + "\n", "", "", {}};
     }
     if (p == "/healthz" || p == "/metrics" || p == "/readyz") {
       const OpsReply r = ops_reply(method, path, metrics, nullptr);
-      return {r.status, r.content_type, r.body, r.allow, ""};
+      return {r.status, r.content_type, r.body, r.allow, "", {}};
     }
     if (ReviewService::owns(p)) return review.handle(method, path, body, browser);
     return cds.handle(method, path, body);
@@ -263,7 +264,8 @@ int run_serve(const ParsedArgs& args, Context& context) {
   const StopOnSignal stop_on_signal;
   std::unique_ptr<ServeServer> server;
   try {
-    server = std::make_unique<ServeServer>(config.listen, limits, handler, metrics);
+    server = std::make_unique<ServeServer>(config.listen, limits,
+                                           with_cors(config.serve.cors_origins, handler), metrics);
   } catch (const std::runtime_error& e) {
     throw ConfigError(std::string("service.listen: ") + e.what());
   }

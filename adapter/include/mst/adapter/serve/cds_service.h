@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mst/adapter/goals/rule_thresholds.h"
@@ -26,6 +27,8 @@ struct ServeReply {
   std::string body;
   std::string allow;             // set on 405
   std::string www_authenticate;  // set on 401
+  // Further response headers (CORS), in order.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // The request headers the review page's write form checks (Origin,
