@@ -60,6 +60,16 @@ def explained(pid, server):
     return pathway, goals
 
 
+def declares_batch(method, path):
+    """An InterceptingProxy answer: a CapabilityStatement declaring batch."""
+    if method == "GET" and path.split("?")[0].endswith("/metadata"):
+        statement = {"resourceType": "CapabilityStatement", "fhirVersion": "4.0.1", "kind": "instance",
+                     "rest": [{"mode": "server",
+                               "interaction": [{"code": "transaction"}, {"code": "batch"}]}]}
+        return 200, json.dumps(statement).encode(), {}
+    return None
+
+
 class CdsHooksAgainstHapi(unittest.TestCase):
 
     @classmethod
@@ -87,8 +97,10 @@ class CdsHooksAgainstHapi(unittest.TestCase):
         cls.aud = f"{cls.base}/cds-services/{SERVICE}"
         cls.templates = json.loads(call(cls.base, "/cds-services")[1])["services"][0]["prefetch"]
         # The EHR's FHIR server as serve sees it: HAPI behind a proxy that
-        # records each request's Authorization header.
-        cls.ehr = InterceptingProxy(cls.fhir.base, lambda method, path: None)
+        # records each request's Authorization header, and declares the batch
+        # interaction HAPI takes but does not declare (HAPI 8.8 lists only
+        # transaction), as an EHR that batches reads does.
+        cls.ehr = InterceptingProxy(cls.fhir.base, declares_batch)
 
     @classmethod
     def _healthy(cls):
@@ -197,9 +209,11 @@ class CdsHooksAgainstHapi(unittest.TestCase):
         elsewhere = InterceptingProxy(self.fhir.base, lambda method, path: (404, b"{}", {}))
 
         def paging_elsewhere(method, path):
-            # A server that refuses a batch of reads (HAPI's statement still
-            # declares batch): serve reads by searches instead, whose
+            # A server that declares batch but refuses a batch of reads:
+            # serve reads by searches instead, whose
             # Condition search has its next page on another server.
+            if method == "GET" and path.split("?")[0].endswith("/metadata"):
+                return declares_batch(method, path)
             if method == "POST":
                 refusal = {"resourceType": "OperationOutcome",
                            "issue": [{"severity": "error", "code": "not-supported"}]}
