@@ -103,6 +103,28 @@ Setter one_of(Setter inner, std::vector<std::string> allowed) {
   };
 }
 
+// serve.cors_origins: a list (comma-separated, or a JSON array) of "*" or
+// origins as a browser sends them: scheme://host[:port], no path, no slash.
+std::vector<std::string> parse_origins(const std::string& key, const Raw& r) {
+  std::vector<std::string> out;
+  std::stringstream ss(r.value);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (item.empty()) continue;
+    const auto scheme = item.find("://");
+    const bool web = item.starts_with("https://") || item.starts_with("http://");
+    if (item != "*" &&
+        (!web || item.size() == scheme + 3 || item.find('/', scheme + 3) != std::string::npos ||
+         item.find_first_of("?#@ ") != std::string::npos)) {
+      bad(key, r, "'" + item + "' is not an origin (https://host[:port], no path) or *");
+    }
+    out.push_back(item);
+  }
+  return out;
+}
+
 // serve.issuers: a list (comma-separated, or a JSON array) of "<iss> <jwks>".
 // The JWKS is an https URL, an http URL on loopback, or a file path.
 std::vector<IssuerConfig> parse_issuers(const std::string& key, const Raw& r) {
@@ -331,6 +353,12 @@ const std::vector<KeySpec>& base_specs() {
       {{"serve.review_ttl_s", "900",
         "serve: seconds a card's review link (and its one write) stays valid"},
        integer(&A::serve, &ServeConfig::review_ttl_s, 30, 86'400)},
+      {{"serve.cors_origins", "",
+        "serve: origins (https://host[:port]) whose browser pages may call the CDS Hooks "
+        "endpoints, or * for any (sandboxes); empty: no CORS"},
+       [](A& c, const Raw& r, const std::string& key) {
+         c.serve.cors_origins = parse_origins(key, r);
+       }},
       {{"log.level", "info", "debug | info | warn | error"},
        one_of(str(&A::log_level), {"debug", "info", "warn", "error"})},
       {{"log.format", "text", "text | json"}, one_of(str(&A::log_format), {"text", "json"})},

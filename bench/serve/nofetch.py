@@ -7,12 +7,16 @@ against the FHIR server's own time for exactly the searches serve makes.
     nofetch.py record SERVE_URL CALLS PROXY_LOG OUT_JSON
         Calls serve once per patient, sequentially, with fhirServer pointing
         at bench/e2e/record_proxy.py; the log lines each call adds are that
-        patient's requests. Writes {patient: [path, ...]}.
+        patient's requests (a GET, or the POST of a batch Bundle of GETs;
+        the CapabilityStatement read serve makes once per server is left
+        out). Writes {patient: [{"method", "path", "body"}, ...]}.
     nofetch.py measure SERVE_URL CALLS REQUESTS_JSON FHIR_BASE ROUNDS
         Per round and patient, in this order: serve's patient-view (with
-        fhirServer = FHIR_BASE), the same requests sent to FHIR_BASE all at
-        once (as serve's pull sends them), then one after another. Prints one
-        JSON line with the latency percentiles of each.
+        fhirServer = FHIR_BASE); the same requests sent to FHIR_BASE all at
+        once (as serve sends them: one batch, or its GETs at once); the
+        GETs those requests ask for (a batch's entries) all at once, as
+        separate requests; then the GETs one after another. Prints one JSON
+        line with the latency percentiles of each.
 
 Interleaving puts the three under the same server state and machine load;
 every answer must be 200 (serve's with a card) or the run counts an error.
@@ -78,14 +82,29 @@ def record(serve_url, calls_file, proxy_log, out_file):
             sys.exit(f"nofetch: {call['patient']}: serve answered {status} {data[:200]!r}")
         with open(proxy_log) as f:
             lines = [json.loads(x) for x in list(f)[before:]]
-        if not lines or any(x["status"] != 200 or x["method"] != "GET" for x in lines):
+        lines = [x for x in lines if not x["path"].split("?")[0].endswith("/metadata")]
+        if not lines or any(x["status"] != 200 or x["method"] not in ("GET", "POST") for x in lines):
             sys.exit(f"nofetch: {call['patient']}: unexpected requests {lines[:3]}")
-        out[call["patient"]] = [x["path"] for x in lines]
+        out[call["patient"]] = [{"method": x["method"], "path": x["path"], "body": x["body"]}
+                                for x in lines]
     with open(out_file, "w") as f:
         json.dump(out, f, indent=1)
     n = sum(map(len, out.values()))
     print(f"nofetch: {n} requests for {len(out)} patients ({n / len(out):.1f} each) -> {out_file}",
           file=sys.stderr)
+
+
+def gets_of(requests):
+    """The GET paths `requests` ask for: each GET, and each entry of a batch."""
+    paths = []
+    for r in requests:
+        if r["method"] == "GET":
+            paths.append(r["path"])
+            continue
+        base = r["path"].split("?")[0].rstrip("/")
+        for e in json.loads(r["body"]).get("entry", []):
+            paths.append(base + "/" + e["request"]["url"])
+    return paths
 
 
 def summary(ms):
@@ -103,10 +122,11 @@ def measure(serve_url, calls_file, requests_file, fhir_base, rounds):
     serve = Connections(serve_url)
     serve_path = urllib.parse.urlsplit(serve_url).path
     fhir = Connections(fhir_base)
-    width = max(len(p) for p in paths.values())
+    gets = {patient: gets_of(rs) for patient, rs in paths.items()}
+    width = max(len(p) for p in gets.values())
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=width)
     accept = {"Accept": "application/fhir+json"}
-    times = {"serve": [], "fhir_at_once": [], "fhir_one_by_one": []}
+    times = {"serve": [], "fhir_at_once": [], "fhir_gets_at_once": [], "fhir_one_by_one": []}
     errors = {}
 
     def count(kind):
@@ -115,10 +135,22 @@ def measure(serve_url, calls_file, requests_file, fhir_base, rounds):
     def fhir_get(p):
         return fhir.send("GET", p, headers=accept)[0]
 
+    def fhir_send(r):
+        if r["method"] == "GET":
+            return fhir_get(r["path"])
+        headers = dict(accept, **{"Content-Type": "application/fhir+json"})
+        status, data = fhir.send("POST", r["path"], r["body"].encode(), headers)
+        # A batch answers 200 with each entry's own status: all must be 200.
+        if status == 200 and any(not e.get("response", {}).get("status", "").startswith("200")
+                                 for e in json.loads(data).get("entry", [])):
+            return 0
+        return status
+
     for _ in range(rounds):
         for call in calls:
             body = json.dumps(call["body"]).encode()
             mine = paths[call["patient"]]
+            my_gets = gets[call["patient"]]
             t0 = time.perf_counter()
             status, data = post_call(serve, serve_path, body)
             t1 = time.perf_counter()
@@ -127,7 +159,7 @@ def measure(serve_url, calls_file, requests_file, fhir_base, rounds):
             times["serve"].append((t1 - t0) * 1e3)
 
             t0 = time.perf_counter()
-            statuses = list(pool.map(fhir_get, mine))
+            statuses = list(pool.map(fhir_send, mine))
             t1 = time.perf_counter()
             times["fhir_at_once"].append((t1 - t0) * 1e3)
             for s in statuses:
@@ -135,7 +167,14 @@ def measure(serve_url, calls_file, requests_file, fhir_base, rounds):
                     count(f"fhir {s}")
 
             t0 = time.perf_counter()
-            for p in mine:
+            statuses = list(pool.map(fhir_get, my_gets))
+            times["fhir_gets_at_once"].append((time.perf_counter() - t0) * 1e3)
+            for s in statuses:
+                if s != 200:
+                    count(f"fhir GET {s}")
+
+            t0 = time.perf_counter()
+            for p in my_gets:
                 if fhir_get(p) != 200:
                     count("fhir one by one")
             times["fhir_one_by_one"].append((time.perf_counter() - t0) * 1e3)
@@ -145,6 +184,7 @@ def measure(serve_url, calls_file, requests_file, fhir_base, rounds):
     result["ratio_mean"] = round(result["serve"]["mean_ms"] / result["fhir_at_once"]["mean_ms"], 3)
     result["ratio_p99"] = round(result["serve"]["p99_ms"] / result["fhir_at_once"]["p99_ms"], 3)
     result["requests_per_patient"] = round(sum(map(len, paths.values())) / len(paths), 1)
+    result["gets_per_patient"] = round(sum(map(len, gets.values())) / len(gets), 1)
     result["patients"] = len(calls)
     result["rounds"] = rounds
     result["errors"] = sum(errors.values())

@@ -53,11 +53,15 @@ def main():
         n = json.load(open(nofetch_path))
         bad += n["errors"]
         lines += ["", f"Without prefetch ({n['patients']} patients x {n['rounds']} rounds, sequential; "
-                  f"{n['requests_per_patient']} requests to the server per patient):", "",
+                  f"{n['requests_per_patient']} requests to the server per patient, asking for "
+                  f"{n.get('gets_per_patient', n['requests_per_patient'])} reads):", "",
                   "| per patient | p50 ms | p90 ms | p99 ms | mean ms |", "|---|---:|---:|---:|---:|"]
         for key, what in (("serve", "serve patient-view, fhirServer only"),
-                          ("fhir_at_once", "HAPI alone, the same searches all at once (as serve sends them)"),
-                          ("fhir_one_by_one", "HAPI alone, the same searches one after another")):
+                          ("fhir_at_once", "HAPI alone, the same requests all at once (as serve sends them)"),
+                          ("fhir_gets_at_once", "HAPI alone, the same reads as separate GETs all at once"),
+                          ("fhir_one_by_one", "HAPI alone, the same reads as GETs one after another")):
+            if key not in n:
+                continue
             s = n[key]
             lines.append(f"| {what} | {fmt(s['p50_ms'])} | {fmt(s['p90_ms'])} | {fmt(s['p99_ms'])} | "
                          f"{fmt(s['mean_ms'])} |")

@@ -60,6 +60,16 @@ def explained(pid, server):
     return pathway, goals
 
 
+def declares_batch(method, path):
+    """An InterceptingProxy answer: a CapabilityStatement declaring batch."""
+    if method == "GET" and path.split("?")[0].endswith("/metadata"):
+        statement = {"resourceType": "CapabilityStatement", "fhirVersion": "4.0.1", "kind": "instance",
+                     "rest": [{"mode": "server",
+                               "interaction": [{"code": "transaction"}, {"code": "batch"}]}]}
+        return 200, json.dumps(statement).encode(), {}
+    return None
+
+
 class CdsHooksAgainstHapi(unittest.TestCase):
 
     @classmethod
@@ -87,8 +97,10 @@ class CdsHooksAgainstHapi(unittest.TestCase):
         cls.aud = f"{cls.base}/cds-services/{SERVICE}"
         cls.templates = json.loads(call(cls.base, "/cds-services")[1])["services"][0]["prefetch"]
         # The EHR's FHIR server as serve sees it: HAPI behind a proxy that
-        # records each request's Authorization header.
-        cls.ehr = InterceptingProxy(cls.fhir.base, lambda method, path: None)
+        # records each request's Authorization header, and declares the batch
+        # interaction HAPI takes but does not declare (HAPI 8.8 lists only
+        # transaction), as an EHR that batches reads does.
+        cls.ehr = InterceptingProxy(cls.fhir.base, declares_batch)
 
     @classmethod
     def _healthy(cls):
@@ -147,8 +159,16 @@ class CdsHooksAgainstHapi(unittest.TestCase):
             partial = self.cards(pid, prefetch=prefetch_from_server(self.fhir, self.templates, pid,
                                                                     keys={"patient", "condition"}),
                                  fhir_server=self.ehr.url, access_token=access, key=self.rs)
+            after_partial = len(self.ehr.seen)
             none = self.cards(pid, fhir_server=self.ehr.url, access_token=access)
             reads = self.ehr.seen[before:]
+            # HAPI declares batch: each call's missing keys are one batch
+            # Bundle (server.read_mode=auto), whatever part was prefetched;
+            # the CapabilityStatement is read once per server, not per call.
+            for name, part in (("partial", self.ehr.seen[before:after_partial]),
+                               ("none", self.ehr.seen[after_partial:])):
+                self.assertEqual([m for m, p, _ in part if not p.split("?")[0].endswith("/metadata")],
+                                 ["POST"], f"{pid} {name}: one batch request per call")
             self.assertTrue(reads, f"{pid}: serve read nothing from fhirServer")
             self.assertEqual({auth for _, _, auth in reads}, {"Bearer " + access},
                              f"{pid}: every read carries fhirAuthorization's token, only it")
@@ -180,6 +200,8 @@ class CdsHooksAgainstHapi(unittest.TestCase):
             if want_indicator:
                 self.assertEqual(card["indicator"], want_indicator, pid)
         self.assertGreater(seen_cards, 0)
+        self.assertEqual(sum(p.split("?")[0].endswith("/metadata") for _, p, _ in self.ehr.seen), 1,
+                         "the CapabilityStatement read once for all calls")
 
     def test_the_token_never_leaves_fhir_server(self):
         pid = self.ids[0]
@@ -187,7 +209,15 @@ class CdsHooksAgainstHapi(unittest.TestCase):
         elsewhere = InterceptingProxy(self.fhir.base, lambda method, path: (404, b"{}", {}))
 
         def paging_elsewhere(method, path):
-            # A Condition search whose next page is on another server.
+            # A server that declares batch but refuses a batch of reads:
+            # serve reads by searches instead, whose
+            # Condition search has its next page on another server.
+            if method == "GET" and path.split("?")[0].endswith("/metadata"):
+                return declares_batch(method, path)
+            if method == "POST":
+                refusal = {"resourceType": "OperationOutcome",
+                           "issue": [{"severity": "error", "code": "not-supported"}]}
+                return 400, json.dumps(refusal).encode(), {}
             if method == "GET" and "/Condition?" in path:
                 page = {"resourceType": "Bundle", "type": "searchset", "entry": [],
                         "link": [{"relation": "next", "url": elsewhere.url + "/Condition?page=2"}]}
@@ -201,6 +231,9 @@ class CdsHooksAgainstHapi(unittest.TestCase):
             status, text = self.view(pid, prefetch=prefetch, fhir_server=ehr.url, access_token=access)
             self.assertIn(status, (200, 502), text[:300])
             self.assertTrue(ehr.seen, "serve read from fhirServer")
+            methods = [m for m, p, _ in ehr.seen if not p.split("?")[0].endswith("/metadata")]
+            self.assertEqual(methods[0], "POST", "the batch first")
+            self.assertGreater(methods.count("GET"), 1, "then the searches, after the refusal")
             self.assertTrue(all(auth == "Bearer " + access for _, _, auth in ehr.seen))
             self.assertEqual(elsewhere.seen, [], "nothing sent to a server a link names")
         finally:

@@ -41,7 +41,8 @@ Pipeline::Pipeline(fhir::Client* source, fhir::Client* target, const mappings::C
       target_(target),
       tables_(tables),
       thresholds_(thresholds),
-      settings_(std::move(settings)) {
+      settings_(std::move(settings)),
+      read_mode_(settings_.pull.read_mode) {
   if ((client_ == nullptr) != (target_ == nullptr)) {
     throw std::logic_error("Pipeline needs both a source and a target client, or neither");
   }
@@ -95,49 +96,12 @@ PatientRun Pipeline::build_offline(const mappings::PatientRecord& record) {
   return run;
 }
 
-PullOptions Pipeline::pull_options() {
-  PullOptions options = settings_.pull;
-  if (options.read_mode != ReadMode::kAuto) return options;
-  std::lock_guard lock(pull_mu_);
-  if (!read_mode_) {
-    try {
-      read_mode_ = auto_read_mode(client_->capabilities());
-    } catch (const fhir::ClientError&) {
-      // No statement: nothing declares batch, and the searches themselves
-      // report a server that refuses them.
-      read_mode_ = ReadMode::kSearches;
-    }
-  }
-  options.read_mode = *read_mode_;
-  return options;
-}
-
-namespace {
-
-bool batch_refused(const fhir::ClientError& e) {
-  // The batch itself (not one of its entries) refused as a request the
-  // server does not take: a server that declares batch for writes only.
-  return e.method() == "POST" && e.status() >= 400 && e.status() < 500 && e.status() != 401 &&
-         e.status() != 403 && e.status() != 408 && e.status() != 429;
-}
-
-}  // namespace
-
 PulledRecord Pipeline::pull(const std::string& patient_id) {
-  PullOptions options = pull_options();
-  if (settings_.pull.read_mode != ReadMode::kAuto || options.read_mode != ReadMode::kBatch)
+  return read_mode_.run(*client_, [&](ReadMode mode) {
+    PullOptions options = settings_.pull;
+    options.read_mode = mode;
     return pull_record(*client_, patient_id, tables_, options);
-  try {
-    return pull_record(*client_, patient_id, tables_, options);
-  } catch (const fhir::ClientError& e) {
-    if (!batch_refused(e)) throw;
-  }
-  {
-    std::lock_guard lock(pull_mu_);
-    read_mode_ = ReadMode::kSearches;
-  }
-  options.read_mode = ReadMode::kSearches;
-  return pull_record(*client_, patient_id, tables_, options);
+  });
 }
 
 PatientRun Pipeline::run(const std::string& patient_id) {

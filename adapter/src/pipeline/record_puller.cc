@@ -22,46 +22,108 @@ ReadMode auto_read_mode(const fhir::Capabilities& caps) {
   return caps.supports_system("batch") ? ReadMode::kBatch : ReadMode::kSearches;
 }
 
+bool batch_refused(const fhir::ClientError& e) {
+  return e.method() == "POST" && e.status() >= 400 && e.status() < 500 && e.status() != 401 &&
+         e.status() != 403 && e.status() != 408 && e.status() != 429;
+}
+
+ReadMode ReadModeChoice::resolve(fhir::Client& client) {
+  if (configured_ != ReadMode::kAuto) return configured_;
+  std::lock_guard lock(mu_);
+  if (!resolved_) {
+    try {
+      resolved_ = auto_read_mode(client.capabilities());
+    } catch (const fhir::ClientError&) {
+      // No statement: nothing declares batch, and the searches themselves
+      // report a server that refuses them.
+      resolved_ = ReadMode::kSearches;
+    }
+  }
+  return *resolved_;
+}
+
+void ReadModeChoice::refused() {
+  std::lock_guard lock(mu_);
+  resolved_ = ReadMode::kSearches;
+}
+
+std::vector<detail::SearchQuery> pull_queries(const mappings::CodeTables& tables,
+                                              const std::string& patient_id,
+                                              const PullOptions& options) {
+  return detail::relevant_queries(tables, {"patient", patient_id},
+                                  {.codes_per_search = options.codes_per_search,
+                                   .observation_categories = options.observation_categories,
+                                   .code_search_category = options.code_search_category,
+                                   .with_includes = true});
+}
+
+PatientReads read_patient(fhir::Client& client, const std::string& patient_id, bool with_patient,
+                          const std::vector<detail::SearchQuery>& queries, ReadMode mode,
+                          const fhir::SearchLimits& limits) {
+  PatientReads out;
+  if (mode == ReadMode::kBatch) {
+    // One request: the Patient first, then every search in order.
+    std::vector<fhir::BatchGet> gets;
+    if (with_patient) gets.push_back({"Patient", patient_id, {}});
+    for (const auto& q : queries) gets.push_back({q.type, "", q.params});
+    out.results = client.batch_read(gets, limits);
+    if (with_patient) {
+      // The Patient as its own document, as a read gives it: the record
+      // cannot tell the two ways apart.
+      out.patient = std::make_shared<const fhir::JsonDocument>(fhir::JsonDocument::parse(
+          fhir::JsonValue::from(out.results.front().resources.front()).dump()));
+      out.results.erase(out.results.begin());
+    }
+    return out;
+  }
+  // The Patient and every search at once: a patient's pull costs the
+  // slowest request, not their sum.
+  std::future<fhir::FhirResponse> patient;
+  if (with_patient) {
+    patient = std::async(std::launch::async, [&] { return client.read("Patient", patient_id); });
+  }
+  std::exception_ptr search_error;
+  try {
+    out.results = detail::search_all(client, queries, limits);
+  } catch (...) {
+    search_error = std::current_exception();
+  }
+  // The Patient's failure first; either way `patient` is done before we leave.
+  if (with_patient) out.patient = patient.get().body;
+  if (search_error) std::rethrow_exception(search_error);
+  return out;
+}
+
+void keep_plan_inputs(const std::string& type, const PullOptions& options,
+                      fhir::SearchResult& result, std::vector<std::string>& warnings) {
+  if (type == "CarePlan" && !options.own_identifier_system.empty()) {
+    std::erase_if(result.resources, [&](fhir::Node n) {
+      if (detail::is_adapter_plan(n, options.own_identifier_system)) return true;
+      if (detail::has_identifier_system(n, options.own_identifier_system)) {
+        warnings.push_back(fhir::Resource(n).ref() +
+                           " carries the adapter's plan identifier but no Device wrote "
+                           "it: read as a clinical care plan");
+      }
+      return false;
+    });
+  }
+  // Only what the patient (or a relative) expressed, and the orders that
+  // constrain treatment, are input: a clinician's Goal, or the adapter's
+  // own proposals, would otherwise change the next plan the adapter writes
+  // from its own last one (a server may ignore the category we asked for).
+  std::erase_if(result.resources, [&](fhir::Node n) { return !mappings::is_plan_input(type, n); });
+}
+
 PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
                          const mappings::CodeTables& tables, const PullOptions& options) {
-  const std::vector<detail::SearchQuery> queries =
-      detail::relevant_queries(tables, {"patient", patient_id},
-                               {.codes_per_search = options.codes_per_search,
-                                .observation_categories = options.observation_categories,
-                                .code_search_category = options.code_search_category,
-                                .with_includes = true});
-
-  fhir::FhirResponse patient_response;
-  std::vector<fhir::SearchResult> results;
-  if (options.read_mode == ReadMode::kBatch) {
-    // One request: the Patient first, then every search in order.
-    std::vector<fhir::BatchGet> gets{{"Patient", patient_id, {}}};
-    for (const auto& q : queries) gets.push_back({q.type, "", q.params});
-    results = client.batch_read(gets, options.limits);
-    // The Patient as its own document, as a read gives it: the record
-    // cannot tell the two ways apart.
-    patient_response.body = std::make_shared<const fhir::JsonDocument>(
-        fhir::JsonDocument::parse(fhir::JsonValue::from(results.front().resources.front()).dump()));
-    results.erase(results.begin());
-  } else {
-    // The Patient and every search at once: a patient's pull costs the
-    // slowest request, not their sum.
-    auto patient =
-        std::async(std::launch::async, [&] { return client.read("Patient", patient_id); });
-    std::exception_ptr search_error;
-    try {
-      results = detail::search_all(client, queries, options.limits);
-    } catch (...) {
-      search_error = std::current_exception();
-    }
-    // The Patient's failure first; either way `patient` is done before we leave.
-    patient_response = patient.get();
-    if (search_error) std::rethrow_exception(search_error);
-  }
+  const std::vector<detail::SearchQuery> queries = pull_queries(tables, patient_id, options);
+  PatientReads reads =
+      read_patient(client, patient_id, true, queries, options.read_mode, options.limits);
+  std::vector<fhir::SearchResult>& results = reads.results;
 
   PulledRecord out{mappings::PatientRecord(), {}, static_cast<int>(queries.size()) + 1};
   mappings::PatientRecord::Builder builder(patient_id);
-  builder.add_document(patient_response.body);
+  builder.add_document(reads.patient);
   // An Observation can match a code search and a category search, and one
   // Medication can be included by an order and an administration: the same
   // resource twice is one resource, not a duplicate to report.
@@ -84,23 +146,7 @@ PulledRecord pull_record(fhir::Client& client, const std::string& patient_id,
       out.warnings.push_back(queries[i].type + " search: server warning: " + w.severity + " " +
                              (w.diagnostics.empty() ? w.details : w.diagnostics));
     }
-    if (queries[i].type == "CarePlan" && !options.own_identifier_system.empty()) {
-      std::erase_if(r.resources, [&](fhir::Node n) {
-        if (detail::is_adapter_plan(n, options.own_identifier_system)) return true;
-        if (detail::has_identifier_system(n, options.own_identifier_system)) {
-          out.warnings.push_back(fhir::Resource(n).ref() +
-                                 " carries the adapter's plan identifier but no Device wrote "
-                                 "it: read as a clinical care plan");
-        }
-        return false;
-      });
-    }
-    // Only what the patient (or a relative) expressed, and the orders that
-    // constrain treatment, are input: a clinician's Goal, or the adapter's
-    // own proposals, would otherwise change the next plan the adapter writes
-    // from its own last one (a server may ignore the category we asked for).
-    std::erase_if(r.resources,
-                  [&](fhir::Node n) { return !mappings::is_plan_input(queries[i].type, n); });
+    keep_plan_inputs(queries[i].type, options, r, out.warnings);
     // The record holds the pages its matches and includes point into.
     for (const auto& page : r.pages) builder.keep(page);
     for (fhir::Node n : r.resources) builder.add_resource(n);

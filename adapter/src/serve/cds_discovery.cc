@@ -24,12 +24,7 @@ std::string lower_camel(std::string type) {
 
 std::vector<PrefetchTemplate> prefetch_templates(const mappings::CodeTables& tables,
                                                  const PullOptions& options) {
-  const auto queries =
-      detail::relevant_queries(tables, {"patient", kPatientMark},
-                               {.codes_per_search = options.codes_per_search,
-                                .observation_categories = options.observation_categories,
-                                .code_search_category = options.code_search_category,
-                                .with_includes = true});
+  const auto queries = pull_queries(tables, kPatientMark, options);
   std::map<std::string, int> per_type;
   for (const auto& q : queries) ++per_type[q.type];
   std::map<std::string, int> seen;

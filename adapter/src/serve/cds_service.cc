@@ -14,7 +14,7 @@ namespace {
 constexpr std::string_view kPrefix = "/cds-services";
 
 ServeReply json_reply(const fhir::JsonValue& v) {
-  return {200, "application/json", v.dump(), "", ""};
+  return {200, "application/json", v.dump(), "", "", {}};
 }
 
 std::string join(const std::vector<std::string>& items, std::size_t most) {
@@ -24,6 +24,23 @@ std::string join(const std::vector<std::string>& items, std::size_t most) {
   return out;
 }
 
+// `request` with `fetched`'s values for the keys of `missing`, in a new body
+// the request's prefetch then points into.
+void complete_prefetch(CdsRequest& request, const std::vector<std::string>& missing,
+                       const fhir::JsonValue& fetched) {
+  auto prefetch = request.prefetch.is_object() ? fhir::JsonValue::from(request.prefetch)
+                                               : fhir::JsonValue::object();
+  for (const auto& key : missing) {
+    const fhir::JsonValue* value = fetched.find(key);
+    if (value == nullptr) throw std::logic_error("the fetch did not answer prefetch." + key);
+    prefetch.set(key, *value);
+  }
+  auto body = fhir::JsonValue::from(request.body->root());
+  body.set("prefetch", std::move(prefetch));
+  request.body = std::make_shared<const fhir::JsonDocument>(fhir::JsonDocument::parse(body.dump()));
+  request.prefetch = request.body->root()["prefetch"];
+}
+
 }  // namespace
 
 ServeReply error_reply(int status, const std::string& code, const std::string& message) {
@@ -31,7 +48,7 @@ ServeReply error_reply(int status, const std::string& code, const std::string& m
       {{"resourceType", "OperationOutcome"},
        {"issue", fhir::JsonValue::array({fhir::JsonValue::object(
                      {{"severity", "error"}, {"code", code}, {"diagnostics", message}})})}});
-  return {status, "application/json", body.dump(), "", ""};
+  return {status, "application/json", body.dump(), "", "", {}};
 }
 
 CdsService::CdsService(const mappings::CodeTables& tables, const RuleThresholds& thresholds,
@@ -80,9 +97,13 @@ ServeReply CdsService::patient_view(std::string_view body) {
                            "fhirServer is plain http to another host: its token is not sent "
                            "there; use https");
       }
-      // The whole record from the EHR's server, so it is read as `run` reads
-      // it; the prefetch that came is not mixed with what is fetched.
-      record = fetch_(request.fhir_server, request.access_token, request.patient_id).record;
+      // What the EHR sent, completed from its server: only the missing keys
+      // are read, and the record is built from the whole as from a full
+      // prefetch, checked the same way.
+      const fhir::JsonValue fetched =
+          fetch_(request.fhir_server, request.access_token, request.patient_id, missing);
+      complete_prefetch(request, missing, fetched);
+      record = record_from_prefetch(request, templates_);
     } else {
       return error_reply(412, "required",
                          "prefetch incomplete (missing: " + join(missing, 5) +
@@ -151,7 +172,7 @@ ServeReply CdsService::feedback(std::string_view body) {
   } catch (const fhir::Error& e) {
     return error_reply(400, "invalid", "feedback: " + fhir::safe_text(e.what(), 200));
   }
-  return {200, "application/json", "{}", "", ""};
+  return {200, "application/json", "{}", "", "", {}};
 }
 
 }  // namespace mst::adapter

@@ -12,7 +12,7 @@ namespace {
 constexpr std::string_view kPrefix = "/review/";
 
 ServeReply html(int status, std::string body) {
-  return {status, "text/html; charset=utf-8", std::move(body), "", ""};
+  return {status, "text/html; charset=utf-8", std::move(body), "", "", {}};
 }
 
 ServeReply message(int status, std::string_view title, std::string_view text) {

@@ -66,6 +66,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (!reply.allow.empty()) response.set("Allow", reply.allow);
     if (!reply.www_authenticate.empty()) response.set("WWW-Authenticate", reply.www_authenticate);
     response.set("Cache-Control", "no-store");
+    for (const auto& [name, value] : reply.headers) response.set(name, value);
     if (reply.content_type.starts_with("text/html")) {
       // The review page: nothing but its own inline style runs or loads, its
       // form posts only here, no other site frames it (the write button),

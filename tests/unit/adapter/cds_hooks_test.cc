@@ -61,9 +61,19 @@ struct Harness {
     o.max_body_bytes = 4u << 20;
     return CdsService(
         *setup.tables, *setup.thresholds, o,
-        [this](const std::string& server, const std::string& token, const std::string& patient) {
+        [this](const std::string& server, const std::string& token, const std::string& patient,
+               const std::vector<std::string>& missing) {
           fetched.push_back(server + " " + token + " " + patient);
-          return PulledRecord{mappings::PatientRecord::Builder(patient).build(), {}, 0};
+          // The patient, with nothing else on record.
+          auto values = fhir::JsonValue::object();
+          for (const auto& key : missing) {
+            values.set(
+                key,
+                key == "patient"
+                    ? fhir::JsonValue::object({{"resourceType", "Patient"}, {"id", patient}})
+                    : fhir::JsonValue::object({{"resourceType", "Bundle"}, {"type", "searchset"}}));
+          }
+          return values;
         },
         metrics, log);
   }

@@ -121,6 +121,9 @@ struct ServeConfig {
   std::vector<IssuerConfig> issuers;  // empty: unauthenticated, loopback only
   int jwks_cache_s = 300;             // a JWKS is read again after this
   int review_ttl_s = 900;             // a card's review link (and its one write) lives this long
+  // Origins ("https://host[:port]", or "*") whose browser pages may call the
+  // CDS Hooks endpoints; empty: no CORS headers.
+  std::vector<std::string> cors_origins;
 
   bool operator==(const ServeConfig&) const = default;
 };

@@ -1,6 +1,7 @@
 // `mst-adapter serve`: the adapter on demand inside the EHR, as a CDS Hooks
 // 2.0 service (docs/cds-hooks.md) beside /healthz, /readyz and /metrics.
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -10,8 +11,10 @@
 #include "mst/adapter/ops/ops_server.h"
 #include "mst/adapter/pipeline/record_puller.h"
 #include "mst/adapter/serve/cds_client_auth.h"
+#include "mst/adapter/serve/cds_cors.h"
 #include "mst/adapter/serve/cds_service.h"
 #include "mst/adapter/serve/jwks_cache.h"
+#include "mst/adapter/serve/prefetch_fetch.h"
 #include "mst/adapter/serve/review_service.h"
 #include "mst/adapter/serve/review_store.h"
 #include "mst/adapter/serve/serve_server.h"
@@ -83,21 +86,48 @@ class ServerProbe {
   std::string last_;
 };
 
+// server.read_mode for each EHR server a call names: what auto resolved to
+// (its CapabilityStatement, read once) and whether it refused a batch, kept
+// across calls. Bounded: a full table starts again, at one more statement
+// read per server.
+class ReadModes {
+ public:
+  explicit ReadModes(ReadMode configured) : configured_(configured) {}
+  std::shared_ptr<ReadModeChoice> of(const std::string& server) {
+    std::lock_guard lock(mu_);
+    if (choices_.size() >= kMostServers && !choices_.contains(server)) choices_.clear();
+    auto& choice = choices_[server];
+    if (!choice) choice = std::make_shared<ReadModeChoice>(configured_);
+    return choice;
+  }
+
+ private:
+  static constexpr std::size_t kMostServers = 64;
+  const ReadMode configured_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<ReadModeChoice>> choices_;
+};
+
 EhrFetch ehr_fetch(const PipelineSetup& setup, Context& context) {
   // One transport for all calls: its keep-alive pool (per origin) spares each
-  // call a new connection, or TLS handshake, per search it sends at once. The
-  // token stays per call, added to each request by that call's own client.
+  // call a new connection, or TLS handshake, per request. The token stays per
+  // call, added to each request by that call's own client.
   fhir::TransportOptions options;
   options.request_timeout = std::chrono::seconds(20);
   options.max_idle_per_origin = 64;  // 8 calls at once, ~16 searches each
   auto sender = std::make_shared<fhir::RetryingSender>(
       context.make_transport(options), fhir::RetryPolicy{.max_attempts = 2}, context.clock);
-  return [&setup, sender](const std::string& server, const std::string& token,
-                          const std::string& patient) {
-    fhir::RestClient client(fhir::RestClientOptions{server}, sender,
-                            std::make_shared<CallerToken>(token));
-    return pull_record(client, patient, *setup.tables, setup.settings.pull);
-  };
+  auto modes = std::make_shared<ReadModes>(setup.settings.pull.read_mode);
+  return
+      [&setup, sender, modes](const std::string& server, const std::string& token,
+                              const std::string& patient, const std::vector<std::string>& missing) {
+        fhir::RestClient client(fhir::RestClientOptions{server}, sender,
+                                std::make_shared<CallerToken>(token));
+        // The pull's reads, with its fallback: one batch when the EHR takes one.
+        return modes->of(server)->run(client, [&](ReadMode mode) {
+          return fetch_prefetch(client, patient, missing, *setup.tables, setup.settings.pull, mode);
+        });
+      };
 }
 
 // The EHRs of serve.issuers, their JWKS read through the project's transport
@@ -222,11 +252,11 @@ int run_serve(const ParsedArgs& args, Context& context) {
       }
     }
     if (p == "/readyz" && (method == "GET" || method == "HEAD")) {
-      return {200, "text/plain", "ready\n" + fhir::safe_text(probe.line()) + "\n", "", ""};
+      return {200, "text/plain", "ready\n" + fhir::safe_text(probe.line()) + "\n", "", "", {}};
     }
     if (p == "/healthz" || p == "/metrics" || p == "/readyz") {
       const OpsReply r = ops_reply(method, path, metrics, nullptr);
-      return {r.status, r.content_type, r.body, r.allow, ""};
+      return {r.status, r.content_type, r.body, r.allow, "", {}};
     }
     if (ReviewService::owns(p)) return review.handle(method, path, body, browser);
     return cds.handle(method, path, body);
@@ -234,7 +264,8 @@ int run_serve(const ParsedArgs& args, Context& context) {
   const StopOnSignal stop_on_signal;
   std::unique_ptr<ServeServer> server;
   try {
-    server = std::make_unique<ServeServer>(config.listen, limits, handler, metrics);
+    server = std::make_unique<ServeServer>(config.listen, limits,
+                                           with_cors(config.serve.cors_origins, handler), metrics);
   } catch (const std::runtime_error& e) {
     throw ConfigError(std::string("service.listen: ") + e.what());
   }

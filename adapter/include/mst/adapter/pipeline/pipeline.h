@@ -4,7 +4,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,14 +94,10 @@ class Pipeline {
   const RuleThresholds& thresholds_;
   PipelineSettings settings_;
   std::unique_ptr<PlanWriter> writer_;
-  // settings_.pull with ReadMode::kAuto resolved against the source's
-  // CapabilityStatement, once.
-  PullOptions pull_options();
-  // pull_record() in the resolved read mode; under auto, a server that
-  // refuses the batch read itself is read by searches from then on.
+  // pull_record() in the read mode settings_.pull asks for, resolved (and,
+  // under auto, given up for searches) against the source.
   PulledRecord pull(const std::string& patient_id);
-  std::mutex pull_mu_;
-  std::optional<ReadMode> read_mode_;
+  ReadModeChoice read_mode_;
 };
 
 }  // namespace mst::adapter

@@ -10,12 +10,16 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mst/adapter/pipeline/search_terms.h"
 #include "mst/fhir/client.h"
+#include "mst/fhir/client_errors.h"
 #include "mst/mappings/code_tables.h"
 #include "mst/mappings/patient_record.h"
 
@@ -57,6 +61,72 @@ struct PullOptions {
   // not clinical input; they are left out of the record.
   std::string own_identifier_system;
 };
+
+// True when a batch of reads was refused as a request the server does not
+// take (a 4xx other than auth and throttling): a server that declares batch
+// for writes only. The reads then go as searches.
+bool batch_refused(const fhir::ClientError& e);
+
+// server.read_mode against one server, shared by the calls that read it:
+// kAuto is batch when the server's CapabilityStatement declares it (asked
+// once), and searches for good once the server refuses a batch of reads.
+// A configured kBatch or kSearches is used as it is, never second-guessed.
+class ReadModeChoice {
+ public:
+  explicit ReadModeChoice(ReadMode configured) : configured_(configured) {}
+
+  // `read(mode)` in the mode for `client`; under auto, a refused batch is
+  // read again, once, as searches.
+  template <class Read>
+  auto run(fhir::Client& client, Read&& read) -> decltype(read(ReadMode::kSearches)) {
+    const ReadMode mode = resolve(client);
+    if (configured_ != ReadMode::kAuto || mode != ReadMode::kBatch) return read(mode);
+    try {
+      return read(mode);
+    } catch (const fhir::ClientError& e) {
+      if (!batch_refused(e)) throw;
+    }
+    refused();
+    return read(ReadMode::kSearches);
+  }
+
+  // The mode the next read goes in (asks `client` for its capabilities under
+  // auto, the first time).
+  ReadMode resolve(fhir::Client& client);
+
+ private:
+  void refused();
+
+  const ReadMode configured_;
+  std::mutex mu_;
+  std::optional<ReadMode> resolved_;
+};
+
+// The searches of a patient's pull, in order: detail::relevant_queries()
+// narrowed to `patient_id` under `options`, with the pull's _includes.
+std::vector<detail::SearchQuery> pull_queries(const mappings::CodeTables& tables,
+                                              const std::string& patient_id,
+                                              const PullOptions& options);
+
+// What a patient's reads answered: the Patient (when asked for) as its own
+// document, and one result per search, in the order asked.
+struct PatientReads {
+  std::shared_ptr<const fhir::JsonDocument> patient;
+  std::vector<fhir::SearchResult> results;
+};
+
+// The reads of pull_record(): the Patient when `with_patient`, and
+// `queries`, as one batch Bundle (kBatch) or every request at once (else).
+PatientReads read_patient(fhir::Client& client, const std::string& patient_id, bool with_patient,
+                          const std::vector<detail::SearchQuery>& queries, ReadMode mode,
+                          const fhir::SearchLimits& limits);
+
+// Drops from one search's result what is not input to the plan: the
+// adapter's own CarePlans (options.own_identifier_system), a Goal or order
+// mappings::is_plan_input() refuses. Warns (into `warnings`) of a CarePlan
+// that carries the adapter's identifier but is not the adapter's.
+void keep_plan_inputs(const std::string& type, const PullOptions& options,
+                      fhir::SearchResult& result, std::vector<std::string>& warnings);
 
 struct PulledRecord {
   mappings::PatientRecord record;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mst/adapter/goals/rule_thresholds.h"
@@ -15,6 +16,7 @@
 #include "mst/adapter/pipeline/pipeline.h"
 #include "mst/adapter/serve/cds_cards.h"
 #include "mst/adapter/serve/cds_discovery.h"
+#include "mst/fhir/json_value.h"
 #include "mst/mappings/code_tables.h"
 
 namespace mst::adapter {
@@ -25,6 +27,8 @@ struct ServeReply {
   std::string body;
   std::string allow;             // set on 405
   std::string www_authenticate;  // set on 401
+  // Further response headers (CORS), in order.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // The request headers the review page's write form checks (Origin,
@@ -34,11 +38,12 @@ struct BrowserHeaders {
   std::string sec_fetch_site;
 };
 
-// Pulls the patient's record from `fhir_server` with `access_token` as the
-// bearer token, and from nowhere else (the EHR's server, the EHR's token).
-using EhrFetch =
-    std::function<PulledRecord(const std::string& fhir_server, const std::string& access_token,
-                               const std::string& patient_id)>;
+// Reads the prefetch keys `missing` of the patient from `fhir_server` with
+// `access_token` as the bearer token, and from nowhere else (the EHR's
+// server, the EHR's token): {key: value} as fetch_prefetch() answers.
+using EhrFetch = std::function<fhir::JsonValue(
+    const std::string& fhir_server, const std::string& access_token, const std::string& patient_id,
+    const std::vector<std::string>& missing)>;
 
 // Keeps a call's run for the review page and answers the page's URL, the
 // card's link (empty: no link). `fhir_server` is the call's, may be empty.
