@@ -2,8 +2,10 @@
 # Population sync with PostgreSQL workers (issue #15 item 5): a HAPI server of
 # its own holding a generated population (scripts/population generate), then
 # for W = 1, 2 and 4 workers sharing one PostgreSQL state, W `mst-adapter sync
-# --once` processes started together: a first sync on a fresh state database,
-# then a revising one (the next as-of day) on the same database. After each,
+# --once` processes started together: a full sync on a fresh state database
+# (the first-run search; every plan, made by an untimed sync before, revised
+# for a new as-of day), then an incremental one on the same database (only what
+# changed since its checkpoint). After each,
 # wrk replays the adapter's recorded request mix at the same total
 # concurrency (W x --concurrency) for the server's capacity, as run-e2e.sh
 # does. See docs/performance.md ("Population sync with PostgreSQL workers").
@@ -179,14 +181,14 @@ for ((run = 1; run <= runs; run++)); do
   for w in $workers_list; do
     db=pop_w${w}_r$run
     url=$(fresh_db "$db")
-    note "run $run, $w worker(s) x concurrency $concurrency: first sync on a fresh state"
+    note "run $run, $w worker(s) x concurrency $concurrency: full sync on a fresh state"
     next_day
-    workers "first-w$w-r$run" "$w" "$url" "$day"
-    capacity "first-w$w-r$run" "$((w * concurrency))"
-    note "run $run, $w worker(s): revising sync (next as-of day, same state)"
+    workers "full-w$w-r$run" "$w" "$url" "$day"
+    capacity "full-w$w-r$run" "$((w * concurrency))"
+    note "run $run, $w worker(s): incremental sync (next as-of day, same state)"
     next_day
-    workers "revise-w$w-r$run" "$w" "$url" "$day"
-    capacity "revise-w$w-r$run" "$((w * concurrency))"
+    workers "incremental-w$w-r$run" "$w" "$url" "$day"
+    capacity "incremental-w$w-r$run" "$((w * concurrency))"
   done
 done
 
