@@ -38,7 +38,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 repo=$bench_repo
 out=$repo/bench/data/population
 
-usage() { sed -n '2,20p' "$0"; }
+usage() { sed -n '2,22p' "$0"; }
 [[ $# -gt 0 && -d $1 && -f $1/manifest.json ]] ||
   { usage >&2; note "DIR must be a population directory (with manifest.json)"; exit 2; }
 pop=$(cd "$1" && pwd)

@@ -65,7 +65,8 @@ def sync_row(out, meta):
     wrk = json.load(open(wrk_path)) if os.path.exists(wrk_path) else None
     wall = meta["wall_s"]
     req_s = requests / wall if wall > 0 else None
-    share = req_s / wrk["rps"] if wrk and wrk.get("rps") and req_s else None
+    # A sync that processed nobody made only its fixed requests: no share.
+    share = req_s / wrk["rps"] if wrk and wrk.get("rps") and req_s and patients else None
 
     def per_patient(x):
         return x / patients if patients else None
