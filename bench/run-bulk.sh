@@ -17,19 +17,17 @@
 #
 #   bench/run-bulk.sh [--patients N]
 #
-# Environment: MST_ADAPTER (a built binary: skips the build), MST_BENCH_BUILD_DIR
-# (default <repo>/build-bench), MST_BENCH_JOBS
-# (default 2), MST_HAPI_STATE_DIR (default <repo>/.hapi-own), MST_HAPI_JAVA_OPTS.
+# Environment: as bench/lib.sh (MST_ADAPTER or MST_BENCH_ADAPTER, a built binary,
+# skips the build; the HAPI server's state dir and JVM options).
 # Output: bench/data/bulk/ (gitignored) and a table on stdout.
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${MST_BENCH_BUILD_DIR:-$repo/build-bench}
-jobs=${MST_BENCH_JOBS:-2}
+bench_name=run-bulk
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo=$bench_repo
 out=$repo/bench/data/bulk
 patients=200
-export MST_HAPI_STATE_DIR=${MST_HAPI_STATE_DIR:-$repo/.hapi-own}
-export MST_HAPI_JAVA_OPTS=${MST_HAPI_JAVA_OPTS:--Xms1g -Xmx2g -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError}
 # HAPI asks for 120 s between status polls whatever the progress.
 export MST_SYNC_BULK_MAX_POLL_S=2
 
@@ -41,36 +39,25 @@ while (($#)); do
   esac
 done
 
-note() { echo "run-bulk: $*" >&2; }
 rm -rf "$out"
 mkdir -p "$out"
 
-adapter=${MST_ADAPTER:-}
-if [[ -z $adapter ]]; then
-  note "building mst-adapter (Release, $build, -j$jobs)"
-  cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMST_WERROR=OFF \
-    >"$out/cmake.log" 2>&1 || { cat "$out/cmake.log" >&2; exit 1; }
-  cmake --build "$build" -j"$jobs" --target mst-adapter >"$out/build.log" 2>&1 ||
-    { tail -40 "$out/build.log" >&2; exit 1; }
-  adapter=$build/adapter/mst-adapter
-fi
+adapter=$(bench_adapter "$out")
 
 proxy_pid=
 cleanup() {
   [[ -n $proxy_pid ]] && kill "$proxy_pid" 2>/dev/null || true
-  "$repo/scripts/hapi" stop >/dev/null 2>&1 || true
+  bench_hapi_stop
 }
 trap cleanup EXIT
 
-note "starting an own HAPI server (state: $MST_HAPI_STATE_DIR)"
-"$repo/scripts/hapi" stop >/dev/null 2>&1 || true
-base=$("$repo/scripts/hapi" start)
-hapi_pid=$(cat "$MST_HAPI_STATE_DIR/pid")
+bench_hapi_start
+base=$hapi_base
 note "loading $patients patients"
 python3 "$repo/bench/e2e/load_patients.py" "$base" "$patients" bulk >"$out/patients.txt"
-echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)" >"$out/load.txt"
+echo "load_before=$(bench_loadavg)" >"$out/load.txt"
 
-hapi_cpu() { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$hapi_pid/stat"; }
+hapi_cpu() { bench_cpu_s "$hapi_pid"; }
 
 mode_args() {  # the sync options of a mode
   case $1 in
@@ -96,7 +83,7 @@ sync_once() {  # sync_once NAME MODE AS_OF [SERVER]
     exit 1
   fi
   local rss written
-  rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$out/$name.time")
+  rss=$(bench_peak_rss_kib "$out/$name.time")
   written=$(grep -c '"event":"patient.done"' "$out/$name.log" || true)
   echo "$name $mode $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b - a}') \
 $(awk -v a="$h0" -v b="$h1" 'BEGIN{printf "%.1f", b - a}') $rss $written" >>"$out/results.txt"
@@ -114,13 +101,13 @@ for mode in pulls ids records; do
   rm -f "$out/proxy.port"
   python3 "$repo/bench/e2e/record_proxy.py" "$base" "$out/requests-$mode.jsonl" "$out/proxy.port" &
   proxy_pid=$!
-  for _ in $(seq 50); do [[ -s $out/proxy.port ]] && break; sleep 0.2; done
+  bench_wait_port_file "$out/proxy.port"
   sync_once "counted-$mode" "$mode" "2026-11-$day" "http://127.0.0.1:$(cat "$out/proxy.port")/fhir"
   kill "$proxy_pid"
   proxy_pid=
   day=$((day + 1))
 done
-echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
+echo "load_after=$(bench_loadavg)" >>"$out/load.txt"
 
 echo "patients=$patients $(tr '\n' ' ' <"$out/load.txt")"
 printf '%-8s %8s %8s %10s %12s %10s\n' mode wall_s requests hapi_cpu_s adapter_rss_kb patients

@@ -6,63 +6,51 @@
 #
 #   bench/run-e2e.sh [--patients N] [--replay-seconds S]
 #
-# Environment: MST_BENCH_BUILD_DIR (default <repo>/build-bench), MST_BENCH_JOBS
-# (default 2), MST_HAPI_STATE_DIR (default <repo>/.hapi-own), MST_HAPI_JAVA_OPTS
-# (default below: full JIT, parallel GC, for a server measured for throughput).
+# Environment: as bench/lib.sh (the build, MST_BENCH_ADAPTER, the HAPI server's
+# state dir and JVM options).
 # Output: bench/data/e2e/ (gitignored) and a table on stdout.
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${MST_BENCH_BUILD_DIR:-$repo/build-bench}
-jobs=${MST_BENCH_JOBS:-2}
+bench_name=run-e2e
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo=$bench_repo
 out=$repo/bench/data/e2e
 patients=200
 replay_s=20
-export MST_HAPI_STATE_DIR=${MST_HAPI_STATE_DIR:-$repo/.hapi-own}
-export MST_HAPI_JAVA_OPTS=${MST_HAPI_JAVA_OPTS:--Xms1g -Xmx2g -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError}
 
 while (($#)); do
   case $1 in
     --patients) patients=$2; shift 2 ;;
     --replay-seconds) replay_s=$2; shift 2 ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "run-e2e: unknown option $1" >&2; exit 2 ;;
   esac
 done
 
-note() { echo "run-e2e: $*" >&2; }
 command -v wrk >/dev/null || { note "wrk not found (scripts/install-deps installs it)"; exit 1; }
 rm -rf "$out"
 mkdir -p "$out"
 
-note "building mst-adapter (Release, $build, -j$jobs)"
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMST_WERROR=OFF \
-  >"$out/cmake.log" 2>&1 || { cat "$out/cmake.log" >&2; exit 1; }
-cmake --build "$build" -j"$jobs" --target mst-adapter >"$out/build.log" 2>&1 ||
-  { tail -40 "$out/build.log" >&2; exit 1; }
-adapter=$build/adapter/mst-adapter
+adapter=$(bench_adapter "$out")
 
 proxy_pid=
 cleanup() {
   [[ -n $proxy_pid ]] && kill "$proxy_pid" 2>/dev/null || true
-  "$repo/scripts/hapi" stop >/dev/null 2>&1 || true
+  bench_hapi_stop
 }
 trap cleanup EXIT
 
-note "starting an own HAPI server (state: $MST_HAPI_STATE_DIR)"
-"$repo/scripts/hapi" stop >/dev/null 2>&1 || true
-base=$("$repo/scripts/hapi" start)
-hapi_pid=$(cat "$MST_HAPI_STATE_DIR/pid")
-note "server at $base (pid $hapi_pid)"
+bench_hapi_start
+base=$hapi_base
 
 note "loading $patients patients"
 SECONDS=0
 python3 "$repo/bench/e2e/load_patients.py" "$base" "$patients" e2e >"$out/patients.txt"
 echo "load_s=$SECONDS" >"$out/load.txt"
-echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
+echo "load_before=$(bench_loadavg)" >>"$out/load.txt"
 
-# CPU seconds (user+sys) the server process has used so far.
-hapi_cpu() { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$hapi_pid/stat"; }
+hapi_cpu() { bench_cpu_s "$hapi_pid"; }
 
 sync_once() {  # sync_once NAME CONCURRENCY AS_OF [SERVER]
   local name=$1 c=$2 as_of=$3 server=${4:-$base}
@@ -92,7 +80,7 @@ sync_once first 4 2026-11-19
 note "recording the request mix of one revising sync through a proxy (not timed)"
 python3 "$repo/bench/e2e/record_proxy.py" "$base" "$out/requests.jsonl" "$out/proxy.port" &
 proxy_pid=$!
-for _ in $(seq 50); do [[ -s $out/proxy.port ]] && break; sleep 0.2; done
+bench_wait_port_file "$out/proxy.port"
 sync_once recorded 4 2026-11-20 "http://127.0.0.1:$(cat "$out/proxy.port")/fhir"
 kill "$proxy_pid"
 proxy_pid=
@@ -118,6 +106,6 @@ for c in 1 4 16; do
   grep '^{' "$out/wrk-c$c.txt" | sed "s/}\$/,\"connections\":$c,\"hapi_cpu_s\":$(awk -v a="$h0" -v b="$h1" 'BEGIN{print b - a}')}/" \
     >"$out/wrk-c$c.json"
 done
-echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
+echo "load_after=$(bench_loadavg)" >>"$out/load.txt"
 
 python3 "$repo/bench/e2e/summarize_e2e.py" "$out"

@@ -13,22 +13,20 @@
 #
 # Environment: MST_SERVE_BENCH_REQUESTS (calls per run at c=8 and c=32,
 # default 4000; c=1 makes a quarter), MST_SERVE_BENCH_ROUNDS (no-prefetch
-# rounds over all patients, default 5), MST_BENCH_ADAPTER (a built
-# mst-adapter; default: build Release in MST_BENCH_BUILD_DIR, default
-# <repo>/build-bench), MST_BENCH_JOBS (2), MST_HAPI_STATE_DIR (<repo>/.hapi-own),
-# MST_HAPI_JAVA_OPTS (as bench/run-e2e.sh). Output: bench/data/serve/ (gitignored).
+# rounds over all patients, default 5), and as bench/lib.sh (MST_BENCH_ADAPTER,
+# the build, the HAPI server's state dir and JVM options).
+# Output: bench/data/serve/ (gitignored).
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${MST_BENCH_BUILD_DIR:-$repo/build-bench}
-jobs=${MST_BENCH_JOBS:-2}
+bench_name=run-serve-latency
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo=$bench_repo
 requests=${MST_SERVE_BENCH_REQUESTS:-4000}
 rounds=${MST_SERVE_BENCH_ROUNDS:-5}
 out=$repo/bench/data/serve
 hapi=1
 fhir=
-export MST_HAPI_STATE_DIR=${MST_HAPI_STATE_DIR:-$repo/.hapi-own}
-export MST_HAPI_JAVA_OPTS=${MST_HAPI_JAVA_OPTS:--Xms1g -Xmx2g -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError}
 as_of=2026-11-20  # the fixtures' day (tests/fixtures/*/expected.json)
 service=mst-spine-careplan
 
@@ -36,26 +34,16 @@ while (($#)); do
   case $1 in
     --no-hapi) hapi=0; shift ;;
     --fhir-url) fhir=$2; shift 2 ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run-serve-latency: unknown option $1" >&2; exit 2 ;;
   esac
 done
 
-note() { echo "run-serve-latency: $*" >&2; }
 rm -rf "$out"
 mkdir -p "$out"
 d=$repo/bench/serve
 
-if [[ -n ${MST_BENCH_ADAPTER:-} ]]; then
-  adapter=$MST_BENCH_ADAPTER
-else
-  note "building mst-adapter (Release, $build, -j$jobs)"
-  cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMST_WERROR=OFF \
-    >"$out/cmake.log" 2>&1 || { cat "$out/cmake.log" >&2; exit 1; }
-  cmake --build "$build" -j"$jobs" --target mst-adapter >"$out/build.log" 2>&1 ||
-    { tail -40 "$out/build.log" >&2; exit 1; }
-  adapter=$build/adapter/mst-adapter
-fi
+adapter=$(bench_adapter "$out")
 
 serve_pid= proxy_pid= hapi_started=0
 stop_serve() {
@@ -67,7 +55,7 @@ stop_serve() {
 cleanup() {
   stop_serve
   [[ -n $proxy_pid ]] && kill "$proxy_pid" 2>/dev/null || true
-  ((hapi_started)) && "$repo/scripts/hapi" stop >/dev/null 2>&1 || true
+  if ((hapi_started)); then bench_hapi_stop; fi
 }
 trap cleanup EXIT
 
@@ -90,7 +78,7 @@ start_serve() {  # start_serve NAME PORT [serve args...]
 
 # CPU seconds (user+sys) serve has used so far: its CPU per call is what the
 # load of a shared machine does not change much, unlike the percentiles.
-serve_cpu() { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$serve_pid/stat"; }
+serve_cpu() { bench_cpu_s "$serve_pid"; }
 
 drive() {  # drive LABEL CONCURRENCY REQUESTS CALLS [driver args...]
   local label=$1 c=$2 n=$3 calls=$4 c0 c1 line
@@ -112,7 +100,7 @@ load_runs() {  # load_runs KIND CALLS [driver args...]: warm-up, then c = 1, 8, 
   drive "$kind c=32" 32 "$requests" "$calls" "$@"
 }
 
-echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)" >"$out/machine.txt"
+echo "load_before=$(bench_loadavg)" >"$out/machine.txt"
 
 note "1. full prefetch, unauthenticated (loopback)"
 start_serve open "$(free_port)"
@@ -135,17 +123,17 @@ stop_serve
 
 if ((hapi)); then
   if [[ -z $fhir ]]; then
-    note "2. without prefetch: starting an own HAPI server (state: $MST_HAPI_STATE_DIR)"
-    "$repo/scripts/hapi" stop >/dev/null 2>&1 || true
-    fhir=$("$repo/scripts/hapi" start)
+    note "2. without prefetch"
     hapi_started=1
+    bench_hapi_start
+    fhir=$hapi_base
   fi
   note "server at $fhir; loading the fixture patients"
   python3 "$d/nofetch.py" load "$fhir"
   start_serve fhir "$(free_port)"
   python3 "$repo/bench/e2e/record_proxy.py" "$fhir" "$out/proxy.jsonl" "$out/proxy.port" &
   proxy_pid=$!
-  for _ in $(seq 50); do [[ -s $out/proxy.port ]] && break; sleep 0.2; done
+  bench_wait_port_file "$out/proxy.port"
   touch "$out/proxy.jsonl"
   proxy_base=http://127.0.0.1:$(cat "$out/proxy.port")/${fhir#http://*/}
   python3 "$d/serve_calls.py" fhir-server "$base" "$proxy_base" "$out/calls-proxy.json"
@@ -163,7 +151,7 @@ if ((hapi)); then
   drive "fhirServer c=8" 8 "$((requests / 4 > 8 ? requests / 4 : 8))" "$out/calls-fhir.json"
 fi
 
-echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
+echo "load_after=$(bench_loadavg)" >>"$out/machine.txt"
 {
   echo "cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), nproc=$(nproc)"
   echo "commit=$(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet || echo +dirty)"

@@ -296,6 +296,34 @@ TEST_F(CliTest, TheExampleCanonicalBaseIsAllowedForADryRunAndOnThisMachine) {
   EXPECT_THAT(err.str(), Not(HasSubstr("canonical_base")));
 }
 
+// bench/run-population.sh divides this line by the patients processed: it
+// must count every exchange the process made, by status class.
+TEST_F(CliTest, SyncLogsTheRequestsItMadeAtTheEnd) {
+  int sent = 0;
+  EXPECT_CALL(*transport, send(_)).WillRepeatedly(Invoke([&](const HttpRequest& r) {
+    ++sent;
+    if (r.url.ends_with("/metadata")) return response(200, capability_statement());
+    return response(200, R"({"resourceType":"Bundle","type":"searchset","entry":[]})");
+  }));
+  const auto state = std::filesystem::temp_directory_path() /
+                     ("mst-cli-requests-" + std::to_string(::getpid()) + ".db");
+  EXPECT_EQ(run({"sync", "--server", "http://127.0.0.1:8080/fhir", "--once", "--state",
+                 state.string(), "--changes", "last-updated", "--log-format", "json"}),
+            kSuccess)
+      << err.str();
+  std::filesystem::remove(state);
+  const std::string log = err.str();
+  const auto at = log.find(R"("event":"sync.requests")");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string line = log.substr(at, log.find('\n', at) - at);
+  // The capability statement and the first-run search, at least.
+  EXPECT_GE(sent, 2);
+  EXPECT_THAT(line, HasSubstr(R"("2xx":")" + std::to_string(sent) + "\""));
+  EXPECT_THAT(line, HasSubstr(R"("4xx":"0")"));
+  EXPECT_THAT(line, HasSubstr(R"("5xx":"0")"));
+  EXPECT_THAT(line, HasSubstr(R"("no_response":"0")"));
+}
+
 TEST_F(CliTest, UsageErrorsAreOneLineWithExitCode2) {
   EXPECT_EQ(run({"frobnicate"}), kUsage);
   EXPECT_EQ(err.str(), "mst-adapter: unknown command 'frobnicate' (see mst-adapter --help)\n");

@@ -303,6 +303,16 @@ int run_sync(const ParsedArgs& args, Context& context) {
   const std::unique_ptr<OpsServer> ops = start_ops(config, metrics, service, *setup.log);
   const StopOnSignal stop_on_signal;
   const int failed = service.run();
+  // Requests per patient, for a benchmark of many workers without a proxy
+  // in the path (bench/run-population.sh): this process's exchanges, by status.
+  const auto requests = [&metrics](const char* status) {
+    return std::to_string(metrics.counter("mst_fhir_requests_total", status));
+  };
+  setup.log->info("sync.requests", {{"2xx", requests("2xx")},
+                                    {"3xx", requests("3xx")},
+                                    {"4xx", requests("4xx")},
+                                    {"5xx", requests("5xx")},
+                                    {"no_response", requests("no-response")}});
   return failed > 0 ? kPartial : kSuccess;
 }
 

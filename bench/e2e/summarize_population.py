@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Summarises one bench/run-population.sh run (bench/data/population/): for
+each sync of W workers, the patients they processed, wall time, requests per
+patient (the workers' own sync.requests log lines), adapter CPU and peak RSS
+(/usr/bin/time -v), the server's CPU per patient, and the adapter's request
+rate as a share of the server's capacity for the same mix (wrk at the same
+total concurrency). Writes population.json and population.md, prints the table.
+
+    summarize_population.py OUT_DIR POPULATION_DIR
+"""
+import glob
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from summarize_e2e import parse_time_v  # noqa: E402
+
+CAPACITY_TARGET = 0.8  # issue #15: at least 80 % of capacity at every concurrency
+# Issue #15: at most 6 requests per patient on a revision. The full syncs are
+# the revisions: each revises every plan an earlier sync made.
+REVISION_TARGET = 6
+STATUSES = ("2xx", "3xx", "4xx", "5xx", "no_response")
+
+
+def worker_log(path):
+    """The cycle's counts and the request counts one worker logged."""
+    cycle, requests = {}, None
+    for line in open(path, errors="replace"):
+        try:
+            e = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if e.get("event") == "sync.cycle":
+            for k in ("processed", "written", "unchanged", "skipped", "failed"):
+                cycle[k] = cycle.get(k, 0) + int(e.get(k, 0))
+        elif e.get("event") == "sync.requests":
+            requests = {s: int(e.get(s, 0)) for s in STATUSES}
+    if requests is None:
+        sys.exit(f"summarize_population: {path} has no sync.requests line (an adapter too old?)")
+    return cycle, requests
+
+
+def sync_row(out, meta):
+    name = meta["name"]
+    patients, requests, cpu, rss = 0, 0, 0.0, 0
+    outcomes, statuses = {}, dict.fromkeys(STATUSES, 0)
+    per_worker = []
+    for i in range(1, meta["workers"] + 1):
+        cycle, req = worker_log(os.path.join(out, f"{name}-w{i}.log"))
+        t = parse_time_v(os.path.join(out, f"{name}-w{i}.time"))
+        n = cycle.get("processed", 0)
+        patients += n
+        requests += sum(req.values())
+        for k, v in req.items():
+            statuses[k] += v
+        for k in ("written", "unchanged", "skipped", "failed"):
+            outcomes[k] = outcomes.get(k, 0) + cycle.get(k, 0)
+        cpu += t["user_s"] + t["sys_s"]
+        rss = max(rss, t["max_rss_kib"])
+        per_worker.append({"worker": i, "patients": n, "requests": sum(req.values()),
+                           "cpu_s": t["user_s"] + t["sys_s"], "max_rss_kib": t["max_rss_kib"]})
+    wrk_path = os.path.join(out, f"{name}-wrk.json")
+    wrk = json.load(open(wrk_path)) if os.path.exists(wrk_path) else None
+    wall = meta["wall_s"]
+    req_s = requests / wall if wall > 0 else None
+    # A sync that processed nobody made only its fixed requests: no share.
+    share = req_s / wrk["rps"] if wrk and wrk.get("rps") and req_s and patients else None
+
+    def per_patient(x):
+        return x / patients if patients else None
+
+    return {**meta, "kind": name.split("-")[0], "patients": patients, "outcomes": outcomes,
+            "requests": requests, "statuses": statuses,
+            "requests_per_patient": per_patient(requests),
+            "patients_per_s": patients / wall if wall > 0 else None, "requests_per_s": req_s,
+            "adapter_cpu_s": cpu,
+            "adapter_cpu_ms_per_patient": per_patient(1000 * cpu),
+            "server_cpu_ms_per_patient": per_patient(1000 * meta["hapi_cpu_s"]),
+            "adapter_peak_rss_kib": rss, "per_worker": per_worker, "capacity": wrk,
+            "share_of_capacity": share}
+
+
+def fmt(x, spec):
+    return "-" if x is None else format(x, spec)
+
+
+def main():
+    out, pop = sys.argv[1], sys.argv[2]
+    manifest = json.load(open(os.path.join(pop, "manifest.json")))
+    load = json.load(open(os.path.join(out, "load.json")))
+    metas = [json.load(open(p)) for p in glob.glob(os.path.join(out, "*.json"))
+             if re.fullmatch(r"(full|incremental)-w\d+-r\d+\.json", os.path.basename(p))]
+    metas.sort(key=lambda m: (int(m["name"].rsplit("-r", 1)[1]), m["workers"], m["name"]))
+    rows = [sync_row(out, m) for m in metas]
+
+    size = manifest.get("patients", manifest.get("records", "?"))
+    if isinstance(size, list):
+        size = len(size)
+    lines = [f"Population {pop}: {size} patients; loaded in {load['load_s']:.0f} s "
+             f"(load average then {load['loadavg']}).", "",
+             "| sync | workers x concurrency | patients | outcomes | wall s | patients/s | "
+             "requests/patient | adapter CPU ms/patient | adapter peak RSS MiB (max worker) | "
+             "server CPU ms/patient | wrk req/s | share of capacity | load average |",
+             "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        cap = r["capacity"]
+        outcomes = ", ".join(f"{k} {v}" for k, v in r["outcomes"].items() if v)
+        lines.append(
+            f"| {r['name']} (as-of {r['as_of']}) | {r['workers']} x {r['concurrency']} | "
+            f"{r['patients']} | {outcomes or '-'} | {r['wall_s']:.1f} | "
+            f"{fmt(r['patients_per_s'], '.2f')} | {fmt(r['requests_per_patient'], '.1f')} | "
+            f"{fmt(r['adapter_cpu_ms_per_patient'], '.0f')} | {r['adapter_peak_rss_kib'] / 1024:.0f} | "
+            f"{fmt(r['server_cpu_ms_per_patient'], '.0f')} | {fmt(cap and cap['rps'], '.1f')} | "
+            f"{fmt(r['share_of_capacity'], '.0%')} | {r['loadavg']} |")
+    lines.append("")
+    # The issue's two targets, per configuration, across the runs.
+    verdicts = []
+    for kind in ("full", "incremental"):
+        for w in sorted({r["workers"] for r in rows}):
+            sel = [r for r in rows if r["kind"] == kind and r["workers"] == w]
+            shares = [r["share_of_capacity"] for r in sel]
+            met = sum(1 for s in shares if s is not None and s >= CAPACITY_TARGET)
+            text = f"{kind} sync, {w} worker(s): >= {CAPACITY_TARGET:.0%} of capacity in {met} of {len(sel)} run(s)"
+            if kind == "full":
+                rpp = [r["requests_per_patient"] for r in sel if r["requests_per_patient"] is not None]
+                text += (f"; requests/patient {max(rpp):.1f} at most (target <= {REVISION_TARGET})"
+                         if rpp else "; no patient processed")
+            verdicts.append(text)
+    lines += [f"- {v}" for v in verdicts]
+    summary = {"population": pop, "manifest": {k: v for k, v in manifest.items() if k != "rows"},
+               "load": load, "syncs": rows, "verdicts": verdicts}
+    with open(os.path.join(out, "population.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    with open(os.path.join(out, "population.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

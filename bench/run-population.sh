@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Population sync with PostgreSQL workers (issue #15 item 5): a HAPI server of
+# its own holding a generated population (scripts/population generate), then
+# for W = 1, 2 and 4 workers sharing one PostgreSQL state, W `mst-adapter sync
+# --once` processes started together: a full sync on a fresh state database
+# (the first-run search; every plan, made by an untimed sync before, revised
+# for a new as-of day), then an incremental one on the same database (only what
+# changed since its checkpoint). After each,
+# wrk replays the adapter's recorded request mix at the same total
+# concurrency (W x --concurrency) for the server's capacity, as run-e2e.sh
+# does. See docs/performance.md ("Population sync with PostgreSQL workers").
+#
+#   bench/run-population.sh DIR [--workers "1 2 4"] [--concurrency N]
+#                              [--replay-seconds S] [--as-of YYYY-MM-DD]
+#
+# The server keeps H2 on disk in its state dir, MST_BENCH_POP_STATE (default
+# bench/data/population-state/<basename DIR>); a state dir that already holds
+# DIR (same manifest) is not loaded again. MST_BENCH_RUNS (default 1) repeats
+# every configuration. MST_HAPI_JAVA_OPTS sizes the heap (default -Xmx4g);
+# the rest as bench/lib.sh. PostgreSQL: scripts/postgres, data in the state dir.
+# Output: bench/data/population/ (gitignored): population.json and population.md,
+# one markdown row per sync on stdout.
+set -euo pipefail
+
+bench_name=run-population
+pop_state_default=
+if [[ $# -gt 0 && -d $1 ]]; then
+  pop_state_default=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/bench/data/population-state/$(basename "$1")
+fi
+state=${MST_BENCH_POP_STATE:-$pop_state_default}
+# Before lib.sh: its defaults must not win. H2 on disk: a population does not
+# fit in the heap (docs/population.md), and a loaded one survives a restart.
+export MST_HAPI_STATE_DIR=$state/hapi
+export MST_HAPI_JAVA_OPTS="${MST_HAPI_JAVA_OPTS:--Xms1g -Xmx4g -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError} \
+-Dspring.datasource.url=jdbc:h2:file:$state/h2/hapi;DB_CLOSE_ON_EXIT=FALSE"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo=$bench_repo
+out=$repo/bench/data/population
+
+usage() { sed -n '2,22p' "$0"; }
+[[ $# -gt 0 && -d $1 && -f $1/manifest.json ]] ||
+  { usage >&2; note "DIR must be a population directory (with manifest.json)"; exit 2; }
+pop=$(cd "$1" && pwd)
+shift
+workers_list="1 2 4"
+concurrency=4
+replay_s=20
+as_of=2026-11-20
+runs=${MST_BENCH_RUNS:-1}
+while (($#)); do
+  case $1 in
+    --workers) workers_list=$2; shift 2 ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    --replay-seconds) replay_s=$2; shift 2 ;;
+    --as-of) as_of=$2; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) note "unknown option $1"; exit 2 ;;
+  esac
+done
+[[ $runs =~ ^[1-9][0-9]*$ && $concurrency =~ ^[1-9][0-9]*$ ]] ||
+  { note "MST_BENCH_RUNS and --concurrency must be positive integers"; exit 2; }
+command -v wrk >/dev/null || { note "wrk not found (scripts/install-deps installs it)"; exit 1; }
+command -v psql >/dev/null || { note "psql not found (scripts/install-deps installs postgresql)"; exit 1; }
+
+rm -rf "$out"
+mkdir -p "$out" "$state"
+adapter=$(bench_adapter "$out")
+export MST_PG_STATE_DIR=$state/postgres
+
+proxy_pid=
+worker_pids=()
+cleanup() {
+  local p
+  for p in "${worker_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [[ -n $proxy_pid ]] && kill "$proxy_pid" 2>/dev/null || true
+  bench_hapi_stop
+  "$repo/scripts/postgres" stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# Sets day to the next day after the base as-of day (not in a subshell: the
+# count must advance): every sync below revises the plans it finds (a new day
+# moves their dates), so every sync does the same work.
+day_n=0
+day=
+next_day() {
+  day_n=$((day_n + 1))
+  day=$(date -u -d "$as_of + $day_n day" +%F)
+}
+
+bench_hapi_start
+base=$hapi_base
+hapi_cpu() { bench_cpu_s "$hapi_pid"; }
+
+manifest_sum=$(sha256sum "$pop/manifest.json" | cut -d' ' -f1)
+if [[ $(cat "$state/loaded" 2>/dev/null) == "$manifest_sum" ]]; then
+  note "the server's state already holds $pop: not loaded again"
+else
+  note "loading $pop (long for a large population; recorded in $state/load.json)"
+  rm -f "$state/loaded"
+  t0=$(date +%s.%N)
+  h0=$(hapi_cpu)
+  "$repo/scripts/population" load --server "$base" "$pop" >"$out/load.log" 2>&1 ||
+    { tail -5 "$out/load.log" >&2; note "loading failed"; exit 1; }
+  echo "{\"population\":\"$pop\",\"load_s\":$(bench_diff "$t0" "$(date +%s.%N)"),\
+\"hapi_cpu_s\":$(bench_diff "$h0" "$(hapi_cpu)"),\"loadavg\":\"$(bench_loadavg)\",\
+\"date\":\"$(date -u +%FT%TZ)\"}" >"$state/load.json"
+  echo "$manifest_sum" >"$state/loaded"
+fi
+cp "$state/load.json" "$out/load.json"
+
+note "starting PostgreSQL (state: $MST_PG_STATE_DIR)"
+pg_url=$("$repo/scripts/postgres" start)
+pg_base=${pg_url%/*}
+
+fresh_db() {  # fresh_db NAME: an empty database; prints its URL
+  PGOPTIONS=--client-min-messages=warning psql -q -v ON_ERROR_STOP=1 "$pg_url" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >&2
+  echo "$pg_base/$1"
+}
+
+# workers NAME W STATE AS_OF [SERVER]: W sync processes started together on one
+# state; out/NAME.json records the wall time (first start to last exit) and
+# the server's CPU over it; out/NAME-wI.{time,log} each worker's.
+workers() {
+  local name=$1 w=$2 st=$3 as_of_day=$4 server=${5:-$base} i rc failed=0 t0 t1 h0
+  h0=$(hapi_cpu)
+  t0=$(date +%s.%N)
+  worker_pids=()
+  for ((i = 1; i <= w; i++)); do
+    MST_SYNC_WORKER_ID="bench-w$i" /usr/bin/time -v -o "$out/$name-w$i.time" \
+      "$adapter" sync --once --server "$server" --state "$st" --as-of "$as_of_day" \
+      --concurrency "$concurrency" --log-format json >"$out/$name-w$i.out" 2>"$out/$name-w$i.log" &
+    worker_pids+=($!)
+  done
+  for ((i = 1; i <= w; i++)); do
+    rc=0
+    wait "${worker_pids[i - 1]}" || rc=$?
+    # 5: some patients failed (counted in the summary); anything else is fatal.
+    if ((rc != 0 && rc != 5)); then
+      note "sync $name worker $i exited $rc:"
+      tail -5 "$out/$name-w$i.log" >&2
+      failed=1
+    fi
+  done
+  worker_pids=()
+  t1=$(date +%s.%N)
+  ((failed == 0)) || exit 1
+  echo "{\"name\":\"$name\",\"workers\":$w,\"concurrency\":$concurrency,\"as_of\":\"$as_of_day\",\
+\"wall_s\":$(bench_diff "$t0" "$t1"),\"hapi_cpu_s\":$(bench_diff "$h0" "$(hapi_cpu)"),\
+\"loadavg\":\"$(bench_loadavg)\"}" >"$out/$name.json"
+}
+
+note "first sync (creates or revises every plan; warms the server up, not timed)"
+next_day
+workers warm-up 1 "$out/warm-up.db" "$day"
+
+note "recording the request mix of one revising sync through a proxy (not timed)"
+python3 "$repo/bench/e2e/record_proxy.py" "$base" "$out/requests.jsonl" "$out/proxy.port" &
+proxy_pid=$!
+bench_wait_port_file "$out/proxy.port"
+next_day
+recorded_day=$day
+workers recorded 1 "$out/recorded.db" "$recorded_day" "http://127.0.0.1:$(cat "$out/proxy.port")/fhir"
+kill "$proxy_pid"
+proxy_pid=
+python3 "$repo/bench/e2e/make_replay.py" "$out/requests.jsonl" "$out/replay.lua" "$recorded_day"
+
+# wrk right after each sync, at its total concurrency, so the two see the
+# server in the same state (JIT, database size, machine load).
+capacity() {  # capacity NAME CONNECTIONS
+  local c=$2 h0
+  h0=$(hapi_cpu)
+  wrk -t"$((c < 2 ? 1 : 2))" -c"$c" -d"${replay_s}s" --timeout 60s -s "$out/replay.lua" "$base" \
+    >"$out/$1-wrk.txt" 2>&1
+  grep '^{' "$out/$1-wrk.txt" |
+    sed "s/}\$/,\"connections\":$c,\"hapi_cpu_s\":$(bench_diff "$h0" "$(hapi_cpu)")}/" >"$out/$1-wrk.json"
+}
+
+for ((run = 1; run <= runs; run++)); do
+  for w in $workers_list; do
+    db=pop_w${w}_r$run
+    url=$(fresh_db "$db")
+    note "run $run, $w worker(s) x concurrency $concurrency: full sync on a fresh state"
+    next_day
+    workers "full-w$w-r$run" "$w" "$url" "$day"
+    capacity "full-w$w-r$run" "$((w * concurrency))"
+    note "run $run, $w worker(s): incremental sync (next as-of day, same state)"
+    next_day
+    workers "incremental-w$w-r$run" "$w" "$url" "$day"
+    capacity "incremental-w$w-r$run" "$((w * concurrency))"
+  done
+done
+
+python3 "$repo/bench/e2e/summarize_population.py" "$out" "$pop"
