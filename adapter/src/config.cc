@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "mst/adapter/sync/bulk_export_feed.h"
+#include "mst/adapter/sync/bulk_type_filter.h"
 #include "mst/adapter/sync/population.h"
 #include "mst/fhir/auth.h"
 #include "mst/fhir/datetime.h"
@@ -322,6 +324,17 @@ const std::vector<KeySpec>& base_specs() {
         "bulk-export: ids | records: a full export names the patients to pull (ids), or is "
         "their records (records: no pull; `_since` exports are pulled either way)"},
        one_of(str(&A::sync, &SyncConfig::bulk_data), {"ids", "records"})},
+      {{"sync.bulk_type_filter", "",
+        "bulk-export: Bulk Data _typeFilter queries, space-separated (e.g. "
+        "Observation?category=laboratory), narrowing an exported type; empty: none"},
+       [](A& c, const Raw& r, const std::string& key) {
+         try {
+           parse_type_filters(r.value, BulkExportOptions::default_types());
+         } catch (const BulkExportError& e) {
+           bad(key, r, e.what());
+         }
+         c.sync.bulk_type_filter = r.value;
+       }},
       {{"sync.repull_budget", "0",
         "patients pulled per cycle, least recently checked first; 0: all"},
        integer(&A::sync, &SyncConfig::repull_budget, 0, 10'000'000)},

@@ -15,6 +15,8 @@ namespace mst::fhir::testing {
 class MockTransport : public HttpTransport {
  public:
   MOCK_METHOD(HttpResponse, send, (const HttpRequest& request), (override));
+  MOCK_METHOD(HttpResponse, send_streamed, (const HttpRequest& request, const BodySink& sink),
+              (override));
 };
 
 inline HttpResponse response(int status, std::string body = "", Headers headers = {}) {

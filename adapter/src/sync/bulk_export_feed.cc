@@ -16,8 +16,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr std::size_t kChunk = std::size_t{64} * 1024;
-
 // What an error answer says, in the fixed vocabulary of an OperationOutcome.
 std::string outcome_of(const fhir::HttpResponse& r) {
   try {
@@ -128,6 +126,7 @@ std::string BulkExportFeed::kick_off(const std::optional<std::string>& since) {
   std::string types;
   for (const auto& t : options_.types) types += (types.empty() ? "" : ",") + t;
   fhir::QueryParams params{{"_type", types}};
+  for (const auto& filter : options_.type_filters) params.emplace_back("_typeFilter", filter);
   if (since) params.emplace_back("_since", *since);
   const std::string path =
       options_.group_id.empty() ? "/Patient/$export" : "/Group/" + options_.group_id + "/$export";
@@ -179,11 +178,15 @@ BulkManifest BulkExportFeed::await_manifest(const std::string& status_url) {
 }
 
 void BulkExportFeed::read_file(const BulkFile& file, bool authorize, NdjsonPatientReader& reader) {
-  const fhir::HttpResponse r = client_.exchange(
-      {"GET", file.url, {{"Accept", "application/fhir+ndjson"}}, "", {}}, authorize);
+  // Streamed: the reader holds one line, whatever the file's size. A
+  // connection lost part-way is not resumed, since the reader and the records
+  // have taken whole lines already: ServerUnreachable fails the scan, and
+  // with it the round, so the checkpoint stays, the records are not served
+  // (never finished) and the next round exports again.
+  const fhir::HttpResponse r = client_.exchange_streamed(
+      {"GET", file.url, {{"Accept", "application/fhir+ndjson"}}, "", {}}, authorize,
+      [&reader](std::string_view piece) { reader.feed(piece); });
   if (r.status != 200) fail("download of a " + file.type + " file", r);
-  const std::string_view body = r.body;
-  for (std::size_t at = 0; at < body.size(); at += kChunk) reader.feed(body.substr(at, kChunk));
   reader.finish();
 }
 

@@ -26,6 +26,15 @@ std::optional<std::string_view> HttpResponse::header(std::string_view name) cons
   return std::nullopt;
 }
 
+HttpResponse HttpTransport::send_streamed(const HttpRequest& request, const BodySink& sink) {
+  HttpResponse response = send(request);
+  if (response.status >= 200 && response.status < 300) {
+    if (!response.body.empty()) sink(response.body);
+    response.body.clear();
+  }
+  return response;
+}
+
 const char* to_string(TransportError::Kind kind) {
   switch (kind) {
     case TransportError::Kind::kConnect:

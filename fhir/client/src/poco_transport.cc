@@ -23,7 +23,9 @@
 #include <array>
 #include <cctype>
 #include <csignal>
+#include <exception>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -254,6 +256,47 @@ struct Exchanged {
   bool reusable = false;
 };
 
+// Thrown past Poco's handlers when the caller's sink threw: its own
+// exception, not a network failure, is what the caller gets.
+struct SinkFailed {
+  std::exception_ptr error;
+};
+
+// Where a body goes: into the response, bounded by max_response_bytes, or
+// to the caller's sink piece by piece, unbounded.
+class BodyOut {
+ public:
+  BodyOut(std::string& body, const BodySink* sink, std::size_t limit)
+      : body_(body), sink_(sink), limit_(limit) {}
+
+  bool bounded() const { return sink_ == nullptr; }
+  std::size_t size() const { return size_; }
+  // Whether `n` more bytes would pass the bound.
+  bool exceeds(std::uint64_t n) const { return bounded() && n > limit_ - size_; }
+  void reserve(std::size_t n) {
+    if (bounded()) body_.reserve(n);
+  }
+  void put(const char* data, std::size_t n) {
+    if (n == 0) return;
+    size_ += n;
+    if (bounded()) {
+      body_.append(data, n);
+      return;
+    }
+    try {
+      (*sink_)(std::string_view(data, n));
+    } catch (...) {
+      throw SinkFailed{std::current_exception()};
+    }
+  }
+
+ private:
+  std::string& body_;
+  const BodySink* sink_;
+  std::size_t limit_;
+  std::size_t size_ = 0;
+};
+
 bool is_ip_literal(const std::string& host) {
   unsigned char buf[16];
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
@@ -318,23 +361,31 @@ class PocoTransport final : public HttpTransport {
     pool_.clear();
   }
 
-  HttpResponse send(const HttpRequest& request) override {
+  HttpResponse send(const HttpRequest& request) override { return send_with(request, nullptr); }
+
+  HttpResponse send_streamed(const HttpRequest& request, const BodySink& sink) override {
+    return send_with(request, &sink);
+  }
+
+ private:
+  HttpResponse send_with(const HttpRequest& request, const BodySink* sink) {
     SigpipeBlock sigpipe;
     const auto started = Clock::now();
     const auto deadline = detail::exchange_deadline(options_, request, started);
     return detail::send_following_redirects(options_, request, [&](const Outgoing& out) {
-      return send_once(out, deadline, deadline - started);
+      return send_once(out, deadline, deadline - started, sink);
     });
   }
 
- private:
   // One request on a pooled connection, retried once on a fresh connection
-  // when an idempotent request met a connection the server had closed.
-  HttpResponse send_once(const Outgoing& out, Clock::time_point deadline, Clock::duration budget) {
+  // when an idempotent request met a connection the server had closed
+  // (always before any body, so before anything reached a sink).
+  HttpResponse send_once(const Outgoing& out, Clock::time_point deadline, Clock::duration budget,
+                         const BodySink* sink) {
     auto connection = pool_.acquire(out.url, /*fresh=*/false);
     Exchanged result;
     try {
-      result = exchange(*connection, out, deadline, budget);
+      result = exchange(*connection, out, deadline, budget, sink);
     } catch (const StaleConnection&) {
       pool_.drop_idle(out.url);
       if (!detail::is_idempotent(out.method)) {
@@ -343,14 +394,14 @@ class PocoTransport final : public HttpTransport {
              "because the method is not idempotent");
       }
       connection = pool_.acquire(out.url, /*fresh=*/true);
-      result = exchange(*connection, out, deadline, budget);
+      result = exchange(*connection, out, deadline, budget, sink);
     }
     if (result.reusable) pool_.release(out.url, std::move(connection));
     return std::move(result.response);
   }
 
   Exchanged exchange(Connection& connection, const Outgoing& out, Clock::time_point deadline,
-                     Clock::duration budget) {
+                     Clock::duration budget, const BodySink* sink) {
     auto& session = connection.http();
     const bool reused = connection.reused;
     auto remaining = deadline - Clock::now();
@@ -371,6 +422,7 @@ class PocoTransport final : public HttpTransport {
     Phase phase = Phase::kSend;
     Poco::Net::HTTPResponse head;
     bool complete = false;
+    std::optional<BodyOut> body;
     try {
       Poco::Net::HTTPRequest request(out.method, out.url.target(),
                                      Poco::Net::HTTPMessage::HTTP_1_1);
@@ -396,17 +448,22 @@ class PocoTransport final : public HttpTransport {
         for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         result.response.headers.emplace_back(std::move(lower), value);
       }
+      const bool streamed = sink != nullptr && head.getStatus() >= 200 && head.getStatus() < 300;
+      body.emplace(result.response.body, streamed ? sink : nullptr, options_.max_response_bytes);
       const bool no_body = detail::bodiless(out.method, head.getStatus());
       if (no_body) {
         complete = true;
       } else if (head.getChunkedTransferEncoding()) {
-        read_chunked_body(connection, out, result.response.body);
+        read_chunked_body(connection, out, *body);
         complete = true;
       } else {
-        complete = read_body(is, head, session, out, result.response.body);
+        complete = read_body(is, head, session, out, *body);
       }
       result.reusable = complete && head.getKeepAlive() &&
                         (no_body || head.hasContentLength() || head.getChunkedTransferEncoding());
+    } catch (const SinkFailed& e) {
+      guard.disarm();
+      std::rethrow_exception(e.error);
     } catch (const TransportError&) {
       // A body cut short by the watchdog is a timeout, not a protocol error.
       guard.disarm();
@@ -426,7 +483,7 @@ class PocoTransport final : public HttpTransport {
     if (guard.fired()) timed_out(out, budget);
     if (!complete) {
       fail(Kind::kProtocol, out.method, out.url,
-           "the connection closed after " + std::to_string(result.response.body.size()) + " of " +
+           "the connection closed after " + std::to_string(body ? body->size() : 0) + " of " +
                std::to_string(head.getContentLength64()) + " body bytes");
     }
     return result;
@@ -473,7 +530,7 @@ class PocoTransport final : public HttpTransport {
   // Reads the body into `body`; false when the peer closed before the
   // announced Content-Length arrived.
   bool read_body(std::istream& is, const Poco::Net::HTTPResponse& head,
-                 Poco::Net::HTTPClientSession& session, const Outgoing& out, std::string& body) {
+                 Poco::Net::HTTPClientSession& session, const Outgoing& out, BodyOut& body) {
     const std::size_t limit = options_.max_response_bytes;
     const auto too_large = [&] {
       fail(Kind::kTooLarge, out.method, out.url,
@@ -481,15 +538,15 @@ class PocoTransport final : public HttpTransport {
     };
     if (head.hasContentLength()) {
       const auto length = head.getContentLength64();
-      if (length < 0 || static_cast<std::uint64_t>(length) > limit) too_large();
+      if (length < 0 || body.exceeds(static_cast<std::uint64_t>(length))) too_large();
       body.reserve(static_cast<std::size_t>(length));
     }
     std::array<char, std::size_t{16} * 1024> buffer;
     while (true) {
       is.read(buffer.data(), buffer.size());
       const auto n = static_cast<std::size_t>(is.gcount());
-      if (n > limit - body.size()) too_large();
-      body.append(buffer.data(), n);
+      if (body.exceeds(n)) too_large();
+      body.put(buffer.data(), n);
       if (!is) break;
     }
     if (is.bad()) rethrow_network(session, "the response body could not be read");
@@ -503,7 +560,7 @@ class PocoTransport final : public HttpTransport {
   // Poco 1.11's chunked stream reports a connection closed mid-chunk as a
   // normal end of body, which would hand a truncated resource to the caller;
   // reading the chunks here also refuses an oversized chunk before reading it.
-  void read_chunked_body(Connection& connection, const Outgoing& out, std::string& body) {
+  void read_chunked_body(Connection& connection, const Outgoing& out, BodyOut& body) {
     const std::size_t limit = options_.max_response_bytes;
     const auto malformed = [&](const char* what) {
       fail(Kind::kProtocol, out.method, out.url, std::string("malformed chunked body: ") + what);
@@ -545,7 +602,7 @@ class PocoTransport final : public HttpTransport {
         malformed("bad chunk size");
       }
       if (size == 0) break;
-      if (size > limit - body.size()) {
+      if (body.exceeds(size)) {
         fail(Kind::kTooLarge, out.method, out.url,
              "response body exceeds the limit of " + std::to_string(limit) + " bytes");
       }
@@ -554,7 +611,7 @@ class PocoTransport final : public HttpTransport {
             static_cast<std::streamsize>(std::min<std::uint64_t>(size, buffer.size()));
         const int n = connection.read_some(buffer.data(), want);
         if (n <= 0) truncated();
-        body.append(buffer.data(), static_cast<std::size_t>(n));
+        body.put(buffer.data(), static_cast<std::size_t>(n));
         size -= static_cast<std::uint64_t>(n);
       }
       read_line(line);

@@ -122,7 +122,31 @@ HttpResponse Client::exchange(HttpRequest request, bool) {
                        "this client cannot send requests outside the REST resource model");
 }
 
+// By value, as exchange().
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
+HttpResponse Client::exchange_streamed(HttpRequest request, bool authorize, const BodySink& sink) {
+  HttpResponse response = exchange(std::move(request), authorize);
+  if (response.status >= 200 && response.status < 300) {
+    if (!response.body.empty()) sink(response.body);
+    response.body.clear();
+  }
+  return response;
+}
+
 HttpResponse RestClient::exchange(HttpRequest request, bool authorize) {
+  return send_outside_model(std::move(request), authorize, nullptr);
+}
+
+HttpResponse RestClient::exchange_streamed(HttpRequest request, bool authorize,
+                                           const BodySink& sink) {
+  if (request.method != "GET") {
+    throw InvalidRequest(request.method, request.url, 0, "", "only a GET is streamed");
+  }
+  return send_outside_model(std::move(request), authorize, &sink);
+}
+
+HttpResponse RestClient::send_outside_model(HttpRequest request, bool authorize,
+                                            const BodySink* sink) {
   if (!is_http_url(request.url)) {
     throw InvalidRequest(request.method, request.url, 0, "", "not an absolute http(s) URL");
   }
@@ -135,7 +159,10 @@ HttpResponse RestClient::exchange(HttpRequest request, bool authorize) {
   for (;;) {
     HttpRequest attempt = request;
     if (credentials) auth_->authorize(attempt);
-    SendResult result = sender_->send(std::move(attempt), idempotent, deadline);
+    // A 401 has no body for the sink, so asking again hands nothing twice.
+    SendResult result = sink != nullptr
+                            ? sender_->send_streamed(std::move(attempt), *sink, deadline)
+                            : sender_->send(std::move(attempt), idempotent, deadline);
     if (credentials && result.response.status == 401 && !reauthenticated && auth_->invalidate()) {
       reauthenticated = true;
       continue;

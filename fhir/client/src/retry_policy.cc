@@ -206,17 +206,22 @@ std::chrono::steady_clock::time_point RetryingSender::deadline_from_now() const 
 
 SendResult RetryingSender::send(HttpRequest request, bool idempotent,
                                 std::chrono::steady_clock::time_point deadline) const {
-  return run(std::move(request), idempotent, nullptr, deadline);
+  return run(std::move(request), idempotent, nullptr, nullptr, deadline);
+}
+
+SendResult RetryingSender::send_streamed(HttpRequest request, const BodySink& sink,
+                                         std::chrono::steady_clock::time_point deadline) const {
+  return run(std::move(request), true, nullptr, &sink, deadline);
 }
 
 SendResult RetryingSender::send_renewed(HttpRequest first,
                                         const std::function<HttpRequest()>& remake,
                                         std::chrono::steady_clock::time_point deadline) const {
-  return run(std::move(first), true, &remake, deadline);
+  return run(std::move(first), true, &remake, nullptr, deadline);
 }
 
 SendResult RetryingSender::run(HttpRequest request, bool idempotent,
-                               const std::function<HttpRequest()>* remake,
+                               const std::function<HttpRequest()>* remake, const BodySink* sink,
                                std::chrono::steady_clock::time_point deadline) const {
   const int max_attempts = idempotent ? policy_.max_attempts : 1;
   const std::string deadline_text = "deadline of " + format_duration(policy_.deadline);
@@ -233,8 +238,14 @@ SendResult RetryingSender::run(HttpRequest request, bool idempotent,
     if (attempt > 1 && remake != nullptr && *remake) request = (*remake)();
     request.timeout = remaining;
     milliseconds wait{0};
+    std::uint64_t handed_over = 0;  // body bytes this attempt gave the sink
     try {
-      HttpResponse response = transport_->send(request);
+      HttpResponse response = sink == nullptr
+                                  ? transport_->send(request)
+                                  : transport_->send_streamed(request, [&](std::string_view piece) {
+                                      handed_over += piece.size();
+                                      (*sink)(piece);
+                                    });
       if (!is_retryable_status(response.status)) return {std::move(response), attempt, ""};
       last_status = response.status;
       last = "HTTP " + std::to_string(response.status);
@@ -255,6 +266,12 @@ SendResult RetryingSender::run(HttpRequest request, bool idempotent,
     } catch (const TransportError& e) {
       last_status = 0;
       last = transport_detail(request, e);
+      if (handed_over > 0) {
+        throw ServerUnreachable(request.method, request.url, e.kind(),
+                                last + " after " + std::to_string(handed_over) +
+                                    " body bytes had been handed over; a streamed body is not "
+                                    "resumed");
+      }
       if (e.kind() == TransportError::Kind::kTimeout && clock_->steady_now() >= deadline) {
         throw DeadlineExceeded(request.method, request.url, 0, "",
                                deadline_text + " passed after " + std::to_string(attempt) +

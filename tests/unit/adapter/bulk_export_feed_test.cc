@@ -5,14 +5,18 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <sstream>
 
+#include "mst/adapter/sync/bulk_type_filter.h"
 #include "mst/adapter/sync/population.h"
 #include "mst/fhir/client_errors.h"
+#include "mst/fhir/rest_client.h"
 #include "mst/mappings/code_tables.h"
 #include "support/fake_clock.h"
 #include "support/mock_client.h"
+#include "support/mock_transport.h"
 
 namespace mst::adapter {
 namespace {
@@ -135,6 +139,69 @@ TEST_F(BulkExportFeedTest, AFirstRunIsAFullPatientExport) {
   EXPECT_THAT(sent.at(0).url, HasSubstr("/fhir/Patient/$export?_type="));
   EXPECT_THAT(sent.at(0).url, ::testing::Not(HasSubstr("_since")));
   EXPECT_EQ(s.scan_time, kTime);
+}
+
+// sync.bulk_type_filter: one _typeFilter parameter per query, encoded so
+// its own ?, = and & stay inside the value.
+TEST_F(BulkExportFeedTest, TypeFiltersAreSentOneParameterEach) {
+  options.type_filters = {"Observation?category=laboratory,vital-signs",
+                          "MedicationRequest?status=active&intent=order"};
+  script({answer(202, "", {{"content-location", kStatus}}), answer(200, manifest(""))});
+  scan(std::nullopt);
+  const std::string& url = sent.at(0).url;
+  EXPECT_THAT(url, HasSubstr("&_typeFilter=Observation%3Fcategory%3Dlaboratory,vital-signs"
+                             "&_typeFilter=MedicationRequest%3Fstatus%3Dactive%26intent%3Dorder"));
+  std::size_t filters = 0;
+  for (auto at = url.find("_typeFilter="); at != std::string::npos;
+       at = url.find("_typeFilter=", at + 1)) {
+    ++filters;
+  }
+  EXPECT_EQ(filters, 2u);
+}
+
+TEST_F(BulkExportFeedTest, NoTypeFilterByDefault) {
+  script({answer(202, "", {{"content-location", kStatus}}), answer(200, manifest(""))});
+  scan(std::nullopt);
+  EXPECT_THAT(sent.at(0).url, ::testing::Not(HasSubstr("_typeFilter")));
+}
+
+// The pull reads every medication record type (with its Medication by
+// _include): an export that left one out would miss a change to it.
+TEST(BulkExportOptions, TheDefaultTypesHoldEveryTypeThePullReads) {
+  const auto types = BulkExportOptions::default_types();
+  for (const char* type : {"Patient", "Observation", "Condition", "Procedure", "MedicationRequest",
+                           "MedicationAdministration", "MedicationStatement"}) {
+    EXPECT_NE(std::find(types.begin(), types.end(), type), types.end()) << type;
+  }
+  for (const auto& type : detail::relevant_types()) {
+    EXPECT_NE(std::find(types.begin(), types.end(), type), types.end()) << type;
+  }
+}
+
+TEST(ParseTypeFilters, SplitsOnSpaceAndChecksEachQuery) {
+  const std::vector<std::string> types{"Patient", "Observation", "MedicationRequest"};
+  EXPECT_TRUE(parse_type_filters("", types).empty());
+  EXPECT_TRUE(parse_type_filters("  ", types).empty());
+  EXPECT_EQ(parse_type_filters(" Observation?category=laboratory  MedicationRequest?status=active ",
+                               types),
+            (std::vector<std::string>{"Observation?category=laboratory",
+                                      "MedicationRequest?status=active"}));
+  const auto refused = [&](const std::string& setting, const std::string& why) {
+    try {
+      parse_type_filters(setting, types);
+      ADD_FAILURE() << setting << " was accepted";
+    } catch (const BulkExportError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(why)) << setting;
+    }
+  };
+  refused("Observation", "is not Type?search");
+  refused("observation?code=1", "does not start with a resource type");
+  refused("Goal?status=active", "a type the export does not ask for");
+  refused("Observation?", "has no search");
+  refused("Observation?code", "not name=value");
+  refused("Observation?code=1&=2", "not name=value");
+  refused("Observation?code=1&_include=Observation:subject", "search result parameter");
+  refused("Observation?_sort=date", "search result parameter");
 }
 
 TEST_F(BulkExportFeedTest, TheAdaptersOwnPlansAreNotChanges) {
@@ -305,6 +372,111 @@ TEST_F(BulkExportFeedTest, AnExportThatOutlastsTheWaitIsCancelled) {
 TEST_F(BulkExportFeedTest, AManifestWithoutTransactionTimeIsRefused) {
   script({answer(202, "", {{"content-location", kStatus}}), answer(200, manifest("", "", "soon"))});
   EXPECT_THROW(scan(kTime), BulkExportError);
+}
+
+// Files come through the HTTP client's streamed GET, in pieces that split
+// lines anywhere. A connection lost part-way is not resumed: the scan fails
+// (the checkpoint stays), the records taken so far are never served, and
+// the export is cancelled; the next round exports again, from the start.
+class BulkExportStreamTest : public ::testing::Test {
+ protected:
+  BulkExportStreamTest() {
+    options.min_poll = milliseconds(1000);
+    options.max_poll = milliseconds(1000);
+    const auto sender = std::make_shared<fhir::RetryingSender>(transport, fhir::RetryPolicy{},
+                                                               clock, [] { return 0.0; });
+    client = std::make_unique<fhir::RestClient>(fhir::RestClientOptions{"http://fhir.test/fhir"},
+                                                sender, fhir::make_no_auth());
+    EXPECT_CALL(*transport, send(_)).WillRepeatedly(Invoke([this](const fhir::HttpRequest& r) {
+      sent.push_back(r.method + " " + r.url);
+      if (r.method == "DELETE") return answer(202);
+      if (r.url.find("$export?") != std::string::npos)
+        return answer(202, "", {{"content-location", kStatus}});
+      return answer(200, manifest(file("Patient", "p") + "," + file("Condition", "c")));
+    }));
+  }
+
+  // Hands `text` over in pieces of 7 bytes; throws a broken connection
+  // after `drop_after` pieces when set.
+  static fhir::HttpResponse pieces(const std::string& text, const fhir::BodySink& sink,
+                                   std::optional<std::size_t> drop_after = std::nullopt) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; at < text.size(); at += 7) {
+      if (drop_after && n++ == *drop_after) {
+        throw fhir::TransportError(fhir::TransportError::Kind::kConnect,
+                                   "connection reset by peer");
+      }
+      sink(std::string_view(text).substr(at, 7));
+    }
+    return answer(200);
+  }
+
+  std::shared_ptr<::testing::StrictMock<fhir::testing::MockTransport>> transport =
+      std::make_shared<::testing::StrictMock<fhir::testing::MockTransport>>();
+  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
+  std::unique_ptr<fhir::RestClient> client;
+  BulkExportOptions options;
+  std::ostringstream log_text;
+  Logger log{log_text, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
+  std::vector<std::string> sent;
+};
+
+const std::string kPatients =
+    "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\",\"id\":\"b\"}\n";
+const std::string kConditions =
+    R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/a"},"code":{"text":"x"}})"
+    "\n"
+    R"({"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/c"},"code":{"text":"y"}})"
+    "\n";
+
+TEST_F(BulkExportStreamTest, FilesAreReadFromTheStreamedGetInPieces) {
+  EXPECT_CALL(*transport, send_streamed(_, _))
+      .WillRepeatedly(Invoke([](const fhir::HttpRequest& r, const fhir::BodySink& sink) {
+        return pieces(r.url.ends_with("/p") ? kPatients : kConditions, sink);
+      }));
+  BulkExportFeed feed(*client, options, clock, log);
+  EXPECT_EQ(feed.changed_since(std::nullopt).patient_ids,
+            (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(sent.back(), std::string("DELETE ") + kStatus);
+}
+
+TEST_F(BulkExportStreamTest, AConnectionLostMidFileFailsTheScanAndServesNoRecords) {
+  const auto tables =
+      mappings::CodeTables::load({std::string(MST_SOURCE_DIR) + "/mappings/tables"});
+  const detail::RelevantResourceFilter relevant(tables, {});
+  ExportRecords records(::testing::TempDir() + "bulk-stream-drop.export", relevant, {});
+  options.records = &records;
+  int downloads = 0;
+  EXPECT_CALL(*transport, send_streamed(_, _))
+      .WillRepeatedly(Invoke([&](const fhir::HttpRequest& r, const fhir::BodySink& sink) {
+        ++downloads;
+        // The Patient file whole, then the Condition file breaks after its
+        // first line has been read.
+        if (r.url.ends_with("/p")) return pieces(kPatients, sink);
+        return pieces(kConditions, sink, kConditions.find('\n') / 7 + 2);
+      }));
+  BulkExportFeed feed(*client, options, clock, log);
+  try {
+    feed.changed_since(std::nullopt);
+    ADD_FAILURE() << "a file cut short must not look complete";
+  } catch (const fhir::ServerUnreachable& e) {
+    EXPECT_THAT(e.what(), HasSubstr("a streamed body is not resumed"));
+  }
+  EXPECT_EQ(downloads, 2) << "the broken download is not repeated into the same reader";
+  EXPECT_GT(records.lines(), 2u) << "lines were taken before the break";
+  EXPECT_FALSE(records.holds_export());
+  EXPECT_FALSE(records.record("a")) << "a half-read export vouches for no record";
+  EXPECT_EQ(sent.back(), std::string("DELETE ") + kStatus);
+
+  // The next round starts again with a fresh export and loses nothing.
+  EXPECT_CALL(*transport, send_streamed(_, _))
+      .WillRepeatedly(Invoke([](const fhir::HttpRequest& r, const fhir::BodySink& sink) {
+        return pieces(r.url.ends_with("/p") ? kPatients : kConditions, sink);
+      }));
+  EXPECT_EQ(feed.changed_since(std::nullopt).patient_ids,
+            (std::vector<std::string>{"a", "b", "c"}));
+  ASSERT_TRUE(records.record("a"));
+  EXPECT_EQ(records.record("a")->record.conditions().size(), 1u) << "no line twice";
 }
 
 TEST(NdjsonPatientReader, ReadsLinesSplitAcrossChunksAndSkipsBlankOnes) {

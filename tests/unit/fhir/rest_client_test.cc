@@ -673,5 +673,90 @@ TEST_F(ExchangeTest, RefusesAUrlThatIsNotHttp) {
   EXPECT_THROW(client().exchange({"GET", "file:///etc/passwd", {}, "", {}}, true), InvalidRequest);
 }
 
+// A streamed GET (a Bulk Data file) is repeated like any GET while
+// nothing has reached the sink: a refused connection, a 503 whose body is
+// kept for the error, then the file in pieces.
+TEST_F(RestClientTest, ExchangeStreamedRetriesWhileNothingHasArrived) {
+  int attempts = 0;
+  EXPECT_CALL(*transport, send_streamed(_, _))
+      .Times(3)
+      .WillRepeatedly(Invoke([&](const HttpRequest& r, const BodySink& sink) {
+        sent.push_back(r);
+        switch (++attempts) {
+          case 1:
+            throw TransportError(TransportError::Kind::kConnect, "connection refused");
+          case 2:
+            return response(503, outcome("error", "busy"));
+          default:
+            sink("{\"resourceType\":\"Patient\",\"id\":\"a\"}\n");
+            sink("{\"resourceType\":\"Patient\",\"id\":\"b\"}\n");
+            return response(200);
+        }
+      }));
+  std::string got;
+  const HttpResponse r =
+      client().exchange_streamed({"GET", std::string(kBase) + "/files/1.ndjson", {}, "", {}}, true,
+                                 [&](std::string_view piece) { got.append(piece); });
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_EQ(got,
+            "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n"
+            "{\"resourceType\":\"Patient\",\"id\":\"b\"}\n");
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_FALSE(header_of(sent.at(2), "User-Agent").empty());
+}
+
+// Once part of the body has been handed over, a repetition would hand it
+// over again: the lost connection is the caller's to judge.
+TEST_F(RestClientTest, ExchangeStreamedIsNotResumedOncePartOfTheBodyArrived) {
+  EXPECT_CALL(*transport, send_streamed(_, _))
+      .WillOnce(Invoke([](const HttpRequest&, const BodySink& sink) -> HttpResponse {
+        sink("line 1\n");
+        throw TransportError(TransportError::Kind::kProtocol, "connection closed mid-body");
+      }));
+  std::string got;
+  try {
+    client().exchange_streamed({"GET", std::string(kBase) + "/files/1.ndjson", {}, "", {}}, true,
+                               [&](std::string_view piece) { got.append(piece); });
+    ADD_FAILURE() << "expected ServerUnreachable";
+  } catch (const ServerUnreachable& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("after 7 body bytes had been handed over"));
+    EXPECT_EQ(e.kind(), TransportError::Kind::kProtocol);
+  }
+  EXPECT_EQ(got, "line 1\n");
+  EXPECT_TRUE(clock->sleeps.empty()) << "no retry was waited for";
+}
+
+TEST_F(RestClientTest, ExchangeStreamedRenewsCredentialsOnceOn401) {
+  auto mock_auth = std::make_shared<::testing::StrictMock<MockAuth>>();
+  auth = mock_auth;
+  int tokens = 0;
+  EXPECT_CALL(*mock_auth, authorize(_)).Times(2).WillRepeatedly(Invoke([&](HttpRequest& r) {
+    r.headers.emplace_back("Authorization", "Bearer t" + std::to_string(++tokens));
+  }));
+  EXPECT_CALL(*mock_auth, invalidate()).WillOnce(Return(true));
+  EXPECT_CALL(*transport, send_streamed(_, _))
+      .Times(2)
+      .WillRepeatedly(Invoke([&](const HttpRequest& r, const BodySink& sink) {
+        sent.push_back(r);
+        if (header_of(r, "Authorization") == "Bearer t1") return response(401);
+        sink("x\n");
+        return response(200);
+      }));
+  std::string got;
+  EXPECT_EQ(client()
+                .exchange_streamed({"GET", std::string(kBase) + "/f.ndjson", {}, "", {}}, true,
+                                   [&](std::string_view piece) { got.append(piece); })
+                .status,
+            200);
+  EXPECT_EQ(got, "x\n");
+}
+
+TEST_F(RestClientTest, OnlyAGetIsStreamed) {
+  EXPECT_THROW(client().exchange_streamed({"DELETE", std::string(kBase) + "/x", {}, "", {}}, true,
+                                          [](std::string_view) {}),
+               InvalidRequest);
+}
+
 }  // namespace
 }  // namespace mst::fhir

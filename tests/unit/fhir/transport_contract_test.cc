@@ -39,6 +39,9 @@ struct Implementation {
   // hands it back from a worker thread a moment later, so a request sent
   // right after may open another one.
   bool pools_synchronously;
+  // Whether send_streamed() hands the body over as it arrives (cpprestsdk
+  // takes the default: the whole body, then the sink).
+  bool streams;
 };
 
 void PrintTo(const Implementation& implementation, std::ostream* os) { *os << implementation.name; }
@@ -377,6 +380,86 @@ TEST_P(TransportContract, ChunkedOversizedBodyStopsEarlyWithBoundedMemory) {
   expect_error(*transport, get(server_.url("/huge")), Kind::kTooLarge);
   EXPECT_LT(ms_since(start), 3000);
   EXPECT_LT(peak_rss_mib() - rss_before, 64) << "a 200 MiB body must never be buffered";
+}
+
+TEST_P(TransportContract, StreamedBodiesArriveInPiecesWithFlatMemory) {
+  if (!GetParam().streams) GTEST_SKIP() << "this transport does not stream";
+  constexpr std::uint64_t kSize = std::uint64_t{128} << 20;
+  server_.handle("/chunked", [](const ServedRequest&, Reply& reply) {
+    reply.stream(200, kSize, /*chunked=*/true);
+  });
+  server_.handle("/sized", [](const ServedRequest&, Reply& reply) {
+    reply.stream(200, kSize, /*chunked=*/false);
+  });
+  auto options = fast_options();  // max_response_bytes 1 MiB: no bound on a stream
+  options.request_timeout = 30s;
+  auto transport = make(options);
+  const long rss_before = peak_rss_mib();
+  for (const char* path : {"/chunked", "/sized"}) {
+    std::uint64_t bytes = 0;
+    std::size_t pieces = 0;
+    bool all_x = true;
+    const HttpResponse r =
+        transport->send_streamed(get(server_.url(path)), [&](std::string_view piece) {
+          bytes += piece.size();
+          ++pieces;
+          all_x = all_x && piece.find_first_not_of('x') == std::string_view::npos;
+        });
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_TRUE(r.body.empty()) << path;
+    EXPECT_EQ(bytes, kSize) << path;
+    EXPECT_TRUE(all_x) << path;
+    EXPECT_GT(pieces, 1000u) << path << ": handed over as it arrived, not at the end";
+  }
+  EXPECT_LT(peak_rss_mib() - rss_before, 64) << "a 128 MiB streamed body must never be buffered";
+  if (GetParam().pools_synchronously) {
+    EXPECT_EQ(server_.connections(), 1u) << "a streamed exchange keeps the connection";
+  }
+}
+
+TEST_P(TransportContract, StreamedErrorAnswersKeepTheirBodyAndSinkNothing) {
+  server_.reply("/gone", 410, R"({"resourceType":"OperationOutcome"})");
+  auto transport = make();
+  bool sunk = false;
+  const HttpResponse r =
+      transport->send_streamed(get(server_.url("/gone")), [&](std::string_view) { sunk = true; });
+  EXPECT_EQ(r.status, 410);
+  EXPECT_EQ(r.body, R"({"resourceType":"OperationOutcome"})");
+  EXPECT_FALSE(sunk);
+}
+
+TEST_P(TransportContract, ASinksExceptionReachesTheCallerAsItIs) {
+  server_.handle("/big", [](const ServedRequest&, Reply& reply) {
+    reply.stream(200, 4u << 20, /*chunked=*/true);
+  });
+  auto transport = make();
+  struct Refused : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+  EXPECT_THROW(transport->send_streamed(get(server_.url("/big")),
+                                        [](std::string_view) { throw Refused("no more"); }),
+               Refused);
+  // The transport is still usable afterwards.
+  server_.reply("/ok", 200, "fine");
+  EXPECT_EQ(transport->send(get(server_.url("/ok"))).body, "fine");
+}
+
+TEST_P(TransportContract, AStreamedBodyCutShortIsAProtocolErrorAfterWhatArrived) {
+  server_.handle("/short", [](const ServedRequest&, Reply& reply) {
+    reply.raw("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this much");
+  });
+  auto transport = make();
+  std::string got;
+  try {
+    transport->send_streamed(get(server_.url("/short")),
+                             [&](std::string_view piece) { got.append(piece); });
+    ADD_FAILURE() << "a truncated body must not look complete";
+  } catch (const TransportError& e) {
+    EXPECT_EQ(e.kind(), Kind::kProtocol) << e.what();
+  }
+  if (GetParam().streams) {
+    EXPECT_EQ(got, "only this much");
+  }
 }
 
 TEST_P(TransportContract, SameOriginRedirectsAreFollowed) {
@@ -752,11 +835,12 @@ TEST_P(TransportContract, MissingCaFileFailsAtConstruction) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Poco, TransportContract,
-                         ::testing::Values(Implementation{"Poco", &make_poco_transport, true}),
+                         ::testing::Values(Implementation{"Poco", &make_poco_transport, true,
+                                                          true}),
                          PrintName);
 #ifdef MST_WITH_CPPREST
 INSTANTIATE_TEST_SUITE_P(Cpprest, TransportContract,
-                         ::testing::Values(Implementation{"Cpprest", &make_cpprest_transport,
+                         ::testing::Values(Implementation{"Cpprest", &make_cpprest_transport, false,
                                                           false}),
                          PrintName);
 #endif

@@ -89,6 +89,8 @@ struct SyncConfig {
   // bulk-export: `records` builds a full export's patients' records from
   // the export itself (docs/operations.md "Bulk export"); `ids` pulls them.
   std::string bulk_data = "ids";
+  // bulk-export: `_typeFilter` queries, space-separated (sync/bulk_type_filter.h).
+  std::string bulk_type_filter;
 
   bool operator==(const SyncConfig&) const = default;
 };

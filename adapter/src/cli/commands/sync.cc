@@ -10,6 +10,7 @@
 #include "mst/adapter/ops/metrics.h"
 #include "mst/adapter/ops/ops_server.h"
 #include "mst/adapter/sync/bulk_export_feed.h"
+#include "mst/adapter/sync/bulk_type_filter.h"
 #include "mst/adapter/sync/export_records.h"
 #include "mst/adapter/sync/fhir_change_feed.h"
 #include "mst/adapter/sync/population.h"
@@ -155,6 +156,8 @@ class SyncFeeds {
     o.max_poll = std::chrono::seconds(config.sync.bulk_max_poll_s);
     o.own_identifier_system = setup.settings.pull.own_identifier_system;
     o.records = records_.get();
+    // Checked when the configuration was read.
+    o.type_filters = parse_type_filters(config.sync.bulk_type_filter, o.types);
     return o;
   }
 

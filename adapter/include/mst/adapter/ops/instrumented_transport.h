@@ -2,6 +2,7 @@
 // records its latency in the metrics registry: the sync's view of the server.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "mst/adapter/ops/metrics.h"
@@ -15,8 +16,13 @@ class InstrumentedTransport : public fhir::HttpTransport {
       : inner_(std::move(inner)), metrics_(metrics) {}
 
   fhir::HttpResponse send(const fhir::HttpRequest& request) override;
+  // Forwarded as a stream: the default would read the whole body first.
+  fhir::HttpResponse send_streamed(const fhir::HttpRequest& request,
+                                   const fhir::BodySink& sink) override;
 
  private:
+  fhir::HttpResponse measured(const std::function<fhir::HttpResponse()>& exchange);
+
   std::shared_ptr<fhir::HttpTransport> inner_;
   Metrics& metrics_;
 };

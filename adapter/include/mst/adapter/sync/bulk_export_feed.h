@@ -25,6 +25,9 @@ namespace mst::adapter {
 
 struct BulkExportOptions {
   std::vector<std::string> types = default_types();
+  // `_typeFilter` queries (parse_type_filters), one parameter each: the
+  // IG's way to repeat it, which STU2 and later servers both read.
+  std::vector<std::string> type_filters;
   std::string group_id;  // [base]/Group/id/$export; empty: [base]/Patient/$export
   std::chrono::milliseconds max_wait{std::chrono::hours(1)};  // kick-off to manifest
   std::chrono::milliseconds min_poll{std::chrono::seconds(2)};

@@ -148,6 +148,12 @@ class Client {
   // ServerUnreachable, DeadlineExceeded, or InvalidRequest (not http(s));
   // clients that cannot do it throw InvalidRequest.
   virtual HttpResponse exchange(HttpRequest request, bool authorize);
+  // exchange() of a GET whose body may be large (a Bulk Data file): a 2xx
+  // body goes to `sink` as it arrives and the returned body is empty; other
+  // answers keep theirs. Repeated only while nothing has reached the sink;
+  // a connection lost later throws ServerUnreachable. The default hands
+  // exchange()'s whole body over at once.
+  virtual HttpResponse exchange_streamed(HttpRequest request, bool authorize, const BodySink& sink);
 
  protected:
   // Follows `next` (a batch entry's searchset link) from the pages already

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,9 @@
 namespace mst::fhir {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Takes a response body piece by piece, in order.
+using BodySink = std::function<void(std::string_view piece)>;
 
 struct HttpRequest {
   std::string method;  // GET, POST, PUT, DELETE
@@ -85,6 +89,14 @@ class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
   virtual HttpResponse send(const HttpRequest& request) = 0;
+
+  // Like send(), except that a 2xx response's body is handed to `sink` in
+  // pieces as it arrives (HttpResponse::body stays empty), so memory does not
+  // grow with it and max_response_bytes does not bound it; other responses
+  // keep their body as send() does. An exception from `sink` ends the exchange
+  // and reaches the caller as it is. The default, for transports that cannot
+  // stream, reads the whole body with send() and hands it over at once.
+  virtual HttpResponse send_streamed(const HttpRequest& request, const BodySink& sink);
 };
 
 std::unique_ptr<HttpTransport> make_poco_transport(const TransportOptions& options);

@@ -38,6 +38,8 @@ class RestClient final : public Client {
   FhirResponse update_conditional(std::string_view type, const SearchParams& criteria,
                                   std::string body_json) override;
   HttpResponse exchange(HttpRequest request, bool authorize) override;
+  HttpResponse exchange_streamed(HttpRequest request, bool authorize,
+                                 const BodySink& sink) override;
 
  protected:
   void follow_next(const BatchGet& get, std::string_view next, const SearchLimits& limits,
@@ -46,6 +48,8 @@ class RestClient final : public Client {
  private:
   struct Call;
   FhirResponse execute(const Call& call);
+  // exchange() and exchange_streamed() (when `sink` is set).
+  HttpResponse send_outside_model(HttpRequest request, bool authorize, const BodySink* sink);
   // Pages from `url` (fetched first when `fetch_first`, else the page
   // already in `result` whose link is `next`) within `limits`.
   void page_on(std::string url, bool fetch_first, const SearchLimits& limits, SearchResult& result,

@@ -70,6 +70,14 @@ class RetryingSender {
   SendResult send_renewed(HttpRequest first, const std::function<HttpRequest()>& remake,
                           std::chrono::steady_clock::time_point deadline) const;
 
+  // Like send() of an idempotent request whose 2xx body goes to `sink` as it
+  // arrives (HttpTransport::send_streamed). Repeated only while nothing has
+  // reached the sink: once part of the body has, a broken connection throws
+  // ServerUnreachable saying so, for the caller to decide what the part it
+  // holds is worth (a retry here would hand the same bytes over twice).
+  SendResult send_streamed(HttpRequest request, const BodySink& sink,
+                           std::chrono::steady_clock::time_point deadline) const;
+
   // now + policy().deadline.
   std::chrono::steady_clock::time_point deadline_from_now() const;
   const RetryPolicy& policy() const { return policy_; }
@@ -78,7 +86,7 @@ class RetryingSender {
 
  private:
   SendResult run(HttpRequest request, bool idempotent, const std::function<HttpRequest()>* remake,
-                 std::chrono::steady_clock::time_point deadline) const;
+                 const BodySink* sink, std::chrono::steady_clock::time_point deadline) const;
 
   std::shared_ptr<HttpTransport> transport_;
   RetryPolicy policy_;
