@@ -39,9 +39,30 @@ def post(base, text):
             time.sleep(0.2 * (attempt + 1))
 
 
-def load(base, count, prefix, workers=4):
-    """Loads `count` patients (the fixtures, cycled) under `prefix`. Returns
-    [(patient id, newest lastModified of its transaction's entries)] in order."""
+def merged(texts):
+    """One transaction Bundle holding the entries of several: an entry whose
+    request URL came earlier (the shared Organization) is left out, since a
+    transaction may not PUT one resource twice. Returns (Bundle text, for
+    each input the indexes of its entries in the merged Bundle)."""
+    entries, where, owners = [], {}, []
+    for text in texts:
+        mine = []
+        for e in json.loads(text)["entry"]:
+            url = e["request"]["url"]
+            if url not in where:
+                where[url] = len(entries)
+                entries.append(e)
+            mine.append(where[url])
+        owners.append(mine)
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+    return json.dumps(bundle), owners
+
+
+def load(base, count, prefix, workers=4, per_transaction=1):
+    """Loads `count` patients (the fixtures, cycled) under `prefix`, up to
+    `per_transaction` of them in one transaction (fewer, larger commits load
+    a population several times faster). Returns [(patient id, newest
+    lastModified of its entries in the transaction-response)] in order."""
     base = base.rstrip("/")
     if urllib.parse.urlsplit(base).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError("load_patients: the server must be on loopback")
@@ -55,12 +76,17 @@ def load(base, count, prefix, workers=4):
         copy = f"{prefix}{k // len(FIXTURES):03d}"
         pid = os.path.basename(f)[:-5]
         jobs.append((f"{copy}-{pid}", texts[f].replace("mst-p", f"{copy}-mst-p")))
+    step = max(per_transaction, 1)
+    groups = [jobs[i:i + step] for i in range(0, len(jobs), step)]
     out = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        for (pid, _), fut in zip(jobs, [pool.submit(post, base, t) for _, t in jobs]):
-            answer = fut.result()
-            modified = [e["response"].get("lastModified", "") for e in answer.get("entry", [])]
-            out.append((pid, max(modified, default="")))
+        bundles = [merged([t for _, t in g]) for g in groups]
+        futures = [pool.submit(post, base, text) for text, _ in bundles]
+        for g, (_, owners), fut in zip(groups, bundles, futures):
+            answer = fut.result().get("entry", [])
+            for (pid, _), mine in zip(g, owners):
+                modified = [answer[i]["response"].get("lastModified", "") for i in mine]
+                out.append((pid, max(modified, default="")))
     return out
 
 

@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -56,15 +57,31 @@ class SyntheaPopulation(unittest.TestCase):
         env.setdefault("MST_HAPI_JAVA_OPTS", "-Xms256m -Xmx2g -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "
                        "-XX:+ExitOnOutOfMemoryError")
         cls.env = env
-        subprocess.run([HAPI, "start"], check=True, env=env)
-        cls.fhir = Fhir(state_url(cls.state_dir, "MST_POPULATION_STATE_DIR"))
+        # The server starts while Synthea generates (both take about a
+        # minute of mostly one core each); the test waits for it before the
+        # load (CI time).
+        cls.starting = subprocess.Popen([HAPI, "start"], env=env)
 
     @classmethod
     def tearDownClass(cls):
+        if cls.starting.poll() is None:
+            cls.starting.wait(timeout=900)
         subprocess.run([HAPI, "stop"], env=cls.env)
         cls.tmp.cleanup()
 
+    def server(self):
+        """The test's HAPI server, once `scripts/hapi start` has finished."""
+        self.assertEqual(self.starting.wait(timeout=900), 0, "scripts/hapi start failed")
+        return Fhir(state_url(self.state_dir, "MST_POPULATION_STATE_DIR"))
+
     def test_population(self):
+        phases, mark = [], time.time()
+
+        def done(name):
+            nonlocal mark
+            phases.append(f"{name}={time.time() - mark:.0f}s")
+            mark = time.time()
+
         out = os.path.join(self.tmp.name, "pop")
         subprocess.run([POPULATION, "generate", "--patients", "60", "--seed", "11", "--out", out,
                         "--ages", "50-85", "--modules", "cancer", "--years-of-history", "5",
@@ -75,17 +92,22 @@ class SyntheaPopulation(unittest.TestCase):
         self.assertGreaterEqual(manifest["with_spinal_metastasis"], 3, manifest)
         self.assertGreaterEqual(manifest["with_deficit"], 1, manifest)
 
+        done("generate")
+        self.fhir = self.server()
+        done("server_wait")
         subprocess.run([POPULATION, "load", "--server", self.fhir.base, out], check=True)
         with open(os.path.join(out, "load-report.json")) as f:
             report = json.load(f)
         self.assertEqual(report["failed"], [])
         server_id = {r["file"]: r["patient"] for r in report["loaded"] if "patient" in r}
+        done("load")
 
         p = subprocess.run([adapter_path(), "sync", "--once", "--server", self.fhir.base,
                             "--state", os.path.join(self.tmp.name, "state.db"), "--as-of", AS_OF],
                            capture_output=True, text=True, timeout=900)
         self.assertEqual(p.returncode, 0, f"sync exited {p.returncode}\n{p.stdout}\n{p.stderr[-4000:]}")
 
+        done("sync")
         missed, unexpected, unplanned, expected = [], [], [], 0
         for row in manifest["patient_rows"]:
             pid = server_id[row["file"]]
@@ -103,6 +125,8 @@ class SyntheaPopulation(unittest.TestCase):
             if row["spinal_metastasis"] and not row.get("deceased") and not plans:
                 unplanned.append({"patient": pid, "file": row["file"],
                                   "metastasis": row["spinal_metastasis"]})
+        done("check")
+        print("synthea-population: " + " ".join(phases), file=sys.stderr)
         self.assertGreaterEqual(expected, 1, "the population holds no patient the test can check")
         self.assertEqual(unexpected, [], "patients without cancer got a plan")
         self.assertEqual(unplanned, [], "living patients with a spinal metastasis got no plan:\n"
