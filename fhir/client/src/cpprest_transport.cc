@@ -23,10 +23,12 @@ namespace mst::fhir {
 
 namespace {
 
+using detail::BodyOut;
 using detail::Clock;
 using detail::fail;
 using detail::HttpUrl;
 using detail::Outgoing;
+using detail::SinkFailed;
 using Kind = TransportError::Kind;
 using utility::conversions::to_string_t;
 using utility::conversions::to_utf8string;
@@ -79,15 +81,21 @@ class CpprestTransport final : public HttpTransport {
     });
   }
 
-  HttpResponse send(const HttpRequest& request) override {
-    const auto started = Clock::now();
-    const auto deadline = detail::exchange_deadline(options_, request, started);
-    return detail::send_following_redirects(options_, request, [&](const Outgoing& out) {
-      return exchange(out, deadline, deadline - started);
-    });
+  HttpResponse send(const HttpRequest& request) override { return send_with(request, nullptr); }
+
+  HttpResponse send_streamed(const HttpRequest& request, const BodySink& sink) override {
+    return send_with(request, &sink);
   }
 
  private:
+  HttpResponse send_with(const HttpRequest& request, const BodySink* sink) {
+    const auto started = Clock::now();
+    const auto deadline = detail::exchange_deadline(options_, request, started);
+    return detail::send_following_redirects(options_, request, [&](const Outgoing& out) {
+      return exchange(out, deadline, deadline - started, sink);
+    });
+  }
+
   // Idempotent requests share a client per origin and so its keep-alive
   // pool. http_client re-sends a request, whatever its method, when a pooled
   // connection turns out closed; a non-idempotent one therefore gets a
@@ -124,7 +132,8 @@ class CpprestTransport final : public HttpTransport {
     return request;
   }
 
-  HttpResponse exchange(const Outgoing& out, Clock::time_point deadline, Clock::duration budget) {
+  HttpResponse exchange(const Outgoing& out, Clock::time_point deadline, Clock::duration budget,
+                        const BodySink* sink) {
     if (Clock::now() >= deadline) {
       fail(Kind::kTimeout, out.method, out.url,
            "timed out after " + std::to_string(to_ms(budget)) + " ms before the request was sent");
@@ -148,8 +157,14 @@ class CpprestTransport final : public HttpTransport {
         result.headers.emplace_back(std::move(lower), to_utf8string(value));
       }
       if (!detail::bodiless(out.method, result.status)) {
-        read_body(response, out, cancel, result);
+        const bool streamed = sink != nullptr && result.status >= 200 && result.status < 300;
+        BodyOut body(result.body, streamed ? sink : nullptr, options_.max_response_bytes);
+        read_body(response, out, cancel, result, body);
       }
+    } catch (const SinkFailed& e) {
+      cancel.cancel();  // the rest of the body is not wanted; the connection is not reused
+      guard.disarm();
+      std::rethrow_exception(e.error);
     } catch (const TransportError&) {
       cancel.cancel();
       guard.disarm();
@@ -166,37 +181,37 @@ class CpprestTransport final : public HttpTransport {
   }
 
   void read_body(http::http_response& response, const Outgoing& out,
-                 pplx::cancellation_token_source& cancel, HttpResponse& result) {
-    const std::size_t limit = options_.max_response_bytes;
+                 pplx::cancellation_token_source& cancel, const HttpResponse& head, BodyOut& body) {
     const auto too_large = [&] {
       cancel.cancel();  // stops the download and keeps the connection out of the pool
       fail(Kind::kTooLarge, out.method, out.url,
-           "response body exceeds the limit of " + std::to_string(limit) + " bytes");
+           "response body exceeds the limit of " + std::to_string(options_.max_response_bytes) +
+               " bytes");
     };
     std::optional<std::uint64_t> announced;
-    if (auto length = result.header("content-length")) {
+    if (auto length = head.header("content-length")) {
       try {
         announced = std::stoull(std::string(*length));
       } catch (const std::exception&) {
         fail(Kind::kProtocol, out.method, out.url, "malformed Content-Length");
       }
-      if (*announced > limit) too_large();
-      result.body.reserve(static_cast<std::size_t>(*announced));
+      if (body.exceeds(*announced)) too_large();
+      body.reserve(static_cast<std::size_t>(*announced));
     }
     // The body arrives in a buffer that http_client fills as it reads;
-    // draining it as it fills keeps memory near the limit.
+    // draining it as it fills keeps memory near the limit (or flat, streamed).
     auto buffer = response.body().streambuf();
-    std::vector<unsigned char> chunk(std::size_t{64} * 1024);
+    std::vector<unsigned char> chunk(std::size_t{16} * 1024);
     while (true) {
       const std::size_t n = buffer.getn(chunk.data(), chunk.size()).get();
       if (n == 0) break;
-      if (n > limit - result.body.size()) too_large();
-      result.body.append(reinterpret_cast<const char*>(chunk.data()), n);
+      if (body.exceeds(n)) too_large();
+      body.put(reinterpret_cast<const char*>(chunk.data()), n);
     }
     response.content_ready().get();  // rethrows a failure the buffer only reported as its end
-    if (announced && result.body.size() != *announced) {
+    if (announced && body.size() != *announced) {
       fail(Kind::kProtocol, out.method, out.url,
-           "the connection closed after " + std::to_string(result.body.size()) + " of " +
+           "the connection closed after " + std::to_string(body.size()) + " of " +
                std::to_string(*announced) + " body bytes");
     }
   }

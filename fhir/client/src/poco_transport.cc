@@ -38,10 +38,12 @@ namespace mst::fhir {
 
 namespace {
 
+using detail::BodyOut;
 using detail::Clock;
 using detail::fail;
 using detail::HttpUrl;
 using detail::Outgoing;
+using detail::SinkFailed;
 using Kind = TransportError::Kind;
 using std::chrono::milliseconds;
 
@@ -254,47 +256,6 @@ enum class Phase { kSend, kHeaders, kBody };
 struct Exchanged {
   HttpResponse response;
   bool reusable = false;
-};
-
-// Thrown past Poco's handlers when the caller's sink threw: its own
-// exception, not a network failure, is what the caller gets.
-struct SinkFailed {
-  std::exception_ptr error;
-};
-
-// Where a body goes: into the response, bounded by max_response_bytes, or
-// to the caller's sink piece by piece, unbounded.
-class BodyOut {
- public:
-  BodyOut(std::string& body, const BodySink* sink, std::size_t limit)
-      : body_(body), sink_(sink), limit_(limit) {}
-
-  bool bounded() const { return sink_ == nullptr; }
-  std::size_t size() const { return size_; }
-  // Whether `n` more bytes would pass the bound.
-  bool exceeds(std::uint64_t n) const { return bounded() && n > limit_ - size_; }
-  void reserve(std::size_t n) {
-    if (bounded()) body_.reserve(n);
-  }
-  void put(const char* data, std::size_t n) {
-    if (n == 0) return;
-    size_ += n;
-    if (bounded()) {
-      body_.append(data, n);
-      return;
-    }
-    try {
-      (*sink_)(std::string_view(data, n));
-    } catch (...) {
-      throw SinkFailed{std::current_exception()};
-    }
-  }
-
- private:
-  std::string& body_;
-  const BodySink* sink_;
-  std::size_t limit_;
-  std::size_t size_ = 0;
 };
 
 bool is_ip_literal(const std::string& host) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -85,5 +87,46 @@ std::string sanitize_detail(std::string_view text);
 // "METHOD scheme://host[:port]/path: what" as a TransportError.
 [[noreturn]] void fail(TransportError::Kind kind, std::string_view method, const HttpUrl& url,
                        const std::string& what);
+
+// Thrown past the HTTP library's handlers when the caller's sink threw: its
+// own exception, not a network failure, is what the caller gets.
+struct SinkFailed {
+  std::exception_ptr error;
+};
+
+// Where a body goes: into the response, bounded by max_response_bytes, or
+// to the caller's sink piece by piece, unbounded.
+class BodyOut {
+ public:
+  BodyOut(std::string& body, const BodySink* sink, std::size_t limit)
+      : body_(body), sink_(sink), limit_(limit) {}
+
+  bool bounded() const { return sink_ == nullptr; }
+  std::size_t size() const { return size_; }
+  // Whether `n` more bytes would pass the bound.
+  bool exceeds(std::uint64_t n) const { return bounded() && n > limit_ - size_; }
+  void reserve(std::size_t n) {
+    if (bounded()) body_.reserve(n);
+  }
+  void put(const char* data, std::size_t n) {
+    if (n == 0) return;
+    size_ += n;
+    if (bounded()) {
+      body_.append(data, n);
+      return;
+    }
+    try {
+      (*sink_)(std::string_view(data, n));
+    } catch (...) {
+      throw SinkFailed{std::current_exception()};
+    }
+  }
+
+ private:
+  std::string& body_;
+  const BodySink* sink_;
+  std::size_t limit_;
+  std::size_t size_ = 0;
+};
 
 }  // namespace mst::fhir::detail

@@ -39,9 +39,6 @@ struct Implementation {
   // hands it back from a worker thread a moment later, so a request sent
   // right after may open another one.
   bool pools_synchronously;
-  // Whether send_streamed() hands the body over as it arrives (cpprestsdk
-  // takes the default: the whole body, then the sink).
-  bool streams;
 };
 
 void PrintTo(const Implementation& implementation, std::ostream* os) { *os << implementation.name; }
@@ -383,7 +380,6 @@ TEST_P(TransportContract, ChunkedOversizedBodyStopsEarlyWithBoundedMemory) {
 }
 
 TEST_P(TransportContract, StreamedBodiesArriveInPiecesWithFlatMemory) {
-  if (!GetParam().streams) GTEST_SKIP() << "this transport does not stream";
   constexpr std::uint64_t kSize = std::uint64_t{128} << 20;
   server_.handle("/chunked", [](const ServedRequest&, Reply& reply) {
     reply.stream(200, kSize, /*chunked=*/true);
@@ -457,9 +453,9 @@ TEST_P(TransportContract, AStreamedBodyCutShortIsAProtocolErrorAfterWhatArrived)
   } catch (const TransportError& e) {
     EXPECT_EQ(e.kind(), Kind::kProtocol) << e.what();
   }
-  if (GetParam().streams) {
-    EXPECT_EQ(got, "only this much");
-  }
+  // What was handed over is what arrived, never more (cpprestsdk hands over
+  // nothing of a body it then reports cut short; Poco hands over all of it).
+  EXPECT_EQ(std::string("only this much").rfind(got, 0), 0u) << got;
 }
 
 TEST_P(TransportContract, SameOriginRedirectsAreFollowed) {
@@ -835,12 +831,11 @@ TEST_P(TransportContract, MissingCaFileFailsAtConstruction) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Poco, TransportContract,
-                         ::testing::Values(Implementation{"Poco", &make_poco_transport, true,
-                                                          true}),
+                         ::testing::Values(Implementation{"Poco", &make_poco_transport, true}),
                          PrintName);
 #ifdef MST_WITH_CPPREST
 INSTANTIATE_TEST_SUITE_P(Cpprest, TransportContract,
-                         ::testing::Values(Implementation{"Cpprest", &make_cpprest_transport, false,
+                         ::testing::Values(Implementation{"Cpprest", &make_cpprest_transport,
                                                           false}),
                          PrintName);
 #endif
