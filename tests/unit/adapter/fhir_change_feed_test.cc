@@ -187,7 +187,7 @@ TEST(FhirChangeFeed, SearchesRunAtOnceAndAFailureWaitsForTheRest) {
 }
 
 // Every search a server was asked (type and parameters) once `scoping`
-// parameters (the patient, _lastUpdated, _include, _elements) are set aside:
+// parameters (the patient, _lastUpdated, _include, _elements, _count) are set aside:
 // what each one reads, whoever it is for.
 using Reads = std::set<std::pair<std::string, fhir::SearchParams>>;
 
@@ -196,12 +196,29 @@ Reads reads_of(const MemoryFhirServer& server) {
   for (const auto& s : server.searches()) {
     fhir::SearchParams kept;
     for (const auto& [key, value] : s.params) {
-      if (key != "patient" && key != "_lastUpdated" && key != "_include" && key != "_elements")
+      if (key != "patient" && key != "_lastUpdated" && key != "_include" && key != "_elements" &&
+          key != "_count")
         kept.emplace_back(key, value);
     }
     reads.emplace(s.type, std::move(kept));
   }
   return reads;
+}
+
+TEST(FhirChangeFeed, AsksForLargePagesOfSubjectsOnly) {
+  // At a server's default page size (HAPI: 20) a first scan of 500 patients
+  // cost each worker ~560 requests.
+  MemoryFhirServer watcher;
+  FhirChangeFeed feed(watcher, tables(), {}, feed_clock());
+  feed.changed_since(std::string("2026-11-20T08:00:00Z"));
+  ASSERT_FALSE(watcher.searches().empty());
+  for (const auto& s : watcher.searches()) {
+    const auto has = [&](std::string_view key, std::string_view value) {
+      return std::find(s.params.begin(), s.params.end(),
+                       std::pair<std::string, std::string>(key, value)) != s.params.end();
+    };
+    EXPECT_TRUE(has("_count", "200")) << s.type;
+  }
 }
 
 TEST(FhirChangeFeed, WatchesEverySearchThePullMakes) {
