@@ -119,9 +119,14 @@ def main():
                      + f" | {w['hapi_cpu_s']:.1f} | {1000 * w['hapi_cpu_s'] / w['requests']:.1f} |")
     lines.append("")
     lines.append(f"Load average before/after: {load.get('load_before', '?')} / {load.get('load_after', '?')}")
-    with open(os.path.join(out, "e2e-summary.json"), "w") as f:
+    write_report(out, "e2e-summary", summary, lines)
+
+
+def write_report(out, stem, summary, lines):
+    """OUT/STEM.json holds the figures, OUT/STEM.md and stdout the table."""
+    with open(os.path.join(out, stem + ".json"), "w") as f:
         json.dump(summary, f, indent=2)
-    with open(os.path.join(out, "e2e-summary.md"), "w") as f:
+    with open(os.path.join(out, stem + ".md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -15,7 +15,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from summarize_e2e import parse_time_v  # noqa: E402
+from summarize_e2e import parse_time_v, write_report  # noqa: E402
 
 CAPACITY_TARGET = 0.8  # issue #15: at least 80 % of capacity at every concurrency
 # Issue #15: at most 6 requests per patient on a revision. The full syncs are
@@ -131,11 +131,7 @@ def main():
     lines += [f"- {v}" for v in verdicts]
     summary = {"population": pop, "manifest": {k: v for k, v in manifest.items() if k != "rows"},
                "load": load, "syncs": rows, "verdicts": verdicts}
-    with open(os.path.join(out, "population.json"), "w") as f:
-        json.dump(summary, f, indent=2)
-    with open(os.path.join(out, "population.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(out, "population", summary, lines)
 
 
 if __name__ == "__main__":
