@@ -16,7 +16,8 @@
 # The server keeps H2 on disk in its state dir, MST_BENCH_POP_STATE (default
 # bench/data/population-state/<basename DIR>); a state dir that already holds
 # DIR (same manifest) is not loaded again. MST_BENCH_RUNS (default 1) repeats
-# every configuration. MST_HAPI_JAVA_OPTS sizes the heap (default -Xmx4g);
+# every configuration. MST_SERVER_READ_MODE (default batch) is the workers'
+# server.read_mode. MST_HAPI_JAVA_OPTS sizes the heap (default -Xmx4g);
 # the rest as bench/lib.sh. PostgreSQL: scripts/postgres, data in the state dir.
 # Output: bench/data/population/ (gitignored): population.json and population.md,
 # one markdown row per sync on stdout.
@@ -33,12 +34,16 @@ state=${MST_BENCH_POP_STATE:-$pop_state_default}
 export MST_HAPI_STATE_DIR=$state/hapi
 export MST_HAPI_JAVA_OPTS="${MST_HAPI_JAVA_OPTS:--Xms1g -Xmx4g -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError} \
 -Dspring.datasource.url=jdbc:h2:file:$state/h2/hapi;DB_CLOSE_ON_EXIT=FALSE"
+# HAPI answers batch reads though its CapabilityStatement does not declare
+# them, so `auto` would read with one request per search (docs/fhir-client.md).
+export MST_SERVER_READ_MODE=${MST_SERVER_READ_MODE:-batch}
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 repo=$bench_repo
 out=$repo/bench/data/population
 
-usage() { sed -n '2,22p' "$0"; }
+usage() { sed -n '2,23p' "$0"; }
+[[ ${1:-} == -h || ${1:-} == --help ]] && { usage; exit 0; }
 [[ $# -gt 0 && -d $1 && -f $1/manifest.json ]] ||
   { usage >&2; note "DIR must be a population directory (with manifest.json)"; exit 2; }
 pop=$(cd "$1" && pwd)
