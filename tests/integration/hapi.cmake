@@ -77,19 +77,8 @@ if(MST_INTEGRATION_TESTS)
   # --conformance loads the package (docs/conformance.md) before any test
   # validates: once HAPI has found a code system unknown it keeps saying so
   # for a while after the CodeSystem is loaded (tried on 8.8.0).
-  add_test(NAME hapi_server_start COMMAND ${_mst_hapi_script} start --conformance)
-  set_tests_properties(hapi_server_start PROPERTIES
-    FIXTURES_SETUP hapi
-    LABELS integration
-    TIMEOUT 900
-    ENVIRONMENT "MST_HAPI_STATE_DIR=${_mst_hapi_state}")
-
-  add_test(NAME hapi_server_stop COMMAND ${_mst_hapi_script} stop)
-  set_tests_properties(hapi_server_stop PROPERTIES
-    FIXTURES_CLEANUP hapi
-    LABELS integration
-    TIMEOUT 120
-    ENVIRONMENT "MST_HAPI_STATE_DIR=${_mst_hapi_state}")
+  mst_add_server_fixture(FIXTURE hapi PREFIX hapi SCRIPT ${_mst_hapi_script} START_ARGS --conformance
+    START_ENV "MST_HAPI_STATE_DIR=${_mst_hapi_state}" STOP_ENV "MST_HAPI_STATE_DIR=${_mst_hapi_state}")
 
   # The harness proves itself: transaction, read/ETag, conditional create,
   # _include, If-Match conflict, $validate, with bash + curl only.

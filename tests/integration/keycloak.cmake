@@ -19,23 +19,11 @@ set(_mst_kc_script "${PROJECT_SOURCE_DIR}/scripts/keycloak")
 set(_mst_hapi_auth "${CMAKE_CURRENT_LIST_DIR}/keycloak/hapi_auth.sh")
 
 # First run: Maven downloads the distribution (~140 MB) and Keycloak builds itself.
-add_test(NAME keycloak_server_start COMMAND ${_mst_kc_script} start)
-set_tests_properties(keycloak_server_start PROPERTIES
-  FIXTURES_SETUP keycloak LABELS integration TIMEOUT 900
-  ENVIRONMENT "MST_KEYCLOAK_STATE_DIR=${_mst_kc_state}")
-add_test(NAME keycloak_server_stop COMMAND ${_mst_kc_script} stop)
-set_tests_properties(keycloak_server_stop PROPERTIES
-  FIXTURES_CLEANUP keycloak LABELS integration TIMEOUT 120
-  ENVIRONMENT "MST_KEYCLOAK_STATE_DIR=${_mst_kc_state}")
-
-add_test(NAME hapi_auth_server_start COMMAND ${_mst_hapi_auth} start)
-set_tests_properties(hapi_auth_server_start PROPERTIES
-  FIXTURES_SETUP hapi_auth FIXTURES_REQUIRED keycloak LABELS integration TIMEOUT 900
-  ENVIRONMENT "MST_KEYCLOAK_STATE_DIR=${_mst_kc_state};MST_HAPI_STATE_DIR=${_mst_hapi_auth_state}")
-add_test(NAME hapi_auth_server_stop COMMAND ${_mst_hapi_auth} stop)
-set_tests_properties(hapi_auth_server_stop PROPERTIES
-  FIXTURES_CLEANUP hapi_auth LABELS integration TIMEOUT 120
-  ENVIRONMENT "MST_HAPI_STATE_DIR=${_mst_hapi_auth_state}")
+mst_add_server_fixture(FIXTURE keycloak PREFIX keycloak SCRIPT ${_mst_kc_script}
+  START_ENV "MST_KEYCLOAK_STATE_DIR=${_mst_kc_state}" STOP_ENV "MST_KEYCLOAK_STATE_DIR=${_mst_kc_state}")
+mst_add_server_fixture(FIXTURE hapi_auth PREFIX hapi_auth SCRIPT ${_mst_hapi_auth} REQUIRES keycloak
+  START_ENV "MST_KEYCLOAK_STATE_DIR=${_mst_kc_state}" "MST_HAPI_STATE_DIR=${_mst_hapi_auth_state}"
+  STOP_ENV "MST_HAPI_STATE_DIR=${_mst_hapi_auth_state}")
 
 # check, run and sync with RS384 and ES384 client assertions; missing scopes; token renewal.
 add_test(NAME smart_keycloak
