@@ -12,10 +12,15 @@
 #
 #   bench/run-population.sh DIR [--workers "1 2 4"] [--concurrency N]
 #                              [--replay-seconds S] [--as-of YYYY-MM-DD]
+#                              [--load "ARGS"]...
 #
-# The server keeps H2 on disk in its state dir, MST_BENCH_POP_STATE (default
-# bench/data/population-state/<basename DIR>); a state dir that already holds
-# DIR (same manifest) is not loaded again. MST_BENCH_RUNS (default 1) repeats
+# Each --load is one `scripts/population load` of DIR with ARGS (default one:
+# --jobs 2), in order: a second --load "--copies 9 --thin" grows the server's
+# population past DIR's. The server keeps H2 on disk in its state dir,
+# MST_BENCH_POP_STATE (default bench/data/population-state/<basename DIR>); a
+# state dir that already holds DIR (same manifest) and the first loads asked
+# for loads only the rest; one that holds anything else starts again.
+# MST_BENCH_RUNS (default 1) repeats
 # every configuration. MST_SERVER_READ_MODE (default batch) is the workers'
 # server.read_mode. MST_HAPI_JAVA_OPTS sizes the heap (default -Xmx4g);
 # the rest as bench/lib.sh. PostgreSQL: scripts/postgres, data in the state dir.
@@ -42,7 +47,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 repo=$bench_repo
 out=$repo/bench/data/population
 
-usage() { sed -n '2,23p' "$0"; }
+usage() { sed -n '2,28p' "$0"; }
 [[ ${1:-} == -h || ${1:-} == --help ]] && { usage; exit 0; }
 [[ $# -gt 0 && -d $1 && -f $1/manifest.json ]] ||
   { usage >&2; note "DIR must be a population directory (with manifest.json)"; exit 2; }
@@ -53,8 +58,10 @@ concurrency=4
 replay_s=20
 as_of=2026-11-20
 runs=${MST_BENCH_RUNS:-1}
+loads=()
 while (($#)); do
   case $1 in
+    --load) loads+=("$2"); shift 2 ;;
     --workers) workers_list=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
     --replay-seconds) replay_s=$2; shift 2 ;;
@@ -63,6 +70,7 @@ while (($#)); do
     *) note "unknown option $1"; exit 2 ;;
   esac
 done
+((${#loads[@]})) || loads=("--jobs 2")
 [[ $runs =~ ^[1-9][0-9]*$ && $concurrency =~ ^[1-9][0-9]*$ ]] ||
   { note "MST_BENCH_RUNS and --concurrency must be positive integers"; exit 2; }
 command -v wrk >/dev/null || { note "wrk not found (scripts/install-deps installs it)"; exit 1; }
@@ -94,26 +102,41 @@ next_day() {
   day=$(date -u -d "$as_of + $day_n day" +%F)
 }
 
+# $state/loaded: the manifest's checksum, then one line per load done. What
+# it holds must begin what is asked for, or the server starts empty.
+want=("$(sha256sum "$pop/manifest.json" | cut -d' ' -f1)" "${loads[@]}")
+have=()
+[[ -f $state/loaded ]] && mapfile -t have <"$state/loaded"
+prefix=$(( ${#have[@]} > 0 && ${#have[@]} <= ${#want[@]} ))
+for ((i = 0; prefix && i < ${#have[@]}; i++)); do [[ ${have[i]} == "${want[i]}" ]] || prefix=0; done
+if ((!prefix)); then
+  ((${#have[@]} == 0)) || note "the server's state holds another population or other loads: starting empty"
+  rm -rf "$state/h2" "$state/loaded" "$state"/load*.json
+  printf '%s\n' "${want[0]}" >"$state/loaded"
+  have=("${want[0]}")
+fi
+
 bench_hapi_start
 base=$hapi_base
 hapi_cpu() { bench_cpu_s "$hapi_pid"; }
 
-manifest_sum=$(sha256sum "$pop/manifest.json" | cut -d' ' -f1)
-if [[ $(cat "$state/loaded" 2>/dev/null) == "$manifest_sum" ]]; then
-  note "the server's state already holds $pop: not loaded again"
-else
-  note "loading $pop (long for a large population; recorded in $state/load.json)"
-  rm -f "$state/loaded"
+for ((i = ${#have[@]}; i < ${#want[@]}; i++)); do
+  note "loading $pop with '${want[i]}' (long for a large population; recorded in $state/load-$i.json)"
   t0=$(date +%s.%N)
   h0=$(hapi_cpu)
-  "$repo/scripts/population" load --server "$base" "$pop" >"$out/load.log" 2>&1 ||
-    { tail -5 "$out/load.log" >&2; note "loading failed"; exit 1; }
-  echo "{\"population\":\"$pop\",\"load_s\":$(bench_diff "$t0" "$(date +%s.%N)"),\
-\"hapi_cpu_s\":$(bench_diff "$h0" "$(hapi_cpu)"),\"loadavg\":\"$(bench_loadavg)\",\
-\"date\":\"$(date -u +%FT%TZ)\"}" >"$state/load.json"
-  echo "$manifest_sum" >"$state/loaded"
-fi
-cp "$state/load.json" "$out/load.json"
+  # shellcheck disable=SC2086  # the load's arguments, split as given
+  "$repo/scripts/population" load --server "$base" ${want[i]} "$pop" >"$out/load-$i.log" 2>&1 ||
+    { tail -5 "$out/load-$i.log" >&2; note "loading failed"; exit 1; }
+  jq -c --arg args "${want[i]}" --argjson s "$(bench_diff "$t0" "$(date +%s.%N)")" \
+    --argjson cpu "$(bench_diff "$h0" "$(hapi_cpu)")" --arg la "$(bench_loadavg)" \
+    '{args: $args, load_s: $s, hapi_cpu_s: $cpu, patients, bundles: (.loaded | length),
+      loadavg: $la, date: (now | todate)}' "$pop/load-report.json" >"$state/load-$i.json"
+  echo "${want[i]}" >>"$state/loaded"
+done
+# Every load so far, and their sums: the population the server now holds.
+jq -s --arg pop "$pop" '{population: $pop, loads: ., patients: (map(.patients) | add),
+  load_s: (map(.load_s) | add), loadavg: (last | .loadavg)}' \
+  $(for ((i = 1; i < ${#want[@]}; i++)); do echo "$state/load-$i.json"; done) >"$out/load.json"
 
 note "starting PostgreSQL (state: $MST_PG_STATE_DIR)"
 pg_url=$("$repo/scripts/postgres" start)

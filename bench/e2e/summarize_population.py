@@ -95,11 +95,10 @@ def main():
     metas.sort(key=lambda m: (int(m["name"].rsplit("-r", 1)[1]), m["workers"], m["name"]))
     rows = [sync_row(out, m) for m in metas]
 
-    size = manifest.get("patients", manifest.get("records", "?"))
-    if isinstance(size, list):
-        size = len(size)
-    lines = [f"Population {pop}: {size} patients; loaded in {load['load_s']:.0f} s "
-             f"(load average then {load['loadavg']}).", "",
+    loads = "; ".join(f"`load {x['args']}` {x['patients']} patients in {x['load_s']:.0f} s"
+                      for x in load["loads"])
+    lines = [f"Population {pop} ({manifest['patients']} generated): {load['patients']} patients "
+             f"on the server ({loads}; load average at the end {load['loadavg']}).", "",
              "| sync | workers x concurrency | patients | outcomes | wall s | patients/s | "
              "requests/patient | adapter CPU ms/patient | adapter peak RSS MiB (max worker) | "
              "server CPU ms/patient | wrk req/s | share of capacity | load average |",
