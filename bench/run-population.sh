@@ -5,14 +5,15 @@
 # --once` processes started together: a full sync on a fresh state database
 # (the first-run search; every plan, made by an untimed sync before, revised
 # for a new as-of day), then an incremental one on the same database (only what
-# changed since its checkpoint). After each,
+# changed since its checkpoint: a new pain score for --findings-share, default
+# 0.2, of the planned patients, posted just before). After each,
 # wrk replays the adapter's recorded request mix at the same total
 # concurrency (W x --concurrency) for the server's capacity, as run-e2e.sh
 # does. See docs/performance.md ("Population sync with PostgreSQL workers").
 #
 #   bench/run-population.sh DIR [--workers "1 2 4"] [--concurrency N]
 #                              [--replay-seconds S] [--as-of YYYY-MM-DD]
-#                              [--load "ARGS"]...
+#                              [--findings-share F] [--load "ARGS"]...
 #
 # Each --load is one `scripts/population load` of DIR with ARGS (default one:
 # --jobs 2), in order: a second --load "--copies 9 --thin" grows the server's
@@ -56,6 +57,7 @@ shift
 workers_list="1 2 4"
 concurrency=4
 replay_s=20
+findings_share=0.2
 as_of=2026-11-20
 runs=${MST_BENCH_RUNS:-1}
 loads=()
@@ -65,6 +67,7 @@ while (($#)); do
     --workers) workers_list=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
     --replay-seconds) replay_s=$2; shift 2 ;;
+    --findings-share) findings_share=$2; shift 2 ;;
     --as-of) as_of=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) note "unknown option $1"; exit 2 ;;
@@ -213,8 +216,11 @@ for ((run = 1; run <= runs; run++)); do
     next_day
     workers "full-w$w-r$run" "$w" "$url" "$day"
     capacity "full-w$w-r$run" "$((w * concurrency))"
-    note "run $run, $w worker(s): incremental sync (next as-of day, same state)"
     next_day
+    # New findings for a share of the planned patients: the incremental sync
+    # revises their plans, as a scheduled sync does when the EHR changes.
+    changed=$(python3 "$repo/bench/e2e/add_findings.py" "$base" "$findings_share" "$day")
+    note "run $run, $w worker(s): incremental sync (next as-of day, same state; $changed patients with a new pain score)"
     workers "incremental-w$w-r$run" "$w" "$url" "$day"
     capacity "incremental-w$w-r$run" "$((w * concurrency))"
   done
