@@ -93,7 +93,7 @@ PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context)
   s.settings.pull.limits.max_resources = static_cast<std::size_t>(config.server.max_resources);
   s.settings.pull.code_search_category = config.server.observation_code_categories;
   s.settings.pull.read_mode = parse_read_mode(config.server.read_mode).value_or(ReadMode::kAuto);
-  s.settings.write.batch_reads = s.settings.pull.read_mode != ReadMode::kSearches;
+  s.settings.write.reads = s.settings.pull.read_mode;
   BuildOptions build;
   build.canonical_base = config.canonical_base;
   s.settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;

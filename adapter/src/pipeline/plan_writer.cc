@@ -319,9 +319,7 @@ MemberSearch find_members(fhir::Client& client, const fhir::Capabilities& caps,
     } catch (const fhir::ClientError& e) {
       // A batch refused as a whole (a server that takes batches of writes
       // only, or rewrites searches): the same searches one by one.
-      if (e.method() != "POST" || e.status() < 400 || e.status() >= 500 || e.status() == 401 ||
-          e.status() == 403 || e.status() == 408 || e.status() == 429)
-        throw;
+      if (!batch_refused(e)) throw;
       batch = false;
     }
   }
@@ -570,7 +568,8 @@ void add_created(const fhir::JsonValue& bundle, const std::vector<std::string>& 
 }  // namespace
 
 bool PlanWriter::batch_reads() {
-  return options_.batch_reads && capabilities().supports_system("batch");
+  if (options_.reads == ReadMode::kAuto) return auto_read_mode(capabilities()) == ReadMode::kBatch;
+  return options_.reads == ReadMode::kBatch;
 }
 
 std::set<std::string> PlanWriter::devices(const PlanIdentity& identity, const std::string& base_url,

@@ -1,5 +1,6 @@
 #include "mst/adapter/pipeline/record_puller.h"
 
+#include <algorithm>
 #include <future>
 #include <set>
 
@@ -10,22 +11,6 @@
 #include "mst/mappings/extract.h"
 
 namespace mst::adapter {
-
-std::optional<ReadMode> parse_read_mode(std::string_view name) {
-  if (name == "auto") return ReadMode::kAuto;
-  if (name == "batch") return ReadMode::kBatch;
-  if (name == "searches") return ReadMode::kSearches;
-  return std::nullopt;
-}
-
-ReadMode auto_read_mode(const fhir::Capabilities& caps) {
-  return caps.supports_system("batch") ? ReadMode::kBatch : ReadMode::kSearches;
-}
-
-bool batch_refused(const fhir::ClientError& e) {
-  return e.method() == "POST" && e.status() >= 400 && e.status() < 500 && e.status() != 401 &&
-         e.status() != 403 && e.status() != 408 && e.status() != 429;
-}
 
 ReadMode ReadModeChoice::resolve(fhir::Client& client) {
   if (configured_ != ReadMode::kAuto) return configured_;
@@ -57,9 +42,28 @@ std::vector<detail::SearchQuery> pull_queries(const mappings::CodeTables& tables
                                    .with_includes = true});
 }
 
+namespace {
+
+// Full pages: at a server's default (HAPI: 20) the medication search of a
+// chart with months of chemotherapy took eight requests. A server caps
+// _count at its own maximum, which is no error.
+constexpr const char* kPullPageSize = "100";
+
+std::vector<detail::SearchQuery> in_full_pages(std::vector<detail::SearchQuery> queries) {
+  for (auto& q : queries) {
+    const bool counted = std::any_of(q.params.begin(), q.params.end(),
+                                     [](const auto& p) { return p.first == "_count"; });
+    if (!counted) q.params.emplace_back("_count", kPullPageSize);
+  }
+  return queries;
+}
+
+}  // namespace
+
 PatientReads read_patient(fhir::Client& client, const std::string& patient_id, bool with_patient,
-                          const std::vector<detail::SearchQuery>& queries, ReadMode mode,
+                          const std::vector<detail::SearchQuery>& asked, ReadMode mode,
                           const fhir::SearchLimits& limits) {
+  const std::vector<detail::SearchQuery> queries = in_full_pages(asked);
   PatientReads out;
   if (mode == ReadMode::kBatch) {
     // One request: the Patient first, then every search in order.

@@ -64,7 +64,7 @@ void declare_batch(MemoryFhirServer& server) {
 PipelineSettings settings(ReadMode mode) {
   PipelineSettings s = testing::fixture_settings();
   s.pull.read_mode = mode;
-  s.write.batch_reads = mode != ReadMode::kSearches;
+  s.write.reads = mode;
   return s;
 }
 
@@ -161,6 +161,21 @@ TEST_F(RequestsPerPatient, ARevisionCostsAtMostSixRequestsWhenTheServerTakesBatc
   EXPECT_LE(batch.unchanged, 3u);
   EXPECT_LT(batch.revision, searches.revision);
   EXPECT_LT(batch.first, searches.first);
+}
+
+// HAPI 8.8 answers batch reads but its CapabilityStatement does not say so:
+// server.read_mode=batch must batch the writer's searches too, not only the pull's.
+TEST_F(RequestsPerPatient, ReadModeBatchBatchesTheWritersSearchesOnAServerThatDoesNotDeclareIt) {
+  MemoryFhirServer declared;
+  declare_batch(declared);
+  const Costs by_declaration = measure(tables_, thresholds_, ReadMode::kAuto, declared);
+  MemoryFhirServer undeclared;
+  undeclared.caps.system_interactions = {"transaction"};
+  const Costs forced = measure(tables_, thresholds_, ReadMode::kBatch, undeclared);
+  EXPECT_EQ(forced.first, by_declaration.first);
+  EXPECT_EQ(forced.revision, by_declaration.revision);
+  EXPECT_EQ(forced.unchanged, by_declaration.unchanged);
+  EXPECT_LE(forced.revision, 6u);
 }
 
 TEST_F(RequestsPerPatient, TheDevicesAreSearchedOncePerProcessOnceOneExists) {

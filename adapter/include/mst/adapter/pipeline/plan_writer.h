@@ -28,6 +28,7 @@
 
 #include "mst/adapter/careplan/careplan_builder.h"
 #include "mst/adapter/pipeline/patient_outcome.h"
+#include "mst/adapter/pipeline/read_mode.h"
 #include "mst/adapter/pipeline/write_mode.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/json_value.h"
@@ -74,9 +75,10 @@ struct WriteOptions {
   bool dry_run = false;  // build and compare, never write
   // kAuto: chosen once from the server's CapabilityStatement (write_mode.h).
   WriteMode mode = WriteMode::kTransaction;
-  // The searches that prove what is the adapter's go as one batch Bundle
-  // when the server declares `batch` (server.read_mode other than searches).
-  bool batch_reads = true;
+  // How the searches that prove what is the adapter's are read, as the pull
+  // reads (server.read_mode): kAuto batches them when the server declares
+  // `batch`, kBatch always (a batch refused as a whole falls back to searches).
+  ReadMode reads = ReadMode::kAuto;
 };
 
 // Builds the transaction for the plan found (or for none).

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mst/adapter/pipeline/read_mode.h"
 #include "mst/adapter/pipeline/search_terms.h"
 #include "mst/fhir/client.h"
 #include "mst/fhir/client_errors.h"
@@ -35,15 +36,6 @@ inline const std::vector<std::string>& default_observation_categories() {
   return kCategories;
 }
 
-// How the pull asks: one request per search, or every search in one batch
-// Bundle (one request where there were ~15; R4 http.html#brules). `kAuto`
-// is resolved by the caller: batch when the server declares the `batch`
-// interaction.
-enum class ReadMode { kAuto, kBatch, kSearches };
-std::optional<ReadMode> parse_read_mode(std::string_view name);
-// kBatch when `caps` declare the system `batch` interaction, else kSearches.
-ReadMode auto_read_mode(const fhir::Capabilities& caps);
-
 struct PullOptions {
   // kAuto reads as kSearches here.
   ReadMode read_mode = ReadMode::kSearches;
@@ -61,11 +53,6 @@ struct PullOptions {
   // not clinical input; they are left out of the record.
   std::string own_identifier_system;
 };
-
-// True when a batch of reads was refused as a request the server does not
-// take (a 4xx other than auth and throttling): a server that declares batch
-// for writes only. The reads then go as searches.
-bool batch_refused(const fhir::ClientError& e);
 
 // server.read_mode against one server, shared by the calls that read it:
 // kAuto is batch when the server's CapabilityStatement declares it (asked
@@ -116,7 +103,8 @@ struct PatientReads {
 };
 
 // The reads of pull_record(): the Patient when `with_patient`, and
-// `queries`, as one batch Bundle (kBatch) or every request at once (else).
+// `queries`, as one batch Bundle (kBatch) or every request at once (else),
+// each search asking for pages of 100 unless it names its own _count.
 PatientReads read_patient(fhir::Client& client, const std::string& patient_id, bool with_patient,
                           const std::vector<detail::SearchQuery>& queries, ReadMode mode,
                           const fhir::SearchLimits& limits);
