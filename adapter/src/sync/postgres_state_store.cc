@@ -348,6 +348,18 @@ std::vector<std::string> PostgresStateStore::claim(std::int64_t now_ms, std::siz
   return ids;
 }
 
+void PostgresStateStore::release(const std::vector<std::string>& patient_ids) {
+  std::lock_guard lock(mu_);
+  db_->transaction("releasing leases", [&] {
+    for (const std::string& id : patient_ids) {
+      db_->exec(
+          "UPDATE patient SET lease_owner = '', lease_expires_ms = 0"
+          " WHERE id = $1 AND lease_owner = $2",
+          {id, worker_id_});
+    }
+  });
+}
+
 std::size_t PostgresStateStore::pending_count() {
   std::lock_guard lock(mu_);
   return static_cast<std::size_t>(number(

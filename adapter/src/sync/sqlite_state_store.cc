@@ -281,6 +281,8 @@ std::vector<std::string> SqliteStateStore::claim(std::int64_t now_ms, std::size_
   return due(now_ms, limit);
 }
 
+void SqliteStateStore::release(const std::vector<std::string>&) {}
+
 std::size_t SqliteStateStore::pending_count() {
   std::lock_guard lock(mu_);
   return in_transaction(*session_, "counting pending patients", [&] {

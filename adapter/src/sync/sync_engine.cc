@@ -136,9 +136,17 @@ void SyncEngine::process_due(const std::atomic<bool>& stop, SyncReport& report) 
       want = want == 0 ? left : std::min(want, left);
     }
     std::vector<std::string> due = state_.claim(epoch_ms(*clock_), want);
-    // A patient recorded this cycle and claimable again (no retry delay)
-    // waits for the next cycle rather than looping here.
-    std::erase_if(due, [&](const std::string& id) { return seen.contains(id); });
+    // A patient recorded this cycle and claimable again (new data while it
+    // was leased, or no retry delay) waits for the next cycle rather than
+    // looping here. Its lease goes back at once: held, it would wait for
+    // sync.lease_s with no worker on it.
+    std::vector<std::string> again;
+    std::erase_if(due, [&](const std::string& id) {
+      if (!seen.contains(id)) return false;
+      again.push_back(id);
+      return true;
+    });
+    if (!again.empty()) state_.release(again);
     if (due.empty()) break;
     claimed_total += due.size();
     seen.insert(due.begin(), due.end());

@@ -356,6 +356,22 @@ TEST_F(PostgresLeases, AChangeWhileLeasedKeepsThePatientPending) {
   EXPECT_EQ(a->claim(20), (Ids{"p"}));
 }
 
+// A worker that will not process a patient it claimed gives the lease back:
+// another worker takes the patient at once, not when the lease expires.
+TEST_F(PostgresLeases, AReleasedPatientIsClaimableAtOnceAndStaysPending) {
+  auto a = worker("a", 300'000);
+  auto b = worker("b", 300'000);
+  a->enqueue({"p", "q"}, "c1");
+  ASSERT_EQ(a->claim(0), (Ids{"p", "q"}));
+  EXPECT_TRUE(b->claim(0).empty());
+  a->release({"p"});
+  b->release({"q"});  // not b's: changes nothing
+  EXPECT_EQ(b->claim(0), (Ids{"p"}));
+  EXPECT_TRUE(a->patient("p")->pending);
+  a->record_success("q", "written", "", "CarePlan/q", "1", 10);
+  EXPECT_FALSE(a->try_advance_checkpoint());  // p is leased to b
+}
+
 TEST_F(PostgresLeases, MigratesOnceAndRefusesANewerSchema) {
   { auto a = worker("a"); }
   { auto b = worker("b"); }  // already at the version: nothing applied twice

@@ -108,6 +108,86 @@ TEST(SyncEngine, ClaimsInBatchesProcessEachPatientOncePerCycle) {
   EXPECT_EQ(r.pending, 2);
 }
 
+// An SQLite store that records what the engine gives back.
+class ReleaseSpy : public StateStore {
+ public:
+  void bind_to(const std::string& server, const std::string& shard,
+               bool move_server) override {
+    db.bind_to(server, shard, move_server);
+  }
+  std::optional<std::string> checkpoint() override { return db.checkpoint(); }
+  std::optional<std::string> candidate_checkpoint() override { return db.candidate_checkpoint(); }
+  void enqueue(const std::vector<std::string>& ids, const std::string& candidate) override {
+    db.enqueue(ids, candidate);
+  }
+  PopulationChange enqueue_population(const std::vector<std::string>& members, std::int64_t now_ms,
+                                      std::int64_t checked_before_ms) override {
+    return db.enqueue_population(members, now_ms, checked_before_ms);
+  }
+  std::vector<std::string> due(std::int64_t now_ms, std::size_t limit) override {
+    return db.due(now_ms, limit);
+  }
+  std::vector<std::string> claim(std::int64_t now_ms, std::size_t limit) override {
+    return db.claim(now_ms, limit);
+  }
+  void release(const std::vector<std::string>& ids) override {
+    released.insert(released.end(), ids.begin(), ids.end());
+  }
+  std::size_t pending_count() override { return db.pending_count(); }
+  void record_success(const std::string& id, const std::string& outcome,
+                      const std::string& fingerprint, const std::string& plan_ref,
+                      const std::string& plan_version, std::int64_t checked_ms) override {
+    db.record_success(id, outcome, fingerprint, plan_ref, plan_version, checked_ms);
+  }
+  PatientState record_failure(const std::string& id, const std::string& error, std::int64_t now_ms,
+                              const RetrySchedule& schedule) override {
+    return db.record_failure(id, error, now_ms, schedule);
+  }
+  bool try_advance_checkpoint() override { return db.try_advance_checkpoint(); }
+  std::optional<PatientState> patient(const std::string& id) override { return db.patient(id); }
+  std::vector<PatientState> quarantined() override { return db.quarantined(); }
+
+  SqliteStateStore db{":memory:"};
+  std::vector<std::string> released;
+};
+
+// A patient claimed again in the cycle that recorded it (here a failure with
+// no retry delay; on PostgreSQL also new data that came while it was leased)
+// is not processed twice, and its lease goes back: held, no worker would
+// take it until the lease expired.
+TEST(SyncEngine, APatientDueAgainInItsCycleIsReleasedNotHeld) {
+  ReleaseSpy state;
+  FakeFeed feed;
+  feed.next_ids = {"p1", "p2", "p3"};
+  std::ostringstream log_text;
+  Logger log{log_text, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
+  Metrics metrics;
+  std::map<std::string, int> calls;
+  std::mutex mu;
+  SyncOptions opts;
+  opts.concurrency = 1;
+  opts.claim_batch = 1;
+  opts.retry = RetrySchedule{0, 0, 100};
+  SyncEngine engine(
+      state, feed,
+      [&](const std::string& id) {
+        std::lock_guard lock(mu);
+        ++calls[id];
+        PatientOutcome o;
+        o.kind = id == "p3" ? OutcomeKind::kFailed : OutcomeKind::kWritten;
+        o.retryable = true;
+        o.error_kind = ErrorKind::kUnreachable;
+        return o;
+      },
+      opts, log, metrics, std::make_shared<FakeClock>());
+  std::atomic<bool> stop{false};
+  const auto r = engine.run_once(stop);
+  EXPECT_EQ(calls, (std::map<std::string, int>{{"p1", 1}, {"p2", 1}, {"p3", 1}}));
+  EXPECT_EQ(r.processed, 3);
+  ASSERT_FALSE(state.released.empty());
+  for (const auto& id : state.released) EXPECT_EQ(id, "p3");
+}
+
 // A change feed that also knows the population (a Group's bulk export):
 // joiners are pulled without a change, leavers' changes are not taken, and
 // a listed member without a change is not pulled again.

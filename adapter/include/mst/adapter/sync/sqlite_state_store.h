@@ -35,6 +35,7 @@ class SqliteStateStore final : public StateStore {
                                       std::int64_t checked_before_ms) override;
   std::vector<std::string> due(std::int64_t now_ms, std::size_t limit = 0) override;
   std::vector<std::string> claim(std::int64_t now_ms, std::size_t limit = 0) override;
+  void release(const std::vector<std::string>& patient_ids) override;
   std::size_t pending_count() override;
   void record_success(const std::string& patient_id, const std::string& outcome,
                       const std::string& fingerprint, const std::string& plan_ref,

@@ -115,6 +115,10 @@ class StateStore {
   // leased to it until `now_ms` + the lease time: no other worker claims
   // them meanwhile. With one process (SQLite) the same as due().
   virtual std::vector<std::string> claim(std::int64_t now_ms, std::size_t limit = 0) = 0;
+  // Gives back this worker's leases on claimed patients it will not process
+  // now: they stay pending, claimable by any worker at once rather than when
+  // the lease expires. No-op with one process.
+  virtual void release(const std::vector<std::string>& patient_ids) = 0;
   // Every pending, non-quarantined patient (due or waiting for a retry).
   virtual std::size_t pending_count() = 0;
 
