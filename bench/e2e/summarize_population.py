@@ -25,30 +25,37 @@ STATUSES = ("2xx", "3xx", "4xx", "5xx", "no_response")
 
 
 def worker_log(path):
-    """The cycle's counts and the request counts one worker logged."""
-    cycle, requests = {}, None
+    """The cycle's counts, the patients done, the pending count and the
+    time at exit, and the request counts one worker logged."""
+    cycle, requests, done, exit_pending = {}, None, set(), None
     for line in open(path, errors="replace"):
         try:
             e = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if e.get("event") == "sync.cycle":
+        if e.get("event") == "patient.done":
+            done.add(e.get("patient"))
+        elif e.get("event") == "sync.cycle":
             for k in ("processed", "written", "unchanged", "skipped", "failed"):
                 cycle[k] = cycle.get(k, 0) + int(e.get(k, 0))
+            exit_pending = (e.get("ts", ""), int(e.get("pending", 0)))
         elif e.get("event") == "sync.requests":
             requests = {s: int(e.get(s, 0)) for s in STATUSES}
     if requests is None:
         sys.exit(f"summarize_population: {path} has no sync.requests line (an adapter too old?)")
-    return cycle, requests
+    return cycle, requests, done, exit_pending
 
 
 def sync_row(out, meta):
     name = meta["name"]
     patients, requests, cpu, rss = 0, 0, 0.0, 0
     outcomes, statuses = {}, dict.fromkeys(STATUSES, 0)
-    per_worker = []
+    per_worker, distinct, exits = [], set(), []
     for i in range(1, meta["workers"] + 1):
-        cycle, req = worker_log(os.path.join(out, f"{name}-w{i}.log"))
+        cycle, req, done, exit_pending = worker_log(os.path.join(out, f"{name}-w{i}.log"))
+        distinct |= done
+        if exit_pending:
+            exits.append(exit_pending)
         t = parse_time_v(os.path.join(out, f"{name}-w{i}.time"))
         n = cycle.get("processed", 0)
         patients += n
@@ -71,7 +78,13 @@ def sync_row(out, meta):
     def per_patient(x):
         return x / patients if patients else None
 
-    return {**meta, "kind": name.split("-")[0], "patients": patients, "outcomes": outcomes,
+    # Workers that scan at different moments can each queue a patient another
+    # has done or holds (docs/performance.md section 8): processed counts the
+    # repeats, distinct does not; what the last worker to exit saw pending
+    # waits for the next cycle.
+    return {**meta, "kind": name.split("-")[0], "patients": patients,
+            "distinct_patients": len(distinct),
+            "left_pending": max(exits)[1] if exits else None, "outcomes": outcomes,
             "requests": requests, "statuses": statuses,
             "requests_per_patient": per_patient(requests),
             "patients_per_s": patients / wall if wall > 0 else None, "requests_per_s": req_s,
@@ -99,16 +112,17 @@ def main():
                       for x in load["loads"])
     lines = [f"Population {pop} ({manifest['patients']} generated): {load['patients']} patients "
              f"on the server ({loads}; load average at the end {load['loadavg']}).", "",
-             "| sync | workers x concurrency | patients | outcomes | wall s | patients/s | "
+             "| sync | workers x concurrency | patients (distinct) | left pending | outcomes | wall s | patients/s | "
              "requests/patient | adapter CPU ms/patient | adapter peak RSS MiB (max worker) | "
              "server CPU ms/patient | wrk req/s | share of capacity | load average |",
-             "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         cap = r["capacity"]
         outcomes = ", ".join(f"{k} {v}" for k, v in r["outcomes"].items() if v)
         lines.append(
             f"| {r['name']} (as-of {r['as_of']}) | {r['workers']} x {r['concurrency']} | "
-            f"{r['patients']} | {outcomes or '-'} | {r['wall_s']:.1f} | "
+            f"{r['patients']} ({r['distinct_patients']}) | {fmt(r['left_pending'], 'd')} | "
+            f"{outcomes or '-'} | {r['wall_s']:.1f} | "
             f"{fmt(r['patients_per_s'], '.2f')} | {fmt(r['requests_per_patient'], '.1f')} | "
             f"{fmt(r['adapter_cpu_ms_per_patient'], '.0f')} | {r['adapter_peak_rss_kib'] / 1024:.0f} | "
             f"{fmt(r['server_cpu_ms_per_patient'], '.0f')} | {fmt(cap and cap['rps'], '.1f')} | "
