@@ -74,6 +74,11 @@ def sync_row(out, meta):
     req_s = requests / wall if wall > 0 else None
     # A sync that processed nobody made only its fixed requests: no share.
     share = req_s / wrk["rps"] if wrk and wrk.get("rps") and req_s and patients else None
+    # The same comparison by the server's CPU (cores busy during the sync over
+    # cores busy under wrk): it does not depend on the two mixes being alike,
+    # and a sync's mix is not the recorded one (repeats, incremental revisions).
+    busy = (meta["hapi_cpu_s"] / wall) / (wrk["hapi_cpu_s"] / wrk["duration_s"]) \
+        if wrk and wrk.get("hapi_cpu_s") and wrk.get("duration_s") and wall > 0 and patients else None
 
     def per_patient(x):
         return x / patients if patients else None
@@ -92,7 +97,7 @@ def sync_row(out, meta):
             "adapter_cpu_ms_per_patient": per_patient(1000 * cpu),
             "server_cpu_ms_per_patient": per_patient(1000 * meta["hapi_cpu_s"]),
             "adapter_peak_rss_kib": rss, "per_worker": per_worker, "capacity": wrk,
-            "share_of_capacity": share}
+            "share_of_capacity": share, "server_busy_share": busy}
 
 
 def fmt(x, spec):
@@ -114,8 +119,8 @@ def main():
              f"on the server ({loads}; load average at the end {load['loadavg']}).", "",
              "| sync | workers x concurrency | patients (distinct) | left pending | outcomes | wall s | patients/s | "
              "requests/patient | adapter CPU ms/patient | adapter peak RSS MiB (max worker) | "
-             "server CPU ms/patient | wrk req/s | share of capacity | load average |",
-             "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "server CPU ms/patient | wrk req/s | share of capacity | server busy vs wrk | load average |",
+             "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         cap = r["capacity"]
         outcomes = ", ".join(f"{k} {v}" for k, v in r["outcomes"].items() if v)
@@ -126,7 +131,8 @@ def main():
             f"{fmt(r['patients_per_s'], '.2f')} | {fmt(r['requests_per_patient'], '.1f')} | "
             f"{fmt(r['adapter_cpu_ms_per_patient'], '.0f')} | {r['adapter_peak_rss_kib'] / 1024:.0f} | "
             f"{fmt(r['server_cpu_ms_per_patient'], '.0f')} | {fmt(cap and cap['rps'], '.1f')} | "
-            f"{fmt(r['share_of_capacity'], '.0%')} | {r['loadavg']} |")
+            f"{fmt(r['share_of_capacity'], '.0%')} | {fmt(r['server_busy_share'], '.0%')} | "
+            f"{r['loadavg']} |")
     lines.append("")
     # The issue's two targets, per configuration, across the runs.
     verdicts = []
