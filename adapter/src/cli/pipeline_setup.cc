@@ -93,7 +93,12 @@ PipelineSetup load_pipeline_setup(const AdapterConfig& config, Context& context)
   s.settings.pull.limits.max_resources = static_cast<std::size_t>(config.server.max_resources);
   s.settings.pull.code_search_category = config.server.observation_code_categories;
   s.settings.pull.read_mode = parse_read_mode(config.server.read_mode).value_or(ReadMode::kAuto);
-  s.settings.write.reads = s.settings.pull.read_mode;
+  // server.read_mode speaks for the source. A separate target's ownership
+  // searches are batched when that server declares batch, unless the
+  // operator asked for searches.
+  const ReadMode source_mode = s.settings.pull.read_mode;
+  s.settings.write.reads =
+      separate_target(config) && source_mode == ReadMode::kBatch ? ReadMode::kAuto : source_mode;
   BuildOptions build;
   build.canonical_base = config.canonical_base;
   s.settings.pull.own_identifier_system = careplan_identifier("Patient/x", build).system;

@@ -111,8 +111,7 @@ TEST(SyncEngine, ClaimsInBatchesProcessEachPatientOncePerCycle) {
 // An SQLite store that records what the engine gives back.
 class ReleaseSpy : public StateStore {
  public:
-  void bind_to(const std::string& server, const std::string& shard,
-               bool move_server) override {
+  void bind_to(const std::string& server, const std::string& shard, bool move_server) override {
     db.bind_to(server, shard, move_server);
   }
   std::optional<std::string> checkpoint() override { return db.checkpoint(); }
