@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <barrier>
 #include <cstdlib>
 #include <memory>
 #include <set>
@@ -285,12 +286,19 @@ TEST_F(PostgresLeases, TwoWorkersNeverClaimTheSamePatient) {
   Ids all;
   for (int i = 0; i < 200; ++i) all.push_back("p" + std::to_string(i));
   a->enqueue(all, "c1");
-  // Both claim in small batches at once, as the engines' threads do.
+  // Both claim in small batches at once, as the engines' threads do: in
+  // rounds, so that a thread started late on a busy machine cannot find
+  // everything taken (CI, 2026-12-06).
   std::vector<Ids> got(2);
-  auto take = [](PostgresStateStore& s, Ids& out) {
+  std::barrier round(2);
+  auto take = [&round](PostgresStateStore& s, Ids& out) {
     for (;;) {
+      round.arrive_and_wait();
       Ids batch = s.claim(0, 7);
-      if (batch.empty()) return;
+      if (batch.empty()) {
+        round.arrive_and_drop();
+        return;
+      }
       out.insert(out.end(), batch.begin(), batch.end());
     }
   };
