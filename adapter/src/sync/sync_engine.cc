@@ -126,6 +126,7 @@ void SyncEngine::process_due(const std::atomic<bool>& stop, SyncReport& report) 
   // worker, and a short batch finishes well within its lease. claim_batch
   // 0 claims every due patient at once (one process: SQLite).
   std::set<std::string> seen;
+  std::vector<std::string> held;
   std::size_t claimed_total = 0;
   const auto started = clock_->steady_now();
   while (!stop.load()) {
@@ -138,21 +139,22 @@ void SyncEngine::process_due(const std::atomic<bool>& stop, SyncReport& report) 
     std::vector<std::string> due = state_.claim(epoch_ms(*clock_), want);
     // A patient recorded this cycle and claimable again (new data while it
     // was leased, or no retry delay) waits for the next cycle rather than
-    // looping here. Its lease goes back at once: held, it would wait for
+    // looping here. It stays leased while this cycle claims (given back, it
+    // would fill the next claim again and end the cycle early), and its
+    // lease goes back when the cycle ends: held, it would wait for
     // sync.lease_s with no worker on it.
-    std::vector<std::string> again;
     std::erase_if(due, [&](const std::string& id) {
       if (!seen.contains(id)) return false;
-      again.push_back(id);
+      held.push_back(id);
       return true;
     });
-    if (!again.empty()) state_.release(again);
     if (due.empty()) break;
     claimed_total += due.size();
     seen.insert(due.begin(), due.end());
     process_batch(due, stop, started, report);
     if (options_.claim_batch == 0) break;
   }
+  if (!held.empty()) state_.release(held);
 }
 
 void SyncEngine::process_batch(const std::vector<std::string>& due, const std::atomic<bool>& stop,
