@@ -32,9 +32,8 @@ from e2e_support import (AS_OF, OWN_SYSTEM, FaultProxyProcess, Fhir, adapter_pat
 import load_patients  # noqa: E402
 
 WORKERS = 3
-# Patients each worker pulls at once. A claim is 2 x this many patients, and
-# must finish within LEASE_S through the proxy's faults: with 4 on a busy CI
-# machine (2026-12-06) leases expired mid-batch and round 0 outlasted 900 s.
+# Patients each worker pulls at once. A claim is 2 x this many patients and
+# must finish within LEASE_S through the proxy's faults.
 CONCURRENCY = 2
 MAX_ROUNDS = 12
 LEASE_S = 20
