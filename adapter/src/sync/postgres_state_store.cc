@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 
 namespace mst::adapter {
@@ -44,6 +45,12 @@ const std::vector<std::vector<const char*>>& migrations() {
 // An arbitrary constant: the advisory lock that lets one worker at a time
 // migrate, so workers starting together do not race to create tables.
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7426153)";
+
+// The session lock that lets one worker at a time scan (another constant),
+// and the state's clock in microseconds.
+constexpr const char* kScanLock = "SELECT pg_advisory_lock(7426154)";
+constexpr const char* kScanUnlock = "SELECT pg_advisory_unlock(7426154)";
+constexpr const char* kNowUs = "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint";
 
 std::string default_worker_id() {
   char host[256] = {};
@@ -358,6 +365,61 @@ void PostgresStateStore::release(const std::vector<std::string>& patient_ids) {
           {id, worker_id_});
     }
   });
+}
+
+std::int64_t PostgresStateStore::cycle_start() {
+  std::lock_guard lock(mu_);
+  return number(db_->exec(kNowUs), 0, 0);
+}
+
+bool PostgresStateStore::scan_unless_covered(std::int64_t cycle_started,
+                                             const std::function<void()>& scan) {
+  // A session lock, not a transaction's: the scan's own enqueue()s commit
+  // while it is held. A worker killed mid-scan drops it with its connection.
+  {
+    std::lock_guard lock(mu_);
+    try {
+      db_->exec(kScanLock);
+    } catch (const StateStoreError& e) {
+      throw StateStoreError(std::string("state store: waiting for the scan lock failed: ") +
+                            e.what());
+    }
+    try {
+      // When the last successful scan completed; a failed one covers nothing.
+      const auto last = meta("scan_completed_us");
+      if (last && std::strtoll(last->c_str(), nullptr, 10) > cycle_started) {
+        unlock_scans();
+        return false;
+      }
+    } catch (...) {
+      unlock_scans();
+      throw;
+    }
+  }
+  try {
+    scan();
+  } catch (...) {
+    std::lock_guard lock(mu_);
+    unlock_scans();
+    throw;
+  }
+  std::lock_guard lock(mu_);
+  try {
+    set_meta("scan_completed_us", str(number(db_->exec(kNowUs), 0, 0)));
+  } catch (...) {
+    unlock_scans();
+    throw;
+  }
+  unlock_scans();
+  return true;
+}
+
+void PostgresStateStore::unlock_scans() {
+  // A broken connection cannot unlock; the server did when it dropped.
+  try {
+    db_->exec(kScanUnlock);
+  } catch (const StateStoreError&) {
+  }
 }
 
 std::size_t PostgresStateStore::pending_count() {

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <limits>
 
 using namespace Poco::Data::Keywords;
@@ -282,6 +283,15 @@ std::vector<std::string> SqliteStateStore::claim(std::int64_t now_ms, std::size_
 }
 
 void SqliteStateStore::release(const std::vector<std::string>&) {}
+
+// One process holds the file (the lock in the constructor): no other
+// worker's scan can cover this one's.
+std::int64_t SqliteStateStore::cycle_start() { return 0; }
+
+bool SqliteStateStore::scan_unless_covered(std::int64_t, const std::function<void()>& scan) {
+  scan();
+  return true;
+}
 
 std::size_t SqliteStateStore::pending_count() {
   std::lock_guard lock(mu_);

@@ -42,37 +42,13 @@ SyncEngine::SyncEngine(StateStore& state, ChangeFeed& feed, PatientProcessor pro
 
 SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
   SyncReport report;
-  // Scan from where the last scan began, not from the checkpoint: every
-  // patient that scan found is already in the state file, pending or done.
-  // Re-reading from a checkpoint held by a failing patient would report the
-  // same changes as new each cycle, resetting that patient's backoff and
-  // failure count (so it was never quarantined and held the checkpoint for
-  // good) and redoing every patient already finished.
-  const auto checkpoint = state_.checkpoint();
-  const auto scanned = state_.candidate_checkpoint();
-  const auto& since = scanned ? scanned : checkpoint;
-  ChangeScan scan = feed_.changed_since(since);
-  std::set<std::string> mine = this_shard(scan.patient_ids);
-  report.discovered = static_cast<int>(mine.size());
-  // Persist what is to be done before doing any of it: a crash from here on
-  // resumes with these patients, however far it got.
-  if (scan.population) {
-    // The scan lists the whole population: members last pulled long ago are
-    // pulled again.
-    update_population(mine, epoch_ms(*clock_) - options_.repull_interval_ms, report);
-  } else {
-    if (scan.members) {
-      // Joiners and leavers only: a member is pulled for a change, not for
-      // being listed.
-      const std::set<std::string> members = this_shard(*scan.members);
-      update_population(members, std::numeric_limits<std::int64_t>::min(), report);
-      std::erase_if(mine, [&](const std::string& id) { return !members.contains(id); });
-      report.discovered = static_cast<int>(mine.size());
-    }
-    state_.enqueue({mine.begin(), mine.end()}, scan.scan_time);
-    log_.info("sync.scan", {{"since", since.value_or("(first run)")},
-                            {"changed_patients", std::to_string(mine.size())},
-                            {"pending", std::to_string(state_.pending_count())}});
+  // Workers sharing the state scan one at a time, and one whose cycle began
+  // before another's scan completed takes that scan's patients rather than
+  // queueing them again: workers started together each scanned, and
+  // processed a second time the patients the first had finished.
+  const std::int64_t cycle_started = state_.cycle_start();
+  if (!state_.scan_unless_covered(cycle_started, [&] { scan_and_enqueue(report); })) {
+    log_.info("sync.scan_shared", {{"pending", std::to_string(state_.pending_count())}});
   }
   process_due(stop, report);
   report.interrupted = stop.load();
@@ -98,6 +74,41 @@ SyncReport SyncEngine::run_once(const std::atomic<bool>& stop) {
                            {"checkpoint", state_.checkpoint().value_or("(none)")},
                            {"interrupted", report.interrupted ? "true" : "false"}});
   return report;
+}
+
+void SyncEngine::scan_and_enqueue(SyncReport& report) {
+  // Scan from where the last scan began, not from the checkpoint: every
+  // patient that scan found is already in the state file, pending or done.
+  // Re-reading from a checkpoint held by a failing patient would report the
+  // same changes as new each cycle, resetting that patient's backoff and
+  // failure count (so it was never quarantined and held the checkpoint for
+  // good) and redoing every patient already finished.
+  const auto checkpoint = state_.checkpoint();
+  const auto scanned = state_.candidate_checkpoint();
+  const auto& since = scanned ? scanned : checkpoint;
+  ChangeScan scan = feed_.changed_since(since);
+  std::set<std::string> mine = this_shard(scan.patient_ids);
+  report.discovered = static_cast<int>(mine.size());
+  // Persist what is to be done before doing any of it: a crash from here on
+  // resumes with these patients, however far it got.
+  if (scan.population) {
+    // The scan lists the whole population: members last pulled long ago are
+    // pulled again.
+    update_population(mine, epoch_ms(*clock_) - options_.repull_interval_ms, report);
+    return;
+  }
+  if (scan.members) {
+    // Joiners and leavers only: a member is pulled for a change, not for
+    // being listed.
+    const std::set<std::string> members = this_shard(*scan.members);
+    update_population(members, std::numeric_limits<std::int64_t>::min(), report);
+    std::erase_if(mine, [&](const std::string& id) { return !members.contains(id); });
+    report.discovered = static_cast<int>(mine.size());
+  }
+  state_.enqueue({mine.begin(), mine.end()}, scan.scan_time);
+  log_.info("sync.scan", {{"since", since.value_or("(first run)")},
+                          {"changed_patients", std::to_string(mine.size())},
+                          {"pending", std::to_string(state_.pending_count())}});
 }
 
 std::set<std::string> SyncEngine::this_shard(const std::vector<std::string>& ids) const {

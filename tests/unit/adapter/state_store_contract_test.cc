@@ -8,9 +8,12 @@
 
 #include <atomic>
 #include <barrier>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "mst/adapter/sync/postgres_state_store.h"
@@ -267,6 +270,19 @@ TYPED_TEST(StateStoreContract, ReListingKeepsBackoffAndQuarantine) {
   EXPECT_TRUE(s.record_failure("p", "x", q.next_retry_ms, sched).quarantined);
 }
 
+TYPED_TEST(StateStoreContract, AWorkersOwnScansAlwaysRun) {
+  StateStore& s = this->store();
+  int scans = 0;
+  for (int cycle = 0; cycle < 2; ++cycle) {
+    EXPECT_TRUE(s.scan_unless_covered(s.cycle_start(), [&] {
+      ++scans;
+      s.enqueue({"p"}, "c" + std::to_string(cycle));
+    }));
+  }
+  EXPECT_EQ(scans, 2);
+  EXPECT_EQ(s.candidate_checkpoint(), "c1");
+}
+
 // Leases: several workers on one PostgreSQL database.
 class PostgresLeases : public ::testing::Test {
  protected:
@@ -378,6 +394,66 @@ TEST_F(PostgresLeases, AReleasedPatientIsClaimableAtOnceAndStaysPending) {
   EXPECT_TRUE(a->patient("p")->pending);
   a->record_success("q", "written", "", "CarePlan/q", "1", 10);
   EXPECT_FALSE(a->try_advance_checkpoint());  // p is leased to b
+}
+
+// Workers started together: the first to scan queues the changes, and a
+// worker whose cycle began before that scan completed takes them as they
+// are. Queued again, the patients already finished would be processed twice.
+TEST_F(PostgresLeases, AScanCompletedAfterThisCycleBeganIsNotRepeated) {
+  auto a = worker("a");
+  auto b = worker("b");
+  const std::int64_t a_cycle = a->cycle_start();
+  EXPECT_TRUE(b->scan_unless_covered(b->cycle_start(), [&] { b->enqueue({"p"}, "c1"); }));
+  bool ran = false;
+  EXPECT_FALSE(a->scan_unless_covered(a_cycle, [&] { ran = true; }));
+  EXPECT_FALSE(ran);
+  // a's next cycle began after b's scan: a scans.
+  EXPECT_TRUE(a->scan_unless_covered(a->cycle_start(), [&] { ran = true; }));
+  EXPECT_TRUE(ran);
+}
+
+// b's cycle begins while a scans: b waits for a's scan, then takes it.
+TEST_F(PostgresLeases, ScansNeverOverlapAndAWaitingWorkerTakesTheFinishedScan) {
+  auto a = worker("a");
+  auto b = worker("b");
+  std::atomic<bool> a_scanning{false};
+  std::atomic<bool> b_scanned{false};
+  std::atomic<bool> overlapped{false};
+  std::optional<bool> b_ran;
+  std::thread tb;
+  EXPECT_TRUE(a->scan_unless_covered(a->cycle_start(), [&] {
+    a_scanning = true;
+    const std::int64_t b_cycle = b->cycle_start();
+    tb = std::thread([&, b_cycle] {
+      b_ran = b->scan_unless_covered(b_cycle, [&] {
+        b_scanned = true;
+        if (a_scanning) overlapped = true;
+      });
+    });
+    // b asks for the lock while a scans; it must wait for a to finish.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    a->enqueue({"p"}, "c1");
+    a_scanning = false;
+  }));
+  tb.join();
+  EXPECT_FALSE(overlapped);
+  ASSERT_TRUE(b_ran.has_value());
+  EXPECT_FALSE(*b_ran);
+  EXPECT_FALSE(b_scanned);
+}
+
+TEST_F(PostgresLeases, AFailedScanCoversNothing) {
+  auto a = worker("a");
+  auto b = worker("b");
+  const std::int64_t b_cycle = b->cycle_start();
+  EXPECT_THROW(a->scan_unless_covered(a->cycle_start(),
+                                      [] { throw std::runtime_error("server unreachable"); }),
+               std::runtime_error);
+  bool ran = false;
+  EXPECT_TRUE(b->scan_unless_covered(b_cycle, [&] { ran = true; }));
+  EXPECT_TRUE(ran);
+  // And a's failed scan left the lock free: a scans again at once.
+  EXPECT_TRUE(a->scan_unless_covered(a->cycle_start(), [] {}));
 }
 
 TEST_F(PostgresLeases, MigratesOnceAndRefusesANewerSchema) {

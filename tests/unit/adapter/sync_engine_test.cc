@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -108,8 +109,9 @@ TEST(SyncEngine, ClaimsInBatchesProcessEachPatientOncePerCycle) {
   EXPECT_EQ(r.pending, 2);
 }
 
-// An SQLite store that records what the engine gives back.
-class ReleaseSpy : public StateStore {
+// An SQLite store that records what the engine gives back, and can stand
+// for a database where another worker's scan covered this cycle's.
+class SpyStore : public StateStore {
  public:
   void bind_to(const std::string& server, const std::string& shard, bool move_server) override {
     db.bind_to(server, shard, move_server);
@@ -132,6 +134,11 @@ class ReleaseSpy : public StateStore {
   void release(const std::vector<std::string>& ids) override {
     released.insert(released.end(), ids.begin(), ids.end());
   }
+  std::int64_t cycle_start() override { return db.cycle_start(); }
+  bool scan_unless_covered(std::int64_t cycle_started, const std::function<void()>& scan) override {
+    if (covered) return false;
+    return db.scan_unless_covered(cycle_started, scan);
+  }
   std::size_t pending_count() override { return db.pending_count(); }
   void record_success(const std::string& id, const std::string& outcome,
                       const std::string& fingerprint, const std::string& plan_ref,
@@ -148,6 +155,7 @@ class ReleaseSpy : public StateStore {
 
   SqliteStateStore db{":memory:"};
   std::vector<std::string> released;
+  bool covered = false;
 };
 
 // A patient claimed again in the cycle that recorded it (here a failure with
@@ -155,7 +163,7 @@ class ReleaseSpy : public StateStore {
 // is not processed twice, and its lease goes back: held, no worker would
 // take it until the lease expired.
 TEST(SyncEngine, APatientDueAgainInItsCycleIsReleasedNotHeld) {
-  ReleaseSpy state;
+  SpyStore state;
   FakeFeed feed;
   feed.next_ids = {"p1", "p2", "p3"};
   std::ostringstream log_text;
@@ -185,6 +193,40 @@ TEST(SyncEngine, APatientDueAgainInItsCycleIsReleasedNotHeld) {
   EXPECT_EQ(r.processed, 3);
   ASSERT_FALSE(state.released.empty());
   for (const auto& id : state.released) EXPECT_EQ(id, "p3");
+}
+
+// Another worker's scan began after this cycle did: this worker does not
+// scan (its scan would queue again the patients that one finished) and
+// processes what is pending.
+TEST(SyncEngine, ACycleCoveredByAnotherWorkersScanProcessesWithoutScanning) {
+  SpyStore state;
+  state.db.enqueue({"p1", "p2"}, "t-other");
+  state.covered = true;
+  FakeFeed feed;
+  feed.next_ids = {"p1", "p2", "p3"};
+  std::ostringstream log_text;
+  Logger log{log_text, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
+  Metrics metrics;
+  std::map<std::string, int> calls;
+  std::mutex mu;
+  SyncEngine engine(
+      state, feed,
+      [&](const std::string& id) {
+        std::lock_guard lock(mu);
+        ++calls[id];
+        PatientOutcome o;
+        o.kind = OutcomeKind::kWritten;
+        return o;
+      },
+      SyncOptions{}, log, metrics, std::make_shared<FakeClock>());
+  std::atomic<bool> stop{false};
+  const auto r = engine.run_once(stop);
+  EXPECT_EQ(feed.scans, 0);
+  EXPECT_EQ(r.discovered, 0);
+  EXPECT_EQ(calls, (std::map<std::string, int>{{"p1", 1}, {"p2", 1}}));
+  EXPECT_TRUE(r.checkpoint_advanced);  // to the other worker's scan
+  EXPECT_EQ(state.checkpoint(), "t-other");
+  EXPECT_NE(log_text.str().find("sync.scan_shared"), std::string::npos);
 }
 
 // A change feed that also knows the population (a Group's bulk export):

@@ -34,6 +34,8 @@ class PostgresStateStore final : public StateStore {
   std::vector<std::string> due(std::int64_t now_ms, std::size_t limit = 0) override;
   std::vector<std::string> claim(std::int64_t now_ms, std::size_t limit = 0) override;
   void release(const std::vector<std::string>& patient_ids) override;
+  std::int64_t cycle_start() override;
+  bool scan_unless_covered(std::int64_t cycle_started, const std::function<void()>& scan) override;
   std::size_t pending_count() override;
   void record_success(const std::string& patient_id, const std::string& outcome,
                       const std::string& fingerprint, const std::string& plan_ref,
@@ -53,6 +55,7 @@ class PostgresStateStore final : public StateStore {
   std::optional<std::string> meta(const std::string& key);
   void set_meta(const std::string& key, const std::string& value);
   std::optional<PatientState> read_patient(const std::string& patient_id);
+  void unlock_scans();
 
   std::string where_;  // the URL without its password, for messages
   std::string worker_id_;

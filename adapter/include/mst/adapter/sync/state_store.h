@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -106,6 +107,20 @@ class StateStore {
   virtual PopulationChange enqueue_population(const std::vector<std::string>& members,
                                               std::int64_t now_ms,
                                               std::int64_t checked_before_ms) = 0;
+
+  // Now on the state's clock, in microseconds: the instant a sync cycle
+  // begins, for scan_unless_covered(). Workers sharing the state compare
+  // instants on this one clock, not on their own. 0 with one process.
+  virtual std::int64_t cycle_start() = 0;
+  // Runs `scan` (a change scan that enqueues what it finds) unless another
+  // worker sharing this state completed a scan after `cycle_started`: this
+  // cycle began before or during that scan, whose patients are queued (its
+  // start is the next scan's), and queued again, patients already done
+  // would be processed twice. Scans never overlap: a worker waits for the
+  // one in progress, then decides. Returns whether `scan` ran; rethrows what
+  // it throws. One process (SQLite): always runs it.
+  virtual bool scan_unless_covered(std::int64_t cycle_started,
+                                   const std::function<void()>& scan) = 0;
 
   // Pending, non-quarantined patients whose retry time has come, the least
   // recently checked first (then by id); at most `limit` when it is > 0.

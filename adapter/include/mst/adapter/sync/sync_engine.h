@@ -92,6 +92,8 @@ class SyncEngine {
   SyncReport run_once(const std::atomic<bool>& stop);
 
  private:
+  // Scans the feed from the last scan's start and enqueues what it finds.
+  void scan_and_enqueue(SyncReport& report);
   // The ids among `ids` this shard owns.
   std::set<std::string> this_shard(const std::vector<std::string>& ids) const;
   // Makes `members` the state's population (joiners enqueued, leavers
