@@ -4,7 +4,8 @@ each sync of W workers, the patients they processed, wall time, requests per
 patient (the workers' own sync.requests log lines), adapter CPU and peak RSS
 (/usr/bin/time -v), the server's CPU per patient, and the adapter's request
 rate as a share of the server's capacity for the same mix (wrk at the same
-total concurrency). Writes population.json and population.md, prints the table.
+total concurrency). Writes population.json and population.md, prints the table
+and one row per configuration across its runs (docs/performance.md section 8).
 
     summarize_population.py OUT_DIR POPULATION_DIR
 """
@@ -12,6 +13,7 @@ import glob
 import json
 import os
 import re
+import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -104,6 +106,41 @@ def fmt(x, spec):
     return "-" if x is None else format(x, spec)
 
 
+def configuration_rows(rows):
+    """One row per sync kind and worker count: each run's patients (distinct),
+    left pending and shares, and the median of the rest."""
+    def runs(sel, key, spec):
+        return " / ".join(fmt(r[key], spec) for r in sel)
+
+    def median(sel, key, spec, scale=1):
+        xs = [r[key] / scale for r in sel if r[key] is not None]
+        return fmt(statistics.median(xs) if xs else None, spec)
+
+    lines = ["| sync | workers x concurrency | patients (distinct), each run | left pending | "
+             "wall s | patients/s | requests/patient | adapter CPU ms/patient | "
+             "adapter peak RSS MiB | server CPU ms/patient | share of capacity, each run | "
+             "server busy vs wrk, each run |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for kind in ("full", "incremental"):
+        for w in sorted({r["workers"] for r in rows}):
+            sel = [r for r in rows if r["kind"] == kind and r["workers"] == w]
+            if not sel:
+                continue
+            patients = (" / ".join(str(r["patients"]) for r in sel) + " (" +
+                        " / ".join(str(r["distinct_patients"]) for r in sel) + ")")
+            lines.append(
+                f"| {kind} | {w} x {sel[0]['concurrency']} | {patients} | "
+                f"{runs(sel, 'left_pending', 'd')} | {median(sel, 'wall_s', '.1f')} | "
+                f"{median(sel, 'patients_per_s', '.2f')} | "
+                f"{median(sel, 'requests_per_patient', '.1f')} | "
+                f"{median(sel, 'adapter_cpu_ms_per_patient', '.0f')} | "
+                f"{median(sel, 'adapter_peak_rss_kib', '.0f', 1024)} | "
+                f"{median(sel, 'server_cpu_ms_per_patient', '.0f')} | "
+                f"{runs(sel, 'share_of_capacity', '.0%')} | "
+                f"{runs(sel, 'server_busy_share', '.0%')} |")
+    return lines
+
+
 def main():
     out, pop = sys.argv[1], sys.argv[2]
     manifest = json.load(open(os.path.join(pop, "manifest.json")))
@@ -148,6 +185,7 @@ def main():
                          if rpp else "; no patient processed")
             verdicts.append(text)
     lines += [f"- {v}" for v in verdicts]
+    lines += [""] + configuration_rows(rows)
     summary = {"population": pop, "manifest": {k: v for k, v in manifest.items() if k != "rows"},
                "load": load, "syncs": rows, "verdicts": verdicts}
     write_report(out, "population", summary, lines)
