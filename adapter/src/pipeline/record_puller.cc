@@ -18,7 +18,11 @@ ReadMode ReadModeChoice::resolve(fhir::Client& client) {
   if (!resolved_) {
     try {
       resolved_ = auto_read_mode(client.capabilities());
-    } catch (const fhir::ClientError&) {
+    } catch (const fhir::ClientError& e) {
+      // A server down or busy has not answered: this read goes as searches
+      // and the next asks again. Kept, that answer would hold for the life
+      // of `serve` after one failure at its start.
+      if (e.retryable()) return ReadMode::kSearches;
       // No statement: nothing declares batch, and the searches themselves
       // report a server that refuses them.
       resolved_ = ReadMode::kSearches;

@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "mst/fhir/client_errors.h"
 #include "mst/mappings/extract.h"
 #include "support/memory_fhir_server.h"
 #include "support/mock_client.h"
@@ -96,4 +97,46 @@ TEST(RecordPuller, PullsMedicationRecordsWithTheirMedications) {
 }
 
 }  // namespace
+// A server whose CapabilityStatement read fails with `error` `failures`
+// times before it answers.
+class StatementServer : public testing::MemoryFhirServer {
+ public:
+  fhir::Capabilities capabilities() override {
+    ++statements;
+    if (failures > 0) {
+      --failures;
+      if (missing) throw fhir::NotFound("GET", "/metadata", 404, "", "no statement");
+      throw fhir::ServerUnreachable("GET", "/metadata", fhir::TransportError::Kind::kConnect,
+                                    "down");
+    }
+    return MemoryFhirServer::capabilities();
+  }
+  int failures = 0;
+  bool missing = false;
+  int statements = 0;
+};
+
+// `serve` starting while the EHR's server is down reads by searches until
+// the server answers, then as its statement says: not by searches for good.
+TEST(ReadModeChoice, AStatementTheServerCouldNotGiveIsAskedForAgain) {
+  StatementServer server;
+  server.caps.system_interactions = {"batch"};
+  server.failures = 1;
+  ReadModeChoice choice(ReadMode::kAuto);
+  EXPECT_EQ(choice.resolve(server), ReadMode::kSearches);
+  EXPECT_EQ(choice.resolve(server), ReadMode::kBatch);
+  EXPECT_EQ(choice.resolve(server), ReadMode::kBatch);
+  EXPECT_EQ(server.statements, 2);  // asked again once, then kept
+}
+
+TEST(ReadModeChoice, AServerWithoutAStatementIsNotAskedAgain) {
+  StatementServer server;
+  server.caps.system_interactions = {"batch"};
+  server.failures = 1;
+  server.missing = true;
+  ReadModeChoice choice(ReadMode::kAuto);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(choice.resolve(server), ReadMode::kSearches);
+  EXPECT_EQ(server.statements, 1);
+}
+
 }  // namespace mst::adapter

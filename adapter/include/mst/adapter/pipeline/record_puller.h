@@ -56,7 +56,8 @@ struct PullOptions {
 
 // server.read_mode against one server, shared by the calls that read it:
 // kAuto is batch when the server's CapabilityStatement declares it (asked
-// once), and searches for good once the server refuses a batch of reads.
+// until the server answers: searches meanwhile), and searches for good once
+// the server refuses a batch of reads or has no statement.
 // A configured kBatch or kSearches is used as it is, never second-guessed.
 class ReadModeChoice {
  public:
