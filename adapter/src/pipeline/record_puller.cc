@@ -16,13 +16,18 @@ ReadMode ReadModeChoice::resolve(fhir::Client& client) {
   if (configured_ != ReadMode::kAuto) return configured_;
   std::lock_guard lock(mu_);
   if (!resolved_) {
+    if (ask_again_ && now_() < *ask_again_) return ReadMode::kSearches;
     try {
       resolved_ = auto_read_mode(client.capabilities());
     } catch (const fhir::ClientError& e) {
-      // A server down or busy has not answered: this read goes as searches
-      // and the next asks again. Kept, that answer would hold for the life
-      // of `serve` after one failure at its start.
-      if (e.retryable()) return ReadMode::kSearches;
+      // A server down or busy has not answered: reads go as searches, and
+      // one a minute later asks again. Kept, that answer would hold for the
+      // life of `serve` after one failure at its start; asked every read, a
+      // statement that keeps failing would cost each patient its retries.
+      if (e.retryable()) {
+        ask_again_ = now_() + std::chrono::minutes(1);
+        return ReadMode::kSearches;
+      }
       // No statement: nothing declares batch, and the searches themselves
       // report a server that refuses them.
       resolved_ = ReadMode::kSearches;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 
 #include "mst/fhir/client_errors.h"
@@ -118,15 +119,24 @@ class StatementServer : public testing::MemoryFhirServer {
 
 // `serve` starting while the EHR's server is down reads by searches until
 // the server answers, then as its statement says: not by searches for good.
-TEST(ReadModeChoice, AStatementTheServerCouldNotGiveIsAskedForAgain) {
+// It asks again a minute after a failure, not at every read.
+TEST(ReadModeChoice, AStatementTheServerCouldNotGiveIsAskedForAgainAMinuteLater) {
   StatementServer server;
   server.caps.system_interactions = {"batch"};
-  server.failures = 1;
-  ReadModeChoice choice(ReadMode::kAuto);
+  server.failures = 2;
+  auto now = std::chrono::steady_clock::time_point{};
+  ReadModeChoice choice(ReadMode::kAuto, [&] { return now; });
   EXPECT_EQ(choice.resolve(server), ReadMode::kSearches);
+  EXPECT_EQ(choice.resolve(server), ReadMode::kSearches);
+  EXPECT_EQ(server.statements, 1);
+  now += std::chrono::seconds(61);
+  EXPECT_EQ(choice.resolve(server), ReadMode::kSearches);  // still down
+  EXPECT_EQ(server.statements, 2);
+  now += std::chrono::seconds(61);
+  EXPECT_EQ(choice.resolve(server), ReadMode::kBatch);  // back: its statement declares batch
+  now += std::chrono::hours(1);
   EXPECT_EQ(choice.resolve(server), ReadMode::kBatch);
-  EXPECT_EQ(choice.resolve(server), ReadMode::kBatch);
-  EXPECT_EQ(server.statements, 2);  // asked again once, then kept
+  EXPECT_EQ(server.statements, 3);  // then kept
 }
 
 TEST(ReadModeChoice, AServerWithoutAStatementIsNotAskedAgain) {

@@ -9,7 +9,9 @@
 // bounds; what the bounds cut off is reported, never silently dropped.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -56,12 +58,15 @@ struct PullOptions {
 
 // server.read_mode against one server, shared by the calls that read it:
 // kAuto is batch when the server's CapabilityStatement declares it (asked
-// until the server answers: searches meanwhile), and searches for good once
-// the server refuses a batch of reads or has no statement.
-// A configured kBatch or kSearches is used as it is, never second-guessed.
+// until the server answers, at most once a minute: searches meanwhile), and
+// searches for good once the server refuses a batch of reads or has no
+// statement. A configured kBatch or kSearches is used as it is, never
+// second-guessed.
 class ReadModeChoice {
  public:
-  explicit ReadModeChoice(ReadMode configured) : configured_(configured) {}
+  using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
+  explicit ReadModeChoice(ReadMode configured, SteadyNow now = &std::chrono::steady_clock::now)
+      : configured_(configured), now_(std::move(now)) {}
 
   // `read(mode)` in the mode for `client`; under auto, a refused batch is
   // read again, once, as searches.
@@ -86,8 +91,11 @@ class ReadModeChoice {
   void refused();
 
   const ReadMode configured_;
+  const SteadyNow now_;
   std::mutex mu_;
   std::optional<ReadMode> resolved_;
+  // After a statement the server could not give: when to ask again.
+  std::optional<std::chrono::steady_clock::time_point> ask_again_;
 };
 
 // The searches of a patient's pull, in order: detail::relevant_queries()
