@@ -32,8 +32,57 @@ class FakeFeed : public ChangeFeed {
   int scans = 0;
 };
 
+// An SQLite store that records what the engine gives back, and can stand
+// for a database where another worker's scan covered this cycle's.
+class SpyStore : public StateStore {
+ public:
+  void bind_to(const std::string& server, const std::string& shard, bool move_server) override {
+    db.bind_to(server, shard, move_server);
+  }
+  std::optional<std::string> checkpoint() override { return db.checkpoint(); }
+  std::optional<std::string> candidate_checkpoint() override { return db.candidate_checkpoint(); }
+  void enqueue(const std::vector<std::string>& ids, const std::string& candidate) override {
+    db.enqueue(ids, candidate);
+  }
+  PopulationChange enqueue_population(const std::vector<std::string>& members, std::int64_t now_ms,
+                                      std::int64_t checked_before_ms) override {
+    return db.enqueue_population(members, now_ms, checked_before_ms);
+  }
+  std::vector<std::string> due(std::int64_t now_ms, std::size_t limit) override {
+    return db.due(now_ms, limit);
+  }
+  std::vector<std::string> claim(std::int64_t now_ms, std::size_t limit) override {
+    return db.claim(now_ms, limit);
+  }
+  void release(const std::vector<std::string>& ids) override {
+    released.insert(released.end(), ids.begin(), ids.end());
+  }
+  std::int64_t cycle_start() override { return db.cycle_start(); }
+  bool scan_unless_covered(std::int64_t cycle_started, const std::function<void()>& scan) override {
+    if (covered) return false;
+    return db.scan_unless_covered(cycle_started, scan);
+  }
+  std::size_t pending_count() override { return db.pending_count(); }
+  void record_success(const std::string& id, const std::string& outcome,
+                      const std::string& fingerprint, const std::string& plan_ref,
+                      const std::string& plan_version, std::int64_t checked_ms) override {
+    db.record_success(id, outcome, fingerprint, plan_ref, plan_version, checked_ms);
+  }
+  PatientState record_failure(const std::string& id, const std::string& error, std::int64_t now_ms,
+                              const RetrySchedule& schedule) override {
+    return db.record_failure(id, error, now_ms, schedule);
+  }
+  bool try_advance_checkpoint() override { return db.try_advance_checkpoint(); }
+  std::optional<PatientState> patient(const std::string& id) override { return db.patient(id); }
+  std::vector<PatientState> quarantined() override { return db.quarantined(); }
+
+  SqliteStateStore db{":memory:"};
+  std::vector<std::string> released;
+  bool covered = false;
+};
+
 struct Harness {
-  SqliteStateStore state{":memory:"};
+  SpyStore state;
   FakeFeed feed;
   std::ostringstream log_text;
   Logger log{log_text, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
@@ -109,124 +158,42 @@ TEST(SyncEngine, ClaimsInBatchesProcessEachPatientOncePerCycle) {
   EXPECT_EQ(r.pending, 2);
 }
 
-// An SQLite store that records what the engine gives back, and can stand
-// for a database where another worker's scan covered this cycle's.
-class SpyStore : public StateStore {
- public:
-  void bind_to(const std::string& server, const std::string& shard, bool move_server) override {
-    db.bind_to(server, shard, move_server);
-  }
-  std::optional<std::string> checkpoint() override { return db.checkpoint(); }
-  std::optional<std::string> candidate_checkpoint() override { return db.candidate_checkpoint(); }
-  void enqueue(const std::vector<std::string>& ids, const std::string& candidate) override {
-    db.enqueue(ids, candidate);
-  }
-  PopulationChange enqueue_population(const std::vector<std::string>& members, std::int64_t now_ms,
-                                      std::int64_t checked_before_ms) override {
-    return db.enqueue_population(members, now_ms, checked_before_ms);
-  }
-  std::vector<std::string> due(std::int64_t now_ms, std::size_t limit) override {
-    return db.due(now_ms, limit);
-  }
-  std::vector<std::string> claim(std::int64_t now_ms, std::size_t limit) override {
-    return db.claim(now_ms, limit);
-  }
-  void release(const std::vector<std::string>& ids) override {
-    released.insert(released.end(), ids.begin(), ids.end());
-  }
-  std::int64_t cycle_start() override { return db.cycle_start(); }
-  bool scan_unless_covered(std::int64_t cycle_started, const std::function<void()>& scan) override {
-    if (covered) return false;
-    return db.scan_unless_covered(cycle_started, scan);
-  }
-  std::size_t pending_count() override { return db.pending_count(); }
-  void record_success(const std::string& id, const std::string& outcome,
-                      const std::string& fingerprint, const std::string& plan_ref,
-                      const std::string& plan_version, std::int64_t checked_ms) override {
-    db.record_success(id, outcome, fingerprint, plan_ref, plan_version, checked_ms);
-  }
-  PatientState record_failure(const std::string& id, const std::string& error, std::int64_t now_ms,
-                              const RetrySchedule& schedule) override {
-    return db.record_failure(id, error, now_ms, schedule);
-  }
-  bool try_advance_checkpoint() override { return db.try_advance_checkpoint(); }
-  std::optional<PatientState> patient(const std::string& id) override { return db.patient(id); }
-  std::vector<PatientState> quarantined() override { return db.quarantined(); }
-
-  SqliteStateStore db{":memory:"};
-  std::vector<std::string> released;
-  bool covered = false;
-};
-
 // A patient claimed again in the cycle that recorded it (here a failure with
 // no retry delay; on PostgreSQL also new data that came while it was leased)
 // is not processed twice, and its lease goes back: held, no worker would
 // take it until the lease expired.
 TEST(SyncEngine, APatientDueAgainInItsCycleIsReleasedNotHeld) {
-  SpyStore state;
-  FakeFeed feed;
-  feed.next_ids = {"p1", "p2", "p3"};
-  std::ostringstream log_text;
-  Logger log{log_text, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
-  Metrics metrics;
-  std::map<std::string, int> calls;
-  std::mutex mu;
+  Harness h;
+  h.feed.next_ids = {"p1", "p2", "p3"};
+  h.results["p3"] = OutcomeKind::kFailed;
   SyncOptions opts;
   opts.concurrency = 1;
   opts.claim_batch = 1;
   opts.retry = RetrySchedule{0, 0, 100};
-  SyncEngine engine(
-      state, feed,
-      [&](const std::string& id) {
-        std::lock_guard lock(mu);
-        ++calls[id];
-        PatientOutcome o;
-        o.kind = id == "p3" ? OutcomeKind::kFailed : OutcomeKind::kWritten;
-        o.retryable = true;
-        o.error_kind = ErrorKind::kUnreachable;
-        return o;
-      },
-      opts, log, metrics, std::make_shared<FakeClock>());
   std::atomic<bool> stop{false};
-  const auto r = engine.run_once(stop);
-  EXPECT_EQ(calls, (std::map<std::string, int>{{"p1", 1}, {"p2", 1}, {"p3", 1}}));
+  const auto r = h.engine(opts).run_once(stop);
+  EXPECT_EQ(h.calls, (std::map<std::string, int>{{"p1", 1}, {"p2", 1}, {"p3", 1}}));
   EXPECT_EQ(r.processed, 3);
-  ASSERT_FALSE(state.released.empty());
-  for (const auto& id : state.released) EXPECT_EQ(id, "p3");
+  ASSERT_FALSE(h.state.released.empty());
+  for (const auto& id : h.state.released) EXPECT_EQ(id, "p3");
 }
 
-// Another worker's scan began after this cycle did: this worker does not
-// scan (its scan would queue again the patients that one finished) and
+// Another worker's scan completed after this cycle began: this worker does
+// not scan (its scan would queue again the patients that one finished) and
 // processes what is pending.
 TEST(SyncEngine, ACycleCoveredByAnotherWorkersScanProcessesWithoutScanning) {
-  SpyStore state;
-  state.db.enqueue({"p1", "p2"}, "t-other");
-  state.covered = true;
-  FakeFeed feed;
-  feed.next_ids = {"p1", "p2", "p3"};
-  std::ostringstream log_text;
-  Logger log{log_text, LogLevel::kDebug, LogFormat::kText, [] { return std::int64_t{0}; }};
-  Metrics metrics;
-  std::map<std::string, int> calls;
-  std::mutex mu;
-  SyncEngine engine(
-      state, feed,
-      [&](const std::string& id) {
-        std::lock_guard lock(mu);
-        ++calls[id];
-        PatientOutcome o;
-        o.kind = OutcomeKind::kWritten;
-        return o;
-      },
-      SyncOptions{}, log, metrics, std::make_shared<FakeClock>());
+  Harness h;
+  h.state.db.enqueue({"p1", "p2"}, "t-other");
+  h.state.covered = true;
+  h.feed.next_ids = {"p1", "p2", "p3"};
   std::atomic<bool> stop{false};
-  const auto r = engine.run_once(stop);
-  EXPECT_EQ(feed.scans, 0);
+  const auto r = h.engine().run_once(stop);
+  EXPECT_EQ(h.feed.scans, 0);
   EXPECT_EQ(r.discovered, 0);
-  EXPECT_EQ(calls, (std::map<std::string, int>{{"p1", 1}, {"p2", 1}}));
+  EXPECT_EQ(h.calls, (std::map<std::string, int>{{"p1", 1}, {"p2", 1}}));
   EXPECT_TRUE(r.checkpoint_advanced);  // to the other worker's scan
-  EXPECT_EQ(state.checkpoint(), "t-other");
-  EXPECT_NE(log_text.str().find("sync.scan_shared"), std::string::npos);
+  EXPECT_EQ(h.state.checkpoint(), "t-other");
+  EXPECT_NE(h.log_text.str().find("sync.scan_shared"), std::string::npos);
 }
 
 // A change feed that also knows the population (a Group's bulk export):
