@@ -34,12 +34,12 @@ class BulkExportSync(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def sync(self, gid, changes="bulk-export", expect_rc=0, state=None, extra=()):
+    def sync(self, gid, changes="bulk-export", expect_rc=0, state=None, extra=(), env=None):
         p = run_adapter("sync", "--once", "--server", self.fhir.base, "--state", state or self.state,
                         "--as-of", AS_OF, "--population", f"group:{gid}", "--changes", changes,
                         "--log-format", "json", *extra, check=False, timeout=900,
                         # HAPI asks for 120 s between polls whatever the progress.
-                        env={"MST_SYNC_BULK_MAX_POLL_S": "3"})
+                        env={"MST_SYNC_BULK_MAX_POLL_S": "3", **(env or {})})
         if expect_rc is None:  # a patient may be refused a plan (exit 5 for a bad fixture)
             self.assertIn(p.returncode, (0, 5), p.stderr[-3000:])
         else:
@@ -135,6 +135,34 @@ class BulkExportSync(unittest.TestCase):
         # only changes, so its patients are pulled (here: nobody changed).
         events, done = self.sync(gid, extra=("--bulk-data", "records"), expect_rc=None)
         self.assertEqual(done, {})
+
+    def test_the_server_takes_a_type_filter_and_leaves_out_what_it_excludes(self):
+        # sync.bulk_type_filter sends _typeFilter on the Group export: HAPI
+        # takes it (no 400), reports a change the filter keeps, and leaves
+        # out one it excludes (docs/operations.md "Bulk export": why the
+        # filter is off by default).
+        prefix = unique_prefix("bulktf")
+        ids = load_prefixed(self.fhir, prefix, ["mst-p01", "mst-p02"])
+        gid = prefix + "-spine-mdt"
+        group = {"resourceType": "Group", "id": gid, "type": "person", "actual": True,
+                 "member": [{"entity": {"reference": f"Patient/{pid}"}} for pid in ids]}
+        self.assertIn(self.fhir.put(group)[0], (200, 201))
+        pain_only = {"MST_SYNC_BULK_TYPE_FILTER": "Observation?code=http://loinc.org|72514-3"}
+
+        def change(pid, code):
+            [obs] = self.fhir.search("Observation", subject=f"Patient/{pid}",
+                                     code=f"http://loinc.org|{code}")
+            obs["valueQuantity"]["value"] = obs["valueQuantity"]["value"] + 1
+            self.assertEqual(self.fhir.put(obs)[0], 200)
+
+        _, done = self.sync(gid, env=pain_only)
+        self.assertEqual(done, {pid: "written" for pid in ids})
+        change(ids[1], "72514-3")  # a pain score: kept by the filter
+        _, done = self.sync(gid, env=pain_only)
+        self.assertEqual(done, {ids[1]: "written"})
+        change(ids[0], "718-7")  # a haemoglobin: excluded by the filter
+        _, done = self.sync(gid, env=pain_only)
+        self.assertEqual(done, {}, "HAPI ignored the Group export's _typeFilter")
 
     def test_an_export_of_a_missing_group_fails_the_cycle_and_keeps_the_checkpoint(self):
         prefix = unique_prefix("bulkbad")
